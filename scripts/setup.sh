@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages statiq needs, only those that are missing (idempotent).
+set -euo pipefail
+packages=(
+  g++ cmake make                      # toolchain
+  libboost-dev libeigen3-dev libfmt-dev catch2 libbenchmark-dev
+  libgemmlowp-dev                     # test oracle for the tflite profile
+  libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
+  libcli11-dev nlohmann-json3-dev libstb-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+fi
