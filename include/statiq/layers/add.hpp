@@ -1,0 +1,75 @@
+// statiq/layers/add.hpp — Add: the elementwise sum of two quantized tensors of the same shape
+// (a residual connection), with an optional fused ReLU, in the target's arithmetic.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "statiq/layers/convolution.hpp"
+
+namespace statiq {
+
+struct AddAttributes {
+  Shape shape{};
+  Activation activation = no_activation;
+  Bits bits{};  // .in for both inputs, .out for the sum; .w unused
+  bool signed_input = false;
+  bool signed_output = false;
+  constexpr bool operator==(const AddAttributes&) const = default;
+};
+
+template <fixed_string Name, AddAttributes A, class Target>
+class Add {
+ public:
+  using target = Target;
+  using profile = typename Target::profile;
+  static constexpr LayerKind kind = LayerKind::add;
+  static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  static constexpr AddAttributes attributes = A;
+
+ private:
+  static constexpr bool check() {
+    constexpr bool positive = A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0;
+    constexpr bool bits_ok = valid_bit_width(A.bits.in) && valid_bit_width(A.bits.out);
+    using namespace diag;
+    constexpr bool common = report_first<
+        rule<positive, shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
+        rule<bits_ok, bit_width_not_1_2_4_or_8<Name, A.bits>>>();
+    if constexpr (!common) return false;
+    else return Target::template check<Name, LayerKind::add, A>();
+  }
+
+ public:
+  static constexpr bool valid = check();
+  static constexpr int arity = 2;
+  static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
+  static constexpr Shape output_shape = input_shape;
+  static constexpr Pattern pattern = fused_pattern("Add", A.activation, no_pool);
+  static constexpr std::size_t params = 0;
+  static constexpr std::int64_t macs = 0;
+  static constexpr std::size_t scratch_words = 0;
+
+  using input_type = qint<valid ? A.bits.in : 8, A.signed_input>;
+  using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
+  using input_element = typename input_type::storage;
+  using output_element = typename output_type::storage;
+
+  // A fused ReLU is part of the add parameters' output bounds.
+  struct parameters {
+    typename profile::add_params add;
+  };
+
+  constexpr Add() = default;
+  constexpr explicit Add(const parameters& p) : p_(p) {}
+  constexpr const parameters& data() const { return p_; }
+
+  void operator()(const input_element* a, const input_element* b, output_element* y, std::int32_t*) const {
+    for (int i = 0; i < output_shape.size(); ++i) y[i] = static_cast<output_element>(profile::add(a[i], b[i], p_.add));
+  }
+
+ private:
+  parameters p_{};
+};
+
+}  // namespace statiq

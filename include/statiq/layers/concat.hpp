@@ -1,0 +1,104 @@
+// statiq/layers/concat.hpp — Concat along channels (NHWC) of up to 4 quantized tensors of the same
+// height and width; each input is brought to the output's quantization by the profile's rescale.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "statiq/layers/convolution.hpp"
+
+namespace statiq {
+
+struct ConcatAttributes {
+  Shape inputs[4]{};
+  int count = 2;
+  Bits bits{};
+  bool signed_input = false;
+  bool signed_output = false;
+  constexpr bool operator==(const ConcatAttributes&) const = default;
+};
+
+namespace diag {
+STATIQ_DIAGNOSTIC(concat_inputs_differ_in_height_or_width,
+                  "Concat joins channels: every input must have the same height and width",
+                  fixed_string Layer, Shape first, Shape other);
+STATIQ_DIAGNOSTIC(concat_takes_2_to_4_inputs, "Concat takes 2 to 4 inputs", fixed_string Layer, int count);
+}  // namespace diag
+
+constexpr int concat_mismatch(const ConcatAttributes& a) {
+  for (int i = 1; i < a.count && i < 4; ++i)
+    if (a.inputs[i].h != a.inputs[0].h || a.inputs[i].w != a.inputs[0].w) return i;
+  return 0;
+}
+
+template <fixed_string Name, ConcatAttributes A, class Target>
+class Concat {
+ public:
+  using target = Target;
+  using profile = typename Target::profile;
+  static constexpr LayerKind kind = LayerKind::concat;
+  static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  static constexpr ConcatAttributes attributes = A;
+
+ private:
+  static constexpr bool check() {
+    constexpr int bad = concat_mismatch(A);
+    using namespace diag;
+    constexpr bool common = report_first<
+        rule<(A.count >= 2 && A.count <= 4), concat_takes_2_to_4_inputs<Name, A.count>>,
+        rule<bad == 0, concat_inputs_differ_in_height_or_width<Name, A.inputs[0], A.inputs[bad]>>,
+        rule<valid_bit_width(A.bits.in) && valid_bit_width(A.bits.out), bit_width_not_1_2_4_or_8<Name, A.bits>>>();
+    if constexpr (!common) return false;
+    else return Target::template check<Name, LayerKind::concat, A>();
+  }
+
+  static constexpr int total_channels() {
+    int c = 0;
+    for (int i = 0; i < A.count; ++i) c += A.inputs[i].c;
+    return c;
+  }
+
+ public:
+  static constexpr bool valid = check();
+  static constexpr int arity = valid ? A.count : 2;
+  static constexpr Shape output_shape = valid ? Shape{A.inputs[0].h, A.inputs[0].w, total_channels()} : Shape{1, 1, 1};
+  static constexpr Pattern pattern = Pattern{{"Concat"}, 1};
+  static constexpr std::size_t params = 0;
+  static constexpr std::int64_t macs = 0;
+  static constexpr std::size_t scratch_words = 0;
+
+  using input_type = qint<valid ? A.bits.in : 8, A.signed_input>;
+  using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
+  using input_element = typename input_type::storage;
+  using output_element = typename output_type::storage;
+
+  static constexpr Shape input_shape(int i) { return A.inputs[i]; }
+
+  struct parameters {
+    std::array<typename profile::rescale_params, 4> rescale{};
+  };
+
+  constexpr Concat() = default;
+  constexpr explicit Concat(const parameters& p) : p_(p) {}
+  constexpr const parameters& data() const { return p_; }
+
+  void operator()(const std::array<const input_element*, std::size_t(arity)>& xs, output_element* y,
+                  std::int32_t*) const {
+    const int pixels = output_shape.h * output_shape.w;
+    for (int p = 0; p < pixels; ++p) {
+      output_element* out = y + std::size_t(p) * output_shape.c;
+      for (int i = 0; i < arity; ++i) {
+        const int c_in = A.inputs[i].c;
+        const input_element* in = xs[std::size_t(i)] + std::size_t(p) * c_in;
+        for (int c = 0; c < c_in; ++c) *out++ = static_cast<output_element>(profile::rescale(in[c], p_.rescale[std::size_t(i)]));
+      }
+    }
+  }
+
+ private:
+  parameters p_{};
+};
+
+}  // namespace statiq

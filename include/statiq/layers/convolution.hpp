@@ -1,0 +1,224 @@
+// statiq/layers/convolution.hpp — the machinery shared by InputConv2D, Conv2D and
+// DepthwiseConv2D: attributes, shape arithmetic, rules common to all targets, and the call operator.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "statiq/arith/profile.hpp"
+#include "statiq/core/activation.hpp"
+#include "statiq/core/bits.hpp"
+#include "statiq/core/diagnostics.hpp"
+#include "statiq/core/fixed_string.hpp"
+#include "statiq/core/packed.hpp"
+#include "statiq/core/pads.hpp"
+#include "statiq/core/pool.hpp"
+#include "statiq/core/qint.hpp"
+#include "statiq/core/shape.hpp"
+#include "statiq/kernels/reference/conv2d.hpp"
+#include "statiq/kernels/reference/pooling.hpp"
+#include "statiq/layers/accumulator.hpp"
+#include "statiq/layers/layer_kind.hpp"
+
+namespace statiq {
+
+// Everything the type of a convolution layer says about it (ONNX Conv attributes, in NHWC terms,
+// plus the fused activation/pooling, the bit-widths and what the generator knows of the weights).
+struct ConvAttributes {
+  Shape input{};
+  int filters = 0;
+  Kernel kernel{1, 1};
+  Stride strides{1, 1};
+  Pads pads{};
+  Activation activation = no_activation;
+  Pool pool = no_pool;
+  Bits bits{};
+  bool signed_input = false;   // uint8 after a ReLU or from an image; int8 otherwise
+  bool signed_output = false;  // unsigned when the activation makes it non-negative
+  Dilation dilations{1, 1};
+  int group = 1;
+  WeightStats weight_stats{};
+
+  constexpr bool operator==(const ConvAttributes&) const = default;
+};
+
+namespace diag {
+STATIQ_DIAGNOSTIC(shape_has_a_non_positive_dimension, "a shape, kernel, stride or dilation is not positive",
+                  fixed_string Layer, Shape input, int filters, Kernel kernel, Stride strides);
+STATIQ_DIAGNOSTIC(channels_not_divisible_by_group, "input channels and filters must be multiples of group",
+                  fixed_string Layer, int input_channels, int filters, int group);
+STATIQ_DIAGNOSTIC(output_is_empty, "the kernel does not fit the padded input: the output would be empty",
+                  fixed_string Layer, Shape input, Kernel kernel, Stride strides, Pads pads);
+STATIQ_DIAGNOSTIC(bit_width_not_1_2_4_or_8, "bit-widths are 1, 2, 4 or 8", fixed_string Layer, Bits bits);
+STATIQ_DIAGNOSTIC(accumulator_may_overflow,
+                  "the worst-case accumulator exceeds the target's accumulator width: lower the bit-widths, "
+                  "split the layer, or let the generator supply weight statistics (sum |w|)",
+                  fixed_string Layer, long long worst_case, int accumulator_bits, long long limit);
+STATIQ_DIAGNOSTIC(fused_pool_must_be_max_or_global_average,
+                  "only MaxPool or GlobalAveragePool can be fused into a convolution; use a separate pooling layer",
+                  fixed_string Layer, Pool pool);
+STATIQ_DIAGNOSTIC(depthwise_needs_group_equal_to_channels, "a depthwise convolution has group == input channels",
+                  fixed_string Layer, int input_channels, int group);
+}  // namespace diag
+
+constexpr bool valid_bit_width(int b) { return b == 1 || b == 2 || b == 4 || b == 8; }
+
+namespace detail {
+
+template <class Target>
+concept HasProfile = arith::ArithmeticProfile<typename Target::profile>;
+
+// The rules every convolution must meet whatever the target, then the target's own.
+template <fixed_string Name, LayerKind Kind, ConvAttributes A, class Target>
+constexpr bool check_convolution() {
+  constexpr Shape in = A.input;
+  constexpr bool positive = in.h > 0 && in.w > 0 && in.c > 0 && A.filters > 0 && A.kernel.h > 0 &&
+                            A.kernel.w > 0 && A.strides.h > 0 && A.strides.w > 0 && A.dilations.h > 0 &&
+                            A.dilations.w > 0 && A.group > 0;
+  constexpr bool divisible = positive && in.c % A.group == 0 && A.filters % A.group == 0;
+  constexpr Shape conv_out = window_output_shape(in, A.filters, A.kernel, A.strides, A.pads, A.dilations);
+  constexpr bool non_empty = !positive || (conv_out.h > 0 && conv_out.w > 0);
+  constexpr std::int64_t taps = positive ? std::int64_t{A.kernel.h} * A.kernel.w * (in.c / A.group) : 0;
+  constexpr std::int64_t sums = A.pool.kind == PoolKind::global_average
+                                    ? std::int64_t{conv_out.h} * conv_out.w : 1;
+  constexpr bool bits_ok = valid_bit_width(A.bits.in) && valid_bit_width(A.bits.w) && valid_bit_width(A.bits.out);
+  constexpr std::int64_t bound =
+      bits_ok ? accumulator_bound(taps, A.bits.in, A.signed_input, A.bits.w, A.weight_stats, sums) : 0;
+  constexpr int acc_bits = Target::profile::accumulator_bits;
+  using namespace diag;
+  constexpr bool common = report_first<
+      rule<positive, shape_has_a_non_positive_dimension<Name, in, A.filters, A.kernel, A.strides>>,
+      rule<divisible, channels_not_divisible_by_group<Name, in.c, A.filters, A.group>>,
+      rule<Kind != LayerKind::depthwise_conv2d || A.group == in.c,
+           depthwise_needs_group_equal_to_channels<Name, in.c, A.group>>,
+      rule<non_empty, output_is_empty<Name, in, A.kernel, A.strides, A.pads>>,
+      rule<bits_ok, bit_width_not_1_2_4_or_8<Name, A.bits>>,
+      rule<A.pool.kind == PoolKind::none || A.pool.kind == PoolKind::max ||
+               A.pool.kind == PoolKind::global_average,
+           fused_pool_must_be_max_or_global_average<Name, A.pool>>,
+      rule<bound <= accumulator_limit(acc_bits),
+           accumulator_may_overflow<Name, bound, acc_bits, accumulator_limit(acc_bits)>>>();
+  if constexpr (!common) {
+    return false;  // reported; the target is not asked, so the user reads one error
+  } else {
+    return Target::template check<Name, Kind, A>();
+  }
+}
+
+}  // namespace detail
+
+// A convolution layer of kind Kind named Name (the ONNX node name) with attributes A, for Target.
+// The call operator reads an NHWC input, writes the NHWC output, and uses `scratch` for the
+// int32 accumulators (the engine places it in its arena).
+template <LayerKind Kind, fixed_string Name, ConvAttributes A, class Target>
+class Convolution {
+ public:
+  using target = Target;
+  using profile = typename Target::profile;
+  static_assert(arith::ArithmeticProfile<profile>, "statiq: Target::profile must be an arithmetic profile");
+
+  static constexpr LayerKind kind = Kind;
+  static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  static constexpr ConvAttributes attributes = A;
+  // All rules, target rules included; only the first broken one is reported.
+  static constexpr bool valid = detail::check_convolution<Name, Kind, A, Target>();
+
+  static constexpr Shape input_shape = A.input;
+  static constexpr Pads pads = resolve_pads(A.pads, A.input, A.kernel, A.strides, A.dilations);
+  // Before the fused pooling; a broken layer gets a 1x1 shape so that no second error follows.
+  static constexpr Shape conv_shape =
+      valid ? window_output_shape(A.input, A.filters, A.kernel, A.strides, A.pads, A.dilations)
+            : Shape{1, 1, 1};
+  static constexpr Shape output_shape = valid ? A.pool.output_shape(conv_shape) : Shape{1, 1, 1};
+  static constexpr Pattern pattern = fused_pattern("Conv", A.activation, A.pool);
+
+  static constexpr int filters = valid ? A.filters : 1;
+  static constexpr int group = valid ? A.group : 1;
+  static constexpr std::size_t weight_count =
+      valid ? std::size_t(A.filters) * A.kernel.h * A.kernel.w * (A.input.c / A.group) : 1;
+  static constexpr std::size_t params = weight_count + std::size_t(filters);  // weights + biases
+  static constexpr std::int64_t macs = std::int64_t(conv_shape.h) * conv_shape.w * std::int64_t(weight_count);
+
+  using input_type = qint<valid ? A.bits.in : 8, A.signed_input>;
+  using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
+  using weight_type = qint<valid ? A.bits.w : 8, true>;
+  using input_element = typename input_type::storage;
+  using output_element = typename output_type::storage;
+  static constexpr bool packed_weights = Target::packs_sub_byte;
+  using weights_view = qview<weight_type, weight_count, packed_weights>;
+
+  // int32 words of scratch: the accumulator map, and the pooled accumulators after MaxPool.
+  static constexpr std::size_t scratch_words =
+      std::size_t(conv_shape.size()) + (A.pool.kind == PoolKind::max ? std::size_t(output_shape.size()) : 0);
+
+  // The data of the layer, by reference: weights OHWI ([filters][kh][kw][in.c / group]).
+  struct parameters {
+    weights_view weights;
+    std::span<const std::int32_t, std::size_t(filters)> bias;
+    std::span<const typename profile::channel_params, std::size_t(filters)> channel;
+    typename profile::output_params output;
+    std::int32_t input_zero_point = 0;
+    std::int32_t weight_zero_point = 0;
+  };
+
+  constexpr explicit Convolution(const parameters& p) : p_(p) {}
+  constexpr const parameters& data() const { return p_; }
+
+  void operator()(const input_element* x, output_element* y, std::int32_t* scratch) const {
+    const kernels::reference::Conv2DGeometry g{input_shape, conv_shape, A.kernel, A.strides,
+                                               pads,        A.dilations, group};
+    std::int32_t* acc = scratch;
+    kernels::reference::conv2d(g, x, p_.input_zero_point, p_.weights, p_.weight_zero_point, p_.bias.data(), acc);
+    if constexpr (A.pool.kind == PoolKind::max) {
+      // Requantization is monotonic per channel, so pooling the accumulators equals pooling the
+      // requantized outputs (the ONNX order) and is the order Akida executes.
+      std::int32_t* pooled = scratch + conv_shape.size();
+      const Pads pool_pads = resolve_pads(A.pool.pads, conv_shape, A.pool.kernel, A.pool.stride);
+      kernels::reference::max_pool(conv_shape, output_shape, A.pool.kernel, A.pool.stride, pool_pads,
+                                   static_cast<const std::int32_t*>(acc), pooled);
+      requantize_map(pooled, output_shape.h * output_shape.w, y);
+    } else if constexpr (A.pool.kind == PoolKind::global_average) {
+      // The activation comes before the average (Conv -> ReLU -> GAP); the 1/(H*W) is folded into
+      // the channel scale by whoever computed the channel parameters.
+      const int pixels = conv_shape.h * conv_shape.w;
+      for (int c = 0; c < filters; ++c) {
+        std::int64_t sum = 0;
+        for (int i = 0; i < pixels; ++i) sum += activate(acc[std::size_t(i) * filters + c]);
+        y[c] = static_cast<output_element>(profile::requantize(sum, p_.channel[c], p_.output));
+      }
+    } else {
+      requantize_map(acc, conv_shape.h * conv_shape.w, y);
+    }
+  }
+
+ private:
+  // A fused activation ahead of a global pool, applied on the accumulator.
+  std::int64_t activate(std::int64_t a) const {
+    if constexpr (A.activation.kind == ActivationKind::none) {
+      return a;
+    } else if constexpr (A.activation.kind == ActivationKind::relu) {
+      return a < 0 ? 0 : a;
+    } else {
+      static_assert(requires { p_.output.accumulator_clip; },
+                    "statiq: a clipped ReLU fused before GlobalAveragePool needs a profile whose output "
+                    "parameters carry accumulator_clip (pow2)");
+      return std::clamp<std::int64_t>(a, 0, p_.output.accumulator_clip);
+    }
+  }
+
+  void requantize_map(const std::int32_t* acc, int pixels, output_element* y) const {
+    // A fused ReLU / clipped ReLU is in the output bounds (lo, hi) of the output parameters.
+    for (int i = 0; i < pixels; ++i)
+      for (int c = 0; c < filters; ++c) {
+        const std::size_t k = std::size_t(i) * filters + c;
+        y[k] = static_cast<output_element>(profile::requantize(acc[k], p_.channel[c], p_.output));
+      }
+  }
+
+  parameters p_;
+};
+
+}  // namespace statiq

@@ -1,0 +1,101 @@
+// statiq/layers/dense.hpp — Dense (ONNX Gemm / MatMul, after Flatten): every output unit sees the
+// whole input, flattened in the engine's NHWC order, with an optional fused ReLU.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "statiq/layers/convolution.hpp"
+#include "statiq/kernels/reference/dense.hpp"
+
+namespace statiq {
+
+struct DenseAttributes {
+  Shape input{};  // flattened in H, W, C order
+  int units = 0;
+  Activation activation = no_activation;
+  Bits bits{};
+  bool signed_input = false;
+  bool signed_output = false;
+  WeightStats weight_stats{};
+  constexpr bool operator==(const DenseAttributes&) const = default;
+};
+
+namespace diag {
+STATIQ_DIAGNOSTIC(dense_has_no_units_or_inputs, "a Dense layer needs a non-empty input and at least one unit",
+                  fixed_string Layer, Shape input, int units);
+}  // namespace diag
+
+template <fixed_string Name, DenseAttributes A, class Target>
+class Dense {
+ public:
+  using target = Target;
+  using profile = typename Target::profile;
+  static constexpr LayerKind kind = LayerKind::dense;
+  static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  static constexpr DenseAttributes attributes = A;
+
+ private:
+  static constexpr bool check() {
+    constexpr bool positive = A.units > 0 && A.input.h > 0 && A.input.w > 0 && A.input.c > 0;
+    constexpr bool bits_ok = valid_bit_width(A.bits.in) && valid_bit_width(A.bits.w) && valid_bit_width(A.bits.out);
+    constexpr std::int64_t bound =
+        positive && bits_ok ? accumulator_bound(A.input.size(), A.bits.in, A.signed_input, A.bits.w, A.weight_stats)
+                            : 0;
+    constexpr int acc_bits = profile::accumulator_bits;
+    using namespace diag;
+    constexpr bool common = report_first<
+        rule<positive, dense_has_no_units_or_inputs<Name, A.input, A.units>>,
+        rule<bits_ok, bit_width_not_1_2_4_or_8<Name, A.bits>>,
+        rule<bound <= accumulator_limit(acc_bits),
+             accumulator_may_overflow<Name, bound, acc_bits, accumulator_limit(acc_bits)>>>();
+    if constexpr (!common) return false;
+    else return Target::template check<Name, LayerKind::dense, A>();
+  }
+
+ public:
+  static constexpr bool valid = check();
+  static constexpr Shape input_shape = A.input;
+  static constexpr int units = valid ? A.units : 1;
+  static constexpr Shape output_shape{1, 1, units};
+  static constexpr Pattern pattern = fused_pattern("Gemm", A.activation, no_pool);
+  static constexpr std::size_t inputs = valid ? std::size_t(A.input.size()) : 1;
+  static constexpr std::size_t weight_count = inputs * std::size_t(units);
+  static constexpr std::size_t params = weight_count + std::size_t(units);
+  static constexpr std::int64_t macs = std::int64_t(weight_count);
+  static constexpr std::size_t scratch_words = std::size_t(units);
+
+  using input_type = qint<valid ? A.bits.in : 8, A.signed_input>;
+  using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
+  using weight_type = qint<valid ? A.bits.w : 8, true>;
+  using input_element = typename input_type::storage;
+  using output_element = typename output_type::storage;
+  using weights_view = qview<weight_type, weight_count, Target::packs_sub_byte>;
+
+  // Weights [units][inputs], inputs in NHWC flattening order.
+  struct parameters {
+    weights_view weights;
+    std::span<const std::int32_t, std::size_t(units)> bias;
+    std::span<const typename profile::channel_params, std::size_t(units)> channel;
+    typename profile::output_params output;
+    std::int32_t input_zero_point = 0;
+    std::int32_t weight_zero_point = 0;
+  };
+
+  constexpr explicit Dense(const parameters& p) : p_(p) {}
+  constexpr const parameters& data() const { return p_; }
+
+  void operator()(const input_element* x, output_element* y, std::int32_t* scratch) const {
+    kernels::reference::dense(int(inputs), units, x, p_.input_zero_point, p_.weights, p_.weight_zero_point,
+                              p_.bias.data(), scratch);
+    for (int u = 0; u < units; ++u)
+      y[u] = static_cast<output_element>(profile::requantize(scratch[u], p_.channel[u], p_.output));
+  }
+
+ private:
+  parameters p_;
+};
+
+}  // namespace statiq

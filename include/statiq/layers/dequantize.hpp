@@ -1,0 +1,70 @@
+// statiq/layers/dequantize.hpp — Dequantize: the engine's integer output back to float,
+// (q - zero_point) * scale in float32 as ONNX DequantizeLinear (a power of two on Akida).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "statiq/layers/convolution.hpp"
+
+namespace statiq {
+
+struct DequantizeAttributes {
+  Shape shape{};
+  int bits = 8;
+  bool signed_input = false;
+  constexpr bool operator==(const DequantizeAttributes&) const = default;
+};
+
+template <fixed_string Name, DequantizeAttributes A, class Target>
+class Dequantize {
+ public:
+  using target = Target;
+  using profile = typename Target::profile;
+  static constexpr LayerKind kind = LayerKind::dequantize;
+  static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  static constexpr DequantizeAttributes attributes = A;
+
+ private:
+  static constexpr bool check() {
+    using namespace diag;
+    constexpr bool common = report_first<
+        rule<(A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0),
+             shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
+        rule<valid_bit_width(A.bits), bit_width_not_1_2_4_or_8<Name, Bits{A.bits, A.bits, A.bits}>>>();
+    if constexpr (!common) return false;
+    else return Target::template check<Name, LayerKind::dequantize, A>();
+  }
+
+ public:
+  static constexpr bool valid = check();
+  static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
+  static constexpr Shape output_shape = input_shape;
+  static constexpr Pattern pattern = Pattern{{"DequantizeLinear"}, 1};
+  static constexpr std::size_t params = 0;
+  static constexpr std::int64_t macs = 0;
+  static constexpr std::size_t scratch_words = 0;
+  using input_type = qint<valid ? A.bits : 8, A.signed_input>;
+  using input_element = typename input_type::storage;
+  using output_element = float;
+
+  struct parameters {
+    float scale = 1.0f;
+    std::int32_t zero_point = 0;
+  };
+
+  constexpr Dequantize() = default;
+  constexpr explicit Dequantize(const parameters& p) : p_(p) {}
+  constexpr const parameters& data() const { return p_; }
+
+  void operator()(const input_element* x, float* y, std::int32_t*) const {
+    for (int i = 0; i < output_shape.size(); ++i)
+      y[i] = static_cast<float>(static_cast<std::int32_t>(x[i]) - p_.zero_point) * p_.scale;
+  }
+
+ private:
+  parameters p_{};
+};
+
+}  // namespace statiq

@@ -1,0 +1,69 @@
+// statiq/layers/pool_layer.hpp — what the stand-alone pooling layers (MaxPool, AveragePool,
+// GlobalAveragePool) share: attributes and the rules common to every target.
+#pragma once
+
+#include "statiq/layers/convolution.hpp"
+
+namespace statiq {
+
+struct PoolAttributes {
+  Shape input{};
+  Pool pool{};
+  Bits bits{};  // .in and .out
+  bool signed_input = false;
+  bool signed_output = false;
+  bool count_include_pad = false;  // AveragePool only (ONNX attribute)
+  constexpr bool operator==(const PoolAttributes&) const = default;
+};
+
+namespace diag {
+STATIQ_DIAGNOSTIC(pool_window_does_not_fit, "the pooling window does not fit the padded input",
+                  fixed_string Layer, Shape input, Pool pool);
+STATIQ_DIAGNOSTIC(average_pool_count_varies_with_padding,
+                  "AveragePool with padding excluded from the count divides border pixels differently; "
+                  "set count_include_pad or remove the padding",
+                  fixed_string Layer, Pool pool);
+}  // namespace diag
+
+namespace detail {
+template <fixed_string Name, LayerKind Kind, PoolAttributes A, class Target>
+constexpr bool check_pool() {
+  constexpr Shape out = A.pool.output_shape(A.input);
+  constexpr bool positive = A.input.h > 0 && A.input.w > 0 && A.input.c > 0;
+  constexpr Pads p = resolve_pads(A.pool.pads, A.input, A.pool.kernel, A.pool.stride);
+  constexpr bool padded = p.top || p.left || p.bottom || p.right;
+  using namespace diag;
+  constexpr bool common = report_first<
+      rule<positive, shape_has_a_non_positive_dimension<Name, A.input, A.input.c, A.pool.kernel, A.pool.stride>>,
+      rule<(out.h > 0 && out.w > 0), pool_window_does_not_fit<Name, A.input, A.pool>>,
+      rule<Kind != LayerKind::average_pool || !padded || A.count_include_pad,
+           average_pool_count_varies_with_padding<Name, A.pool>>,
+      rule<valid_bit_width(A.bits.in) && valid_bit_width(A.bits.out), bit_width_not_1_2_4_or_8<Name, A.bits>>>();
+  if constexpr (!common) return false;
+  else return Target::template check<Name, Kind, A>();
+}
+}  // namespace detail
+
+// The pieces every pooling layer type declares.
+template <LayerKind Kind, fixed_string Name, PoolAttributes A, class Target>
+struct PoolLayerBase {
+  using target = Target;
+  using profile = typename Target::profile;
+  static constexpr LayerKind kind = Kind;
+  static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  static constexpr PoolAttributes attributes = A;
+  static constexpr bool valid = detail::check_pool<Name, Kind, A, Target>();
+  static constexpr Shape input_shape = valid ? A.input : Shape{1, 1, 1};
+  static constexpr Shape output_shape = valid ? A.pool.output_shape(A.input) : Shape{1, 1, 1};
+  static constexpr Pads pads = resolve_pads(A.pool.pads, A.input, A.pool.kernel, A.pool.stride);
+  static constexpr Pattern pattern = Pattern{{pool_op(A.pool)}, 1};
+  static constexpr std::size_t params = 0;
+  static constexpr std::int64_t macs = 0;
+  using input_type = qint<valid ? A.bits.in : 8, A.signed_input>;
+  using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
+  using input_element = typename input_type::storage;
+  using output_element = typename output_type::storage;
+};
+
+}  // namespace statiq

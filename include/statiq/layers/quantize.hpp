@@ -1,0 +1,90 @@
+// statiq/layers/quantize.hpp — Quantize: the float input (NHWC) becomes the engine's integers,
+// q = round(x / scale) + zero_point saturated, rounding as the target's arithmetic does.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "statiq/layers/convolution.hpp"
+
+namespace statiq {
+
+struct QuantizeAttributes {
+  Shape shape{};
+  int bits = 8;
+  bool signed_output = false;
+  constexpr bool operator==(const QuantizeAttributes&) const = default;
+};
+
+namespace detail {
+// TFLite rounds its Quantize half away from zero (TfLiteRound); the others half to even.
+template <class P>
+constexpr bool quantize_rounds_half_away = requires { requires P::quantize_rounds_half_away_from_zero; };
+
+template <class P>
+std::int32_t quantize_value(float x, float scale, std::int32_t zero_point, std::int32_t lo, std::int32_t hi) {
+  if (std::isnan(x)) return zero_point;  // no integer means NaN; zero is the least surprising
+  // Division in float32 as ONNX QuantizeLinear; saturate before converting so no value overflows.
+  float v = x / scale;
+  v = quantize_rounds_half_away<P> ? std::round(v) : std::nearbyint(v);
+  v += static_cast<float>(zero_point);
+  if (v < static_cast<float>(lo)) return lo;
+  if (v > static_cast<float>(hi)) return hi;
+  return static_cast<std::int32_t>(v);
+}
+}  // namespace detail
+
+template <fixed_string Name, QuantizeAttributes A, class Target>
+class Quantize {
+ public:
+  using target = Target;
+  using profile = typename Target::profile;
+  static constexpr LayerKind kind = LayerKind::quantize;
+  static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  static constexpr QuantizeAttributes attributes = A;
+
+ private:
+  static constexpr bool check() {
+    using namespace diag;
+    constexpr bool common = report_first<
+        rule<(A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0),
+             shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
+        rule<valid_bit_width(A.bits), bit_width_not_1_2_4_or_8<Name, Bits{A.bits, A.bits, A.bits}>>>();
+    if constexpr (!common) return false;
+    else return Target::template check<Name, LayerKind::quantize, A>();
+  }
+
+ public:
+  static constexpr bool valid = check();
+  static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
+  static constexpr Shape output_shape = input_shape;
+  static constexpr Pattern pattern = Pattern{{"QuantizeLinear"}, 1};
+  static constexpr std::size_t params = 0;
+  static constexpr std::int64_t macs = 0;
+  static constexpr std::size_t scratch_words = 0;
+  using input_element = float;
+  using output_type = qint<valid ? A.bits : 8, A.signed_output>;
+  using output_element = typename output_type::storage;
+
+  struct parameters {
+    float scale = 1.0f;
+    std::int32_t zero_point = 0;
+  };
+
+  constexpr Quantize() = default;
+  constexpr explicit Quantize(const parameters& p) : p_(p) {}
+  constexpr const parameters& data() const { return p_; }
+
+  void operator()(const float* x, output_element* y, std::int32_t*) const {
+    for (int i = 0; i < output_shape.size(); ++i)
+      y[i] = static_cast<output_element>(
+          detail::quantize_value<profile>(x[i], p_.scale, p_.zero_point, output_type::min, output_type::max));
+  }
+
+ private:
+  parameters p_{};
+};
+
+}  // namespace statiq
