@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/kernels/reference/concat.hpp"
 #include "statiq/layers/convolution.hpp"
 
 namespace statiq {
@@ -86,15 +87,13 @@ class Concat {
 
   void operator()(const std::array<const input_element*, std::size_t(arity)>& xs, output_element* y,
                   std::int32_t*) const {
-    const int pixels = output_shape.h * output_shape.w;
-    for (int p = 0; p < pixels; ++p) {
-      output_element* out = y + std::size_t(p) * output_shape.c;
-      for (int i = 0; i < arity; ++i) {
-        const int c_in = A.inputs[i].c;
-        const input_element* in = xs[std::size_t(i)] + std::size_t(p) * c_in;
-        for (int c = 0; c < c_in; ++c) *out++ = static_cast<output_element>(profile::rescale(in[c], p_.rescale[std::size_t(i)]));
-      }
-    }
+    static constexpr auto channels = [] {
+      std::array<int, std::size_t(arity)> c{};
+      for (int i = 0; i < arity; ++i) c[std::size_t(i)] = A.inputs[i].c;
+      return c;
+    }();
+    kernels::reference::concat(output_shape.h * output_shape.w, arity, xs.data(), channels.data(), y,
+                               [this](int i, std::int32_t q) { return profile::rescale(q, p_.rescale[std::size_t(i)]); });
   }
 
  private:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 
 #include "statiq/arith/profile.hpp"
@@ -184,10 +185,13 @@ class Convolution {
       // The activation comes before the average (Conv -> ReLU -> GAP); the 1/(H*W) is folded into
       // the channel scale by whoever computed the channel parameters.
       const int pixels = conv_shape.h * conv_shape.w;
+      auto after_sum = p_.output;
+      if constexpr (requires { after_sum.accumulator_clip; })  // the clip applied per pixel, not to the sum
+        after_sum.accumulator_clip = std::numeric_limits<decltype(after_sum.accumulator_clip)>::max();
       for (int c = 0; c < filters; ++c) {
         std::int64_t sum = 0;
         for (int i = 0; i < pixels; ++i) sum += activate(acc[std::size_t(i) * filters + c]);
-        y[c] = static_cast<output_element>(profile::requantize(sum, p_.channel[c], p_.output));
+        y[c] = static_cast<output_element>(profile::requantize(sum, p_.channel[c], after_sum));
       }
     } else {
       requantize_map(acc, conv_shape.h * conv_shape.w, y);
