@@ -1,0 +1,190 @@
+// statiq/arith/tflite.hpp — the `tflite` and `tflite_single_rounding` profiles: TFLite / TFLM /
+// CMSIS-NN integer requantization (QuantizeMultiplier, gemmlowp SRDHM + RoundingDivideByPOT).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "statiq/arith/profile.hpp"
+#include "statiq/arith/rounding.hpp"
+
+namespace statiq::arith {
+
+// double_rounding is TFLite's default; single_rounding is the TFLITE_SINGLE_ROUNDING build
+// flag of TFLM / CMSIS-NN.
+enum class tflite_rounding { double_rounding, single_rounding };
+
+template <tflite_rounding R>
+struct tflite_profile {
+  static constexpr const char* name =
+      R == tflite_rounding::double_rounding ? "tflite" : "tflite_single_rounding";
+  static constexpr int accumulator_bits = 32;
+  static constexpr bool supports_zero_points = true;
+  static constexpr bool supports_per_channel = true;
+
+  // A quantized multiplier: value = multiplier * 2^(shift - 31); shift > 0 is a left shift.
+  struct channel_params {
+    std::int32_t multiplier;
+    int shift;
+  };
+
+  struct output_params {
+    std::int32_t zero_point;
+    std::int32_t lo;
+    std::int32_t hi;
+  };
+
+  // The per-channel effective scale of conv / fully connected: double(s_in) * double(s_w[c])
+  // / double(s_out) (PopulateConvolutionQuantizationParams).
+  static constexpr double effective_multiplier(float input_scale, float weight_scale,
+                                               float output_scale) {
+    return static_cast<double>(input_scale) * static_cast<double>(weight_scale) /
+           static_cast<double>(output_scale);
+  }
+
+  // QuantizeMultiplier (quantization_util.cc): q = frexp(M), q_fixed = round-half-away(q * 2^31);
+  // q_fixed == 2^31 is halved with ++shift; shift < -31 flushes to zero. The single-rounding
+  // build also saturates shift > 30 to (2^31 - 1, 30).
+  static channel_params quantize_multiplier(double m) {
+    if (m == 0.0) return {0, 0};
+    int shift = 0;
+    const double q = std::frexp(m, &shift);
+    std::int64_t q_fixed = round_half_away(q * static_cast<double>(std::int64_t{1} << 31));
+    if (q_fixed == (std::int64_t{1} << 31)) {
+      q_fixed /= 2;
+      ++shift;
+    }
+    if (shift < -31) {
+      shift = 0;
+      q_fixed = 0;
+    }
+    if constexpr (R == tflite_rounding::single_rounding) {
+      if (shift > 30) {
+        shift = 30;
+        q_fixed = (std::int64_t{1} << 31) - 1;
+      }
+    }
+    return {static_cast<std::int32_t>(q_fixed), shift};
+  }
+
+  // gemmlowp SaturatingRoundingDoublingHighMul: (a*b + nudge) / 2^31 truncating, nudge 2^30
+  // (1 - 2^30 for a negative product); INT_MIN * INT_MIN saturates to INT_MAX.
+  static constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a,
+                                                                       std::int32_t b) {
+    if (a == b && a == std::numeric_limits<std::int32_t>::min())
+      return std::numeric_limits<std::int32_t>::max();
+    const std::int64_t ab = static_cast<std::int64_t>(a) * static_cast<std::int64_t>(b);
+    const std::int64_t nudge = ab >= 0 ? (std::int64_t{1} << 30) : (1 - (std::int64_t{1} << 30));
+    return static_cast<std::int32_t>((ab + nudge) / (std::int64_t{1} << 31));
+  }
+
+  // gemmlowp RoundingDivideByPOT: x / 2^exponent rounded half away from zero, 0 <= exponent <= 31.
+  static constexpr std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) {
+    const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
+    const std::int32_t remainder = x & mask;
+    const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+  }
+
+  // MultiplyByQuantizedMultiplier. Double rounding: RoundingDivideByPOT(SRDHM(x * 2^left,
+  // m), right). TFLite multiplies x * 2^left in int32; an overflow there is undefined in the
+  // source and wraps on every target, which is what this does. Single rounding:
+  // (x * m + 2^(30 - shift)) >> (31 - shift) in int64.
+  static constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t x,
+                                                                 std::int32_t multiplier,
+                                                                 int shift) {
+    if constexpr (R == tflite_rounding::double_rounding) {
+      const int left = shift > 0 ? shift : 0;
+      const int right = shift > 0 ? 0 : -shift;
+      const auto shifted = static_cast<std::int32_t>(
+          static_cast<std::uint32_t>(static_cast<std::int64_t>(x) << left));
+      return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right);
+    } else {
+      const int total_shift = 31 - shift;
+      const std::int64_t round = std::int64_t{1} << (total_shift - 1);
+      return static_cast<std::int32_t>(
+          (static_cast<std::int64_t>(x) * static_cast<std::int64_t>(multiplier) + round) >> total_shift);
+    }
+  }
+
+  // Output: sat(r + zp_out, act_min, act_max). The input zero point is already in the
+  // accumulator (bias' = bias - zp_in * sum(w)).
+  static constexpr std::int32_t requantize(std::int64_t acc, const channel_params& ch,
+                                           const output_params& out) {
+    const std::int32_t r =
+        multiply_by_quantized_multiplier(static_cast<std::int32_t>(acc), ch.multiplier, ch.shift);
+    return static_cast<std::int32_t>(saturate(std::int64_t{r} + out.zero_point, out.lo, out.hi));
+  }
+
+  // int8 Add (reference_integer_ops::Add, TFLM add.cc): inputs offset by -zp, shifted left by
+  // 20, each scaled by s_i / (2 max(s_a, s_b)), summed, then scaled by
+  // 2 max(s_a, s_b) / (2^20 s_out), + zp_out, clamped.
+  struct add_params {
+    std::int32_t a_offset;  // -a_zero_point
+    std::int32_t b_offset;
+    int left_shift;
+    channel_params a;
+    channel_params b;
+    channel_params output;
+    std::int32_t output_offset;  // y_zero_point
+    std::int32_t lo;
+    std::int32_t hi;
+  };
+
+  static add_params make_add(float a_scale, std::int32_t a_zero_point, float b_scale,
+                             std::int32_t b_zero_point, float y_scale, std::int32_t y_zero_point,
+                             std::int32_t lo, std::int32_t hi) {
+    constexpr int left_shift = 20;  // 15 for int16
+    // Types as in add.cc: 2 * max(float, float) is a float, widened to double.
+    const double twice_max = static_cast<double>(2 * (a_scale > b_scale ? a_scale : b_scale));
+    const double ra = static_cast<double>(a_scale) / twice_max;
+    const double rb = static_cast<double>(b_scale) / twice_max;
+    const double ro =
+        twice_max / static_cast<double>(static_cast<float>(1 << left_shift) * y_scale);
+    return {-a_zero_point,          -b_zero_point,          left_shift,
+            quantize_multiplier(ra), quantize_multiplier(rb), quantize_multiplier(ro),
+            y_zero_point,           lo,                     hi};
+  }
+
+  static constexpr std::int32_t add(std::int32_t a, std::int32_t b, const add_params& p) {
+    const std::int32_t sa = (a + p.a_offset) * (1 << p.left_shift);
+    const std::int32_t sb = (b + p.b_offset) * (1 << p.left_shift);
+    const std::int32_t scaled_a = multiply_by_quantized_multiplier(sa, p.a.multiplier, p.a.shift);
+    const std::int32_t scaled_b = multiply_by_quantized_multiplier(sb, p.b.multiplier, p.b.shift);
+    const std::int32_t raw =
+        multiply_by_quantized_multiplier(scaled_a + scaled_b, p.output.multiplier, p.output.shift);
+    return static_cast<std::int32_t>(saturate(std::int64_t{raw} + p.output_offset, p.lo, p.hi));
+  }
+
+  // Requantize (reference_ops::Requantize, the Quantize op int8 -> int8):
+  // MultiplyByQuantizedMultiplier(q - zp_in, QuantizeMultiplier(s_in / s_out)) + zp_out, clamped.
+  struct rescale_params {
+    std::int32_t in_zero_point;
+    channel_params multiplier;
+    std::int32_t out_zero_point;
+    std::int32_t lo;
+    std::int32_t hi;
+  };
+
+  static rescale_params make_rescale(float in_scale, std::int32_t in_zero_point, float out_scale,
+                                     std::int32_t out_zero_point, std::int32_t lo, std::int32_t hi) {
+    return {in_zero_point,
+            quantize_multiplier(static_cast<double>(in_scale) / static_cast<double>(out_scale)),
+            out_zero_point, lo, hi};
+  }
+
+  static constexpr std::int32_t rescale(std::int32_t q, const rescale_params& p) {
+    const std::int32_t r = multiply_by_quantized_multiplier(q - p.in_zero_point, p.multiplier.multiplier,
+                                                            p.multiplier.shift);
+    return static_cast<std::int32_t>(saturate(std::int64_t{r} + p.out_zero_point, p.lo, p.hi));
+  }
+};
+
+using tflite = tflite_profile<tflite_rounding::double_rounding>;
+using tflite_single_rounding = tflite_profile<tflite_rounding::single_rounding>;
+
+static_assert(ArithmeticProfile<tflite>);
+static_assert(ArithmeticProfile<tflite_single_rounding>);
+
+}  // namespace statiq::arith
