@@ -1,6 +1,6 @@
 // A small DAG on cpu_int8 with random data, shared by the engine tests:
-//   q -> c1 -> c2 ----\
-//          \-> c3 ---- add -> cat(add, c1) -> gap -> fc -> dq
+//   q -> c1 -> c2 ----+
+//          +-> c3 ---- add -> cat(add, c1) -> gap -> fc -> dq
 #pragma once
 
 #include <random>
