@@ -19,6 +19,9 @@ struct akida_v2 {
   using profile = arith::pow2;
   static constexpr bool packs_sub_byte = true;  // 4-bit weights two to a byte
   static constexpr std::size_t memory_bytes = 0;  // not modelled: no arena limit
+  // A Conv2D/DepthwiseConv2D with a fused MaxPool must feed a convolution (TARGETS.md); the Graph
+  // checks it (diag::max_pool_must_feed_a_convolution).
+  static constexpr bool max_pool_must_feed_convolution = true;
 
   // QuantizeML's pattern table (newer release; TARGETS.md), Flatten folded into Gemm.
   static constexpr Pattern patterns[] = {

@@ -1,0 +1,16 @@
+// Akida 1.0 Convolutional kernels are 1x1, 3x3, 5x5 and 7x7; 9x9 is rejected.
+#include "statiq/layers/conv2d.hpp"
+#include "statiq/targets/akida_v1.hpp"
+
+using namespace statiq;
+
+#ifdef STATIQ_KO
+inline constexpr Kernel kernel{9, 9};
+#else
+inline constexpr Kernel kernel{7, 7};
+#endif
+
+struct conv1 : Conv2D<"conv1", ConvAttributes{.input = {16, 16, 8}, .filters = 8, .kernel = kernel,
+                                              .pads = Pads::same, .activation = relu, .bits = {4, 4, 4}},
+                      targets::akida_v1> {};
+static_assert(conv1::valid);

@@ -1,0 +1,17 @@
+// Akida 1.0 Convolutional: stride 2 only with 3x3 kernels, as on 2.0.
+#include "statiq/layers/conv2d.hpp"
+#include "statiq/targets/akida_v1.hpp"
+
+using namespace statiq;
+
+#ifdef STATIQ_KO
+inline constexpr Stride stride{2, 2};
+#else
+inline constexpr Stride stride{1, 1};
+#endif
+
+struct conv1 : Conv2D<"conv1", ConvAttributes{.input = {16, 16, 8}, .filters = 8, .kernel = {5, 5},
+                                              .strides = stride, .pads = Pads::same, .activation = relu,
+                                              .bits = {4, 4, 4}},
+                      targets::akida_v1> {};
+static_assert(conv1::valid);
