@@ -87,8 +87,9 @@ STATIQ_DIAGNOSTIC(shapes_do_not_chain, "a layer's input shape differs from the s
 STATIQ_DIAGNOSTIC(element_types_do_not_chain,
                   "a layer's input element type (bits, signedness) differs from what its producer outputs",
                   fixed_string Layer, int input, ElementType produced, ElementType expected);
-STATIQ_DIAGNOSTIC(graph_inputs_disagree, "every layer reading the graph input must expect the same shape and type",
-                  fixed_string Layer, Shape shape, Shape other_shape);
+STATIQ_DIAGNOSTIC(graph_inputs_disagree,
+                  "every layer reading the graph input (-1) must expect the same shape and element type",
+                  fixed_string Layer, Shape expected, Shape graph_input);
 STATIQ_DIAGNOSTIC(arena_exceeds_target_memory,
                   "the engine's arena (activations + scratch, after reuse) exceeds the target's memory",
                   fixed_string Target, std::size_t arena_bytes, std::size_t memory_bytes);
@@ -141,6 +142,15 @@ class Graph {
   static constexpr std::array<ElementType, node_count> output_types{
       detail::output_element_type<typename Nodes::layer>()...};
   static constexpr std::array<LayerKind, node_count> kinds{Nodes::layer::kind...};
+  static constexpr std::array<Shape, node_count> first_input_shapes{detail::input_shape_of<typename Nodes::layer>(0)...};
+  static constexpr std::array<ElementType, node_count> input_types{detail::input_element_type<typename Nodes::layer>()...};
+  // The first node that reads the graph input defines it; -1 if none does.
+  static constexpr int first_input_reader = [] {
+    for (std::size_t n = 0; n < node_count; ++n)
+      for (int j = 0; j < edges.count[n]; ++j)
+        if (edges.from[n][j] == -1) return int(n);
+    return -1;
+  }();
 
   template <std::size_t I>
   static constexpr bool check_node() {
@@ -169,6 +179,16 @@ class Graph {
       }
       return -1;
     }();
+    constexpr auto input_disagrees = [] {
+      // an input j of this node reading the graph input, expecting other than the first reader
+      for (int j = 0; j < count; ++j)
+        if (edges.from[I][j] == -1 && first_input_reader >= 0 &&
+            (detail::input_shape_of<L>(j) != first_input_shapes[std::size_t(first_input_reader)] ||
+             detail::input_element_type<L>() != input_types[std::size_t(first_input_reader)]))
+          return j;
+      return -1;
+    }();
+    constexpr Shape graph_input = first_input_shapes[std::size_t(first_input_reader < 0 ? 0 : first_input_reader)];
     constexpr int mj = mismatch < 0 ? 0 : mismatch;
     constexpr int tj = type_mismatch < 0 ? 0 : type_mismatch;
     constexpr int mf = e.from[I][mj] < 0 ? 0 : e.from[I][mj];
@@ -179,7 +199,10 @@ class Graph {
         rule<bad_index < 0, node_reads_a_later_node<L::fixed_name, int(I), e.from[I][bad_index < 0 ? 0 : bad_index]>>,
         rule<mismatch < 0, shapes_do_not_chain<L::fixed_name, mj, output_shapes[mf], detail::input_shape_of<L>(mj)>>,
         rule<type_mismatch < 0,
-             element_types_do_not_chain<L::fixed_name, tj, output_types[tf], detail::input_element_type<L>()>>>();
+             element_types_do_not_chain<L::fixed_name, tj, output_types[tf], detail::input_element_type<L>()>>,
+        rule<input_disagrees < 0,
+             graph_inputs_disagree<L::fixed_name, detail::input_shape_of<L>(input_disagrees < 0 ? 0 : input_disagrees),
+                                   graph_input>>>();
   }
 
   // Akida 2.0: a Conv2D/Depthwise with a fused MaxPool must feed a convolution.
@@ -248,12 +271,7 @@ class Graph {
   }
 
   // The graph input: what the first node reading it expects.
-  static constexpr int input_reader = [] {
-    for (std::size_t n = 0; n < node_count; ++n)
-      for (int j = 0; j < edges.count[n]; ++j)
-        if (edges.from[n][j] == -1) return int(n);
-    return 0;
-  }();
+  static constexpr int input_reader = first_input_reader < 0 ? 0 : first_input_reader;
 
  public:
   using input_layer = layer_at<std::size_t(input_reader)>;
