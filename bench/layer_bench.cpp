@@ -1,0 +1,226 @@
+// Google Benchmark microbenchmarks of statiq's layer types (Conv2D 3x3, DepthwiseConv2D 3x3, Dense,
+// Add) at MobileNet/VWW-like shapes, once per arithmetic profile, reporting MAC/s (elements/s for Add).
+//
+// Each case is one layer type, checked by its target like any user's layer, fed fixed random data
+// (std::mt19937) and parameters that keep the outputs inside the range (no all-saturated maps).
+// Names read kind/shape/profile, e.g. "conv3x3/24x24x32->64/tflite", so a filter picks a row.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "statiq/layers/add.hpp"
+#include "statiq/layers/conv2d.hpp"
+#include "statiq/layers/dense.hpp"
+#include "statiq/layers/depthwise_conv2d.hpp"
+#include "statiq/targets/akida_v2.hpp"
+#include "statiq/targets/cpu_int8.hpp"
+#include "statiq/targets/gemmini.hpp"
+#include "statiq/targets/tflite_int8.hpp"
+
+using namespace statiq;
+
+namespace {
+
+// What a post-ReLU activation looks like on each target, and how a real scale becomes the
+// profile's channel parameters: the same choices a converter would make, so the requantization
+// does its ordinary work (no shortcut through saturation).
+template <class Target>
+struct setup;
+
+template <>
+struct setup<targets::cpu_int8> {  // ONNX Runtime QDQ: uint8 activations, zero point after ReLU
+  using P = arith::qlinear;
+  static constexpr bool signed_activations = false;
+  static constexpr std::int32_t input_zero_point = 5;
+  static P::channel_params channel(double scale) { return {static_cast<float>(scale)}; }
+  static P::output_params output(int bits) { return {3, 3, qmax(bits, false)}; }  // ReLU: nothing below zp
+  static P::add_params add(int bits) { return P::make_add(0.05f, 5, 0.04f, 5, 0.1f, 3, 3, qmax(bits, false)); }
+};
+
+template <>
+struct setup<targets::akida_v2> {  // pow2: unsigned activations after ReLU, no zero points
+  using P = arith::pow2;
+  static constexpr bool signed_activations = false;
+  static constexpr std::int32_t input_zero_point = 0;
+  static P::channel_params channel(double scale) { return P::from_scale(scale); }
+  static P::output_params output(int bits) { return {0, qmax(bits, false)}; }
+  // Inputs at 4 and 5 fractional bits, aligned to 5, the sum brought to 3 (64 * 2^-8 = 1/4).
+  static P::add_params add(int bits) { return P::make_add(4, 5, {64, 8}, 0, qmax(bits, false)); }
+};
+
+template <>
+struct setup<targets::tflite_int8> {  // TFLite int8: signed activations, zero point -128 after ReLU
+  using P = arith::tflite;
+  static constexpr bool signed_activations = true;
+  static constexpr std::int32_t input_zero_point = -128;
+  static P::channel_params channel(double scale) { return P::quantize_multiplier(scale); }
+  static P::output_params output(int) { return {-128, -128, 127}; }
+  static P::add_params add(int) { return P::make_add(0.05f, -128, 0.04f, -128, 0.1f, -128, -128, 127); }
+};
+
+template <>
+struct setup<targets::gemmini> {  // Gemmini: int8, zero points 0, ReLU as lo = 0
+  using P = arith::gemmini;
+  static constexpr bool signed_activations = true;
+  static constexpr std::int32_t input_zero_point = 0;
+  static P::channel_params channel(double scale) { return {static_cast<float>(scale)}; }
+  static P::output_params output(int) { return {0, P::int8_max}; }
+  static P::add_params add(int) { return P::make_add(0.05f, 0.04f, 0.1f, true); }
+};
+
+// The layer types benchmarked: every one fuses a ReLU, "same" pads (Akida accepts no other).
+template <class T, Shape In, int Filters, Bits B = Bits{}>
+using Conv3x3 = Conv2D<"conv3x3",
+                       ConvAttributes{.input = In, .filters = Filters, .kernel = {3, 3}, .pads = Pads::same,
+                                      .activation = relu, .bits = B,
+                                      .signed_input = setup<T>::signed_activations,
+                                      .signed_output = setup<T>::signed_activations},
+                       T>;
+
+template <class T, Shape In, Bits B = Bits{}>
+using Depthwise3x3 = DepthwiseConv2D<"depthwise3x3",
+                                     ConvAttributes{.input = In, .kernel = {3, 3}, .pads = Pads::same,
+                                                    .activation = relu, .bits = B,
+                                                    .signed_input = setup<T>::signed_activations,
+                                                    .signed_output = setup<T>::signed_activations},
+                                     T>;
+
+template <class T, int Inputs, int Units, Bits B = Bits{}>
+using Fc = Dense<"dense",
+                 DenseAttributes{.input = {1, 1, Inputs}, .units = Units, .activation = relu, .bits = B,
+                                 .signed_input = setup<T>::signed_activations,
+                                 .signed_output = setup<T>::signed_activations},
+                 T>;
+
+template <class T, Shape S, Bits B = Bits{}>
+using Residual = Add<"add",
+                     AddAttributes{.shape = S, .activation = relu, .bits = B,
+                                   .signed_input = setup<T>::signed_activations,
+                                   .signed_output = setup<T>::signed_activations},
+                     T>;
+
+template <class Element>
+std::vector<Element> random_tensor(std::mt19937& rng, int size, int lo, int hi) {
+  std::uniform_int_distribution<int> d(lo, hi);
+  std::vector<Element> v(static_cast<std::size_t>(size));
+  for (auto& e : v) e = static_cast<Element>(d(rng));
+  return v;
+}
+
+// Conv2D, DepthwiseConv2D and Dense share the parameter layout (weights, bias, channel, output,
+// zero points), so one runner times all three.
+template <class L>
+void run_weighted(benchmark::State& state) {
+  static_assert(L::valid, "a benchmarked layer must pass its target's rules");
+  using S = setup<typename L::target>;
+  using channel_params = typename L::profile::channel_params;
+  constexpr auto n = static_cast<std::size_t>(L::output_shape.c);  // filters or units
+  constexpr std::size_t taps = L::weight_count / n;
+  using W = typename L::weight_type;
+  using In = typename L::input_type;
+  using Out = typename L::output_type;
+
+  std::mt19937 rng(2024);
+  // On the heap: the largest weight tensor here is 36 KiB.
+  auto w = std::make_unique<qarray<W, L::weight_count, L::target::packs_sub_byte>>();
+  std::uniform_int_distribution<int> wd(-W::max, W::max);  // symmetric, as the converters quantize weights
+  for (std::size_t i = 0; i < L::weight_count; ++i) w->set(i, wd(rng));
+  std::vector<std::int32_t> bias = random_tensor<std::int32_t>(rng, int(n), -1000, 1000);
+  // A scale that maps the typical accumulator (about sqrt(taps) * |x| * |w|) to a quarter of the
+  // output range, varied per channel where the profile has per-channel scales.
+  const double spread = std::sqrt(double(taps)) * (In::max - In::min) / 2.0 * (W::max - W::min) / 2.0;
+  const double base = (Out::max - Out::min) / 4.0 / spread;
+  std::uniform_real_distribution<double> vary(0.5, 1.5);
+  std::vector<channel_params> channel;
+  for (std::size_t c = 0; c < n; ++c)
+    channel.push_back(S::channel(L::profile::supports_per_channel ? base * vary(rng) : base));
+
+  const L layer({*w, std::span<const std::int32_t, n>(bias.data(), n),
+                 std::span<const channel_params, n>(channel.data(), n), S::output(Out::bits),
+                 S::input_zero_point, 0});
+  const auto x = random_tensor<typename L::input_element>(rng, L::input_shape.size(), In::min, In::max);
+  std::vector<typename L::output_element> y(static_cast<std::size_t>(L::output_shape.size()));
+  std::vector<std::int32_t> scratch(L::scratch_words);
+
+  for (auto _ : state) {
+    layer(x.data(), y.data(), scratch.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["MAC/s"] = benchmark::Counter(double(L::macs), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class L>
+void run_add(benchmark::State& state) {
+  static_assert(L::valid, "a benchmarked layer must pass its target's rules");
+  using In = typename L::input_type;
+  std::mt19937 rng(2025);
+  const L layer({setup<typename L::target>::add(L::output_type::bits)});
+  const auto a = random_tensor<typename L::input_element>(rng, L::input_shape.size(), In::min, In::max);
+  const auto b = random_tensor<typename L::input_element>(rng, L::input_shape.size(), In::min, In::max);
+  std::vector<typename L::output_element> y(static_cast<std::size_t>(L::output_shape.size()));
+
+  for (auto _ : state) {
+    layer(a.data(), b.data(), y.data(), nullptr);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["elements/s"] =
+      benchmark::Counter(double(L::output_shape.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+std::string shape_text(Shape s) {
+  return s.h == 1 && s.w == 1 ? std::to_string(s.c)
+                              : std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
+}
+
+// kind/input->output/profile[/bits]; the bits suffix only where they are not 8/8/8.
+template <class L>
+void add_case(const char* kind, void (*run)(benchmark::State&), Bits bits = Bits{}) {
+  std::string name = std::string(kind) + "/" + shape_text(L::input_shape);
+  if (L::kind != LayerKind::add) name += "->" + shape_text(L::output_shape);
+  name += std::string("/") + L::profile::name;
+  if (!(bits == Bits{}))
+    name += "/w" + std::to_string(bits.w) + "a" + std::to_string(bits.in);
+  benchmark::RegisterBenchmark(name.c_str(), run)->Unit(benchmark::kMicrosecond);
+}
+
+template <class T>
+void add_target() {
+  add_case<Conv3x3<T, Shape{48, 48, 16}, 32>>("conv3x3", run_weighted<Conv3x3<T, Shape{48, 48, 16}, 32>>);
+  add_case<Conv3x3<T, Shape{24, 24, 32}, 64>>("conv3x3", run_weighted<Conv3x3<T, Shape{24, 24, 32}, 64>>);
+  add_case<Conv3x3<T, Shape{12, 12, 64}, 64>>("conv3x3", run_weighted<Conv3x3<T, Shape{12, 12, 64}, 64>>);
+  add_case<Depthwise3x3<T, Shape{48, 48, 32}>>("depthwise3x3", run_weighted<Depthwise3x3<T, Shape{48, 48, 32}>>);
+  add_case<Depthwise3x3<T, Shape{24, 24, 64}>>("depthwise3x3", run_weighted<Depthwise3x3<T, Shape{24, 24, 64}>>);
+  add_case<Fc<T, 256, 128>>("dense", run_weighted<Fc<T, 256, 128>>);
+  add_case<Fc<T, 1024, 10>>("dense", run_weighted<Fc<T, 1024, 10>>);
+  add_case<Residual<T, Shape{24, 24, 64}>>("add", run_add<Residual<T, Shape{24, 24, 64}>>);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  add_target<targets::cpu_int8>();
+  add_target<targets::akida_v2>();
+  add_target<targets::tflite_int8>();
+  add_target<targets::gemmini>();
+  // Akida's usual 4-bit weights and activations: packed weights, two to a byte, unpacked per tap.
+  constexpr Bits four{4, 4, 4};
+  using AkidaConv4 = Conv3x3<targets::akida_v2, Shape{24, 24, 32}, 64, four>;
+  using AkidaDense4 = Fc<targets::akida_v2, 256, 128, four>;
+  add_case<AkidaConv4>("conv3x3", run_weighted<AkidaConv4>, four);
+  add_case<AkidaDense4>("dense", run_weighted<AkidaDense4>, four);
+
+  benchmark::AddCustomContext("statiq_kernels", "scalar reference (kernels/reference), no SIMD");
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
