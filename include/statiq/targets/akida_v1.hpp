@@ -14,7 +14,7 @@
 
 namespace statiq::targets {
 
-struct akida_v1 {
+struct akida_v1 : target_rules<akida_v1> {
   static constexpr fixed_string name{"akida_v1"};
   using profile = arith::akida_v1;
   static constexpr bool packs_sub_byte = true;
@@ -37,80 +37,90 @@ struct akida_v1 {
     return kernel == 3 ? 192 : kernel == 5 ? 64 : 32;
   }
 
-  template <fixed_string Name, LayerKind Kind, auto A>
-  static constexpr bool check() {
-    using namespace diag;
-    if constexpr (Kind == LayerKind::depthwise_conv2d) {
-      return report_first<rule<false, depthwise_is_fused_with_pointwise_on_akida_v1<Name, name>>>();
-    } else if constexpr (Kind == LayerKind::input_conv2d || Kind == LayerKind::conv2d) {
-      constexpr Pattern p = fused_pattern("Conv", A.activation, A.pool);
-      constexpr bool relu_then_gap =
-          A.activation.kind != ActivationKind::none && A.pool.kind == PoolKind::global_average;
-      constexpr Shape in = A.input;
-      constexpr Kernel k = A.kernel;
-      constexpr Stride s = A.strides;
-      constexpr Pads same = resolve_pads(Pads::same, in, k, s);
-      constexpr Pads found = resolve_pads(A.pads, in, k, s);
-      constexpr Shape conv_out = window_output_shape(in, A.filters, k, s, A.pads);
-      if constexpr (Kind == LayerKind::input_conv2d) {
-        constexpr bool kernel_ok = k.h == k.w && (k.h == 3 || k.h == 5 || k.h == 7);
-        constexpr bool pool_ok =
-            A.pool.kind == PoolKind::none ||
-            (A.pool.kind == PoolKind::max && A.pool.kernel.h <= 2 && A.pool.kernel.w <= 2 &&
-             A.pool.kernel.h * A.pool.kernel.w >= 2 && A.pool.stride.h == A.pool.kernel.h &&
-             A.pool.stride.w == A.pool.kernel.w);
-        return report_first<
-            rule<!relu_then_gap, global_average_before_relu_on_akida_v1<Name, name>>,
-            rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>,
-            rule<A.bits.in == 8 && !A.signed_input, input_must_be_unsigned_8_bit<Name, name, A.bits.in, A.signed_input>>,
-            rule<in.c == 1 || in.c == 3, input_channels_not_supported<Name, name, in.c>>,
-            rule<(in.w >= 5 && in.h >= 5 && in.h <= 256), input_size_out_of_range<Name, name, in, 5, 256>>,
-            rule<kernel_ok, kernel_size_not_supported<Name, name, Kind, k>>,
-            rule<(s.h == s.w && s.h >= 1 && s.h <= 3), stride_not_supported_for_kernel<Name, name, k, s, 3>>,
-            rule<pads_are_same_or_valid(A.pads, in, k, s, true), expects_pads<Name, name, pads_text(same), pads_text(found)>>,
-            rule<A.dilations == Dilation{1, 1}, dilation_not_supported<Name, name, A.dilations>>,
-            rule<A.group == 1, groups_not_supported<Name, name, A.group>>,
-            rule<!kernel_ok || A.filters <= max_input_filters(in.c, k.h),
-                 too_many_filters<Name, name, A.filters, max_input_filters(in.c, k.h)>>,
-            rule<pool_ok, pool_not_supported<Name, name, A.pool>>,
-            rule<A.bits.w == 8, weight_bits_not_supported<Name, name, A.bits.w, text_of("{8}")>>,
-            rule<low_bits(A.bits.out), output_bits_not_supported<Name, name, A.bits.out, text_of("{1, 2, 4}")>>>();
-      } else {
-        constexpr bool kernel_ok = k.h == k.w && (k.h == 1 || k.h == 3 || k.h == 5 || k.h == 7);
-        constexpr bool pool_ok =
-            A.pool.kind == PoolKind::none ||
-            (A.pool.kind == PoolKind::max && A.pool.kernel == Kernel{2, 2} && A.pool.stride == Stride{2, 2}) ||
-            A.pool.kind == PoolKind::global_average;
-        return report_first<
-            rule<!relu_then_gap, global_average_before_relu_on_akida_v1<Name, name>>,
-            rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>,
-            rule<kernel_ok, kernel_size_not_supported<Name, name, Kind, k>>,
-            rule<s.h == s.w && (s.h == 1 || s.h == 2), stride_not_supported_for_kernel<Name, name, k, s, 2>>,
-            rule<s.h == 1 || k == Kernel{3, 3}, stride_2_only_with_3x3_kernels<Name, name, k, s>>,
-            rule<pads_are_same_or_valid(A.pads, in, k, s, k == Kernel{1, 1}),
-                 expects_pads<Name, name, pads_text(same), pads_text(found)>>,
-            rule<(conv_out.h >= 3), output_rows_too_few<Name, name, conv_out.h>>,
-            rule<A.dilations == Dilation{1, 1}, dilation_not_supported<Name, name, A.dilations>>,
-            rule<A.group == 1, groups_not_supported<Name, name, A.group>>,
-            rule<pool_ok, pool_not_supported<Name, name, A.pool>>,
-            rule<A.pool.kind != PoolKind::global_average || conv_out.w <= 32,
-                 global_average_pool_input_too_large<Name, name, conv_out, 32, 1 << 30>>,
-            rule<low_bits(A.bits.in), input_bits_not_supported<Name, name, A.bits.in, text_of("{1, 2, 4}")>>,
-            rule<low_bits(A.bits.w), weight_bits_not_supported<Name, name, A.bits.w, text_of("{1, 2, 4}")>>,
-            rule<low_bits(A.bits.out), output_bits_not_supported<Name, name, A.bits.out, text_of("{1, 2, 4}")>>>();
-      }
-    } else if constexpr (Kind == LayerKind::dense) {
-      constexpr Pattern p = fused_pattern("Gemm", A.activation, no_pool);
-      return report_first<
-          rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>,
-          rule<low_bits(A.bits.in), input_bits_not_supported<Name, name, A.bits.in, text_of("{1, 2, 4}")>>,
-          rule<low_bits(A.bits.w), weight_bits_not_supported<Name, name, A.bits.w, text_of("{1, 2, 4}")>>,
-          rule<low_bits(A.bits.out), output_bits_not_supported<Name, name, A.bits.out, text_of("{1, 2, 4}")>>>();
-    } else if constexpr (Kind == LayerKind::quantize || Kind == LayerKind::dequantize) {
-      return true;
-    } else {
-      return report_first<rule<false, layer_kind_not_supported_by_target<Name, name, Kind>>>();
+  // InputConvolutional: W >= 5, H in [5, 256], C in {1, 3}; 3x3, 5x5, 7x7, stride 1-3; same or
+  // valid; MaxPool 1x2, 2x1, 2x2 with stride = size; bits 8/8/(1|2|4).
+  // Convolutional: output >= 3 rows; 1x1, 3x3, 5x5, 7x7; stride 1 or 2 (2 only with 3x3); same;
+  // MaxPool 2x2; GAP width <= 32; bits (1|2|4).
+  static constexpr Violation rules(LayerKind kind, const ConvAttributes& a) {
+    if (kind == LayerKind::depthwise_conv2d) return {.rule = Rule::depthwise_is_fused_with_pointwise_on_akida_v1};
+    const Pattern p = fused_pattern("Conv", a.activation, a.pool);
+    const Shape in = a.input;
+    const Kernel k = a.kernel;
+    const Stride s = a.strides;
+    const Pads same = resolve_pads(Pads::same, in, k, s);
+    const Pads found = resolve_pads(a.pads, in, k, s);
+    const Shape conv_out = window_output_shape(in, a.filters, k, s, a.pads);
+    if (a.activation.kind != ActivationKind::none && a.pool.kind == PoolKind::global_average)
+      return {.rule = Rule::global_average_before_relu_on_akida_v1};
+    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
+    if (kind == LayerKind::input_conv2d) {
+      const bool kernel_ok = k.h == k.w && (k.h == 3 || k.h == 5 || k.h == 7);
+      const bool pool_ok = a.pool.kind == PoolKind::none ||
+                           (a.pool.kind == PoolKind::max && a.pool.kernel.h <= 2 && a.pool.kernel.w <= 2 &&
+                            a.pool.kernel.h * a.pool.kernel.w >= 2 && a.pool.stride.h == a.pool.kernel.h &&
+                            a.pool.stride.w == a.pool.kernel.w);
+      if (a.bits.in != 8 || a.signed_input)
+        return {.rule = Rule::input_must_be_unsigned_8_bit, .value = a.bits.in, .flag = a.signed_input};
+      if (in.c != 1 && in.c != 3) return {.rule = Rule::input_channels_not_supported, .value = in.c};
+      if (in.w < 5 || in.h < 5 || in.h > 256)
+        return {.rule = Rule::input_size_out_of_range, .shape = in, .limit = 5, .limit2 = 256};
+      if (!kernel_ok) return {.rule = Rule::kernel_size_not_supported, .kind = kind, .kernel = k};
+      if (s.h != s.w || s.h < 1 || s.h > 3)
+        return {.rule = Rule::stride_not_supported_for_kernel, .kernel = k, .strides = s, .limit = 3};
+      if (!pads_are_same_or_valid(a.pads, in, k, s, true))
+        return {.rule = Rule::expects_pads, .text1 = pads_text(same), .text2 = pads_text(found)};
+      if (a.dilations != Dilation{1, 1}) return {.rule = Rule::dilation_not_supported, .dilations = a.dilations};
+      if (a.group != 1) return {.rule = Rule::groups_not_supported, .value = a.group};
+      if (a.filters > max_input_filters(in.c, k.h))
+        return {.rule = Rule::too_many_filters, .value = a.filters, .limit = max_input_filters(in.c, k.h)};
+      if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
+      if (a.bits.w != 8) return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{8}")};
+      if (!low_bits(a.bits.out))
+        return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{1, 2, 4}")};
+      return no_violation;
     }
+    const bool kernel_ok = k.h == k.w && (k.h == 1 || k.h == 3 || k.h == 5 || k.h == 7);
+    const bool pool_ok = a.pool.kind == PoolKind::none ||
+                         (a.pool.kind == PoolKind::max && a.pool.kernel == Kernel{2, 2} && a.pool.stride == Stride{2, 2}) ||
+                         a.pool.kind == PoolKind::global_average;
+    if (!kernel_ok) return {.rule = Rule::kernel_size_not_supported, .kind = kind, .kernel = k};
+    if (s.h != s.w || (s.h != 1 && s.h != 2))
+      return {.rule = Rule::stride_not_supported_for_kernel, .kernel = k, .strides = s, .limit = 2};
+    if (s.h != 1 && k != Kernel{3, 3}) return {.rule = Rule::stride_2_only_with_3x3_kernels, .kernel = k, .strides = s};
+    if (!pads_are_same_or_valid(a.pads, in, k, s, k == Kernel{1, 1}))
+      return {.rule = Rule::expects_pads, .text1 = pads_text(same), .text2 = pads_text(found)};
+    if (conv_out.h < 3) return {.rule = Rule::output_rows_too_few, .value = conv_out.h};
+    if (a.dilations != Dilation{1, 1}) return {.rule = Rule::dilation_not_supported, .dilations = a.dilations};
+    if (a.group != 1) return {.rule = Rule::groups_not_supported, .value = a.group};
+    if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
+    if (a.pool.kind == PoolKind::global_average && conv_out.w > 32)
+      return {.rule = Rule::global_average_pool_input_too_large, .shape = conv_out, .limit = 32, .limit2 = 1 << 30};
+    if (!low_bits(a.bits.in))
+      return {.rule = Rule::input_bits_not_supported, .value = a.bits.in, .text1 = text_of("{1, 2, 4}")};
+    if (!low_bits(a.bits.w))
+      return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{1, 2, 4}")};
+    if (!low_bits(a.bits.out))
+      return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{1, 2, 4}")};
+    return no_violation;
+  }
+
+  static constexpr Violation rules(LayerKind, const DenseAttributes& a) {
+    const Pattern p = fused_pattern("Gemm", a.activation, no_pool);
+    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
+    if (!low_bits(a.bits.in))
+      return {.rule = Rule::input_bits_not_supported, .value = a.bits.in, .text1 = text_of("{1, 2, 4}")};
+    if (!low_bits(a.bits.w))
+      return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{1, 2, 4}")};
+    if (!low_bits(a.bits.out))
+      return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{1, 2, 4}")};
+    return no_violation;
+  }
+  static constexpr Violation rules(LayerKind, const QuantizeAttributes&) { return no_violation; }
+  static constexpr Violation rules(LayerKind, const DequantizeAttributes&) { return no_violation; }
+  // No Add, Concat or stand-alone pooling on Akida 1.0.
+  template <class Attributes>
+  static constexpr Violation rules(LayerKind kind, const Attributes&) {
+    return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
   }
 };
 

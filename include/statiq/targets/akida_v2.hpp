@@ -1,26 +1,25 @@
 // statiq/targets/akida_v2.hpp — BrainChip Akida 2.0: the pow2 (QuantizeML) arithmetic, its
-// pattern table and the per-layer limits of TARGETS.md, checked at compile time.
+// pattern table and the per-layer limits of TARGETS.md, as constexpr rules.
 #pragma once
 
 #include "statiq/arith/pow2.hpp"
+#include "statiq/layers/add.hpp"
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/dense.hpp"
+#include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
-#include "statiq/layers/dequantize.hpp"
-#include "statiq/layers/add.hpp"
 #include "statiq/targets/rules.hpp"
 
 namespace statiq::targets {
 
-struct akida_v2 {
+struct akida_v2 : target_rules<akida_v2> {
   static constexpr fixed_string name{"akida_v2"};
   using profile = arith::pow2;
   static constexpr bool packs_sub_byte = true;  // 4-bit weights two to a byte
   static constexpr std::size_t memory_bytes = 0;  // not modelled: no arena limit
-  // A Conv2D/DepthwiseConv2D with a fused MaxPool must feed a convolution (TARGETS.md); the Graph
-  // checks it (diag::max_pool_must_feed_a_convolution).
+  // TARGETS.md: a Conv2D/Depthwise with a fused MaxPool "must feed a Conv/Depthwise" (a graph rule).
   static constexpr bool max_pool_must_feed_convolution = true;
 
   // QuantizeML's pattern table (newer release; TARGETS.md), Flatten folded into Gemm.
@@ -38,82 +37,100 @@ struct akida_v2 {
 
   static constexpr bool bits_4_or_8(int b) { return b == 4 || b == 8; }
 
-  template <fixed_string Name, LayerKind Kind, auto A>
-  static constexpr bool check() {
-    using namespace diag;
-    if constexpr (Kind == LayerKind::input_conv2d || Kind == LayerKind::conv2d ||
-                  Kind == LayerKind::depthwise_conv2d) {
-      constexpr Pattern p = fused_pattern("Conv", A.activation, A.pool);
-      constexpr Shape in = A.input;
-      constexpr Kernel k = A.kernel;
-      constexpr Stride s = A.strides;
-      constexpr Pads same = resolve_pads(Pads::same, in, k, s);
-      constexpr Pads found = resolve_pads(A.pads, in, k, s);
-      constexpr Shape conv_out = window_output_shape(in, A.filters, k, s, A.pads);
-      if constexpr (Kind == LayerKind::input_conv2d) {
-        constexpr bool square = k.h == k.w;
-        constexpr int max_stride = k.h == 3 ? 3 : k.h == 4 ? 4 : k.h == 5 ? 5 : k.h == 7 ? 6 : 0;
-        constexpr bool pool_ok = A.pool.kind == PoolKind::none ||
-                                 (A.pool.kind == PoolKind::max && A.pool.kernel.h == A.pool.kernel.w &&
-                                  A.pool.stride.h == A.pool.stride.w &&
-                                  ((A.pool.kernel.h == 2 && A.pool.stride.h == 2) ||
-                                   (A.pool.kernel.h == 3 && A.pool.stride.h == 2)));
-        return report_first<
-            rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>,
-            rule<A.bits.in == 8 && !A.signed_input, input_must_be_unsigned_8_bit<Name, name, A.bits.in, A.signed_input>>,
-            rule<in.c == 1 || in.c == 3, input_channels_not_supported<Name, name, in.c>>,
-            rule<(in.w >= 5 && in.h >= 5 && in.h <= 384), input_size_out_of_range<Name, name, in, 5, 384>>,
-            rule<(square && max_stride > 0), kernel_size_not_supported<Name, name, Kind, k>>,
-            rule<(s.h == s.w && s.h >= 1 && s.h <= max_stride), stride_not_supported_for_kernel<Name, name, k, s, max_stride>>,
-            rule<pads_are_same_or_valid(A.pads, in, k, s, true), expects_pads<Name, name, pads_text(same), pads_text(found)>>,
-            rule<A.dilations == Dilation{1, 1}, dilation_not_supported<Name, name, A.dilations>>,
-            rule<A.group == 1, groups_not_supported<Name, name, A.group>>,
-            rule<A.filters <= 512, too_many_filters<Name, name, A.filters, 512>>,
-            rule<pool_ok, pool_not_supported<Name, name, A.pool>>,
-            rule<A.bits.w == 8, weight_bits_not_supported<Name, name, A.bits.w, text_of("{8}")>>,
-            rule<bits_4_or_8(A.bits.out), output_bits_not_supported<Name, name, A.bits.out, text_of("{4, 8}")>>>();
-      } else {
-        constexpr bool kernel_ok = k.h == k.w && (k.h == 3 || k.h == 5 || k.h == 7 ||
-                                                  (k.h == 1 && Kind == LayerKind::conv2d));
-        constexpr bool pool_ok =
-            A.pool.kind == PoolKind::none ||
-            (A.pool.kind == PoolKind::max && A.pool.kernel == Kernel{2, 2} && A.pool.stride.h == A.pool.stride.w &&
-             (A.pool.stride.h == 1 || A.pool.stride.h == 2)) ||
-            A.pool.kind == PoolKind::global_average;
-        constexpr bool gap_ok = A.pool.kind != PoolKind::global_average ||
-                                (conv_out.w <= 64 && conv_out.w * conv_out.h < 144);
-        return report_first<
-            rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>,
-            rule<in.h <= 4096 && in.w <= 4096 && in.c <= 2048, tensor_too_large<Name, name, in, 4096, 2048>>,
-            rule<kernel_ok, kernel_size_not_supported<Name, name, Kind, k>>,
-            rule<s.h == s.w && (s.h == 1 || s.h == 2), stride_not_supported_for_kernel<Name, name, k, s, 2>>,
-            rule<s.h == 1 || k == Kernel{3, 3}, stride_2_only_with_3x3_kernels<Name, name, k, s>>,
-            rule<pads_are_same_or_valid(A.pads, in, k, s, k == Kernel{1, 1}),
-                 expects_pads<Name, name, pads_text(same), pads_text(found)>>,
-            rule<A.dilations == Dilation{1, 1}, dilation_not_supported<Name, name, A.dilations>>,
-            rule<A.group == 1 || Kind == LayerKind::depthwise_conv2d, groups_not_supported<Name, name, A.group>>,
-            rule<pool_ok, pool_not_supported<Name, name, A.pool>>,
-            rule<gap_ok, global_average_pool_input_too_large<Name, name, conv_out, 64, 144>>,
-            rule<bits_4_or_8(A.bits.in), input_bits_not_supported<Name, name, A.bits.in, text_of("{4, 8}")>>,
-            rule<bits_4_or_8(A.bits.w), weight_bits_not_supported<Name, name, A.bits.w, text_of("{4, 8}")>>,
-            rule<bits_4_or_8(A.bits.out), output_bits_not_supported<Name, name, A.bits.out, text_of("{4, 8}")>>>();
-      }
-    } else if constexpr (Kind == LayerKind::dense) {
-      constexpr Pattern p = fused_pattern("Gemm", A.activation, no_pool);
-      return report_first<
-          rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>,
-          rule<A.input.size() <= 2048, dense_input_too_large<Name, name, A.input.size(), 2048>>,
-          rule<bits_4_or_8(A.bits.in), input_bits_not_supported<Name, name, A.bits.in, text_of("{4, 8}")>>,
-          rule<bits_4_or_8(A.bits.w), weight_bits_not_supported<Name, name, A.bits.w, text_of("{4, 8}")>>,
-          rule<bits_4_or_8(A.bits.out), output_bits_not_supported<Name, name, A.bits.out, text_of("{4, 8}")>>>();
-    } else if constexpr (Kind == LayerKind::add) {
-      constexpr Pattern p = fused_pattern("Add", A.activation, no_pool);
-      return report_first<rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>>();
-    } else if constexpr (Kind == LayerKind::concat || Kind == LayerKind::quantize || Kind == LayerKind::dequantize) {
-      return true;
-    } else {
-      return report_first<rule<false, layer_kind_not_supported_by_target<Name, name, Kind>>>();
+  // InputConv2D: W >= 5, H in [5, 384], C in {1, 3}, uint8; 3x3 s1-3, 4x4 s1-4, 5x5 s1-5, 7x7 s1-6;
+  // same or valid; <= 512 filters; no dilation or groups; MaxPool (2,2) or (3,2); bits 8/8/(4|8).
+  // Conv2D / DepthwiseConv2D: W, H <= 4096, C <= 2048; 1x1 (Conv2D only), 3x3, 5x5, 7x7; stride 1
+  // or 2, 2 only with 3x3; same only; MaxPool 2x2 stride 1 or 2; GAP with width <= 64 and
+  // W*H < 144; bits (4|8)/(4|8)/(4|8).
+  static constexpr Violation rules(LayerKind kind, const ConvAttributes& a) {
+    const Pattern p = fused_pattern("Conv", a.activation, a.pool);
+    const Shape in = a.input;
+    const Kernel k = a.kernel;
+    const Stride s = a.strides;
+    const Pads same = resolve_pads(Pads::same, in, k, s);
+    const Pads found = resolve_pads(a.pads, in, k, s);
+    const Shape conv_out = window_output_shape(in, a.filters, k, s, a.pads);
+    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
+    if (kind == LayerKind::input_conv2d) {
+      const int max_stride = k.h != k.w ? 0 : k.h == 3 ? 3 : k.h == 4 ? 4 : k.h == 5 ? 5 : k.h == 7 ? 6 : 0;
+      const bool pool_ok = a.pool.kind == PoolKind::none ||
+                           (a.pool.kind == PoolKind::max && a.pool.kernel.h == a.pool.kernel.w &&
+                            a.pool.stride.h == a.pool.stride.w &&
+                            ((a.pool.kernel.h == 2 && a.pool.stride.h == 2) ||
+                             (a.pool.kernel.h == 3 && a.pool.stride.h == 2)));
+      if (a.bits.in != 8 || a.signed_input)
+        return {.rule = Rule::input_must_be_unsigned_8_bit, .value = a.bits.in, .flag = a.signed_input};
+      if (in.c != 1 && in.c != 3) return {.rule = Rule::input_channels_not_supported, .value = in.c};
+      if (in.w < 5 || in.h < 5 || in.h > 384)
+        return {.rule = Rule::input_size_out_of_range, .shape = in, .limit = 5, .limit2 = 384};
+      if (max_stride == 0) return {.rule = Rule::kernel_size_not_supported, .kind = kind, .kernel = k};
+      if (s.h != s.w || s.h < 1 || s.h > max_stride)
+        return {.rule = Rule::stride_not_supported_for_kernel, .kernel = k, .strides = s, .limit = max_stride};
+      if (!pads_are_same_or_valid(a.pads, in, k, s, true))
+        return {.rule = Rule::expects_pads, .text1 = pads_text(same), .text2 = pads_text(found)};
+      if (a.dilations != Dilation{1, 1}) return {.rule = Rule::dilation_not_supported, .dilations = a.dilations};
+      if (a.group != 1) return {.rule = Rule::groups_not_supported, .value = a.group};
+      if (a.filters > 512) return {.rule = Rule::too_many_filters, .value = a.filters, .limit = 512};
+      if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
+      if (a.bits.w != 8) return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{8}")};
+      if (!bits_4_or_8(a.bits.out))
+        return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{4, 8}")};
+      return no_violation;
     }
+    const bool kernel_ok =
+        k.h == k.w && (k.h == 3 || k.h == 5 || k.h == 7 || (k.h == 1 && kind == LayerKind::conv2d));
+    const bool pool_ok = a.pool.kind == PoolKind::none ||
+                         (a.pool.kind == PoolKind::max && a.pool.kernel == Kernel{2, 2} &&
+                          a.pool.stride.h == a.pool.stride.w && (a.pool.stride.h == 1 || a.pool.stride.h == 2)) ||
+                         a.pool.kind == PoolKind::global_average;
+    const bool gap_ok =
+        a.pool.kind != PoolKind::global_average || (conv_out.w <= 64 && conv_out.w * conv_out.h < 144);
+    if (in.h > 4096 || in.w > 4096 || in.c > 2048)
+      return {.rule = Rule::tensor_too_large, .shape = in, .limit = 4096, .limit2 = 2048};
+    if (!kernel_ok) return {.rule = Rule::kernel_size_not_supported, .kind = kind, .kernel = k};
+    if (s.h != s.w || (s.h != 1 && s.h != 2))
+      return {.rule = Rule::stride_not_supported_for_kernel, .kernel = k, .strides = s, .limit = 2};
+    if (s.h != 1 && k != Kernel{3, 3}) return {.rule = Rule::stride_2_only_with_3x3_kernels, .kernel = k, .strides = s};
+    if (!pads_are_same_or_valid(a.pads, in, k, s, k == Kernel{1, 1}))
+      return {.rule = Rule::expects_pads, .text1 = pads_text(same), .text2 = pads_text(found)};
+    if (a.dilations != Dilation{1, 1}) return {.rule = Rule::dilation_not_supported, .dilations = a.dilations};
+    if (a.group != 1 && kind != LayerKind::depthwise_conv2d) return {.rule = Rule::groups_not_supported, .value = a.group};
+    if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
+    if (!gap_ok) return {.rule = Rule::global_average_pool_input_too_large, .shape = conv_out, .limit = 64, .limit2 = 144};
+    if (!bits_4_or_8(a.bits.in))
+      return {.rule = Rule::input_bits_not_supported, .value = a.bits.in, .text1 = text_of("{4, 8}")};
+    if (!bits_4_or_8(a.bits.w))
+      return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{4, 8}")};
+    if (!bits_4_or_8(a.bits.out))
+      return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{4, 8}")};
+    return no_violation;
+  }
+
+  // Dense1D: W = H = 1 after Flatten, W*H*C <= 2048, bits (4|8)/(4|8)/(4|8).
+  static constexpr Violation rules(LayerKind, const DenseAttributes& a) {
+    const Pattern p = fused_pattern("Gemm", a.activation, no_pool);
+    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
+    if (a.input.size() > 2048) return {.rule = Rule::dense_input_too_large, .value = a.input.size(), .limit = 2048};
+    if (!bits_4_or_8(a.bits.in))
+      return {.rule = Rule::input_bits_not_supported, .value = a.bits.in, .text1 = text_of("{4, 8}")};
+    if (!bits_4_or_8(a.bits.w))
+      return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{4, 8}")};
+    if (!bits_4_or_8(a.bits.out))
+      return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{4, 8}")};
+    return no_violation;
+  }
+
+  static constexpr Violation rules(LayerKind, const AddAttributes& a) {
+    const Pattern p = fused_pattern("Add", a.activation, no_pool);
+    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
+    return no_violation;
+  }
+  static constexpr Violation rules(LayerKind, const ConcatAttributes&) { return no_violation; }
+  static constexpr Violation rules(LayerKind, const QuantizeAttributes&) { return no_violation; }
+  static constexpr Violation rules(LayerKind, const DequantizeAttributes&) { return no_violation; }
+  // No stand-alone pooling: only fused into a convolution.
+  static constexpr Violation rules(LayerKind kind, const PoolAttributes&) {
+    return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
   }
 };
 

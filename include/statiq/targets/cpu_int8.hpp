@@ -7,17 +7,11 @@
 
 namespace statiq::targets {
 
-struct cpu_int8 {
+struct cpu_int8 : int8_cpu_rules<false>, target_rules<cpu_int8> {
   static constexpr fixed_string name{"cpu_int8"};
   using profile = arith::qlinear;
   static constexpr bool packs_sub_byte = false;
   static constexpr std::size_t memory_bytes = 0;
-  static constexpr const Pattern (&patterns)[std::size(detail::int8_cpu_patterns)] = detail::int8_cpu_patterns;
-
-  template <fixed_string Name, LayerKind Kind, auto A>
-  static constexpr bool check() {
-    return detail::check_int8_cpu<Name, name, Kind, A, false>();
-  }
 };
 
 }  // namespace statiq::targets

@@ -14,7 +14,7 @@
 
 namespace statiq::targets {
 
-struct gemmini {
+struct gemmini : target_rules<gemmini> {
   static constexpr fixed_string name{"gemmini"};
   using profile = arith::gemmini;
   static constexpr bool packs_sub_byte = false;
@@ -22,44 +22,43 @@ struct gemmini {
   static constexpr int dim = 16;                  // the systolic array is DIM x DIM
 
   static constexpr Pattern patterns[] = {
-      {{"Conv"}, 1},        {{"Conv", "Relu"}, 2},        {{"Conv", "Clip"}, 2},
+      {{"Conv"}, 1},           {{"Conv", "Relu"}, 2},           {{"Conv", "Clip"}, 2},
       {{"Conv", "MaxPool"}, 2}, {{"Conv", "Relu", "MaxPool"}, 3}, {{"Conv", "Clip", "MaxPool"}, 3},
-      {{"Gemm"}, 1},        {{"Gemm", "Relu"}, 2},        {{"Gemm", "Clip"}, 2},
-      {{"Add"}, 1},         {{"Add", "Relu"}, 2},  // resadd
+      {{"Gemm"}, 1},           {{"Gemm", "Relu"}, 2},           {{"Gemm", "Clip"}, 2},
+      {{"Add"}, 1},            {{"Add", "Relu"}, 2},  // resadd
       {{"QuantizeLinear"}, 1}, {{"DequantizeLinear"}, 1},
   };
 
-  template <fixed_string Name, LayerKind Kind, auto A>
-  static constexpr bool check() {
-    using namespace diag;
-    constexpr auto eight = text_of("{8}");
-    if constexpr (Kind == LayerKind::input_conv2d || Kind == LayerKind::conv2d ||
-                  Kind == LayerKind::depthwise_conv2d || Kind == LayerKind::dense) {
-      constexpr Pattern p = Kind == LayerKind::dense ? fused_pattern("Gemm", A.activation, no_pool)
-                                                     : fused_pattern("Conv", A.activation, pool_of(A));
-      return report_first<
-          rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>,
-          rule<A.bits.in == 8, input_bits_not_supported<Name, name, A.bits.in, eight>>,
-          rule<A.bits.w == 8, weight_bits_not_supported<Name, name, A.bits.w, eight>>,
-          rule<A.bits.out == 8, output_bits_not_supported<Name, name, A.bits.out, eight>>,
-          rule<A.signed_input && A.signed_output, activations_must_be_signed<Name, name>>>();
-    } else if constexpr (Kind == LayerKind::add) {
-      constexpr Pattern p = fused_pattern("Add", A.activation, no_pool);
-      return report_first<rule<table_has(patterns, p), pattern_not_in_target_table<Name, name, pattern_text(p)>>,
-                          rule<A.bits.in == 8 && A.bits.out == 8, input_bits_not_supported<Name, name, A.bits.in, eight>>,
-                          rule<A.signed_input && A.signed_output, activations_must_be_signed<Name, name>>>();
-    } else if constexpr (Kind == LayerKind::quantize || Kind == LayerKind::dequantize) {
-      return true;
-    } else {
-      return report_first<rule<false, layer_kind_not_supported_by_target<Name, name, Kind>>>();
-    }
+  static constexpr Violation signed_8_bit(int in, int w, int out, bool signed_in, bool signed_out) {
+    if (in != 8) return {.rule = Rule::input_bits_not_supported, .value = in, .text1 = text_of("{8}")};
+    if (w != 8) return {.rule = Rule::weight_bits_not_supported, .value = w, .text1 = text_of("{8}")};
+    if (out != 8) return {.rule = Rule::output_bits_not_supported, .value = out, .text1 = text_of("{8}")};
+    if (!(signed_in && signed_out)) return {.rule = Rule::activations_must_be_signed};
+    return no_violation;
+  }
+  static constexpr Violation pattern(const Pattern& p) {
+    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
+    return no_violation;
   }
 
- private:
-  template <class A>
-  static constexpr Pool pool_of(const A& a) {
-    if constexpr (requires { a.pool; }) return a.pool;
-    else return no_pool;
+  static constexpr Violation rules(LayerKind, const ConvAttributes& a) {
+    if (const Violation v = pattern(fused_pattern("Conv", a.activation, a.pool)); v.broken()) return v;
+    return signed_8_bit(a.bits.in, a.bits.w, a.bits.out, a.signed_input, a.signed_output);
+  }
+  static constexpr Violation rules(LayerKind, const DenseAttributes& a) {
+    if (const Violation v = pattern(fused_pattern("Gemm", a.activation, no_pool)); v.broken()) return v;
+    return signed_8_bit(a.bits.in, a.bits.w, a.bits.out, a.signed_input, a.signed_output);
+  }
+  static constexpr Violation rules(LayerKind, const AddAttributes& a) {
+    if (const Violation v = pattern(fused_pattern("Add", a.activation, no_pool)); v.broken()) return v;
+    return signed_8_bit(a.bits.in, 8, a.bits.out, a.signed_input, a.signed_output);
+  }
+  static constexpr Violation rules(LayerKind, const QuantizeAttributes&) { return no_violation; }
+  static constexpr Violation rules(LayerKind, const DequantizeAttributes&) { return no_violation; }
+  // No Concat or stand-alone pooling on the array: host work.
+  template <class Attributes>
+  static constexpr Violation rules(LayerKind kind, const Attributes&) {
+    return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
   }
 };
 

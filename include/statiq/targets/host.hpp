@@ -6,12 +6,12 @@
 #include <cstddef>
 
 #include "statiq/core/fixed_string.hpp"
-#include "statiq/layers/layer_kind.hpp"
+#include "statiq/targets/rules.hpp"
 
 namespace statiq::targets {
 
 template <class T>
-struct host {
+struct host : target_rules<host<T>> {
   static constexpr fixed_string name{"host"};
   using device = T;  // the target the rest of the model runs on
   using profile = typename T::profile;
@@ -20,8 +20,8 @@ struct host {
   static constexpr std::size_t memory_bytes = 0;
 
   // The host computes any layer the profile can express.
-  template <fixed_string Name, LayerKind Kind, auto A>
-  static constexpr bool check() { return true; }
+  template <class Attributes>
+  static constexpr Violation rules(LayerKind, const Attributes&) { return no_violation; }
 };
 
 template <class T, std::size_t Bytes>

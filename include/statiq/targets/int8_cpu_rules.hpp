@@ -12,51 +12,51 @@
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
 
-namespace statiq::targets::detail {
+namespace statiq::targets {
 
-inline constexpr Pattern int8_cpu_patterns[] = {
-    {{"Conv"}, 1},        {{"Conv", "Relu"}, 2},        {{"Conv", "Clip"}, 2},
-    {{"Conv", "MaxPool"}, 2}, {{"Conv", "Relu", "MaxPool"}, 3}, {{"Conv", "Clip", "MaxPool"}, 3},
-    {{"Gemm"}, 1},        {{"Gemm", "Relu"}, 2},        {{"Gemm", "Clip"}, 2},
-    {{"Add"}, 1},         {{"Add", "Relu"}, 2},         {{"Concat"}, 1},
-    {{"MaxPool"}, 1},     {{"AveragePool"}, 1},         {{"GlobalAveragePool"}, 1},
-    {{"QuantizeLinear"}, 1}, {{"DequantizeLinear"}, 1},
+template <bool SignedActivations>
+struct int8_cpu_rules {
+  static constexpr Pattern patterns[] = {
+      {{"Conv"}, 1},           {{"Conv", "Relu"}, 2},           {{"Conv", "Clip"}, 2},
+      {{"Conv", "MaxPool"}, 2}, {{"Conv", "Relu", "MaxPool"}, 3}, {{"Conv", "Clip", "MaxPool"}, 3},
+      {{"Gemm"}, 1},           {{"Gemm", "Relu"}, 2},           {{"Gemm", "Clip"}, 2},
+      {{"Add"}, 1},            {{"Add", "Relu"}, 2},            {{"Concat"}, 1},
+      {{"MaxPool"}, 1},        {{"AveragePool"}, 1},            {{"GlobalAveragePool"}, 1},
+      {{"QuantizeLinear"}, 1}, {{"DequantizeLinear"}, 1},
+  };
+
+  // 8-bit in/weights/out and, where the runtime wants them, signed activations.
+  static constexpr Violation eight_bits(int in, int w, int out, bool signed_in, bool signed_out) {
+    if (in != 8) return {.rule = Rule::input_bits_not_supported, .value = in, .text1 = text_of("{8}")};
+    if (w != 8) return {.rule = Rule::weight_bits_not_supported, .value = w, .text1 = text_of("{8}")};
+    if (out != 8) return {.rule = Rule::output_bits_not_supported, .value = out, .text1 = text_of("{8}")};
+    if (SignedActivations && !(signed_in && signed_out)) return {.rule = Rule::activations_must_be_signed};
+    return no_violation;
+  }
+  static constexpr Violation pattern(const Pattern& p) {
+    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
+    return no_violation;
+  }
+
+  static constexpr Violation rules(LayerKind, const ConvAttributes& a) {
+    if (const Violation v = pattern(fused_pattern("Conv", a.activation, a.pool)); v.broken()) return v;
+    return eight_bits(a.bits.in, a.bits.w, a.bits.out, a.signed_input, a.signed_output);
+  }
+  static constexpr Violation rules(LayerKind, const DenseAttributes& a) {
+    if (const Violation v = pattern(fused_pattern("Gemm", a.activation, no_pool)); v.broken()) return v;
+    return eight_bits(a.bits.in, a.bits.w, a.bits.out, a.signed_input, a.signed_output);
+  }
+  static constexpr Violation rules(LayerKind, const QuantizeAttributes& a) {
+    return eight_bits(8, 8, a.bits, true, a.signed_output);
+  }
+  static constexpr Violation rules(LayerKind, const DequantizeAttributes& a) {
+    return eight_bits(a.bits, 8, 8, a.signed_input, true);
+  }
+  // Add, Concat, MaxPool, AveragePool, GlobalAveragePool: 8-bit tensors.
+  template <class Attributes>
+  static constexpr Violation rules(LayerKind, const Attributes& a) {
+    return eight_bits(a.bits.in, 8, a.bits.out, a.signed_input, a.signed_output);
+  }
 };
 
-template <fixed_string Name, fixed_string Target, LayerKind Kind, auto A, bool SignedActivations>
-constexpr bool check_int8_cpu() {
-  using namespace diag;
-  constexpr auto eight = text_of("{8}");
-  if constexpr (Kind == LayerKind::input_conv2d || Kind == LayerKind::conv2d ||
-                Kind == LayerKind::depthwise_conv2d) {
-    constexpr Pattern p = fused_pattern("Conv", A.activation, A.pool);
-    return report_first<
-        rule<table_has(int8_cpu_patterns, p), pattern_not_in_target_table<Name, Target, pattern_text(p)>>,
-        rule<A.bits.in == 8, input_bits_not_supported<Name, Target, A.bits.in, eight>>,
-        rule<A.bits.w == 8, weight_bits_not_supported<Name, Target, A.bits.w, eight>>,
-        rule<A.bits.out == 8, output_bits_not_supported<Name, Target, A.bits.out, eight>>,
-        rule<!SignedActivations || (A.signed_input && A.signed_output), activations_must_be_signed<Name, Target>>>();
-  } else if constexpr (Kind == LayerKind::dense) {
-    constexpr Pattern p = fused_pattern("Gemm", A.activation, no_pool);
-    return report_first<
-        rule<table_has(int8_cpu_patterns, p), pattern_not_in_target_table<Name, Target, pattern_text(p)>>,
-        rule<A.bits.in == 8, input_bits_not_supported<Name, Target, A.bits.in, eight>>,
-        rule<A.bits.w == 8, weight_bits_not_supported<Name, Target, A.bits.w, eight>>,
-        rule<A.bits.out == 8, output_bits_not_supported<Name, Target, A.bits.out, eight>>,
-        rule<!SignedActivations || (A.signed_input && A.signed_output), activations_must_be_signed<Name, Target>>>();
-  } else if constexpr (Kind == LayerKind::quantize) {
-    return report_first<rule<A.bits == 8, output_bits_not_supported<Name, Target, A.bits, eight>>,
-                        rule<!SignedActivations || A.signed_output, activations_must_be_signed<Name, Target>>>();
-  } else if constexpr (Kind == LayerKind::dequantize) {
-    return report_first<rule<A.bits == 8, input_bits_not_supported<Name, Target, A.bits, eight>>,
-                        rule<!SignedActivations || A.signed_input, activations_must_be_signed<Name, Target>>>();
-  } else {
-    // Add, Concat, MaxPool, AveragePool, GlobalAveragePool: 8-bit tensors.
-    return report_first<
-        rule<A.bits.in == 8, input_bits_not_supported<Name, Target, A.bits.in, eight>>,
-        rule<A.bits.out == 8, output_bits_not_supported<Name, Target, A.bits.out, eight>>,
-        rule<!SignedActivations || (A.signed_input && A.signed_output), activations_must_be_signed<Name, Target>>>();
-  }
-}
-
-}  // namespace statiq::targets::detail
+}  // namespace statiq::targets

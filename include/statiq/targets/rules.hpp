@@ -1,12 +1,17 @@
 // statiq/targets/rules.hpp — the vocabulary the targets state their limits in: pattern tables,
-// and the diagnostics a broken hardware rule produces (layer, target and numbers in the type).
+// and Violation, what a target's rules() returns for a layer. The same constexpr rules run in
+// the compiler (report_violation: one diag:: error naming layer, target and numbers) and in
+// statiq-codegen at run time (describe: the same rule, as text for its report).
 #pragma once
 
 #include <cstddef>
 #include <span>
+#include <string_view>
+#include <utility>
 
 #include "statiq/core/diagnostics.hpp"
 #include "statiq/core/fixed_string.hpp"
+#include "statiq/core/pads.hpp"
 #include "statiq/core/pool.hpp"
 #include "statiq/core/shape.hpp"
 #include "statiq/layers/layer_kind.hpp"
@@ -57,60 +62,189 @@ constexpr bool pads_are_same_or_valid(Pads given, Shape in, Kernel k, Stride s, 
   return is_same || (valid_allowed && is_valid);
 }
 
-namespace diag {
-STATIQ_DIAGNOSTIC(pattern_not_in_target_table,
-                  "this operator sequence is not one of the target's fused patterns: change the fusion, "
-                  "place the layer on the host (statiq::targets::host<...>) or let statiq-codegen legalize it",
-                  fixed_string Layer, fixed_string Target, text<> ops);
-STATIQ_DIAGNOSTIC(layer_kind_not_supported_by_target,
-                  "the target has no layer of this kind: place it on the host (statiq::targets::host<...>)",
-                  fixed_string Layer, fixed_string Target, LayerKind kind);
-STATIQ_DIAGNOSTIC(kernel_size_not_supported, "kernel size not supported by the target", fixed_string Layer,
-                  fixed_string Target, LayerKind kind, Kernel kernel);
-STATIQ_DIAGNOSTIC(stride_2_only_with_3x3_kernels, "stride 2 only with 3x3 kernels", fixed_string Layer,
-                  fixed_string Target, Kernel kernel, Stride strides);
-STATIQ_DIAGNOSTIC(stride_not_supported_for_kernel, "stride not supported for this kernel size",
-                  fixed_string Layer, fixed_string Target, Kernel kernel, Stride strides, int max_stride);
-STATIQ_DIAGNOSTIC(expects_pads, "padding must follow the target's \"same\" convention (odd pixel at the end): "
-                  "expects pads [top, left, bottom, right]; pre-pad the input or let statiq-codegen legalize it",
-                  fixed_string Layer, fixed_string Target, text<> expected, text<> found);
-STATIQ_DIAGNOSTIC(input_bits_not_supported, "input bits not supported by the target", fixed_string Layer,
-                  fixed_string Target, int bits, text<> allowed);
-STATIQ_DIAGNOSTIC(weight_bits_not_supported, "weight bits not supported by the target", fixed_string Layer,
-                  fixed_string Target, int bits, text<> allowed);
-STATIQ_DIAGNOSTIC(output_bits_not_supported, "output bits not supported by the target", fixed_string Layer,
-                  fixed_string Target, int bits, text<> allowed);
-STATIQ_DIAGNOSTIC(input_must_be_unsigned_8_bit, "the input layer reads unsigned 8-bit pixels", fixed_string Layer,
-                  fixed_string Target, int bits, bool signed_input);
-STATIQ_DIAGNOSTIC(activations_must_be_signed, "the target's activations are signed integers (zero point 0)",
-                  fixed_string Layer, fixed_string Target);
-STATIQ_DIAGNOSTIC(input_channels_not_supported, "input layer channels must be 1 or 3", fixed_string Layer,
-                  fixed_string Target, int channels);
-STATIQ_DIAGNOSTIC(input_size_out_of_range, "input height/width outside the target's range", fixed_string Layer,
-                  fixed_string Target, Shape input, int min_size, int max_height);
-STATIQ_DIAGNOSTIC(tensor_too_large, "height, width or channels above the target's limit", fixed_string Layer,
-                  fixed_string Target, Shape input, int max_hw, int max_channels);
-STATIQ_DIAGNOSTIC(too_many_filters, "more filters than the target's layer allows", fixed_string Layer,
-                  fixed_string Target, int filters, int max_filters);
-STATIQ_DIAGNOSTIC(dilation_not_supported, "the target has no dilated convolution", fixed_string Layer,
-                  fixed_string Target, Dilation dilations);
-STATIQ_DIAGNOSTIC(groups_not_supported, "the target has no grouped convolution (only depthwise)",
-                  fixed_string Layer, fixed_string Target, int group);
-STATIQ_DIAGNOSTIC(pool_not_supported, "this pooling (size, stride) cannot be fused on the target",
-                  fixed_string Layer, fixed_string Target, Pool pool);
-STATIQ_DIAGNOSTIC(global_average_pool_input_too_large, "GlobalAveragePool input too large for the target",
-                  fixed_string Layer, fixed_string Target, Shape input, int max_width, int max_pixels_exclusive);
-STATIQ_DIAGNOSTIC(dense_input_too_large, "Dense input (H*W*C) above the target's limit", fixed_string Layer,
-                  fixed_string Target, int inputs, int max_inputs);
-STATIQ_DIAGNOSTIC(output_rows_too_few, "the layer must produce at least 3 rows on this target",
-                  fixed_string Layer, fixed_string Target, int rows);
-STATIQ_DIAGNOSTIC(global_average_before_relu_on_akida_v1,
-                  "Akida 1.0 averages before the ReLU (Conv -> GAP -> ReLU); Conv -> ReLu -> GAP is a 2.0 pattern",
-                  fixed_string Layer, fixed_string Target);
-STATIQ_DIAGNOSTIC(depthwise_is_fused_with_pointwise_on_akida_v1,
-                  "Akida 1.0 has no stand-alone depthwise layer: it fuses depthwise and pointwise "
-                  "(SeparableConvolutional)",
-                  fixed_string Layer, fixed_string Target);
-}  // namespace diag
+// Every hardware rule a target can state. Each has a diag:: class template of the same name
+// (below), whose parameters are the layer, the target and the numbers of that rule.
+enum class Rule {
+  none,
+  pattern_not_in_target_table,
+  layer_kind_not_supported_by_target,
+  kernel_size_not_supported,
+  stride_2_only_with_3x3_kernels,
+  stride_not_supported_for_kernel,
+  expects_pads,
+  input_bits_not_supported,
+  weight_bits_not_supported,
+  output_bits_not_supported,
+  input_must_be_unsigned_8_bit,
+  activations_must_be_signed,
+  input_channels_not_supported,
+  input_size_out_of_range,
+  tensor_too_large,
+  too_many_filters,
+  dilation_not_supported,
+  groups_not_supported,
+  pool_not_supported,
+  global_average_pool_input_too_large,
+  dense_input_too_large,
+  output_rows_too_few,
+  global_average_before_relu_on_akida_v1,
+  depthwise_is_fused_with_pointwise_on_akida_v1,
+  count_
+};
+
+// A broken rule and its numbers: which fields are meaningful depends on the rule (see describe()).
+struct Violation {
+  Rule rule = Rule::none;
+  LayerKind kind = LayerKind::conv2d;
+  Kernel kernel{};
+  Stride strides{};
+  Dilation dilations{};
+  Shape shape{};
+  Pool pool{};
+  int value = 0;
+  int limit = 0;
+  int limit2 = 0;
+  bool flag = false;
+  text<> text1{};
+  text<> text2{};
+
+  constexpr bool broken() const { return rule != Rule::none; }
+};
+
+inline constexpr Violation no_violation{};
+
+template <Rule R>
+inline constexpr std::string_view rule_message = "";
+template <Rule R>
+inline constexpr std::string_view rule_name = "none";
+
+}  // namespace statiq
+
+// Declares a rule's message (for run-time reports) and its diag:: class template (for the
+// compiler) from one text.
+#define STATIQ_RULE(NAME, MESSAGE, ...)                                                     \
+  template <>                                                                               \
+  inline constexpr std::string_view rule_message<Rule::NAME> = MESSAGE;                     \
+  template <>                                                                               \
+  inline constexpr std::string_view rule_name<Rule::NAME> = #NAME;                          \
+  namespace diag {                                                                          \
+  STATIQ_DIAGNOSTIC(NAME, MESSAGE, __VA_ARGS__);                                            \
+  }
+
+namespace statiq {
+
+STATIQ_RULE(pattern_not_in_target_table,
+            "this operator sequence is not one of the target's fused patterns: change the fusion, "
+            "place the layer on the host (statiq::targets::host<...>) or let statiq-codegen legalize it",
+            fixed_string Layer, fixed_string Target, text<> ops)
+STATIQ_RULE(layer_kind_not_supported_by_target,
+            "the target has no layer of this kind: place it on the host (statiq::targets::host<...>)",
+            fixed_string Layer, fixed_string Target, LayerKind kind)
+STATIQ_RULE(kernel_size_not_supported, "kernel size not supported by the target", fixed_string Layer,
+            fixed_string Target, LayerKind kind, Kernel kernel)
+STATIQ_RULE(stride_2_only_with_3x3_kernels, "stride 2 only with 3x3 kernels", fixed_string Layer,
+            fixed_string Target, Kernel kernel, Stride strides)
+STATIQ_RULE(stride_not_supported_for_kernel, "stride not supported for this kernel size", fixed_string Layer,
+            fixed_string Target, Kernel kernel, Stride strides, int max_stride)
+STATIQ_RULE(expects_pads,
+            "padding must follow the target's \"same\" convention (odd pixel at the end): "
+            "expects pads [top, left, bottom, right]; pre-pad the input or let statiq-codegen legalize it",
+            fixed_string Layer, fixed_string Target, text<> expected, text<> found)
+STATIQ_RULE(input_bits_not_supported, "input bits not supported by the target", fixed_string Layer,
+            fixed_string Target, int bits, text<> allowed)
+STATIQ_RULE(weight_bits_not_supported, "weight bits not supported by the target", fixed_string Layer,
+            fixed_string Target, int bits, text<> allowed)
+STATIQ_RULE(output_bits_not_supported, "output bits not supported by the target", fixed_string Layer,
+            fixed_string Target, int bits, text<> allowed)
+STATIQ_RULE(input_must_be_unsigned_8_bit, "the input layer reads unsigned 8-bit pixels", fixed_string Layer,
+            fixed_string Target, int bits, bool signed_input)
+STATIQ_RULE(activations_must_be_signed, "the target's activations are signed integers (zero point 0)",
+            fixed_string Layer, fixed_string Target)
+STATIQ_RULE(input_channels_not_supported, "input layer channels must be 1 or 3", fixed_string Layer,
+            fixed_string Target, int channels)
+STATIQ_RULE(input_size_out_of_range, "input height/width outside the target's range", fixed_string Layer,
+            fixed_string Target, Shape input, int min_size, int max_height)
+STATIQ_RULE(tensor_too_large, "height, width or channels above the target's limit", fixed_string Layer,
+            fixed_string Target, Shape input, int max_hw, int max_channels)
+STATIQ_RULE(too_many_filters, "more filters than the target's layer allows", fixed_string Layer,
+            fixed_string Target, int filters, int max_filters)
+STATIQ_RULE(dilation_not_supported, "the target has no dilated convolution", fixed_string Layer,
+            fixed_string Target, Dilation dilations)
+STATIQ_RULE(groups_not_supported, "the target has no grouped convolution (only depthwise)", fixed_string Layer,
+            fixed_string Target, int group)
+STATIQ_RULE(pool_not_supported, "this pooling (size, stride) cannot be fused on the target", fixed_string Layer,
+            fixed_string Target, Pool pool)
+STATIQ_RULE(global_average_pool_input_too_large, "GlobalAveragePool input too large for the target",
+            fixed_string Layer, fixed_string Target, Shape input, int max_width, int max_pixels_exclusive)
+STATIQ_RULE(dense_input_too_large, "Dense input (H*W*C) above the target's limit", fixed_string Layer,
+            fixed_string Target, int inputs, int max_inputs)
+STATIQ_RULE(output_rows_too_few, "the layer must produce at least 3 rows on this target", fixed_string Layer,
+            fixed_string Target, int rows)
+STATIQ_RULE(global_average_before_relu_on_akida_v1,
+            "Akida 1.0 averages before the ReLU (Conv -> GAP -> ReLU); Conv -> ReLu -> GAP is a 2.0 pattern",
+            fixed_string Layer, fixed_string Target)
+STATIQ_RULE(depthwise_is_fused_with_pointwise_on_akida_v1,
+            "Akida 1.0 has no stand-alone depthwise layer: it fuses depthwise and pointwise "
+            "(SeparableConvolutional)",
+            fixed_string Layer, fixed_string Target)
+
+// The message and the identifier of a rule at run time.
+constexpr std::string_view message_of(Rule r) {
+  std::string_view m;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((r == static_cast<Rule>(I) ? (m = rule_message<static_cast<Rule>(I)>, 0) : 0), ...);
+  }(std::make_index_sequence<static_cast<std::size_t>(Rule::count_)>{});
+  return m;
+}
+constexpr std::string_view name_of(Rule r) {
+  std::string_view m = "none";
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((r == static_cast<Rule>(I) ? (m = rule_name<static_cast<Rule>(I)>, 0) : 0), ...);
+  }(std::make_index_sequence<static_cast<std::size_t>(Rule::count_)>{});
+  return m;
+}
+
+// The compiler's side of a Violation: instantiates the rule's diag:: template with the layer, the
+// target and the numbers (one error), or does nothing when no rule is broken. Returns whether the
+// layer is valid.
+template <fixed_string Layer, fixed_string Target, Violation V>
+constexpr bool report_violation() {
+  using namespace diag;
+  constexpr Rule r = V.rule;
+  if constexpr (r == Rule::none) return true;
+  else if constexpr (r == Rule::pattern_not_in_target_table) return pattern_not_in_target_table<Layer, Target, V.text1>::ok;
+  else if constexpr (r == Rule::layer_kind_not_supported_by_target) return layer_kind_not_supported_by_target<Layer, Target, V.kind>::ok;
+  else if constexpr (r == Rule::kernel_size_not_supported) return kernel_size_not_supported<Layer, Target, V.kind, V.kernel>::ok;
+  else if constexpr (r == Rule::stride_2_only_with_3x3_kernels) return stride_2_only_with_3x3_kernels<Layer, Target, V.kernel, V.strides>::ok;
+  else if constexpr (r == Rule::stride_not_supported_for_kernel) return stride_not_supported_for_kernel<Layer, Target, V.kernel, V.strides, V.limit>::ok;
+  else if constexpr (r == Rule::expects_pads) return expects_pads<Layer, Target, V.text1, V.text2>::ok;
+  else if constexpr (r == Rule::input_bits_not_supported) return input_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
+  else if constexpr (r == Rule::weight_bits_not_supported) return weight_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
+  else if constexpr (r == Rule::output_bits_not_supported) return output_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
+  else if constexpr (r == Rule::input_must_be_unsigned_8_bit) return input_must_be_unsigned_8_bit<Layer, Target, V.value, V.flag>::ok;
+  else if constexpr (r == Rule::activations_must_be_signed) return activations_must_be_signed<Layer, Target>::ok;
+  else if constexpr (r == Rule::input_channels_not_supported) return input_channels_not_supported<Layer, Target, V.value>::ok;
+  else if constexpr (r == Rule::input_size_out_of_range) return input_size_out_of_range<Layer, Target, V.shape, V.limit, V.limit2>::ok;
+  else if constexpr (r == Rule::tensor_too_large) return tensor_too_large<Layer, Target, V.shape, V.limit, V.limit2>::ok;
+  else if constexpr (r == Rule::too_many_filters) return too_many_filters<Layer, Target, V.value, V.limit>::ok;
+  else if constexpr (r == Rule::dilation_not_supported) return dilation_not_supported<Layer, Target, V.dilations>::ok;
+  else if constexpr (r == Rule::groups_not_supported) return groups_not_supported<Layer, Target, V.value>::ok;
+  else if constexpr (r == Rule::pool_not_supported) return pool_not_supported<Layer, Target, V.pool>::ok;
+  else if constexpr (r == Rule::global_average_pool_input_too_large) return global_average_pool_input_too_large<Layer, Target, V.shape, V.limit, V.limit2>::ok;
+  else if constexpr (r == Rule::dense_input_too_large) return dense_input_too_large<Layer, Target, V.value, V.limit>::ok;
+  else if constexpr (r == Rule::output_rows_too_few) return output_rows_too_few<Layer, Target, V.value>::ok;
+  else if constexpr (r == Rule::global_average_before_relu_on_akida_v1) return global_average_before_relu_on_akida_v1<Layer, Target>::ok;
+  else if constexpr (r == Rule::depthwise_is_fused_with_pointwise_on_akida_v1) return depthwise_is_fused_with_pointwise_on_akida_v1<Layer, Target>::ok;
+  else static_assert(diag::always_false<decltype(V)>, "statiq: internal: a Rule without a diagnostic");
+}
+
+// The adapter every target uses: its constexpr rules(kind, attributes) checked at compile time.
+template <class Derived>
+struct target_rules {
+  template <fixed_string Name, LayerKind Kind, auto A>
+  static constexpr bool check() {
+    return report_violation<Name, Derived::name, Derived::rules(Kind, A)>();
+  }
+};
 
 }  // namespace statiq

@@ -7,23 +7,19 @@
 
 namespace statiq::targets {
 
-struct tflite_int8 {
+struct tflite_int8 : int8_cpu_rules<true>, target_rules<tflite_int8> {
   static constexpr fixed_string name{"tflite_int8"};
   using profile = arith::tflite;  // double rounding, TFLite's default
   static constexpr bool packs_sub_byte = false;
   static constexpr std::size_t memory_bytes = 0;  // give a board's SRAM with with_memory<>
-  static constexpr const Pattern (&patterns)[std::size(detail::int8_cpu_patterns)] = detail::int8_cpu_patterns;
-
-  template <fixed_string Name, LayerKind Kind, auto A>
-  static constexpr bool check() {
-    return detail::check_int8_cpu<Name, name, Kind, A, true>();
-  }
 };
 
 // CMSIS-NN / TFLM built with single rounding.
-struct tflite_int8_single_rounding : tflite_int8 {
+struct tflite_int8_single_rounding : int8_cpu_rules<true>, target_rules<tflite_int8_single_rounding> {
   static constexpr fixed_string name{"tflite_int8_single_rounding"};
   using profile = arith::tflite_single_rounding;
+  static constexpr bool packs_sub_byte = false;
+  static constexpr std::size_t memory_bytes = 0;
 };
 
 }  // namespace statiq::targets
