@@ -18,6 +18,13 @@ struct AddAttributes {
   constexpr bool operator==(const AddAttributes&) const = default;
 };
 
+// Add with run-time attributes: y = Profile::add(a, b) elementwise (a fused ReLU is in the bounds).
+template <class Profile, class X, class Y>
+void compute(const AddAttributes& attributes, const X* a, const X* b, const typename Profile::add_params& p, Y* y) {
+  const int n = attributes.shape.size();
+  for (int i = 0; i < n; ++i) y[i] = static_cast<Y>(Profile::add(a[i], b[i], p));
+}
+
 template <fixed_string Name, AddAttributes A, class Target>
 class Add {
  public:
@@ -65,7 +72,7 @@ class Add {
   constexpr const parameters& data() const { return p_; }
 
   void operator()(const input_element* a, const input_element* b, output_element* y, std::int32_t*) const {
-    for (int i = 0; i < output_shape.size(); ++i) y[i] = static_cast<output_element>(profile::add(a[i], b[i], p_.add));
+    compute<profile>(A, a, b, p_.add, y);
   }
 
  private:

@@ -20,7 +20,7 @@ class AveragePool : public PoolLayerBase<LayerKind::average_pool, Name, average_
   static constexpr int channels = base::output_shape.c;
 
  public:
-  static constexpr std::size_t scratch_words = std::size_t(base::output_shape.size());
+  static constexpr std::size_t scratch_words = statiq::scratch_words(base::attributes);
   struct parameters {
     std::span<const typename profile::channel_params, std::size_t(channels)> channel;
     typename profile::output_params output;
@@ -31,11 +31,8 @@ class AveragePool : public PoolLayerBase<LayerKind::average_pool, Name, average_
 
   void operator()(const typename base::input_element* x, typename base::output_element* y,
                   std::int32_t* scratch) const {
-    kernels::reference::window_sum(base::input_shape, base::output_shape, A.pool.kernel, A.pool.stride, base::pads,
-                                   x, p_.input_zero_point, scratch);
-    for (int i = 0; i < base::output_shape.size(); ++i)
-      y[i] = static_cast<typename base::output_element>(
-          profile::requantize(scratch[i], p_.channel[std::size_t(i % channels)], p_.output));
+    compute(base::attributes, x, LayerData<profile>{nullptr, p_.channel.data(), p_.output, p_.input_zero_point, 0},
+            y, scratch);
   }
 
  private:

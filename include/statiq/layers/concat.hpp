@@ -33,6 +33,21 @@ constexpr int concat_mismatch(const ConcatAttributes& a) {
   return 0;
 }
 
+constexpr Shape output_shape(const ConcatAttributes& a) {
+  int c = 0;
+  for (int i = 0; i < a.count; ++i) c += a.inputs[i].c;
+  return Shape{a.inputs[0].h, a.inputs[0].w, c};
+}
+
+// Concat with run-time attributes: input i brought to the output's quantization by rescale[i].
+template <class Profile, class X, class Y>
+void compute(const ConcatAttributes& a, const X* const* xs, const typename Profile::rescale_params* rescale, Y* y) {
+  int channels[4]{};
+  for (int i = 0; i < a.count; ++i) channels[i] = a.inputs[i].c;
+  kernels::reference::concat(a.inputs[0].h * a.inputs[0].w, a.count, xs, channels, y,
+                             [rescale](int i, std::int32_t q) { return Profile::rescale(q, rescale[i]); });
+}
+
 template <fixed_string Name, ConcatAttributes A, class Target>
 class Concat {
  public:
@@ -55,16 +70,11 @@ class Concat {
     else return Target::template check<Name, LayerKind::concat, A>();
   }
 
-  static constexpr int total_channels() {
-    int c = 0;
-    for (int i = 0; i < A.count; ++i) c += A.inputs[i].c;
-    return c;
-  }
 
  public:
   static constexpr bool valid = check();
   static constexpr int arity = valid ? A.count : 2;
-  static constexpr Shape output_shape = valid ? Shape{A.inputs[0].h, A.inputs[0].w, total_channels()} : Shape{1, 1, 1};
+  static constexpr Shape output_shape = valid ? statiq::output_shape(A) : Shape{1, 1, 1};
   static constexpr Pattern pattern = Pattern{{"Concat"}, 1};
   static constexpr std::size_t params = 0;
   static constexpr std::int64_t macs = 0;
@@ -87,13 +97,7 @@ class Concat {
 
   void operator()(const std::array<const input_element*, std::size_t(arity)>& xs, output_element* y,
                   std::int32_t*) const {
-    static constexpr auto channels = [] {
-      std::array<int, std::size_t(arity)> c{};
-      for (int i = 0; i < arity; ++i) c[std::size_t(i)] = A.inputs[i].c;
-      return c;
-    }();
-    kernels::reference::concat(output_shape.h * output_shape.w, arity, xs.data(), channels.data(), y,
-                               [this](int i, std::int32_t q) { return profile::rescale(q, p_.rescale[std::size_t(i)]); });
+    compute<profile>(A, xs.data(), p_.rescale.data(), y);
   }
 
  private:

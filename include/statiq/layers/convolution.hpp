@@ -60,11 +60,105 @@ STATIQ_DIAGNOSTIC(accumulator_may_overflow,
 STATIQ_DIAGNOSTIC(fused_pool_must_be_max_or_global_average,
                   "only MaxPool or GlobalAveragePool can be fused into a convolution; use a separate pooling layer",
                   fixed_string Layer, Pool pool);
+STATIQ_DIAGNOSTIC(clipped_relu_before_global_average_needs_accumulator_clip,
+                  "a clipped ReLU fused before GlobalAveragePool clips accumulators: the target's profile "
+                  "must carry accumulator_clip (pow2)",
+                  fixed_string Layer);
 STATIQ_DIAGNOSTIC(depthwise_needs_group_equal_to_channels, "a depthwise convolution has group == input channels",
                   fixed_string Layer, int input_channels, int group);
 }  // namespace diag
 
 constexpr bool valid_bit_width(int b) { return b == 1 || b == 2 || b == 4 || b == 8; }
+
+// --- a convolution layer's geometry and computation, with run-time attributes ------------------
+// The layer types below call these with their constexpr attributes; statiq-codegen's integer
+// simulation calls the very same functions with attributes read from the model.
+
+constexpr Pads resolved_pads(const ConvAttributes& a) {
+  return resolve_pads(a.pads, a.input, a.kernel, a.strides, a.dilations);
+}
+// Before the fused pooling.
+constexpr Shape conv_output_shape(const ConvAttributes& a) {
+  return window_output_shape(a.input, a.filters, a.kernel, a.strides, a.pads, a.dilations);
+}
+constexpr Shape output_shape(const ConvAttributes& a) { return a.pool.output_shape(conv_output_shape(a)); }
+constexpr std::size_t weight_count(const ConvAttributes& a) {
+  return std::size_t(a.filters) * std::size_t(a.kernel.h) * std::size_t(a.kernel.w) * std::size_t(a.input.c / a.group);
+}
+// int32 words of scratch: the accumulator map, and the pooled accumulators after a MaxPool.
+constexpr std::size_t scratch_words(const ConvAttributes& a) {
+  return std::size_t(conv_output_shape(a).size()) +
+         (a.pool.kind == PoolKind::max ? std::size_t(output_shape(a).size()) : 0);
+}
+
+// What a conv or dense layer needs besides its weights, in the profile's terms: per output channel
+// bias and requantization, the output's zero point and bounds (a fused ReLU is the lower bound).
+template <class Profile>
+struct LayerData {
+  const std::int32_t* bias = nullptr;
+  const typename Profile::channel_params* channel = nullptr;
+  typename Profile::output_params output{};
+  std::int32_t input_zero_point = 0;
+  std::int32_t weight_zero_point = 0;
+};
+
+template <class P>
+inline constexpr bool has_accumulator_clip = requires(typename P::output_params o) { o.accumulator_clip; };
+
+namespace detail {
+template <class Profile, class Y>
+void requantize_map(const std::int32_t* acc, int pixels, int channels, const LayerData<Profile>& d, Y* y) {
+  for (int i = 0; i < pixels; ++i)
+    for (int c = 0; c < channels; ++c) {
+      const std::size_t k = std::size_t(i) * std::size_t(channels) + std::size_t(c);
+      y[k] = static_cast<Y>(Profile::requantize(acc[k], d.channel[c], d.output));
+    }
+}
+}  // namespace detail
+
+// The whole fused convolution: accumulate (kernels/reference), then the target's order of
+// MaxPool / activation / GlobalAveragePool / requantization. x is NHWC, w OHWI, y NHWC.
+template <class Profile, class X, class W, class Y>
+void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Profile>& d, Y* y,
+             std::int32_t* scratch) {
+  const Shape conv_shape = conv_output_shape(a);
+  const Shape out_shape = output_shape(a);
+  const kernels::reference::Conv2DGeometry g{a.input, conv_shape, a.kernel, a.strides, resolved_pads(a),
+                                             a.dilations, a.group};
+  std::int32_t* acc = scratch;
+  kernels::reference::conv2d(g, x, d.input_zero_point, w, d.weight_zero_point, d.bias, acc);
+  const int channels = a.filters;
+  if (a.pool.kind == PoolKind::max) {
+    // Requantization is monotonic per channel, so pooling the accumulators equals pooling the
+    // requantized outputs (the ONNX order) and is the order Akida executes.
+    std::int32_t* pooled = scratch + conv_shape.size();
+    const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
+    kernels::reference::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
+                                 static_cast<const std::int32_t*>(acc), pooled);
+    detail::requantize_map(pooled, out_shape.h * out_shape.w, channels, d, y);
+  } else if (a.pool.kind == PoolKind::global_average) {
+    // The activation comes before the average (Conv -> ReLU -> GAP), on the accumulators; the
+    // 1/(H*W) is folded into the channel scale; the clip applies per pixel, not to the sum.
+    auto after_sum = d.output;
+    std::int64_t clip = std::numeric_limits<std::int64_t>::max();
+    if constexpr (has_accumulator_clip<Profile>) {
+      if (a.activation.kind == ActivationKind::clipped_relu) clip = d.output.accumulator_clip;
+      after_sum.accumulator_clip = std::numeric_limits<decltype(after_sum.accumulator_clip)>::max();
+    }
+    const int pixels = conv_shape.h * conv_shape.w;
+    for (int c = 0; c < channels; ++c) {
+      std::int64_t sum = 0;
+      for (int i = 0; i < pixels; ++i) {
+        std::int64_t v = acc[std::size_t(i) * std::size_t(channels) + std::size_t(c)];
+        if (a.activation.kind != ActivationKind::none) v = std::clamp<std::int64_t>(v, 0, clip);
+        sum += v;
+      }
+      y[c] = static_cast<Y>(Profile::requantize(sum, d.channel[c], after_sum));
+    }
+  } else {
+    detail::requantize_map(acc, conv_shape.h * conv_shape.w, channels, d, y);
+  }
+}
 
 namespace detail {
 
@@ -99,6 +193,9 @@ constexpr bool check_convolution() {
       rule<A.pool.kind == PoolKind::none || A.pool.kind == PoolKind::max ||
                A.pool.kind == PoolKind::global_average,
            fused_pool_must_be_max_or_global_average<Name, A.pool>>,
+      rule<(A.activation.kind != ActivationKind::clipped_relu || A.pool.kind != PoolKind::global_average ||
+             has_accumulator_clip<typename Target::profile>),
+           clipped_relu_before_global_average_needs_accumulator_clip<Name>>,
       rule<bound <= accumulator_limit(acc_bits),
            accumulator_may_overflow<Name, bound, acc_bits, accumulator_limit(acc_bits)>>>();
   if constexpr (!common) {
@@ -151,9 +248,7 @@ class Convolution {
   static constexpr bool packed_weights = Target::packs_sub_byte;
   using weights_view = qview<weight_type, weight_count, packed_weights>;
 
-  // int32 words of scratch: the accumulator map, and the pooled accumulators after MaxPool.
-  static constexpr std::size_t scratch_words =
-      std::size_t(conv_shape.size()) + (A.pool.kind == PoolKind::max ? std::size_t(output_shape.size()) : 0);
+  static constexpr std::size_t scratch_words = valid ? statiq::scratch_words(A) : 1;
 
   // The data of the layer, by reference: weights OHWI ([filters][kh][kw][in.c / group]).
   struct parameters {
@@ -169,59 +264,12 @@ class Convolution {
   constexpr const parameters& data() const { return p_; }
 
   void operator()(const input_element* x, output_element* y, std::int32_t* scratch) const {
-    const kernels::reference::Conv2DGeometry g{input_shape, conv_shape, A.kernel, A.strides,
-                                               pads,        A.dilations, group};
-    std::int32_t* acc = scratch;
-    kernels::reference::conv2d(g, x, p_.input_zero_point, p_.weights, p_.weight_zero_point, p_.bias.data(), acc);
-    if constexpr (A.pool.kind == PoolKind::max) {
-      // Requantization is monotonic per channel, so pooling the accumulators equals pooling the
-      // requantized outputs (the ONNX order) and is the order Akida executes.
-      std::int32_t* pooled = scratch + conv_shape.size();
-      const Pads pool_pads = resolve_pads(A.pool.pads, conv_shape, A.pool.kernel, A.pool.stride);
-      kernels::reference::max_pool(conv_shape, output_shape, A.pool.kernel, A.pool.stride, pool_pads,
-                                   static_cast<const std::int32_t*>(acc), pooled);
-      requantize_map(pooled, output_shape.h * output_shape.w, y);
-    } else if constexpr (A.pool.kind == PoolKind::global_average) {
-      // The activation comes before the average (Conv -> ReLU -> GAP); the 1/(H*W) is folded into
-      // the channel scale by whoever computed the channel parameters.
-      const int pixels = conv_shape.h * conv_shape.w;
-      auto after_sum = p_.output;
-      if constexpr (requires { after_sum.accumulator_clip; })  // the clip applied per pixel, not to the sum
-        after_sum.accumulator_clip = std::numeric_limits<decltype(after_sum.accumulator_clip)>::max();
-      for (int c = 0; c < filters; ++c) {
-        std::int64_t sum = 0;
-        for (int i = 0; i < pixels; ++i) sum += activate(acc[std::size_t(i) * filters + c]);
-        y[c] = static_cast<output_element>(profile::requantize(sum, p_.channel[c], after_sum));
-      }
-    } else {
-      requantize_map(acc, conv_shape.h * conv_shape.w, y);
-    }
+    compute(A, x, p_.weights, LayerData<profile>{p_.bias.data(), p_.channel.data(), p_.output, p_.input_zero_point,
+                                                 p_.weight_zero_point},
+            y, scratch);
   }
 
  private:
-  // A fused activation ahead of a global pool, applied on the accumulator.
-  std::int64_t activate(std::int64_t a) const {
-    if constexpr (A.activation.kind == ActivationKind::none) {
-      return a;
-    } else if constexpr (A.activation.kind == ActivationKind::relu) {
-      return a < 0 ? 0 : a;
-    } else {
-      static_assert(requires { p_.output.accumulator_clip; },
-                    "statiq: a clipped ReLU fused before GlobalAveragePool needs a profile whose output "
-                    "parameters carry accumulator_clip (pow2)");
-      return std::clamp<std::int64_t>(a, 0, p_.output.accumulator_clip);
-    }
-  }
-
-  void requantize_map(const std::int32_t* acc, int pixels, output_element* y) const {
-    // A fused ReLU / clipped ReLU is in the output bounds (lo, hi) of the output parameters.
-    for (int i = 0; i < pixels; ++i)
-      for (int c = 0; c < filters; ++c) {
-        const std::size_t k = std::size_t(i) * filters + c;
-        y[k] = static_cast<output_element>(profile::requantize(acc[k], p_.channel[c], p_.output));
-      }
-  }
-
   parameters p_;
 };
 

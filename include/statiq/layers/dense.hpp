@@ -27,6 +27,19 @@ STATIQ_DIAGNOSTIC(dense_has_no_units_or_inputs, "a Dense layer needs a non-empty
                   fixed_string Layer, Shape input, int units);
 }  // namespace diag
 
+constexpr Shape output_shape(const DenseAttributes& a) { return Shape{1, 1, a.units}; }
+constexpr std::size_t weight_count(const DenseAttributes& a) { return std::size_t(a.input.size()) * std::size_t(a.units); }
+constexpr std::size_t scratch_words(const DenseAttributes& a) { return std::size_t(a.units); }
+
+// Dense with run-time attributes (the layer type and statiq-codegen's simulation both call it).
+// w is [units][inputs], inputs flattened in NHWC order.
+template <class Profile, class X, class W, class Y>
+void compute(const DenseAttributes& a, const X* x, const W& w, const LayerData<Profile>& d, Y* y,
+             std::int32_t* scratch) {
+  kernels::reference::dense(a.input.size(), a.units, x, d.input_zero_point, w, d.weight_zero_point, d.bias, scratch);
+  for (int u = 0; u < a.units; ++u) y[u] = static_cast<Y>(Profile::requantize(scratch[u], d.channel[u], d.output));
+}
+
 template <fixed_string Name, DenseAttributes A, class Target>
 class Dense {
  public:
@@ -88,10 +101,9 @@ class Dense {
   constexpr const parameters& data() const { return p_; }
 
   void operator()(const input_element* x, output_element* y, std::int32_t* scratch) const {
-    kernels::reference::dense(int(inputs), units, x, p_.input_zero_point, p_.weights, p_.weight_zero_point,
-                              p_.bias.data(), scratch);
-    for (int u = 0; u < units; ++u)
-      y[u] = static_cast<output_element>(profile::requantize(scratch[u], p_.channel[u], p_.output));
+    compute(A, x, p_.weights, LayerData<profile>{p_.bias.data(), p_.channel.data(), p_.output, p_.input_zero_point,
+                                                 p_.weight_zero_point},
+            y, scratch);
   }
 
  private:

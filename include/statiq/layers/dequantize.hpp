@@ -16,6 +16,12 @@ struct DequantizeAttributes {
   constexpr bool operator==(const DequantizeAttributes&) const = default;
 };
 
+// Dequantize with run-time attributes: (q - zero_point) * scale in float32.
+template <class X>
+void compute(const DequantizeAttributes& a, const X* x, float scale, std::int32_t zero_point, float* y) {
+  for (int i = 0; i < a.shape.size(); ++i) y[i] = static_cast<float>(static_cast<std::int32_t>(x[i]) - zero_point) * scale;
+}
+
 template <fixed_string Name, DequantizeAttributes A, class Target>
 class Dequantize {
  public:
@@ -58,10 +64,7 @@ class Dequantize {
   constexpr explicit Dequantize(const parameters& p) : p_(p) {}
   constexpr const parameters& data() const { return p_; }
 
-  void operator()(const input_element* x, float* y, std::int32_t*) const {
-    for (int i = 0; i < output_shape.size(); ++i)
-      y[i] = static_cast<float>(static_cast<std::int32_t>(x[i]) - p_.zero_point) * p_.scale;
-  }
+  void operator()(const input_element* x, float* y, std::int32_t*) const { compute(A, x, p_.scale, p_.zero_point, y); }
 
  private:
   parameters p_{};

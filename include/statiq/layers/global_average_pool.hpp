@@ -21,7 +21,7 @@ class GlobalAveragePool
   static constexpr int channels = base::output_shape.c;
 
  public:
-  static constexpr std::size_t scratch_words = std::size_t(channels);
+  static constexpr std::size_t scratch_words = statiq::scratch_words(base::attributes);
   struct parameters {
     std::span<const typename profile::channel_params, std::size_t(channels)> channel;
     typename profile::output_params output;
@@ -32,9 +32,8 @@ class GlobalAveragePool
 
   void operator()(const typename base::input_element* x, typename base::output_element* y,
                   std::int32_t* scratch) const {
-    kernels::reference::global_sum(base::input_shape, x, p_.input_zero_point, scratch);
-    for (int c = 0; c < channels; ++c)
-      y[c] = static_cast<typename base::output_element>(profile::requantize(scratch[c], p_.channel[std::size_t(c)], p_.output));
+    compute(base::attributes, x, LayerData<profile>{nullptr, p_.channel.data(), p_.output, p_.input_zero_point, 0},
+            y, scratch);
   }
 
  private:

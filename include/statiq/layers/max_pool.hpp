@@ -22,7 +22,7 @@ class MaxPool : public PoolLayerBase<LayerKind::max_pool, Name, max_pool_attribu
   constexpr explicit MaxPool(const parameters&) {}
 
   void operator()(const typename base::input_element* x, typename base::output_element* y, std::int32_t*) const {
-    kernels::reference::max_pool(base::input_shape, base::output_shape, A.pool.kernel, A.pool.stride, base::pads, x, y);
+    compute(base::attributes, x, LayerData<typename base::profile>{}, y, nullptr);
   }
 };
 

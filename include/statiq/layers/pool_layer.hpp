@@ -25,6 +25,32 @@ STATIQ_DIAGNOSTIC(average_pool_count_varies_with_padding,
                   fixed_string Layer, Pool pool);
 }  // namespace diag
 
+constexpr Shape output_shape(const PoolAttributes& a) { return a.pool.output_shape(a.input); }
+constexpr Pads resolved_pads(const PoolAttributes& a) {
+  return resolve_pads(a.pool.pads, a.input, a.pool.kernel, a.pool.stride);
+}
+constexpr std::size_t scratch_words(const PoolAttributes& a) {
+  return a.pool.kind == PoolKind::max ? 0 : std::size_t(output_shape(a).size());
+}
+
+// A stand-alone pooling layer with run-time attributes. MaxPool keeps the quantization; AveragePool
+// and GlobalAveragePool sum (x - zero point) and requantize per channel, 1/count folded in the scale.
+template <class Profile, class X, class Y>
+void compute(const PoolAttributes& a, const X* x, const LayerData<Profile>& d, Y* y, std::int32_t* scratch) {
+  const Shape out = output_shape(a);
+  if (a.pool.kind == PoolKind::max) {
+    kernels::reference::max_pool(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x, y);
+    return;
+  }
+  if (a.pool.kind == PoolKind::global_average)
+    kernels::reference::global_sum(a.input, x, d.input_zero_point, scratch);
+  else
+    kernels::reference::window_sum(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x,
+                                   d.input_zero_point, scratch);
+  for (int i = 0; i < out.size(); ++i)
+    y[i] = static_cast<Y>(Profile::requantize(scratch[i], d.channel[i % out.c], d.output));
+}
+
 namespace detail {
 template <fixed_string Name, LayerKind Kind, PoolAttributes A, class Target>
 constexpr bool check_pool() {

@@ -35,6 +35,13 @@ std::int32_t quantize_value(float x, float scale, std::int32_t zero_point, std::
 }
 }  // namespace detail
 
+// Quantize with run-time attributes.
+template <class Profile, class Y>
+void compute(const QuantizeAttributes& a, const float* x, float scale, std::int32_t zero_point, Y* y) {
+  const int lo = qmin(a.bits, a.signed_output), hi = qmax(a.bits, a.signed_output);
+  for (int i = 0; i < a.shape.size(); ++i) y[i] = static_cast<Y>(detail::quantize_value<Profile>(x[i], scale, zero_point, lo, hi));
+}
+
 template <fixed_string Name, QuantizeAttributes A, class Target>
 class Quantize {
  public:
@@ -78,9 +85,7 @@ class Quantize {
   constexpr const parameters& data() const { return p_; }
 
   void operator()(const float* x, output_element* y, std::int32_t*) const {
-    for (int i = 0; i < output_shape.size(); ++i)
-      y[i] = static_cast<output_element>(
-          detail::quantize_value<profile>(x[i], p_.scale, p_.zero_point, output_type::min, output_type::max));
+    compute<profile>(A, x, p_.scale, p_.zero_point, y);
   }
 
  private:
