@@ -1,0 +1,303 @@
+// codegen/exec/ops_shape.cpp — data movement and shape computation (float and int64): Reshape,
+// Flatten, Squeeze, Unsqueeze, Transpose, Concat, Slice, Gather, Shape, Cast, Identity, Dropout.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "codegen/exec/ops.hpp"
+
+namespace statiq::codegen::exec::ops {
+
+namespace {
+
+Array with_shape(const Array& x, ir::Dims shape) {
+  if (ir::element_count(shape) != x.size())
+    fail("cannot view " + ir::to_string(x.shape) + " as " + ir::to_string(shape));
+  Array y = x;
+  y.shape = std::move(shape);
+  return y;
+}
+
+void identity(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  outputs[0] = in(node, inputs, 0);
+}
+
+// Inference: Dropout is the identity; its optional mask is all true.
+void dropout(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  outputs[0] = x;
+  if (outputs.size() > 1 && !node.outputs[1].empty())
+    outputs[1] = Array::ints(x.shape, std::vector<std::int64_t>(static_cast<std::size_t>(x.size()), 1), ir::DataType::boolean);
+}
+
+void reshape(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  auto shape = in_ints(node, inputs, 1);
+  const bool allowzero = node.attr_int("allowzero", 0) != 0;
+  std::int64_t known = 1, infer = -1;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0 && !allowzero) {
+      if (d >= x.shape.size()) fail("shape entry 0 at axis " + std::to_string(d) + " has no input dimension to copy");
+      shape[d] = x.shape[d];
+    }
+    if (shape[d] == -1) {
+      if (infer >= 0) fail("more than one -1 in the shape");
+      infer = static_cast<std::int64_t>(d);
+    } else if (shape[d] < 0) {
+      fail("negative shape entry " + std::to_string(shape[d]));
+    } else {
+      known *= shape[d];
+    }
+  }
+  if (infer >= 0) {
+    if (known == 0 || x.size() % known) fail("cannot infer the -1 of the shape for " + ir::to_string(x.shape));
+    shape[infer] = x.size() / known;
+  }
+  outputs[0] = with_shape(x, shape);
+}
+
+void flatten(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  const std::int64_t r = x.rank();
+  std::int64_t axis = node.attr_int("axis", 1);
+  if (axis < -r || axis > r) fail("axis " + std::to_string(axis) + " out of range");
+  if (axis < 0) axis += r;
+  std::int64_t outer = 1;
+  for (std::int64_t d = 0; d < axis; ++d) outer *= x.shape[d];
+  outputs[0] = with_shape(x, {outer, outer == 0 ? 0 : x.size() / outer});
+}
+
+std::vector<std::int64_t> axes_of(const ir::Node& node, const std::vector<const Array*>& inputs, std::int64_t rank) {
+  std::vector<std::int64_t> axes;
+  if (node.has_input(1)) axes = in_ints(node, inputs, 1);
+  else axes = node.attr_ints("axes", {});  // before opset 13 axes were an attribute
+  for (auto& a : axes) a = normalize_axis(a, rank);
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) fail("repeated axis");
+  return axes;
+}
+
+void squeeze(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  const bool all = !node.has_input(1) && !node.has_attribute("axes");
+  const auto axes = all ? std::vector<std::int64_t>{} : axes_of(node, inputs, x.rank());
+  ir::Dims shape;
+  for (std::int64_t d = 0; d < x.rank(); ++d) {
+    const bool listed = std::binary_search(axes.begin(), axes.end(), d);
+    if (listed && x.shape[d] != 1) fail("cannot squeeze axis " + std::to_string(d) + " of size " + std::to_string(x.shape[d]));
+    if (listed || (all && x.shape[d] == 1)) continue;
+    shape.push_back(x.shape[d]);
+  }
+  outputs[0] = with_shape(x, shape);
+}
+
+void unsqueeze(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  std::vector<std::int64_t> raw = node.has_input(1) ? in_ints(node, inputs, 1) : node.attr_ints("axes", {});
+  const std::int64_t r = x.rank() + static_cast<std::int64_t>(raw.size());
+  for (auto& a : raw) a = normalize_axis(a, r);
+  std::sort(raw.begin(), raw.end());
+  if (std::adjacent_find(raw.begin(), raw.end()) != raw.end()) fail("repeated axis");
+  ir::Dims shape;
+  std::size_t src = 0;
+  for (std::int64_t d = 0; d < r; ++d)
+    shape.push_back(std::binary_search(raw.begin(), raw.end(), d) ? 1 : x.shape[src++]);
+  outputs[0] = with_shape(x, shape);
+}
+
+// Copies the elements selected by `index_of(out_linear_index) -> in_linear_index`.
+template <class F>
+Array gather_elements(const Array& x, ir::Dims shape, F index_of) {
+  Array y;
+  y.dtype = x.dtype;
+  y.shape = std::move(shape);
+  const std::int64_t n = ir::element_count(y.shape);
+  if (x.is_float()) {
+    y.f.resize(static_cast<std::size_t>(n));
+    for (std::int64_t k = 0; k < n; ++k) y.f[k] = x.f[index_of(k)];
+  } else {
+    y.i.resize(static_cast<std::size_t>(n));
+    for (std::int64_t k = 0; k < n; ++k) y.i[k] = x.i[index_of(k)];
+  }
+  return y;
+}
+
+std::vector<std::int64_t> strides_of(const ir::Dims& shape) {
+  std::vector<std::int64_t> s(shape.size(), 1);
+  for (std::size_t d = shape.size(); d-- > 1;) s[d - 1] = s[d] * shape[d];
+  return s;
+}
+
+void transpose(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  const std::int64_t r = x.rank();
+  std::vector<std::int64_t> perm(static_cast<std::size_t>(r));
+  std::iota(perm.rbegin(), perm.rend(), 0);  // default: reverse the axes
+  perm = node.attr_ints("perm", perm);
+  std::vector<std::int64_t> check = perm;
+  std::sort(check.begin(), check.end());
+  for (std::int64_t d = 0; d < r; ++d)
+    if (static_cast<std::int64_t>(check.size()) != r || check[d] != d) fail("perm is not a permutation of the axes");
+  ir::Dims shape(static_cast<std::size_t>(r));
+  for (std::int64_t d = 0; d < r; ++d) shape[d] = x.shape[perm[d]];
+  const auto in_strides = strides_of(x.shape), out_strides = strides_of(shape);
+  outputs[0] = gather_elements(x, shape, [&](std::int64_t k) {
+    std::int64_t src = 0;
+    for (std::int64_t d = 0; d < r; ++d) src += (k / out_strides[d] % shape[d]) * in_strides[perm[d]];
+    return src;
+  });
+}
+
+void concat(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& first = in(node, inputs, 0);
+  const std::int64_t axis = normalize_axis(node.attr_int("axis", 0), first.rank());
+  ir::Dims shape = first.shape;
+  shape[axis] = 0;
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const Array& a = in(node, inputs, k);
+    if (a.is_float() != first.is_float()) fail("inputs have different types");
+    if (a.rank() != first.rank()) fail("inputs have different ranks");
+    for (std::int64_t d = 0; d < a.rank(); ++d)
+      if (d != axis && a.shape[d] != first.shape[d])
+        fail("input " + std::to_string(k) + " has shape " + ir::to_string(a.shape) + ", input 0 " + ir::to_string(first.shape));
+    shape[axis] += a.shape[axis];
+  }
+  std::int64_t outer = 1, inner = 1;
+  for (std::int64_t d = 0; d < axis; ++d) outer *= shape[d];
+  for (std::int64_t d = axis + 1; d < first.rank(); ++d) inner *= shape[d];
+  Array y;
+  y.dtype = first.dtype;
+  y.shape = shape;
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+      const Array& a = *inputs[k];
+      const std::int64_t len = a.shape[axis] * inner;
+      if (a.is_float()) y.f.insert(y.f.end(), a.f.begin() + o * len, a.f.begin() + (o + 1) * len);
+      else y.i.insert(y.i.end(), a.i.begin() + o * len, a.i.begin() + (o + 1) * len);
+    }
+  outputs[0] = std::move(y);
+}
+
+void slice(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  const std::int64_t r = x.rank();
+  const auto starts = in_ints(node, inputs, 1), ends = in_ints(node, inputs, 2);
+  std::vector<std::int64_t> axes, steps;
+  if (node.has_input(3)) axes = in_ints(node, inputs, 3);
+  else for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<std::int64_t>(k));
+  if (node.has_input(4)) steps = in_ints(node, inputs, 4);
+  else steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    fail("starts, ends, axes and steps must have the same length");
+  std::vector<std::int64_t> begin(static_cast<std::size_t>(r), 0), step(static_cast<std::size_t>(r), 1);
+  ir::Dims shape = x.shape;
+  std::vector<bool> seen(static_cast<std::size_t>(r), false);
+  for (std::size_t k = 0; k < starts.size(); ++k) {
+    const std::int64_t a = normalize_axis(axes[k], r);
+    if (seen[a]) fail("repeated axis");
+    seen[a] = true;
+    const std::int64_t dim = x.shape[a], s = steps[k];
+    if (s == 0) fail("step 0");
+    std::int64_t b = starts[k], e = ends[k];
+    if (b < 0) b += dim;
+    if (e < 0) e += dim;
+    // Clamping per the ONNX spec: [0, dim] going forward, [-1, dim-1] going backward.
+    if (s > 0) {
+      b = std::clamp<std::int64_t>(b, 0, dim);
+      e = std::clamp<std::int64_t>(e, 0, dim);
+    } else {
+      b = std::clamp<std::int64_t>(b, 0, dim - 1);
+      e = std::clamp<std::int64_t>(e, -1, dim - 1);
+    }
+    const std::int64_t len = s > 0 ? (e - b + s - 1) / s : (b - e + (-s) - 1) / (-s);
+    shape[a] = std::max<std::int64_t>(0, len);
+    begin[a] = b;
+    step[a] = s;
+  }
+  const auto in_strides = strides_of(x.shape), out_strides = strides_of(shape);
+  outputs[0] = gather_elements(x, shape, [&](std::int64_t k) {
+    std::int64_t src = 0;
+    for (std::int64_t d = 0; d < r; ++d) src += (begin[d] + (k / out_strides[d] % shape[d]) * step[d]) * in_strides[d];
+    return src;
+  });
+}
+
+void gather(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  const Array& idx = in(node, inputs, 1);
+  if (idx.is_float()) fail("indices must be integers");
+  const std::int64_t axis = normalize_axis(node.attr_int("axis", 0), x.rank());
+  const std::int64_t dim = x.shape[axis];
+  std::int64_t outer = 1, inner = 1;
+  for (std::int64_t d = 0; d < axis; ++d) outer *= x.shape[d];
+  for (std::int64_t d = axis + 1; d < x.rank(); ++d) inner *= x.shape[d];
+  ir::Dims shape(x.shape.begin(), x.shape.begin() + axis);
+  shape.insert(shape.end(), idx.shape.begin(), idx.shape.end());
+  shape.insert(shape.end(), x.shape.begin() + axis + 1, x.shape.end());
+  std::vector<std::int64_t> ind = idx.i;
+  for (auto& v : ind) {
+    if (v < -dim || v >= dim) fail("index " + std::to_string(v) + " out of range for axis of size " + std::to_string(dim));
+    if (v < 0) v += dim;
+  }
+  const std::int64_t n_ind = static_cast<std::int64_t>(ind.size());
+  outputs[0] = gather_elements(x, shape, [&](std::int64_t k) {
+    const std::int64_t i = k % inner, j = k / inner % n_ind, o = k / inner / n_ind;
+    return (o * dim + ind[j]) * inner + i;
+  });
+  (void)outer;
+}
+
+void shape_op(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  const std::int64_t r = x.rank();
+  std::int64_t start = node.attr_int("start", 0), end = node.attr_int("end", r);
+  if (start < 0) start += r;
+  if (end < 0) end += r;
+  start = std::clamp<std::int64_t>(start, 0, r);
+  end = std::clamp<std::int64_t>(end, start, r);
+  std::vector<std::int64_t> dims(x.shape.begin() + start, x.shape.begin() + end);
+  outputs[0] = Array::ints({end - start}, dims);
+}
+
+void cast(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in(node, inputs, 0);
+  const ir::DataType to = ir::from_onnx_elem_type(static_cast<int>(node.attr_int("to", 0)));
+  if (to == ir::DataType::undefined || to == ir::DataType::string) fail("unsupported target type 'to'");
+  Array y;
+  y.dtype = to;
+  y.shape = x.shape;
+  if (ir::is_floating(to)) {
+    if (x.is_float()) y.f = x.f;
+    else y.f.assign(x.i.begin(), x.i.end());
+  } else if (x.is_float()) {
+    y.i.reserve(x.f.size());
+    for (float v : x.f) {
+      if (!std::isfinite(v)) fail("cannot cast a non-finite value to an integer type");
+      y.i.push_back(to == ir::DataType::boolean ? (v != 0.0f) : static_cast<std::int64_t>(v));  // truncation toward 0
+    }
+  } else {
+    y.i = x.i;
+    if (to == ir::DataType::boolean)
+      for (auto& v : y.i) v = v != 0;
+  }
+  outputs[0] = std::move(y);
+}
+
+}  // namespace
+
+void register_shape_ops(std::map<std::string, OpFn>& table) {
+  table["Identity"] = identity;
+  table["Dropout"] = dropout;
+  table["Reshape"] = reshape;
+  table["Flatten"] = flatten;
+  table["Squeeze"] = squeeze;
+  table["Unsqueeze"] = unsqueeze;
+  table["Transpose"] = transpose;
+  table["Concat"] = concat;
+  table["Slice"] = slice;
+  table["Gather"] = gather;
+  table["Shape"] = shape_op;
+  table["Cast"] = cast;
+}
+
+}  // namespace statiq::codegen::exec::ops

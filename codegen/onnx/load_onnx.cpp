@@ -1,0 +1,406 @@
+// codegen/onnx/load_onnx.cpp — ONNX ModelProto -> statiq IR.
+#include "codegen/onnx/load_onnx.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <stdexcept>
+
+#include "codegen/exec/float_executor.hpp"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
+
+namespace statiq::codegen {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& source, const std::string& what) {
+  throw std::runtime_error("ONNX model '" + source + "': " + what);
+}
+
+bool is_default_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
+
+std::int64_t default_opset(const onnx::ModelProto& m, const std::string& source) {
+  for (const auto& op : m.opset_import())
+    if (is_default_domain(op.domain())) return op.version();
+  fail(source, "no opset_import for the default ONNX domain");
+}
+
+// Reads external tensor data into raw_data. The location must stay inside the model's folder:
+// a model file must not make the generator read arbitrary files (e.g. "../../etc/passwd").
+void inline_external_data(onnx::TensorProto& t, const std::filesystem::path& model_dir, const std::string& source) {
+  if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
+  std::string location;
+  std::int64_t offset = 0, length = -1;
+  const std::string who = "external data of tensor '" + t.name() + "'";
+  for (const auto& kv : t.external_data()) {
+    try {
+      if (kv.key() == "location") location = kv.value();
+      else if (kv.key() == "offset") offset = std::stoll(kv.value());
+      else if (kv.key() == "length") length = std::stoll(kv.value());
+    } catch (const std::exception&) {
+      fail(source, who + ": " + kv.key() + " '" + kv.value() + "' is not a number");
+    }
+  }
+  if (location.empty()) fail(source, who + " has no location");
+  const std::filesystem::path rel(location);
+  if (rel.is_absolute()) fail(source, who + ": absolute location '" + location + "' refused");
+  std::error_code ec;
+  const auto dir = std::filesystem::weakly_canonical(model_dir.empty() ? "." : model_dir, ec);
+  const auto file = std::filesystem::weakly_canonical(dir / rel, ec);
+  if (ec) fail(source, who + ": cannot resolve '" + location + "'");
+  auto [dir_end, file_it] = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
+  if (dir_end != dir.end() || file_it == file.end())
+    fail(source, who + ": location '" + location + "' points outside the model's folder " + dir.string());
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail(source, who + ": cannot open '" + file.string() + "'");
+  in.seekg(0, std::ios::end);
+  const std::int64_t size = in.tellg();
+  if (offset < 0 || offset > size) fail(source, who + ": offset " + std::to_string(offset) + " beyond the file");
+  if (length < 0) length = size - offset;
+  if (offset + length > size)
+    fail(source, who + ": '" + location + "' is truncated (" + std::to_string(size) + " bytes, needs " +
+                     std::to_string(offset + length) + ")");
+  std::string bytes(static_cast<std::size_t>(length), '\0');
+  in.seekg(offset);
+  in.read(bytes.data(), length);
+  if (!in) fail(source, who + ": read error");
+  t.set_raw_data(std::move(bytes));
+  t.clear_external_data();
+  t.set_data_location(onnx::TensorProto::DEFAULT);
+}
+
+// Constant nodes become initializers so that every weight is found in one place.
+void constants_to_initializers(onnx::GraphProto& g, const std::string& source) {
+  auto* nodes = g.mutable_node();
+  for (int i = 0; i < nodes->size();) {
+    const onnx::NodeProto& n = nodes->Get(i);
+    if (n.op_type() != "Constant" || !is_default_domain(n.domain())) {
+      ++i;
+      continue;
+    }
+    const std::string who = "Constant node '" + n.name() + "' (output '" + n.output(0) + "')";
+    if (n.attribute_size() != 1) fail(source, who + ": expected exactly one attribute");
+    const onnx::AttributeProto& a = n.attribute(0);
+    onnx::TensorProto t;
+    if (a.name() == "value") {
+      t = a.t();
+    } else if (a.name() == "value_float") {
+      t.set_data_type(onnx::TensorProto::FLOAT);
+      t.add_float_data(a.f());
+    } else if (a.name() == "value_floats") {
+      t.set_data_type(onnx::TensorProto::FLOAT);
+      t.add_dims(a.floats_size());
+      for (float f : a.floats()) t.add_float_data(f);
+    } else if (a.name() == "value_int") {
+      t.set_data_type(onnx::TensorProto::INT64);
+      t.add_int64_data(a.i());
+    } else if (a.name() == "value_ints") {
+      t.set_data_type(onnx::TensorProto::INT64);
+      t.add_dims(a.ints_size());
+      for (auto v : a.ints()) t.add_int64_data(v);
+    } else {
+      fail(source, who + ": attribute '" + a.name() + "' is not supported");
+    }
+    t.set_name(n.output(0));
+    *g.add_initializer() = std::move(t);
+    nodes->DeleteSubrange(i, 1);
+  }
+}
+
+ir::Dims dims_of(const onnx::TensorShapeProto& s) {
+  ir::Dims d;
+  for (const auto& dim : s.dim()) d.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+  return d;
+}
+
+void merge_value_info(ir::Graph& g, const onnx::ValueInfoProto& vi) {
+  ir::Tensor& t = g.tensors[vi.name()];
+  t.name = vi.name();
+  if (!vi.type().has_tensor_type()) return;
+  const auto& tt = vi.type().tensor_type();
+  if (t.dtype == ir::DataType::undefined) t.dtype = ir::from_onnx_elem_type(tt.elem_type());
+  if (tt.has_shape() && !t.is_initializer) t.shape = dims_of(tt.shape());
+}
+
+template <class T>
+T read_le(const std::string& raw, std::size_t i) {
+  T v;
+  std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+  return v;
+}
+
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  std::uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal half: normalise
+      int e = -1;
+      std::uint32_t m = mant;
+      do { ++e; m <<= 1; } while ((m & 0x400u) == 0);
+      bits = sign | ((127 - 15 - e) << 23) | ((m & 0x3ffu) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+ir::Tensor tensor_from_proto(const onnx::TensorProto& p, const std::string& source) {
+  ir::Tensor t;
+  t.name = p.name();
+  t.dtype = ir::from_onnx_elem_type(p.data_type());
+  t.is_initializer = true;
+  ir::Dims dims(p.dims().begin(), p.dims().end());
+  t.shape = dims;
+  const std::size_t n = static_cast<std::size_t>(ir::element_count(dims));
+  const std::string& raw = p.raw_data();
+  const bool has_raw = p.has_raw_data();
+  auto check_count = [&](std::size_t got) {
+    if (got != n)
+      fail(source, "initializer '" + p.name() + "' holds " + std::to_string(got) + " values, its shape " +
+                       ir::to_string(dims) + " needs " + std::to_string(n));
+  };
+  auto check_raw = [&](std::size_t item) {
+    if (raw.size() != n * item)
+      fail(source, "initializer '" + p.name() + "' has " + std::to_string(raw.size()) + " raw bytes, its shape " +
+                       ir::to_string(dims) + " needs " + std::to_string(n * item));
+  };
+  switch (p.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      if (has_raw) {
+        check_raw(4);
+        for (std::size_t i = 0; i < n; ++i) t.float_data.push_back(read_le<float>(raw, i));
+      } else {
+        check_count(p.float_data_size());
+        t.float_data.assign(p.float_data().begin(), p.float_data().end());
+      }
+      break;
+    case onnx::TensorProto::DOUBLE:
+      if (has_raw) {
+        check_raw(8);
+        for (std::size_t i = 0; i < n; ++i) t.float_data.push_back(static_cast<float>(read_le<double>(raw, i)));
+      } else {
+        check_count(p.double_data_size());
+        for (double d : p.double_data()) t.float_data.push_back(static_cast<float>(d));
+      }
+      break;
+    case onnx::TensorProto::FLOAT16:
+      if (has_raw) {
+        check_raw(2);
+        for (std::size_t i = 0; i < n; ++i) t.float_data.push_back(half_to_float(read_le<std::uint16_t>(raw, i)));
+      } else {
+        check_count(p.int32_data_size());
+        for (auto v : p.int32_data()) t.float_data.push_back(half_to_float(static_cast<std::uint16_t>(v)));
+      }
+      break;
+    case onnx::TensorProto::INT64:
+      if (has_raw) {
+        check_raw(8);
+        for (std::size_t i = 0; i < n; ++i) t.int64_data.push_back(read_le<std::int64_t>(raw, i));
+      } else {
+        check_count(p.int64_data_size());
+        t.int64_data.assign(p.int64_data().begin(), p.int64_data().end());
+      }
+      break;
+    case onnx::TensorProto::UINT64:
+      if (has_raw) {
+        check_raw(8);
+        for (std::size_t i = 0; i < n; ++i) t.int64_data.push_back(static_cast<std::int64_t>(read_le<std::uint64_t>(raw, i)));
+      } else {
+        check_count(p.uint64_data_size());
+        for (auto v : p.uint64_data()) t.int64_data.push_back(static_cast<std::int64_t>(v));
+      }
+      break;
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::INT16:
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT16:
+    case onnx::TensorProto::UINT8:
+    case onnx::TensorProto::BOOL:
+    case onnx::TensorProto::UINT32: {
+      const int dt = p.data_type();
+      if (has_raw) {
+        const std::size_t item = dt == onnx::TensorProto::INT32 || dt == onnx::TensorProto::UINT32 ? 4
+                                 : dt == onnx::TensorProto::INT16 || dt == onnx::TensorProto::UINT16 ? 2
+                                                                                                      : 1;
+        check_raw(item);
+        for (std::size_t i = 0; i < n; ++i) {
+          std::int64_t v = 0;
+          switch (dt) {
+            case onnx::TensorProto::INT32: v = read_le<std::int32_t>(raw, i); break;
+            case onnx::TensorProto::UINT32: v = read_le<std::uint32_t>(raw, i); break;
+            case onnx::TensorProto::INT16: v = read_le<std::int16_t>(raw, i); break;
+            case onnx::TensorProto::UINT16: v = read_le<std::uint16_t>(raw, i); break;
+            case onnx::TensorProto::INT8: v = read_le<std::int8_t>(raw, i); break;
+            default: v = read_le<std::uint8_t>(raw, i); break;
+          }
+          t.int64_data.push_back(v);
+        }
+      } else if (dt == onnx::TensorProto::UINT32) {
+        check_count(p.uint64_data_size());
+        for (auto v : p.uint64_data()) t.int64_data.push_back(static_cast<std::int64_t>(v));
+      } else {
+        check_count(p.int32_data_size());
+        t.int64_data.assign(p.int32_data().begin(), p.int32_data().end());
+      }
+      break;
+    }
+    default:
+      fail(source, "initializer '" + p.name() + "' has element type " + std::to_string(p.data_type()) +
+                       ", which statiq does not support");
+  }
+  return t;
+}
+
+ir::AttributeValue attribute_from_proto(const onnx::AttributeProto& a, const std::string& source) {
+  switch (a.type()) {
+    case onnx::AttributeProto::INT: return a.i();
+    case onnx::AttributeProto::FLOAT: return a.f();
+    case onnx::AttributeProto::STRING: return a.s();
+    case onnx::AttributeProto::INTS: return std::vector<std::int64_t>(a.ints().begin(), a.ints().end());
+    case onnx::AttributeProto::FLOATS: return std::vector<float>(a.floats().begin(), a.floats().end());
+    case onnx::AttributeProto::STRINGS: return std::vector<std::string>(a.strings().begin(), a.strings().end());
+    case onnx::AttributeProto::TENSOR: return tensor_from_proto(a.t(), source);
+    default: return ir::OpaqueAttribute{onnx::AttributeProto::AttributeType_Name(a.type())};
+  }
+}
+
+ir::Graph to_ir(const onnx::ModelProto& m, const std::string& source) {
+  const onnx::GraphProto& gp = m.graph();
+  ir::Graph g;
+  g.name = gp.name();
+  g.source = source;
+  g.opset = default_opset(m, source);
+
+  std::set<std::string> initializer_names;
+  for (const auto& init : gp.initializer()) {
+    g.tensors[init.name()] = tensor_from_proto(init, source);
+    initializer_names.insert(init.name());
+  }
+  for (const auto& vi : gp.input()) {
+    merge_value_info(g, vi);
+    // IR < 4 lists initializers among the inputs too; they are weights, not inputs.
+    if (!initializer_names.count(vi.name())) g.inputs.push_back(vi.name());
+  }
+  for (const auto& vi : gp.value_info()) merge_value_info(g, vi);
+  for (const auto& vi : gp.output()) {
+    merge_value_info(g, vi);
+    g.outputs.push_back(vi.name());
+  }
+
+  std::set<std::string> used_names;
+  for (const auto& n : gp.node())
+    if (!n.name().empty()) used_names.insert(n.name());
+  for (int i = 0; i < gp.node_size(); ++i) {
+    const onnx::NodeProto& np = gp.node(i);
+    ir::Node n;
+    n.op_type = np.op_type();
+    n.domain = np.domain() == "ai.onnx" ? "" : np.domain();
+    n.name = np.name();
+    if (n.name.empty()) {
+      // Stable: depends only on the node's position in the file (after Constant removal).
+      n.name = np.op_type() + "_" + std::to_string(i);
+      while (used_names.count(n.name)) n.name += "_";
+      used_names.insert(n.name);
+    }
+    n.inputs.assign(np.input().begin(), np.input().end());
+    n.outputs.assign(np.output().begin(), np.output().end());
+    for (const auto& a : np.attribute()) n.attributes[a.name()] = attribute_from_proto(a, source);
+    for (const auto& name : n.inputs)
+      if (!name.empty() && !g.tensors.count(name)) g.tensors[name].name = name;
+    for (const auto& name : n.outputs)
+      if (!name.empty() && !g.tensors.count(name)) g.tensors[name].name = name;
+    g.nodes.push_back(std::move(n));
+  }
+  try {
+    g.sort_topologically();
+    g.validate();
+  } catch (const std::exception& e) {
+    fail(source, e.what());
+  }
+  return g;
+}
+
+}  // namespace
+
+ir::Graph import_onnx(const onnx::ModelProto& model_in, const std::filesystem::path& model_dir,
+                      const std::string& source) {
+  if (!model_in.has_graph()) fail(source, "not an ONNX model (no graph)");
+  if (model_in.ir_version() <= 0) fail(source, "not an ONNX model (no ir_version)");
+  if (model_in.opset_import_size() == 0) fail(source, "not an ONNX model (no opset_import)");
+  onnx::ModelProto model = model_in;
+
+  for (auto& t : *model.mutable_graph()->mutable_initializer()) inline_external_data(t, model_dir, source);
+  for (auto& n : *model.mutable_graph()->mutable_node())
+    for (auto& a : *n.mutable_attribute())
+      if (a.has_t()) inline_external_data(*a.mutable_t(), model_dir, source);
+
+  const std::int64_t opset = default_opset(model, source);
+  if (opset < onnx_min_opset || opset > onnx_max_opset)
+    fail(source, "default-domain opset " + std::to_string(opset) + " is outside the supported range " +
+                     std::to_string(onnx_min_opset) + ".." + std::to_string(onnx_max_opset));
+
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    fail(source, std::string("rejected by the ONNX checker: ") + e.what());
+  }
+
+  if (opset < onnx_target_opset) {
+    try {
+      model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(onnx_target_opset));
+    } catch (const std::exception& e) {
+      fail(source, "conversion from opset " + std::to_string(opset) + " to " + std::to_string(onnx_target_opset) +
+                       " failed: " + e.what());
+    }
+  }
+
+  constants_to_initializers(*model.mutable_graph(), source);
+  // IR < 4 models list initializers as graph inputs; shape inference then treats them as
+  // run-time inputs and cannot propagate constant shape tensors. They are weights here.
+  {
+    std::set<std::string> inits;
+    for (const auto& t : model.graph().initializer()) inits.insert(t.name());
+    auto* inputs = model.mutable_graph()->mutable_input();
+    for (int i = 0; i < inputs->size();) {
+      if (inits.count(inputs->Get(i).name())) inputs->DeleteSubrange(i, 1);
+      else ++i;
+    }
+    if (model.ir_version() < 4) model.set_ir_version(4);
+  }
+
+  try {
+    onnx::ShapeInferenceOptions options(/*check_type=*/true, /*strict_mode=*/1, /*data_prop=*/true);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception& e) {
+    fail(source, std::string("shape inference failed: ") + e.what());
+  }
+  ir::Graph graph = to_ir(model, source);
+  exec::complete_shapes(graph);
+  return graph;
+}
+
+ir::Graph load_onnx(const std::filesystem::path& path) {
+  const std::string source = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(source, "cannot open the file");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(source, "read error");
+  if (bytes.empty()) fail(source, "empty file");
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) fail(source, "not an ONNX model (protobuf parsing failed: corrupt or truncated file)");
+  return import_onnx(model, path.parent_path(), source);
+}
+
+}  // namespace statiq::codegen
