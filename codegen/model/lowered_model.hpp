@@ -1,0 +1,104 @@
+// codegen/model/lowered_model.hpp — the network as statiq layers: what pattern matching produces
+// from the normalised ONNX graph, quantization completes, the integer simulation runs (through
+// statiq::compute, the engine's own functions) and the emitter writes as C++ types and data.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "statiq/arith/akida_v1.hpp"
+#include "statiq/arith/gemmini.hpp"
+#include "statiq/arith/pow2.hpp"
+#include "statiq/arith/qlinear.hpp"
+#include "statiq/arith/tflite.hpp"
+#include "statiq/layers/add.hpp"
+#include "statiq/layers/concat.hpp"
+#include "statiq/layers/convolution.hpp"
+#include "statiq/layers/dense.hpp"
+#include "statiq/layers/dequantize.hpp"
+#include "statiq/layers/pool_layer.hpp"
+#include "statiq/layers/quantize.hpp"
+#include "statiq/targets/rules.hpp"
+
+namespace statiq::codegen {
+
+// A layer's attributes: exactly those of the library's layer types (one per kind family).
+using LayerAttributes = std::variant<ConvAttributes, DenseAttributes, AddAttributes, ConcatAttributes, PoolAttributes,
+                                     QuantizeAttributes, DequantizeAttributes>;
+
+// Where a layer runs. host: the target cannot execute it, so it runs on the host CPU in the
+// target's arithmetic (integer, bit-exact; statiq::targets::host<T> in the generated code).
+enum class Placement { device, host };
+
+// How one tensor (a layer's output) is quantized: real = scale * (q - zero_point); pow2 targets
+// have scale = 2^-frac_bits.
+struct TensorQuantization {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+  int bits = 8;
+  bool is_signed = false;
+  int frac_bits = 0;  // pow2 / akida only
+};
+
+// A layer's integers in one profile's terms (filled by quantization).
+template <class Profile>
+struct ProfileData {
+  std::vector<typename Profile::channel_params> channel;  // per output channel (conv, dense, pools)
+  typename Profile::output_params output{};
+  typename Profile::add_params add{};                     // Add only
+  std::array<typename Profile::rescale_params, 4> rescale{};  // Concat only, one per input
+};
+
+using QuantData = std::variant<std::monostate, ProfileData<arith::qlinear>, ProfileData<arith::pow2>,
+                               ProfileData<arith::tflite>, ProfileData<arith::tflite_single_rounding>,
+                               ProfileData<arith::gemmini>, ProfileData<arith::akida_v1>>;
+
+struct Layer {
+  std::string name;                     // ONNX name of the node that heads it (the Conv of Conv->Relu->MaxPool)
+  LayerKind kind = LayerKind::conv2d;
+  std::vector<std::string> onnx_nodes;  // every ONNX node folded into it, in graph order
+  std::vector<int> inputs;              // producing layers' indices, -1 for the graph input
+  std::string output_tensor;            // the ONNX tensor this layer's output stands for (its last node's)
+  LayerAttributes attributes;
+  Placement placement = Placement::device;
+  Violation violation{};                // why it is on the host (placement == host)
+
+  // Float parameters, in statiq's layouts: conv weights OHWI, dense weights [units][inputs] with the
+  // inputs in NHWC flattening order; bias per output channel (zeros where the model has none).
+  std::vector<float> weights;
+  std::vector<float> bias;
+  float clip_max = 0.0f;  // a clipped ReLU's bound in real units (0: none)
+
+  // Integers (filled by quantization).
+  std::vector<std::int32_t> qweights;   // same layout as weights, in the weight bits
+  std::vector<float> weight_scales;     // per output channel (or one)
+  std::vector<std::int32_t> qbias;      // int32 at input scale x weight scale
+  std::int32_t input_zero_point = 0;
+  std::int32_t weight_zero_point = 0;
+  TensorQuantization output;            // of this layer's output tensor
+  QuantData data;
+};
+
+// A node the target's pattern table or rules do not accept.
+struct Unmapped {
+  std::string node;      // ONNX node name
+  std::string op_type;
+  std::string reason;    // the rule it breaks (describe(Violation)) or "pattern not found"
+};
+
+struct LoweredModel {
+  std::string name;                // C++ namespace of the generated code
+  std::string target;              // "cpu_int8", "akida_v2", ...
+  std::string input_tensor;        // ONNX graph input
+  std::string output_tensor;       // ONNX graph output the engine produces
+  Shape input_shape{};             // NHWC (the ONNX input is NCHW: the layout changes once, at the boundary)
+  std::vector<Layer> layers;       // in execution order; the first reads the graph input
+  std::vector<Unmapped> unmapped;  // reported; empty when everything maps
+  // Nodes after the integer engine, run in float on the host (e.g. Softmax), in graph order.
+  std::vector<std::string> float_tail;
+};
+
+}  // namespace statiq::codegen
