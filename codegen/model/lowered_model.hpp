@@ -29,6 +29,26 @@ namespace statiq::codegen {
 using LayerAttributes = std::variant<ConvAttributes, DenseAttributes, AddAttributes, ConcatAttributes, PoolAttributes,
                                      QuantizeAttributes, DequantizeAttributes>;
 
+// What a layer outputs: shape (NHWC) and integer type (a Dequantize outputs float: bits 32, signed).
+struct OutputType {
+  Shape shape{};
+  int bits = 8;
+  bool is_signed = false;
+};
+
+inline OutputType output_type(const LayerAttributes& attributes) {
+  struct Visitor {
+    OutputType operator()(const ConvAttributes& a) const { return {output_shape(a), a.bits.out, a.signed_output}; }
+    OutputType operator()(const DenseAttributes& a) const { return {output_shape(a), a.bits.out, a.signed_output}; }
+    OutputType operator()(const AddAttributes& a) const { return {a.shape, a.bits.out, a.signed_output}; }
+    OutputType operator()(const ConcatAttributes& a) const { return {output_shape(a), a.bits.out, a.signed_output}; }
+    OutputType operator()(const PoolAttributes& a) const { return {output_shape(a), a.bits.out, a.signed_output}; }
+    OutputType operator()(const QuantizeAttributes& a) const { return {a.shape, a.bits, a.signed_output}; }
+    OutputType operator()(const DequantizeAttributes& a) const { return {a.shape, 32, true}; }
+  };
+  return std::visit(Visitor{}, attributes);
+}
+
 // Where a layer runs. host: the target cannot execute it, so it runs on the host CPU in the
 // target's arithmetic (integer, bit-exact; statiq::targets::host<T> in the generated code).
 enum class Placement { device, host };

@@ -1,0 +1,538 @@
+// codegen/lower/lower.cpp — see lower.hpp.
+#include "codegen/lower/lower.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "statiq/targets/describe.hpp"
+
+namespace statiq::codegen {
+namespace {
+
+using ir::Node;
+
+std::runtime_error node_error(const Node& n, const std::string& what) {
+  return std::runtime_error(n.describe() + ": " + what);
+}
+
+// NCHW (batch 1) -> the engine's NHWC shape.
+Shape nhwc_of(const ir::Graph& g, const std::string& tensor, const Node& at) {
+  const ir::Tensor& t = g.tensor(tensor);
+  if (!t.shape || !t.has_static_shape())
+    throw node_error(at, "tensor '" + tensor + "' has no static shape (statiq engines are statically sized)");
+  const ir::Dims& d = *t.shape;
+  if (d.empty() || d[0] != 1)
+    throw node_error(at, "tensor '" + tensor + "' " + ir::to_string(d) + " must have batch 1");
+  if (d.size() == 4) return Shape{int(d[2]), int(d[3]), int(d[1])};
+  if (d.size() == 2) return Shape{1, 1, int(d[1])};
+  if (d.size() == 3) return Shape{1, int(d[2]), int(d[1])};
+  throw node_error(at, "tensor '" + tensor + "' " + ir::to_string(d) + " is not [1,C,H,W], [1,C,W] or [1,N]");
+}
+
+const std::vector<float>& initializer(const ir::Graph& g, const Node& n, std::size_t input, const char* what) {
+  if (!n.has_input(input) || !g.has_tensor(n.inputs[input]) || !g.tensor(n.inputs[input]).is_initializer)
+    throw node_error(n, std::string(what) + " must be a constant (an initializer)");
+  return g.tensor(n.inputs[input]).float_data;
+}
+
+// The only node reading `tensor`, if exactly one does and it is not a graph output.
+const Node* sole_consumer(const ir::Graph& g, const std::string& tensor) {
+  if (std::find(g.outputs.begin(), g.outputs.end(), tensor) != g.outputs.end()) return nullptr;
+  const auto c = g.consumers(tensor);
+  if (c.size() != 1) return nullptr;
+  return &g.nodes[c[0]];
+}
+
+// Relu, or Clip from 0 (a clipped ReLU: its bound in real units). Other Clips are not activations here.
+std::optional<std::pair<Activation, float>> activation_of(const ir::Graph& g, const Node& n) {
+  if (n.op_type == "Relu") return std::pair{relu, 0.0f};
+  if (n.op_type != "Clip") return std::nullopt;
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  if (n.has_attribute("min")) lo = n.attr_float("min", lo);
+  if (n.has_attribute("max")) hi = n.attr_float("max", hi);
+  auto scalar = [&](std::size_t i, float& v) {
+    if (n.has_input(i) && g.has_tensor(n.inputs[i]) && g.tensor(n.inputs[i]).is_initializer &&
+        g.tensor(n.inputs[i]).float_data.size() == 1)
+      v = g.tensor(n.inputs[i]).float_data[0];
+  };
+  scalar(1, lo);
+  scalar(2, hi);
+  if (lo != 0.0f) return std::nullopt;
+  if (std::isinf(hi)) return std::pair{relu, 0.0f};
+  return std::pair{clipped_relu, hi};
+}
+
+// Explicit [top, left, bottom, right] from ONNX pads / auto_pad of a 2-D window.
+Pads pads_of(const Node& n, Shape in, Kernel k, Stride s, Dilation d) {
+  const std::string auto_pad = n.attr_string("auto_pad", "NOTSET");
+  if (auto_pad == "SAME_UPPER") return resolve_pads(Pads::same, in, k, s, d);
+  if (auto_pad == "SAME_LOWER") {
+    const Pads p = resolve_pads(Pads::same, in, k, s, d);
+    return Pads{p.bottom, p.right, p.top, p.left};
+  }
+  if (auto_pad == "VALID") return Pads{};
+  const auto p = n.attr_ints("pads", {0, 0, 0, 0});
+  if (p.size() != 4) throw node_error(n, "pads must have 4 values for a 2-D window");
+  return Pads{int(p[0]), int(p[1]), int(p[2]), int(p[3])};
+}
+
+Pool pool_of(const ir::Graph& g, const Node& n, Shape in) {
+  if (n.op_type == "GlobalAveragePool") return global_average_pool;
+  const auto ks = n.attr_ints("kernel_shape", {});
+  if (ks.size() != 2) throw node_error(n, "kernel_shape must have 2 values");
+  const auto st = n.attr_ints("strides", {1, 1});
+  (void)g;
+  const Kernel k{int(ks[0]), int(ks[1])};
+  const Stride s{int(st[0]), int(st[1])};
+  Pads p = pads_of(n, in, k, s, {});
+  if (n.attr_int("ceil_mode", 0) != 0) {
+    // statiq pools in floor mode: ceil mode is the same only when no window would start in the padding.
+    auto ceil_out = [](int i, int b, int e, int kk, int ss) { return (i + b + e - kk + ss - 1) / ss + 1; };
+    if (ceil_out(in.h, p.top, p.bottom, k.h, s.h) != window_output(in.h, p.top, p.bottom, k.h, s.h) ||
+        ceil_out(in.w, p.left, p.right, k.w, s.w) != window_output(in.w, p.left, p.right, k.w, s.w))
+      throw node_error(n, "ceil_mode=1 gives a larger output than floor mode here; statiq pools in floor mode: "
+                          "export the model with ceil_mode=0 or pad the input");
+  }
+  if (p == Pads{}) p = Pads::valid;  // canonical: no padding reads as "valid"
+  if (n.op_type == "AveragePool") {
+    if (k.h == in.h && k.w == in.w && p == Pads::valid) return global_average_pool;  // averages the whole map
+    return average_pool(k, s, p);
+  }
+  if (n.attr_ints("dilations", {1, 1}) != std::vector<std::int64_t>{1, 1}) throw node_error(n, "dilated pooling is not supported");
+  return max_pool(k, s, p);
+}
+
+bool is_pool(const Node& n) {
+  return n.op_type == "MaxPool" || n.op_type == "AveragePool" || n.op_type == "GlobalAveragePool";
+}
+
+class Lowering {
+ public:
+  Lowering(const ir::Graph& g, const TargetInfo& t, const LowerOptions& o) : g_(g), t_(t), o_(o) {}
+
+  LoweredModel run() {
+    if (g_.inputs.size() != 1 || g_.outputs.size() != 1)
+      throw std::runtime_error(g_.source + ": statiq engines take one input and give one output (the model has " +
+                               std::to_string(g_.inputs.size()) + " and " + std::to_string(g_.outputs.size()) + ")");
+    m_.name = o_.name;
+    m_.target = std::string(t_.name);
+    m_.input_tensor = g_.inputs[0];
+    m_.output_tensor = g_.outputs[0];
+    add_input();
+    for (const Node& n : g_.nodes) {
+      if (consumed_.count(n.name)) continue;
+      if (stopped_) {
+        m_.float_tail.push_back(n.name);
+        continue;
+      }
+      lower_node(n);
+    }
+    add_output();
+    if (!m_.unmapped.empty() && o_.policy == UnmappedPolicy::error) throw UnmappedError(unmapped_report(m_));
+    return std::move(m_);
+  }
+
+ private:
+  int default_bits() const { return t_.default_bits; }
+  int weight_bits(const std::string& head, bool input_layer) const {
+    int b = o_.weight_bits ? o_.weight_bits : default_bits();
+    if (input_layer && t_.pow2) b = 8;  // Akida's input layer takes 8-bit weights in every recipe
+    if (auto it = o_.node_bits.find(head); it != o_.node_bits.end() && it->second.w) b = *it->second.w;
+    return b;
+  }
+  int output_bits(const std::string& head) const {
+    int b = o_.activation_bits ? o_.activation_bits : default_bits();
+    if (auto it = o_.node_bits.find(head); it != o_.node_bits.end() && it->second.out) b = *it->second.out;
+    return b;
+  }
+  bool signed_output(Activation a) const {
+    if (t_.signed_activations || o_.signed_activations) return true;
+    if (t_.pow2) return a.kind == ActivationKind::none;  // Akida: unsigned after a ReLU, signed otherwise
+    return false;                                       // uint8 with a zero point
+  }
+
+  // The layer producing `tensor` (through Flatten aliases), or an error naming the node reading it.
+  int producer(const std::string& tensor, const Node& reader) const {
+    auto it = layer_of_.find(tensor);
+    if (it == layer_of_.end())
+      throw node_error(reader, "input '" + tensor + "' is not produced by an integer layer (a constant operand "
+                               "or a float-only op): statiq layers take activations only");
+    return it->second;
+  }
+  const Layer& layer(int i) const { return m_.layers[std::size_t(i)]; }
+  int out_bits_of(int i) const;
+  bool out_signed_of(int i) const;
+
+  int push(Layer l, const std::string& output_tensor) {
+    l.output_tensor = output_tensor;
+    for (const auto& n : l.onnx_nodes) consumed_.insert(n);
+    m_.layers.push_back(std::move(l));
+    const int index = int(m_.layers.size()) - 1;
+    layer_of_[output_tensor] = index;
+    return index;
+  }
+
+  // Places a layer by its Violation: on the device, on the host, or reported and stopped.
+  bool place(Layer& l, const Node& head, Violation v) {
+    if (!v.broken()) return true;
+    m_.unmapped.push_back(Unmapped{head.name, head.op_type, describe(v)});
+    l.violation = v;
+    if (o_.policy == UnmappedPolicy::float_tail) {
+      stopped_ = true;
+      return false;
+    }
+    l.placement = Placement::host;
+    return true;
+  }
+
+  void unmappable(const Node& n, const std::string& reason) {
+    m_.unmapped.push_back(Unmapped{n.name, n.op_type, reason});
+    if (o_.policy == UnmappedPolicy::float_tail) {
+      stopped_ = true;
+      m_.float_tail.push_back(n.name);
+    }
+  }
+
+  void add_input() {
+    const Node pseudo{.name = m_.input_tensor, .op_type = "QuantizeLinear"};
+    m_.input_shape = nhwc_of(g_, m_.input_tensor, pseudo);
+    Layer l;
+    l.name = m_.input_tensor;
+    l.kind = LayerKind::quantize;
+    l.attributes = QuantizeAttributes{.shape = m_.input_shape, .bits = 8,
+                                      .signed_output = t_.signed_activations || o_.signed_activations};
+    l.inputs = {-1};
+    m_.layers.push_back(std::move(l));
+    m_.layers.back().output_tensor = m_.input_tensor;
+    layer_of_[m_.input_tensor] = 0;
+  }
+
+  void add_output() {
+    // The tensor the integer engine ends with: the graph output, or the input of the float tail.
+    std::string last = m_.output_tensor;
+    if (!m_.float_tail.empty()) {
+      const Node* first = g_.find_node(m_.float_tail.front());
+      last = first && !first->inputs.empty() ? first->inputs[0] : last;
+    }
+    auto it = layer_of_.find(last);
+    if (it == layer_of_.end()) {
+      if (o_.policy == UnmappedPolicy::error && !m_.unmapped.empty()) return;  // reported below
+      throw std::runtime_error(g_.source + ": no integer layer produces '" + last + "'");
+    }
+    const Layer& src = layer(it->second);
+    Layer l;
+    l.name = m_.output_tensor + "_dequantize";
+    l.kind = LayerKind::dequantize;
+    l.attributes = DequantizeAttributes{.shape = output_shape_of(it->second), .bits = out_bits_of(it->second),
+                                        .signed_input = out_signed_of(it->second)};
+    l.inputs = {it->second};
+    l.output_tensor = src.output_tensor;
+    m_.layers.push_back(std::move(l));
+  }
+
+  Shape output_shape_of(int i) const;
+
+  void lower_node(const Node& n) {
+    if (n.op_type == "Conv") return lower_conv(n);
+    if (n.op_type == "Gemm") return lower_gemm(n);
+    if (n.op_type == "Flatten" || n.op_type == "Reshape") return lower_flatten(n);
+    if (n.op_type == "Add") return lower_add(n);
+    if (n.op_type == "Concat") return lower_concat(n);
+    if (is_pool(n)) return lower_pool(n);
+    if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
+      // The classifier's last op stays float, after the Dequantize (cheap and exact there).
+      stopped_ = true;
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    unmappable(n, "no statiq layer computes " + n.op_type);
+  }
+
+  // Conv [-> Relu | Clip(0, max)] [-> MaxPool | GlobalAveragePool]: the longest run the target fuses.
+  void lower_conv(const Node& n) {
+    const std::vector<float>& w = initializer(g_, n, 1, "the weights");
+    const Shape in = nhwc_of(g_, n.inputs[0], n);
+    const ir::Dims& wd = *g_.tensor(n.inputs[1]).shape;
+    if (wd.size() != 4) throw node_error(n, "only 2-D convolutions are supported (weights " + ir::to_string(wd) + ")");
+    const int filters = int(wd[0]), group = int(n.attr_int("group", 1));
+    const auto st = n.attr_ints("strides", {1, 1});
+    const auto dl = n.attr_ints("dilations", {1, 1});
+    ConvAttributes a;
+    a.input = in;
+    a.filters = filters;
+    a.kernel = Kernel{int(wd[2]), int(wd[3])};
+    a.strides = Stride{int(st[0]), int(st[1])};
+    a.dilations = Dilation{int(dl[0]), int(dl[1])};
+    a.group = group;
+    a.pads = pads_of(n, in, a.kernel, a.strides, a.dilations);
+    // A run of fusable nodes after the Conv.
+    std::vector<const Node*> run{&n};
+    std::string tail = n.outputs[0];
+    float clip = 0.0f;
+    Activation act = no_activation;
+    if (const Node* c = sole_consumer(g_, tail)) {
+      if (auto a2 = activation_of(g_, *c)) {
+        run.push_back(c);
+        act = a2->first;
+        clip = a2->second;
+        tail = c->outputs[0];
+      }
+    }
+    Pool pool = no_pool;
+    const Node* pool_node = nullptr;
+    if (const Node* c = sole_consumer(g_, tail); c && is_pool(*c)) {
+      pool_node = c;
+      pool = pool_of(g_, *c, window_output_shape(in, filters, a.kernel, a.strides, a.pads, a.dilations));
+    }
+    // The longest prefix the target's table has: Conv, act, pool / Conv, act / Conv (+ pool alone).
+    auto pattern_with = [&](bool with_act, bool with_pool) {
+      return fused_pattern("Conv", with_act ? act : no_activation, with_pool ? pool : no_pool);
+    };
+    bool use_act = act.kind != ActivationKind::none, use_pool = pool_node != nullptr && pool.kind != PoolKind::average;
+    if (use_pool && !table_has(t_.patterns, pattern_with(use_act, true))) use_pool = false;
+    if (use_act && !table_has(t_.patterns, pattern_with(true, use_pool))) use_act = false, use_pool = false;
+    if (!use_act) run.resize(1);
+    if (use_pool) run.push_back(pool_node);
+    a.activation = use_act ? act : no_activation;
+    a.pool = use_pool ? pool : no_pool;
+
+    const int src = producer(n.inputs[0], n);
+    const bool input_layer = t_.pow2 && src == 0;
+    const LayerKind kind = input_layer ? LayerKind::input_conv2d
+                           : (group > 1 && group == in.c) ? LayerKind::depthwise_conv2d
+                                                          : LayerKind::conv2d;
+    a.bits = Bits{out_bits_of(src), weight_bits(n.name, input_layer), output_bits(n.name)};
+    if (input_layer && t_.name == "akida_v1" && o_.activation_bits == 0) a.bits.out = 4;
+    a.signed_input = out_signed_of(src);
+    a.signed_output = signed_output(a.activation);
+
+    Layer l;
+    l.name = n.name;
+    l.kind = kind;
+    for (const Node* r : run) l.onnx_nodes.push_back(r->name);
+    l.inputs = {src};
+    l.clip_max = use_act ? clip : 0.0f;
+    // OIHW -> OHWI
+    const int ci = int(wd[1]), kh = int(wd[2]), kw = int(wd[3]);
+    l.weights.resize(w.size());
+    for (int o = 0; o < filters; ++o)
+      for (int c = 0; c < ci; ++c)
+        for (int y = 0; y < kh; ++y)
+          for (int x = 0; x < kw; ++x)
+            l.weights[std::size_t(((o * kh + y) * kw + x) * ci + c)] = w[std::size_t(((o * ci + c) * kh + y) * kw + x)];
+    l.bias.assign(std::size_t(filters), 0.0f);
+    if (n.has_input(2)) l.bias = initializer(g_, n, 2, "the bias");
+    l.attributes = a;
+    if (!place(l, n, t_.conv(kind, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), run.back()->outputs[0]);
+  }
+
+  // Flatten / Reshape to [1, N] feeding a Gemm: the Dense reads the map as it is (NHWC) and takes
+  // its weights permuted once; nothing runs for it.
+  void lower_flatten(const Node& n) {
+    const Node* next = sole_consumer(g_, n.outputs[0]);
+    const ir::Tensor& out = g_.tensor(n.outputs[0]);
+    if (!next || next->op_type != "Gemm" || !out.shape || out.shape->size() != 2)
+      return unmappable(n, "a Flatten/Reshape is supported only as the [1, N] input of a Gemm");
+    layer_of_[n.outputs[0]] = producer(n.inputs[0], n);
+    flattened_[n.outputs[0]] = nhwc_of(g_, n.inputs[0], n);
+    consumed_.insert(n.name);
+    flatten_nodes_[n.outputs[0]] = n.name;
+  }
+
+  void lower_gemm(const Node& n) {
+    const std::vector<float>& b = initializer(g_, n, 1, "the weights (input B)");
+    const ir::Dims& bd = *g_.tensor(n.inputs[1]).shape;
+    if (n.attr_int("transA", 0) != 0) throw node_error(n, "transA is not supported");
+    const bool trans_b = n.attr_int("transB", 0) != 0;
+    const float alpha = n.attr_float("alpha", 1.0f), beta = n.attr_float("beta", 1.0f);
+    const int units = int(trans_b ? bd[0] : bd[1]), k = int(trans_b ? bd[1] : bd[0]);
+    const int src = producer(n.inputs[0], n);
+    Shape in{1, 1, k};
+    std::string flatten_node;
+    if (auto f = flattened_.find(n.inputs[0]); f != flattened_.end()) {
+      in = f->second;
+      flatten_node = flatten_nodes_[n.inputs[0]];
+    } else {
+      in = output_shape_of(src);
+    }
+    if (in.size() != k) throw node_error(n, "input has " + std::to_string(in.size()) + " values, weights expect " + std::to_string(k));
+    DenseAttributes a{.input = in, .units = units};
+    std::vector<const Node*> run{&n};
+    std::string tail = n.outputs[0];
+    float clip = 0.0f;
+    if (const Node* c = sole_consumer(g_, tail)) {
+      if (auto act = activation_of(g_, *c); act && table_has(t_.patterns, fused_pattern("Gemm", act->first, no_pool))) {
+        a.activation = act->first;
+        clip = act->second;
+        run.push_back(c);
+      }
+    }
+    a.bits = Bits{out_bits_of(src), weight_bits(n.name, false), output_bits(n.name)};
+    a.signed_input = out_signed_of(src);
+    a.signed_output = signed_output(a.activation);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::dense;
+    if (!flatten_node.empty()) l.onnx_nodes.push_back(flatten_node);
+    for (const Node* r : run) l.onnx_nodes.push_back(r->name);
+    l.inputs = {src};
+    l.clip_max = clip;
+    // weights [units][inputs], inputs in NHWC order: ONNX flattened the map in CHW order.
+    l.weights.assign(std::size_t(units) * std::size_t(k), 0.0f);
+    for (int u = 0; u < units; ++u)
+      for (int h = 0; h < in.h; ++h)
+        for (int x = 0; x < in.w; ++x)
+          for (int c = 0; c < in.c; ++c) {
+            const int chw = (c * in.h + h) * in.w + x, hwc = (h * in.w + x) * in.c + c;
+            const float v = trans_b ? b[std::size_t(u) * std::size_t(k) + std::size_t(chw)]
+                                    : b[std::size_t(chw) * std::size_t(units) + std::size_t(u)];
+            l.weights[std::size_t(u) * std::size_t(k) + std::size_t(hwc)] = alpha * v;
+          }
+    l.bias.assign(std::size_t(units), 0.0f);
+    if (n.has_input(2)) {
+      const std::vector<float>& c = initializer(g_, n, 2, "the bias (input C)");
+      for (int u = 0; u < units; ++u) l.bias[std::size_t(u)] = beta * (c.size() == 1 ? c[0] : c[std::size_t(u)]);
+    }
+    l.attributes = a;
+    if (!place(l, n, t_.dense(LayerKind::dense, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), run.back()->outputs[0]);
+  }
+
+  void lower_add(const Node& n) {
+    if (n.inputs.size() != 2) return unmappable(n, "Add takes two inputs");
+    for (const auto& in : n.inputs)
+      if (g_.has_tensor(in) && g_.tensor(in).is_initializer)
+        return unmappable(n, "an Add of a constant is not a statiq layer (normalisation folds it into a bias "
+                             "only after a Conv or Gemm)");
+    const int s0 = producer(n.inputs[0], n), s1 = producer(n.inputs[1], n);
+    const Shape shape = nhwc_of(g_, n.outputs[0], n);
+    if (output_shape_of(s0) != shape || output_shape_of(s1) != shape)
+      return unmappable(n, "statiq's Add needs two inputs of the same shape (no broadcasting)");
+    AddAttributes a{.shape = shape};
+    std::vector<const Node*> run{&n};
+    if (const Node* c = sole_consumer(g_, n.outputs[0])) {
+      if (auto act = activation_of(g_, *c); act && act->first.kind == ActivationKind::relu &&
+                                             table_has(t_.patterns, fused_pattern("Add", relu, no_pool))) {
+        a.activation = relu;
+        run.push_back(c);
+      }
+    }
+    a.bits = Bits{std::max(out_bits_of(s0), out_bits_of(s1)), 8, output_bits(n.name)};
+    a.signed_input = out_signed_of(s0) || out_signed_of(s1);
+    a.signed_output = signed_output(a.activation);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::add;
+    for (const Node* r : run) l.onnx_nodes.push_back(r->name);
+    l.inputs = {s0, s1};
+    l.attributes = a;
+    if (out_bits_of(s0) != out_bits_of(s1) || out_signed_of(s0) != out_signed_of(s1))
+      return unmappable(n, "the two inputs of the Add have different integer types (bits or signedness)");
+    if (!place(l, n, t_.add(LayerKind::add, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), run.back()->outputs[0]);
+  }
+
+  void lower_concat(const Node& n) {
+    if (n.attr_int("axis", 1) != 1 && n.attr_int("axis", 1) != -3)
+      return unmappable(n, "statiq concatenates along channels only (axis 1 of NCHW)");
+    if (n.inputs.size() < 2 || n.inputs.size() > 4) return unmappable(n, "Concat takes 2 to 4 inputs");
+    ConcatAttributes a{.count = int(n.inputs.size())};
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::concat;
+    l.onnx_nodes = {n.name};
+    int bits = 0;
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+      const int s = producer(n.inputs[i], n);
+      l.inputs.push_back(s);
+      a.inputs[i] = output_shape_of(s);
+      bits = std::max(bits, out_bits_of(s));
+      a.signed_input = a.signed_input || out_signed_of(s);
+    }
+    a.bits = Bits{bits, 8, output_bits(n.name)};
+    a.signed_output = a.signed_input;
+    l.attributes = a;
+    if (!place(l, n, t_.concat(LayerKind::concat, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  void lower_pool(const Node& n) {
+    const int src = producer(n.inputs[0], n);
+    const Shape in = output_shape_of(src);
+    PoolAttributes a{.input = in, .pool = pool_of(g_, n, in)};
+    a.count_include_pad = n.attr_int("count_include_pad", 0) != 0;
+    a.bits = Bits{out_bits_of(src), 8, a.pool.kind == PoolKind::max ? out_bits_of(src) : output_bits(n.name)};
+    a.signed_input = out_signed_of(src);
+    a.signed_output = a.pool.kind == PoolKind::max ? a.signed_input : a.signed_input;
+    const LayerKind kind = a.pool.kind == PoolKind::max        ? LayerKind::max_pool
+                           : a.pool.kind == PoolKind::average ? LayerKind::average_pool
+                                                              : LayerKind::global_average_pool;
+    Layer l;
+    l.name = n.name;
+    l.kind = kind;
+    l.onnx_nodes = {n.name};
+    l.inputs = {src};
+    l.attributes = a;
+    if (!place(l, n, t_.pool(kind, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  const ir::Graph& g_;
+  const TargetInfo& t_;
+  const LowerOptions& o_;
+  LoweredModel m_;
+  std::map<std::string, int> layer_of_;
+  std::map<std::string, Shape> flattened_;
+  std::map<std::string, std::string> flatten_nodes_;
+  std::set<std::string> consumed_;
+  bool stopped_ = false;
+};
+
+Shape Lowering::output_shape_of(int i) const { return output_type(layer(i).attributes).shape; }
+int Lowering::out_bits_of(int i) const { return output_type(layer(i).attributes).bits; }
+bool Lowering::out_signed_of(int i) const { return output_type(layer(i).attributes).is_signed; }
+
+}  // namespace
+
+LoweredModel lower(const ir::Graph& graph, const TargetInfo& target, const LowerOptions& options) {
+  return Lowering(graph, target, options).run();
+}
+
+std::string unmapped_report(const LoweredModel& model) {
+  if (model.unmapped.empty()) return "every node maps onto " + model.target + "\n";
+  std::ostringstream s;
+  s << model.unmapped.size() << " node(s) not quantized for " << model.target
+    << " because their pattern was not found or breaks a rule: [";
+  for (std::size_t i = 0; i < model.unmapped.size(); ++i)
+    s << (i ? ", " : "") << model.unmapped[i].node << " (" << model.unmapped[i].op_type << ")";
+  s << "]\n";
+  for (const Unmapped& u : model.unmapped) s << "  node '" << u.node << "' (" << u.op_type << "): " << u.reason << "\n";
+  s << "first node where the mapping stopped: '" << model.unmapped.front().node << "' ("
+    << model.unmapped.front().op_type << ")\n"
+    << "what to do: --unmapped host runs these layers on the host in " << model.target
+    << "'s arithmetic (still integer, bit-exact); --unmapped float keeps the rest of the graph in float after a "
+       "Dequantize; or change the model so the nodes fit the rules above\n";
+  return s.str();
+}
+
+}  // namespace statiq::codegen

@@ -1,0 +1,109 @@
+// Pattern matching onto the targets, on opt_mnist (Conv -> Relu -> MaxPool x2, Reshape, Gemm):
+// fused layers, NHWC attributes, weight layouts, and the rules that put a layer on the host.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "codegen/lower/lower.hpp"
+#include "codegen/onnx/load_onnx.hpp"
+
+using namespace statiq;
+using namespace statiq::codegen;
+namespace fs = std::filesystem;
+
+namespace {
+const fs::path opt_mnist = fs::path(STATIQ_SHARED_DIR) / "models" / "opt_mnist" / "model.onnx";
+
+LoweredModel lower_opt_mnist(const char* target, UnmappedPolicy policy) {
+  static const ir::Graph g = load_onnx(opt_mnist);
+  LowerOptions o;
+  o.policy = policy;
+  return lower(g, find_target(target), o);
+}
+}  // namespace
+
+TEST_CASE("opt_mnist on cpu_int8: Conv -> Relu -> MaxPool fused, Reshape folded into the Dense") {
+  if (!fs::exists(opt_mnist)) { WARN("shared models not found"); return; }
+  const LoweredModel m = lower_opt_mnist("cpu-int8", UnmappedPolicy::error);
+  REQUIRE(m.layers.size() == 5);
+  CHECK(m.unmapped.empty());
+  CHECK(m.input_shape == Shape{28, 28, 1});
+  CHECK(m.layers[0].kind == LayerKind::quantize);
+  const Layer& c1 = m.layers[1];
+  CHECK(c1.name == "Convolution28");
+  CHECK(c1.kind == LayerKind::conv2d);
+  CHECK(c1.onnx_nodes.size() == 3);  // Conv, Relu, MaxPool
+  const auto& a1 = std::get<ConvAttributes>(c1.attributes);
+  CHECK(a1.input == Shape{28, 28, 1});
+  CHECK(a1.filters == 8);
+  CHECK(a1.kernel == Kernel{5, 5});
+  CHECK(a1.pads == Pads{2, 2, 2, 2});  // SAME_UPPER on 28 with 5x5
+  CHECK(a1.activation == relu);
+  CHECK(a1.pool == max_pool(2, 2));
+  CHECK(output_shape(a1) == Shape{14, 14, 8});
+  const auto& a2 = std::get<ConvAttributes>(m.layers[2].attributes);
+  CHECK(a2.pool == max_pool(3, 3));
+  CHECK(output_shape(a2) == Shape{4, 4, 16});
+  const Layer& fc = m.layers[3];
+  CHECK(fc.kind == LayerKind::dense);
+  const auto& d = std::get<DenseAttributes>(fc.attributes);
+  CHECK(d.input == Shape{4, 4, 16});  // the map as it is, no flattening at run time
+  CHECK(d.units == 10);
+  CHECK(m.layers[4].kind == LayerKind::dequantize);
+  CHECK(m.layers[4].inputs == std::vector<int>{3});
+}
+
+TEST_CASE("weights change layout once: OIHW -> OHWI, and the Gemm's CHW inputs -> HWC") {
+  if (!fs::exists(opt_mnist)) { WARN("shared models not found"); return; }
+  const ir::Graph g = load_onnx(opt_mnist);
+  const LoweredModel m = lower_opt_mnist("cpu-int8", UnmappedPolicy::error);
+  const ir::Node& conv = *g.find_node("Convolution110");
+  const std::vector<float>& w = g.tensor(conv.inputs[1]).float_data;  // [16][8][5][5]
+  const Layer& c2 = m.layers[2];
+  // OIHW element (o=3, i=5, h=1, w=4) is OHWI element (3, 1, 4, 5)
+  CHECK(c2.weights[std::size_t(((3 * 5 + 1) * 5 + 4) * 8 + 5)] == w[std::size_t(((3 * 8 + 5) * 5 + 1) * 5 + 4)]);
+  const ir::Node& gemm = *g.find_node(m.layers[3].name);
+  const ir::Tensor& b = g.tensor(gemm.inputs[1]);
+  const bool trans_b = gemm.attr_int("transB", 0) != 0;
+  // input (c=7, h=2, w=1): CHW index 7*16 + 2*4 + 1 = 121, HWC index (2*4 + 1)*16 + 7 = 151; unit 6
+  const float expected = trans_b ? b.float_data[6 * 256 + 121] : b.float_data[121 * 10 + 6];
+  CHECK(m.layers[3].weights[6 * 256 + 151] == expected * gemm.attr_float("alpha", 1.0f));
+}
+
+TEST_CASE("akida_v2: the 3x3/3 MaxPool breaks the pooling rule; the policy decides what follows") {
+  if (!fs::exists(opt_mnist)) { WARN("shared models not found"); return; }
+  SECTION("error (the default for hardware): the message lists the node and the rule") {
+    try {
+      lower_opt_mnist("akida-v2", UnmappedPolicy::error);
+      FAIL("expected UnmappedError");
+    } catch (const UnmappedError& e) {
+      const std::string what = e.what();
+      CHECK(what.find("because their pattern was not found or breaks a rule: [Convolution110 (Conv)]") != std::string::npos);
+      CHECK(what.find("pool_not_supported") != std::string::npos);
+      CHECK(what.find("MaxPool 3x3 stride 3x3") != std::string::npos);
+    }
+  }
+  SECTION("host: the layer runs on the host, the input layer is Akida's InputConv2D") {
+    const LoweredModel m = lower_opt_mnist("akida-v2", UnmappedPolicy::host);
+    REQUIRE(m.layers.size() == 5);
+    CHECK(m.layers[1].kind == LayerKind::input_conv2d);
+    CHECK(m.layers[1].placement == Placement::device);
+    CHECK(m.layers[2].placement == Placement::host);
+    CHECK(m.layers[2].violation.rule == Rule::pool_not_supported);
+    CHECK(m.layers[3].placement == Placement::device);
+    // Akida: unsigned after a ReLU, signed logits
+    CHECK_FALSE(output_type(m.layers[1].attributes).is_signed);
+    CHECK(output_type(m.layers[3].attributes).is_signed);
+  }
+  SECTION("float tail: the integer engine stops before the node, the rest stays float") {
+    const LoweredModel m = lower_opt_mnist("akida-v2", UnmappedPolicy::float_tail);
+    REQUIRE(m.layers.size() == 3);  // Quantize, the input conv, Dequantize
+    CHECK(m.layers[2].kind == LayerKind::dequantize);
+    REQUIRE(m.float_tail.size() >= 2);
+    CHECK(m.float_tail.front() == "Convolution110");
+  }
+}
+
+TEST_CASE("unknown target names the known ones") {
+  CHECK_THROWS_WITH(find_target("tpu"), Catch::Contains("choose one of cpu-int8, akida-v2, akida-v1, gemmini, tflite-int8"));
+}
