@@ -2,6 +2,8 @@
 // GlobalAveragePool) share: attributes and the rules common to every target.
 #pragma once
 
+#include <span>
+
 #include "statiq/layers/convolution.hpp"
 
 namespace statiq {
@@ -90,6 +92,32 @@ struct PoolLayerBase {
   using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
   using input_element = typename input_type::storage;
   using output_element = typename output_type::storage;
+};
+
+// AveragePool and GlobalAveragePool: a sum of (x - zero point) requantized per channel.
+template <LayerKind Kind, fixed_string Name, PoolAttributes A, class Target>
+class RequantizedPool : public PoolLayerBase<Kind, Name, A, Target> {
+  using base = PoolLayerBase<Kind, Name, A, Target>;
+  using profile = typename base::profile;
+  static constexpr int channels = base::output_shape.c;
+
+ public:
+  static constexpr std::size_t scratch_words = statiq::scratch_words(A);
+  struct parameters {
+    std::span<const typename profile::channel_params, std::size_t(channels)> channel;
+    typename profile::output_params output;
+    std::int32_t input_zero_point = 0;
+  };
+  constexpr explicit RequantizedPool(const parameters& p) : p_(p) {}
+  constexpr const parameters& data() const { return p_; }
+
+  void operator()(const typename base::input_element* x, typename base::output_element* y,
+                  std::int32_t* scratch) const {
+    compute(A, x, LayerData<profile>{nullptr, p_.channel.data(), p_.output, p_.input_zero_point, 0}, y, scratch);
+  }
+
+ private:
+  parameters p_;
 };
 
 }  // namespace statiq

@@ -29,8 +29,6 @@ struct akida_v1 : target_rules<akida_v1> {
       {{"QuantizeLinear"}, 1},          {{"DequantizeLinear"}, 1},
   };
 
-  static constexpr bool low_bits(int b) { return b == 1 || b == 2 || b == 4; }
-
   // InputConvolutional filter limits by (channels, kernel): 1 channel 512/192/96, 3 channels 192/64/32.
   static constexpr int max_input_filters(int channels, int kernel) {
     if (channels == 1) return kernel == 3 ? 512 : kernel == 5 ? 192 : 96;
@@ -74,10 +72,7 @@ struct akida_v1 : target_rules<akida_v1> {
       if (a.filters > max_input_filters(in.c, k.h))
         return {.rule = Rule::too_many_filters, .value = a.filters, .limit = max_input_filters(in.c, k.h)};
       if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
-      if (a.bits.w != 8) return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{8}")};
-      if (!low_bits(a.bits.out))
-        return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{1, 2, 4}")};
-      return no_violation;
+      return check_bits(a.bits, any_bits, {8}, {1, 2, 4});
     }
     const bool kernel_ok = k.h == k.w && (k.h == 1 || k.h == 3 || k.h == 5 || k.h == 7);
     const bool pool_ok = a.pool.kind == PoolKind::none ||
@@ -95,25 +90,13 @@ struct akida_v1 : target_rules<akida_v1> {
     if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
     if (a.pool.kind == PoolKind::global_average && conv_out.w > 32)
       return {.rule = Rule::global_average_pool_input_too_large, .shape = conv_out, .limit = 32, .limit2 = 1 << 30};
-    if (!low_bits(a.bits.in))
-      return {.rule = Rule::input_bits_not_supported, .value = a.bits.in, .text1 = text_of("{1, 2, 4}")};
-    if (!low_bits(a.bits.w))
-      return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{1, 2, 4}")};
-    if (!low_bits(a.bits.out))
-      return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{1, 2, 4}")};
-    return no_violation;
+    return check_bits(a.bits, {1, 2, 4}, {1, 2, 4}, {1, 2, 4});
   }
 
   static constexpr Violation rules(LayerKind, const DenseAttributes& a) {
     const Pattern p = fused_pattern("Gemm", a.activation, no_pool);
     if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
-    if (!low_bits(a.bits.in))
-      return {.rule = Rule::input_bits_not_supported, .value = a.bits.in, .text1 = text_of("{1, 2, 4}")};
-    if (!low_bits(a.bits.w))
-      return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{1, 2, 4}")};
-    if (!low_bits(a.bits.out))
-      return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{1, 2, 4}")};
-    return no_violation;
+    return check_bits(a.bits, {1, 2, 4}, {1, 2, 4}, {1, 2, 4});
   }
   static constexpr Violation rules(LayerKind, const QuantizeAttributes&) { return no_violation; }
   static constexpr Violation rules(LayerKind, const DequantizeAttributes&) { return no_violation; }

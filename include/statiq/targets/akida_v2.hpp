@@ -35,8 +35,6 @@ struct akida_v2 : target_rules<akida_v2> {
       {{"QuantizeLinear"}, 1},                    {{"DequantizeLinear"}, 1},
   };
 
-  static constexpr bool bits_4_or_8(int b) { return b == 4 || b == 8; }
-
   // InputConv2D: W >= 5, H in [5, 384], C in {1, 3}, uint8; 3x3 s1-3, 4x4 s1-4, 5x5 s1-5, 7x7 s1-6;
   // same or valid; <= 512 filters; no dilation or groups; MaxPool (2,2) or (3,2); bits 8/8/(4|8).
   // Conv2D / DepthwiseConv2D: W, H <= 4096, C <= 2048; 1x1 (Conv2D only), 3x3, 5x5, 7x7; stride 1
@@ -72,10 +70,7 @@ struct akida_v2 : target_rules<akida_v2> {
       if (a.group != 1) return {.rule = Rule::groups_not_supported, .value = a.group};
       if (a.filters > 512) return {.rule = Rule::too_many_filters, .value = a.filters, .limit = 512};
       if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
-      if (a.bits.w != 8) return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{8}")};
-      if (!bits_4_or_8(a.bits.out))
-        return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{4, 8}")};
-      return no_violation;
+      return check_bits(a.bits, any_bits, {8}, {4, 8});
     }
     const bool kernel_ok =
         k.h == k.w && (k.h == 3 || k.h == 5 || k.h == 7 || (k.h == 1 && kind == LayerKind::conv2d));
@@ -97,13 +92,7 @@ struct akida_v2 : target_rules<akida_v2> {
     if (a.group != 1 && kind != LayerKind::depthwise_conv2d) return {.rule = Rule::groups_not_supported, .value = a.group};
     if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
     if (!gap_ok) return {.rule = Rule::global_average_pool_input_too_large, .shape = conv_out, .limit = 64, .limit2 = 144};
-    if (!bits_4_or_8(a.bits.in))
-      return {.rule = Rule::input_bits_not_supported, .value = a.bits.in, .text1 = text_of("{4, 8}")};
-    if (!bits_4_or_8(a.bits.w))
-      return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{4, 8}")};
-    if (!bits_4_or_8(a.bits.out))
-      return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{4, 8}")};
-    return no_violation;
+    return check_bits(a.bits, {4, 8}, {4, 8}, {4, 8});
   }
 
   // Dense1D: W = H = 1 after Flatten, W*H*C <= 2048, bits (4|8)/(4|8)/(4|8).
@@ -111,13 +100,7 @@ struct akida_v2 : target_rules<akida_v2> {
     const Pattern p = fused_pattern("Gemm", a.activation, no_pool);
     if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
     if (a.input.size() > 2048) return {.rule = Rule::dense_input_too_large, .value = a.input.size(), .limit = 2048};
-    if (!bits_4_or_8(a.bits.in))
-      return {.rule = Rule::input_bits_not_supported, .value = a.bits.in, .text1 = text_of("{4, 8}")};
-    if (!bits_4_or_8(a.bits.w))
-      return {.rule = Rule::weight_bits_not_supported, .value = a.bits.w, .text1 = text_of("{4, 8}")};
-    if (!bits_4_or_8(a.bits.out))
-      return {.rule = Rule::output_bits_not_supported, .value = a.bits.out, .text1 = text_of("{4, 8}")};
-    return no_violation;
+    return check_bits(a.bits, {4, 8}, {4, 8}, {4, 8});
   }
 
   static constexpr Violation rules(LayerKind, const AddAttributes& a) {

@@ -27,9 +27,7 @@ struct int8_cpu_rules {
 
   // 8-bit in/weights/out and, where the runtime wants them, signed activations.
   static constexpr Violation eight_bits(int in, int w, int out, bool signed_in, bool signed_out) {
-    if (in != 8) return {.rule = Rule::input_bits_not_supported, .value = in, .text1 = text_of("{8}")};
-    if (w != 8) return {.rule = Rule::weight_bits_not_supported, .value = w, .text1 = text_of("{8}")};
-    if (out != 8) return {.rule = Rule::output_bits_not_supported, .value = out, .text1 = text_of("{8}")};
+    if (const Violation v = check_bits(Bits{in, w, out}, {8}, {8}, {8}); v.broken()) return v;
     if (SignedActivations && !(signed_in && signed_out)) return {.rule = Rule::activations_must_be_signed};
     return no_violation;
   }

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <span>
 #include <string_view>
 #include <utility>
 
+#include "statiq/core/bits.hpp"
 #include "statiq/core/diagnostics.hpp"
 #include "statiq/core/fixed_string.hpp"
 #include "statiq/core/pads.hpp"
@@ -202,6 +204,41 @@ constexpr std::string_view name_of(Rule r) {
     ((r == static_cast<Rule>(I) ? (m = rule_name<static_cast<Rule>(I)>, 0) : 0), ...);
   }(std::make_index_sequence<static_cast<std::size_t>(Rule::count_)>{});
   return m;
+}
+
+// A set of allowed bit-widths, shown as "{4, 8}" in diagnostics.
+struct BitSet {
+  int values[4]{};
+  int count = 0;
+  constexpr BitSet(std::initializer_list<int> v) {
+    for (int b : v) values[count++] = b;
+  }
+  constexpr bool has(int b) const {
+    for (int i = 0; i < count; ++i)
+      if (values[i] == b) return true;
+    return false;
+  }
+  constexpr text<> str() const {
+    text<> t;
+    t.append("{");
+    for (int i = 0; i < count; ++i) {
+      if (i) t.append(", ");
+      const char digit[2] = {static_cast<char>('0' + values[i]), '\0'};
+      t.append(std::string_view(digit, 1));
+    }
+    t.append("}");
+    return t;
+  }
+};
+
+inline constexpr BitSet any_bits{1, 2, 4, 8};
+
+// The first of input, weight and output bit-widths outside its allowed set.
+constexpr Violation check_bits(Bits b, BitSet in, BitSet w, BitSet out) {
+  if (!in.has(b.in)) return {.rule = Rule::input_bits_not_supported, .value = b.in, .text1 = in.str()};
+  if (!w.has(b.w)) return {.rule = Rule::weight_bits_not_supported, .value = b.w, .text1 = w.str()};
+  if (!out.has(b.out)) return {.rule = Rule::output_bits_not_supported, .value = b.out, .text1 = out.str()};
+  return no_violation;
 }
 
 // The compiler's side of a Violation: instantiates the rule's diag:: template with the layer, the
