@@ -57,6 +57,18 @@ constexpr ElementType element_type_of() {
 }
 
 template <class L>
+constexpr ElementType input_element_type();
+
+// The element type input j of L reads (an Add's second input may differ in signedness).
+template <class L>
+constexpr ElementType input_element_type(int j) {
+  if constexpr (requires { typename L::second_input_type; }) {
+    if (j == 1) return ElementType{L::second_input_type::bits, L::second_input_type::is_signed, false};
+  }
+  return input_element_type<L>();
+}
+
+template <class L>
 constexpr ElementType input_element_type() {
   if constexpr (std::is_same_v<typename L::input_element, float>) return ElementType{32, true, true};
   else return element_type_of<typename L::input_element, typename L::input_type>();
@@ -175,7 +187,7 @@ class Graph {
       for (int j = 0; j < count; ++j) {
         const int f = edges.from[I][j];
         if (f < 0) continue;
-        if (output_types[f] != detail::input_element_type<L>()) return j;
+        if (output_types[f] != detail::input_element_type<L>(j)) return j;
       }
       return -1;
     }();
@@ -184,7 +196,7 @@ class Graph {
       for (int j = 0; j < count; ++j)
         if (edges.from[I][j] == -1 && first_input_reader >= 0 &&
             (detail::input_shape_of<L>(j) != first_input_shapes[std::size_t(first_input_reader)] ||
-             detail::input_element_type<L>() != input_types[std::size_t(first_input_reader)]))
+             detail::input_element_type<L>(j) != input_types[std::size_t(first_input_reader)]))
           return j;
       return -1;
     }();
@@ -199,7 +211,7 @@ class Graph {
         rule<bad_index < 0, node_reads_a_later_node<L::fixed_name, int(I), e.from[I][bad_index < 0 ? 0 : bad_index]>>,
         rule<mismatch < 0, shapes_do_not_chain<L::fixed_name, mj, output_shapes[mf], detail::input_shape_of<L>(mj)>>,
         rule<type_mismatch < 0,
-             element_types_do_not_chain<L::fixed_name, tj, output_types[tf], detail::input_element_type<L>()>>,
+             element_types_do_not_chain<L::fixed_name, tj, output_types[tf], detail::input_element_type<L>(tj)>>,
         rule<input_disagrees < 0,
              graph_inputs_disagree<L::fixed_name, detail::input_shape_of<L>(input_disagrees < 0 ? 0 : input_disagrees),
                                    graph_input>>>();
@@ -346,8 +358,12 @@ class Graph {
  private:
   template <std::size_t I, int J>
   const auto* input_of() const {
-    using E = typename layer_at<I>::input_element;
-    return reinterpret_cast<const E*>(arena_ + plan.offsets[std::size_t(edges.from[I][J] + 1)]);
+    using L = layer_at<I>;
+    const std::byte* p = arena_ + plan.offsets[std::size_t(edges.from[I][J] + 1)];
+    if constexpr (J == 1 && requires { typename L::second_input_element; })
+      return reinterpret_cast<const typename L::second_input_element*>(p);
+    else
+      return reinterpret_cast<const typename L::input_element*>(p);
   }
 
   template <std::size_t I>

@@ -15,12 +15,16 @@ struct AddAttributes {
   Bits bits{};  // .in for both inputs, .out for the sum; .w unused
   bool signed_input = false;
   bool signed_output = false;
+  // The second input's signedness when it differs from the first (-1: the same). On Akida a
+  // residual Add may join a ReLU output (unsigned) and a convolution without one (signed).
+  int signed_second_input = -1;
   constexpr bool operator==(const AddAttributes&) const = default;
+  constexpr bool second_input_signed() const { return signed_second_input < 0 ? signed_input : signed_second_input != 0; }
 };
 
 // Add with run-time attributes: y = Profile::add(a, b) elementwise (a fused ReLU is in the bounds).
-template <class Profile, class X, class Y>
-void compute(const AddAttributes& attributes, const X* a, const X* b, const typename Profile::add_params& p, Y* y) {
+template <class Profile, class X, class X2, class Y>
+void compute(const AddAttributes& attributes, const X* a, const X2* b, const typename Profile::add_params& p, Y* y) {
   const int n = attributes.shape.size();
   for (int i = 0; i < n; ++i) y[i] = static_cast<Y>(Profile::add(a[i], b[i], p));
 }
@@ -58,8 +62,10 @@ class Add {
   static constexpr std::size_t scratch_words = 0;
 
   using input_type = qint<valid ? A.bits.in : 8, A.signed_input>;
+  using second_input_type = qint<valid ? A.bits.in : 8, A.second_input_signed()>;
   using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
   using input_element = typename input_type::storage;
+  using second_input_element = typename second_input_type::storage;
   using output_element = typename output_type::storage;
 
   // A fused ReLU is part of the add parameters' output bounds.
@@ -71,7 +77,7 @@ class Add {
   constexpr explicit Add(const parameters& p) : p_(p) {}
   constexpr const parameters& data() const { return p_; }
 
-  void operator()(const input_element* a, const input_element* b, output_element* y, std::int32_t*) const {
+  void operator()(const input_element* a, const second_input_element* b, output_element* y, std::int32_t*) const {
     compute<profile>(A, a, b, p_.add, y);
   }
 
