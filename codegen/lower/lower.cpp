@@ -129,10 +129,18 @@ class Lowering {
         m_.float_tail.push_back(n.name);
         continue;
       }
+      if (reads_blocked(n)) {  // downstream of a node that did not map: reported there
+        for (const auto& out : n.outputs) blocked_.insert(out);
+        continue;
+      }
       lower_node(n);
     }
-    add_output();
     if (!m_.unmapped.empty() && o_.policy == UnmappedPolicy::error) throw UnmappedError(unmapped_report(m_));
+    if (!unrepresentable_.empty())
+      throw UnmappedError(unmapped_report(m_) + "no statiq layer computes " + unrepresentable_ +
+                          ", not even on the host: --unmapped float keeps the graph from there on in float, or "
+                          "replace the operator in the model\n");
+    add_output();
     return std::move(m_);
   }
 
@@ -189,12 +197,23 @@ class Lowering {
     return true;
   }
 
+  // A node no statiq layer can compute (on the device or the host).
   void unmappable(const Node& n, const std::string& reason) {
     m_.unmapped.push_back(Unmapped{n.name, n.op_type, reason});
     if (o_.policy == UnmappedPolicy::float_tail) {
       stopped_ = true;
       m_.float_tail.push_back(n.name);
+      return;
     }
+    for (const auto& out : n.outputs) blocked_.insert(out);
+    if (o_.policy == UnmappedPolicy::host && unrepresentable_.empty())
+      unrepresentable_ = "node '" + n.name + "' (" + n.op_type + ")";
+  }
+
+  bool reads_blocked(const Node& n) const {
+    for (const auto& in : n.inputs)
+      if (blocked_.count(in)) return true;
+    return false;
   }
 
   void add_input() {
@@ -429,7 +448,8 @@ class Lowering {
       }
     }
     a.bits = Bits{std::max(out_bits_of(s0), out_bits_of(s1)), 8, output_bits(n.name)};
-    a.signed_input = out_signed_of(s0) || out_signed_of(s1);
+    a.signed_input = out_signed_of(s0);
+    if (out_signed_of(s1) != a.signed_input) a.signed_second_input = out_signed_of(s1) ? 1 : 0;
     a.signed_output = signed_output(a.activation);
     Layer l;
     l.name = n.name;
@@ -437,8 +457,9 @@ class Lowering {
     for (const Node* r : run) l.onnx_nodes.push_back(r->name);
     l.inputs = {s0, s1};
     l.attributes = a;
-    if (out_bits_of(s0) != out_bits_of(s1) || out_signed_of(s0) != out_signed_of(s1))
-      return unmappable(n, "the two inputs of the Add have different integer types (bits or signedness)");
+    if (out_bits_of(s0) != out_bits_of(s1))
+      return unmappable(n, "the two inputs of the Add have different bit-widths (" + std::to_string(out_bits_of(s0)) +
+                               " and " + std::to_string(out_bits_of(s1)) + "): give both producers the same bits");
     if (!place(l, n, t_.add(LayerKind::add, a))) {
       m_.float_tail.push_back(n.name);
       return;
@@ -505,6 +526,8 @@ class Lowering {
   std::map<std::string, Shape> flattened_;
   std::map<std::string, std::string> flatten_nodes_;
   std::set<std::string> consumed_;
+  std::set<std::string> blocked_;   // outputs of nodes that did not map, and of their consumers
+  std::string unrepresentable_;     // the first node no statiq layer computes (host policy)
   bool stopped_ = false;
 };
 

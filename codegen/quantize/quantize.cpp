@@ -1,0 +1,442 @@
+// codegen/quantize/quantize.cpp — per-profile quantization of a lowered model: activation
+// parameters from calibrated ranges, weights with the library quantizers, then each profile's
+// requantization data (channel/output/add/rescale params) from the resulting scales.
+#include "codegen/quantize/quantize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "statiq/quant/quant.hpp"
+
+namespace statiq::codegen {
+namespace {
+
+[[noreturn]] void fail(const Layer& l, const std::string& what) {
+  throw std::runtime_error("node '" + l.name + "' (" + std::string(layer_kind_name(l.kind)) + "): " + what);
+}
+
+std::string number(double v) { return std::to_string(v); }
+
+// The calibrated range of `tensor`, checked: present, finite, ordered, not all zero.
+Range range_of(const Ranges& ranges, const std::string& tensor, const std::string& node) {
+  const auto it = ranges.find(tensor);
+  if (it == ranges.end())
+    throw std::runtime_error("no calibrated range for tensor '" + tensor + "' (node '" + node +
+                             "'): calibrate with samples that run through this tensor");
+  const Range r = it->second;
+  if (!std::isfinite(r.min) || !std::isfinite(r.max))
+    throw std::runtime_error("calibrated range of tensor '" + tensor + "' (node '" + node + "') is [" +
+                             number(r.min) + ", " + number(r.max) +
+                             "], not finite: a NaN/Inf reached the calibration; check the samples and the float model");
+  if (r.min > r.max)
+    throw std::runtime_error("calibrated range of tensor '" + tensor + "' (node '" + node + "') has min " +
+                             number(r.min) + " > max " + number(r.max) + ": the calibration statistics are broken");
+  if (r.min == 0.0f && r.max == 0.0f)
+    throw std::runtime_error("calibrated range of tensor '" + tensor + "' (node '" + node +
+                             "') is zero: check the calibration samples");
+  return r;
+}
+
+bool is_per_axis(WeightQuantizerKind k) {
+  return k == WeightQuantizerKind::max_per_axis || k == WeightQuantizerKind::std_per_axis;
+}
+
+WeightQuantizerKind per_tensor(WeightQuantizerKind k) {
+  if (k == WeightQuantizerKind::max_per_axis) return WeightQuantizerKind::max;
+  if (k == WeightQuantizerKind::std_per_axis) return WeightQuantizerKind::std;
+  return k;
+}
+
+quant::QuantizedWeights quantize_with(WeightQuantizerKind k, std::span<const float> w, int out_channels, int bits) {
+  switch (k) {
+    case WeightQuantizerKind::max: return quant::quantize_weights(quant::MaxQuantizer{}, w, out_channels, bits);
+    case WeightQuantizerKind::std: return quant::quantize_weights(quant::StdQuantizer{}, w, out_channels, bits);
+    case WeightQuantizerKind::std_per_axis:
+      return quant::quantize_weights(quant::StdPerAxisQuantizer{}, w, out_channels, bits);
+    case WeightQuantizerKind::max_per_axis:
+    default: return quant::quantize_weights(quant::MaxPerAxisQuantizer{}, w, out_channels, bits);
+  }
+}
+
+template <class P>
+class ProfileQuantizer {
+  static constexpr bool qlinear = std::is_same_v<P, arith::qlinear>;
+  static constexpr bool pow2 = std::is_same_v<P, arith::pow2>;
+  static constexpr bool tflite = std::is_same_v<P, arith::tflite> || std::is_same_v<P, arith::tflite_single_rounding>;
+  static constexpr bool gemmini = std::is_same_v<P, arith::gemmini>;
+  static_assert(qlinear || pow2 || tflite || gemmini);
+
+ public:
+  ProfileQuantizer(LoweredModel& m, const Ranges& r, const QuantizeOptions& o) : model_(m), ranges_(r), options_(o) {}
+
+  void run() {
+    for (std::size_t i = 0; i < model_.layers.size(); ++i) {
+      Layer& l = model_.layers[i];
+      index_ = i;
+      std::visit([&](auto& a) { layer(l, a); }, l.attributes);
+    }
+  }
+
+ private:
+  LoweredModel& model_;
+  const Ranges& ranges_;
+  const QuantizeOptions& options_;
+  std::size_t index_ = 0;
+
+  // --- tensors ---------------------------------------------------------------------------
+
+  const TensorQuantization& input(const Layer& l, std::size_t k) const {
+    if (k >= l.inputs.size()) fail(l, "has " + std::to_string(l.inputs.size()) + " inputs, expected more (lowering bug)");
+    const int idx = l.inputs[k];
+    if (idx < 0)
+      fail(l, "reads the float graph input directly: the lowered model must start with a Quantize layer");
+    if (static_cast<std::size_t>(idx) >= index_)
+      fail(l, "reads layer " + std::to_string(idx) + ", which does not run before it (lowering bug)");
+    return model_.layers[static_cast<std::size_t>(idx)].output;
+  }
+
+  static void check_bits(const Layer& l, int bits, const char* what) {
+    const bool ok = (qlinear || tflite || gemmini) ? bits == 8 : valid_bit_width(bits);
+    if (!ok)
+      fail(l, std::to_string(bits) + "-bit " + what + " are not supported by the " + P::name + " profile (" +
+                  ((qlinear || tflite || gemmini) ? "8 bits only" : "1, 2, 4 or 8 bits") +
+                  "): change the bit-width of this layer");
+  }
+
+  // The quantization of an activation tensor from its calibrated range, in the profile's
+  // convention. A fused ReLU makes the range start at 0 (and a clipped ReLU end at the clip).
+  // Signedness: qlinear from the options (uint8 or int8), tflite and gemmini always int8, pow2 as
+  // the lowering declared it (`declared_signed`: unsigned after a ReLU and for the image input).
+  TensorQuantization activation(const Layer& l, const std::string& tensor, int bits, Activation act, float clip,
+                                bool declared_signed) const {
+    check_bits(l, bits, "activations");
+    const Range r = range_of(ranges_, tensor, l.name);
+    float lo = r.min, hi = r.max;
+    if (act.kind != ActivationKind::none) {
+      lo = std::max(lo, 0.0f);
+      hi = std::max(hi, 0.0f);
+      if (act.kind == ActivationKind::clipped_relu && clip > 0.0f) hi = std::min(hi, clip);
+    }
+    if (lo == 0.0f && hi == 0.0f)
+      throw std::runtime_error("calibrated range of tensor '" + tensor + "' (node '" + l.name +
+                               "') is zero after its ReLU (every calibrated value was <= 0): check the calibration "
+                               "samples");
+    TensorQuantization t;
+    t.bits = bits;
+    if constexpr (qlinear) {
+      const auto type = options_.activations == ActivationType::uint8_asymmetric ? quant::QuantType::uint8
+                                                                                   : quant::QuantType::int8;
+      const quant::QuantParams q = quant::qlinear_params(
+          lo, hi, type, {.symmetric = options_.activations == ActivationType::int8_symmetric});
+      t.scale = q.scale;
+      t.zero_point = q.zero_point;
+      t.is_signed = type == quant::QuantType::int8;
+    } else if constexpr (tflite) {
+      const quant::QuantParams q = quant::tflite_params(lo, hi);
+      t.scale = q.scale;
+      t.zero_point = q.zero_point;
+      t.is_signed = true;
+    } else if constexpr (gemmini) {
+      const quant::QuantParams q = quant::compute_scale_zp(lo, hi, -127, 127, /*symmetric=*/true);
+      t.scale = q.scale;
+      t.zero_point = 0;
+      t.is_signed = true;
+    } else {
+      t.is_signed = declared_signed;
+      if (!t.is_signed && lo < 0.0f)
+        fail(l, "its output tensor '" + tensor + "' is unsigned on " + model_.target + " but its calibrated range [" +
+                    number(lo) + ", " + number(hi) + "] has negative values, which would all become 0: " +
+                    (l.kind == LayerKind::quantize ? "feed the input as non-negative values (e.g. uint8 pixels)"
+                                                   : "make the output signed or put a ReLU before it"));
+      const int value_bits = t.is_signed ? bits - 1 : bits;
+      t.frac_bits = quant::pow2_frac_bits(std::max(std::fabs(lo), std::fabs(hi)), value_bits);
+      t.scale = std::ldexp(1.0f, -t.frac_bits);
+      t.zero_point = 0;
+    }
+    return t;
+  }
+
+  // round(v) the way the profile's converter rounds (TFLite: half away from zero).
+  static std::int64_t round_profile(float v) {
+    if constexpr (tflite) return arith::round_half_away(static_cast<double>(v));
+    else return arith::round_half_even(v);
+  }
+
+  // Output bounds: the type's range, narrowed by a fused ReLU (at the zero point) or clip.
+  struct Bounds {
+    std::int32_t lo, hi;
+  };
+  static Bounds bounds(const TensorQuantization& y, Activation act, float clip, bool clip_in_accumulator = false) {
+    std::int32_t lo = qmin(y.bits, y.is_signed), hi = qmax(y.bits, y.is_signed);
+    if (act.kind != ActivationKind::none) lo = std::max(lo, y.zero_point);
+    if (act.kind == ActivationKind::clipped_relu && clip > 0.0f && !clip_in_accumulator) {
+      const std::int64_t top = y.zero_point + round_profile(clip / y.scale);
+      hi = static_cast<std::int32_t>(std::clamp<std::int64_t>(top, lo, hi));
+    }
+    return {lo, hi};
+  }
+
+  static typename P::output_params output_params(const TensorQuantization& y, Bounds b,
+                                                 std::int64_t accumulator_clip = arith::pow2::no_accumulator_clip) {
+    if constexpr (qlinear || tflite) return {y.zero_point, b.lo, b.hi};
+    else if constexpr (gemmini) return {b.lo, b.hi};
+    else return {b.lo, b.hi, accumulator_clip};
+  }
+
+  // Requantization of an accumulator at x_scale * w_scale to y_scale, `count` accumulators summed
+  // (a fused or stand-alone average: 1/count folded in).
+  static typename P::channel_params channel(float x_scale, float w_scale, float y_scale, int count = 1) {
+    if constexpr (qlinear) {
+      const float m = arith::qlinear::multiplier(x_scale, w_scale, y_scale);
+      return {count == 1 ? m : static_cast<float>(static_cast<double>(m) / count)};
+    } else if constexpr (tflite) {
+      return P::quantize_multiplier(P::effective_multiplier(x_scale, w_scale, y_scale) / count);
+    } else if constexpr (gemmini) {
+      const float m = arith::gemmini::multiplier(x_scale, w_scale, y_scale);
+      return {count == 1 ? m : static_cast<float>(static_cast<double>(m) / count)};
+    } else {
+      return arith::pow2::from_scale(static_cast<double>(x_scale) * w_scale / y_scale / count);
+    }
+  }
+
+  // int32 bias at x_scale * w_scale (float32 product and division, as the converters do).
+  static std::int32_t bias(const Layer& l, std::size_t c, float b, float x_scale, float w_scale) {
+    const float s = x_scale * w_scale;
+    if (b == 0.0f || s == 0.0f) return 0;
+    const float q = b / s;
+    if (!std::isfinite(q) || std::fabs(q) >= 2147483520.0f)
+      fail(l, "the bias of output channel " + std::to_string(c) + " (" + number(b) + ") does not fit int32 at scale " +
+                  number(s) + " (input scale x weight scale): its weights are tiny next to the bias; check the float "
+                  "model (e.g. a BatchNorm with a near-zero variance) or use per-tensor weights");
+    return static_cast<std::int32_t>(round_profile(q));
+  }
+
+  WeightQuantizerKind quantizer_for(const Layer& l) const {
+    for (const auto& [node, kind] : options_.weight_overrides) {
+      if (node == l.name) return kind;
+      if (std::find(l.onnx_nodes.begin(), l.onnx_nodes.end(), node) != l.onnx_nodes.end()) return kind;
+    }
+    return options_.weights;
+  }
+
+  quant::QuantizedWeights weights(const Layer& l, std::size_t count, int out_channels, int bits,
+                                  bool force_per_tensor) const {
+    if (l.weights.size() != count)
+      fail(l, "has " + std::to_string(l.weights.size()) + " float weights, its attributes need " +
+                  std::to_string(count) + " (lowering bug)");
+    for (std::size_t i = 0; i < l.weights.size(); ++i)
+      if (!std::isfinite(l.weights[i]))
+        fail(l, std::string("weight ") + std::to_string(i) + " (output channel " +
+                    std::to_string(i / (count / static_cast<std::size_t>(out_channels))) + ") is " +
+                    (std::isnan(l.weights[i]) ? "NaN" : "infinite") +
+                    ": the float model is broken there; fix or retrain it (or replace the NaN/Inf weights) "
+                    "before quantizing");
+    check_bits(l, bits, "weights");
+    if (pow2 && bits < 2) fail(l, "1-bit weights are not supported by the pow2 profile: use 2, 4 or 8 bits");
+    const WeightQuantizerKind kind = quantizer_for(l);
+    try {
+      if constexpr (qlinear) return quantize_with(kind, l.weights, out_channels, options_.reduce_range ? 7 : 8);
+      else if constexpr (gemmini) return quantize_with(per_tensor(kind), l.weights, out_channels, 8);
+      else if constexpr (tflite) return quant::tflite_weights(l.weights, out_channels);
+      else return quant::pow2_weights(l.weights, out_channels, bits, is_per_axis(kind) && !force_per_tensor);
+    } catch (const std::invalid_argument& e) {
+      fail(l, e.what());
+    }
+  }
+
+  // --- layers ------------------------------------------------------------------------------
+
+  // Conv and Dense: weights, bias, per-channel requantization, output bounds.
+  template <class A>
+  void weighted(Layer& l, A& a, int out_channels, Activation act, int gap_count) {
+    const TensorQuantization x = input(l, 0);
+    a.signed_input = x.is_signed;
+    a.bits.in = x.bits;
+    const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, act, l.clip_max, a.signed_output);
+    a.signed_output = y.is_signed;
+    // pow2 clips a ReLU before a fused GAP on the accumulators: one accumulator unit must mean
+    // the same for every channel, so the weights get a single scale.
+    const bool clip_in_accumulator =
+        pow2 && gap_count > 1 && act.kind == ActivationKind::clipped_relu && l.clip_max > 0.0f;
+    const quant::QuantizedWeights w = weights(l, weight_count(a), out_channels, a.bits.w, clip_in_accumulator);
+    if (!l.bias.empty() && l.bias.size() != static_cast<std::size_t>(out_channels))
+      fail(l, "has " + std::to_string(l.bias.size()) + " biases for " + std::to_string(out_channels) +
+                  " output channels (lowering bug)");
+    for (std::size_t i = 0; i < l.bias.size(); ++i)
+      if (!std::isfinite(l.bias[i]))
+        fail(l, "bias " + std::to_string(i) + " is NaN or infinite: the float model is broken there; fix it before "
+                "quantizing");
+    l.qweights.assign(w.values.begin(), w.values.end());
+    l.weight_scales.clear();
+    l.qbias.clear();
+    ProfileData<P> d;
+    for (std::size_t c = 0; c < static_cast<std::size_t>(out_channels); ++c) {
+      const float ws = w.scale(c);
+      l.weight_scales.push_back(ws);
+      l.qbias.push_back(l.bias.empty() ? 0 : bias(l, c, l.bias[c], x.scale, ws));
+      d.channel.push_back(channel(x.scale, ws, y.scale, gap_count));
+    }
+    std::int64_t accumulator_clip = arith::pow2::no_accumulator_clip;
+    if (clip_in_accumulator) accumulator_clip = arith::round_half_even(l.clip_max / (x.scale * w.scale(0)));
+    d.output = output_params(y, bounds(y, act, l.clip_max, clip_in_accumulator), accumulator_clip);
+    l.input_zero_point = x.zero_point;
+    l.weight_zero_point = 0;
+    l.output = y;
+    l.data = std::move(d);
+  }
+
+  void layer(Layer& l, ConvAttributes& a) {
+    const Shape conv = conv_output_shape(a);
+    weighted(l, a, a.filters, a.activation, a.pool.kind == PoolKind::global_average ? conv.h * conv.w : 1);
+  }
+
+  void layer(Layer& l, DenseAttributes& a) { weighted(l, a, a.units, a.activation, 1); }
+
+  void layer(Layer& l, AddAttributes& a) {
+    const TensorQuantization xa = input(l, 0), xb = input(l, 1);
+    if (xa.bits != xb.bits)
+      fail(l, "its inputs differ in bit-width (" + std::to_string(xa.bits) + " and " + std::to_string(xb.bits) +
+                  "): give both producers the same bits");
+    a.signed_input = xa.is_signed;
+    // The second input may differ in signedness (a ReLU output plus a convolution without one).
+    a.signed_second_input = xb.is_signed == xa.is_signed ? -1 : (xb.is_signed ? 1 : 0);
+    a.bits.in = xa.bits;
+    const TensorQuantization y =
+        activation(l, l.output_tensor, a.bits.out, a.activation, l.clip_max, a.signed_output);
+    a.signed_output = y.is_signed;
+    const Bounds b = bounds(y, a.activation, l.clip_max);
+    ProfileData<P> d;
+    if constexpr (qlinear) {
+      d.add = arith::qlinear::make_add(xa.scale, xa.zero_point, xb.scale, xb.zero_point, y.scale, y.zero_point, b.lo,
+                                       b.hi);
+    } else if constexpr (tflite) {
+      d.add = P::make_add(xa.scale, xa.zero_point, xb.scale, xb.zero_point, y.scale, y.zero_point, b.lo, b.hi);
+    } else if constexpr (gemmini) {
+      d.add = arith::gemmini::make_add(xa.scale, xb.scale, y.scale, a.activation.kind != ActivationKind::none);
+      d.add.lo = b.lo;
+      d.add.hi = b.hi;
+    } else {
+      // Both inputs shift left to the larger frac_bits (exact); the sum then shifts to the output's.
+      const int aligned = std::max(xa.frac_bits, xb.frac_bits);
+      d.add = arith::pow2::make_add(xa.frac_bits, xb.frac_bits, {1, aligned - y.frac_bits}, b.lo, b.hi);
+    }
+    d.output = output_params(y, b);
+    l.input_zero_point = 0;
+    l.output = y;
+    l.data = std::move(d);
+  }
+
+  void layer(Layer& l, ConcatAttributes& a) {
+    if (a.count < 2 || a.count > 4 || l.inputs.size() != static_cast<std::size_t>(a.count))
+      fail(l, "joins " + std::to_string(l.inputs.size()) + " inputs; a Concat layer takes 2 to 4 (count " +
+                  std::to_string(a.count) + ")");
+    const TensorQuantization x0 = input(l, 0);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(a.count); ++i) {
+      const TensorQuantization& xi = input(l, i);
+      if (xi.is_signed != x0.is_signed || xi.bits != x0.bits)
+        fail(l, "its inputs differ in signedness or bit-width: the Concat layer has one input type");
+    }
+    a.signed_input = x0.is_signed;
+    a.bits.in = x0.bits;
+    const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, no_activation, 0.0f, a.signed_output);
+    a.signed_output = y.is_signed;
+    const Bounds b = bounds(y, no_activation, 0.0f);
+    ProfileData<P> d;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(a.count); ++i) {
+      const TensorQuantization& x = input(l, i);
+      if constexpr (qlinear) {
+        d.rescale[i] = {x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi};
+      } else if constexpr (tflite) {
+        d.rescale[i] = P::make_rescale(x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi);
+      } else if constexpr (gemmini) {
+        d.rescale[i] = {x.scale / y.scale, b.lo, b.hi};
+      } else {
+        // To the output's frac_bits: an exact left shift, or a right shift rounding half up.
+        d.rescale[i] = x.frac_bits <= y.frac_bits
+                           ? arith::pow2::rescale_params{y.frac_bits - x.frac_bits, {1, 0}, b.lo, b.hi}
+                           : arith::pow2::rescale_params{0, {1, x.frac_bits - y.frac_bits}, b.lo, b.hi};
+      }
+    }
+    d.output = output_params(y, b);
+    l.output = y;
+    l.data = std::move(d);
+  }
+
+  void layer(Layer& l, PoolAttributes& a) {
+    const TensorQuantization x = input(l, 0);
+    a.signed_input = x.is_signed;
+    a.bits.in = x.bits;
+    ProfileData<P> d;
+    if (a.pool.kind == PoolKind::max) {
+      // The maximum of quantized values is the quantized maximum: the quantization passes through.
+      a.bits.out = x.bits;
+      a.signed_output = x.is_signed;
+      d.output = output_params(x, bounds(x, no_activation, 0.0f));
+      l.output = x;
+      l.data = std::move(d);
+      return;
+    }
+    const Pads p = resolved_pads(a);
+    const bool padded = p.top || p.left || p.bottom || p.right;
+    if (a.pool.kind == PoolKind::average && padded && !a.count_include_pad)
+      fail(l, "AveragePool with padding excluded from the count divides border pixels differently; set "
+              "count_include_pad or remove the padding");
+    const int count = a.pool.kind == PoolKind::global_average ? a.input.h * a.input.w
+                                                              : a.pool.kernel.h * a.pool.kernel.w;
+    const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, no_activation, 0.0f, a.signed_output);
+    a.signed_output = y.is_signed;
+    for (int c = 0; c < a.input.c; ++c) d.channel.push_back(channel(x.scale, 1.0f, y.scale, count));
+    d.output = output_params(y, bounds(y, no_activation, 0.0f));
+    l.input_zero_point = x.zero_point;
+    l.output = y;
+    l.data = std::move(d);
+  }
+
+  void layer(Layer& l, QuantizeAttributes& a) {
+    if (!l.inputs.empty() && l.inputs[0] >= 0)
+      fail(l, "a Quantize layer reads the float graph input (input -1), not layer " + std::to_string(l.inputs[0]));
+    const TensorQuantization y = activation(l, model_.input_tensor, a.bits, no_activation, 0.0f, a.signed_output);
+    a.signed_output = y.is_signed;
+    ProfileData<P> d;
+    d.output = output_params(y, bounds(y, no_activation, 0.0f));
+    l.output = y;
+    l.data = std::move(d);
+  }
+
+  void layer(Layer& l, DequantizeAttributes& a) {
+    const TensorQuantization x = input(l, 0);
+    a.bits = x.bits;
+    a.signed_input = x.is_signed;
+    l.input_zero_point = x.zero_point;
+    l.output = x;  // the scale and zero point it dequantizes with
+    l.data = ProfileData<P>{};
+  }
+};
+
+template <class P>
+void run(LoweredModel& m, const Ranges& r, const QuantizeOptions& o) {
+  ProfileQuantizer<P>(m, r, o).run();
+}
+
+}  // namespace
+
+void quantize(LoweredModel& model, const Ranges& ranges, const QuantizeOptions& options) {
+  const std::string& t = model.target;
+  if (t == "cpu_int8") return run<arith::qlinear>(model, ranges, options);
+  if (t == "akida_v2") return run<arith::pow2>(model, ranges, options);
+  if (t == "tflite_int8") return run<arith::tflite>(model, ranges, options);
+  if (t == "tflite_int8_single_rounding") return run<arith::tflite_single_rounding>(model, ranges, options);
+  if (t == "gemmini") return run<arith::gemmini>(model, ranges, options);
+  if (t == "akida_v1")
+    throw std::runtime_error("quantization for target 'akida_v1' (CNN2SNN thresholds and steps) is not implemented "
+                             "yet: use akida_v2 or a CPU target");
+  throw std::runtime_error("unknown target '" + t +
+                           "': use cpu_int8, akida_v2, tflite_int8, tflite_int8_single_rounding or gemmini");
+}
+
+}  // namespace statiq::codegen

@@ -1,0 +1,50 @@
+// codegen/quantize/quantize.hpp — quantize(): fills a LoweredModel's integers (weights, biases,
+// tensor quantizations, per-profile requantization data) from calibrated ranges, per target convention.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "codegen/model/lowered_model.hpp"
+
+namespace statiq::codegen {
+
+// A calibrated range of one ONNX tensor (min/max over the calibration samples).
+struct Range {
+  float min = 0.0f;
+  float max = 0.0f;
+};
+
+// Keyed by ONNX tensor name: Layer::output_tensor, and LoweredModel::input_tensor for the input.
+using Ranges = std::map<std::string, Range>;
+
+// CNN2SNN's weight quantizers (statiq/quant): scale factor from max|w| or from the standard
+// deviation, per tensor or per output channel.
+enum class WeightQuantizerKind { max, max_per_axis, std, std_per_axis };
+
+// onnxruntime's activation choices for cpu_int8 (QuantType + symmetric activations).
+enum class ActivationType { uint8_asymmetric, int8_asymmetric, int8_symmetric };
+
+struct QuantizeOptions {
+  // qlinear, gemmini and akida_v1 weights; gemmini takes the per-tensor form of a per-axis choice
+  // (one scale per layer). pow2 (pow2_weights) and tflite (tflite_weights) have their own rules;
+  // for pow2 a per-tensor choice (max, std) gives per-tensor pow2 weights.
+  WeightQuantizerKind weights = WeightQuantizerKind::max_per_axis;
+  ActivationType activations = ActivationType::uint8_asymmetric;  // cpu_int8 only
+  // cpu_int8: 7-bit weights (hosts without VNNI); onnxruntime applies it to weights only.
+  bool reduce_range = false;
+  // Per ONNX node (Layer::name or any node folded into the layer): its weight quantizer.
+  std::map<std::string, WeightQuantizerKind> weight_overrides;
+};
+
+// Quantizes every layer of `model` for model.target ("cpu_int8" -> qlinear, "akida_v2" -> pow2,
+// "tflite_int8" -> tflite, "tflite_int8_single_rounding", "gemmini"): Layer::output,
+// qweights, weight_scales, qbias, input/weight zero points and `data` (ProfileData<Profile>).
+// Signedness: cpu_int8 from options.activations, tflite and gemmini int8, akida_v2 as the lowering
+// declared it (signed_output). quantize() writes what it chose back into the attributes
+// (signed_input, signed_output, bits.in from the producing layer) so the emitted types match.
+// Throws std::runtime_error naming the ONNX node and what to do: a missing or zero calibrated
+// range, NaN/Inf weights, bit-widths the profile does not support, an unknown target.
+void quantize(LoweredModel& model, const Ranges& ranges, const QuantizeOptions& options = {});
+
+}  // namespace statiq::codegen

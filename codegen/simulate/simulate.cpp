@@ -1,0 +1,224 @@
+// codegen/simulate/simulate.cpp — runs a quantized LoweredModel layer by layer with statiq::compute
+// (the functions the engine's layer types call), on int32 buffers holding each tensor's integers.
+#include "codegen/simulate/simulate.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <variant>
+
+namespace statiq::codegen {
+namespace {
+
+[[noreturn]] void fail(const Layer& l, const std::string& what) {
+  throw std::runtime_error("node '" + l.name + "' (" + std::string(layer_kind_name(l.kind)) + "): " + what);
+}
+
+template <class P>
+class Simulator {
+ public:
+  explicit Simulator(const LoweredModel& m) : model_(m) {}
+
+  SimulationResult run(const float* input_nchw) {
+    const std::vector<float> x = nchw_to_nhwc(input_nchw, model_.input_shape);
+    SimulationResult r;
+    r.layers.resize(model_.layers.size());
+    r.shapes.resize(model_.layers.size());
+    for (std::size_t i = 0; i < model_.layers.size(); ++i) {
+      const Layer& l = model_.layers[i];
+      const auto* d = std::get_if<ProfileData<P>>(&l.data);
+      if (!d)
+        fail(l, std::string("has no ") + P::name + " data for target '" + model_.target +
+                    "': quantize the model for this target before simulating it");
+      r.shapes[i] = output_type(l.attributes).shape;
+      std::visit([&](const auto& a) { layer(l, a, *d, x, r, i); }, l.attributes);
+    }
+    // The engine's output: the last integer tensor, and its float value as a Dequantize gives it.
+    for (std::size_t i = model_.layers.size(); i-- > 0;) {
+      const Layer& l = model_.layers[i];
+      if (l.kind == LayerKind::dequantize) {
+        r.dequantized = std::move(dequantized_);
+        continue;
+      }
+      r.output = r.layers[i];
+      r.output_shape = r.shapes[i];
+      if (r.dequantized.empty()) r.dequantized = dequantize(l.output, r.output);
+      break;
+    }
+    return r;
+  }
+
+ private:
+  const LoweredModel& model_;
+  std::vector<float> dequantized_;
+
+  const std::vector<std::int32_t>& input(const Layer& l, std::size_t k, const SimulationResult& r, std::size_t self,
+                                         int expected_size) const {
+    if (k >= l.inputs.size() || l.inputs[k] < 0 || static_cast<std::size_t>(l.inputs[k]) >= self)
+      fail(l, "input " + std::to_string(k) + " is not an earlier layer (lowering bug)");
+    const auto& v = r.layers[static_cast<std::size_t>(l.inputs[k])];
+    if (static_cast<int>(v.size()) != expected_size)
+      fail(l, "expects " + std::to_string(expected_size) + " input values, its input layer gives " +
+                  std::to_string(v.size()) + " (lowering bug)");
+    return v;
+  }
+
+  static LayerData<P> layer_data(const Layer& l, const ProfileData<P>& d, std::size_t channels) {
+    if (d.channel.size() != channels || (!l.qbias.empty() && l.qbias.size() != channels))
+      fail(l, "has " + std::to_string(d.channel.size()) + " channel parameters for " + std::to_string(channels) +
+                  " output channels: quantize the model again");
+    return LayerData<P>{l.qbias.empty() ? nullptr : l.qbias.data(), d.channel.data(), d.output, l.input_zero_point,
+                        l.weight_zero_point};
+  }
+
+  static void check_weights(const Layer& l, std::size_t count) {
+    if (l.qweights.size() != count)
+      fail(l, "has " + std::to_string(l.qweights.size()) + " quantized weights, its attributes need " +
+                  std::to_string(count) + ": quantize the model again");
+  }
+
+  void layer(const Layer& l, const ConvAttributes& a, const ProfileData<P>& d, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& x = input(l, 0, r, i, a.input.size());
+    check_weights(l, weight_count(a));
+    std::vector<std::int32_t> y(static_cast<std::size_t>(output_shape(a).size()));
+    std::vector<std::int32_t> scratch(scratch_words(a));
+    const std::int32_t* w = l.qweights.data();
+    compute<P>(a, x.data(), w, layer_data(l, d, static_cast<std::size_t>(a.filters)), y.data(), scratch.data());
+    r.layers[i] = std::move(y);
+  }
+
+  void layer(const Layer& l, const DenseAttributes& a, const ProfileData<P>& d, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& x = input(l, 0, r, i, a.input.size());
+    check_weights(l, weight_count(a));
+    std::vector<std::int32_t> y(static_cast<std::size_t>(a.units));
+    std::vector<std::int32_t> scratch(scratch_words(a));
+    const std::int32_t* w = l.qweights.data();
+    compute<P>(a, x.data(), w, layer_data(l, d, static_cast<std::size_t>(a.units)), y.data(), scratch.data());
+    r.layers[i] = std::move(y);
+  }
+
+  void layer(const Layer& l, const AddAttributes& a, const ProfileData<P>& d, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& xa = input(l, 0, r, i, a.shape.size());
+    const auto& xb = input(l, 1, r, i, a.shape.size());
+    std::vector<std::int32_t> y(static_cast<std::size_t>(a.shape.size()));
+    compute<P>(a, xa.data(), xb.data(), d.add, y.data());
+    r.layers[i] = std::move(y);
+  }
+
+  void layer(const Layer& l, const ConcatAttributes& a, const ProfileData<P>& d, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    if (a.count < 2 || a.count > 4 || l.inputs.size() != static_cast<std::size_t>(a.count))
+      fail(l, "a Concat layer takes 2 to 4 inputs");
+    const std::int32_t* xs[4]{};
+    for (int k = 0; k < a.count; ++k) xs[k] = input(l, static_cast<std::size_t>(k), r, i, a.inputs[k].size()).data();
+    std::vector<std::int32_t> y(static_cast<std::size_t>(output_shape(a).size()));
+    compute<P>(a, xs, d.rescale.data(), y.data());
+    r.layers[i] = std::move(y);
+  }
+
+  void layer(const Layer& l, const PoolAttributes& a, const ProfileData<P>& d, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& x = input(l, 0, r, i, a.input.size());
+    std::vector<std::int32_t> y(static_cast<std::size_t>(output_shape(a).size()));
+    std::vector<std::int32_t> scratch(scratch_words(a));
+    LayerData<P> data{nullptr, nullptr, d.output, l.input_zero_point, 0};
+    if (a.pool.kind != PoolKind::max) data = layer_data(l, d, static_cast<std::size_t>(a.input.c));
+    compute<P>(a, x.data(), data, y.data(), scratch.data());
+    r.layers[i] = std::move(y);
+  }
+
+  void layer(const Layer& l, const QuantizeAttributes& a, const ProfileData<P>&, const std::vector<float>& x,
+             SimulationResult& r, std::size_t i) {
+    if (!l.inputs.empty() && l.inputs[0] >= 0) fail(l, "a Quantize layer reads the float graph input");
+    if (a.shape.size() != static_cast<int>(x.size()))
+      fail(l, "quantizes " + std::to_string(a.shape.size()) + " values, the model input has " +
+                  std::to_string(x.size()));
+    std::vector<std::int32_t> y(x.size());
+    compute<P>(a, x.data(), l.output.scale, l.output.zero_point, y.data());
+    r.layers[i] = std::move(y);
+  }
+
+  void layer(const Layer& l, const DequantizeAttributes& a, const ProfileData<P>&, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& x = input(l, 0, r, i, a.shape.size());
+    dequantized_.assign(x.size(), 0.0f);
+    compute(a, x.data(), l.output.scale, l.output.zero_point, dequantized_.data());
+    r.layers[i].clear();
+  }
+};
+
+template <class P>
+SimulationResult run(const LoweredModel& m, const float* input_nchw) {
+  return Simulator<P>(m).run(input_nchw);
+}
+
+}  // namespace
+
+SimulationResult simulate(const LoweredModel& model, const float* input_nchw) {
+  const std::string& t = model.target;
+  if (t == "cpu_int8") return run<arith::qlinear>(model, input_nchw);
+  if (t == "akida_v2") return run<arith::pow2>(model, input_nchw);
+  if (t == "tflite_int8") return run<arith::tflite>(model, input_nchw);
+  if (t == "tflite_int8_single_rounding") return run<arith::tflite_single_rounding>(model, input_nchw);
+  if (t == "gemmini") return run<arith::gemmini>(model, input_nchw);
+  if (t == "akida_v1") return run<arith::akida_v1>(model, input_nchw);
+  throw std::runtime_error("unknown target '" + t +
+                           "': use cpu_int8, akida_v2, tflite_int8, tflite_int8_single_rounding or gemmini");
+}
+
+std::vector<float> nchw_to_nhwc(const float* nchw, Shape s) {
+  std::vector<float> out(static_cast<std::size_t>(s.size()));
+  for (int c = 0; c < s.c; ++c)
+    for (int h = 0; h < s.h; ++h)
+      for (int w = 0; w < s.w; ++w)
+        out[static_cast<std::size_t>((h * s.w + w) * s.c + c)] = nchw[static_cast<std::size_t>((c * s.h + h) * s.w + w)];
+  return out;
+}
+
+std::vector<float> dequantize(const TensorQuantization& q, std::span<const std::int32_t> values) {
+  std::vector<float> out(values.size());
+  // The engine's Dequantize: (q - zero_point) * scale in float32.
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = static_cast<float>(values[i] - q.zero_point) * q.scale;
+  return out;
+}
+
+double sqnr_db(std::span<const float> reference, std::span<const float> test) {
+  if (reference.size() != test.size())
+    throw std::invalid_argument("sqnr_db: the reference has " + std::to_string(reference.size()) +
+                                " values, the test " + std::to_string(test.size()));
+  double signal = 0.0, noise = 0.0;
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    const double r = reference[i], e = r - static_cast<double>(test[i]);
+    signal += r * r;
+    noise += e * e;
+  }
+  if (noise == 0.0) return std::numeric_limits<double>::infinity();
+  if (signal == 0.0) return -std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(signal / noise);
+}
+
+std::vector<LayerSqnr> layer_sqnr(const LoweredModel& model, const SimulationResult& result,
+                                  const std::map<std::string, exec::Array>& float_tensors) {
+  std::vector<LayerSqnr> out;
+  for (std::size_t i = 0; i < model.layers.size() && i < result.layers.size(); ++i) {
+    const Layer& l = model.layers[i];
+    if (l.kind == LayerKind::dequantize) continue;
+    const auto it = float_tensors.find(l.kind == LayerKind::quantize ? model.input_tensor : l.output_tensor);
+    if (it == float_tensors.end() || !it->second.is_float()) continue;
+    const exec::Array& a = it->second;
+    const Shape s = result.shapes[i];
+    if (a.size() != s.size())
+      fail(l, "the float tensor '" + it->first + "' has " + std::to_string(a.size()) + " values, the layer's output " +
+                  std::to_string(s.size()));
+    // A 4-D float tensor is NCHW; anything else (the [1, N] of a Gemm) is already in NHWC order.
+    const std::vector<float> ref = a.rank() == 4 ? nchw_to_nhwc(a.f.data(), s) : a.f;
+    out.push_back({l.name, it->first, sqnr_db(ref, dequantize(l.output, result.layers[i]))});
+  }
+  return out;
+}
+
+}  // namespace statiq::codegen
