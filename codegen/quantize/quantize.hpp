@@ -2,6 +2,8 @@
 // tensor quantizations, per-profile requantization data) from calibrated ranges, per target convention.
 #pragma once
 
+#include "codegen/calib/range.hpp"
+
 #include <map>
 #include <string>
 
@@ -9,14 +11,7 @@
 
 namespace statiq::codegen {
 
-// A calibrated range of one ONNX tensor (min/max over the calibration samples).
-struct Range {
-  float min = 0.0f;
-  float max = 0.0f;
-};
-
-// Keyed by ONNX tensor name: Layer::output_tensor, and LoweredModel::input_tensor for the input.
-using Ranges = std::map<std::string, Range>;
+// Ranges are keyed by ONNX tensor name: Layer::output_tensor, and LoweredModel::input_tensor.
 
 // CNN2SNN's weight quantizers (statiq/quant): scale factor from max|w| or from the standard
 // deviation, per tensor or per output channel.
