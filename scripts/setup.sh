@@ -6,7 +6,7 @@ packages=(
   libboost-dev libeigen3-dev libfmt-dev catch2 libbenchmark-dev
   libgemmlowp-dev                     # test oracle for the tflite profile
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
-  libcli11-dev nlohmann-json3-dev libstb-dev
+  libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev libssl-dev
 )
 missing=()
 for p in "${packages[@]}"; do
