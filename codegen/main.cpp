@@ -1,5 +1,5 @@
-// codegen/main.cpp — the statiq-codegen command line. One function per subcommand, registered in
-// main(); today: run-float (the float reference executor on .npy samples).
+// codegen/main.cpp — the statiq-codegen command line: the main job (model -> quantized C++ engine,
+// codegen/generate), and run-float (the float reference executor on .npy samples).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/generate/generate.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "statiq/io/npy.hpp"
 
@@ -76,10 +77,80 @@ int run_float(const RunFloatArgs& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"statiq-codegen: ONNX -> compile-time checked statiq C++"};
-  app.require_subcommand(1);
+// The main job's options on the command line.
+void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy, std::string& method,
+                          std::string& weights, std::string& activations, std::string& preprocess) {
+  app.add_option("model", o.model, "the float ONNX model")->check(CLI::ExistingFile);
+  app.add_option("-t,--target", o.target, "cpu-int8 (default), akida-v2, akida-v1, gemmini, tflite-int8");
+  app.add_option("-c,--calib", o.calib,
+                 "calibration samples: .npy [N, ...], .npz, ONNX .pb (test_data_set folders) or a folder of images");
+  app.add_option("-o,--output", o.output_dir, "folder for the generated files (written atomically)");
+  app.add_option("--name", o.name, "C++ namespace of the generated code (default: the model file's stem)");
+  app.add_option("--calib-samples", o.read.max_samples, "use only the first N calibration samples");
+  app.add_option("--calib-method", method, "minmax (default), percentile, entropy");
+  app.add_option("--percentile", o.calibration.percentile, "percentile for --calib-method percentile (99.999)");
+  app.add_option("--preprocess", preprocess,
+                 "image folders: none (0..255), unit (/255), imagenet, caffe2, mxnet");
+  app.add_option("--weight-bits", o.lower.weight_bits, "weight bits of every layer (target default)");
+  app.add_option("--activation-bits", o.lower.activation_bits, "activation bits of every layer (target default)");
+  app.add_option("--bits-config", o.bits_config, "JSON per node: {\"conv1\": {\"w\": 4, \"out\": 4}}");
+  app.add_option("--weight-quantizer", weights, "max, max-per-axis (default), std, std-per-axis");
+  app.add_option("--activations", activations, "cpu-int8: uint8 (default), int8, int8-symmetric");
+  app.add_flag("--reduce-range", o.quantize.reduce_range, "cpu-int8: 7-bit weights (hosts without VNNI)");
+  app.add_option("--unmapped", policy,
+                 "nodes the target cannot run: error (default on hardware), host (integer, on the host CPU), "
+                 "float (the rest stays float)");
+  app.add_option("--eval", o.eval, "samples for accuracy (default: the calibration samples)");
+  app.add_option("--labels", o.labels, ".npy labels of the evaluation samples: report accuracy");
+  app.add_option("--eval-samples", o.max_eval, "evaluate on the first N samples only");
+  app.add_option("--golden", o.golden, "golden vectors in the generated self-test (3)");
+}
 
+// Turns the option strings into their enums; throws naming the option and the choices.
+void finish_generate_options(GenerateOptions& o, const std::string& policy, const std::string& method,
+                             const std::string& weights, const std::string& activations, const std::string& preprocess) {
+  if (o.model.empty()) throw std::runtime_error("no model given (statiq-codegen model.onnx --target ... --calib ...)");
+  if (o.calib.empty()) throw std::runtime_error("--calib is required: samples to measure activation ranges on");
+  if (!policy.empty()) {
+    if (policy == "error") o.policy = UnmappedPolicy::error;
+    else if (policy == "host") o.policy = UnmappedPolicy::host;
+    else if (policy == "float") o.policy = UnmappedPolicy::float_tail;
+    else throw std::runtime_error("--unmapped " + policy + ": choose error, host or float");
+  }
+  if (!method.empty()) o.calibration.method = calib::parse_calibration_method(method);
+  if (!weights.empty()) {
+    if (weights == "max") o.quantize.weights = WeightQuantizerKind::max;
+    else if (weights == "max-per-axis") o.quantize.weights = WeightQuantizerKind::max_per_axis;
+    else if (weights == "std") o.quantize.weights = WeightQuantizerKind::std;
+    else if (weights == "std-per-axis") o.quantize.weights = WeightQuantizerKind::std_per_axis;
+    else throw std::runtime_error("--weight-quantizer " + weights + ": choose max, max-per-axis, std or std-per-axis");
+  }
+  if (!activations.empty()) {
+    if (activations == "uint8") o.quantize.activations = ActivationType::uint8_asymmetric;
+    else if (activations == "int8") o.quantize.activations = ActivationType::int8_asymmetric;
+    else if (activations == "int8-symmetric") o.quantize.activations = ActivationType::int8_symmetric;
+    else throw std::runtime_error("--activations " + activations + ": choose uint8, int8 or int8-symmetric");
+    o.lower.signed_activations = o.quantize.activations != ActivationType::uint8_asymmetric;
+  }
+  if (!preprocess.empty()) o.read.image.normalization = calib::parse_normalization(preprocess);
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"statiq-codegen: a float ONNX model -> a quantized, compile-time checked, bit-exact C++ engine"};
+  app.footer(R"(Examples:
+  statiq-codegen mnist8.onnx --target cpu-int8 --calib digits.npy -o out/
+  statiq-codegen mnist8.onnx --target akida-v2 --calib digits.npy --unmapped host -o out/
+  statiq-codegen model.onnx --target akida-v2 --weight-bits 4 --activation-bits 4 --calib imgs/ --preprocess unit -o out/
+  statiq-codegen run-float model.onnx --input x.npy -o y.npy
+
+The generated out/<name>.hpp names the network as statiq types: compile it with the target's rules
+checked, link out/<name>_data.cpp, and build out/<name>_selftest.cpp to check the golden vectors.
+Exit status: 0 success, 1 the input was refused (the message says what and where), 2 usage.)");
+  app.require_subcommand(0, 1);
+
+  GenerateOptions generate_options;
+  std::string policy, method, weights, activations, preprocess;
+  add_generate_options(app, generate_options, policy, method, weights, activations, preprocess);
   RunFloatArgs run_float_args;
   CLI::App* run_float_cmd = app.add_subcommand("run-float", "run the float reference executor on .npy samples");
   run_float_cmd->add_option("model", run_float_args.model, "model.onnx")->required();
@@ -94,9 +165,13 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run_float_cmd) return run_float(run_float_args);
+    finish_generate_options(generate_options, policy, method, weights, activations, preprocess);
+    const GenerateResult result = generate(generate_options);
+    std::cout << summary_text(result);
+    for (const auto& f : result.written) std::cout << "wrote " << f.string() << "\n";
+    return 0;
   } catch (const std::exception& e) {
     std::cerr << "statiq-codegen: error: " << e.what() << "\n";
     return 1;
   }
-  return 2;
 }

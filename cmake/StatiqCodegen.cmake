@@ -1,0 +1,75 @@
+# cmake/StatiqCodegen.cmake — statiq_add_model(): run statiq-codegen at build time (like
+# protobuf_generate) and make the generated engine a library target.
+#
+#   statiq_add_model(<target_name>
+#     MODEL <model.onnx> TARGET <hardware target, e.g. cpu-int8 or akida-v2> CALIB <samples>
+#     [NAME <C++ namespace and file stem; default: target_name>]
+#     [OUTPUT_DIR <dir; default: ${CMAKE_CURRENT_BINARY_DIR}/<target_name>>]
+#     [SELFTEST]                 # also add <target_name>_selftest and register it with CTest
+#     [OPTIONS <more statiq-codegen arguments>...])
+#
+# The generator is the statiq-codegen target when it is part of the build, otherwise the program
+# in STATIQ_CODEGEN_EXECUTABLE (found on PATH if not set). The custom command reruns when the
+# model, the samples or the generator change. <target_name> is a static library of the generated
+# <name>_data.cpp with <name>.hpp on its include path, linking statiq::statiq; include "<name>.hpp"
+# and call <name>::make_model().
+
+function(statiq_add_model target_name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "SELFTEST" "MODEL;TARGET;CALIB;NAME;OUTPUT_DIR" "OPTIONS")
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "statiq_add_model(${target_name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  foreach(required MODEL TARGET CALIB)
+    if(NOT ARG_${required})
+      message(FATAL_ERROR "statiq_add_model(${target_name}): ${required} is required")
+    endif()
+  endforeach()
+  if(NOT ARG_NAME)
+    set(ARG_NAME ${target_name})
+  endif()
+  if(NOT ARG_NAME MATCHES "^[a-z][a-z0-9_]*$" OR ARG_NAME MATCHES "__")
+    message(FATAL_ERROR "statiq_add_model(${target_name}): NAME '${ARG_NAME}' must be a snake_case C++ "
+                        "namespace name (lower case, digits, single underscores)")
+  endif()
+  if(NOT ARG_OUTPUT_DIR)
+    set(ARG_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/${target_name})
+  endif()
+  get_filename_component(model ${ARG_MODEL} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+  get_filename_component(calib ${ARG_CALIB} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+  get_filename_component(out ${ARG_OUTPUT_DIR} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_BINARY_DIR})
+
+  if(TARGET statiq-codegen)
+    set(generator $<TARGET_FILE:statiq-codegen>)
+    set(generator_dependency statiq-codegen)
+  else()
+    if(NOT STATIQ_CODEGEN_EXECUTABLE)
+      find_program(STATIQ_CODEGEN_EXECUTABLE statiq-codegen)
+    endif()
+    if(NOT STATIQ_CODEGEN_EXECUTABLE)
+      message(FATAL_ERROR "statiq_add_model(${target_name}): statiq-codegen not found; build it in this "
+                          "project or set STATIQ_CODEGEN_EXECUTABLE")
+    endif()
+    set(generator ${STATIQ_CODEGEN_EXECUTABLE})
+    set(generator_dependency ${STATIQ_CODEGEN_EXECUTABLE})
+  endif()
+
+  set(outputs ${out}/${ARG_NAME}.hpp ${out}/${ARG_NAME}_data.cpp ${out}/${ARG_NAME}_selftest.cpp
+              ${out}/${ARG_NAME}_report.txt ${out}/${ARG_NAME}_report.json)
+  add_custom_command(
+    OUTPUT ${outputs}
+    COMMAND ${generator} ${model} --target ${ARG_TARGET} --calib ${calib} -o ${out} --name ${ARG_NAME} ${ARG_OPTIONS}
+    DEPENDS ${model} ${calib} ${generator_dependency}
+    COMMENT "statiq-codegen: ${ARG_MODEL} -> ${ARG_NAME} (${ARG_TARGET})"
+    VERBATIM)
+
+  add_library(${target_name} STATIC ${out}/${ARG_NAME}_data.cpp ${out}/${ARG_NAME}.hpp)
+  target_include_directories(${target_name} PUBLIC ${out})
+  target_link_libraries(${target_name} PUBLIC statiq::statiq)
+  target_compile_features(${target_name} PUBLIC cxx_std_20)
+
+  if(ARG_SELFTEST)
+    add_executable(${target_name}_selftest ${out}/${ARG_NAME}_selftest.cpp)
+    target_link_libraries(${target_name}_selftest PRIVATE ${target_name})
+    add_test(NAME ${target_name}_selftest COMMAND ${target_name}_selftest)
+  endif()
+endfunction()

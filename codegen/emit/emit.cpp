@@ -1,0 +1,849 @@
+// codegen/emit/emit.cpp — the generated C++: header (types), data TU (weights, golden vectors,
+// make_model, self_test), self-test main; and the all-or-nothing writing of every file.
+#include "codegen/emit/emit.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <system_error>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "codegen/emit/cpp_literals.hpp"
+#include "codegen/emit/layer_facts.hpp"
+#include "statiq/targets/describe.hpp"
+
+namespace statiq::codegen {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// --- the target -------------------------------------------------------------------------------
+
+struct TargetSpec {
+  std::string_view name;     // statiq::targets::<name>
+  std::string_view profile;  // statiq::arith::<profile>
+  bool packs_sub_byte;
+};
+
+constexpr TargetSpec target_specs[] = {
+    {"cpu_int8", "qlinear", false},     {"tflite_int8", "tflite", false},
+    {"tflite_int8_single_rounding", "tflite_single_rounding", false},
+    {"gemmini", "gemmini", false},      {"akida_v1", "akida_v1", true},
+    {"akida_v2", "pow2", true},
+};
+
+const TargetSpec& target_spec(const std::string& target) {
+  std::string name = target;
+  std::replace(name.begin(), name.end(), '-', '_');  // the CLI spelling, akida-v2
+  std::string known;
+  for (const TargetSpec& t : target_specs) {
+    if (t.name == name) return t;
+    known += (known.empty() ? "" : ", ") + std::string(t.name);
+  }
+  throw EmitError("unknown target '" + target + "': the generated code can name " + known);
+}
+
+// --- numbers ----------------------------------------------------------------------------------
+
+std::string int_literal(std::int64_t v) {
+  // the most negative values are not literals (the minus is an operator on a too-large literal)
+  if (v == std::numeric_limits<std::int32_t>::min()) return "(-2147483647 - 1)";
+  if (v == std::numeric_limits<std::int64_t>::min()) return "(-9223372036854775807LL - 1)";
+  return std::to_string(v);
+}
+
+template <class T>
+std::string list(const std::vector<T>& values, auto&& format, std::size_t per_line = 16,
+                 std::string_view indent = "    ") {
+  std::string s;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) s += (i % per_line == 0) ? ",\n" + std::string(indent) : ", ";
+    s += format(values[i]);
+  }
+  return s;
+}
+
+// --- profile parameters as positional aggregate initializers (every field, in order) ----------
+
+std::string params(const arith::qlinear::channel_params& c) { return "{" + float_literal(c.multiplier) + "}"; }
+std::string params(const arith::qlinear::output_params& o) {
+  return fmt::format("{{{}, {}, {}}}", int_literal(o.zero_point), int_literal(o.lo), int_literal(o.hi));
+}
+std::string params(const arith::qlinear::add_params& p) {
+  const char* kernel = p.kernel == arith::qlinear::add_kernel::x86_fma    ? "x86_fma"
+                       : p.kernel == arith::qlinear::add_kernel::x86_sse2 ? "x86_sse2"
+                                                                          : "portable";
+  return fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, statiq::arith::qlinear::add_kernel::{}, {}, {}, {}}}",
+                     float_literal(p.a_scale), int_literal(p.a_zero_point), float_literal(p.b_scale),
+                     int_literal(p.b_zero_point), float_literal(p.y_scale), int_literal(p.y_zero_point),
+                     int_literal(p.lo), int_literal(p.hi), kernel, float_literal(p.a_ratio), float_literal(p.b_ratio),
+                     float_literal(p.fixed_part));
+}
+std::string params(const arith::qlinear::rescale_params& p) {
+  return fmt::format("{{{}, {}, {}, {}, {}, {}}}", float_literal(p.in_scale), int_literal(p.in_zero_point),
+                     float_literal(p.out_scale), int_literal(p.out_zero_point), int_literal(p.lo), int_literal(p.hi));
+}
+
+std::string params(const arith::pow2::channel_params& c) { return fmt::format("{{{}, {}}}", int(c.mantissa), c.shift); }
+std::string params(const arith::pow2::output_params& o) {
+  const std::string clip = o.accumulator_clip == arith::pow2::no_accumulator_clip
+                               ? "statiq::arith::pow2::no_accumulator_clip"
+                               : int_literal(o.accumulator_clip);
+  return fmt::format("{{{}, {}, {}}}", int_literal(o.lo), int_literal(o.hi), clip);
+}
+std::string params(const arith::pow2::add_params& p) {
+  return fmt::format("{{{}, {}, {}, {}, {}}}", p.a_shift, p.b_shift, params(p.output), int_literal(p.lo),
+                     int_literal(p.hi));
+}
+std::string params(const arith::pow2::rescale_params& p) {
+  return fmt::format("{{{}, {}, {}, {}}}", p.shift, params(p.output), int_literal(p.lo), int_literal(p.hi));
+}
+
+template <arith::tflite_rounding R>
+std::string tflite_params(const arith::tflite_profile<R>&, const typename arith::tflite_profile<R>::channel_params& c) {
+  return fmt::format("{{{}, {}}}", int_literal(c.multiplier), c.shift);
+}
+template <arith::tflite_rounding R>
+std::string tflite_params(const arith::tflite_profile<R>&, const typename arith::tflite_profile<R>::output_params& o) {
+  return fmt::format("{{{}, {}, {}}}", int_literal(o.zero_point), int_literal(o.lo), int_literal(o.hi));
+}
+template <arith::tflite_rounding R>
+std::string tflite_params(const arith::tflite_profile<R>& p, const typename arith::tflite_profile<R>::add_params& a) {
+  return fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}}}", int_literal(a.a_offset), int_literal(a.b_offset),
+                     a.left_shift, tflite_params(p, a.a), tflite_params(p, a.b), tflite_params(p, a.output),
+                     int_literal(a.output_offset), int_literal(a.lo), int_literal(a.hi));
+}
+template <arith::tflite_rounding R>
+std::string tflite_params(const arith::tflite_profile<R>& p,
+                          const typename arith::tflite_profile<R>::rescale_params& r) {
+  return fmt::format("{{{}, {}, {}, {}, {}}}", int_literal(r.in_zero_point), tflite_params(p, r.multiplier),
+                     int_literal(r.out_zero_point), int_literal(r.lo), int_literal(r.hi));
+}
+std::string params(const arith::tflite::channel_params& c) { return tflite_params(arith::tflite{}, c); }
+std::string params(const arith::tflite::output_params& c) { return tflite_params(arith::tflite{}, c); }
+std::string params(const arith::tflite::add_params& c) { return tflite_params(arith::tflite{}, c); }
+std::string params(const arith::tflite::rescale_params& c) { return tflite_params(arith::tflite{}, c); }
+std::string params(const arith::tflite_single_rounding::channel_params& c) {
+  return tflite_params(arith::tflite_single_rounding{}, c);
+}
+std::string params(const arith::tflite_single_rounding::output_params& c) {
+  return tflite_params(arith::tflite_single_rounding{}, c);
+}
+std::string params(const arith::tflite_single_rounding::add_params& c) {
+  return tflite_params(arith::tflite_single_rounding{}, c);
+}
+std::string params(const arith::tflite_single_rounding::rescale_params& c) {
+  return tflite_params(arith::tflite_single_rounding{}, c);
+}
+
+std::string params(const arith::gemmini::channel_params& c) { return "{" + float_literal(c.multiplier) + "}"; }
+std::string params(const arith::gemmini::output_params& o) {
+  return fmt::format("{{{}, {}}}", int_literal(o.lo), int_literal(o.hi));
+}
+std::string params(const arith::gemmini::add_params& p) {
+  return fmt::format("{{{}, {}, {}, {}, {}}}", float_literal(p.a_scale), float_literal(p.b_scale),
+                     float_literal(p.c_scale), int_literal(p.lo), int_literal(p.hi));
+}
+std::string params(const arith::gemmini::rescale_params& p) {
+  return fmt::format("{{{}, {}, {}}}", float_literal(p.scale), int_literal(p.lo), int_literal(p.hi));
+}
+
+std::string params(const arith::akida_v1::channel_params& c) {
+  return fmt::format("{{{}, {}}}", int_literal(c.threshold), int_literal(c.step));
+}
+std::string params(const arith::akida_v1::output_params& o) {
+  return fmt::format("{{{}, {}}}", int_literal(o.lo), int_literal(o.hi));
+}
+std::string params(const arith::akida_v1::add_params& p) {
+  return fmt::format("{{{}, {}, {}, {}, {}}}", p.a_shift, p.b_shift, params(p.activation), int_literal(p.lo),
+                     int_literal(p.hi));
+}
+std::string params(const arith::akida_v1::rescale_params& p) {
+  return fmt::format("{{{}, {}, {}, {}}}", p.shift, params(p.activation), int_literal(p.lo), int_literal(p.hi));
+}
+
+// --- attributes as designated initializers, only the fields that differ from the defaults -----
+
+std::string shape_init(Shape s) { return fmt::format("{{{}, {}, {}}}", s.h, s.w, s.c); }
+
+std::string pads_expr(const Pads& p) {
+  if (p == Pads::same) return "statiq::Pads::same";
+  if (p == Pads::valid) return "statiq::Pads::valid";
+  return fmt::format("statiq::Pads{{.top = {}, .left = {}, .bottom = {}, .right = {}}}", p.top, p.left, p.bottom,
+                     p.right);
+}
+
+std::string activation_expr(Activation a) {
+  switch (a.kind) {
+    case ActivationKind::relu: return "statiq::relu";
+    case ActivationKind::clipped_relu: return "statiq::clipped_relu";
+    default: return "statiq::no_activation";
+  }
+}
+
+std::string pool_expr(const Pool& p) {
+  const bool square = p.kernel.h == p.kernel.w && p.stride.h == p.stride.w;
+  const std::string window = fmt::format("statiq::Kernel{{{}, {}}}, statiq::Stride{{{}, {}}}", p.kernel.h,
+                                         p.kernel.w, p.stride.h, p.stride.w);
+  const std::string pads = p.pads == Pads::valid ? "" : ", " + pads_expr(p.pads);
+  switch (p.kind) {
+    case PoolKind::none: return "statiq::no_pool";
+    case PoolKind::global_average: return "statiq::global_average_pool";
+    case PoolKind::max:
+      if (square && p.pads == Pads::valid) return fmt::format("statiq::max_pool({}, {})", p.kernel.h, p.stride.h);
+      return "statiq::max_pool(" + window + pads + ")";
+    case PoolKind::average: return "statiq::average_pool(" + window + pads + ")";
+  }
+  return "statiq::no_pool";
+}
+
+std::string bits_init(Bits b) { return fmt::format("{{{}, {}, {}}}", b.in, b.w, b.out); }
+
+std::string stats_init(WeightStats s) {
+  return fmt::format("{{.max_sum_abs_weights = {}, .max_abs_bias = {}}}", s.max_sum_abs_weights, s.max_abs_bias);
+}
+
+struct Fields {
+  std::vector<std::string> items;
+  void add(std::string_view field, const std::string& value) { items.push_back(fmt::format(".{} = {}", field, value)); }
+};
+
+std::vector<std::string> attribute_fields(const ConvAttributes& a, LayerKind kind) {
+  const ConvAttributes d{};
+  const bool depthwise = kind == LayerKind::depthwise_conv2d;
+  Fields f;
+  if (a.input != d.input) f.add("input", shape_init(a.input));
+  // statiq::depthwise() fills filters and group with the input channels
+  if (a.filters != d.filters && !(depthwise && a.filters == a.input.c)) f.add("filters", std::to_string(a.filters));
+  if (a.kernel != d.kernel) f.add("kernel", fmt::format("{{{}, {}}}", a.kernel.h, a.kernel.w));
+  if (a.strides != d.strides) f.add("strides", fmt::format("{{{}, {}}}", a.strides.h, a.strides.w));
+  if (a.pads != d.pads) f.add("pads", pads_expr(a.pads));
+  if (a.activation != d.activation) f.add("activation", activation_expr(a.activation));
+  if (a.pool != d.pool) f.add("pool", pool_expr(a.pool));
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  if (a.dilations != d.dilations) f.add("dilations", fmt::format("{{{}, {}}}", a.dilations.h, a.dilations.w));
+  if (a.group != d.group && !(depthwise && a.group == a.input.c)) f.add("group", std::to_string(a.group));
+  if (a.weight_stats != d.weight_stats) f.add("weight_stats", stats_init(a.weight_stats));
+  return f.items;
+}
+
+std::vector<std::string> attribute_fields(const DenseAttributes& a, LayerKind) {
+  const DenseAttributes d{};
+  Fields f;
+  if (a.input != d.input) f.add("input", shape_init(a.input));
+  if (a.units != d.units) f.add("units", std::to_string(a.units));
+  if (a.activation != d.activation) f.add("activation", activation_expr(a.activation));
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  if (a.weight_stats != d.weight_stats) f.add("weight_stats", stats_init(a.weight_stats));
+  return f.items;
+}
+
+std::vector<std::string> attribute_fields(const AddAttributes& a, LayerKind) {
+  const AddAttributes d{};
+  Fields f;
+  if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
+  if (a.activation != d.activation) f.add("activation", activation_expr(a.activation));
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  return f.items;
+}
+
+std::vector<std::string> attribute_fields(const ConcatAttributes& a, LayerKind) {
+  const ConcatAttributes d{};
+  Fields f;
+  std::string inputs;
+  for (int i = 0; i < a.count && i < 4; ++i) inputs += (i ? ", " : "") + shape_init(a.inputs[i]);
+  f.add("inputs", "{" + inputs + "}");
+  if (a.count != d.count) f.add("count", std::to_string(a.count));
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  return f.items;
+}
+
+std::vector<std::string> attribute_fields(const PoolAttributes& a, LayerKind kind) {
+  const PoolAttributes d{};
+  Fields f;
+  if (a.input != d.input) f.add("input", shape_init(a.input));
+  // the layer type sets the pool kind; only the window is the layer's own
+  if (kind != LayerKind::global_average_pool && a.pool != d.pool) f.add("pool", pool_expr(a.pool));
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  if (a.count_include_pad) f.add("count_include_pad", "true");
+  return f.items;
+}
+
+std::vector<std::string> attribute_fields(const QuantizeAttributes& a, LayerKind) {
+  const QuantizeAttributes d{};
+  Fields f;
+  if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
+  if (a.bits != d.bits) f.add("bits", std::to_string(a.bits));
+  if (a.signed_output) f.add("signed_output", "true");
+  return f.items;
+}
+
+std::vector<std::string> attribute_fields(const DequantizeAttributes& a, LayerKind) {
+  const DequantizeAttributes d{};
+  Fields f;
+  if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
+  if (a.bits != d.bits) f.add("bits", std::to_string(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  return f.items;
+}
+
+// Joins items with ", ", wrapping before `width` columns; continuation lines start at `indent`.
+constexpr std::size_t line_width = 120;
+
+std::string wrap(const std::vector<std::string>& items, std::size_t first_column, std::size_t indent,
+                 std::size_t width = line_width) {
+  std::string s;
+  std::size_t column = first_column;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string piece = items[i] + (i + 1 < items.size() ? "," : "");
+    if (i && column + 1 + piece.size() > width) {
+      s += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (i) {
+      s += ' ';
+      ++column;
+    }
+    s += piece;
+    column += piece.size();
+  }
+  return s;
+}
+
+std::string_view attributes_type(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::input_conv2d:
+    case LayerKind::conv2d:
+    case LayerKind::depthwise_conv2d: return "ConvAttributes";
+    case LayerKind::dense: return "DenseAttributes";
+    case LayerKind::add: return "AddAttributes";
+    case LayerKind::concat: return "ConcatAttributes";
+    case LayerKind::max_pool:
+    case LayerKind::average_pool:
+    case LayerKind::global_average_pool: return "PoolAttributes";
+    case LayerKind::quantize: return "QuantizeAttributes";
+    case LayerKind::dequantize: return "DequantizeAttributes";
+  }
+  return "?";
+}
+
+// --- the model, checked and completed for emission --------------------------------------------
+
+struct LayerPlan {
+  const Layer* layer = nullptr;
+  std::string id;        // the struct's name
+  LayerFacts facts;
+  LayerAttributes attributes;  // with the weight statistics computed here
+  std::vector<std::uint8_t> weight_bytes;
+};
+
+struct Plan {
+  const LoweredModel* model = nullptr;
+  const TargetSpec* target = nullptr;
+  std::vector<LayerPlan> layers;
+  std::size_t quantized_output_node = 0;  // the last integer tensor
+  bool float_output = false;              // the engine ends in a Dequantize
+  TensorQuantization input_quantization;
+  TensorQuantization output_quantization;
+  const EmitOptions* options = nullptr;
+};
+
+template <class T>
+struct profile_of {};
+template <class P>
+struct profile_of<ProfileData<P>> {
+  using type = P;
+};
+
+std::string_view profile_name_of(const QuantData& data) {
+  return std::visit(
+      [](const auto& d) -> std::string_view {
+        using D = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<D, std::monostate>) return "";
+        else return profile_of<D>::type::name;
+      },
+      data);
+}
+
+[[noreturn]] void refuse(const Layer& layer, const std::string& what) {
+  std::string nodes;
+  for (const std::string& n : layer.onnx_nodes) nodes += (nodes.empty() ? "" : ", ") + n;
+  throw EmitError("layer '" + layer.name + "' (" + std::string(layer_kind_name(layer.kind)) +
+                  (nodes.empty() ? "" : "; ONNX " + nodes) + "): " + what);
+}
+
+// The largest per-output-channel sum of |w - weight_zero_point| and the largest |bias|: the tight
+// accumulator bound the layer types check instead of the worst case of the bit-widths.
+WeightStats weight_stats(const Layer& layer, std::size_t channels) {
+  WeightStats s{0, 0};
+  const std::size_t per_channel = channels ? layer.qweights.size() / channels : 0;
+  for (std::size_t c = 0; c < channels; ++c) {
+    std::int64_t sum = 0;
+    for (std::size_t i = 0; i < per_channel; ++i)
+      sum += std::llabs(std::int64_t{layer.qweights[c * per_channel + i]} - layer.weight_zero_point);
+    s.max_sum_abs_weights = std::max(s.max_sum_abs_weights, sum);
+  }
+  for (const std::int32_t b : layer.qbias) s.max_abs_bias = std::max<std::int64_t>(s.max_abs_bias, std::llabs(b));
+  return s;
+}
+
+Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
+  Plan plan;
+  plan.model = &model;
+  plan.options = &options;
+  plan.target = &target_spec(model.target);
+  if (model.name.empty() || cpp_identifier(model.name) != model.name)
+    throw EmitError("model name '" + model.name + "' is not a C++ namespace name; use e.g. '" +
+                    cpp_identifier(model.name.empty() ? "model" : model.name) + "'");
+  if (model.layers.empty()) throw EmitError("model '" + model.name + "' has no layers to emit");
+
+  std::vector<std::string> onnx_names;
+  for (const Layer& l : model.layers) onnx_names.push_back(l.name);
+  const std::vector<std::string> ids = unique_identifiers(onnx_names);
+
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
+    const Layer& layer = model.layers[i];
+    LayerPlan lp;
+    lp.layer = &layer;
+    lp.id = ids[i];
+    try {
+      lp.facts = facts_of(layer);
+    } catch (const std::invalid_argument& e) {
+      refuse(layer, e.what());
+    }
+    const LayerFacts& f = lp.facts;
+    lp.attributes = layer.attributes;
+
+    if (layer.inputs.size() != std::size_t(f.arity))
+      refuse(layer, fmt::format("it reads {} inputs, a {} reads {}", layer.inputs.size(), f.type_name, f.arity));
+    for (const int from : layer.inputs)
+      if (from < -1 || from >= int(i)) refuse(layer, fmt::format("input {} is not an earlier layer", from));
+
+    const std::string_view profile = profile_name_of(layer.data);
+    const bool needs_data = layer.kind != LayerKind::quantize && layer.kind != LayerKind::dequantize &&
+                            layer.kind != LayerKind::max_pool;
+    if (needs_data && profile.empty()) refuse(layer, "it has no quantized parameters: quantize the model first");
+    if (!profile.empty() && profile != plan.target->profile)
+      refuse(layer, fmt::format("its parameters are in the {} arithmetic, target {} computes in {}", profile,
+                                plan.target->name, plan.target->profile));
+
+    if (f.has_weights) {
+      if (layer.qweights.size() != f.weight_count)
+        refuse(layer, fmt::format("{} quantized weights, its attributes need {}", layer.qweights.size(), f.weight_count));
+      if (layer.qbias.size() != f.channels)
+        refuse(layer, fmt::format("{} quantized biases, {} output channels", layer.qbias.size(), f.channels));
+      try {
+        lp.weight_bytes = pack_weights(layer.qweights, f.bits.w, plan.target->packs_sub_byte);
+      } catch (const std::exception& e) {
+        refuse(layer, e.what());
+      }
+      const WeightStats stats = weight_stats(layer, f.channels);
+      std::visit(
+          [&](auto& a) {
+            if constexpr (requires { a.weight_stats; }) a.weight_stats = stats;
+          },
+          lp.attributes);
+    }
+    if (f.channels > 0) {
+      const std::size_t n = std::visit(
+          [](const auto& d) -> std::size_t {
+            if constexpr (std::is_same_v<std::decay_t<decltype(d)>, std::monostate>) return 0;
+            else return d.channel.size();
+          },
+          layer.data);
+      if (n != f.channels)
+        refuse(layer, fmt::format("{} channel requantization parameters, {} output channels", n, f.channels));
+    }
+    if (layer.kind == LayerKind::dequantize && layer.inputs[0] < 0)
+      refuse(layer, "a Dequantize reading the graph input has no quantization to undo");
+    plan.layers.push_back(std::move(lp));
+  }
+
+  const Layer& last = model.layers.back();
+  plan.float_output = last.kind == LayerKind::dequantize;
+  plan.quantized_output_node = plan.float_output ? std::size_t(last.inputs[0]) : model.layers.size() - 1;
+  plan.output_quantization = model.layers[plan.quantized_output_node].output;
+  plan.input_quantization = model.layers[0].output;
+  if (plan.layers[0].facts.float_input == false && model.layers[0].inputs == std::vector<int>{-1}) {
+    // an integer graph input: its quantization is the first layer's input, which the model does
+    // not carry separately; report the first layer's zero point
+    plan.input_quantization.zero_point = model.layers[0].input_zero_point;
+  }
+
+  const std::size_t in_size = std::size_t(model.input_shape.size());
+  const std::size_t q_size = std::size_t(plan.layers[plan.quantized_output_node].facts.output.size());
+  const std::size_t out_size = std::size_t(plan.layers.back().facts.output.size());
+  for (std::size_t g = 0; g < options.golden.size(); ++g) {
+    const GoldenVector& v = options.golden[g];
+    if (v.input.size() != in_size || v.quantized_output.size() != q_size ||
+        (plan.float_output && v.output.size() != out_size))
+      throw EmitError(fmt::format("golden vector {}: {} inputs, {} integer outputs, {} float outputs; the model "
+                                  "takes {} and produces {} integers{}",
+                                  g, v.input.size(), v.quantized_output.size(), v.output.size(), in_size, q_size,
+                                  plan.float_output ? fmt::format(" and {} floats", out_size) : std::string()));
+  }
+  return plan;
+}
+
+// --- the files --------------------------------------------------------------------------------
+
+// `text` as // comment lines of at most line_width columns, broken at spaces.
+std::string comment(std::string_view text, std::string_view indent = "") {
+  std::vector<std::string> words;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find(' ', start), text.size());
+    if (end > start) words.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  std::string out, line;
+  for (const std::string& w : words) {
+    if (!line.empty() && indent.size() + 3 + line.size() + 1 + w.size() > line_width) {
+      out += std::string(indent) + "// " + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + w;
+  }
+  if (!line.empty()) out += std::string(indent) + "// " + line + "\n";
+  return out;
+}
+
+std::string banner(const Plan& plan, std::string_view file, std::string_view what) {
+  const EmitOptions& o = *plan.options;
+  std::string s = comment(fmt::format("{} — {}", file, what)) +
+                  comment(fmt::format("Generated by statiq-codegen from {}, target {}. Do not edit: regenerate.",
+                                      o.model_file.empty() ? "an ONNX model" : o.model_file, plan.target->name));
+  if (!o.model_sha256.empty()) s += "// Model sha256 " + o.model_sha256 + "\n";
+  return s;
+}
+
+std::string layer_target(const Layer& layer) {
+  return layer.placement == Placement::host ? "statiq::targets::host<target>" : "target";
+}
+
+std::string header(const Plan& plan) {
+  const LoweredModel& m = *plan.model;
+  std::string s = banner(plan, m.name + ".hpp", "the network as statiq layer types.");
+  s += "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n\n#include <statiq/statiq.hpp>\n\n";
+  s += fmt::format("namespace {} {{\n\nusing target = statiq::targets::{};\n\n", m.name, plan.target->name);
+  s += comment("One struct per layer, named after the ONNX node that heads it. The weights are data (" + m.name +
+               "_data.cpp); what depends on their values (weight_stats: the tight accumulator bound) is in the "
+               "attributes.");
+  for (const LayerPlan& lp : plan.layers) {
+    const Layer& l = *lp.layer;
+    std::string nodes;
+    for (const std::string& n : l.onnx_nodes) nodes += (nodes.empty() ? "" : ", ") + n;
+    s += "\n" + comment(fmt::format("{}: {}{}", l.name, lp.facts.pattern, nodes.empty() ? "" : " (ONNX " + nodes + ")"));
+    if (l.placement == Placement::host)
+      s += comment("Runs on the host: " + (l.violation.broken() ? describe(l.violation) : std::string("host layer")));
+    const std::string open = fmt::format("struct {} : statiq::{}<{}, statiq::{}{{", lp.id, lp.facts.type_name,
+                                         string_literal(l.name), attributes_type(l.kind));
+    const std::vector<std::string> fields =
+        std::visit([&](const auto& a) { return attribute_fields(a, l.kind); }, lp.attributes);
+    const std::string close = "}, " + layer_target(l) + "> {";
+    std::string one_line;
+    for (const std::string& field : fields) one_line += (one_line.empty() ? "" : ", ") + field;
+    if (open.size() + one_line.size() + close.size() <= line_width) {
+      s += open + one_line + close + "\n";
+    } else {  // the fields on their own lines, indented by 4
+      const std::string body = "    " + wrap(fields, 4, 4);
+      const std::size_t last_line = body.size() - std::min(body.size(), body.rfind('\n') + 1);
+      s += open + "\n" + body + (last_line + close.size() <= line_width ? close : "\n    " + close) + "\n";
+    }
+    s += fmt::format("  using {0}::{0};\n}};\n", lp.facts.type_name);
+  }
+  s += "\n// The graph: each node is a layer and the nodes it reads (-1: the graph input).\nusing model = statiq::Graph<";
+  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+    std::string inputs;
+    for (const int from : plan.layers[i].layer->inputs) inputs += ", " + std::to_string(from);
+    s += fmt::format("{}\n    statiq::node<{}{}>", i ? "," : "", plan.layers[i].id, inputs);
+  }
+  s += ">;\n\n";
+
+  const TensorQuantization& in = plan.input_quantization;
+  const TensorQuantization& out = plan.output_quantization;
+  s += "// The engine's input and output quantization: real = scale * (q - zero_point).\n";
+  s += fmt::format("inline constexpr float input_scale = {};\n", float_literal(in.scale));
+  s += fmt::format("inline constexpr std::int32_t input_zero_point = {};\n", int_literal(in.zero_point));
+  s += fmt::format("inline constexpr float output_scale = {};\n", float_literal(out.scale));
+  s += fmt::format("inline constexpr std::int32_t output_zero_point = {};\n", int_literal(out.zero_point));
+  s += fmt::format("// The node whose integers are the quantized output ({}).\n",
+                   plan.float_output ? "the final Dequantize's input" : "the last node");
+  s += fmt::format("inline constexpr std::size_t quantized_output_node = {};\n\n", plan.quantized_output_node);
+
+  s += "// The engine with its data. The arena is inside the object: keep it static, not on a small stack.\n";
+  s += "model make_model();\n\n";
+  const std::size_t count = plan.options->golden.size();
+  s += "// Golden vectors from the generator's integer simulation: NHWC inputs and the exact outputs.\n";
+  s += fmt::format("inline constexpr std::size_t golden_count = {};\n", count);
+  if (count > 0) {
+    s += fmt::format("extern const float golden_inputs[golden_count][{}];\n", m.input_shape.size());
+    s += fmt::format("extern const std::int32_t golden_quantized_outputs[golden_count][{}];\n",
+                     plan.layers[plan.quantized_output_node].facts.output.size());
+    if (plan.float_output)
+      s += fmt::format("extern const float golden_outputs[golden_count][{}];\n", plan.layers.back().facts.output.size());
+  }
+  s += "\n// Runs the engine on every golden vector; true when every output is bit-exact. The first\n"
+       "// difference, if any, is described on `log` when one is given.\n";
+  s += "bool self_test(std::FILE* log = nullptr);\n\n";
+  s += fmt::format("}}  // namespace {}\n", m.name);
+  return s;
+}
+
+template <class P>
+const ProfileData<P>& data_of(const Layer& l) {
+  return std::get<ProfileData<P>>(l.data);
+}
+
+// The data arrays of one layer and its constructor call in make_model(), for profile P.
+template <class P>
+void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std::string& construct) {
+  const Layer& l = *lp.layer;
+  const LayerFacts& f = lp.facts;
+  const std::string profile = "statiq::arith::" + std::string(plan.target->profile);
+  const std::string ind(6 + lp.id.size() + 2, ' ');  // under the first field: "      id({"
+  auto channel_array = [&](const ProfileData<P>& d) {
+    arrays += fmt::format("const {}::channel_params {}_channel[{}] = {{\n    {}}};\n", profile, lp.id, d.channel.size(),
+                          list(d.channel, [](const auto& c) { return params(c); }, 8));
+  };
+  switch (l.kind) {
+    case LayerKind::input_conv2d:
+    case LayerKind::conv2d:
+    case LayerKind::depthwise_conv2d:
+    case LayerKind::dense: {
+      const ProfileData<P>& d = data_of<P>(l);
+      const bool packed = plan.target->packs_sub_byte && f.bits.w < 8;
+      arrays += fmt::format("\n// {}: {} weights of {} bits{}, {}\n", l.name, f.weight_count, f.bits.w,
+                            packed ? fmt::format(" ({} to a byte, low bits first)", 8 / f.bits.w) : "",
+                            l.kind == LayerKind::dense ? "[units][inputs], inputs in NHWC order" : "OHWI");
+      arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
+      arrays += fmt::format("const std::int32_t {}_bias[{}] = {{\n    {}}};\n", lp.id, l.qbias.size(),
+                            list(l.qbias, [](std::int32_t v) { return int_literal(v); }));
+      channel_array(d);
+      construct += fmt::format(
+          "{}({{.weights = data::{}_weights,\n{}.bias = data::{}_bias,\n{}.channel = data::{}_channel,\n{}.output = {},\n"
+          "{}.input_zero_point = {},\n{}.weight_zero_point = {}}})",
+          lp.id, lp.id, ind, lp.id, ind, lp.id, ind, params(d.output), ind, int_literal(l.input_zero_point), ind,
+          int_literal(l.weight_zero_point));
+      break;
+    }
+    case LayerKind::average_pool:
+    case LayerKind::global_average_pool: {
+      const ProfileData<P>& d = data_of<P>(l);
+      arrays += fmt::format("\n// {}\n", l.name);
+      channel_array(d);
+      construct += fmt::format("{}({{.channel = data::{}_channel,\n{}.output = {},\n{}.input_zero_point = {}}})", lp.id,
+                               lp.id, ind, params(d.output), ind, int_literal(l.input_zero_point));
+      break;
+    }
+    case LayerKind::add:
+      construct += fmt::format("{}({{.add = {}}})", lp.id, params(data_of<P>(l).add));
+      break;
+    case LayerKind::concat: {
+      std::vector<std::string> r;
+      for (const auto& x : data_of<P>(l).rescale) r.push_back(params(x));
+      construct += fmt::format("{}({{.rescale = {{{{{}}}}}}})", lp.id, wrap(r, 30, 10));
+      break;
+    }
+    case LayerKind::max_pool: construct += lp.id + "{}"; break;
+    case LayerKind::quantize:
+    case LayerKind::dequantize: break;  // no profile data: written by the caller
+  }
+}
+
+std::string data_source(const Plan& plan) {
+  const LoweredModel& m = *plan.model;
+  std::string s = banner(plan, m.name + "_data.cpp", "weights, requantization parameters, golden vectors.");
+  s += fmt::format("#include \"{}.hpp\"\n\n#include <bit>\n#include <cstdint>\n#include <cstdio>\n\n", m.name);
+  s += fmt::format("namespace {} {{\n\nnamespace data {{\n", m.name);
+  std::vector<std::string> constructs;
+  for (const LayerPlan& lp : plan.layers) {
+    const Layer& l = *lp.layer;
+    std::string construct;
+    if (l.kind == LayerKind::quantize) {
+      construct = fmt::format("{}({{.scale = {}, .zero_point = {}}})", lp.id, float_literal(l.output.scale),
+                              int_literal(l.output.zero_point));
+    } else if (l.kind == LayerKind::dequantize) {
+      // (q - zero_point) * scale of the tensor it reads
+      const TensorQuantization& q = m.layers[std::size_t(l.inputs[0])].output;
+      construct = fmt::format("{}({{.scale = {}, .zero_point = {}}})", lp.id, float_literal(q.scale),
+                              int_literal(q.zero_point));
+    } else {
+      std::visit(
+          [&](const auto& d) {
+            using D = std::decay_t<decltype(d)>;
+            if constexpr (std::is_same_v<D, std::monostate>) {
+              if (l.kind == LayerKind::max_pool) construct = lp.id + "{}";
+            } else {
+              layer_data<typename profile_of<D>::type>(plan, lp, s, construct);
+            }
+          },
+          l.data);
+      if (construct.empty() && l.kind == LayerKind::max_pool) construct = lp.id + "{}";
+    }
+    constructs.push_back(construct);
+  }
+  s += "\n}  // namespace data\n\n";
+
+  s += "model make_model() {\n  return model(";
+  for (std::size_t i = 0; i < constructs.size(); ++i) s += (i ? ",\n      " : "\n      ") + constructs[i];
+  s += ");\n}\n";
+
+  const std::vector<GoldenVector>& golden = plan.options->golden;
+  if (!golden.empty()) {
+    auto rows = [&](auto member, auto&& format) {
+      std::string r;
+      for (std::size_t g = 0; g < golden.size(); ++g)
+        r += fmt::format("{}    {{{}}}", g ? ",\n" : "", list(golden[g].*member, format, 8, "     "));
+      return r;
+    };
+    const auto floats = [](float v) { return float_literal(v); };
+    const auto ints = [](std::int32_t v) { return int_literal(v); };
+    s += fmt::format("\nconst float golden_inputs[golden_count][{}] = {{\n{}}};\n", m.input_shape.size(),
+                     rows(&GoldenVector::input, floats));
+    s += fmt::format("const std::int32_t golden_quantized_outputs[golden_count][{}] = {{\n{}}};\n",
+                     plan.layers[plan.quantized_output_node].facts.output.size(),
+                     rows(&GoldenVector::quantized_output, ints));
+    if (plan.float_output)
+      s += fmt::format("const float golden_outputs[golden_count][{}] = {{\n{}}};\n",
+                       plan.layers.back().facts.output.size(), rows(&GoldenVector::output, floats));
+  }
+
+  s += "\nbool self_test(std::FILE* log) {\n";
+  if (golden.empty()) {
+    s += "  if (log) std::fprintf(log, \"no golden vectors were generated\\n\");\n  return true;\n}\n";
+  } else {
+    s += "  static model engine = make_model();\n"
+         "  for (std::size_t g = 0; g < golden_count; ++g) {\n"
+         "    const auto input = engine.input();\n"
+         "    for (std::size_t i = 0; i < input.size(); ++i)\n"
+         "      input[i] = static_cast<model::input_element>(golden_inputs[g][i]);\n"
+         "    engine.run();\n"
+         "    const auto q = engine.tensor<quantized_output_node>();\n"
+         "    for (std::size_t i = 0; i < q.size(); ++i)\n"
+         "      if (static_cast<std::int32_t>(q[i]) != golden_quantized_outputs[g][i]) {\n"
+         "        if (log)\n"
+         "          std::fprintf(log, \"golden vector %zu, integer output %zu: engine %d, expected %d\\n\", g, i,\n"
+         "                       static_cast<int>(q[i]), static_cast<int>(golden_quantized_outputs[g][i]));\n"
+         "        return false;\n"
+         "      }\n";
+    if (plan.float_output)
+      s += "    const auto y = engine.output();\n"
+           "    for (std::size_t i = 0; i < y.size(); ++i)\n"
+           "      if (std::bit_cast<std::uint32_t>(y[i]) != std::bit_cast<std::uint32_t>(golden_outputs[g][i])) {\n"
+           "        if (log)\n"
+           "          std::fprintf(log, \"golden vector %zu, output %zu: engine %a, expected %a\\n\", g, i,\n"
+           "                       static_cast<double>(y[i]), static_cast<double>(golden_outputs[g][i]));\n"
+           "        return false;\n"
+           "      }\n";
+    s += "  }\n  return true;\n}\n";
+  }
+  s += fmt::format("\n}}  // namespace {}\n", m.name);
+  return s;
+}
+
+std::string selftest_source(const Plan& plan) {
+  const LoweredModel& m = *plan.model;
+  std::string s = banner(plan, m.name + "_selftest.cpp", "runs the engine on the golden vectors; exit 1 on a difference.");
+  s += fmt::format("#include <cstdio>\n\n#include \"{}.hpp\"\n\n", m.name);
+  s += "int main() {\n";
+  s += fmt::format("  const bool ok = {}::self_test(stderr);\n", m.name);
+  s += fmt::format("  std::printf(\"{} self-test ({}): %zu golden vectors, %s\\n\", {}::golden_count,\n"
+                   "              ok ? \"bit-exact\" : \"MISMATCH\");\n",
+                   m.name, plan.target->name, m.name);
+  s += "  return ok ? 0 : 1;\n}\n";
+  return s;
+}
+
+// --- writing, all or nothing ------------------------------------------------------------------
+
+std::string error_text(const std::error_code& ec) { return ec.message(); }
+
+void remove_quietly(const fs::path& p) {
+  std::error_code ignored;
+  fs::remove(p, ignored);
+}
+
+}  // namespace
+
+std::vector<std::string> emitted_file_names(const std::string& name, bool with_reports) {
+  std::vector<std::string> files{name + ".hpp", name + "_data.cpp", name + "_selftest.cpp"};
+  if (with_reports) {
+    files.push_back(name + "_report.txt");
+    files.push_back(name + "_report.json");
+  }
+  return files;
+}
+
+std::vector<std::string> render(const LoweredModel& model, const EmitOptions& options) {
+  const Plan plan = make_plan(model, options);
+  std::vector<std::string> texts{header(plan), data_source(plan), selftest_source(plan)};
+  if (options.write_reports) {
+    std::vector<std::string> ids;
+    for (const LayerPlan& lp : plan.layers) ids.push_back(lp.id);
+    const Provenance provenance{options.model_file, options.model_sha256, plan.target->packs_sub_byte};
+    texts.push_back(report_text(model, options.report, provenance, ids));
+    texts.push_back(report_json(model, options.report, provenance, ids));
+  }
+  return texts;
+}
+
+std::vector<fs::path> emit(const LoweredModel& model, const EmitOptions& options, const fs::path& out_dir) {
+  // Everything is rendered before the first byte is written: a model that cannot be emitted
+  // leaves the folder as it was.
+  const std::vector<std::string> texts = render(model, options);
+  const std::vector<std::string> names = emitted_file_names(model.name, options.write_reports);
+
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec || !fs::is_directory(out_dir))
+    throw EmitError("cannot create the output folder '" + out_dir.string() + "': " +
+                    (ec ? error_text(ec) : std::string("a file of that name is in the way")));
+
+  std::vector<fs::path> temps, finals;
+  auto fail = [&](const std::string& message) -> void {
+    for (const fs::path& t : temps) remove_quietly(t);
+    throw EmitError(message);
+  };
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const fs::path final_path = out_dir / names[i];
+    // in the same folder, so the rename below cannot cross file systems
+    const fs::path temp = out_dir / ("." + names[i] + ".statiq-tmp");
+    if (fs::is_directory(final_path, ec))
+      fail("cannot write '" + final_path.string() + "': a folder of that name is in the way");
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) fail("cannot write '" + final_path.string() + "' (as '" + temp.string() + "'): " + std::strerror(errno));
+    temps.push_back(temp);
+    out.write(texts[i].data(), std::streamsize(texts[i].size()));
+    out.close();
+    if (!out) fail("cannot write '" + final_path.string() + "' (as '" + temp.string() + "'): " + std::strerror(errno));
+    finals.push_back(final_path);
+  }
+  for (std::size_t i = 0; i < temps.size(); ++i) {
+    fs::rename(temps[i], finals[i], ec);
+    if (ec) {
+      // the files renamed so far are complete; the rest are removed
+      temps.erase(temps.begin(), temps.begin() + std::ptrdiff_t(i));
+      fail("cannot move '" + temps.front().string() + "' to '" + finals[i].string() + "': " + error_text(ec));
+    }
+  }
+  return finals;
+}
+
+}  // namespace statiq::codegen

@@ -1,0 +1,177 @@
+// codegen/emit/layer_facts.cpp — a lowered layer's geometry and costs from the library's functions.
+#include "codegen/emit/layer_facts.hpp"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+#include "statiq/engine/arena.hpp"
+#include "statiq/layers/layer_kind.hpp"
+
+namespace statiq::codegen {
+
+namespace {
+
+template <class A>
+const A& attributes_as(const Layer& layer) {
+  if (const A* a = std::get_if<A>(&layer.attributes)) return *a;
+  throw std::invalid_argument("layer '" + layer.name + "' (" + std::string(layer_kind_name(layer.kind)) +
+                              "): its attributes are of another layer kind");
+}
+
+std::string pattern_string(const Pattern& p) { return std::string(pattern_text<64>(p).view()); }
+
+// plan_arena takes its buffer count as a template argument; the sizes past the model's are empty.
+template <std::size_t N>
+std::size_t plan_bytes(const std::vector<BufferUse>& uses) {
+  std::array<BufferUse, N> a{};
+  std::copy(uses.begin(), uses.end(), a.begin());
+  return plan_arena(a).bytes;
+}
+
+}  // namespace
+
+LayerFacts facts_of(const Layer& layer) {
+  LayerFacts f;
+  switch (layer.kind) {
+    case LayerKind::input_conv2d:
+    case LayerKind::conv2d:
+    case LayerKind::depthwise_conv2d: {
+      ConvAttributes a = attributes_as<ConvAttributes>(layer);
+      if (layer.kind == LayerKind::depthwise_conv2d) {
+        if (a.group == 1) a.group = a.input.c;  // what statiq::depthwise() fills in
+        if (a.filters == 0) a.filters = a.input.c;
+      }
+      if (a.group <= 0 || a.input.c % a.group != 0)
+        throw std::invalid_argument("layer '" + layer.name + "': input channels " + std::to_string(a.input.c) +
+                                    " are not a multiple of group " + std::to_string(a.group));
+      const Shape conv = conv_output_shape(a);
+      f.output = output_shape(a);
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.has_weights = true;
+      f.weight_count = weight_count(a);
+      f.channels = std::size_t(a.filters);
+      f.scratch_words = scratch_words(a);
+      f.params = std::int64_t(f.weight_count) + a.filters;
+      f.macs = std::int64_t(conv.h) * conv.w * std::int64_t(f.weight_count);
+      f.pattern = pattern_string(fused_pattern("Conv", a.activation, a.pool));
+      f.type_name = layer.kind == LayerKind::input_conv2d ? "InputConv2D"
+                    : layer.kind == LayerKind::conv2d     ? "Conv2D"
+                                                          : "DepthwiseConv2D";
+      break;
+    }
+    case LayerKind::dense: {
+      const auto& a = attributes_as<DenseAttributes>(layer);
+      f.output = output_shape(a);
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.has_weights = true;
+      f.weight_count = weight_count(a);
+      f.channels = std::size_t(a.units);
+      f.scratch_words = scratch_words(a);
+      f.params = std::int64_t(f.weight_count) + a.units;
+      f.macs = std::int64_t(f.weight_count);
+      f.pattern = pattern_string(fused_pattern("Gemm", a.activation, no_pool));
+      f.type_name = "Dense";
+      break;
+    }
+    case LayerKind::add: {
+      const auto& a = attributes_as<AddAttributes>(layer);
+      f.output = a.shape;
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.arity = 2;
+      f.pattern = pattern_string(fused_pattern("Add", a.activation, no_pool));
+      f.type_name = "Add";
+      break;
+    }
+    case LayerKind::concat: {
+      const auto& a = attributes_as<ConcatAttributes>(layer);
+      f.output = output_shape(a);
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.arity = a.count;
+      f.pattern = "Concat";
+      f.type_name = "Concat";
+      break;
+    }
+    case LayerKind::max_pool:
+    case LayerKind::average_pool:
+    case LayerKind::global_average_pool: {
+      PoolAttributes a = attributes_as<PoolAttributes>(layer);
+      // the pool kind is the layer type's (statiq::max_pool_attributes and its siblings)
+      if (layer.kind == LayerKind::max_pool) a.pool.kind = PoolKind::max;
+      if (layer.kind == LayerKind::average_pool) a.pool.kind = PoolKind::average;
+      if (layer.kind == LayerKind::global_average_pool) a.pool = global_average_pool;
+      f.output = output_shape(a);
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.channels = layer.kind == LayerKind::max_pool ? 0 : std::size_t(f.output.c);
+      f.scratch_words = scratch_words(a);
+      f.pattern = std::string(pool_op(a.pool));
+      f.type_name = layer.kind == LayerKind::max_pool       ? "MaxPool"
+                    : layer.kind == LayerKind::average_pool ? "AveragePool"
+                                                            : "GlobalAveragePool";
+      break;
+    }
+    case LayerKind::quantize: {
+      const auto& a = attributes_as<QuantizeAttributes>(layer);
+      f.output = a.shape;
+      f.bits = Bits{a.bits, a.bits, a.bits};
+      f.signed_output = a.signed_output;
+      f.float_input = true;
+      f.pattern = "QuantizeLinear";
+      f.type_name = "Quantize";
+      break;
+    }
+    case LayerKind::dequantize: {
+      const auto& a = attributes_as<DequantizeAttributes>(layer);
+      f.output = a.shape;
+      f.bits = Bits{a.bits, a.bits, a.bits};
+      f.signed_input = a.signed_input;
+      f.float_output = true;
+      f.pattern = "DequantizeLinear";
+      f.type_name = "Dequantize";
+      break;
+    }
+  }
+  return f;
+}
+
+std::size_t arena_bytes(const LoweredModel& model) {
+  const std::size_t n = model.layers.size();
+  if (n == 0) return 0;
+  // as statiq::Graph: [0] the graph input, [1 + i] node i's output, [1 + n + i] node i's scratch
+  std::vector<BufferUse> uses(1 + 2 * n);
+  const LayerFacts first = facts_of(model.layers[0]);
+  uses[0].bytes = std::size_t(model.input_shape.size()) * (first.float_input ? sizeof(float) : 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const LayerFacts f = facts_of(model.layers[i]);
+    const int step = int(i);
+    uses[1 + i] = BufferUse{std::size_t(f.output.size()) * (f.float_output ? sizeof(float) : 1), step,
+                            i + 1 == n ? int(n) - 1 : step};
+    uses[1 + n + i] = BufferUse{f.scratch_words * sizeof(std::int32_t), step, step};
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (const int from : model.layers[i].inputs) {
+      if (from < -1 || from >= int(n)) continue;  // emit() refuses such a model before asking
+      BufferUse& b = uses[std::size_t(from + 1)];
+      b.last = std::max(b.last, int(i));
+    }
+  const std::size_t count = uses.size();
+  if (count <= 16) return plan_bytes<16>(uses);
+  if (count <= 128) return plan_bytes<128>(uses);
+  if (count <= 1024) return plan_bytes<1024>(uses);
+  if (count <= 4096) return plan_bytes<4096>(uses);
+  std::size_t total = 0;  // beyond any real network: no reuse, an upper bound
+  for (const BufferUse& b : uses) total += align_up(b.bytes);
+  return total;
+}
+
+}  // namespace statiq::codegen

@@ -1,0 +1,37 @@
+// codegen/emit/layer_facts.hpp — what a lowered layer's attributes imply (output shape, weight count,
+// MACs, scratch, bits, the ONNX pattern it fuses), from the library's own shape functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "codegen/model/lowered_model.hpp"
+
+namespace statiq::codegen {
+
+struct LayerFacts {
+  Shape output{};
+  Bits bits{};                      // .w unused by layers without weights
+  bool signed_input = false;
+  bool signed_output = false;
+  bool float_input = false;         // Quantize
+  bool float_output = false;        // Dequantize
+  bool has_weights = false;         // conv, dense
+  std::size_t weight_count = 0;
+  std::size_t channels = 0;         // bias / channel_params entries (filters, units, pooled channels)
+  std::size_t scratch_words = 0;    // int32 words, as the layer types declare them
+  std::int64_t params = 0;          // weights + biases
+  std::int64_t macs = 0;
+  int arity = 1;                    // inputs the layer reads
+  std::string pattern;              // "Conv -> Relu -> MaxPool"
+  std::string type_name;            // the statiq class template: "Conv2D"
+};
+
+// Throws std::invalid_argument naming the layer when its attributes do not suit its kind.
+LayerFacts facts_of(const Layer& layer);
+
+// The engine's static arena in bytes as statiq::Graph plans it (liveness, reuse, 16-byte alignment).
+std::size_t arena_bytes(const LoweredModel& model);
+
+}  // namespace statiq::codegen

@@ -1,0 +1,200 @@
+// codegen/emit/report.cpp — the quantization report as a text table and as JSON (nlohmann-json).
+#include "codegen/emit/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "codegen/emit/layer_facts.hpp"
+#include "statiq/targets/describe.hpp"
+
+namespace statiq::codegen {
+
+namespace {
+
+using nlohmann::json;
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string s;
+  for (const std::string& i : items) s += (s.empty() ? "" : std::string(sep)) + i;
+  return s;
+}
+
+const LayerReport* layer_report(const Report& r, std::size_t i) { return i < r.layers.size() ? &r.layers[i] : nullptr; }
+
+std::string placement_name(Placement p) { return p == Placement::host ? "host" : "device"; }
+
+// Why a layer runs on the host, as the library's rule text.
+std::string host_reason(const Layer& l) {
+  if (l.placement != Placement::host) return {};
+  return l.violation.broken() ? describe(l.violation) : "placed on the host";
+}
+
+std::string quantization_text(const TensorQuantization& q, bool float_output) {
+  if (float_output) return "float";
+  std::string s = fmt::format("{}{} scale {:.6g}", q.is_signed ? "int" : "uint", q.bits, q.scale);
+  if (q.zero_point != 0) s += fmt::format(" zp {}", q.zero_point);
+  if (q.frac_bits != 0) s += fmt::format(" (2^-{})", q.frac_bits);
+  return s;
+}
+
+std::string weight_scales_text(const Layer& l) {
+  if (l.weight_scales.empty()) return "-";
+  const auto [lo, hi] = std::minmax_element(l.weight_scales.begin(), l.weight_scales.end());
+  std::string s = l.weight_scales.size() == 1 ? fmt::format("{:.6g}", *lo)
+                                              : fmt::format("{:.4g}..{:.4g} ({} ch)", *lo, *hi, l.weight_scales.size());
+  if (l.weight_zero_point != 0) s += fmt::format(" zp {}", l.weight_zero_point);
+  return s;
+}
+
+std::string bits_text(const LayerFacts& f) {
+  return fmt::format("{}/{}/{}", f.float_input ? "f32" : std::to_string(f.bits.in),
+                     f.has_weights ? std::to_string(f.bits.w) : "-", f.float_output ? "f32" : std::to_string(f.bits.out));
+}
+
+std::string shape_text(Shape s) { return fmt::format("{}x{}x{}", s.h, s.w, s.c); }
+
+}  // namespace
+
+ReportTotals report_totals(const LoweredModel& model, bool packs_sub_byte) {
+  ReportTotals t;
+  for (const Layer& l : model.layers) {
+    const LayerFacts f = facts_of(l);
+    t.params += f.params;
+    t.macs += f.macs;
+    if (f.has_weights) {
+      const std::size_t per_byte = packs_sub_byte && f.bits.w < 8 ? std::size_t(8 / f.bits.w) : 1;
+      t.weight_bytes += (f.weight_count + per_byte - 1) / per_byte;
+    }
+    t.host_layers += l.placement == Placement::host;
+  }
+  t.arena_bytes = arena_bytes(model);
+  return t;
+}
+
+std::string report_text(const LoweredModel& model, const Report& report, const Provenance& provenance,
+                        const std::vector<std::string>& struct_names) {
+  std::string s = fmt::format("statiq-codegen report: {} for target {}\n", model.name, model.target);
+  if (!provenance.model_file.empty())
+    s += fmt::format("model: {}{}\n", provenance.model_file,
+                     provenance.model_sha256.empty() ? "" : " (sha256 " + provenance.model_sha256 + ")");
+  s += fmt::format("input: {} (NHWC {}), output: {}\n\n", model.input_tensor, shape_text(model.input_shape),
+                   model.output_tensor);
+
+  // one row per layer, columns as wide as their widest cell
+  std::vector<std::vector<std::string>> rows{{"#", "struct", "ONNX nodes", "pattern", "placement", "bits i/w/o",
+                                              "output", "weight scale", "output quantization", "range", "SQNR dB"}};
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
+    const Layer& l = model.layers[i];
+    const LayerFacts f = facts_of(l);
+    const LayerReport* r = layer_report(report, i);
+    std::string range = "-", sqnr = "-";
+    if (r && r->range_min && r->range_max) range = fmt::format("[{:.4g}, {:.4g}]", *r->range_min, *r->range_max);
+    if (r && r->sqnr_db) sqnr = fmt::format("{:.1f}", *r->sqnr_db);
+    rows.push_back({std::to_string(i), i < struct_names.size() ? struct_names[i] : l.name, join(l.onnx_nodes, ", "),
+                    f.pattern, placement_name(l.placement), bits_text(f), shape_text(f.output), weight_scales_text(l),
+                    quantization_text(l.output, f.float_output), range, sqnr});
+  }
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c)
+      line += row[c] + (c + 1 < row.size() ? std::string(width[c] - row[c].size() + 2, ' ') : "");
+    s += line + "\n";
+  }
+
+  for (std::size_t i = 0; i < model.layers.size(); ++i)
+    if (model.layers[i].placement == Placement::host)
+      s += fmt::format("layer {} '{}' runs on the host: {}\n", i, model.layers[i].name, host_reason(model.layers[i]));
+
+  const ReportTotals t = report_totals(model, provenance.packs_sub_byte);
+  s += fmt::format("\ntotals: {} layers ({} on the host), {} parameters, {} weight bytes, {} MACs, arena {} bytes\n",
+                   model.layers.size(), t.host_layers, t.params, t.weight_bytes, t.macs, t.arena_bytes);
+  if (model.unmapped.empty()) {
+    s += "unmapped nodes: none\n";
+  } else {
+    s += fmt::format("unmapped nodes ({}):\n", model.unmapped.size());
+    for (const Unmapped& u : model.unmapped) s += fmt::format("  {} ({}): {}\n", u.node, u.op_type, u.reason);
+  }
+  if (!model.float_tail.empty()) s += "float tail, run on the host after the engine: " + join(model.float_tail, ", ") + "\n";
+  if (report.accuracy) {
+    const Accuracy& a = *report.accuracy;
+    s += fmt::format("accuracy ({}, {} samples): float {:.2f}%, quantized {:.2f}%\n", a.metric, a.samples,
+                     100.0 * a.float_model, 100.0 * a.quantized_model);
+  }
+  for (const std::string& n : report.notes) s += "note: " + n + "\n";
+  return s;
+}
+
+std::string report_json(const LoweredModel& model, const Report& report, const Provenance& provenance,
+                        const std::vector<std::string>& struct_names) {
+  json j;
+  j["model"] = model.name;
+  j["target"] = model.target;
+  j["source"] = {{"file", provenance.model_file}, {"sha256", provenance.model_sha256}};
+  j["input"] = {{"tensor", model.input_tensor},
+                {"shape_nhwc", {model.input_shape.h, model.input_shape.w, model.input_shape.c}}};
+  j["output"] = {{"tensor", model.output_tensor}};
+  json layers = json::array();
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
+    const Layer& l = model.layers[i];
+    const LayerFacts f = facts_of(l);
+    const LayerReport* r = layer_report(report, i);
+    json o;
+    o["index"] = i;
+    o["name"] = l.name;
+    o["struct"] = i < struct_names.size() ? struct_names[i] : "";
+    o["kind"] = std::string(layer_kind_name(l.kind));
+    o["pattern"] = f.pattern;
+    o["onnx_nodes"] = l.onnx_nodes;
+    o["inputs"] = l.inputs;
+    o["output_tensor"] = l.output_tensor;
+    o["placement"] = placement_name(l.placement);
+    if (l.placement == Placement::host) o["host_reason"] = host_reason(l);
+    o["bits"] = {{"input", f.float_input ? 32 : f.bits.in},
+                 {"weights", f.has_weights ? json(f.bits.w) : json(nullptr)},
+                 {"output", f.float_output ? 32 : f.bits.out}};
+    o["output_shape_nhwc"] = {f.output.h, f.output.w, f.output.c};
+    o["params"] = f.params;
+    o["macs"] = f.macs;
+    o["weight_scales"] = l.weight_scales;
+    o["weight_zero_point"] = l.weight_zero_point;
+    o["input_zero_point"] = l.input_zero_point;
+    if (f.float_output) {
+      o["output"] = "float";
+    } else {
+      o["output"] = {{"scale", l.output.scale},
+                     {"zero_point", l.output.zero_point},
+                     {"bits", l.output.bits},
+                     {"signed", l.output.is_signed},
+                     {"frac_bits", l.output.frac_bits}};
+    }
+    o["range"] = r && r->range_min && r->range_max ? json{{"min", *r->range_min}, {"max", *r->range_max}} : json(nullptr);
+    o["sqnr_db"] = r && r->sqnr_db && std::isfinite(*r->sqnr_db) ? json(*r->sqnr_db) : json(nullptr);
+    layers.push_back(std::move(o));
+  }
+  j["layers"] = std::move(layers);
+  const ReportTotals t = report_totals(model, provenance.packs_sub_byte);
+  j["totals"] = {{"layers", model.layers.size()}, {"host_layers", t.host_layers}, {"params", t.params},
+                 {"weight_bytes", t.weight_bytes}, {"macs", t.macs}, {"arena_bytes", t.arena_bytes}};
+  json unmapped = json::array();
+  for (const Unmapped& u : model.unmapped)
+    unmapped.push_back({{"node", u.node}, {"op_type", u.op_type}, {"reason", u.reason}});
+  j["unmapped"] = std::move(unmapped);
+  j["float_tail"] = model.float_tail;
+  if (report.accuracy) {
+    const Accuracy& a = *report.accuracy;
+    j["accuracy"] = {{"metric", a.metric}, {"float", a.float_model}, {"quantized", a.quantized_model},
+                     {"samples", a.samples}};
+  } else {
+    j["accuracy"] = nullptr;
+  }
+  j["notes"] = report.notes;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace statiq::codegen

@@ -1,0 +1,214 @@
+// codegen/generate/generate.cpp — see generate.hpp.
+#include "codegen/generate/generate.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "codegen/emit/emit.hpp"
+#include "codegen/exec/float_executor.hpp"
+#include "codegen/normalize/normalize.hpp"
+#include "codegen/onnx/load_onnx.hpp"
+#include "codegen/simulate/simulate.hpp"
+#include "statiq/io/npy.hpp"
+
+namespace statiq::codegen {
+namespace {
+
+std::string sha256_of(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr))
+    throw std::runtime_error("cannot hash " + file.string());
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+// A C++ identifier from a file stem: "mnist-8" -> "mnist_8".
+std::string identifier(std::string s) {
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) s = "model_" + s;
+  return s;
+}
+
+std::size_t argmax(std::span<const float> v) {
+  return std::size_t(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+double cosine(std::span<const float> a, std::span<const float> b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    ab += double(a[i]) * b[i];
+    aa += double(a[i]) * a[i];
+    bb += double(b[i]) * b[i];
+  }
+  return aa == 0 || bb == 0 ? (aa == bb ? 1.0 : 0.0) : ab / std::sqrt(aa * bb);
+}
+
+}  // namespace
+
+std::map<std::string, BitsOverride> read_bits_config(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error(file.string() + ": cannot read the bits configuration");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(file.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object()) throw std::runtime_error(file.string() + ": expected an object { \"node name\": { \"w\": 4, \"out\": 4 } }");
+  std::map<std::string, BitsOverride> out;
+  for (const auto& [node, entry] : j.items()) {
+    if (!entry.is_object())
+      throw std::runtime_error(file.string() + ": entry '" + node + "' must be an object with \"w\" and/or \"out\"");
+    BitsOverride b;
+    for (const auto& [key, value] : entry.items()) {
+      if (!value.is_number_integer() || (value != 1 && value != 2 && value != 4 && value != 8))
+        throw std::runtime_error(file.string() + ": '" + node + "'." + key + " must be 1, 2, 4 or 8");
+      if (key == "w") b.w = value.get<int>();
+      else if (key == "out") b.out = value.get<int>();
+      else throw std::runtime_error(file.string() + ": '" + node + "' has an unknown key '" + key + "' (use w, out)");
+    }
+    out[node] = b;
+  }
+  return out;
+}
+
+GenerateResult generate(const GenerateOptions& o) {
+  ir::Graph graph = load_onnx(o.model);
+  GenerateResult r;
+  const normalize::NormalizeReport nrep = normalize::normalize(graph);
+  r.normalize_actions = nrep.actions;
+
+  const TargetInfo& target = find_target(o.target);
+  LowerOptions lo = o.lower;
+  lo.name = o.name.empty() ? identifier(o.model.stem().string()) : o.name;
+  lo.policy = o.policy ? *o.policy : (target.hardware ? UnmappedPolicy::error : UnmappedPolicy::host);
+  if (!o.bits_config.empty())
+    for (auto& [node, bits] : read_bits_config(o.bits_config)) {
+      if (!graph.find_node(node))
+        throw std::runtime_error(o.bits_config.string() + ": no node named '" + node + "' in " + o.model.string());
+      lo.node_bits[node] = bits;
+    }
+  r.model = lower(graph, target, lo);
+
+  // Calibration: every tensor's range over the samples, through the float executor.
+  const calib::CalibrationSet calibration = calib::read_calibration_set(o.calib, graph, o.read);
+  const Ranges ranges = calib::calibrate(graph, calibration, o.calibration);
+  quantize(r.model, ranges, o.quantize);
+
+  // Evaluation: float executor vs integer simulation on the eval samples.
+  calib::ReadOptions eval_read = o.read;
+  eval_read.max_samples = o.max_eval;
+  const calib::CalibrationSet eval = o.eval.empty() ? calibration : calib::read_calibration_set(o.eval, graph, eval_read);
+  const std::size_t n = o.max_eval ? std::min(o.max_eval, eval.size()) : eval.size();
+  std::vector<std::int64_t> labels;
+  if (!o.labels.empty()) {
+    labels = io::read_npy(o.labels).as<std::int64_t>();
+    if (labels.size() < n)
+      throw std::runtime_error(o.labels.string() + ": " + std::to_string(labels.size()) + " labels for " +
+                               std::to_string(n) + " evaluation samples");
+  }
+  const exec::FloatExecutor executor(graph);
+  const std::string engine_output = r.model.layers.back().output_tensor;  // the tensor the engine ends with
+  std::size_t agree = 0, float_right = 0, int_right = 0;
+  double cos_sum = 0;
+  EmitOptions emit_options;
+  r.report.layers.resize(r.model.layers.size());
+  for (std::size_t i = 0; i < r.model.layers.size(); ++i) {
+    if (auto it = ranges.find(r.model.layers[i].output_tensor); it != ranges.end()) {
+      r.report.layers[i].range_min = it->second.min;
+      r.report.layers[i].range_max = it->second.max;
+    }
+  }
+  std::vector<double> sqnr_sum(r.model.layers.size(), 0.0);
+  std::vector<int> sqnr_count(r.model.layers.size(), 0);
+  for (std::size_t s = 0; s < n; ++s) {
+    const calib::Sample& sample = eval.samples[s];
+    const exec::Array& x = sample.inputs.begin()->second;
+    const exec::RunResult fr = executor.run({x}, {.record_intermediates = true});
+    const SimulationResult sim = simulate(r.model, x.f.data());
+    // The float model's value of the engine's output tensor (NCHW -> NHWC).
+    std::vector<float> float_out;
+    if (auto it = fr.tensors.find(engine_output); it != fr.tensors.end()) {
+      const Shape sh = sim.output_shape;
+      float_out = sh.h * sh.w > 1 ? nchw_to_nhwc(it->second.f.data(), sh) : it->second.f;
+    } else {
+      float_out = fr.outputs[0].f;
+    }
+    const std::size_t fp = argmax(fr.outputs[0].f), qp = argmax(sim.dequantized);
+    agree += fp == qp;
+    cos_sum += cosine(float_out, sim.dequantized);
+    if (!labels.empty()) {
+      float_right += std::int64_t(fp) == labels[s];
+      int_right += std::int64_t(qp) == labels[s];
+    }
+    if (s < 8)  // per-layer SQNR, averaged over the first samples
+      for (const LayerSqnr& l : layer_sqnr(r.model, sim, fr.tensors)) {
+        for (std::size_t k = 0; k < r.model.layers.size(); ++k)
+          if (r.model.layers[k].name == l.layer && std::isfinite(l.sqnr_db)) {
+            sqnr_sum[k] += l.sqnr_db;
+            ++sqnr_count[k];
+          }
+      }
+    if (s < o.golden)
+      emit_options.golden.push_back(GoldenVector{nchw_to_nhwc(x.f.data(), r.model.input_shape), sim.output, sim.dequantized});
+  }
+  for (std::size_t k = 0; k < r.model.layers.size(); ++k)
+    if (sqnr_count[k]) r.report.layers[k].sqnr_db = sqnr_sum[k] / sqnr_count[k];
+  r.eval_samples = n;
+  r.top1_agreement = n ? double(agree) / double(n) : 0;
+  r.mean_cosine = n ? cos_sum / double(n) : 0;
+  if (!labels.empty() && n) r.accuracy = Accuracy{"top-1", double(float_right) / double(n), double(int_right) / double(n), n};
+  r.report.accuracy = r.accuracy;
+  for (const auto& a : r.normalize_actions) r.report.notes.push_back("normalised: " + a);
+  for (const auto& u : r.model.unmapped)
+    r.report.notes.push_back("on the host: node '" + u.node + "' (" + u.op_type + "): " + u.reason);
+  for (const auto& f : r.model.float_tail)
+    r.report.notes.push_back("float, after the engine's output: node '" + f + "' (apply it to the engine's float output)");
+
+  if (!o.output_dir.empty()) {
+    emit_options.model_file = o.model.string();
+    emit_options.model_sha256 = sha256_of(o.model);
+    emit_options.report = r.report;
+    r.written = emit(r.model, emit_options, o.output_dir);
+  }
+  return r;
+}
+
+std::string summary_text(const GenerateResult& r) {
+  std::string s = fmt::format("model '{}' for {}: {} layers\n", r.model.name, r.model.target, r.model.layers.size());
+  s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", "layer", "kind", "output", "bits", "where", "SQNR dB");
+  for (std::size_t i = 0; i < r.model.layers.size(); ++i) {
+    const Layer& l = r.model.layers[i];
+    const OutputType t = output_type(l.attributes);
+    std::string sq = "";
+    if (i < r.report.layers.size() && r.report.layers[i].sqnr_db) sq = fmt::format("{:.1f}", *r.report.layers[i].sqnr_db);
+    s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", l.name.substr(0, 34), layer_kind_name(l.kind),
+                     fmt::format("{}x{}x{}", t.shape.h, t.shape.w, t.shape.c),
+                     l.kind == LayerKind::dequantize ? std::string("float") : fmt::format("{}{}", t.is_signed ? "int" : "uint", t.bits),
+                     l.placement == Placement::host ? "host" : "device", sq);
+  }
+  for (const auto& u : r.model.unmapped) s += fmt::format("on the host: '{}' ({}): {}\n", u.node, u.op_type, u.reason);
+  for (const auto& f : r.model.float_tail) s += fmt::format("float after the engine: '{}'\n", f);
+  s += fmt::format("evaluated on {} samples: top-1 agreement with float {:.2f}%, mean output cosine {:.5f}\n",
+                   r.eval_samples, 100 * r.top1_agreement, r.mean_cosine);
+  if (r.accuracy)
+    s += fmt::format("accuracy: float {:.2f}%, quantized {:.2f}% ({} samples)\n", 100 * r.accuracy->float_model,
+                     100 * r.accuracy->quantized_model, r.accuracy->samples);
+  return s;
+}
+
+}  // namespace statiq::codegen

@@ -1,0 +1,59 @@
+// codegen/generate/generate.hpp — the main job of statiq-codegen as a function: load, normalise,
+// match the target, calibrate, quantize, integer-simulate (accuracy, per-layer SQNR, golden vectors)
+// and emit. The CLI parses its arguments into GenerateOptions; tests call generate() directly.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codegen/calib/calibrate.hpp"
+#include "codegen/calib/calibration_set.hpp"
+#include "codegen/emit/report.hpp"
+#include "codegen/lower/lower.hpp"
+#include "codegen/model/lowered_model.hpp"
+#include "codegen/quantize/quantize.hpp"
+
+namespace statiq::codegen {
+
+struct GenerateOptions {
+  std::filesystem::path model;
+  std::string target = "cpu-int8";
+  std::filesystem::path calib;             // samples: .npy, .npz, .pb / test_data_set folders, image folder
+  std::filesystem::path output_dir;        // where the generated files go; empty: nothing is written
+  std::string name;                        // C++ namespace; default: the model file's stem
+  calib::ReadOptions read;                 // max samples, image preprocessing
+  calib::CalibrationOptions calibration;   // method
+  LowerOptions lower;                      // policy, bits
+  QuantizeOptions quantize;                // weight quantizer, activation type, reduce_range
+  std::optional<UnmappedPolicy> policy;    // default: error for hardware targets, host otherwise
+  std::filesystem::path eval;              // samples for accuracy (default: the calibration samples)
+  std::filesystem::path labels;            // .npy labels of the eval samples: accuracy instead of agreement
+  std::size_t max_eval = 0;                // 0: all eval samples
+  std::size_t golden = 3;                  // golden vectors to emit (from the eval samples)
+  std::filesystem::path bits_config;       // JSON: { "node name": { "w": 4, "out": 4 }, ... }
+};
+
+struct GenerateResult {
+  LoweredModel model;
+  Report report;
+  std::vector<std::string> normalize_actions;
+  std::size_t eval_samples = 0;
+  double top1_agreement = 0;       // float vs quantized argmax, on the eval samples
+  double mean_cosine = 0;          // of the float and dequantized outputs
+  std::optional<Accuracy> accuracy;
+  std::vector<std::filesystem::path> written;
+};
+
+GenerateResult generate(const GenerateOptions& options);
+
+// Per-node bit-widths from a JSON file ({"conv1": {"w": 4, "out": 4}}): validated (keys w/out,
+// values 1/2/4/8); errors name the file and the entry.
+std::map<std::string, BitsOverride> read_bits_config(const std::filesystem::path& file);
+
+// The summary the CLI prints: layers (placement, bits, SQNR), unmapped nodes, accuracy.
+std::string summary_text(const GenerateResult& result);
+
+}  // namespace statiq::codegen
