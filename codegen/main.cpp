@@ -93,7 +93,8 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
                  "image folders: none (0..255), unit (/255), imagenet, caffe2, mxnet");
   app.add_option("--weight-bits", o.lower.weight_bits, "weight bits of every layer (target default)");
   app.add_option("--activation-bits", o.lower.activation_bits, "activation bits of every layer (target default)");
-  app.add_option("--bits-config", o.bits_config, "JSON per node: {\"conv1\": {\"w\": 4, \"out\": 4}}");
+  app.add_option("--node-config", o.node_config,
+                 R"(JSON per node: {"conv1": {"w": 4, "out": 4, "weight_quantizer": "std"}})");
   app.add_option("--weight-quantizer", weights, "max, max-per-axis (default), std, std-per-axis");
   app.add_option("--activations", activations, "cpu-int8: uint8 (default), int8, int8-symmetric");
   app.add_flag("--reduce-range", o.quantize.reduce_range, "cpu-int8: 7-bit weights (hosts without VNNI)");
@@ -118,13 +119,7 @@ void finish_generate_options(GenerateOptions& o, const std::string& policy, cons
     else throw std::runtime_error("--unmapped " + policy + ": choose error, host or float");
   }
   if (!method.empty()) o.calibration.method = calib::parse_calibration_method(method);
-  if (!weights.empty()) {
-    if (weights == "max") o.quantize.weights = WeightQuantizerKind::max;
-    else if (weights == "max-per-axis") o.quantize.weights = WeightQuantizerKind::max_per_axis;
-    else if (weights == "std") o.quantize.weights = WeightQuantizerKind::std;
-    else if (weights == "std-per-axis") o.quantize.weights = WeightQuantizerKind::std_per_axis;
-    else throw std::runtime_error("--weight-quantizer " + weights + ": choose max, max-per-axis, std or std-per-axis");
-  }
+  if (!weights.empty()) o.quantize.weights = parse_weight_quantizer(weights);
   if (!activations.empty()) {
     if (activations == "uint8") o.quantize.activations = ActivationType::uint8_asymmetric;
     else if (activations == "int8") o.quantize.activations = ActivationType::int8_asymmetric;

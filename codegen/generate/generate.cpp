@@ -59,29 +59,47 @@ double cosine(std::span<const float> a, std::span<const float> b) {
 
 }  // namespace
 
-std::map<std::string, BitsOverride> read_bits_config(const std::filesystem::path& file) {
+WeightQuantizerKind parse_weight_quantizer(const std::string& name) {
+  if (name == "max") return WeightQuantizerKind::max;
+  if (name == "max-per-axis") return WeightQuantizerKind::max_per_axis;
+  if (name == "std") return WeightQuantizerKind::std;
+  if (name == "std-per-axis") return WeightQuantizerKind::std_per_axis;
+  throw std::runtime_error("weight quantizer '" + name + "': choose max, max-per-axis, std or std-per-axis");
+}
+
+NodeConfig read_node_config(const std::filesystem::path& file) {
   std::ifstream in(file);
-  if (!in) throw std::runtime_error(file.string() + ": cannot read the bits configuration");
+  if (!in) throw std::runtime_error(file.string() + ": cannot read the node configuration");
   nlohmann::json j;
   try {
     in >> j;
   } catch (const std::exception& e) {
     throw std::runtime_error(file.string() + ": not valid JSON (" + e.what() + ")");
   }
-  if (!j.is_object()) throw std::runtime_error(file.string() + ": expected an object { \"node name\": { \"w\": 4, \"out\": 4 } }");
-  std::map<std::string, BitsOverride> out;
+  if (!j.is_object())
+    throw std::runtime_error(file.string() + ": expected an object { \"node name\": { \"w\": 4, \"out\": 4 } }");
+  NodeConfig out;
   for (const auto& [node, entry] : j.items()) {
     if (!entry.is_object())
-      throw std::runtime_error(file.string() + ": entry '" + node + "' must be an object with \"w\" and/or \"out\"");
+      throw std::runtime_error(file.string() + ": entry '" + node + "' must be an object (keys w, out, weight_quantizer)");
     BitsOverride b;
     for (const auto& [key, value] : entry.items()) {
+      if (key == "weight_quantizer") {
+        if (!value.is_string()) throw std::runtime_error(file.string() + ": '" + node + "'.weight_quantizer must be a string");
+        try {
+          out.weight_quantizers[node] = parse_weight_quantizer(value.get<std::string>());
+        } catch (const std::exception& e) {
+          throw std::runtime_error(file.string() + ": '" + node + "': " + e.what());
+        }
+        continue;
+      }
+      if (key != "w" && key != "out")
+        throw std::runtime_error(file.string() + ": '" + node + "' has an unknown key '" + key + "' (use w, out, weight_quantizer)");
       if (!value.is_number_integer() || (value != 1 && value != 2 && value != 4 && value != 8))
         throw std::runtime_error(file.string() + ": '" + node + "'." + key + " must be 1, 2, 4 or 8");
-      if (key == "w") b.w = value.get<int>();
-      else if (key == "out") b.out = value.get<int>();
-      else throw std::runtime_error(file.string() + ": '" + node + "' has an unknown key '" + key + "' (use w, out)");
+      (key == "w" ? b.w : b.out) = value.get<int>();
     }
-    out[node] = b;
+    if (b.w || b.out) out.bits[node] = b;
   }
   return out;
 }
@@ -96,18 +114,22 @@ GenerateResult generate(const GenerateOptions& o) {
   LowerOptions lo = o.lower;
   lo.name = o.name.empty() ? identifier(o.model.stem().string()) : o.name;
   lo.policy = o.policy ? *o.policy : (target.hardware ? UnmappedPolicy::error : UnmappedPolicy::host);
-  if (!o.bits_config.empty())
-    for (auto& [node, bits] : read_bits_config(o.bits_config)) {
+  QuantizeOptions qo = o.quantize;
+  if (!o.node_config.empty()) {
+    const NodeConfig config = read_node_config(o.node_config);
+    auto check = [&](const std::string& node) {
       if (!graph.find_node(node))
-        throw std::runtime_error(o.bits_config.string() + ": no node named '" + node + "' in " + o.model.string());
-      lo.node_bits[node] = bits;
-    }
+        throw std::runtime_error(o.node_config.string() + ": no node named '" + node + "' in " + o.model.string());
+    };
+    for (const auto& [node, bits] : config.bits) check(node), lo.node_bits[node] = bits;
+    for (const auto& [node, q] : config.weight_quantizers) check(node), qo.weight_overrides[node] = q;
+  }
   r.model = lower(graph, target, lo);
 
   // Calibration: every tensor's range over the samples, through the float executor.
   const calib::CalibrationSet calibration = calib::read_calibration_set(o.calib, graph, o.read);
   const Ranges ranges = calib::calibrate(graph, calibration, o.calibration);
-  quantize(r.model, ranges, o.quantize);
+  quantize(r.model, ranges, qo);
 
   // Evaluation: float executor vs integer simulation on the eval samples.
   calib::ReadOptions eval_read = o.read;

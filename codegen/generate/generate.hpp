@@ -33,7 +33,7 @@ struct GenerateOptions {
   std::filesystem::path labels;            // .npy labels of the eval samples: accuracy instead of agreement
   std::size_t max_eval = 0;                // 0: all eval samples
   std::size_t golden = 3;                  // golden vectors to emit (from the eval samples)
-  std::filesystem::path bits_config;       // JSON: { "node name": { "w": 4, "out": 4 }, ... }
+  std::filesystem::path node_config;       // JSON per node: { "conv1": { "w": 4, "out": 4, "weight_quantizer": "std" } }
 };
 
 struct GenerateResult {
@@ -49,9 +49,19 @@ struct GenerateResult {
 
 GenerateResult generate(const GenerateOptions& options);
 
-// Per-node bit-widths from a JSON file ({"conv1": {"w": 4, "out": 4}}): validated (keys w/out,
-// values 1/2/4/8); errors name the file and the entry.
-std::map<std::string, BitsOverride> read_bits_config(const std::filesystem::path& file);
+// Per-node settings from a JSON file: bit-widths (checked against the target by its rules, like
+// every layer) and the weight quantizer.
+struct NodeConfig {
+  std::map<std::string, BitsOverride> bits;
+  std::map<std::string, WeightQuantizerKind> weight_quantizers;
+};
+
+// {"conv1": {"w": 4, "out": 4, "weight_quantizer": "std-per-axis"}}: keys w, out (1, 2, 4 or 8) and
+// weight_quantizer (max, max-per-axis, std, std-per-axis); errors name the file and the entry.
+NodeConfig read_node_config(const std::filesystem::path& file);
+
+// "max", "max-per-axis", "std", "std-per-axis"; throws listing them.
+WeightQuantizerKind parse_weight_quantizer(const std::string& name);
 
 // The summary the CLI prints: layers (placement, bits, SQNR), unmapped nodes, accuracy.
 std::string summary_text(const GenerateResult& result);
