@@ -72,7 +72,7 @@ std::string list(const std::vector<T>& values, auto&& format, std::size_t per_li
 
 // --- profile parameters as positional aggregate initializers (every field, in order) ----------
 
-std::string params(const arith::qlinear::channel_params& c) { return "{" + float_literal(c.multiplier) + "}"; }
+std::string params(const arith::qlinear::channel_params& c) { return fmt::format("{{{}}}", float_literal(c.multiplier)); }
 std::string params(const arith::qlinear::output_params& o) {
   return fmt::format("{{{}, {}, {}}}", int_literal(o.zero_point), int_literal(o.lo), int_literal(o.hi));
 }
@@ -143,7 +143,7 @@ std::string params(const arith::tflite_single_rounding::rescale_params& c) {
   return tflite_params(arith::tflite_single_rounding{}, c);
 }
 
-std::string params(const arith::gemmini::channel_params& c) { return "{" + float_literal(c.multiplier) + "}"; }
+std::string params(const arith::gemmini::channel_params& c) { return fmt::format("{{{}}}", float_literal(c.multiplier)); }
 std::string params(const arith::gemmini::output_params& o) {
   return fmt::format("{{{}, {}}}", int_literal(o.lo), int_literal(o.hi));
 }
@@ -265,7 +265,7 @@ std::vector<std::string> attribute_fields(const ConcatAttributes& a, LayerKind) 
   Fields f;
   std::string inputs;
   for (int i = 0; i < a.count && i < 4; ++i) inputs += (i ? ", " : "") + shape_init(a.inputs[i]);
-  f.add("inputs", "{" + inputs + "}");
+  f.add("inputs", fmt::format("{{{}}}", inputs));
   if (a.count != d.count) f.add("count", std::to_string(a.count));
   if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
   if (a.signed_input) f.add("signed_input", "true");

@@ -160,7 +160,9 @@ GenerateResult generate(const GenerateOptions& o) {
   for (std::size_t s = 0; s < n; ++s) {
     const calib::Sample& sample = eval.samples[s];
     const exec::Array& x = sample.inputs.begin()->second;
-    const exec::RunResult fr = executor.run({x}, {.record_intermediates = true});
+    exec::RunOptions run_options;
+    run_options.record_intermediates = true;
+    const exec::RunResult fr = executor.run({x}, run_options);
     const SimulationResult sim = simulate(r.model, x.f.data());
     // The float model's value of the engine's output tensor (NCHW -> NHWC).
     std::vector<float> float_out;
