@@ -23,6 +23,7 @@ int main(int argc, char** argv) try {
   static generated::model engine = generated::make_model();  // static storage: the arena lives here
   std::fputs(statiq::summary<generated::model>().c_str(), stdout);
   if (!generated::self_test(stdout)) return 1;
+  std::printf("golden vectors: %zu, reproduced bit for bit\n", generated::golden_count);
 
   const auto digits = statiq::io::read_npy(argv[1]).as<std::uint8_t>();
   const auto labels = statiq::io::read_npy(argv[2]).as<std::uint8_t>();
