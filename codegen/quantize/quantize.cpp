@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -69,7 +70,8 @@ class ProfileQuantizer {
   static constexpr bool pow2 = std::is_same_v<P, arith::pow2>;
   static constexpr bool tflite = std::is_same_v<P, arith::tflite> || std::is_same_v<P, arith::tflite_single_rounding>;
   static constexpr bool gemmini = std::is_same_v<P, arith::gemmini>;
-  static_assert(qlinear || pow2 || tflite || gemmini);
+  static constexpr bool akida1 = std::is_same_v<P, arith::akida_v1>;
+  static_assert(qlinear || pow2 || tflite || gemmini || akida1);
 
  public:
   ProfileQuantizer(LoweredModel& m, const Ranges& r, const QuantizeOptions& o) : model_(m), ranges_(r), options_(o) {}
@@ -111,7 +113,8 @@ class ProfileQuantizer {
   // The quantization of an activation tensor from its calibrated range, in the profile's
   // convention. A fused ReLU makes the range start at 0 (and a clipped ReLU end at the clip).
   // Signedness: qlinear from the options (uint8 or int8), tflite and gemmini always int8, pow2 as
-  // the lowering declared it (`declared_signed`: unsigned after a ReLU and for the image input).
+  // the lowering declared it (`declared_signed`: unsigned after a ReLU and for the image input),
+  // akida_v1 always unsigned (ceiling levels; a zero point where the range is negative).
   TensorQuantization activation(const Layer& l, const std::string& tensor, int bits, Activation act, float clip,
                                 bool declared_signed) const {
     check_bits(l, bits, "activations");
@@ -146,6 +149,8 @@ class ProfileQuantizer {
       t.scale = q.scale;
       t.zero_point = 0;
       t.is_signed = true;
+    } else if constexpr (akida1) {
+      akida_v1_activation(l, tensor, act, lo, hi, t);
     } else {
       t.is_signed = declared_signed;
       if (!t.is_signed && lo < 0.0f)
@@ -159,6 +164,77 @@ class ProfileQuantizer {
       t.zero_point = 0;
     }
     return t;
+  }
+
+  // akida_v1 tensors hold the ceiling quantizer's levels 0..2^b-1 (ARITHMETIC.md section 3),
+  // real = step * (level - zero_point), step = TensorQuantization::scale:
+  // - the image input (Quantize, 8 bits): uint8 pixels, step = max / 255 of the calibrated range
+  //   (exactly 1 for 0..255 pixels), zero point 0; negative inputs are refused;
+  // - after a ReLU: step = max_value / (2^b - 1) with max_value the calibrated maximum of the ReLU's
+  //   output (clipped at a clipped ReLU's bound): CNN2SNN learns max_value in training, statiq takes
+  //   the calibration's (the observer chosen by the user: min/max, percentile, entropy); zero point 0;
+  // - without activation (a final FullyConnected: Akida 1.0 outputs its potentials there): the same
+  //   levels spread over the calibrated [min, max] widened to include 0, step = (max - min) /
+  //   (2^b - 1), zero point RNE(-min / step), so negative values (logits) keep their order. The zero
+  //   point is folded into the threshold (akida_v1_channel), the integer form is unchanged.
+  void akida_v1_activation(const Layer& l, const std::string& tensor, Activation act, float lo, float hi,
+                           TensorQuantization& t) const {
+    const int levels = (1 << t.bits) - 1;
+    t.is_signed = false;
+    t.frac_bits = 0;
+    t.zero_point = 0;
+    if (l.kind == LayerKind::quantize || act.kind != ActivationKind::none) {
+      if (lo < 0.0f)
+        fail(l, "its output tensor '" + tensor + "' is uint8 pixels on akida_v1 but its calibrated range [" +
+                    number(lo) + ", " + number(hi) + "] has negative values, which would all become 0: feed the input "
+                    "as non-negative values (e.g. uint8 pixels)");
+      t.scale = static_cast<float>(static_cast<double>(hi) / levels);
+      return;
+    }
+    lo = std::min(lo, 0.0f);
+    hi = std::max(hi, 0.0f);
+    t.scale = static_cast<float>((static_cast<double>(hi) - lo) / levels);
+    t.zero_point = static_cast<std::int32_t>(
+        std::clamp<std::int64_t>(arith::round_half_even(-static_cast<double>(lo) / t.scale), 0, levels));
+  }
+
+  // One akida_v1 output channel: threshold and step in accumulator units (`unit` = the real value of
+  // one accumulator unit, e.g. input step / weight scale factor), the float bias folded into the
+  // threshold (Akida 1.0 has no bias register) and so is the output's zero point (threshold -
+  // zero_point * step, the ceiling of x + zero_point * step). `fires`: a device layer with an
+  // activation, whose threshold and step are NSoC fire registers and must fit 20 bits unsigned.
+  // `what` names the channel in messages ("output channel 3").
+  arith::akida_v1::channel_params akida_v1_channel(const Layer& l, const std::string& what, double unit,
+                                                  const TensorQuantization& y, double bias, bool fires) const {
+    const double d = static_cast<double>(y.scale) / unit, b = bias / unit;
+    const std::string where = what + ": ";
+    if (!std::isfinite(d) || !std::isfinite(b) || std::fabs(d) >= 1073741824.0 || std::fabs(b) >= 1073741824.0)
+      fail(l, where + "the activation step " + number(y.scale) + " and bias " + number(bias) +
+                  " are not int32 numbers of accumulator units of " + number(unit) +
+                  " (input step x weight scale): its weights are tiny next to its output; check the float model "
+                  "(e.g. a BatchNorm with a near-zero gamma or variance) or use fewer weight bits");
+    arith::akida_v1::channel_params ch = arith::akida_v1::from_scales(unit, y.scale, bias);
+    const std::int64_t threshold = std::int64_t{ch.threshold} - std::int64_t{y.zero_point} * ch.step;
+    if (threshold < std::numeric_limits<std::int32_t>::min() || threshold > std::numeric_limits<std::int32_t>::max())
+      fail(l, where + "the threshold " + std::to_string(threshold) + " does not fit int32");
+    ch.threshold = static_cast<std::int32_t>(threshold);
+    if (fires && !arith::akida_v1::fits_20_bits(ch)) {
+      std::string why;
+      if (ch.step >= (1 << 20))
+        why = "the step is " + std::to_string(ch.step) + " accumulator units: the weights' scale factor is large next "
+              "to the activation step (tiny weights, e.g. a tiny BatchNorm gamma folded in, give oversized scale "
+              "factors); fix or retrain the float model, or use fewer weight bits";
+      else if (ch.threshold < 0)
+        why = "the bias " + number(bias) + " is more than half an activation step (" + number(y.scale) +
+              "), so the fire threshold is negative; retrain with smaller biases or run the layer on the host";
+      else
+        why = "the bias " + number(bias) + " makes the threshold too large; retrain with smaller biases, or use "
+              "fewer weight bits";
+      fail(l, where + "threshold " + std::to_string(ch.threshold) + " and step " + std::to_string(ch.step) +
+                  " (accumulator units of " + number(unit) + ") do not fit Akida 1.0's 20-bit unsigned registers "
+                  "(0 <= value < 1048576): " + why);
+    }
+    return ch;
   }
 
   // round(v) the way the profile's converter rounds (TFLite: half away from zero).
@@ -184,7 +260,7 @@ class ProfileQuantizer {
   static typename P::output_params output_params(const TensorQuantization& y, Bounds b,
                                                  std::int64_t accumulator_clip = arith::pow2::no_accumulator_clip) {
     if constexpr (qlinear || tflite) return {y.zero_point, b.lo, b.hi};
-    else if constexpr (gemmini) return {b.lo, b.hi};
+    else if constexpr (gemmini || akida1) return {b.lo, b.hi};
     else return {b.lo, b.hi, accumulator_clip};
   }
 
@@ -199,6 +275,8 @@ class ProfileQuantizer {
     } else if constexpr (gemmini) {
       const float m = arith::gemmini::multiplier(x_scale, w_scale, y_scale);
       return {count == 1 ? m : static_cast<float>(static_cast<double>(m) / count)};
+    } else if constexpr (akida1) {
+      static_assert(!akida1, "akida_v1 channels come from akida_v1_channel (bias and zero point in the threshold)");
     } else {
       return arith::pow2::from_scale(static_cast<double>(x_scale) * w_scale / y_scale / count);
     }
@@ -214,6 +292,31 @@ class ProfileQuantizer {
                   number(s) + " (input scale x weight scale): its weights are tiny next to the bias; check the float "
                   "model (e.g. a BatchNorm with a near-zero variance) or use per-tensor weights");
     return static_cast<std::int32_t>(round_profile(q));
+  }
+
+  // Channel c's weight scale. A channel whose weights are tiny next to its bias (a BatchNorm with
+  // gamma ~ 0 leaves weights ~1e-30 and the bias as the whole output: mlperf_vww's conv2d_5) would
+  // need a bias beyond int32 at x_scale * w_scale. As TFLite's and onnxruntime's converters do, the
+  // channel's scale is widened until the bias is 2^30 units (headroom for the products) and its
+  // weights (in l.qweights) are requantized at it: next to the bias they are noise, most become 0.
+  // Per-channel float scales only (qlinear, tflite); pow2 scales must stay powers of two.
+  float widen_for_bias(Layer& l, const quant::QuantizedWeights& w, std::size_t c, std::size_t channels,
+                       float x_scale) const {
+    const float ws = w.scale(c);
+    if constexpr (qlinear || tflite) {
+      if (!w.per_axis || l.bias.empty() || l.bias[c] == 0.0f) return ws;
+      const float b = std::fabs(l.bias[c]);
+      const float s = x_scale * ws;
+      if (s != 0.0f && b / s < 2147483520.0f) return ws;
+      const float sf = x_scale * 1073741824.0f / b;  // weight scale factor: bias / (x_scale / sf) = 2^30
+      if (!(std::isfinite(sf) && sf > 0.0f)) return ws;  // bias() reports it
+      const float k = qlinear && options_.reduce_range ? 63.0f : 127.0f;
+      const std::size_t per_channel = l.qweights.size() / channels;
+      for (std::size_t i = c * per_channel; i < (c + 1) * per_channel; ++i)
+        l.qweights[i] = static_cast<std::int32_t>(std::clamp(static_cast<float>(round_profile(l.weights[i] * sf)), -k, k));
+      return 1.0f / sf;
+    }
+    return ws;
   }
 
   WeightQuantizerKind quantizer_for(const Layer& l) const {
@@ -243,6 +346,7 @@ class ProfileQuantizer {
       if constexpr (qlinear) return quantize_with(kind, l.weights, out_channels, options_.reduce_range ? 7 : 8);
       else if constexpr (gemmini) return quantize_with(per_tensor(kind), l.weights, out_channels, 8);
       else if constexpr (tflite) return quant::tflite_weights(l.weights, out_channels);
+      else if constexpr (akida1) return quantize_with(kind, l.weights, out_channels, bits);
       else return quant::pow2_weights(l.weights, out_channels, bits, is_per_axis(kind) && !force_per_tensor);
     } catch (const std::invalid_argument& e) {
       fail(l, e.what());
@@ -257,13 +361,15 @@ class ProfileQuantizer {
     const TensorQuantization x = input(l, 0);
     a.signed_input = x.is_signed;
     a.bits.in = x.bits;
-    const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, act, l.clip_max, a.signed_output);
-    a.signed_output = y.is_signed;
     // pow2 clips a ReLU before a fused GAP on the accumulators: one accumulator unit must mean
     // the same for every channel, so the weights get a single scale.
     const bool clip_in_accumulator =
         pow2 && gap_count > 1 && act.kind == ActivationKind::clipped_relu && l.clip_max > 0.0f;
+    // Weights first: a NaN/Inf weight also makes the output's calibrated range non-finite, and
+    // the weight is the cause to name.
     const quant::QuantizedWeights w = weights(l, weight_count(a), out_channels, a.bits.w, clip_in_accumulator);
+    const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, act, l.clip_max, a.signed_output);
+    a.signed_output = y.is_signed;
     if (!l.bias.empty() && l.bias.size() != static_cast<std::size_t>(out_channels))
       fail(l, "has " + std::to_string(l.bias.size()) + " biases for " + std::to_string(out_channels) +
                   " output channels (lowering bug)");
@@ -276,10 +382,24 @@ class ProfileQuantizer {
     l.qbias.clear();
     ProfileData<P> d;
     for (std::size_t c = 0; c < static_cast<std::size_t>(out_channels); ++c) {
-      const float ws = w.scale(c);
+      const float ws = widen_for_bias(l, w, c, static_cast<std::size_t>(out_channels), x.scale);
       l.weight_scales.push_back(ws);
-      l.qbias.push_back(l.bias.empty() ? 0 : bias(l, c, l.bias[c], x.scale, ws));
-      d.channel.push_back(channel(x.scale, ws, y.scale, gap_count));
+      if constexpr (akida1) {
+        // Akida 1.0 folds the bias into the fire threshold, so the accumulator has none. Only where the
+        // ReLU acts on each pixel's accumulator before a fused average (a host layer: 1.0 averages
+        // first) must the bias be in the accumulator. A fused average adds gap_count accumulators:
+        // one unit of the sum is worth unit / gap_count of the average (and the bias gap_count times).
+        const bool bias_in_accumulator = gap_count > 1 && act.kind != ActivationKind::none;
+        const float b = l.bias.empty() ? 0.0f : l.bias[c];
+        l.qbias.push_back(bias_in_accumulator ? bias(l, c, b, x.scale, ws) : 0);
+        const double unit = static_cast<double>(x.scale) * ws / gap_count;
+        const bool fires = l.placement == Placement::device && act.kind != ActivationKind::none;
+        d.channel.push_back(
+            akida_v1_channel(l, "output channel " + std::to_string(c), unit, y, bias_in_accumulator ? 0.0 : b, fires));
+      } else {
+        l.qbias.push_back(l.bias.empty() ? 0 : bias(l, c, l.bias[c], x.scale, ws));
+        d.channel.push_back(channel(x.scale, ws, y.scale, gap_count));
+      }
     }
     std::int64_t accumulator_clip = arith::pow2::no_accumulator_clip;
     if (clip_in_accumulator) accumulator_clip = arith::round_half_even(l.clip_max / (x.scale * w.scale(0)));
@@ -320,6 +440,21 @@ class ProfileQuantizer {
       d.add = arith::gemmini::make_add(xa.scale, xb.scale, y.scale, a.activation.kind != ActivationKind::none);
       d.add.lo = b.lo;
       d.add.hi = b.hi;
+    } else if constexpr (akida1) {
+      // Akida 1.0 has no Add: statiq's definition (arith/akida_v1.hpp) aligns the levels by exact left
+      // shifts, so the steps must differ by a power of two, and adds levels (no zero points).
+      if (xa.zero_point != 0 || xb.zero_point != 0)
+        fail(l, "an input has a zero point (the output of a layer without activation): akida_v1's Add adds "
+                "levels; put a ReLU before it");
+      int e = 0;
+      const double ratio = static_cast<double>(xa.scale) / xb.scale;
+      if (std::frexp(ratio, &e) != 0.5)
+        fail(l, "Akida 1.0 has no Add; statiq's akida_v1 Add aligns its inputs by exact left shifts, so their steps "
+                "must differ by a power of two, not " + number(xa.scale) + " and " + number(xb.scale) +
+                ": use another target for this model");
+      const int a_shift = ratio >= 1.0 ? e - 1 : 0, b_shift = ratio >= 1.0 ? 0 : 1 - e;
+      const double unit = std::min(xa.scale, xb.scale);
+      d.add = {a_shift, b_shift, akida_v1_channel(l, "the sum", unit, y, 0.0, false), b.lo, b.hi};
     } else {
       // Both inputs shift left to the larger frac_bits (exact); the sum then shifts to the output's.
       const int aligned = std::max(xa.frac_bits, xb.frac_bits);
@@ -355,6 +490,20 @@ class ProfileQuantizer {
         d.rescale[i] = P::make_rescale(x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi);
       } else if constexpr (gemmini) {
         d.rescale[i] = {x.scale / y.scale, b.lo, b.hi};
+      } else if constexpr (akida1) {
+        // Levels of the same step pass unchanged (shift 0, threshold 0, step 1 is the identity);
+        // others are shifted left 8 bits and go through the ceiling activation, one input unit being
+        // worth step / 256.
+        if (x.zero_point != 0)
+          fail(l, "input " + std::to_string(i) + " has a zero point (the output of a layer without activation): "
+                  "akida_v1's Concat rescales levels; put a ReLU before it");
+        if (x.scale == y.scale && y.zero_point == 0) {
+          d.rescale[i] = {0, {0, 1}, b.lo, b.hi};
+        } else {
+          constexpr int shift = 8;
+          const double unit = std::ldexp(static_cast<double>(x.scale), -shift);
+          d.rescale[i] = {shift, akida_v1_channel(l, "input " + std::to_string(i), unit, y, 0.0, false), b.lo, b.hi};
+        }
       } else {
         // To the output's frac_bits: an exact left shift, or a right shift rounding half up.
         d.rescale[i] = x.frac_bits <= y.frac_bits
@@ -390,7 +539,13 @@ class ProfileQuantizer {
                                                               : a.pool.kernel.h * a.pool.kernel.w;
     const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, no_activation, 0.0f, a.signed_output);
     a.signed_output = y.is_signed;
-    for (int c = 0; c < a.input.c; ++c) d.channel.push_back(channel(x.scale, 1.0f, y.scale, count));
+    for (int c = 0; c < a.input.c; ++c) {
+      if constexpr (akida1)
+        d.channel.push_back(
+            akida_v1_channel(l, "channel " + std::to_string(c), static_cast<double>(x.scale) / count, y, 0.0, false));
+      else
+        d.channel.push_back(channel(x.scale, 1.0f, y.scale, count));
+    }
     d.output = output_params(y, bounds(y, no_activation, 0.0f));
     l.input_zero_point = x.zero_point;
     l.output = y;
@@ -432,11 +587,9 @@ void quantize(LoweredModel& model, const Ranges& ranges, const QuantizeOptions& 
   if (t == "tflite_int8") return run<arith::tflite>(model, ranges, options);
   if (t == "tflite_int8_single_rounding") return run<arith::tflite_single_rounding>(model, ranges, options);
   if (t == "gemmini") return run<arith::gemmini>(model, ranges, options);
-  if (t == "akida_v1")
-    throw std::runtime_error("quantization for target 'akida_v1' (CNN2SNN thresholds and steps) is not implemented "
-                             "yet: use akida_v2 or a CPU target");
+  if (t == "akida_v1") return run<arith::akida_v1>(model, ranges, options);
   throw std::runtime_error("unknown target '" + t +
-                           "': use cpu_int8, akida_v2, tflite_int8, tflite_int8_single_rounding or gemmini");
+                           "': use cpu_int8, akida_v2, akida_v1, tflite_int8, tflite_int8_single_rounding or gemmini");
 }
 
 }  // namespace statiq::codegen
