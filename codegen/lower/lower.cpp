@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
+#include <variant>
 
 #include "statiq/targets/describe.hpp"
 
@@ -110,9 +112,55 @@ bool is_pool(const Node& n) {
   return n.op_type == "MaxPool" || n.op_type == "AveragePool" || n.op_type == "GlobalAveragePool";
 }
 
+// The one signedness convention of the run, for built-in and custom layers alike.
+bool output_is_signed(const TargetInfo& t, bool all_signed, Activation a) {
+  if (all_signed) return true;
+  if (t.pow2) return a.kind == ActivationKind::none;  // Akida: unsigned after a ReLU, signed otherwise
+  return false;                                      // uint8 with a zero point
+}
+
+bool is_convolution(LayerKind k) {
+  return k == LayerKind::input_conv2d || k == LayerKind::conv2d || k == LayerKind::depthwise_conv2d;
+}
+bool is_pool_kind(LayerKind k) {
+  return k == LayerKind::max_pool || k == LayerKind::average_pool || k == LayerKind::global_average_pool;
+}
+
+// Whether a layer's kind and its attributes' type agree (a custom builder may get them wrong).
+bool kind_matches(LayerKind k, const LayerAttributes& a) {
+  if (std::holds_alternative<ConvAttributes>(a)) return is_convolution(k);
+  if (std::holds_alternative<DenseAttributes>(a)) return k == LayerKind::dense;
+  if (std::holds_alternative<AddAttributes>(a)) return k == LayerKind::add;
+  if (std::holds_alternative<ConcatAttributes>(a)) return k == LayerKind::concat;
+  if (std::holds_alternative<PoolAttributes>(a)) return is_pool_kind(k);
+  return false;  // Quantize / Dequantize: the engine's boundaries, never a custom layer
+}
+
+std::string shape_text(Shape s) {
+  return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
+}
+
 class Lowering {
  public:
-  Lowering(const ir::Graph& g, const TargetInfo& t, const LowerOptions& o) : g_(g), t_(t), o_(o) {}
+  Lowering(const ir::Graph& g, const TargetInfo& t, const LowerOptions& o) : g_(g), t_(t), o_(o) {
+    auto check_names = [&](const std::set<std::string>& names, const char* option) {
+      for (const std::string& name : names)
+        if (!g_.find_node(name))
+          throw std::invalid_argument(std::string(option) + ": no node named '" + name + "' in " + g_.source +
+                                      " (names are those of the normalised graph: a BatchNormalization folded "
+                                      "into its Conv is gone, the Conv keeps its name)");
+    };
+    check_names(o_.nodes_to_exclude, "nodes_to_exclude");
+    check_names(o_.nodes_to_quantize, "nodes_to_quantize");
+    for (const CustomPattern& p : o_.custom_patterns) {
+      if (p.ops.empty()) throw std::invalid_argument("custom pattern '" + p.name + "' has no op types");
+      if (!p.build) throw std::invalid_argument("custom pattern '" + p.name + "' has no build function");
+      patterns_.push_back(&p);
+    }
+    // Longest chain first (QuantizeML's rule: the most specific fusion wins); stable among equals.
+    std::stable_sort(patterns_.begin(), patterns_.end(),
+                     [](const CustomPattern* a, const CustomPattern* b) { return a->ops.size() > b->ops.size(); });
+  }
 
   LoweredModel run() {
     if (g_.inputs.size() != 1 || g_.outputs.size() != 1)
@@ -129,13 +177,23 @@ class Lowering {
         m_.float_tail.push_back(n.name);
         continue;
       }
+      if (const std::string why = exclusion(n); !why.empty()) {
+        // The user keeps it float: the integer engine ends before it (never an error).
+        m_.unmapped.push_back(Unmapped{n.name, n.op_type, why});
+        stopped_ = true;
+        m_.float_tail.push_back(n.name);
+        continue;
+      }
       if (reads_blocked(n)) {  // downstream of a node that did not map: reported there
         for (const auto& out : n.outputs) blocked_.insert(out);
         continue;
       }
+      if (lower_custom(n)) continue;
       lower_node(n);
     }
-    if (!m_.unmapped.empty() && o_.policy == UnmappedPolicy::error) throw UnmappedError(unmapped_report(m_));
+    const bool really_unmapped = std::any_of(m_.unmapped.begin(), m_.unmapped.end(),
+                                             [](const Unmapped& u) { return !is_excluded(u); });
+    if (really_unmapped && o_.policy == UnmappedPolicy::error) throw UnmappedError(unmapped_report(m_));
     if (!unrepresentable_.empty())
       throw UnmappedError(unmapped_report(m_) + "no statiq layer computes " + unrepresentable_ +
                           ", not even on the host: --unmapped float keeps the graph from there on in float, or "
@@ -157,10 +215,34 @@ class Lowering {
     if (auto it = o_.node_bits.find(head); it != o_.node_bits.end() && it->second.out) b = *it->second.out;
     return b;
   }
-  bool signed_output(Activation a) const {
-    if (t_.signed_activations || o_.signed_activations) return true;
-    if (t_.pow2) return a.kind == ActivationKind::none;  // Akida: unsigned after a ReLU, signed otherwise
-    return false;                                       // uint8 with a zero point
+  bool all_signed() const { return t_.signed_activations || o_.signed_activations; }
+  bool signed_output(Activation a) const { return output_is_signed(t_, all_signed(), a); }
+  // A convolution's bits reading layer `src`, headed by node `head`.
+  Bits conv_bits(int src, const std::string& head, bool input_layer) const {
+    Bits b{out_bits_of(src), weight_bits(head, input_layer), output_bits(head)};
+    if (input_layer && t_.name == "akida_v1" && o_.activation_bits == 0) b.out = 4;
+    return b;
+  }
+
+  // Why the user keeps `n` float ("" if not): nodes_to_exclude, or absent from nodes_to_quantize.
+  std::string exclusion(const Node& n) const {
+    if (o_.nodes_to_exclude.count(n.name)) return std::string(excluded_by_user) + " (nodes_to_exclude)";
+    if (n.op_type == "Flatten" || n.op_type == "Reshape") {
+      // Folded into its Gemm's layer, it computes nothing of its own: it follows the Gemm.
+      if (const Node* next = sole_consumer(g_, n.outputs[0]); next && next->op_type == "Gemm") {
+        if (exclusion(*next).empty()) return "";
+        return std::string(excluded_by_user) + " (it feeds node '" + next->name + "' (Gemm), kept float)";
+      }
+    }
+    if (!o_.nodes_to_quantize.empty() && !o_.nodes_to_quantize.count(n.name))
+      return std::string(excluded_by_user) + " (not in nodes_to_quantize)";
+    return "";
+  }
+  // The only reader of `tensor` if it may be fused into the layer being built (the user did not
+  // keep it float).
+  const Node* fusable_consumer(const std::string& tensor) const {
+    const Node* c = sole_consumer(g_, tensor);
+    return c && exclusion(*c).empty() ? c : nullptr;
   }
 
   // The layer producing `tensor` (through Flatten aliases), or an error naming the node reading it.
@@ -217,7 +299,9 @@ class Lowering {
   }
 
   void add_input() {
-    const Node pseudo{.name = m_.input_tensor, .op_type = "QuantizeLinear"};
+    Node pseudo;
+    pseudo.name = m_.input_tensor;
+    pseudo.op_type = "QuantizeLinear";
     m_.input_shape = nhwc_of(g_, m_.input_tensor, pseudo);
     Layer l;
     l.name = m_.input_tensor;
@@ -254,6 +338,104 @@ class Lowering {
   }
 
   Shape output_shape_of(int i) const;
+
+  // The chain `ops` starting at `n` (each node the fusable only reader of the previous output), or empty.
+  std::vector<const Node*> match_chain(const Node& n, const std::vector<std::string>& ops) const {
+    std::vector<const Node*> chain;
+    if (n.op_type != ops[0]) return chain;
+    chain.push_back(&n);
+    for (std::size_t i = 1; i < ops.size(); ++i) {
+      const Node* c = chain.back()->outputs.empty() ? nullptr : fusable_consumer(chain.back()->outputs[0]);
+      if (!c || c->op_type != ops[i]) return {};
+      chain.push_back(c);
+    }
+    return chain;
+  }
+
+  // The user's patterns at `n`, longest first: the first whose builder gives a layer is checked,
+  // placed by the target's rules like a built-in layer, and kept. False: the built-in matching runs.
+  bool lower_custom(const Node& n) {
+    if (patterns_.empty() || n.inputs.empty() || !layer_of_.count(n.inputs[0]) || flattened_.count(n.inputs[0]))
+      return false;  // custom layers read an activation the engine holds as a map
+    const int src = layer_of_.at(n.inputs[0]);
+    for (const CustomPattern* p : patterns_) {
+      const std::vector<const Node*> chain = match_chain(n, p->ops);
+      if (chain.empty()) continue;
+      const Node& last = *chain.back();
+      PatternMatch match{.graph = g_,
+                         .target = t_,
+                         .nodes = chain,
+                         .input_layer = src,
+                         .input = output_type(layer(src).attributes),
+                         .output_shape = nhwc_of(g_, last.outputs[0], last),
+                         .bits = conv_bits(src, n.name, t_.pow2 && src == 0),
+                         .signed_activations = all_signed()};
+      std::optional<Layer> built = p->build(match);
+      if (!built) continue;
+      Layer& l = *built;
+      if (l.name.empty()) l.name = n.name;
+      l.onnx_nodes.clear();
+      for (const Node* c : chain) l.onnx_nodes.push_back(c->name);
+      if (l.inputs.empty()) l.inputs = {src};
+      check_custom(l, match, *p);
+      const Violation v = std::visit(
+          [&](const auto& a) -> Violation {
+            using A = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<A, ConvAttributes>) return t_.conv(l.kind, a);
+            else if constexpr (std::is_same_v<A, DenseAttributes>) return t_.dense(l.kind, a);
+            else if constexpr (std::is_same_v<A, AddAttributes>) return t_.add(l.kind, a);
+            else if constexpr (std::is_same_v<A, ConcatAttributes>) return t_.concat(l.kind, a);
+            else if constexpr (std::is_same_v<A, PoolAttributes>) return t_.pool(l.kind, a);
+            else return no_violation;  // refused by check_custom
+          },
+          l.attributes);
+      const bool kept = place(l, n, v);
+      if (v.broken()) m_.unmapped.back().reason = "as custom pattern '" + p->name + "': " + m_.unmapped.back().reason;
+      if (!kept) {
+        m_.float_tail.push_back(n.name);
+        return true;
+      }
+      push(std::move(l), last.outputs[0]);
+      return true;
+    }
+    return false;
+  }
+
+  // A custom layer must be what the graph says there: the kind its attributes describe, reading
+  // existing layers of the right shape, producing the chain's output shape, with whole parameters.
+  void check_custom(const Layer& l, const PatternMatch& m, const CustomPattern& p) const {
+    const Node& head = *m.nodes.front();
+    auto fail = [&](const std::string& what) {
+      return node_error(head, "custom pattern '" + p.name + "' built a " + std::string(layer_kind_name(l.kind)) +
+                                  " layer that " + what);
+    };
+    if (!kind_matches(l.kind, l.attributes)) throw fail("has attributes of another kind of layer");
+    for (int i : l.inputs)
+      if (i < 0 || i >= int(m_.layers.size())) throw fail("reads layer " + std::to_string(i) + ", which does not exist");
+    const Shape out = output_type(l.attributes).shape;
+    if (out != m.output_shape)
+      throw fail("outputs " + shape_text(out) + " where node '" + m.nodes.back()->name + "' outputs " +
+                 shape_text(m.output_shape));
+    const Shape in0 = output_shape_of(l.inputs[0]);
+    auto expect_input = [&](Shape declared) {
+      if (declared != in0)
+        throw fail("declares input " + shape_text(declared) + " but layer " + std::to_string(l.inputs[0]) +
+                   " outputs " + shape_text(in0));
+    };
+    if (const auto* c = std::get_if<ConvAttributes>(&l.attributes)) {
+      expect_input(c->input);
+      if (l.weights.size() != weight_count(*c) || l.bias.size() != std::size_t(c->filters))
+        throw fail("has " + std::to_string(l.weights.size()) + " weights and " + std::to_string(l.bias.size()) +
+                   " biases (expected " + std::to_string(weight_count(*c)) + " and " + std::to_string(c->filters) + ")");
+    } else if (const auto* d = std::get_if<DenseAttributes>(&l.attributes)) {
+      expect_input(d->input);
+      if (l.weights.size() != weight_count(*d) || l.bias.size() != std::size_t(d->units))
+        throw fail("has " + std::to_string(l.weights.size()) + " weights and " + std::to_string(l.bias.size()) +
+                   " biases (expected " + std::to_string(weight_count(*d)) + " and " + std::to_string(d->units) + ")");
+    } else if (const auto* pa = std::get_if<PoolAttributes>(&l.attributes)) {
+      expect_input(pa->input);
+    }
+  }
 
   void lower_node(const Node& n) {
     if (n.op_type == "Conv") return lower_conv(n);
@@ -293,7 +475,7 @@ class Lowering {
     std::string tail = n.outputs[0];
     float clip = 0.0f;
     Activation act = no_activation;
-    if (const Node* c = sole_consumer(g_, tail)) {
+    if (const Node* c = fusable_consumer(tail)) {
       if (auto a2 = activation_of(g_, *c)) {
         run.push_back(c);
         act = a2->first;
@@ -303,7 +485,7 @@ class Lowering {
     }
     Pool pool = no_pool;
     const Node* pool_node = nullptr;
-    if (const Node* c = sole_consumer(g_, tail); c && is_pool(*c)) {
+    if (const Node* c = fusable_consumer(tail); c && is_pool(*c)) {
       pool_node = c;
       pool = pool_of(g_, *c, window_output_shape(in, filters, a.kernel, a.strides, a.pads, a.dilations));
     }
@@ -324,8 +506,7 @@ class Lowering {
     const LayerKind kind = input_layer ? LayerKind::input_conv2d
                            : (group > 1 && group == in.c) ? LayerKind::depthwise_conv2d
                                                           : LayerKind::conv2d;
-    a.bits = Bits{out_bits_of(src), weight_bits(n.name, input_layer), output_bits(n.name)};
-    if (input_layer && t_.name == "akida_v1" && o_.activation_bits == 0) a.bits.out = 4;
+    a.bits = conv_bits(src, n.name, input_layer);
     a.signed_input = out_signed_of(src);
     a.signed_output = signed_output(a.activation);
 
@@ -387,7 +568,7 @@ class Lowering {
     std::vector<const Node*> run{&n};
     std::string tail = n.outputs[0];
     float clip = 0.0f;
-    if (const Node* c = sole_consumer(g_, tail)) {
+    if (const Node* c = fusable_consumer(tail)) {
       if (auto act = activation_of(g_, *c); act && table_has(t_.patterns, fused_pattern("Gemm", act->first, no_pool))) {
         a.activation = act->first;
         clip = act->second;
@@ -440,7 +621,7 @@ class Lowering {
       return unmappable(n, "statiq's Add needs two inputs of the same shape (no broadcasting)");
     AddAttributes a{.shape = shape};
     std::vector<const Node*> run{&n};
-    if (const Node* c = sole_consumer(g_, n.outputs[0])) {
+    if (const Node* c = fusable_consumer(n.outputs[0])) {
       if (auto act = activation_of(g_, *c); act && act->first.kind == ActivationKind::relu &&
                                              table_has(t_.patterns, fused_pattern("Add", relu, no_pool))) {
         a.activation = relu;
@@ -521,6 +702,7 @@ class Lowering {
   const ir::Graph& g_;
   const TargetInfo& t_;
   const LowerOptions& o_;
+  std::vector<const CustomPattern*> patterns_;  // longest first
   LoweredModel m_;
   std::map<std::string, int> layer_of_;
   std::map<std::string, Shape> flattened_;
@@ -537,24 +719,133 @@ bool Lowering::out_signed_of(int i) const { return output_type(layer(i).attribut
 
 }  // namespace
 
+bool PatternMatch::signed_output(Activation a) const { return output_is_signed(target, signed_activations, a); }
+
+bool is_excluded(const Unmapped& u) { return u.reason.starts_with(excluded_by_user); }
+
+Layer identity_conv(const PatternMatch& m, Activation activation, float clip_max, Pool pool) {
+  const Shape in = m.input.shape;
+  ConvAttributes a;
+  a.input = in;
+  a.filters = in.c;
+  a.kernel = Kernel{1, 1};
+  a.strides = Stride{1, 1};
+  a.pads = Pads::valid;
+  a.activation = activation;
+  a.pool = pool;
+  a.bits = m.bits;
+  a.signed_input = m.input.is_signed;
+  a.signed_output = m.signed_output(activation);
+  Layer l;
+  // The same kind the built-in matching gives a Conv there: Akida's first layer is InputConv2D.
+  l.kind = m.target.pow2 && m.input_layer == 0 ? LayerKind::input_conv2d : LayerKind::conv2d;
+  l.attributes = a;
+  l.clip_max = activation.kind == ActivationKind::clipped_relu ? clip_max : 0.0f;
+  // eye(C) in OHWI (1x1: [o][c]); the float layer computes x * 1 + sum of 0 * x' + 0 = x exactly.
+  l.weights.assign(std::size_t(in.c) * std::size_t(in.c), 0.0f);
+  for (int c = 0; c < in.c; ++c) l.weights[std::size_t(c) * std::size_t(in.c) + std::size_t(c)] = 1.0f;
+  l.bias.assign(std::size_t(in.c), 0.0f);
+  return l;
+}
+
+namespace {
+
+// A global average of the whole map: GlobalAveragePool, or an AveragePool whose window is the map
+// (pool_of's rule); anything else declines.
+std::optional<Pool> global_pool_of(const PatternMatch& m, const Node& n, Shape in) {
+  if (n.op_type == "GlobalAveragePool") return global_average_pool;
+  if (n.op_type != "AveragePool") return std::nullopt;
+  const Pool p = pool_of(m.graph, n, in);
+  if (p.kind != PoolKind::global_average) return std::nullopt;
+  return p;
+}
+
+}  // namespace
+
+std::vector<CustomPattern> identity_conv_patterns_relu() {
+  std::vector<CustomPattern> out;
+  for (const char* op : {"Relu", "Clip"})
+    out.push_back(CustomPattern{
+        .name = std::string("identity conv (") + op + ")",
+        .ops = {op},
+        .build = [](const PatternMatch& m) -> std::optional<Layer> {
+          const auto act = activation_of(m.graph, *m.nodes[0]);
+          if (!act) return std::nullopt;  // a Clip that is not a ReLU (min != 0)
+          return identity_conv(m, act->first, act->second, no_pool);
+        }});
+  return out;
+}
+
+std::vector<CustomPattern> identity_conv_patterns_gap() {
+  std::vector<CustomPattern> out;
+  for (const char* act_op : {"Relu", "Clip"})
+    for (const char* pool_op : {"GlobalAveragePool", "AveragePool"})
+      out.push_back(CustomPattern{
+          .name = std::string("identity conv (") + act_op + " -> " + pool_op + ")",
+          .ops = {act_op, pool_op},
+          .build = [](const PatternMatch& m) -> std::optional<Layer> {
+            const auto act = activation_of(m.graph, *m.nodes[0]);
+            if (!act) return std::nullopt;
+            const auto pool = global_pool_of(m, *m.nodes[1], m.input.shape);
+            if (!pool) return std::nullopt;
+            // Without Conv -> act -> GAP in the table the ReLU alone becomes the identity conv and
+            // the pool stays what the target makes of it.
+            if (!table_has(m.target.patterns, fused_pattern("Conv", act->first, *pool))) return std::nullopt;
+            return identity_conv(m, act->first, act->second, *pool);
+          }});
+  for (const char* pool_op : {"GlobalAveragePool", "AveragePool"})
+    out.push_back(CustomPattern{
+        .name = std::string("identity conv (") + pool_op + ")",
+        .ops = {pool_op},
+        .build = [](const PatternMatch& m) -> std::optional<Layer> {
+          const auto pool = global_pool_of(m, *m.nodes[0], m.input.shape);
+          if (!pool) return std::nullopt;
+          // A target with a global-average layer of its own keeps it (cheaper than C x C MACs).
+          const PoolAttributes native{.input = m.input.shape,
+                                      .pool = *pool,
+                                      .bits = Bits{m.bits.in, 8, m.bits.out},
+                                      .signed_input = m.input.is_signed,
+                                      .signed_output = m.input.is_signed};
+          if (!m.target.pool(LayerKind::global_average_pool, native).broken()) return std::nullopt;
+          // Nor is a Conv -> GAP the target cannot fuse any better than the pool it replaces.
+          if (!table_has(m.target.patterns, fused_pattern("Conv", no_activation, *pool))) return std::nullopt;
+          return identity_conv(m, no_activation, 0.0f, *pool);
+        }});
+  return out;
+}
+
+std::vector<CustomPattern> identity_conv_patterns() {
+  std::vector<CustomPattern> out = identity_conv_patterns_gap();
+  for (CustomPattern& p : identity_conv_patterns_relu()) out.push_back(std::move(p));
+  return out;
+}
+
 LoweredModel lower(const ir::Graph& graph, const TargetInfo& target, const LowerOptions& options) {
   return Lowering(graph, target, options).run();
 }
 
 std::string unmapped_report(const LoweredModel& model) {
-  if (model.unmapped.empty()) return "every node maps onto " + model.target + "\n";
+  std::vector<const Unmapped*> unmapped, excluded;
+  for (const Unmapped& u : model.unmapped) (is_excluded(u) ? excluded : unmapped).push_back(&u);
   std::ostringstream s;
-  s << model.unmapped.size() << " node(s) not quantized for " << model.target
-    << " because their pattern was not found or breaks a rule: [";
-  for (std::size_t i = 0; i < model.unmapped.size(); ++i)
-    s << (i ? ", " : "") << model.unmapped[i].node << " (" << model.unmapped[i].op_type << ")";
-  s << "]\n";
-  for (const Unmapped& u : model.unmapped) s << "  node '" << u.node << "' (" << u.op_type << "): " << u.reason << "\n";
-  s << "first node where the mapping stopped: '" << model.unmapped.front().node << "' ("
-    << model.unmapped.front().op_type << ")\n"
-    << "what to do: --unmapped host runs these layers on the host in " << model.target
-    << "'s arithmetic (still integer, bit-exact); --unmapped float keeps the rest of the graph in float after a "
-       "Dequantize; or change the model so the nodes fit the rules above\n";
+  if (unmapped.empty()) {
+    s << "every node maps onto " << model.target << "\n";
+  } else {
+    s << unmapped.size() << " node(s) not quantized for " << model.target
+      << " because their pattern was not found or breaks a rule: [";
+    for (std::size_t i = 0; i < unmapped.size(); ++i)
+      s << (i ? ", " : "") << unmapped[i]->node << " (" << unmapped[i]->op_type << ")";
+    s << "]\n";
+    for (const Unmapped* u : unmapped) s << "  node '" << u->node << "' (" << u->op_type << "): " << u->reason << "\n";
+    s << "first node where the mapping stopped: '" << unmapped.front()->node << "' (" << unmapped.front()->op_type
+      << ")\n"
+      << "what to do: --unmapped host runs these layers on the host in " << model.target
+      << "'s arithmetic (still integer, bit-exact); --unmapped float keeps the rest of the graph in float after a "
+         "Dequantize; or change the model so the nodes fit the rules above\n";
+  }
+  for (const Unmapped* u : excluded)
+    s << "node '" << u->node << "' (" << u->op_type << ") " << u->reason
+      << ": the integer engine stops before it, the rest of the graph stays float\n";
   return s.str();
 }
 

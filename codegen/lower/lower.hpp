@@ -2,14 +2,19 @@
 // Runs of operators are fused as the target's pattern table allows (Conv -> Relu -> MaxPool ...),
 // each fused layer is checked with the target's own rules (the functions the layer types use at
 // compile time), and what does not fit is reported with the ONNX node and the rule it breaks.
+// Users extend the table with custom patterns and choose the nodes to quantize or to keep float.
 #pragma once
 
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "codegen/ir/graph.hpp"
+#include "codegen/lower/custom_pattern.hpp"
 #include "codegen/lower/target_registry.hpp"
 #include "codegen/model/lowered_model.hpp"
 
@@ -35,9 +40,25 @@ struct LowerOptions {
   int activation_bits = 0;  // 0: the target's default
   bool signed_activations = false;  // cpu-int8: int8 activations instead of uint8
   std::map<std::string, BitsOverride> node_bits;  // by ONNX node name (the head of a fused layer)
+  // Tried at each node before the built-in matching, longest chain first (in this order among
+  // equal lengths); see custom_pattern.hpp.
+  std::vector<CustomPattern> custom_patterns;
+  // onnxruntime's nodes_to_exclude / nodes_to_quantize (empty: every node), by ONNX node name of
+  // the normalised graph. A node excluded, or not listed when nodes_to_quantize is not empty, is
+  // not integer: the engine stops before it and the rest stays float (as UnmappedPolicy::float_tail
+  // from there), reported as "excluded by the user" and never an error. It is not fused into the
+  // layer before it either. A Flatten/Reshape feeding a Gemm follows that Gemm (it computes
+  // nothing of its own) unless it is named in nodes_to_exclude. A name matching no node throws
+  // std::invalid_argument naming it.
+  std::set<std::string> nodes_to_exclude;
+  std::set<std::string> nodes_to_quantize;
 };
 
-// Thrown when the policy is `error` and nodes do not map: what() is the full report.
+// Unmapped::reason of a node kept float by nodes_to_exclude / nodes_to_quantize (the reason starts so).
+inline constexpr std::string_view excluded_by_user = "excluded by the user";
+bool is_excluded(const Unmapped& u);
+
+// Thrown when the policy is `error` and nodes do not map (excluded ones aside): what() is the full report.
 struct UnmappedError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
