@@ -89,7 +89,9 @@ std::vector<exec::Array> split_rows(const io::NpyArray& a, const ir::Tensor& inp
       msg += "; reshape or transpose the array in NumPy";
     throw std::runtime_error(msg);
   }
-  if (rows == 0) throw std::runtime_error(file_desc + ": the array holds 0 samples (shape " + dims_text(shape) + ")");
+  if (rows == 0)
+    throw std::runtime_error(file_desc + ": the array holds 0 samples (shape " + dims_text(shape) +
+                             "): calibration needs at least one sample, and a few hundred representative ones are best");
   if (max_samples && rows > max_samples) rows = max_samples;
 
   const std::vector<float> values = a.as<float>();
@@ -100,6 +102,14 @@ std::vector<exec::Array> split_rows(const io::NpyArray& a, const ir::Tensor& inp
     out.push_back(exec::Array::floats(in_shape, std::vector<float>(values.begin() + static_cast<std::ptrdiff_t>(r * per_row),
                                                                    values.begin() + static_cast<std::ptrdiff_t>((r + 1) * per_row))));
   return out;
+}
+
+// The dtype advice of split_rows, for dtypes statiq::io::read_npy already refuses (int16, float16...).
+[[noreturn]] void rethrow_with_dtype_advice(const std::runtime_error& e) {
+  std::string msg = e.what();
+  if (msg.find("dtype") != std::string::npos)
+    msg += ": calibration samples are float32, float64, or uint8 pixels; convert with a.astype(np.float32)";
+  throw std::runtime_error(msg);
 }
 
 // Parses .npy bytes held in memory (an .npz member) with the one .npy reader of the project,
@@ -126,7 +136,7 @@ io::NpyArray parse_npy_bytes(const std::string& bytes, const std::string& desc) 
     std::string msg = e.what();
     const std::string tmp_name = "'" + tmp.string() + "'";
     if (auto at = msg.find(tmp_name); at != std::string::npos) msg.replace(at, tmp_name.size(), "member");
-    throw std::runtime_error(desc + ": " + msg);
+    rethrow_with_dtype_advice(std::runtime_error(desc + ": " + msg));
   }
 }
 
@@ -316,7 +326,13 @@ void validate_sample(const ir::Graph& graph, const Sample& sample) {
 CalibrationSet read_npy_samples(const fs::path& file, const ir::Graph& graph, const ReadOptions& options) {
   const std::string desc = "npy file '" + file.string() + "'";
   const ir::Tensor& input = single_input(graph, desc, "use an .npz with one array per input, named like the inputs");
-  const io::NpyArray a = io::read_npy(file);
+  const io::NpyArray a = [&] {
+    try {
+      return io::read_npy(file);
+    } catch (const std::runtime_error& e) {
+      rethrow_with_dtype_advice(e);
+    }
+  }();
   CalibrationSet set;
   set.source = file.string();
   std::size_t r = 0;

@@ -257,6 +257,8 @@ std::vector<std::string> attribute_fields(const AddAttributes& a, LayerKind) {
   if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
   if (a.signed_input) f.add("signed_input", "true");
   if (a.signed_output) f.add("signed_output", "true");
+  // a residual Add joining a ReLU output and a convolution without one (akida-v2: mlperf_resnet8)
+  if (a.signed_second_input != d.signed_second_input) f.add("signed_second_input", std::to_string(a.signed_second_input));
   return f.items;
 }
 
@@ -814,7 +816,8 @@ std::vector<fs::path> emit(const LoweredModel& model, const EmitOptions& options
   fs::create_directories(out_dir, ec);
   if (ec || !fs::is_directory(out_dir))
     throw EmitError("cannot create the output folder '" + out_dir.string() + "': " +
-                    (ec ? error_text(ec) : std::string("a file of that name is in the way")));
+                    (ec ? error_text(ec) : std::string("a file of that name is in the way")) +
+                    "; choose an output folder that can be created and written");
 
   std::vector<fs::path> temps, finals;
   auto fail = [&](const std::string& message) -> void {
@@ -828,7 +831,9 @@ std::vector<fs::path> emit(const LoweredModel& model, const EmitOptions& options
     if (fs::is_directory(final_path, ec))
       fail("cannot write '" + final_path.string() + "': a folder of that name is in the way");
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write '" + final_path.string() + "' (as '" + temp.string() + "'): " + std::strerror(errno));
+    if (!out)
+      fail("cannot write '" + final_path.string() + "' (as '" + temp.string() + "'): " + std::strerror(errno) +
+           "; choose an output folder that can be written");
     temps.push_back(temp);
     out.write(texts[i].data(), std::streamsize(texts[i].size()));
     out.close();

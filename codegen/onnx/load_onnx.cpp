@@ -399,7 +399,8 @@ ir::Graph load_onnx(const std::filesystem::path& path) {
   if (in.bad()) fail(source, "read error");
   if (bytes.empty()) fail(source, "empty file");
   onnx::ModelProto model;
-  if (!model.ParseFromString(bytes)) fail(source, "not an ONNX model (protobuf parsing failed: corrupt or truncated file)");
+  if (!model.ParseFromString(bytes)) fail(source, "not an ONNX model (protobuf parsing failed: corrupt or truncated file); "
+                                                   "export or download the model again");
   return import_onnx(model, path.parent_path(), source);
 }
 
