@@ -10,6 +10,7 @@
 
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/generate/generate.hpp"
+#include "codegen/lower/custom_pattern.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "statiq/io/npy.hpp"
 
@@ -79,7 +80,8 @@ int run_float(const RunFloatArgs& args) {
 
 // The main job's options on the command line.
 void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy, std::string& method,
-                          std::string& weights, std::string& activations, std::string& preprocess) {
+                          std::string& weights, std::string& activations, std::string& preprocess,
+                          std::string& identity) {
   app.add_option("model", o.model, "the float ONNX model")->check(CLI::ExistingFile);
   app.add_option("-t,--target", o.target, "cpu-int8 (default), akida-v2, akida-v1, gemmini, tflite-int8");
   app.add_option("-c,--calib", o.calib,
@@ -101,6 +103,14 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--unmapped", policy,
                  "nodes the target cannot run: error (default on hardware), host (integer, on the host CPU), "
                  "float (the rest stays float)");
+  app.add_option("--nodes-to-exclude", o.lower.nodes_to_exclude,
+                 "nodes kept float (onnxruntime's nodes_to_exclude): the integer engine stops before the first")
+      ->delimiter(',');
+  app.add_option("--nodes-to-quantize", o.lower.nodes_to_quantize, "only these nodes are integer (default: all)")
+      ->delimiter(',');
+  app.add_option("--identity-conv", identity,
+                 "custom patterns: relu, gap or all — a lone Relu / GlobalAveragePool becomes an identity 1x1 "
+                 "convolution carrying it (QuantizeML's workaround)");
   app.add_option("--eval", o.eval, "samples for accuracy (default: the calibration samples)");
   app.add_option("--labels", o.labels, ".npy labels of the evaluation samples: report accuracy");
   app.add_option("--eval-samples", o.max_eval, "evaluate on the first N samples only");
@@ -109,7 +119,14 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
 
 // Turns the option strings into their enums; throws naming the option and the choices.
 void finish_generate_options(GenerateOptions& o, const std::string& policy, const std::string& method,
-                             const std::string& weights, const std::string& activations, const std::string& preprocess) {
+                             const std::string& weights, const std::string& activations, const std::string& preprocess,
+                             const std::string& identity) {
+  if (!identity.empty()) {
+    if (identity == "relu") o.lower.custom_patterns = identity_conv_patterns_relu();
+    else if (identity == "gap") o.lower.custom_patterns = identity_conv_patterns_gap();
+    else if (identity == "all") o.lower.custom_patterns = identity_conv_patterns();
+    else throw std::runtime_error("--identity-conv " + identity + ": choose relu, gap or all");
+  }
   if (o.model.empty()) throw std::runtime_error("no model given (statiq-codegen model.onnx --target ... --calib ...)");
   if (o.calib.empty()) throw std::runtime_error("--calib is required: samples to measure activation ranges on");
   if (!policy.empty()) {
@@ -144,8 +161,8 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   app.require_subcommand(0, 1);
 
   GenerateOptions generate_options;
-  std::string policy, method, weights, activations, preprocess;
-  add_generate_options(app, generate_options, policy, method, weights, activations, preprocess);
+  std::string policy, method, weights, activations, preprocess, identity;
+  add_generate_options(app, generate_options, policy, method, weights, activations, preprocess, identity);
   RunFloatArgs run_float_args;
   CLI::App* run_float_cmd = app.add_subcommand("run-float", "run the float reference executor on .npy samples");
   run_float_cmd->add_option("model", run_float_args.model, "model.onnx")->required();
@@ -160,7 +177,7 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   }
   try {
     if (*run_float_cmd) return run_float(run_float_args);
-    finish_generate_options(generate_options, policy, method, weights, activations, preprocess);
+    finish_generate_options(generate_options, policy, method, weights, activations, preprocess, identity);
     const GenerateResult result = generate(generate_options);
     std::cout << summary_text(result);
     for (const auto& f : result.written) std::cout << "wrote " << f.string() << "\n";

@@ -2,6 +2,7 @@
 #include "codegen/generate/generate.hpp"
 
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/normalize/normalize.hpp"
@@ -35,12 +37,33 @@ std::string sha256_of(const std::filesystem::path& file) {
   return hex;
 }
 
-// A C++ identifier from a file stem: "mnist-8" -> "mnist_8".
-std::string identifier(std::string s) {
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) s = "model_" + s;
-  return s;
+// The generated namespace when none is given: the file's stem ("mnist-8.onnx" -> mnist_8), or its
+// folder's name for the usual "model.onnx" (which would clash with the `model` type it declares).
+std::string default_name(const std::filesystem::path& model) {
+  std::string stem = model.stem().string();
+  if (stem == "model" && model.has_parent_path()) stem = std::filesystem::absolute(model).parent_path().filename().string();
+  return cpp_identifier(stem);
+}
+
+// Fails fast, before calibration, when the output folder could not be written, without creating
+// anything (a refusal later must leave nothing behind): the folder, or its nearest existing
+// ancestor, must be a writable folder.
+void check_output_dir(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path existing = fs::absolute(dir, ec);
+  while (!existing.empty() && !fs::exists(existing, ec)) existing = existing.parent_path();
+  auto refuse = [&](const std::string& why) {
+    throw std::runtime_error("output folder '" + dir.string() + "' cannot be written (" + why +
+                             "): choose an output folder you can write");
+  };
+  if (existing.empty() || !fs::is_directory(existing, ec)) refuse("'" + existing.string() + "' is not a folder");
+  const fs::path probe = existing / (".statiq-write-test-" + std::to_string(::getpid()));
+  {
+    std::ofstream f(probe);
+    if (!f) refuse("'" + existing.string() + "' is not writable");
+  }
+  fs::remove(probe, ec);
 }
 
 std::size_t argmax(std::span<const float> v) {
@@ -106,13 +129,14 @@ NodeConfig read_node_config(const std::filesystem::path& file) {
 
 GenerateResult generate(const GenerateOptions& o) {
   ir::Graph graph = load_onnx(o.model);
+  if (!o.output_dir.empty()) check_output_dir(o.output_dir);
   GenerateResult r;
   const normalize::NormalizeReport nrep = normalize::normalize(graph);
   r.normalize_actions = nrep.actions;
 
   const TargetInfo& target = find_target(o.target);
   LowerOptions lo = o.lower;
-  lo.name = o.name.empty() ? identifier(o.model.stem().string()) : o.name;
+  lo.name = o.name.empty() ? default_name(o.model) : o.name;
   lo.policy = o.policy ? *o.policy : (target.hardware ? UnmappedPolicy::error : UnmappedPolicy::host);
   QuantizeOptions qo = o.quantize;
   if (!o.node_config.empty()) {
@@ -145,6 +169,12 @@ GenerateResult generate(const GenerateOptions& o) {
   }
   const exec::FloatExecutor executor(graph);
   const std::string engine_output = r.model.layers.back().output_tensor;  // the tensor the engine ends with
+  // Argmax is comparable when the engine ends at the model's output, or before a final Softmax.
+  bool comparable = true;
+  for (const std::string& f : r.model.float_tail) {
+    const ir::Node* node = graph.find_node(f);
+    comparable = comparable && node && node->op_type == "Softmax";
+  }
   std::size_t agree = 0, float_right = 0, int_right = 0;
   double cos_sum = 0;
   EmitOptions emit_options;
@@ -193,13 +223,15 @@ GenerateResult generate(const GenerateOptions& o) {
   for (std::size_t k = 0; k < r.model.layers.size(); ++k)
     if (sqnr_count[k]) r.report.layers[k].sqnr_db = sqnr_sum[k] / sqnr_count[k];
   r.eval_samples = n;
-  r.top1_agreement = n ? double(agree) / double(n) : 0;
+  if (comparable && n) r.top1_agreement = double(agree) / double(n);
   r.mean_cosine = n ? cos_sum / double(n) : 0;
-  if (!labels.empty() && n) r.accuracy = Accuracy{"top-1", double(float_right) / double(n), double(int_right) / double(n), n};
+  if (!labels.empty() && n && comparable)
+    r.accuracy = Accuracy{"top-1", double(float_right) / double(n), double(int_right) / double(n), n};
   r.report.accuracy = r.accuracy;
   for (const auto& a : r.normalize_actions) r.report.notes.push_back("normalised: " + a);
   for (const auto& u : r.model.unmapped)
-    r.report.notes.push_back("on the host: node '" + u.node + "' (" + u.op_type + "): " + u.reason);
+    r.report.notes.push_back(is_excluded(u) ? "float: node '" + u.node + "' (" + u.op_type + ") " + u.reason
+                                            : "on the host: node '" + u.node + "' (" + u.op_type + "): " + u.reason);
   for (const auto& f : r.model.float_tail)
     r.report.notes.push_back("float, after the engine's output: node '" + f + "' (apply it to the engine's float output)");
 
@@ -225,10 +257,17 @@ std::string summary_text(const GenerateResult& r) {
                      l.kind == LayerKind::dequantize ? std::string("float") : fmt::format("{}{}", t.is_signed ? "int" : "uint", t.bits),
                      l.placement == Placement::host ? "host" : "device", sq);
   }
-  for (const auto& u : r.model.unmapped) s += fmt::format("on the host: '{}' ({}): {}\n", u.node, u.op_type, u.reason);
+  for (const auto& u : r.model.unmapped)
+    s += is_excluded(u) ? fmt::format("float (excluded): '{}' ({})\n", u.node, u.op_type)
+                        : fmt::format("on the host: '{}' ({}): {}\n", u.node, u.op_type, u.reason);
   for (const auto& f : r.model.float_tail) s += fmt::format("float after the engine: '{}'\n", f);
-  s += fmt::format("evaluated on {} samples: top-1 agreement with float {:.2f}%, mean output cosine {:.5f}\n",
-                   r.eval_samples, 100 * r.top1_agreement, r.mean_cosine);
+  if (r.top1_agreement)
+    s += fmt::format("evaluated on {} samples: top-1 agreement with float {:.2f}%, mean output cosine {:.5f}\n",
+                     r.eval_samples, 100 * *r.top1_agreement, r.mean_cosine);
+  else
+    s += fmt::format("evaluated on {} samples: mean cosine {:.5f} of the engine's output against the float model's "
+                     "same tensor (top-1 not measured: the float tail after the engine is not simulated)\n",
+                     r.eval_samples, r.mean_cosine);
   if (r.accuracy)
     s += fmt::format("accuracy: float {:.2f}%, quantized {:.2f}% ({} samples)\n", 100 * r.accuracy->float_model,
                      100 * r.accuracy->quantized_model, r.accuracy->samples);

@@ -41,7 +41,9 @@ struct GenerateResult {
   Report report;
   std::vector<std::string> normalize_actions;
   std::size_t eval_samples = 0;
-  double top1_agreement = 0;       // float vs quantized argmax, on the eval samples
+  // float vs quantized argmax on the eval samples; unset when the engine stops before the model's
+  // output (a float tail other than a final Softmax: the generator does not simulate it)
+  std::optional<double> top1_agreement;
   double mean_cosine = 0;          // of the float and dequantized outputs
   std::optional<Accuracy> accuracy;
   std::vector<std::filesystem::path> written;

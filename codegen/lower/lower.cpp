@@ -193,9 +193,9 @@ class Lowering {
     }
     const bool really_unmapped = std::any_of(m_.unmapped.begin(), m_.unmapped.end(),
                                              [](const Unmapped& u) { return !is_excluded(u); });
-    if (really_unmapped && o_.policy == UnmappedPolicy::error) throw UnmappedError(unmapped_report(m_));
+    if (really_unmapped && o_.policy == UnmappedPolicy::error) throw UnmappedError(unmapped_report(m_, o_.policy));
     if (!unrepresentable_.empty())
-      throw UnmappedError(unmapped_report(m_) + "no statiq layer computes " + unrepresentable_ +
+      throw UnmappedError(unmapped_report(m_, o_.policy) + "no statiq layer computes " + unrepresentable_ +
                           ", not even on the host: --unmapped float keeps the graph from there on in float, or "
                           "replace the operator in the model\n");
     add_output();
@@ -824,7 +824,7 @@ LoweredModel lower(const ir::Graph& graph, const TargetInfo& target, const Lower
   return Lowering(graph, target, options).run();
 }
 
-std::string unmapped_report(const LoweredModel& model) {
+std::string unmapped_report(const LoweredModel& model, UnmappedPolicy policy) {
   std::vector<const Unmapped*> unmapped, excluded;
   for (const Unmapped& u : model.unmapped) (is_excluded(u) ? excluded : unmapped).push_back(&u);
   std::ostringstream s;
@@ -839,9 +839,12 @@ std::string unmapped_report(const LoweredModel& model) {
     for (const Unmapped* u : unmapped) s << "  node '" << u->node << "' (" << u->op_type << "): " << u->reason << "\n";
     s << "first node where the mapping stopped: '" << unmapped.front()->node << "' (" << unmapped.front()->op_type
       << ")\n"
-      << "what to do: --unmapped host runs these layers on the host in " << model.target
-      << "'s arithmetic (still integer, bit-exact); --unmapped float keeps the rest of the graph in float after a "
-         "Dequantize; or change the model so the nodes fit the rules above\n";
+      << "what to do: ";
+    if (policy != UnmappedPolicy::host)
+      s << "--unmapped host runs these layers on the host in " << model.target
+        << "'s arithmetic (still integer, bit-exact); ";
+    s << "--unmapped float keeps the rest of the graph in float after a Dequantize; or change the model so the "
+         "nodes fit the rules above\n";
   }
   for (const Unmapped* u : excluded)
     s << "node '" << u->node << "' (" << u->op_type << ") " << u->reason

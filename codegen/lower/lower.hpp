@@ -67,6 +67,6 @@ LoweredModel lower(const ir::Graph& graph, const TargetInfo& target, const Lower
 
 // QuantizeML-style text: "not quantized because their pattern was not found: [a (Conv), ...]" and,
 // per node, the rule it breaks.
-std::string unmapped_report(const LoweredModel& model);
+std::string unmapped_report(const LoweredModel& model, UnmappedPolicy policy = UnmappedPolicy::error);
 
 }  // namespace statiq::codegen

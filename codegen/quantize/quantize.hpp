@@ -33,7 +33,7 @@ struct QuantizeOptions {
 };
 
 // Quantizes every layer of `model` for model.target ("cpu_int8" -> qlinear, "akida_v2" -> pow2,
-// "tflite_int8" -> tflite, "tflite_int8_single_rounding", "gemmini"): Layer::output,
+// "akida_v1" -> akida_v1, "tflite_int8" -> tflite, "tflite_int8_single_rounding", "gemmini"): Layer::output,
 // qweights, weight_scales, qbias, input/weight zero points and `data` (ProfileData<Profile>).
 // Signedness: cpu_int8 from options.activations, tflite and gemmini int8, akida_v2 as the lowering
 // declared it (signed_output). quantize() writes what it chose back into the attributes

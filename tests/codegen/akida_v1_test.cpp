@@ -389,7 +389,7 @@ TEST_CASE("akida_v1: mnist8 end to end, 4-bit, policy host", "[codegen][akida_v1
   CHECK(r.accuracy->samples == 1000);
   std::cout << "akida_v1 mnist8 (4-bit, input layer weights 8): float " << 100 * r.accuracy->float_model
             << "%, quantized " << 100 * r.accuracy->quantized_model << "% on 1000 digits; top-1 agreement "
-            << 100 * r.top1_agreement << "%\n";
+            << 100 * r.top1_agreement.value_or(0) << "%\n";
   CHECK(r.accuracy->float_model > 0.98);
   CHECK(r.accuracy->quantized_model > 0.97);  // measured 0.981 (float 0.993)
 

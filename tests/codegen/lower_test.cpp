@@ -107,3 +107,11 @@ TEST_CASE("akida_v2: the 3x3/3 MaxPool breaks the pooling rule; the policy decid
 TEST_CASE("unknown target names the known ones") {
   CHECK_THROWS_WITH(find_target("tpu"), Catch::Contains("choose one of cpu-int8, akida-v2, akida-v1, gemmini, tflite-int8"));
 }
+
+TEST_CASE("the advice follows the policy: no '--unmapped host' when the layer is already on the host") {
+  if (!fs::exists(opt_mnist)) { WARN("shared models not found"); return; }
+  const LoweredModel m = lower_opt_mnist("akida-v2", UnmappedPolicy::host);
+  CHECK(unmapped_report(m, UnmappedPolicy::error).find("--unmapped host runs") != std::string::npos);
+  CHECK(unmapped_report(m, UnmappedPolicy::host).find("--unmapped host runs") == std::string::npos);
+  CHECK(unmapped_report(m, UnmappedPolicy::host).find("--unmapped float keeps") != std::string::npos);
+}
