@@ -102,6 +102,23 @@ struct LayerData {
   std::int32_t weight_zero_point = 0;
 };
 
+// The data of a conv or dense layer, by reference (the generated data translation unit owns it),
+// sizes in the types: weights (OHWI or [units][inputs]), and per output channel bias and
+// requantization.
+template <class Profile, class WeightsView, std::size_t Channels>
+struct WeightedParameters {
+  WeightsView weights;
+  std::span<const std::int32_t, Channels> bias;
+  std::span<const typename Profile::channel_params, Channels> channel;
+  typename Profile::output_params output;
+  std::int32_t input_zero_point = 0;
+  std::int32_t weight_zero_point = 0;
+
+  constexpr LayerData<Profile> data() const {
+    return {bias.data(), channel.data(), output, input_zero_point, weight_zero_point};
+  }
+};
+
 template <class P>
 inline constexpr bool has_accumulator_clip = requires(typename P::output_params o) { o.accumulator_clip; };
 
@@ -250,23 +267,14 @@ class Convolution {
 
   static constexpr std::size_t scratch_words = valid ? statiq::scratch_words(A) : 1;
 
-  // The data of the layer, by reference: weights OHWI ([filters][kh][kw][in.c / group]).
-  struct parameters {
-    weights_view weights;
-    std::span<const std::int32_t, std::size_t(filters)> bias;
-    std::span<const typename profile::channel_params, std::size_t(filters)> channel;
-    typename profile::output_params output;
-    std::int32_t input_zero_point = 0;
-    std::int32_t weight_zero_point = 0;
-  };
+  // Weights OHWI ([filters][kh][kw][in.c / group]).
+  using parameters = WeightedParameters<profile, weights_view, std::size_t(filters)>;
 
   constexpr explicit Convolution(const parameters& p) : p_(p) {}
   constexpr const parameters& data() const { return p_; }
 
   void operator()(const input_element* x, output_element* y, std::int32_t* scratch) const {
-    compute(A, x, p_.weights, LayerData<profile>{p_.bias.data(), p_.channel.data(), p_.output, p_.input_zero_point,
-                                                 p_.weight_zero_point},
-            y, scratch);
+    compute(A, x, p_.weights, p_.data(), y, scratch);
   }
 
  private:

@@ -88,22 +88,13 @@ class Dense {
   using weights_view = qview<weight_type, weight_count, Target::packs_sub_byte>;
 
   // Weights [units][inputs], inputs in NHWC flattening order.
-  struct parameters {
-    weights_view weights;
-    std::span<const std::int32_t, std::size_t(units)> bias;
-    std::span<const typename profile::channel_params, std::size_t(units)> channel;
-    typename profile::output_params output;
-    std::int32_t input_zero_point = 0;
-    std::int32_t weight_zero_point = 0;
-  };
+  using parameters = WeightedParameters<profile, weights_view, std::size_t(units)>;
 
   constexpr explicit Dense(const parameters& p) : p_(p) {}
   constexpr const parameters& data() const { return p_; }
 
   void operator()(const input_element* x, output_element* y, std::int32_t* scratch) const {
-    compute(A, x, p_.weights, LayerData<profile>{p_.bias.data(), p_.channel.data(), p_.output, p_.input_zero_point,
-                                                 p_.weight_zero_point},
-            y, scratch);
+    compute(A, x, p_.weights, p_.data(), y, scratch);
   }
 
  private:

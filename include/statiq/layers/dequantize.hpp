@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "statiq/layers/convolution.hpp"
+#include "statiq/layers/quantize.hpp"
 
 namespace statiq {
 
@@ -33,15 +34,7 @@ class Dequantize {
   static constexpr DequantizeAttributes attributes = A;
 
  private:
-  static constexpr bool check() {
-    using namespace diag;
-    constexpr bool common = report_first<
-        rule<(A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0),
-             shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
-        rule<valid_bit_width(A.bits), bit_width_not_1_2_4_or_8<Name, Bits{A.bits, A.bits, A.bits}>>>();
-    if constexpr (!common) return false;
-    else return Target::template check<Name, LayerKind::dequantize, A>();
-  }
+  static constexpr bool check() { return detail::check_boundary<Name, LayerKind::dequantize, A, Target>(); }
 
  public:
   static constexpr bool valid = check();

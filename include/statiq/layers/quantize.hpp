@@ -18,6 +18,19 @@ struct QuantizeAttributes {
 };
 
 namespace detail {
+// Quantize and Dequantize (the float boundary): a positive shape and a valid bit-width, then the
+// target's rules.
+template <fixed_string Name, LayerKind Kind, auto A, class Target>
+constexpr bool check_boundary() {
+  using namespace diag;
+  constexpr bool common = report_first<
+      rule<(A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0),
+           shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
+      rule<valid_bit_width(A.bits), bit_width_not_1_2_4_or_8<Name, Bits{A.bits, A.bits, A.bits}>>>();
+  if constexpr (!common) return false;
+  else return Target::template check<Name, Kind, A>();
+}
+
 // TFLite rounds its Quantize half away from zero (TfLiteRound); the others half to even.
 template <class P>
 constexpr bool quantize_rounds_half_away = requires { requires P::quantize_rounds_half_away_from_zero; };
@@ -53,15 +66,7 @@ class Quantize {
   static constexpr QuantizeAttributes attributes = A;
 
  private:
-  static constexpr bool check() {
-    using namespace diag;
-    constexpr bool common = report_first<
-        rule<(A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0),
-             shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
-        rule<valid_bit_width(A.bits), bit_width_not_1_2_4_or_8<Name, Bits{A.bits, A.bits, A.bits}>>>();
-    if constexpr (!common) return false;
-    else return Target::template check<Name, LayerKind::quantize, A>();
-  }
+  static constexpr bool check() { return detail::check_boundary<Name, LayerKind::quantize, A, Target>(); }
 
  public:
   static constexpr bool valid = check();
