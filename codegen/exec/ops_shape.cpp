@@ -22,9 +22,15 @@ void identity(const ir::Node& node, const std::vector<const Array*>& inputs, std
   outputs[0] = in(node, inputs, 0);
 }
 
-// Inference: Dropout is the identity; its optional mask is all true.
+// Inference: Dropout is the identity; its optional mask is all true. Training mode with a
+// non-zero ratio draws a random mask, which no executor reproduces: refused, not faked.
 void dropout(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
   const Array& x = in(node, inputs, 0);
+  const bool training = inputs.size() > 2 && inputs[2] && !inputs[2]->i.empty() && inputs[2]->i[0] != 0;
+  const float ratio = inputs.size() > 1 && inputs[1] && !inputs[1]->f.empty() ? inputs[1]->f[0] : 0.5f;
+  if (training && ratio != 0.0f)
+    fail("training_mode=true with ratio " + std::to_string(ratio) +
+         " is not supported (inference only: the training mask is random)");
   outputs[0] = x;
   if (outputs.size() > 1 && !node.outputs[1].empty())
     outputs[1] = Array::ints(x.shape, std::vector<std::int64_t>(static_cast<std::size_t>(x.size()), 1), ir::DataType::boolean);

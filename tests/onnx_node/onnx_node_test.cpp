@@ -29,10 +29,6 @@ const std::map<std::string, std::string> known_failures = {
     {"test_convtranspose_output_shape",
      "output_shape [10,8] is one row and column larger than the full ConvTranspose output (9x7); ONNX derives "
      "(negative) pads from it, the executor refuses it"},
-    {"test_training_dropout", "training_mode=true: the executor runs Dropout as Identity whatever training_mode says"},
-    {"test_training_dropout_default", "training_mode=true: the executor runs Dropout as Identity"},
-    {"test_training_dropout_default_mask", "training_mode=true: the executor runs Dropout as Identity"},
-    {"test_training_dropout_mask", "training_mode=true: the executor runs Dropout as Identity"},
 };
 
 // Pinned: a change in either count is a regression (or progress to record here and in README.md).
