@@ -19,3 +19,15 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
 fi
+
+# The onnxruntime oracle of tests/ort: onnxruntime-node at the pinned version of
+# tools/ort/package-lock.json (its npm package carries the CPU binary, so no install scripts run).
+if command -v npm >/dev/null 2>&1; then
+  ort_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/ort"
+  if [ ! -d "$ort_dir/node_modules/onnxruntime-node" ]; then
+    echo "setup: installing onnxruntime-node into tools/ort"
+    (cd "$ort_dir" && npm ci --ignore-scripts --no-audit --no-fund)
+  fi
+else
+  echo "setup: npm not found: tests/ort (the onnxruntime oracle, node 20 + npm) will not run"
+fi

@@ -543,6 +543,8 @@ class ProfileQuantizer {
       if constexpr (akida1)
         d.channel.push_back(
             akida_v1_channel(l, "channel " + std::to_string(c), static_cast<double>(x.scale) / count, y, 0.0, false));
+      else if constexpr (qlinear)
+        d.channel.push_back({arith::qlinear::average_multiplier(x.scale, y.scale, count)});  // ORT's order
       else
         d.channel.push_back(channel(x.scale, 1.0f, y.scale, count));
     }

@@ -34,6 +34,15 @@ struct qlinear {
     return (x_scale * w_scale) / y_scale;
   }
 
+  // QLinearGlobalAveragePool (MLAS qlgavgpool.cpp, x86): the sum of `count` inputs (minus
+  // count * x_zero_point) times x_scale / (y_scale * float32(count)), all float32 — not
+  // multiplier(x, 1, y) / count in double, statiq's earlier form, which rounds twice and differs in
+  // the last bit (onnxruntime 1.30.0 proved it: tests/ort/qlinear_rules_test.cpp). statiq uses it
+  // for AveragePool too (QLinearAveragePool agreed on mlperf_kws' inputs, tests/ort).
+  static constexpr float average_multiplier(float x_scale, float y_scale, int count) {
+    return x_scale / (y_scale * static_cast<float>(count));
+  }
+
   // MlasRequantizeOutput: float32(acc) (rounds once |acc| > 2^24), times m in float32,
   // clamped to [lo - zp, hi - zp] in float, rounded half to even, then + zp.
   static constexpr std::int32_t requantize(std::int64_t acc, const channel_params& ch,

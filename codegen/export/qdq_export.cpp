@@ -1,0 +1,350 @@
+// codegen/export/qdq_export.cpp — see qdq_export.hpp. The QDQ form is the one onnxruntime's QDQ
+// transformers (core/optimizer/qdq_transformer) fuse at graph optimisation level "basic": each
+// float op sits between the DequantizeLinear of its quantized inputs and one QuantizeLinear of its
+// output, weights and bias come from DequantizeLinear of initializers, a Relu between an op and
+// its Q is removed when the Q's zero point is the type's minimum (ReluQuantFusion), MaxPool and
+// Flatten run on the integers directly.
+#include "codegen/export/qdq_export.hpp"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include <unistd.h>
+
+namespace statiq::codegen {
+namespace {
+
+using onnx::TensorProto;
+
+[[noreturn]] void fail(const Layer& l, const std::string& what) {
+  throw std::runtime_error("QDQ export: node '" + l.name + "' (" + std::string(layer_kind_name(l.kind)) + "): " + what);
+}
+
+int elem_type(bool is_signed) { return is_signed ? TensorProto::INT8 : TensorProto::UINT8; }
+
+class Exporter {
+ public:
+  explicit Exporter(const LoweredModel& m) : m_(m) {
+    if (m.target != "cpu_int8")
+      throw std::runtime_error("QDQ export: the model is for " + m.target +
+                               "; only cpu_int8 (onnxruntime's arithmetic) has a QDQ form");
+    model_.set_ir_version(7);
+    model_.set_producer_name("statiq-codegen");
+    auto* op = model_.add_opset_import();
+    op->set_domain("");
+    op->set_version(13);
+    g_ = model_.mutable_graph();
+    g_->set_name(m.name + "_qdq");
+  }
+
+  onnx::ModelProto run() {
+    const Shape in = m_.input_shape;
+    value_info(g_->add_input(), m_.input_tensor, TensorProto::FLOAT, {1, in.c, in.h, in.w});
+    std::string last;
+    std::size_t last_layer = 0;
+    for (std::size_t i = 0; i < m_.layers.size(); ++i) {
+      const Layer& l = m_.layers[i];
+      if (l.kind == LayerKind::dequantize) continue;  // the export ends with the integers
+      if (!std::holds_alternative<ProfileData<arith::qlinear>>(l.data))
+        fail(l, "is not quantized for cpu_int8 (run quantize() first)");
+      layer(i, l);
+      last = qdq_tensor_name(m_, i);
+      last_layer = i;
+    }
+    if (last.empty()) throw std::runtime_error("QDQ export: the model has no integer layer");
+    const Layer& l = m_.layers[last_layer];
+    const Shape s = output_type(l.attributes).shape;
+    value_info(g_->add_output(), last, elem_type(l.output.is_signed), dims_of(last_layer, s));
+    return model_;
+  }
+
+ private:
+  const LoweredModel& m_;
+  onnx::ModelProto model_;
+  onnx::GraphProto* g_ = nullptr;
+  int counter_ = 0;
+
+  static void value_info(onnx::ValueInfoProto* v, const std::string& name, int type, const std::vector<std::int64_t>& dims) {
+    v->set_name(name);
+    auto* t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(type);
+    for (std::int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+
+  // A Dense layer's output is [1, units]; every other tensor [1, C, H, W].
+  std::vector<std::int64_t> dims_of(std::size_t layer, Shape s) const {
+    if (m_.layers[layer].kind == LayerKind::dense) return {1, s.c};
+    return {1, s.c, s.h, s.w};
+  }
+  bool is_2d(int layer) const { return layer >= 0 && m_.layers[std::size_t(layer)].kind == LayerKind::dense; }
+
+  std::string fresh(const std::string& base) { return base + "_" + std::to_string(counter_++); }
+
+  onnx::NodeProto* node(const std::string& op, const std::string& name, std::vector<std::string> inputs,
+                        std::vector<std::string> outputs) {
+    auto* n = g_->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (auto& i : inputs) n->add_input(i);
+    for (auto& o : outputs) n->add_output(o);
+    return n;
+  }
+  static void attr(onnx::NodeProto* n, const std::string& name, std::int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void attr(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (auto x : v) a->add_ints(x);
+  }
+
+  TensorProto* initializer(const std::string& name, int type, const std::vector<std::int64_t>& dims) {
+    TensorProto* t = g_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(type);
+    for (auto d : dims) t->add_dims(d);
+    return t;
+  }
+  std::string scale_init(const std::string& name, const std::vector<float>& v, bool vector) {
+    TensorProto* t = initializer(name, TensorProto::FLOAT, vector ? std::vector<std::int64_t>{std::int64_t(v.size())}
+                                                                 : std::vector<std::int64_t>{});
+    for (float x : v) t->add_float_data(x);
+    return name;
+  }
+  // Zero points of a type: int8/uint8 (int32_data holds them), int32.
+  std::string zero_point_init(const std::string& name, int type, std::int32_t zp, std::size_t count, bool vector) {
+    TensorProto* t = initializer(name, type, vector ? std::vector<std::int64_t>{std::int64_t(count)}
+                                                    : std::vector<std::int64_t>{});
+    for (std::size_t i = 0; i < count; ++i) t->add_int32_data(zp);
+    return name;
+  }
+
+  // The Q and DQ parameters of a tensor quantization, as two initializers (made once per tensor).
+  std::pair<std::string, std::string> params(const std::string& tensor, const TensorQuantization& q) {
+    return {scale_init(tensor + "_scale", {q.scale}, false),
+            zero_point_init(tensor + "_zero_point", elem_type(q.is_signed), q.zero_point, 1, false)};
+  }
+
+  std::string dequantize(const std::string& q_tensor, const TensorQuantization& q) {
+    const auto [s, z] = params(fresh(q_tensor + "_dq"), q);
+    const std::string out = fresh(q_tensor + "_float");
+    node("DequantizeLinear", out + "_DequantizeLinear", {q_tensor, s, z}, {out});
+    return out;
+  }
+  void quantize(const std::string& f_tensor, const std::string& q_tensor, const TensorQuantization& q) {
+    const auto [s, z] = params(fresh(q_tensor), q);
+    node("QuantizeLinear", q_tensor + "_QuantizeLinear", {f_tensor, s, z}, {q_tensor});
+  }
+
+  const TensorQuantization& input_q(const Layer& l, std::size_t k) const {
+    const int idx = l.inputs.at(k);
+    if (idx < 0) fail(l, "reads the float graph input (the model must start with a Quantize layer)");
+    return m_.layers[std::size_t(idx)].output;
+  }
+  std::string input_name(const Layer& l, std::size_t k) const {
+    return qdq_tensor_name(m_, std::size_t(l.inputs.at(k)));
+  }
+
+  // Relu / Clip(0, max) between the float op and the Q: ReluQuantFusion / ClipQuantFusion remove it
+  // when the Q's range already clamps there.
+  std::string activation(const Layer& l, Activation act, const std::string& f) {
+    if (act.kind == ActivationKind::none) return f;
+    const std::string out = fresh(l.name + "_act");
+    if (act.kind == ActivationKind::relu) {
+      node("Relu", out + "_Relu", {f}, {out});
+    } else {
+      const std::string lo = scale_init(fresh(l.name + "_clip_min"), {0.0f}, false);
+      const std::string hi = scale_init(fresh(l.name + "_clip_max"), {l.clip_max}, false);
+      node("Clip", out + "_Clip", {f, lo, hi}, {out});
+    }
+    return out;
+  }
+
+  // int8 weights (per channel when the scales differ), int32 bias at x_s * w_s, both through DQ.
+  std::pair<std::string, std::string> weights_and_bias(const Layer& l, const std::vector<std::int64_t>& dims,
+                                                       const std::vector<std::int32_t>& values, int channels,
+                                                       float x_scale) {
+    if (l.weight_scales.empty()) fail(l, "has no weight scales (not quantized)");
+    std::vector<float> ws = l.weight_scales;
+    if (ws.size() == 1) ws.assign(std::size_t(channels), l.weight_scales[0]);
+    if (ws.size() != std::size_t(channels)) fail(l, "has " + std::to_string(ws.size()) + " weight scales for " +
+                                                        std::to_string(channels) + " channels");
+    bool per_channel = false;
+    for (float s : ws) per_channel = per_channel || s != ws[0];
+    const std::string base = fresh(l.name + "_weight");
+    TensorProto* w = initializer(base + "_quantized", TensorProto::INT8, dims);
+    for (std::int32_t v : values) w->add_int32_data(v);
+    const std::string wf = base + "_float";
+    const std::vector<float> wscale = per_channel ? ws : std::vector<float>{ws[0]};
+    auto* dq = node("DequantizeLinear", wf + "_DequantizeLinear",
+                    {w->name(), scale_init(base + "_scale", wscale, per_channel),
+                     zero_point_init(base + "_zero_point", TensorProto::INT8, l.weight_zero_point, wscale.size(),
+                                     per_channel)},
+                    {wf});
+    if (per_channel) attr(dq, "axis", std::int64_t{0});
+
+    // Bias: always per channel (its scale x_s * w_s[c] is what QLinearConv/QGemm assume).
+    const std::string bb = fresh(l.name + "_bias");
+    TensorProto* b = initializer(bb + "_quantized", TensorProto::INT32, {channels});
+    for (int c = 0; c < channels; ++c) b->add_int32_data(l.qbias.empty() ? 0 : l.qbias[std::size_t(c)]);
+    std::vector<float> bscale(static_cast<std::size_t>(channels));
+    for (int c = 0; c < channels; ++c) bscale[std::size_t(c)] = x_scale * ws[std::size_t(c)];
+    const std::string bf = bb + "_float";
+    auto* bdq = node("DequantizeLinear", bf + "_DequantizeLinear",
+                     {b->name(), scale_init(bb + "_scale", bscale, true),
+                      zero_point_init(bb + "_zero_point", TensorProto::INT32, 0, std::size_t(channels), true)},
+                     {bf});
+    attr(bdq, "axis", std::int64_t{0});
+    return {wf, bf};
+  }
+
+  void layer(std::size_t i, const Layer& l) {
+    const std::string out = qdq_tensor_name(m_, i);
+    std::visit([&](const auto& a) { layer(l, a, out); }, l.attributes);
+  }
+
+  void layer(const Layer& l, const QuantizeAttributes&, const std::string& out) {
+    quantize(m_.input_tensor, out, l.output);
+  }
+
+  void layer(const Layer& l, const DequantizeAttributes&, const std::string&) { fail(l, "unreachable"); }
+
+  void layer(const Layer& l, const ConvAttributes& a, const std::string& out) {
+    if (a.pool.kind != PoolKind::none && a.pool.kind != PoolKind::max)
+      fail(l, "a GlobalAveragePool fused into a convolution has no QDQ form onnxruntime runs in integers");
+    if (is_2d(l.inputs.at(0))) fail(l, "a convolution after a Dense layer is not exported");
+    const TensorQuantization& xq = input_q(l, 0);
+    const std::string x = dequantize(input_name(l, 0), xq);
+    // statiq OHWI -> ONNX OIHW
+    const int o = a.filters, ci = a.input.c / a.group, kh = a.kernel.h, kw = a.kernel.w;
+    if (l.qweights.size() != std::size_t(o) * ci * kh * kw) fail(l, "weight count does not match its attributes");
+    std::vector<std::int32_t> w(l.qweights.size());
+    for (int f = 0; f < o; ++f)
+      for (int y = 0; y < kh; ++y)
+        for (int xk = 0; xk < kw; ++xk)
+          for (int c = 0; c < ci; ++c)
+            w[((std::size_t(f) * ci + c) * kh + y) * kw + xk] = l.qweights[((std::size_t(f) * kh + y) * kw + xk) * ci + c];
+    const auto [wf, bf] = weights_and_bias(l, {o, ci, kh, kw}, w, o, xq.scale);
+    const std::string conv_out = fresh(l.name + "_conv");
+    auto* n = node("Conv", l.name, {x, wf, bf}, {conv_out});
+    const Pads p = resolved_pads(a);
+    attr(n, "kernel_shape", std::vector<std::int64_t>{kh, kw});
+    attr(n, "strides", std::vector<std::int64_t>{a.strides.h, a.strides.w});
+    attr(n, "dilations", std::vector<std::int64_t>{a.dilations.h, a.dilations.w});
+    attr(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
+    attr(n, "group", std::int64_t{a.group});
+    const std::string act = activation(l, a.activation, conv_out);
+    if (a.pool.kind == PoolKind::none) return quantize(act, out, l.output);
+    // Conv -> Q -> DQ -> MaxPool -> Q with the same parameters: onnxruntime pools the integers.
+    const std::string pre = fresh(l.name + "_before_pool");
+    quantize(act, pre, l.output);
+    const std::string pf = dequantize(pre, l.output);
+    const std::string pooled = fresh(l.name + "_pooled");
+    auto* mp = node("MaxPool", l.name + "_MaxPool", {pf}, {pooled});
+    pool_attrs(mp, a.pool, conv_output_shape(a));
+    quantize(pooled, out, l.output);
+  }
+
+  void pool_attrs(onnx::NodeProto* n, const Pool& pool, Shape in) {
+    const Pads p = resolve_pads(pool.pads, in, pool.kernel, pool.stride);
+    attr(n, "kernel_shape", std::vector<std::int64_t>{pool.kernel.h, pool.kernel.w});
+    attr(n, "strides", std::vector<std::int64_t>{pool.stride.h, pool.stride.w});
+    attr(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
+  }
+
+  void layer(const Layer& l, const DenseAttributes& a, const std::string& out) {
+    const TensorQuantization& xq = input_q(l, 0);
+    std::string in = input_name(l, 0);
+    const Shape s = a.input;
+    const int units = a.units, k = s.h * s.w * s.c;
+    if (l.qweights.size() != std::size_t(units) * k) fail(l, "weight count does not match its attributes");
+    std::vector<std::int32_t> w(l.qweights.size());
+    // statiq flattens H, W, C; the exported tensor is NCHW, flattened C, H, W.
+    for (int u = 0; u < units; ++u)
+      for (int c = 0; c < s.c; ++c)
+        for (int y = 0; y < s.h; ++y)
+          for (int x = 0; x < s.w; ++x)
+            w[std::size_t(u) * k + (std::size_t(c) * s.h + y) * s.w + x] =
+                l.qweights[std::size_t(u) * k + (std::size_t(y) * s.w + x) * s.c + c];
+    if (!is_2d(l.inputs.at(0))) {
+      // Flatten the integers: a layout op, no requantization.
+      const std::string flat = fresh(in + "_flat");
+      attr(node("Flatten", flat + "_Flatten", {in}, {flat}), "axis", std::int64_t{1});
+      in = flat;
+    }
+    const std::string x = dequantize(in, xq);
+    const auto [wf, bf] = weights_and_bias(l, {units, k}, w, units, xq.scale);
+    const std::string y = fresh(l.name + "_gemm");
+    attr(node("Gemm", l.name, {x, wf, bf}, {y}), "transB", std::int64_t{1});
+    quantize(activation(l, a.activation, y), out, l.output);
+  }
+
+  void layer(const Layer& l, const AddAttributes& a, const std::string& out) {
+    const std::string x0 = dequantize(input_name(l, 0), input_q(l, 0));
+    const std::string x1 = dequantize(input_name(l, 1), input_q(l, 1));
+    const std::string y = fresh(l.name + "_sum");
+    node("Add", l.name, {x0, x1}, {y});
+    quantize(activation(l, a.activation, y), out, l.output);
+  }
+
+  void layer(const Layer& l, const ConcatAttributes& a, const std::string& out) {
+    std::vector<std::string> xs;
+    for (int k = 0; k < a.count; ++k) xs.push_back(dequantize(input_name(l, std::size_t(k)), input_q(l, std::size_t(k))));
+    const std::string y = fresh(l.name + "_concat");
+    attr(node("Concat", l.name, xs, {y}), "axis", std::int64_t{1});
+    quantize(y, out, l.output);
+  }
+
+  void layer(const Layer& l, const PoolAttributes& a, const std::string& out) {
+    const std::string x = dequantize(input_name(l, 0), input_q(l, 0));
+    const std::string y = fresh(l.name + "_pool");
+    if (a.pool.kind == PoolKind::global_average) {
+      node("GlobalAveragePool", l.name, {x}, {y});
+    } else {
+      auto* n = node(a.pool.kind == PoolKind::max ? "MaxPool" : "AveragePool", l.name, {x}, {y});
+      pool_attrs(n, a.pool, a.input);
+      if (a.pool.kind == PoolKind::average) attr(n, "count_include_pad", std::int64_t{a.count_include_pad ? 1 : 0});
+    }
+    quantize(y, out, l.output);
+  }
+};
+
+}  // namespace
+
+std::string qdq_tensor_name(const LoweredModel& model, std::size_t layer) {
+  const Layer& l = model.layers.at(layer);
+  if (l.kind == LayerKind::dequantize) return "";
+  // Unique even where two layers stand for one ONNX tensor (a Quantize reads the graph input).
+  return l.output_tensor + "_quantized" + (l.kind == LayerKind::quantize ? "_input" : "");
+}
+
+onnx::ModelProto qdq_model(const LoweredModel& model) { return Exporter(model).run(); }
+
+void write_qdq_model(const LoweredModel& model, const std::filesystem::path& file) {
+  const onnx::ModelProto proto = qdq_model(model);
+  std::filesystem::path tmp = file;
+  tmp += ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !proto.SerializeToOstream(&out))
+      throw std::runtime_error("QDQ export: cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw std::runtime_error("QDQ export: cannot write " + file.string());
+  }
+}
+
+}  // namespace statiq::codegen
