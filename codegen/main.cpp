@@ -10,7 +10,9 @@
 
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/generate/generate.hpp"
+#include "codegen/legalize/legalize.hpp"
 #include "codegen/lower/custom_pattern.hpp"
+#include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "statiq/io/npy.hpp"
 
@@ -76,6 +78,15 @@ int run_float(const RunFloatArgs& args) {
   return 0;
 }
 
+// check: check_model_compatibility — per node, its layer or the rule it breaks and the fix.
+int check(const std::string& model, const std::string& target) {
+  ir::Graph graph = load_onnx(model);
+  normalize::normalize(graph);
+  const TargetInfo& t = find_target(target);
+  std::cout << legalize::compatibility_text(legalize::check_compatibility(graph, t), t);
+  return 0;
+}
+
 }  // namespace
 
 // The main job's options on the command line.
@@ -115,6 +126,7 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--labels", o.labels, ".npy labels of the evaluation samples: report accuracy");
   app.add_option("--eval-samples", o.max_eval, "evaluate on the first N samples only");
   app.add_option("--golden", o.golden, "golden vectors in the generated self-test (3)");
+  app.add_option("--qdq", o.qdq, "cpu-int8: also write the quantized model as a QDQ ONNX model (file.onnx)");
 }
 
 // Turns the option strings into their enums; throws naming the option and the choices.
@@ -154,6 +166,8 @@ int main(int argc, char** argv) {
   statiq-codegen mnist8.onnx --target akida-v2 --calib digits.npy --unmapped host -o out/
   statiq-codegen model.onnx --target akida-v2 --weight-bits 4 --activation-bits 4 --calib imgs/ --preprocess unit -o out/
   statiq-codegen run-float model.onnx --input x.npy -o y.npy
+  statiq-codegen check model.onnx --target akida-v1
+  statiq-codegen model.onnx --target akida-v2 --legalize --calib samples.npy -o out/
 
 The generated out/<name>.hpp names the network as statiq types: compile it with the target's rules
 checked, link out/<name>_data.cpp, and build out/<name>_selftest.cpp to check the golden vectors.
@@ -163,6 +177,26 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   GenerateOptions generate_options;
   std::string policy, method, weights, activations, preprocess, identity;
   add_generate_options(app, generate_options, policy, method, weights, activations, preprocess, identity);
+  bool legalize_flag = false, approximate_pads = false;
+  app.add_flag("--legalize", legalize_flag,
+               "rewrite the model to fit the target (1x1 stride 2 as 3x3, pads, kernels, identity convs ...), each "
+               "rewrite float-checked and reported; what stays unfixable runs on the host");
+  app.add_flag("--approximate-pads", approximate_pads,
+               "with --legalize: symmetric pads become \"same\" (one-pixel shift, error reported) instead of the "
+               "exact rewrites");
+  bool approximate_average = false;
+  app.add_flag("--approximate-average", approximate_average,
+               "with --legalize: an AveragePool to 1x1 whose window misses the last rows becomes a global average "
+               "(error reported)");
+  std::string input_pixels;
+  app.add_option("--input-pixels", input_pixels,
+                 "with --legalize on Akida: what the normalised input is in pixels, folded into the input layer: "
+                 "imagenet, none (default: from the samples' range when they are negative)");
+  std::string check_model, check_target = "akida-v2";
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "per node: the layer it maps to on the target, or the rule it breaks and the rewrite that fixes it");
+  check_cmd->add_option("model", check_model, "model.onnx")->required()->check(CLI::ExistingFile);
+  check_cmd->add_option("-t,--target", check_target, "akida-v2 (default), akida-v1, cpu-int8, gemmini, tflite-int8");
   RunFloatArgs run_float_args;
   CLI::App* run_float_cmd = app.add_subcommand("run-float", "run the float reference executor on .npy samples");
   run_float_cmd->add_option("model", run_float_args.model, "model.onnx")->required();
@@ -177,6 +211,13 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   }
   try {
     if (*run_float_cmd) return run_float(run_float_args);
+    if (*check_cmd) return check(check_model, check_target);
+    if (legalize_flag || approximate_pads || approximate_average || !input_pixels.empty()) {
+      generate_options.legalize = legalize::LegalizeOptions{};
+      generate_options.legalize->approximate_pads = approximate_pads;
+      generate_options.legalize->input_pixels = input_pixels;
+      generate_options.legalize->approximate_average = approximate_average;
+    }
     finish_generate_options(generate_options, policy, method, weights, activations, preprocess, identity);
     const GenerateResult result = generate(generate_options);
     std::cout << summary_text(result);

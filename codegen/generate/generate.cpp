@@ -17,6 +17,7 @@
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/export/qdq_export.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "codegen/simulate/simulate.hpp"
@@ -135,9 +136,30 @@ GenerateResult generate(const GenerateOptions& o) {
   r.normalize_actions = nrep.actions;
 
   const TargetInfo& target = find_target(o.target);
+  // Samples are read against the graph as loaded; legalization may pre-pad the input it takes.
+  const ir::Graph loaded = o.legalize ? graph : ir::Graph{};
+  auto read_samples = [&](const std::filesystem::path& path, const calib::ReadOptions& read) {
+    calib::CalibrationSet set = calib::read_calibration_set(path, o.legalize ? loaded : graph, read);
+    if (r.legalization)
+      for (calib::Sample& s : set.samples)
+        for (auto& [name, x] : s.inputs) x = legalize::legalized_input(x, *r.legalization);
+    return set;
+  };
+  std::optional<calib::CalibrationSet> legal_calibration;
+  if (o.legalize) {
+    legal_calibration = read_samples(o.calib, o.read);
+    std::vector<exec::Array> xs;
+    for (const calib::Sample& s : legal_calibration->samples) xs.push_back(s.inputs.begin()->second);
+    r.legalization = legalize::legalize(graph, target, xs, *o.legalize);
+    for (calib::Sample& s : legal_calibration->samples)
+      for (auto& [name, x] : s.inputs) x = legalize::legalized_input(x, *r.legalization);
+  }
   LowerOptions lo = o.lower;
   lo.name = o.name.empty() ? default_name(o.model) : o.name;
-  lo.policy = o.policy ? *o.policy : (target.hardware ? UnmappedPolicy::error : UnmappedPolicy::host);
+  lo.policy = o.policy ? *o.policy
+                       : (target.hardware && !o.legalize ? UnmappedPolicy::error : UnmappedPolicy::host);
+  if (r.legalization)
+    for (const CustomPattern& p : r.legalization->custom_patterns) lo.custom_patterns.push_back(p);
   QuantizeOptions qo = o.quantize;
   if (!o.node_config.empty()) {
     const NodeConfig config = read_node_config(o.node_config);
@@ -149,16 +171,19 @@ GenerateResult generate(const GenerateOptions& o) {
     for (const auto& [node, q] : config.weight_quantizers) check(node), qo.weight_overrides[node] = q;
   }
   r.model = lower(graph, target, lo);
+  if (!o.qdq.empty() && r.model.target != "cpu_int8")
+    throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
+                             o.target + ")");
 
   // Calibration: every tensor's range over the samples, through the float executor.
-  const calib::CalibrationSet calibration = calib::read_calibration_set(o.calib, graph, o.read);
+  const calib::CalibrationSet calibration = legal_calibration ? std::move(*legal_calibration) : read_samples(o.calib, o.read);
   const Ranges ranges = calib::calibrate(graph, calibration, o.calibration);
   quantize(r.model, ranges, qo);
 
   // Evaluation: float executor vs integer simulation on the eval samples.
   calib::ReadOptions eval_read = o.read;
   eval_read.max_samples = o.max_eval;
-  const calib::CalibrationSet eval = o.eval.empty() ? calibration : calib::read_calibration_set(o.eval, graph, eval_read);
+  const calib::CalibrationSet eval = o.eval.empty() ? calibration : read_samples(o.eval, eval_read);
   const std::size_t n = o.max_eval ? std::min(o.max_eval, eval.size()) : eval.size();
   std::vector<std::int64_t> labels;
   if (!o.labels.empty()) {
@@ -229,6 +254,10 @@ GenerateResult generate(const GenerateOptions& o) {
     r.accuracy = Accuracy{"top-1", double(float_right) / double(n), double(int_right) / double(n), n};
   r.report.accuracy = r.accuracy;
   for (const auto& a : r.normalize_actions) r.report.notes.push_back("normalised: " + a);
+  if (r.legalization) {
+    std::istringstream lines(r.legalization->to_text());
+    for (std::string line; std::getline(lines, line);) r.report.notes.push_back("legalised: " + line);
+  }
   for (const auto& u : r.model.unmapped)
     r.report.notes.push_back(is_excluded(u) ? "float: node '" + u.node + "' (" + u.op_type + ") " + u.reason
                                             : "on the host: node '" + u.node + "' (" + u.op_type + "): " + u.reason);
@@ -240,6 +269,10 @@ GenerateResult generate(const GenerateOptions& o) {
     emit_options.model_sha256 = sha256_of(o.model);
     emit_options.report = r.report;
     r.written = emit(r.model, emit_options, o.output_dir);
+  }
+  if (!o.qdq.empty()) {
+    write_qdq_model(r.model, o.qdq);
+    r.written.push_back(o.qdq);
   }
   return r;
 }
@@ -257,6 +290,7 @@ std::string summary_text(const GenerateResult& r) {
                      l.kind == LayerKind::dequantize ? std::string("float") : fmt::format("{}{}", t.is_signed ? "int" : "uint", t.bits),
                      l.placement == Placement::host ? "host" : "device", sq);
   }
+  if (r.legalization) s += "legalization for " + r.model.target + ":\n" + r.legalization->to_text();
   for (const auto& u : r.model.unmapped)
     s += is_excluded(u) ? fmt::format("float (excluded): '{}' ({})\n", u.node, u.op_type)
                         : fmt::format("on the host: '{}' ({}): {}\n", u.node, u.op_type, u.reason);

@@ -12,6 +12,7 @@
 #include "codegen/calib/calibrate.hpp"
 #include "codegen/calib/calibration_set.hpp"
 #include "codegen/emit/report.hpp"
+#include "codegen/legalize/legalize.hpp"
 #include "codegen/lower/lower.hpp"
 #include "codegen/model/lowered_model.hpp"
 #include "codegen/quantize/quantize.hpp"
@@ -34,12 +35,17 @@ struct GenerateOptions {
   std::size_t max_eval = 0;                // 0: all eval samples
   std::size_t golden = 3;                  // golden vectors to emit (from the eval samples)
   std::filesystem::path node_config;       // JSON per node: { "conv1": { "w": 4, "out": 4, "weight_quantizer": "std" } }
+  // Rewrite the model to fit the target first (legalize/legalize.hpp), float-checked on the
+  // calibration samples; what stays unfixable runs on the host unless `policy` says otherwise.
+  std::optional<legalize::LegalizeOptions> legalize;
+  std::filesystem::path qdq;               // also write the quantized model as QDQ ONNX (cpu-int8; export/qdq_export.hpp)
 };
 
 struct GenerateResult {
   LoweredModel model;
   Report report;
   std::vector<std::string> normalize_actions;
+  std::optional<legalize::LegalizeResult> legalization;  // with GenerateOptions::legalize
   std::size_t eval_samples = 0;
   // float vs quantized argmax on the eval samples; unset when the engine stops before the model's
   // output (a float tail other than a final Softmax: the generator does not simulate it)

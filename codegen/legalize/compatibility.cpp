@@ -1,0 +1,112 @@
+// codegen/legalize/compatibility.cpp — check_compatibility (legalize.hpp): per node, its layer on
+// the target as the model is, and after legalization; nothing is quantized or written.
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "codegen/legalize/legalize.hpp"
+#include "codegen/lower/lower.hpp"
+
+namespace statiq::codegen::legalize {
+namespace {
+
+struct Placed {
+  std::string layer, kind;
+  bool device = false;
+};
+
+// Node -> its layer, lowering everything it can (host policy: one pass names every problem).
+std::map<std::string, Placed> placements(const ir::Graph& g, const TargetInfo& t, std::vector<CustomPattern> custom,
+                                         std::vector<Unmapped>& unmapped, std::string& error) {
+  LowerOptions o;
+  o.policy = UnmappedPolicy::host;
+  o.custom_patterns = std::move(custom);
+  std::map<std::string, Placed> out;
+  try {
+    LoweredModel m;
+    try {
+      m = lower(g, t, o);
+    } catch (const UnmappedError& e) {
+      // Something no layer computes even on the host: the engine stops there (float from it on).
+      error = e.what();
+      o.policy = UnmappedPolicy::float_tail;
+      m = lower(g, t, o);
+    }
+    for (const Layer& l : m.layers)
+      for (const std::string& n : l.onnx_nodes)
+        out[n] = Placed{l.name, std::string(layer_kind_name(l.kind)), l.placement == Placement::device};
+    for (const std::string& n : m.float_tail) {
+      const ir::Node* node = g.find_node(n);  // a final Softmax stays float by design: it maps
+      out[n] = Placed{"", "float after the engine", node && node->op_type == "Softmax"};
+    }
+    unmapped = m.unmapped;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<NodeCompatibility> check_compatibility(const ir::Graph& graph, const TargetInfo& target) {
+  std::vector<Unmapped> before_unmapped, after_unmapped;
+  std::string before_error, after_error;
+  const auto before = placements(graph, target, {}, before_unmapped, before_error);
+  ir::Graph copy = graph;
+  LegalizeOptions lo;
+  lo.check_samples = 0;
+  const LegalizeResult fixes = legalize(copy, target, {}, lo);
+  const auto after = placements(copy, target, fixes.custom_patterns, after_unmapped, after_error);
+  (void)before_error, (void)after_error;
+
+  std::vector<NodeCompatibility> out;
+  for (const ir::Node& n : graph.nodes) {
+    NodeCompatibility c{.node = n.name, .op_type = n.op_type};
+    if (auto it = before.find(n.name); it != before.end()) {
+      c.layer = it->second.layer;
+      c.layer_kind = it->second.kind;
+      c.maps = it->second.device;
+    }
+    for (const Unmapped& u : before_unmapped)
+      if (u.node == n.name) c.rule = u.reason, c.maps = false;
+    if (c.rule.empty() && !c.maps)
+      c.rule = !c.layer.empty() ? "fused into layer '" + c.layer + "', which runs on the host"
+                                : "not reached: the engine stops before it (see the first rule broken above it)";
+    for (const Rewrite& w : fixes.rewrites)
+      for (const std::string& touched : w.nodes)
+        if (touched == n.name) c.fix += (c.fix.empty() ? "" : "; ") + std::string(w.exact ? "" : "APPROXIMATE: ") + w.action;
+    if (auto it = after.find(n.name); it != after.end()) c.maps_after_fix = it->second.device;
+    for (const Unmapped& u : after_unmapped)
+      if (u.node == n.name) c.maps_after_fix = false;
+    if (!c.maps && c.fix.empty() && c.maps_after_fix) c.fix = "none needed once the nodes before it are fixed";
+    if (!c.maps_after_fix)
+      for (const std::string& why : fixes.remaining)
+        if (why.find("'" + n.name + "'") != std::string::npos) c.fix += (c.fix.empty() ? "" : "; ") + why;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string compatibility_text(const std::vector<NodeCompatibility>& nodes, const TargetInfo& target) {
+  std::string s;
+  std::size_t ok = 0, fixable = 0, host = 0;
+  for (const NodeCompatibility& c : nodes) {
+    std::string where = c.layer.empty() ? (c.layer_kind.empty() ? "" : " -> " + c.layer_kind)
+                                        : fmt::format(" -> {} '{}'", c.layer_kind, c.layer);
+    if (c.maps) {
+      ++ok;
+      s += fmt::format("ok     {} ({}){}\n", c.node, c.op_type, where);
+      continue;
+    }
+    (c.maps_after_fix ? fixable : host) += 1;
+    s += fmt::format("{} {} ({}){}: {}\n", c.maps_after_fix ? "FIX   " : "HOST  ", c.node, c.op_type, where, c.rule);
+    if (!c.fix.empty()) s += std::string(c.maps_after_fix ? "         fix (--legalize): " : "         note: ") + c.fix + "\n";
+    if (!c.maps_after_fix) s += "         no exact rewrite makes it fit: it runs on the host (--unmapped host)\n";
+  }
+  s += fmt::format("{}: {} node(s) map as they are, {} after --legalize, {} stay on the host\n", target.name, ok,
+                   fixable, host);
+  return s;
+}
+
+}  // namespace statiq::codegen::legalize
