@@ -8,6 +8,8 @@ packages=(
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev libssl-dev
 )
+# node + npm run the onnxruntime oracle (tools/ort); Debian's own when the machine has none.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,5 +31,6 @@ if command -v npm >/dev/null 2>&1; then
     (cd "$ort_dir" && npm ci --ignore-scripts --no-audit --no-fund)
   fi
 else
-  echo "setup: npm not found: tests/ort (the onnxruntime oracle, node 20 + npm) will not run"
+  echo "setup: npm not found after installing nodejs/npm: tests/ort (the onnxruntime oracle) cannot run" >&2
+  exit 1
 fi
