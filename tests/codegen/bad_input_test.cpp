@@ -19,36 +19,22 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "tests/support/files.hpp"
 #include "onnx_builder.hpp"
 
 namespace fs = std::filesystem;
+
+using statiq::test::ScratchDir;
+using statiq::test::slurp;
+using statiq::test::spit;
 
 namespace {
 
 const fs::path models_dir = fs::path(STATIQ_SHARED_DIR) / "models";
 const fs::path mnist8 = models_dir / "mnist8" / "model.onnx";
 
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() : path(fs::temp_directory_path() / ("statiq_bad_input_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
-void spit(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
@@ -136,7 +122,7 @@ TEST_CASE("statiq-codegen refuses bad input with a message and leaves no files",
     WARN("shared models not found: " << models_dir);  // Catch2 v2 has no SKIP
     return;
   }
-  const ScratchDir scratch;
+  const ScratchDir scratch("statiq_bad_input");
   const fs::path& dir = scratch.path;
   const fs::path out = dir / "out";
   const fs::path digits = models_dir / "mnist8" / "inputs.npy";  // [13,1,28,28] float32 pixels 0..255

@@ -21,12 +21,17 @@
 
 #include <fmt/format.h>
 
+#include "tests/support/files.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/generate/generate.hpp"
 #include "statiq/io/npy.hpp"
 
 namespace fs = std::filesystem;
 using namespace statiq::codegen;
+
+using statiq::test::ScratchDir;
+using statiq::test::slurp;
+using statiq::test::spit;
 
 namespace {
 
@@ -93,24 +98,7 @@ const std::map<std::string, std::vector<std::string>> akida_v2_unmapped = {
       "node '/avgpool/GlobalAveragePool' (GlobalAveragePool)"}},
 };
 
-// A fresh folder under the temporary directory, removed when the test leaves (also on a failure).
-struct ScratchDir {
-  fs::path path;
-  explicit ScratchDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("statiq_real_models_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // Runs a shell command with its output in `log`; the exit status, -1 if it did not exit.
 int run(const std::string& command, const fs::path& log) {
@@ -223,7 +211,7 @@ TEST_CASE("every shared model for cpu-int8 and akida-v2: generated, compiled, bi
     return;
   }
   INFO("model " << model);
-  const ScratchDir scratch(model);
+  const ScratchDir scratch("statiq_real_models_" + model);
   const fs::path& dir = scratch.path;
 
   SECTION("cpu-int8") {

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "tests/support/files.hpp"
 #include "codegen/export/qdq_export.hpp"
 #include "codegen/generate/generate.hpp"
 #include "codegen/simulate/simulate.hpp"
@@ -26,27 +27,15 @@
 namespace fs = std::filesystem;
 using namespace statiq::codegen;
 
+using statiq::test::ScratchDir;
+using statiq::test::slurp;
+using statiq::test::spit;
+
 namespace {
 
 const fs::path shared = fs::path(STATIQ_SHARED_DIR);
 
-struct ScratchDir {
-  fs::path path;
-  explicit ScratchDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("statiq_ort_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // The oracle: node tools/ort/run.js model --input x.npy ...; exit status 0 required.
 void run_ort(const fs::path& model, const fs::path& input, const std::string& args, const fs::path& log) {
@@ -95,7 +84,7 @@ struct Case {
 };
 
 void check_model(const Case& c) {
-  ScratchDir dir(std::string(c.model) + "_" + std::to_string(int(c.activations)));
+  ScratchDir dir("statiq_ort_" + std::string(c.model) + "_" + std::to_string(int(c.activations)));
   const fs::path model_dir = shared / "models" / c.model;
   GenerateOptions o;
   o.model = model_dir / "model.onnx";
