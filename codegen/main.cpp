@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "codegen/compare/compare.hpp"
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/generate/generate.hpp"
 #include "codegen/legalize/legalize.hpp"
@@ -167,6 +168,7 @@ int main(int argc, char** argv) {
   statiq-codegen model.onnx --target akida-v2 --weight-bits 4 --activation-bits 4 --calib imgs/ --preprocess unit -o out/
   statiq-codegen run-float model.onnx --input x.npy -o y.npy
   statiq-codegen check model.onnx --target akida-v1
+  statiq-codegen compare model.onnx --target cpu-int8 --calib digits.npy --input x.npy --row 0 --against onnxruntime
   statiq-codegen model.onnx --target akida-v2 --legalize --calib samples.npy -o out/
 
 The generated out/<name>.hpp names the network as statiq types: compile it with the target's rules
@@ -203,6 +205,23 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   run_float_cmd->add_option("--input", run_float_args.input, "samples (.npy), one model input or [N, ...]")->required();
   run_float_cmd->add_option("--row", run_float_args.row, "run only this row of the samples");
   run_float_cmd->add_option("-o,--output", run_float_args.output, "write the outputs (.npy, [rows, ...])");
+  // compare: per layer, the engine (integer simulation) against onnxruntime on the QDQ export or the float model.
+  CompareOptions compare_options;
+  std::string cmp_policy, cmp_method, cmp_weights, cmp_activations, cmp_preprocess, cmp_identity;
+  std::string cmp_against = "onnxruntime";
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "per layer, the engine's tensor against onnxruntime's (QDQ export) or the float model's: max |diff|, "
+                 "mismatching integers, SQNR; the first layer that differs is marked");
+  add_generate_options(*compare_cmd, compare_options.generate, cmp_policy, cmp_method, cmp_weights, cmp_activations,
+                       cmp_preprocess, cmp_identity);
+  compare_cmd->add_option("--input", compare_options.input, "the input (.npy): one model input or [N, ...] rows")
+      ->required()->check(CLI::ExistingFile);
+  compare_cmd->add_option("--row", compare_options.row, "the row of --input to compare on (0)");
+  compare_cmd->add_option("--against", cmp_against, "onnxruntime (default: tools/ort, node) or float");
+  compare_cmd->add_option("--min-sqnr", compare_options.min_sqnr_db,
+                          "--against float: a layer under this SQNR (dB) differs (20)");
+  compare_cmd->add_option("--node", compare_options.runner.node, "the node executable for onnxruntime (node)");
+  compare_cmd->add_option("--ort-run", compare_options.runner.run_js, "tools/ort/run.js (default: this source tree's)");
 
   try {
     app.parse(argc, argv);
@@ -212,6 +231,13 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   try {
     if (*run_float_cmd) return run_float(run_float_args);
     if (*check_cmd) return check(check_model, check_target);
+    if (*compare_cmd) {
+      finish_generate_options(compare_options.generate, cmp_policy, cmp_method, cmp_weights, cmp_activations,
+                              cmp_preprocess, cmp_identity);
+      compare_options.against = parse_compare_against(cmp_against);
+      std::cout << comparison_text(compare(compare_options));
+      return 0;
+    }
     if (legalize_flag || approximate_pads || approximate_average || !input_pixels.empty()) {
       generate_options.legalize = legalize::LegalizeOptions{};
       generate_options.legalize->approximate_pads = approximate_pads;
