@@ -161,6 +161,7 @@ GenerateResult generate(const GenerateOptions& o) {
   if (r.legalization)
     for (const CustomPattern& p : r.legalization->custom_patterns) lo.custom_patterns.push_back(p);
   QuantizeOptions qo = o.quantize;
+  qo.akida_v1_host_fallback = lo.policy == UnmappedPolicy::host;  // else the 20-bit refusal is an error
   if (!o.node_config.empty()) {
     const NodeConfig config = read_node_config(o.node_config);
     auto check = [&](const std::string& node) {

@@ -204,7 +204,10 @@ class ProfileQuantizer {
   // zero_point * step, the ceiling of x + zero_point * step). `fires`: a device layer with an
   // activation, whose threshold and step are NSoC fire registers and must fit 20 bits unsigned.
   // `what` names the channel in messages ("output channel 3").
-  arith::akida_v1::channel_params akida_v1_channel(const Layer& l, const std::string& what, double unit,
+  // A device layer whose registers do not fit is refused (std::runtime_error), or, with
+  // QuantizeOptions::akida_v1_host_fallback, placed on the host (integer akida_v1 arithmetic has no
+  // register width there) and reported in LoweredModel::unmapped with this message.
+  arith::akida_v1::channel_params akida_v1_channel(Layer& l, const std::string& what, double unit,
                                                   const TensorQuantization& y, double bias, bool fires) const {
     const double d = static_cast<double>(y.scale) / unit, b = bias / unit;
     const std::string where = what + ": ";
@@ -230,9 +233,13 @@ class ProfileQuantizer {
       else
         why = "the bias " + number(bias) + " makes the threshold too large; retrain with smaller biases, or use "
               "fewer weight bits";
-      fail(l, where + "threshold " + std::to_string(ch.threshold) + " and step " + std::to_string(ch.step) +
-                  " (accumulator units of " + number(unit) + ") do not fit Akida 1.0's 20-bit unsigned registers "
-                  "(0 <= value < 1048576): " + why);
+      const std::string message = where + "threshold " + std::to_string(ch.threshold) + " and step " +
+                                  std::to_string(ch.step) + " (accumulator units of " + number(unit) +
+                                  ") do not fit Akida 1.0's 20-bit unsigned registers (0 <= value < 1048576): " + why;
+      if (!options_.akida_v1_host_fallback) fail(l, message);
+      // The remaining channels are not checked again: the layer's placement is now host.
+      l.placement = Placement::host;
+      model_.unmapped.push_back(Unmapped{l.name, std::string(layer_kind_name(l.kind)), message});
     }
     return ch;
   }

@@ -30,6 +30,10 @@ struct QuantizeOptions {
   bool reduce_range = false;
   // Per ONNX node (Layer::name or any node folded into the layer): its weight quantizer.
   std::map<std::string, WeightQuantizerKind> weight_overrides;
+  // akida_v1: a device layer whose fire threshold or step does not fit the 20-bit registers (e.g. a
+  // bias above half an activation step) goes to the host, reported in LoweredModel::unmapped, instead
+  // of stopping quantization (generate() sets it for the unmapped policy host).
+  bool akida_v1_host_fallback = false;
 };
 
 // Quantizes every layer of `model` for model.target ("cpu_int8" -> qlinear, "akida_v2" -> pow2,
@@ -39,7 +43,8 @@ struct QuantizeOptions {
 // declared it (signed_output). quantize() writes what it chose back into the attributes
 // (signed_input, signed_output, bits.in from the producing layer) so the emitted types match.
 // Throws std::runtime_error naming the ONNX node and what to do: a missing or zero calibrated
-// range, NaN/Inf weights, bit-widths the profile does not support, an unknown target.
+// range, NaN/Inf weights, bit-widths the profile does not support, an unknown target, an akida_v1
+// device layer whose registers do not fit (unless options.akida_v1_host_fallback).
 void quantize(LoweredModel& model, const Ranges& ranges, const QuantizeOptions& options = {});
 
 }  // namespace statiq::codegen
