@@ -29,27 +29,17 @@ struct gemmini : target_rules<gemmini> {
       {{"QuantizeLinear"}, 1}, {{"DequantizeLinear"}, 1},
   };
 
-  static constexpr Violation signed_8_bit(int in, int w, int out, bool signed_in, bool signed_out) {
-    if (const Violation v = check_bits(Bits{in, w, out}, {8}, {8}, {8}); v.broken()) return v;
-    if (!(signed_in && signed_out)) return {.rule = Rule::activations_must_be_signed};
-    return no_violation;
-  }
-  static constexpr Violation pattern(const Pattern& p) {
-    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
-    return no_violation;
-  }
-
   static constexpr Violation rules(LayerKind, const ConvAttributes& a) {
-    if (const Violation v = pattern(fused_pattern("Conv", a.activation, a.pool)); v.broken()) return v;
-    return signed_8_bit(a.bits.in, a.bits.w, a.bits.out, a.signed_input, a.signed_output);
+    return eight_bit_layer(patterns, fused_pattern("Conv", a.activation, a.pool), a.bits, a.signed_input,
+                           a.signed_output, true);
   }
   static constexpr Violation rules(LayerKind, const DenseAttributes& a) {
-    if (const Violation v = pattern(fused_pattern("Gemm", a.activation, no_pool)); v.broken()) return v;
-    return signed_8_bit(a.bits.in, a.bits.w, a.bits.out, a.signed_input, a.signed_output);
+    return eight_bit_layer(patterns, fused_pattern("Gemm", a.activation, no_pool), a.bits, a.signed_input,
+                           a.signed_output, true);
   }
   static constexpr Violation rules(LayerKind, const AddAttributes& a) {
-    if (const Violation v = pattern(fused_pattern("Add", a.activation, no_pool)); v.broken()) return v;
-    return signed_8_bit(a.bits.in, 8, a.bits.out, a.signed_input, a.signed_output);
+    return eight_bit_layer(patterns, fused_pattern("Add", a.activation, no_pool), Bits{a.bits.in, 8, a.bits.out},
+                           a.signed_input, a.signed_output, true);
   }
   static constexpr Violation rules(LayerKind, const QuantizeAttributes&) { return no_violation; }
   static constexpr Violation rules(LayerKind, const DequantizeAttributes&) { return no_violation; }

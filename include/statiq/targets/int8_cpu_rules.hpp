@@ -25,35 +25,24 @@ struct int8_cpu_rules {
       {{"QuantizeLinear"}, 1}, {{"DequantizeLinear"}, 1},
   };
 
-  // 8-bit in/weights/out and, where the runtime wants them, signed activations.
-  static constexpr Violation eight_bits(int in, int w, int out, bool signed_in, bool signed_out) {
-    if (const Violation v = check_bits(Bits{in, w, out}, {8}, {8}, {8}); v.broken()) return v;
-    if (SignedActivations && !(signed_in && signed_out)) return {.rule = Rule::activations_must_be_signed};
-    return no_violation;
-  }
-  static constexpr Violation pattern(const Pattern& p) {
-    if (!table_has(patterns, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
-    return no_violation;
-  }
-
   static constexpr Violation rules(LayerKind, const ConvAttributes& a) {
-    if (const Violation v = pattern(fused_pattern("Conv", a.activation, a.pool)); v.broken()) return v;
-    return eight_bits(a.bits.in, a.bits.w, a.bits.out, a.signed_input, a.signed_output);
+    return eight_bit_layer(patterns, fused_pattern("Conv", a.activation, a.pool), a.bits, a.signed_input,
+                           a.signed_output, SignedActivations);
   }
   static constexpr Violation rules(LayerKind, const DenseAttributes& a) {
-    if (const Violation v = pattern(fused_pattern("Gemm", a.activation, no_pool)); v.broken()) return v;
-    return eight_bits(a.bits.in, a.bits.w, a.bits.out, a.signed_input, a.signed_output);
+    return eight_bit_layer(patterns, fused_pattern("Gemm", a.activation, no_pool), a.bits, a.signed_input,
+                           a.signed_output, SignedActivations);
   }
   static constexpr Violation rules(LayerKind, const QuantizeAttributes& a) {
-    return eight_bits(8, 8, a.bits, true, a.signed_output);
+    return eight_bit_tensors(Bits{8, 8, a.bits}, true, a.signed_output, SignedActivations);
   }
   static constexpr Violation rules(LayerKind, const DequantizeAttributes& a) {
-    return eight_bits(a.bits, 8, 8, a.signed_input, true);
+    return eight_bit_tensors(Bits{a.bits, 8, 8}, a.signed_input, true, SignedActivations);
   }
   // Add, Concat, MaxPool, AveragePool, GlobalAveragePool: 8-bit tensors.
   template <class Attributes>
   static constexpr Violation rules(LayerKind, const Attributes& a) {
-    return eight_bits(a.bits.in, 8, a.bits.out, a.signed_input, a.signed_output);
+    return eight_bit_tensors(Bits{a.bits.in, 8, a.bits.out}, a.signed_input, a.signed_output, SignedActivations);
   }
 };
 

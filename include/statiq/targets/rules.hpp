@@ -241,6 +241,21 @@ constexpr Violation check_bits(Bits b, BitSet in, BitSet w, BitSet out) {
   return no_violation;
 }
 
+// The tensors of an 8-bit target: 8-bit input, weights and output, and signed activations where
+// the target (TFLite, Gemmini) requires them.
+constexpr Violation eight_bit_tensors(Bits b, bool signed_in, bool signed_out, bool signed_required) {
+  if (const Violation v = check_bits(b, {8}, {8}, {8}); v.broken()) return v;
+  if (signed_required && !(signed_in && signed_out)) return {.rule = Rule::activations_must_be_signed};
+  return no_violation;
+}
+
+// A fused layer of an 8-bit target: its op sequence in the target's table, then its tensors.
+constexpr Violation eight_bit_layer(std::span<const Pattern> table, const Pattern& p, Bits b, bool signed_in,
+                                    bool signed_out, bool signed_required) {
+  if (!table_has(table, p)) return {.rule = Rule::pattern_not_in_target_table, .text1 = pattern_text(p)};
+  return eight_bit_tensors(b, signed_in, signed_out, signed_required);
+}
+
 // The compiler's side of a Violation: instantiates the rule's diag:: template with the layer, the
 // target and the numbers (one error), or does nothing when no rule is broken. Returns whether the
 // layer is valid.
