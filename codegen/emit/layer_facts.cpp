@@ -57,9 +57,6 @@ LayerFacts facts_of(const Layer& layer) {
       f.params = std::int64_t(f.weight_count) + a.filters;
       f.macs = std::int64_t(conv.h) * conv.w * std::int64_t(f.weight_count);
       f.pattern = pattern_string(fused_pattern("Conv", a.activation, a.pool));
-      f.type_name = layer.kind == LayerKind::input_conv2d ? "InputConv2D"
-                    : layer.kind == LayerKind::conv2d     ? "Conv2D"
-                                                          : "DepthwiseConv2D";
       break;
     }
     case LayerKind::dense: {
@@ -75,7 +72,6 @@ LayerFacts facts_of(const Layer& layer) {
       f.params = std::int64_t(f.weight_count) + a.units;
       f.macs = std::int64_t(f.weight_count);
       f.pattern = pattern_string(fused_pattern("Gemm", a.activation, no_pool));
-      f.type_name = "Dense";
       break;
     }
     case LayerKind::add: {
@@ -86,7 +82,6 @@ LayerFacts facts_of(const Layer& layer) {
       f.signed_output = a.signed_output;
       f.arity = 2;
       f.pattern = pattern_string(fused_pattern("Add", a.activation, no_pool));
-      f.type_name = "Add";
       break;
     }
     case LayerKind::concat: {
@@ -97,7 +92,6 @@ LayerFacts facts_of(const Layer& layer) {
       f.signed_output = a.signed_output;
       f.arity = a.count;
       f.pattern = "Concat";
-      f.type_name = "Concat";
       break;
     }
     case LayerKind::max_pool:
@@ -115,9 +109,6 @@ LayerFacts facts_of(const Layer& layer) {
       f.channels = layer.kind == LayerKind::max_pool ? 0 : std::size_t(f.output.c);
       f.scratch_words = scratch_words(a);
       f.pattern = std::string(pool_op(a.pool));
-      f.type_name = layer.kind == LayerKind::max_pool       ? "MaxPool"
-                    : layer.kind == LayerKind::average_pool ? "AveragePool"
-                                                            : "GlobalAveragePool";
       break;
     }
     case LayerKind::quantize: {
@@ -127,7 +118,6 @@ LayerFacts facts_of(const Layer& layer) {
       f.signed_output = a.signed_output;
       f.float_input = true;
       f.pattern = "QuantizeLinear";
-      f.type_name = "Quantize";
       break;
     }
     case LayerKind::dequantize: {
@@ -137,10 +127,10 @@ LayerFacts facts_of(const Layer& layer) {
       f.signed_input = a.signed_input;
       f.float_output = true;
       f.pattern = "DequantizeLinear";
-      f.type_name = "Dequantize";
       break;
     }
   }
+  f.type_name = std::string(layer_kind_name(layer.kind));  // the library's one spelling of the class
   return f;
 }
 
