@@ -11,7 +11,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "statiq/layers/dynamic_dense.hpp"
+#include "statiq/layers/dynamic.hpp"
 
 namespace statiq::codegen {
 namespace {

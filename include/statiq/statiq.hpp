@@ -25,6 +25,7 @@
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/depthwise_conv2d.hpp"
 #include "statiq/layers/dequantize.hpp"
+#include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/global_average_pool.hpp"
 #include "statiq/layers/input_conv2d.hpp"
 #include "statiq/layers/max_pool.hpp"

@@ -1,4 +1,4 @@
-// Dynamic quantization (statiq/layers/dynamic_dense.hpp) against hand values and against onnxruntime-node
+// Dynamic quantization (statiq/layers/dynamic.hpp) against hand values and against onnxruntime-node
 // 1.30.0 running codegen/export/dynamic_export's quantize_dynamic form of mnist8 (its MatMul Times212).
 #include <catch2/catch.hpp>
 
@@ -20,7 +20,7 @@
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "statiq/io/npy.hpp"
-#include "statiq/layers/dynamic_dense.hpp"
+#include "statiq/layers/dynamic.hpp"
 
 namespace fs = std::filesystem;
 using namespace statiq;

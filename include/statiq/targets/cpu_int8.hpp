@@ -12,6 +12,7 @@ struct cpu_int8 : int8_cpu_rules<false>, target_rules<cpu_int8> {
   using profile = arith::qlinear;
   static constexpr bool packs_sub_byte = false;
   static constexpr std::size_t memory_bytes = 0;
+  static constexpr bool dynamic_quantization = true;  // statiq/layers/dynamic.hpp
 };
 
 }  // namespace statiq::targets
