@@ -127,7 +127,13 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--labels", o.labels, ".npy labels of the evaluation samples: report accuracy");
   app.add_option("--eval-samples", o.max_eval, "evaluate on the first N samples only");
   app.add_option("--golden", o.golden, "golden vectors in the generated self-test (3)");
-  app.add_option("--qdq", o.qdq, "cpu-int8: also write the quantized model as a QDQ ONNX model (file.onnx)");
+  app.add_option("--qdq", o.qdq,
+                 "cpu-int8: also write the quantized model as ONNX for onnxruntime (file.onnx): QDQ, or with "
+                 "--dynamic its DynamicQuantizeLinear -> ConvInteger/MatMulInteger form");
+  app.add_flag("--dynamic", o.dynamic,
+               "cpu-int8: onnxruntime's dynamic quantization (int8 weights; each Conv/Gemm quantizes its float "
+               "input to uint8 at run time; float between layers); --weight-quantizer max (per tensor) or "
+               "max-per-axis (default)");
 }
 
 // Turns the option strings into their enums; throws naming the option and the choices.
@@ -141,7 +147,12 @@ void finish_generate_options(GenerateOptions& o, const std::string& policy, cons
     else throw std::runtime_error("--identity-conv " + identity + ": choose relu, gap or all");
   }
   if (o.model.empty()) throw std::runtime_error("no model given (statiq-codegen model.onnx --target ... --calib ...)");
-  if (o.calib.empty()) throw std::runtime_error("--calib is required: samples to measure activation ranges on");
+  if (o.calib.empty())
+    throw std::runtime_error("--calib is required: samples to measure activation ranges on (with --dynamic: to "
+                             "measure accuracy and make golden vectors)");
+  if (o.dynamic && !activations.empty())
+    throw std::runtime_error("--activations with --dynamic: dynamic quantization's activations are uint8, chosen per "
+                             "run by DynamicQuantizeLinear; drop --activations");
   if (!policy.empty()) {
     if (policy == "error") o.policy = UnmappedPolicy::error;
     else if (policy == "host") o.policy = UnmappedPolicy::host;
@@ -165,6 +176,7 @@ int main(int argc, char** argv) {
   app.footer(R"(Examples:
   statiq-codegen mnist8.onnx --target cpu-int8 --calib digits.npy -o out/
   statiq-codegen mnist8.onnx --target akida-v2 --calib digits.npy --unmapped host -o out/
+  statiq-codegen mnist8.onnx --target cpu-int8 --dynamic --calib digits.npy -o out/ --qdq out/mnist8_dynamic.onnx
   statiq-codegen model.onnx --target akida-v2 --weight-bits 4 --activation-bits 4 --calib imgs/ --preprocess unit -o out/
   statiq-codegen run-float model.onnx --input x.npy -o y.npy
   statiq-codegen check model.onnx --target akida-v1

@@ -7,6 +7,8 @@
 #
 #   bench/e2e/run.sh [--codegen PATH] [--models m1,m2] [--runs N] [--budget SECONDS] [--work DIR]
 #
+# A model written m:dynamic is generated with --dynamic instead (onnxruntime's dynamic quantization;
+# onnxruntime then runs the dynamic export): e.g. --models mnist8,mnist8:dynamic.
 # --codegen: statiq-codegen (default $STATIQ_CODEGEN, else build/codegen/statiq-codegen);
 # --runs / --budget: timed runs per model and side, cut short after the budget (default 200, 3 s);
 # --work: keep the generated files there (default: a temporary folder, removed at the end).
@@ -17,14 +19,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared=${STATIQ_SHARED_DIR:-$repo/../shared}
 codegen=${STATIQ_CODEGEN:-$repo/build/codegen/statiq-codegen}
-models="mnist8,opt_mnist,mlperf_kws,mlperf_resnet8,mlperf_vww,tv_resnet_bb1111_random"
+models="mnist8,mnist8:dynamic,opt_mnist,mlperf_kws,mlperf_resnet8,mlperf_vww,tv_resnet_bb1111_random"
 runs=200
 budget=3
 work=""
 cxx=${CXX:-c++}
 node=${NODE:-node}
 
-usage() { sed -n '7,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '7,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --codegen) codegen=$2; shift 2 ;;
@@ -55,7 +57,10 @@ field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<< "$2"; }
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
 rows_out=()
 IFS=, read -r -a list <<< "$models"
-for m in "${list[@]}"; do
+for entry in "${list[@]}"; do
+  m=${entry%%:*}
+  mode=()
+  [ "$entry" = "$m:dynamic" ] && mode=(--dynamic)
   dir=$shared/models/$m
   inputs=$dir/inputs.npy
   [ -f "$dir/model.onnx" ] || { echo "run.sh: no model $dir/model.onnx" >&2; exit 1; }
@@ -65,10 +70,10 @@ for m in "${list[@]}"; do
     *) calib=(--calib "$inputs") ;;
   esac
   rows=$(npy_rows "$inputs")
-  out=$work/$m
+  out=$work/${entry/:/_}
   mkdir -p "$out"
-  echo "== $m: generate (cpu-int8, --qdq, $rows golden vectors = inputs.npy)" >&2
-  "$codegen" "$dir/model.onnx" --target cpu-int8 "${calib[@]}" --eval "$inputs" --golden "$rows" \
+  echo "== $entry: generate (cpu-int8 ${mode[*]}, --qdq, $rows golden vectors = inputs.npy)" >&2
+  "$codegen" "$dir/model.onnx" --target cpu-int8 "${mode[@]}" "${calib[@]}" --eval "$inputs" --golden "$rows" \
     --name "$m" --qdq "$out/qdq.onnx" -o "$out/engine" > "$out.generate.log" 2>&1 ||
     { cat "$out.generate.log" >&2; exit 1; }
   echo "== $m: compile the engine at -O2" >&2
@@ -79,7 +84,7 @@ for m in "${list[@]}"; do
   s=$("$out/engine_timing" "$runs" "$budget" 10)
   echo "== $m: time onnxruntime" >&2
   o=$("$node" "$repo/tools/ort/bench.js" "$out/qdq.onnx" --input "$inputs" --runs "$runs" --budget "$budget" --warmup 10)
-  rows_out+=("$(awk -v m="$m" -v s="$(field median_us "$s")" -v o="$(field median_us "$o")" \
+  rows_out+=("$(awk -v m="$entry" -v s="$(field median_us "$s")" -v o="$(field median_us "$o")" \
     -v smin="$(field min_us "$s")" -v omin="$(field min_us "$o")" -v sn="$(field runs "$s")" -v on="$(field runs "$o")" \
     'BEGIN { printf "| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %d / %d |", m, s, o, s / o, smin, omin, sn, on }')")
 done

@@ -360,7 +360,8 @@ struct Plan {
   const TargetSpec* target = nullptr;
   std::vector<LayerPlan> layers;
   std::size_t quantized_output_node = 0;  // the last integer tensor
-  bool float_output = false;              // the engine ends in a Dequantize
+  bool float_output = false;              // the engine ends in a Dequantize, or is dynamic
+  bool dynamic = false;                   // every layer dynamic: float in and out, no integer output
   TensorQuantization input_quantization;
   TensorQuantization output_quantization;
   const EmitOptions* options = nullptr;
@@ -431,15 +432,19 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
     }
     const LayerFacts& f = lp.facts;
     lp.attributes = layer.attributes;
+    if (layer.dynamic)  // the integer part's stand-in output signedness is the layer type's business
+      std::visit([](auto& a) { if constexpr (requires { a.signed_output; }) a.signed_output = false; }, lp.attributes);
 
     if (layer.inputs.size() != std::size_t(f.arity))
       refuse(layer, fmt::format("it reads {} inputs, a {} reads {}", layer.inputs.size(), f.type_name, f.arity));
     for (const int from : layer.inputs)
       if (from < -1 || from >= int(i)) refuse(layer, fmt::format("input {} is not an earlier layer", from));
 
+    if (layer.dynamic != model.dynamic)
+      refuse(layer, model.dynamic ? "a dynamic model's layers are all dynamic" : "a dynamic layer in a static model");
     const std::string_view profile = profile_name_of(layer.data);
     const bool needs_data = layer.kind != LayerKind::quantize && layer.kind != LayerKind::dequantize &&
-                            layer.kind != LayerKind::max_pool;
+                            layer.kind != LayerKind::max_pool && !layer.dynamic;
     if (needs_data && profile.empty()) refuse(layer, "it has no quantized parameters: quantize the model first");
     if (!profile.empty() && profile != plan.target->profile)
       refuse(layer, fmt::format("its parameters are in the {} arithmetic, target {} computes in {}", profile,
@@ -448,8 +453,16 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
     if (f.has_weights) {
       if (layer.qweights.size() != f.weight_count)
         refuse(layer, fmt::format("{} quantized weights, its attributes need {}", layer.qweights.size(), f.weight_count));
-      if (layer.qbias.size() != f.channels)
+      if (layer.dynamic) {
+        if (layer.bias.size() != f.channels)
+          refuse(layer, fmt::format("{} biases, {} output channels", layer.bias.size(), f.channels));
+        if (layer.weight_scales.size() != 1 && layer.weight_scales.size() != f.channels)
+          refuse(layer, fmt::format("{} weight scales, {} output channels: one or one per channel",
+                                    layer.weight_scales.size(), f.channels));
+        if (layer.weight_zero_point != 0 || f.bits.w != 8) refuse(layer, "dynamic weights are int8 with zero point 0");
+      } else if (layer.qbias.size() != f.channels) {
         refuse(layer, fmt::format("{} quantized biases, {} output channels", layer.qbias.size(), f.channels));
+      }
       try {
         lp.weight_bytes = pack_weights(layer.qweights, f.bits.w, plan.target->packs_sub_byte);
       } catch (const std::exception& e) {
@@ -462,7 +475,7 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
           },
           lp.attributes);
     }
-    if (f.channels > 0) {
+    if (f.channels > 0 && !layer.dynamic) {
       const std::size_t n = std::visit(
           [](const auto& d) -> std::size_t {
             if constexpr (std::is_same_v<std::decay_t<decltype(d)>, std::monostate>) return 0;
@@ -478,8 +491,9 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
   }
 
   const Layer& last = model.layers.back();
-  plan.float_output = last.kind == LayerKind::dequantize;
-  plan.quantized_output_node = plan.float_output ? std::size_t(last.inputs[0]) : model.layers.size() - 1;
+  plan.dynamic = model.dynamic;
+  plan.float_output = last.kind == LayerKind::dequantize || plan.dynamic;
+  plan.quantized_output_node = last.kind == LayerKind::dequantize ? std::size_t(last.inputs[0]) : model.layers.size() - 1;
   plan.output_quantization = model.layers[plan.quantized_output_node].output;
   plan.input_quantization = model.layers[0].output;
   if (plan.layers[0].facts.float_input == false && model.layers[0].inputs == std::vector<int>{-1}) {
@@ -489,13 +503,14 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
   }
 
   const std::size_t in_size = std::size_t(model.input_shape.size());
-  const std::size_t q_size = std::size_t(plan.layers[plan.quantized_output_node].facts.output.size());
+  const std::size_t q_size =
+      plan.dynamic ? 0 : std::size_t(plan.layers[plan.quantized_output_node].facts.output.size());
   const std::size_t out_size = std::size_t(plan.layers.back().facts.output.size());
   for (std::size_t g = 0; g < options.golden.size(); ++g) {
     const GoldenVector& v = options.golden[g];
     if (v.input.size() != in_size || v.quantized_output.size() != q_size ||
         (plan.float_output && v.output.size() != out_size))
-      throw EmitError(fmt::format("golden vector {}: {} inputs, {} integer outputs, {} float outputs; the model "
+      throw EmitError(fmt::format("golden vector {}: {} inputs, {} integer outputs, {} float outputs; the engine "
                                   "takes {} and produces {} integers{}",
                                   g, v.input.size(), v.quantized_output.size(), v.output.size(), in_size, q_size,
                                   plan.float_output ? fmt::format(" and {} floats", out_size) : std::string()));
@@ -580,6 +595,10 @@ std::string header(const Plan& plan) {
 
   const TensorQuantization& in = plan.input_quantization;
   const TensorQuantization& out = plan.output_quantization;
+  if (plan.dynamic) {
+    s += "// Dynamic quantization: float input and output; every layer quantizes its input at run time.\n";
+    s += "inline constexpr bool dynamic = true;\n\n";
+  } else {
   s += "// The engine's input and output quantization: real = scale * (q - zero_point).\n";
   s += fmt::format("inline constexpr float input_scale = {};\n", float_literal(in.scale));
   s += fmt::format("inline constexpr std::int32_t input_zero_point = {};\n", int_literal(in.zero_point));
@@ -588,6 +607,7 @@ std::string header(const Plan& plan) {
   s += fmt::format("// The node whose integers are the quantized output ({}).\n",
                    plan.float_output ? "the final Dequantize's input" : "the last node");
   s += fmt::format("inline constexpr std::size_t quantized_output_node = {};\n\n", plan.quantized_output_node);
+  }
 
   s += "// The engine with its data. The arena is inside the object: keep it static, not on a small stack.\n";
   s += "model make_model();\n\n";
@@ -596,8 +616,9 @@ std::string header(const Plan& plan) {
   s += fmt::format("inline constexpr std::size_t golden_count = {};\n", count);
   if (count > 0) {
     s += fmt::format("extern const float golden_inputs[golden_count][{}];\n", m.input_shape.size());
-    s += fmt::format("extern const std::int32_t golden_quantized_outputs[golden_count][{}];\n",
-                     plan.layers[plan.quantized_output_node].facts.output.size());
+    if (!plan.dynamic)
+      s += fmt::format("extern const std::int32_t golden_quantized_outputs[golden_count][{}];\n",
+                       plan.layers[plan.quantized_output_node].facts.output.size());
     if (plan.float_output)
       s += fmt::format("extern const float golden_outputs[golden_count][{}];\n", plan.layers.back().facts.output.size());
   }
@@ -669,6 +690,24 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
   }
 }
 
+// A dynamic layer's arrays (int8 weights, float bias and weight scales) and constructor call.
+void dynamic_layer_data(const LayerPlan& lp, std::string& arrays, std::string& construct) {
+  const Layer& l = *lp.layer;
+  const LayerFacts& f = lp.facts;
+  const std::string ind(6 + lp.id.size() + 2, ' ');
+  const auto floats = [](float v) { return float_literal(v); };
+  arrays += fmt::format("\n// {}: {} int8 weights (zero point 0), {}; float bias; weight scale {}\n", l.name,
+                        f.weight_count, l.kind == LayerKind::dense ? "[units][inputs], inputs in NHWC order" : "OHWI",
+                        l.weight_scales.size() == 1 ? "per tensor" : "per output channel");
+  arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
+  arrays += fmt::format("const float {}_bias[{}] = {{\n    {}}};\n", lp.id, l.bias.size(), list(l.bias, floats, 8));
+  arrays += fmt::format("const float {}_weight_scale[{}] = {{\n    {}}};\n", lp.id, l.weight_scales.size(),
+                        list(l.weight_scales, floats, 8));
+  construct += fmt::format("{}({{.weights = data::{}_weights,\n{}.bias = data::{}_bias,\n{}.weight_scale = data::{}_weight_scale,\n"
+                           "{}.clip_max = {}}})",
+                           lp.id, lp.id, ind, lp.id, ind, lp.id, ind, float_literal(l.clip_max));
+}
+
 std::string data_source(const Plan& plan) {
   const LoweredModel& m = *plan.model;
   std::string s = banner(plan, m.name + "_data.cpp", "weights, requantization parameters, golden vectors.");
@@ -686,6 +725,8 @@ std::string data_source(const Plan& plan) {
       const TensorQuantization& q = m.layers[std::size_t(l.inputs[0])].output;
       construct = fmt::format("{}({{.scale = {}, .zero_point = {}}})", lp.id, float_literal(q.scale),
                               int_literal(q.zero_point));
+    } else if (l.dynamic) {
+      dynamic_layer_data(lp, s, construct);
     } else {
       std::visit(
           [&](const auto& d) {
@@ -719,9 +760,10 @@ std::string data_source(const Plan& plan) {
     const auto ints = [](std::int32_t v) { return int_literal(v); };
     s += fmt::format("\nconst float golden_inputs[golden_count][{}] = {{\n{}}};\n", m.input_shape.size(),
                      rows(&GoldenVector::input, floats));
-    s += fmt::format("const std::int32_t golden_quantized_outputs[golden_count][{}] = {{\n{}}};\n",
-                     plan.layers[plan.quantized_output_node].facts.output.size(),
-                     rows(&GoldenVector::quantized_output, ints));
+    if (!plan.dynamic)
+      s += fmt::format("const std::int32_t golden_quantized_outputs[golden_count][{}] = {{\n{}}};\n",
+                       plan.layers[plan.quantized_output_node].facts.output.size(),
+                       rows(&GoldenVector::quantized_output, ints));
     if (plan.float_output)
       s += fmt::format("const float golden_outputs[golden_count][{}] = {{\n{}}};\n",
                        plan.layers.back().facts.output.size(), rows(&GoldenVector::output, floats));
@@ -736,8 +778,9 @@ std::string data_source(const Plan& plan) {
          "    const auto input = engine.input();\n"
          "    for (std::size_t i = 0; i < input.size(); ++i)\n"
          "      input[i] = static_cast<model::input_element>(golden_inputs[g][i]);\n"
-         "    engine.run();\n"
-         "    const auto q = engine.tensor<quantized_output_node>();\n"
+         "    engine.run();\n";
+    if (!plan.dynamic)
+      s += "    const auto q = engine.tensor<quantized_output_node>();\n"
          "    for (std::size_t i = 0; i < q.size(); ++i)\n"
          "      if (static_cast<std::int32_t>(q[i]) != golden_quantized_outputs[g][i]) {\n"
          "        if (log)\n"

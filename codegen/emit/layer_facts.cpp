@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "statiq/engine/arena.hpp"
+#include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/layer_kind.hpp"
 
 namespace statiq::codegen {
@@ -131,6 +132,18 @@ LayerFacts facts_of(const Layer& layer) {
     }
   }
   f.type_name = std::string(layer_kind_name(layer.kind));  // the library's one spelling of the class
+  if (layer.dynamic) {  // statiq/layers/dynamic.hpp: DynamicConv2D, DynamicDepthwiseConv2D, DynamicDense
+    if (!f.has_weights || layer.kind == LayerKind::input_conv2d)
+      throw std::invalid_argument("layer '" + layer.name + "': only Conv2D, DepthwiseConv2D and Dense have a dynamic form");
+    f.type_name = "Dynamic" + f.type_name;
+    f.float_input = f.float_output = true;
+    f.signed_input = false;
+    std::visit(
+        [&](const auto& a) {
+          if constexpr (requires { dynamic_scratch_words(a); }) f.scratch_words = dynamic_scratch_words(a);
+        },
+        layer.attributes);
+  }
   return f;
 }
 

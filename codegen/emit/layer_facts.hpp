@@ -15,8 +15,8 @@ struct LayerFacts {
   Bits bits{};                      // .w unused by layers without weights
   bool signed_input = false;
   bool signed_output = false;
-  bool float_input = false;         // Quantize
-  bool float_output = false;        // Dequantize
+  bool float_input = false;         // Quantize, dynamic layers
+  bool float_output = false;        // Dequantize, dynamic layers
   bool has_weights = false;         // conv, dense
   std::size_t weight_count = 0;
   std::size_t channels = 0;         // bias / channel_params entries (filters, units, pooled channels)

@@ -95,7 +95,8 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
     if (r && r->sqnr_db) sqnr = fmt::format("{:.1f}", *r->sqnr_db);
     rows.push_back({std::to_string(i), i < struct_names.size() ? struct_names[i] : l.name, join(l.onnx_nodes, ", "),
                     f.pattern, placement_name(l.placement), bits_text(f), shape_text(f.output), weight_scales_text(l),
-                    quantization_text(l.output, f.float_output), range, sqnr});
+                    l.dynamic ? "float (input uint8 at run time)" : quantization_text(l.output, f.float_output), range,
+                    sqnr});
   }
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
@@ -164,6 +165,7 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
     o["weight_scales"] = l.weight_scales;
     o["weight_zero_point"] = l.weight_zero_point;
     o["input_zero_point"] = l.input_zero_point;
+    o["quantization"] = l.dynamic ? "dynamic" : "static";
     if (f.float_output) {
       o["output"] = "float";
     } else {

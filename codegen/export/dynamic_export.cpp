@@ -1,167 +1,304 @@
-// codegen/export/dynamic_export.cpp — see dynamic_export.hpp. The node pattern is the one
-// onnxruntime.quantization.quantize_dynamic emits for MatMul (operators/matmul.py, MatMulInteger):
-// onnxruntime's optimizer (level extended/all) fuses it into DynamicQuantizeMatMul / MatMulIntegerToFloat.
+// codegen/export/dynamic_export.cpp — see dynamic_export.hpp. Node and tensor names follow
+// onnxruntime.quantization.quantize_dynamic (operators/matmul.py, conv.py: <x>_QuantizeLinear,
+// <x>_quantized, <x>_scale, <x>_zero_point, <W>_quantized, <node>_quant, <node>_quant_scales_mul, ...)
+// with the layer's ONNX node name standing for the node and its weight.
 #include "codegen/export/dynamic_export.hpp"
 
 #include <onnx/onnx_pb.h>
 
-#include <cstring>
+#include <array>
+#include <cstdint>
 #include <fstream>
-#include <map>
-#include <optional>
+#include <set>
 #include <stdexcept>
+#include <system_error>
+#include <variant>
+#include <vector>
 
-#include "statiq/layers/dynamic.hpp"
+#include <unistd.h>
 
 namespace statiq::codegen {
 namespace {
 
 using onnx::TensorProto;
 
-const TensorProto* initializer(const onnx::GraphProto& g, const std::string& name) {
-  for (const auto& t : g.initializer())
-    if (t.name() == name) return &t;
-  return nullptr;
+[[noreturn]] void fail(const Layer& l, const std::string& what) {
+  throw std::runtime_error("dynamic export: node '" + l.name + "' (" + std::string(layer_kind_name(l.kind)) +
+                           "): " + what);
 }
 
-std::vector<float> floats_of(const TensorProto& t) {
-  if (t.data_type() != TensorProto::FLOAT) throw std::runtime_error("dynamic export: '" + t.name() + "' is not float");
-  if (t.float_data_size() > 0) return {t.float_data().begin(), t.float_data().end()};
-  std::vector<float> v(t.raw_data().size() / sizeof(float));
-  std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(float));
-  return v;
-}
+class Exporter {
+ public:
+  explicit Exporter(const LoweredModel& m) : m_(m) {
+    if (m.target != "cpu_int8")
+      throw std::runtime_error("dynamic export: the model is for " + m.target +
+                               "; dynamic quantization is onnxruntime's CPU scheme (cpu_int8 only)");
+    model_.set_ir_version(7);
+    model_.set_producer_name("statiq-codegen");
+    auto* op = model_.add_opset_import();
+    op->set_domain("");
+    op->set_version(13);
+    g_ = model_.mutable_graph();
+    g_->set_name(m.name + "_dynamic");
+  }
 
-const onnx::NodeProto* producer(const onnx::GraphProto& g, const std::string& tensor) {
-  for (const auto& n : g.node())
-    for (const auto& o : n.output())
-      if (o == tensor) return &n;
-  return nullptr;
-}
+  onnx::ModelProto run() {
+    // Every layer first, so a static model is refused naming its first non-dynamic layer.
+    for (const Layer& l : m_.layers)
+      if (!l.dynamic) fail(l, "is not dynamically quantized (run quantize_dynamic() on the model first)");
+    if (!m_.dynamic || m_.layers.empty())
+      throw std::runtime_error("dynamic export: the model is not a dynamic model (run quantize_dynamic() first)");
+    const Shape in = m_.input_shape;
+    value_info(g_->add_input(), m_.input_tensor, {1, in.c, in.h, in.w});
+    for (std::size_t i = 0; i < m_.layers.size(); ++i) {
+      const Layer& l = m_.layers[i];
+      if (l.inputs != std::vector<int>{int(i) - 1})
+        fail(l, "does not read the layer before it: a dynamic model is a chain of layers");
+      std::visit([&](const auto& a) { layer(i, l, a); }, l.attributes);
+    }
+    const std::size_t last = m_.layers.size() - 1;
+    value_info(g_->add_output(), dynamic_tensor_name(m_, last), dims_of(int(last)));
+    return model_;
+  }
 
-std::vector<const onnx::NodeProto*> consumers(const onnx::GraphProto& g, const std::string& tensor) {
-  std::vector<const onnx::NodeProto*> r;
-  for (const auto& n : g.node())
-    for (const auto& i : n.input())
-      if (i == tensor) r.push_back(&n);
-  return r;
-}
+ private:
+  const LoweredModel& m_;
+  onnx::ModelProto model_;
+  onnx::GraphProto* g_ = nullptr;
+  std::set<std::string> produced_;  // every tensor name a node or initializer defines
 
-// B's float data: an initializer, or a Reshape of one (the row-major data is unchanged by Reshape).
-std::optional<std::vector<float>> constant_weights(const onnx::GraphProto& g, const std::string& b) {
-  if (const TensorProto* t = initializer(g, b)) return floats_of(*t);
-  const onnx::NodeProto* p = producer(g, b);
-  if (p && p->op_type() == "Reshape" && p->input_size() >= 1)
-    if (const TensorProto* t = initializer(g, p->input(0))) return floats_of(*t);
-  return std::nullopt;
-}
+  static void value_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<std::int64_t>& dims) {
+    v->set_name(name);
+    auto* t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(TensorProto::FLOAT);
+    for (std::int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+  }
 
-void add_scalar(onnx::GraphProto& g, const std::string& name, int type, const void* data, std::size_t bytes) {
-  TensorProto* t = g.add_initializer();
-  t->set_name(name);
-  t->set_data_type(type);
-  t->set_raw_data(std::string(static_cast<const char*>(data), bytes));
-}
+  // Layer `layer`'s output: [1, units] for a Dense, [1, C, H, W] otherwise (-1: the graph input).
+  std::vector<std::int64_t> dims_of(int layer) const {
+    if (layer < 0) return {1, m_.input_shape.c, m_.input_shape.h, m_.input_shape.w};
+    const Layer& l = m_.layers[std::size_t(layer)];
+    const Shape s = output_type(l.attributes).shape;
+    if (l.kind == LayerKind::dense) return {1, s.c};
+    return {1, s.c, s.h, s.w};
+  }
+  bool is_2d(int layer) const { return layer >= 0 && m_.layers[std::size_t(layer)].kind == LayerKind::dense; }
+  std::string input_name(int layer) const {
+    return layer < 0 ? m_.input_tensor : dynamic_tensor_name(m_, std::size_t(layer));
+  }
 
-onnx::NodeProto make_node(const std::string& op, const std::string& name, std::vector<std::string> in,
-                          std::vector<std::string> out) {
-  onnx::NodeProto n;
-  n.set_op_type(op);
-  n.set_name(name);
-  for (auto& s : in) n.add_input(s);
-  for (auto& s : out) n.add_output(s);
-  return n;
-}
+  // A name clash would make onnxruntime reject the graph with a less helpful message.
+  void define(const Layer& l, const std::string& name) {
+    if (!produced_.insert(name).second) fail(l, "the exported tensor name '" + name + "' is defined twice");
+  }
+
+  onnx::NodeProto* node(const Layer& l, const std::string& op, const std::string& name, std::vector<std::string> inputs,
+                        std::vector<std::string> outputs) {
+    auto* n = g_->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (auto& i : inputs) n->add_input(i);
+    for (auto& o : outputs) define(l, o), n->add_output(o);
+    return n;
+  }
+  static void attr(onnx::NodeProto* n, const std::string& name, std::int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void attr(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (auto x : v) a->add_ints(x);
+  }
+
+  TensorProto* initializer(const Layer& l, const std::string& name, int type, const std::vector<std::int64_t>& dims) {
+    define(l, name);
+    TensorProto* t = g_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(type);
+    for (auto d : dims) t->add_dims(d);
+    return t;
+  }
+  std::string floats(const Layer& l, const std::string& name, const std::vector<float>& v,
+                     const std::vector<std::int64_t>& dims) {
+    TensorProto* t = initializer(l, name, TensorProto::FLOAT, dims);
+    for (float x : v) t->add_float_data(x);
+    return name;
+  }
+
+  // The weights' three initializers: int8 values (`dims`, already in ONNX order), their scale (a
+  // scalar, or per channel shaped `channel_dims`), zero point int8 0 (a scalar: ConvInteger and
+  // MatMulInteger take only a per-tensor zero point on the weights).
+  struct Weights {
+    std::string values, scale, zero_point;
+  };
+  Weights weights(const Layer& l, const std::vector<std::int32_t>& values, const std::vector<std::int64_t>& dims,
+                  int channels, const std::vector<std::int64_t>& channel_dims) {
+    if (l.weight_zero_point != 0) fail(l, "has a weight zero point other than 0 (not a dynamic layer)");
+    if (l.weight_scales.size() != 1 && l.weight_scales.size() != std::size_t(channels))
+      fail(l, "has " + std::to_string(l.weight_scales.size()) + " weight scales for " + std::to_string(channels) +
+                  " channels (run quantize_dynamic() again)");
+    const std::string base = l.name + "_W";
+    TensorProto* w = initializer(l, base + "_quantized", TensorProto::INT8, dims);
+    std::string bytes(values.size(), '\0');
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (values[i] < -128 || values[i] > 127) fail(l, "has a weight outside int8 (run quantize_dynamic() again)");
+      bytes[i] = static_cast<char>(static_cast<std::int8_t>(values[i]));
+    }
+    w->set_raw_data(bytes);
+    const bool per_channel = l.weight_scales.size() > 1;
+    const std::string scale =
+        floats(l, base + "_scale", l.weight_scales, per_channel ? channel_dims : std::vector<std::int64_t>{});
+    TensorProto* zp = initializer(l, base + "_zero_point", TensorProto::INT8, {});
+    zp->set_raw_data(std::string(1, '\0'));
+    return {w->name(), scale, zp->name()};
+  }
+
+  // The part every dynamic layer shares, from the integer op's int32 output to the layer's float
+  // output before any pooling: Cast, Mul(x_scale, W_scale), Mul, Add(bias), Relu | Clip. Returns the
+  // last tensor; `out` names it when nothing follows.
+  std::string float_tail(const Layer& l, const std::string& acc, const std::string& x_scale, const Weights& w,
+                         int channels, const std::vector<std::int64_t>& channel_dims, Activation act, bool pooled,
+                         const std::string& out) {
+    const std::string cast = acc + "_cast_output";
+    attr(node(l, "Cast", acc + "_cast", {acc}, {cast}), "to", std::int64_t{TensorProto::FLOAT});
+    // float32(x_scale * w_scale[c]): the multiplier compute_dynamic rounds once, before the product.
+    const std::string scales = l.name + "_quant_scales_mul:0";
+    node(l, "Mul", l.name + "_quant_scales_mul", {x_scale, w.scale}, {scales});
+    const std::string scaled = l.name + "_quant_output_scale_mul_output";
+    node(l, "Mul", l.name + "_quant_output_scale_mul", {cast, scales}, {scaled});
+    // The bias Add stays a node of its own: onnxruntime fuses it into MatMulIntegerToFloat, whose
+    // output processor adds after the multiply rounded, as compute_dynamic does.
+    if (l.bias.size() != std::size_t(channels))
+      fail(l, "has " + std::to_string(l.bias.size()) + " bias values for " + std::to_string(channels) + " channels");
+    const bool last = act.kind == ActivationKind::none && !pooled;
+    const std::string biased = last ? out : l.name + "_bias_add_output";
+    node(l, "Add", l.name + "_bias_add", {scaled, floats(l, l.name + "_B", l.bias, channel_dims)}, {biased});
+    if (act.kind == ActivationKind::none) return biased;
+    const std::string activated = pooled ? l.name + "_activation_output" : out;
+    if (act.kind == ActivationKind::relu) {
+      node(l, "Relu", l.name + "_Relu", {biased}, {activated});
+    } else {
+      const std::string lo = floats(l, l.name + "_clip_min", {0.0f}, {});
+      const std::string hi = floats(l, l.name + "_clip_max", {l.clip_max}, {});
+      node(l, "Clip", l.name + "_Clip", {biased, lo, hi}, {activated});
+    }
+    return activated;
+  }
+
+  // DynamicQuantizeLinear of x: {x_quantized, x_scale, x_zero_point}.
+  std::array<std::string, 3> quantize_input(const Layer& l, const std::string& x) {
+    const std::array<std::string, 3> q{x + "_quantized", x + "_scale", x + "_zero_point"};
+    node(l, "DynamicQuantizeLinear", x + "_QuantizeLinear", {x}, {q[0], q[1], q[2]});
+    return q;
+  }
+
+  void layer(std::size_t i, const Layer& l, const ConvAttributes& a) {
+    if (a.pool.kind != PoolKind::none && a.pool.kind != PoolKind::max)
+      fail(l, "a fused " + std::string(pool_op(a.pool)) + " has no dynamic form (MaxPool only)");
+    if (is_2d(l.inputs[0])) fail(l, "a convolution after a Dense layer is not exported");
+    // statiq OHWI -> ONNX OIHW
+    const int o = a.filters, ci = a.input.c / a.group, kh = a.kernel.h, kw = a.kernel.w;
+    if (l.qweights.size() != std::size_t(o) * ci * kh * kw) fail(l, "weight count does not match its attributes");
+    std::vector<std::int32_t> w(l.qweights.size());
+    for (int f = 0; f < o; ++f)
+      for (int y = 0; y < kh; ++y)
+        for (int xk = 0; xk < kw; ++xk)
+          for (int c = 0; c < ci; ++c)
+            w[((std::size_t(f) * ci + c) * kh + y) * kw + xk] = l.qweights[((std::size_t(f) * kh + y) * kw + xk) * ci + c];
+    const std::vector<std::int64_t> channel_dims{1, o, 1, 1};
+    const Weights wq = weights(l, w, {o, ci, kh, kw}, o, channel_dims);
+
+    const auto [xq, x_scale, x_zp] = quantize_input(l, input_name(l.inputs[0]));
+    const std::string acc = l.name + "_output_quantized";
+    auto* n = node(l, "ConvInteger", l.name + "_quant", {xq, wq.values, x_zp, wq.zero_point}, {acc});
+    const Pads p = resolved_pads(a);
+    attr(n, "kernel_shape", std::vector<std::int64_t>{kh, kw});
+    attr(n, "strides", std::vector<std::int64_t>{a.strides.h, a.strides.w});
+    attr(n, "dilations", std::vector<std::int64_t>{a.dilations.h, a.dilations.w});
+    attr(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
+    attr(n, "group", std::int64_t{a.group});
+
+    const std::string out = dynamic_tensor_name(m_, i);
+    const bool pooled = a.pool.kind == PoolKind::max;
+    const std::string y = float_tail(l, acc, x_scale, wq, o, channel_dims, a.activation, pooled, out);
+    if (!pooled) return;
+    auto* mp = node(l, "MaxPool", l.name + "_MaxPool", {y}, {out});
+    const Shape conv_shape = conv_output_shape(a);
+    const Pads pp = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
+    attr(mp, "kernel_shape", std::vector<std::int64_t>{a.pool.kernel.h, a.pool.kernel.w});
+    attr(mp, "strides", std::vector<std::int64_t>{a.pool.stride.h, a.pool.stride.w});
+    attr(mp, "pads", std::vector<std::int64_t>{pp.top, pp.left, pp.bottom, pp.right});
+  }
+
+  void layer(std::size_t i, const Layer& l, const DenseAttributes& a) {
+    const Shape s = a.input;
+    const int units = a.units, k = s.h * s.w * s.c;
+    if (l.qweights.size() != std::size_t(units) * k) fail(l, "weight count does not match its attributes");
+    // statiq's [units][inputs] with the inputs flattened H, W, C -> MatMul's B [K, N] with K flattened
+    // C, H, W (the exported tensor is NCHW).
+    std::vector<std::int32_t> w(l.qweights.size());
+    for (int u = 0; u < units; ++u)
+      for (int c = 0; c < s.c; ++c)
+        for (int y = 0; y < s.h; ++y)
+          for (int x = 0; x < s.w; ++x)
+            w[((std::size_t(c) * s.h + y) * s.w + x) * units + u] =
+                l.qweights[std::size_t(u) * k + (std::size_t(y) * s.w + x) * s.c + c];
+    const std::vector<std::int64_t> channel_dims{units};
+    const Weights wq = weights(l, w, {k, units}, units, channel_dims);
+
+    std::string in = input_name(l.inputs[0]);
+    if (!is_2d(l.inputs[0])) {
+      // MatMul reads [1, K]: Flatten before the quantization, so DynamicQuantizeLinear feeds
+      // MatMulInteger directly (onnxruntime's DynamicQuantizeMatMul fusion needs that).
+      const std::string flat = in + "_flattened";
+      attr(node(l, "Flatten", flat + "_Flatten", {in}, {flat}), "axis", std::int64_t{1});
+      in = flat;
+    }
+    const auto [xq, x_scale, x_zp] = quantize_input(l, in);
+    const std::string acc = l.name + "_output_quantized";
+    node(l, "MatMulInteger", l.name + "_quant", {xq, wq.values, x_zp, wq.zero_point}, {acc});
+    float_tail(l, acc, x_scale, wq, units, channel_dims, a.activation, false, dynamic_tensor_name(m_, i));
+  }
+
+  template <class A>
+  void layer(std::size_t, const Layer& l, const A&) {
+    fail(l, "has no dynamic form (Conv and Dense layers only)");
+  }
+};
 
 }  // namespace
 
-DynamicExport make_dynamic(onnx::ModelProto& model) {
-  onnx::GraphProto& g = *model.mutable_graph();
-  DynamicExport result;
-  std::vector<onnx::NodeProto> nodes;
-  for (const auto& node : g.node()) {
-    if (node.op_type() != "MatMul" || !node.domain().empty() || node.input_size() != 2) {
-      nodes.push_back(node);
-      continue;
-    }
-    const auto w = constant_weights(g, node.input(1));
-    if (!w) {
-      nodes.push_back(node);
-      continue;
-    }
-    // N from B's data and the Add bias, or from B's initializer dims.
-    DynamicMatMul d;
-    d.node = node.name().empty() ? node.output(0) : node.name();
-    d.input = node.input(0);
-    d.output = node.output(0);
-    const auto cons = consumers(g, d.output);
-    if (cons.size() == 1 && cons[0]->op_type() == "Add") {
-      const auto& add = *cons[0];
-      const std::string other = add.input(0) == d.output ? add.input(1) : add.input(0);
-      if (const TensorProto* b = initializer(g, other)) {
-        d.bias = floats_of(*b);
-        d.bias_output = add.output(0);
-      }
-    }
-    if (!d.bias.empty()) {
-      d.n = d.bias.size();
-    } else if (const TensorProto* t = initializer(g, node.input(1)); t && t->dims_size() == 2) {
-      d.n = std::size_t(t->dims(1));
-    } else {
-      throw std::runtime_error("dynamic export: MatMul '" + d.node + "': cannot tell N (no bias, B not a 2-D initializer)");
-    }
-    d.k = w->size() / d.n;
-    d.weights.resize(w->size());
-    d.weight_scale = statiq::quantize_dynamic_weights(*w, d.weights).scale;
-
-    const std::string b = node.input(1);
-    TensorProto* wq = g.add_initializer();
-    wq->set_name(b + "_quantized");
-    wq->set_data_type(TensorProto::INT8);
-    wq->add_dims(std::int64_t(d.k));
-    wq->add_dims(std::int64_t(d.n));
-    wq->set_raw_data(std::string(reinterpret_cast<const char*>(d.weights.data()), d.weights.size()));
-    add_scalar(g, b + "_scale", TensorProto::FLOAT, &d.weight_scale, sizeof(float));
-    const std::int8_t zero = 0;
-    add_scalar(g, b + "_zero_point", TensorProto::INT8, &zero, 1);
-
-    const std::string x = d.input;
-    nodes.push_back(make_node("DynamicQuantizeLinear", x + "_QuantizeLinear", {x},
-                              {x + "_quantized", x + "_scale", x + "_zero_point"}));
-    nodes.push_back(make_node("MatMulInteger", d.node + "_quant",
-                              {x + "_quantized", b + "_quantized", x + "_zero_point", b + "_zero_point"},
-                              {d.output + "_quantized"}));
-    onnx::NodeProto cast = make_node("Cast", d.node + "_quant_output_scale_mul_cast", {d.output + "_quantized"},
-                                     {d.output + "_quantized_cast_output"});
-    auto* to = cast.add_attribute();
-    to->set_name("to");
-    to->set_type(onnx::AttributeProto::INT);
-    to->set_i(TensorProto::FLOAT);
-    nodes.push_back(cast);
-    nodes.push_back(make_node("Mul", d.node + "_quant_scales_mul", {x + "_scale", b + "_scale"},
-                              {d.node + "_quant_scales_mul:0"}));
-    nodes.push_back(make_node("Mul", d.node + "_quant_output_scale_mul",
-                              {d.output + "_quantized_cast_output", d.node + "_quant_scales_mul:0"}, {d.output}));
-    result.matmuls.push_back(std::move(d));
-  }
-  if (result.matmuls.empty()) throw std::runtime_error("dynamic export: no MatMul with constant weights");
-  g.clear_node();
-  for (auto& n : nodes) *g.add_node() = std::move(n);
-  for (auto& op : *model.mutable_opset_import())
-    if (op.domain().empty() && op.version() < 11) op.set_version(11);
-  return result;
+std::string dynamic_tensor_name(const LoweredModel& model, std::size_t layer) {
+  const Layer& l = model.layers.at(layer);
+  // The ONNX tensor the layer stands for (the MaxPool's output of Conv -> Relu -> MaxPool).
+  return l.output_tensor.empty() ? l.name + "_output" : l.output_tensor;
 }
 
-DynamicExport write_dynamic_model(const std::filesystem::path& in, const std::filesystem::path& out) {
-  onnx::ModelProto model;
+onnx::ModelProto dynamic_model(const LoweredModel& model) { return Exporter(model).run(); }
+
+void write_dynamic_model(const LoweredModel& model, const std::filesystem::path& file) {
+  const onnx::ModelProto proto = dynamic_model(model);
+  std::filesystem::path tmp = file;
+  tmp += ".tmp" + std::to_string(::getpid());
   {
-    std::ifstream f(in, std::ios::binary);
-    if (!f || !model.ParseFromIstream(&f)) throw std::runtime_error("dynamic export: cannot read " + in.string());
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !proto.SerializeToOstream(&out) || !out.flush()) {
+      out.close();
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw std::runtime_error("dynamic export: cannot write " + tmp.string());
+    }
   }
-  DynamicExport r = make_dynamic(model);
-  std::ofstream f(out, std::ios::binary);
-  if (!f || !model.SerializeToOstream(&f)) throw std::runtime_error("dynamic export: cannot write " + out.string());
-  return r;
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw std::runtime_error("dynamic export: cannot write " + file.string());
+  }
 }
 
 }  // namespace statiq::codegen

@@ -1,11 +1,13 @@
-// codegen/export/dynamic_export.hpp — a float ONNX model rewritten as onnxruntime's quantize_dynamic writes
-// it (DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul), with the int8 weights statiq uses for it.
+// codegen/export/dynamic_export.hpp — a dynamic cpu_int8 LoweredModel (quantize/dynamic.hpp) as the
+// ONNX graph onnxruntime.quantization.quantize_dynamic writes (DynamicQuantizeLinear ->
+// ConvInteger / MatMulInteger -> float rescale, opset 13), with statiq's int8 weights, so that
+// onnxruntime computes the engine's floats (statiq/layers/dynamic.hpp) bit for bit.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <string>
-#include <vector>
+
+#include "codegen/model/lowered_model.hpp"
 
 namespace onnx {
 class ModelProto;
@@ -13,36 +15,30 @@ class ModelProto;
 
 namespace statiq::codegen {
 
-// One MatMul made dynamic: y = x[1, K] @ B[K, N], B quantized per tensor, symmetric int8
-// (statiq::quantize_dynamic_weights). When the MatMul's only consumer is an Add of a constant [N] (or
-// [1, N]) bias, the bias and the Add's output are recorded: that Add stays a float Add in the graph
-// (quantize_dynamic leaves it; onnxruntime fuses it into MatMulIntegerToFloat's bias).
-struct DynamicMatMul {
-  std::string node;    // the MatMul's name
-  std::string input;   // x
-  std::string output;  // the MatMul's output (now the rescaling Mul's)
-  std::size_t k = 0, n = 0;
-  std::vector<std::int8_t> weights;  // [K, N] row-major, zero point 0
-  float weight_scale = 1.0f;
-  std::vector<float> bias;  // empty when no bias Add follows
-  std::string bias_output;  // the Add's output
-};
+// The graph, layer by layer (tensors NCHW, the ONNX layout; x is the previous layer's float output,
+// the graph input for the first):
+//   [Flatten(x)               a Dense after a 4-D map: its weights are permuted from statiq's NHWC
+//                             flattening to the NCHW one]
+//   DynamicQuantizeLinear(x) -> x_quantized (uint8), x_scale, x_zero_point
+//   ConvInteger(x_quantized, W_quantized int8 [O, I/group, kh, kw], x_zero_point, W_zero_point int8 0)
+//     | MatMulInteger(x_quantized, W_quantized int8 [K, N], x_zero_point, W_zero_point int8 0)
+//   Cast(to FLOAT); Mul(x_scale, W_scale) -> scales; Mul(cast, scales); Add(bias)
+//   [Relu | Clip(0, clip_max)] [MaxPool]
+// W_scale is a scalar, or per channel ([1, C, 1, 1] for a convolution, [N] for a Dense); the bias
+// is [1, C, 1, 1] / [N]. The float tail rounds as compute_dynamic does: float32(x_scale * w_scale)
+// (a Mul node), times float32(acc), then + bias — onnxruntime (level extended/all) fuses a Dense's
+// DynamicQuantizeLinear .. Add into DynamicQuantizeMatMul, which multiplies, then adds, the same.
+// Relu/Clip then MaxPool in float equal statiq's MaxPool on the accumulators (the tail is monotonic).
+// The graph output is the last layer's float output ([1, N] for a Dense, [1, C, H, W] otherwise).
+// Throws std::runtime_error naming the layer when the model is not a dynamic cpu_int8 model or a layer
+// has no dynamic form (only Conv / Dense layers, each reading the layer before it).
+onnx::ModelProto dynamic_model(const LoweredModel& model);
 
-struct DynamicExport {
-  std::vector<DynamicMatMul> matmuls;
-};
+// dynamic_model() serialized to `file` (written to a temporary file, then renamed).
+void write_dynamic_model(const LoweredModel& model, const std::filesystem::path& file);
 
-// Rewrites every MatMul whose B is an initializer (or a Reshape of one) in place: the graph gets, per
-// MatMul M with input x and output y,
-//   DynamicQuantizeLinear(x) -> x_q, x_scale, x_zp
-//   MatMulInteger(x_q, M_W_quantized (int8), x_zp, M_W_zero_point (int8 0)) -> int32
-//   Cast(to FLOAT); Mul(x_scale, M_W_scale) -> scales; Mul(cast, scales) -> y
-// the names quantize_dynamic uses (suffixes _quantized, _scale, _zero_point, _output_quantized, ...).
-// The default-domain opset is raised to 11 if lower (DynamicQuantizeLinear). Conv stays float.
-// Throws std::runtime_error when no MatMul qualifies or a weight is not a constant.
-DynamicExport make_dynamic(onnx::ModelProto& model);
-
-// Reads `in`, make_dynamic(), writes `out`.
-DynamicExport write_dynamic_model(const std::filesystem::path& in, const std::filesystem::path& out);
+// The name of layer i's float output tensor in the exported graph (for per-layer comparison; the
+// last layer's is the graph output).
+std::string dynamic_tensor_name(const LoweredModel& model, std::size_t layer);
 
 }  // namespace statiq::codegen

@@ -17,9 +17,11 @@
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
+#include "codegen/quantize/dynamic.hpp"
 #include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
 
@@ -171,6 +173,9 @@ GenerateResult generate(const GenerateOptions& o) {
     for (const auto& [node, bits] : config.bits) check(node), lo.node_bits[node] = bits;
     for (const auto& [node, q] : config.weight_quantizers) check(node), qo.weight_overrides[node] = q;
   }
+  if (o.dynamic && target.name != "cpu_int8")
+    throw std::runtime_error("--dynamic is onnxruntime's dynamic quantization, a CPU scheme: use --target cpu-int8 "
+                             "(not " + o.target + ")");
   r.model = lower(graph, target, lo);
   if (!o.qdq.empty() && r.model.target != "cpu_int8")
     throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
@@ -178,8 +183,10 @@ GenerateResult generate(const GenerateOptions& o) {
 
   // Calibration: every tensor's range over the samples, through the float executor.
   const calib::CalibrationSet calibration = legal_calibration ? std::move(*legal_calibration) : read_samples(o.calib, o.read);
-  const Ranges ranges = calib::calibrate(graph, calibration, o.calibration);
-  quantize(r.model, ranges, qo);
+  // Dynamic quantization has no activation ranges: the samples only measure accuracy.
+  const Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, calibration, o.calibration);
+  if (o.dynamic) quantize_dynamic(r.model, qo);
+  else quantize(r.model, ranges, qo);
 
   // Evaluation: float executor vs integer simulation on the eval samples.
   calib::ReadOptions eval_read = o.read;
@@ -272,7 +279,8 @@ GenerateResult generate(const GenerateOptions& o) {
     r.written = emit(r.model, emit_options, o.output_dir);
   }
   if (!o.qdq.empty()) {
-    write_qdq_model(r.model, o.qdq);
+    if (r.model.dynamic) write_dynamic_model(r.model, o.qdq);
+    else write_qdq_model(r.model, o.qdq);
     r.written.push_back(o.qdq);
   }
   return r;
@@ -283,12 +291,14 @@ std::string summary_text(const GenerateResult& r) {
   s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", "layer", "kind", "output", "bits", "where", "SQNR dB");
   for (std::size_t i = 0; i < r.model.layers.size(); ++i) {
     const Layer& l = r.model.layers[i];
-    const OutputType t = output_type(l.attributes);
+    const OutputType t = output_type(l);
     std::string sq = "";
     if (i < r.report.layers.size() && r.report.layers[i].sqnr_db) sq = fmt::format("{:.1f}", *r.report.layers[i].sqnr_db);
-    s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", l.name.substr(0, 34), layer_kind_name(l.kind),
+    s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", l.name.substr(0, 34),
+                     (l.dynamic ? "Dynamic" : "") + std::string(layer_kind_name(l.kind)),
                      fmt::format("{}x{}x{}", t.shape.h, t.shape.w, t.shape.c),
-                     l.kind == LayerKind::dequantize ? std::string("float") : fmt::format("{}{}", t.is_signed ? "int" : "uint", t.bits),
+                     l.kind == LayerKind::dequantize || l.dynamic ? std::string("float")
+                                                                  : fmt::format("{}{}", t.is_signed ? "int" : "uint", t.bits),
                      l.placement == Placement::host ? "host" : "device", sq);
   }
   if (r.legalization) s += "legalization for " + r.model.target + ":\n" + r.legalization->to_text();

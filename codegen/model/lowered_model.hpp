@@ -85,6 +85,10 @@ struct Layer {
   LayerAttributes attributes;
   Placement placement = Placement::device;
   Violation violation{};                // why it is on the host (placement == host)
+  // Dynamic quantization (statiq/layers/dynamic.hpp; conv and dense only): the layer reads and
+  // writes float, quantizes its input at run time; qweights are int8 with zero point 0,
+  // weight_scales one or per channel, `bias` stays float, qbias / output / data are unused.
+  bool dynamic = false;
 
   // Float parameters, in statiq's layouts: conv weights OHWI, dense weights [units][inputs] with the
   // inputs in NHWC flattening order; bias per output channel (zeros where the model has none).
@@ -119,6 +123,15 @@ struct LoweredModel {
   std::vector<Unmapped> unmapped;  // reported; empty when everything maps
   // Nodes after the integer engine, run in float on the host (e.g. Softmax), in graph order.
   std::vector<std::string> float_tail;
+  // Every layer dynamic (quantize/dynamic.hpp): float input and output, no Quantize / Dequantize.
+  bool dynamic = false;
 };
+
+// A layer's output type: a dynamic layer outputs float (bits 32, signed), like a Dequantize.
+inline OutputType output_type(const Layer& layer) {
+  OutputType t = output_type(layer.attributes);
+  if (layer.dynamic) t.bits = 32, t.is_signed = true;
+  return t;
+}
 
 }  // namespace statiq::codegen

@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "statiq/layers/dynamic.hpp"
+
 namespace statiq::codegen {
 namespace {
 
@@ -156,10 +158,52 @@ SimulationResult run(const LoweredModel& m, const float* input_nchw) {
   return Simulator<P>(m).run(input_nchw);
 }
 
+// A dynamic model (quantize_dynamic): a chain of float-to-float layers, each through
+// statiq::compute_dynamic as the engine's DynamicConv2D / DynamicDense call it.
+SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
+  SimulationResult r;
+  r.layers.resize(m.layers.size());
+  r.float_layers.resize(m.layers.size());
+  r.shapes.resize(m.layers.size());
+  const std::vector<float> x = nchw_to_nhwc(input_nchw, m.input_shape);
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    const Layer& l = m.layers[i];
+    if (!l.dynamic) fail(l, "is not dynamic in a dynamic model: run quantize_dynamic() on the whole model");
+    if (l.inputs.size() != 1 || l.inputs[0] >= int(i)) fail(l, "must read one earlier layer (lowering bug)");
+    const std::vector<float>& in = l.inputs[0] < 0 ? x : r.float_layers[std::size_t(l.inputs[0])];
+    r.shapes[i] = output_type(l.attributes).shape;
+    std::visit(
+        [&](const auto& a) {
+          using A = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<A, ConvAttributes> || std::is_same_v<A, DenseAttributes>) {
+            const std::size_t channels = std::size_t(r.shapes[i].c);
+            if (int(in.size()) != a.input.size())
+              fail(l, "expects " + std::to_string(a.input.size()) + " input values, its input gives " +
+                          std::to_string(in.size()));
+            if (l.qweights.size() != weight_count(a) || l.bias.size() != channels ||
+                (l.weight_scales.size() != 1 && l.weight_scales.size() != channels))
+              fail(l, "its weights, bias or scales do not match its attributes: run quantize_dynamic() again");
+            std::vector<float> y(std::size_t(r.shapes[i].size()));
+            std::vector<std::int32_t> scratch(dynamic_scratch_words(a));
+            const DynamicData d{l.bias.data(), l.weight_scales.data(), l.weight_scales.size() > 1, l.clip_max};
+            compute_dynamic(a, in.data(), l.qweights.data(), d, y.data(), scratch.data());
+            r.float_layers[i] = std::move(y);
+          } else {
+            fail(l, "has no dynamic form (Conv and Gemm only)");
+          }
+        },
+        l.attributes);
+  }
+  r.dequantized = r.float_layers.back();
+  r.output_shape = r.shapes.back();
+  return r;
+}
+
 }  // namespace
 
 SimulationResult simulate(const LoweredModel& model, const float* input_nchw) {
   const std::string& t = model.target;
+  if (model.dynamic) return run_dynamic(model, input_nchw);
   if (t == "cpu_int8") return run<arith::qlinear>(model, input_nchw);
   if (t == "akida_v2") return run<arith::pow2>(model, input_nchw);
   if (t == "tflite_int8") return run<arith::tflite>(model, input_nchw);
@@ -216,7 +260,8 @@ std::vector<LayerSqnr> layer_sqnr(const LoweredModel& model, const SimulationRes
                   std::to_string(s.size()));
     // A 4-D float tensor is NCHW; anything else (the [1, N] of a Gemm) is already in NHWC order.
     const std::vector<float> ref = a.rank() == 4 ? nchw_to_nhwc(a.f.data(), s) : a.f;
-    out.push_back({l.name, it->first, sqnr_db(ref, dequantize(l.output, result.layers[i]))});
+    const bool is_float = i < result.float_layers.size() && !result.float_layers[i].empty();
+    out.push_back({l.name, it->first, sqnr_db(ref, is_float ? result.float_layers[i] : dequantize(l.output, result.layers[i]))});
   }
   return out;
 }

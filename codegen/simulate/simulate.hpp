@@ -20,9 +20,12 @@ struct SimulationResult {
   std::vector<std::int32_t> output;    // the engine's last integer tensor (what a final Dequantize reads)
   Shape output_shape{};
   std::vector<float> dequantized;      // `output` back to float (NHWC), as the engine's Dequantize gives it
+  // Every float-output layer's values (NHWC): dynamic layers (whose `layers` entry is empty); empty
+  // for integer layers. A dynamic model's `output` is empty and `dequantized` its float output.
+  std::vector<std::vector<float>> float_layers;
 };
 
-// Runs every layer of a quantized model (quantize() filled it) on one sample. input_nchw holds
+// Runs every layer of a quantized model (quantize() or quantize_dynamic() filled it) on one sample. input_nchw holds
 // model.input_shape as C x H x W floats (the ONNX layout); it is made NHWC once, at the boundary.
 // Throws std::runtime_error naming the layer when the model is not quantized for its target or a
 // layer's input does not match its attributes.

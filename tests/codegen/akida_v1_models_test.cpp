@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "codegen/generate/generate.hpp"
+#include "tests/support/selftest.hpp"
 
 namespace fs = std::filesystem;
 using namespace statiq;
@@ -31,16 +32,6 @@ using namespace statiq::codegen;
 namespace {
 
 const fs::path models_dir = fs::path(STATIQ_SHARED_DIR) / "models";
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-int run(const std::string& command, const fs::path& log) {
-  const int status = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 struct Scratch {
   fs::path path;
@@ -155,18 +146,8 @@ void check_model(const std::string& model, const Expected& e) {
   for (const auto& [name, why] : host) CHECK_THAT(summary, Catch::Contains("'" + name + "'"));
 
   // The generated engine compiles and reproduces its golden vectors bit for bit.
-  const fs::path out = scratch.path, exe = out / (model + "_selftest");
-  const std::string compile = "'" + std::string(STATIQ_CXX) + "' -std=c++20 -O1 -I'" + STATIQ_SOURCE_DIR +
-                              "/include' -I'" + out.string() + "' '" + (out / (model + "_data.cpp")).string() + "' '" +
-                              (out / (model + "_selftest.cpp")).string() + "' -lfmt -o '" + exe.string() + "'";
-  const int built = run(compile, out / "compile.log");
-  INFO(read_text(out / "compile.log").substr(0, 4000));
-  REQUIRE(built == 0);
-  const int status = run("'" + exe.string() + "'", out / "selftest.log");
-  const std::string log = read_text(out / "selftest.log");
-  INFO(log);
-  CHECK(status == 0);
-  CHECK_THAT(log, Catch::Contains("bit-exact"));
+  CHECK(statiq::test::compile_and_self_test(scratch.path, model) == "");
+  CHECK_THAT(statiq::test::slurp(scratch.path / "selftest.log"), Catch::Contains("bit-exact"));
   std::cout << model << " akida-v1: " << host.size() << " host layers, agreement "
             << (r.top1_agreement ? 100 * *r.top1_agreement : -1) << "%, cosine " << r.mean_cosine << "\n";
 }

@@ -16,6 +16,7 @@
 #include "codegen/onnx/load_onnx.hpp"
 #include "onnx_builder.hpp"
 #include "tests/support/files.hpp"
+#include "tests/support/selftest.hpp"
 
 using namespace statiq;
 using namespace statiq::codegen;
@@ -25,18 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path models = fs::path(STATIQ_SHARED_DIR) / "models";
-
-// Compiles the generated engine with its self-test and runs it: the golden vectors must come back
-// bit for bit. Returns the compiler's and the program's output on failure, empty on success.
-std::string compile_and_self_test(const fs::path& out, const std::string& name) {
-  const fs::path exe = out / "selftest";
-  const std::string cmd = std::string(STATIQ_CXX) + " -std=c++20 -O1 -ffp-contract=off -I" STATIQ_SOURCE_DIR "/include -I" +
-                          out.string() + " " + (out / (name + "_data.cpp")).string() + " " +
-                          (out / (name + "_selftest.cpp")).string() + " -lfmt -o " + exe.string() + " > " +
-                          (out / "log.txt").string() + " 2>&1 && " + exe.string() + " >> " + (out / "log.txt").string() +
-                          " 2>&1";
-  return std::system(cmd.c_str()) == 0 ? std::string() : statiq::test::slurp(out / "log.txt");
-}
 
 std::vector<float> random_values(std::size_t n, unsigned seed, float scale = 1.0f, float mean = 0.0f) {
   std::mt19937 rng(seed);
@@ -400,7 +389,7 @@ TEST_CASE("mlperf_resnet8, mlperf_vww, tv_resnet_bb1111_random map completely on
     REQUIRE(r.top1_agreement);
     CHECK(r.mean_cosine > 0.9);
     // The fully mapped engine compiles against the akida_v2 rules and reproduces its golden vectors.
-    CHECK(compile_and_self_test(out.path, r.model.name) == "");
+    CHECK(statiq::test::compile_and_self_test(out.path, r.model.name, "-ffp-contract=off") == "");
   }
 }
 
@@ -416,7 +405,7 @@ TEST_CASE("mlperf_kws on akida-v2: the 10x4 input layer is named and runs on the
   o.legalize = legalize::LegalizeOptions{};
   o.legalize->approximate_average = true;
   const GenerateResult r = generate(o);
-  CHECK(compile_and_self_test(out.path, r.model.name) == "");  // the host layer included
+  CHECK(statiq::test::compile_and_self_test(out.path, r.model.name, "-ffp-contract=off") == "");  // the host layer included
   REQUIRE(r.model.unmapped.size() == 1);
   CHECK(r.model.unmapped[0].node == "conv2d");
   CHECK(r.model.unmapped[0].reason.find("kernel_size_not_supported") != std::string::npos);

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "tests/support/files.hpp"
+#include "tests/support/selftest.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/generate/generate.hpp"
 #include "statiq/io/npy.hpp"
@@ -100,30 +101,6 @@ const std::map<std::string, std::vector<std::string>> akida_v2_unmapped = {
 
 
 
-// Runs a shell command with its output in `log`; the exit status, -1 if it did not exit.
-int run(const std::string& command, const fs::path& log) {
-  const int status = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// The emitted engine built as a user builds it (the command the generated files document) and its
-// self-test run: exit 0 means every golden vector was reproduced bit for bit.
-void compile_and_run_selftest(const fs::path& out, const std::string& name) {
-  const fs::path exe = out / (name + "_selftest");
-  const std::string compile = fmt::format("'{}' -std=c++20 -O1 -I'{}/include' -I'{}' '{}' '{}' -lfmt -o '{}'",
-                                          STATIQ_CXX, STATIQ_SOURCE_DIR, out.string(),
-                                          (out / (name + "_data.cpp")).string(),
-                                          (out / (name + "_selftest.cpp")).string(), exe.string());
-  const int built = run(compile, out / "compile.log");
-  INFO(slurp(out / "compile.log").substr(0, 4000));
-  REQUIRE(built == 0);
-  const int status = run("'" + exe.string() + "'", out / "selftest.log");
-  const std::string log = slurp(out / "selftest.log");
-  INFO(log);
-  CHECK(status == 0);
-  CHECK_THAT(log, Catch::Contains("bit-exact"));
-}
-
 std::size_t sample_rows(const fs::path& inputs) { return statiq::io::read_npy(inputs).shape.at(0); }
 
 std::size_t count_host_layers(const LoweredModel& m) {
@@ -175,7 +152,8 @@ void check_generates(const std::string& model, const std::string& target, const 
   std::sort(found.begin(), found.end());
   CHECK(found == expected);
   CHECK(r.written.size() == expected.size());
-  compile_and_run_selftest(options.output_dir, options.name);
+  CHECK(statiq::test::compile_and_self_test(options.output_dir, options.name) == "");
+  CHECK_THAT(slurp(options.output_dir / "selftest.log"), Catch::Contains("bit-exact"));
 }
 
 void check_refused(const GenerateOptions& options, const Expectation& e) {

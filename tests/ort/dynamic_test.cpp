@@ -1,42 +1,53 @@
-// Dynamic quantization (statiq/layers/dynamic.hpp) against hand values and against onnxruntime-node
-// 1.30.0 running codegen/export/dynamic_export's quantize_dynamic form of mnist8 (its MatMul Times212).
+// Dynamic quantization (statiq/layers/dynamic.hpp) against hand values, and end to end against
+// onnxruntime-node 1.30.0: mnist8 and opt_mnist made dynamic by quantize_dynamic() (per tensor and per
+// channel weights), exported by codegen/export/dynamic_export (DynamicQuantizeLinear -> ConvInteger /
+// MatMulInteger -> Cast -> Mul -> Add ...) and run by tools/ort/run.js on all 10,000 MNIST digits,
+// give statiq's simulation (compute_dynamic, the engine's functions) float for float, bit for bit —
+// with onnxruntime's fusions (level all: DynamicQuantizeMatMul) and without them (level disabled).
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
+#include <onnx/onnx_pb.h>
 
-#include "codegen/exec/float_executor.hpp"
+#include "tests/support/files.hpp"
 #include "codegen/export/dynamic_export.hpp"
+#include "codegen/generate/generate.hpp"
+#include "codegen/lower/lower.hpp"
+#include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
+#include "codegen/quantize/dynamic.hpp"
+#include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
 #include "statiq/layers/dynamic.hpp"
 
 namespace fs = std::filesystem;
 using namespace statiq;
 
+using statiq::test::ScratchDir;
+using statiq::test::slurp;
+
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+const fs::path shared = fs::path(STATIQ_SHARED_DIR);
 
+// The oracle: node tools/ort/run.js model --input x.npy ...; exit status 0 required.
 void run_ort(const fs::path& model, const fs::path& input, const std::string& args, const fs::path& log) {
   const std::string cmd = fmt::format("'{}' '{}' '{}' --input '{}' {} > '{}' 2>&1", STATIQ_NODE, STATIQ_ORT_RUN,
                                       model.string(), input.string(), args, log.string());
   const int status = std::system(cmd.c_str());
   INFO(cmd << "\n" << slurp(log));
+  REQUIRE(fs::exists(fs::path(STATIQ_ORT_RUN).parent_path() / "node_modules" / "onnxruntime-node"));  // scripts/setup.sh
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
 }
@@ -87,7 +98,7 @@ TEST_CASE("DynamicQuantizeLinear parameters: hand values", "[dynamic]") {
   CHECK(qt[2] == int(std::nearbyint(0.37f / s)) + pt.zero_point);
 }
 
-TEST_CASE("dynamic_dense: integer sums and float rescale re-derived", "[dynamic]") {
+TEST_CASE("a dynamic Dense: integer sums and float rescale re-derived", "[dynamic]") {
   // K = 3, N = 2: x quantized at scale 4/255 (range [-1, 3]); w int8 [K, N].
   const std::vector<float> x{-1.0f, 3.0f, 0.37f};
   const std::vector<float> wf{0.5f, -1.0f, 0.25f, 0.0f, -0.125f, 1.0f};
@@ -97,8 +108,13 @@ TEST_CASE("dynamic_dense: integer sums and float rescale re-derived", "[dynamic]
   CHECK(w == std::vector<std::int8_t>{64, -127, 32, 0, -16, 127});  // 63.5 -> 64 (half to even), 31.75 -> 32
   const std::vector<float> bias{0.5f, -0.25f};
   std::vector<float> y(2);
-  std::vector<std::uint8_t> scratch(3);
-  dynamic_dense(x, w, 0, ws, bias, 2, y, scratch);
+  // The layer's weights are [units][inputs]: MatMul's B transposed.
+  std::vector<std::int8_t> wt(6);
+  for (int n = 0; n < 2; ++n)
+    for (int k = 0; k < 3; ++k) wt[std::size_t(n * 3 + k)] = w[std::size_t(k * 2 + n)];
+  const DenseAttributes a{.input = {1, 1, 3}, .units = 2};
+  std::vector<std::int32_t> scratch(dynamic_scratch_words(a));
+  compute_dynamic(a, x.data(), wt.data(), DynamicData{bias.data(), &ws, false, 0.0f}, y.data(), scratch.data());
   const float s = 4.0f / 255.0f;
   const int zp = int(std::nearbyint(1.0f / s));
   const int q[3] = {0, 255, int(std::nearbyint(0.37f / s)) + zp};
@@ -111,79 +127,276 @@ TEST_CASE("dynamic_dense: integer sums and float rescale re-derived", "[dynamic]
   }
 }
 
-TEST_CASE("dynamic mnist8 (quantize_dynamic form) == onnxruntime, 200 digits", "[dynamic][ort]") {
-  const fs::path dir = fs::temp_directory_path() / ("statiq_ort_dynamic_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const fs::path shared = STATIQ_SHARED_DIR;
-  const fs::path model = shared / "models/mnist8/model.onnx";
-  const fs::path digits = shared / "data/mnist_10k_u8.npy";
-  const fs::path dyn = dir / "dynamic.onnx";
-  const codegen::DynamicExport e = codegen::write_dynamic_model(model, dyn);
-  REQUIRE(e.matmuls.size() == 1);
-  const codegen::DynamicMatMul& mm = e.matmuls[0];
-  REQUIRE(mm.k == 256);
-  REQUIRE(mm.n == 10);
-  REQUIRE(!mm.bias.empty());
-  constexpr int rows = 200;
+// --- the dynamic export against onnxruntime ---------------------------------------------------------
 
-  for (const char* level : {"all", "disabled"}) {
-    const fs::path out = dir / level;
-    fs::create_directories(out);
-    run_ort(dyn, digits,
-            fmt::format("--rows {} --row-shape 1,1,28,28 --level {} --outputs '{},{}' --out-dir '{}' --optimized-model '{}'",
-                        rows, level, mm.input, mm.bias_output, out.string(), (out / "opt.onnx").string()),
-            dir / "ort.log");
-    // At "all" onnxruntime fuses DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul -> Add(bias) into one
-    // DynamicQuantizeMatMul (MLAS' scale-then-bias output processor); "disabled" runs the five nodes.
-    const bool fused = slurp(out / "opt.onnx").find("DynamicQuantizeMatMul") != std::string::npos;
-    CHECK(fused == (std::string(level) == "all"));
-    const std::vector<float> x = io::read_npy(out / file_of(mm.input)).as<float>();
-    const std::vector<float> y = io::read_npy(out / file_of(mm.bias_output)).as<float>();
-    REQUIRE(x.size() == std::size_t(rows) * mm.k);
-    REQUIRE(y.size() == std::size_t(rows) * mm.n);
-    // statiq's dynamic layer on onnxruntime's own float input (the float convolutions before it are not
-    // statiq's subject here): every output float bit for bit.
-    std::size_t bad = 0;
-    float max_diff = 0;
-    std::vector<float> mine(mm.n);
-    std::vector<std::uint8_t> scratch(mm.k);
-    for (int r = 0; r < rows; ++r) {
-      dynamic_dense(std::span(x).subspan(r * mm.k, mm.k), mm.weights, 0, mm.weight_scale, mm.bias, mm.n, mine, scratch);
-      for (std::size_t n = 0; n < mm.n; ++n) {
-        const float o = y[r * mm.n + n];
-        bad += std::bit_cast<std::uint32_t>(o) != std::bit_cast<std::uint32_t>(mine[n]);
-        max_diff = std::max(max_diff, std::fabs(o - mine[n]));
-      }
+namespace {
+
+using codegen::LoweredModel;
+using codegen::WeightQuantizerKind;
+
+// load_onnx -> normalize -> lower for cpu-int8 -> quantize_dynamic with the weight quantizer `weights`.
+LoweredModel dynamic_lowered(const std::string& name, WeightQuantizerKind weights) {
+  codegen::ir::Graph g = codegen::load_onnx(shared / "models" / name / "model.onnx");
+  codegen::normalize::normalize(g);
+  LoweredModel m = codegen::lower(g, codegen::find_target("cpu-int8"), codegen::LowerOptions{});
+  codegen::QuantizeOptions o;
+  o.weights = weights;
+  codegen::quantize_dynamic(m, o);
+  return m;
+}
+
+// Row r of onnxruntime's [rows, C, H, W] (or [rows, units]) floats, in statiq's NHWC order.
+std::vector<float> row_nhwc(const std::vector<float>& all, std::size_t r, Shape s) {
+  const std::size_t n = std::size_t(s.size());
+  REQUIRE(all.size() >= (r + 1) * n);
+  std::vector<float> out(n);
+  for (int c = 0; c < s.c; ++c)
+    for (int h = 0; h < s.h; ++h)
+      for (int w = 0; w < s.w; ++w)
+        out[(std::size_t(h) * s.w + w) * s.c + c] = all[r * n + (std::size_t(c) * s.h + h) * s.w + w];
+  return out;
+}
+
+// Elements whose float32 bits differ (a size difference counts every element); `max_diff` keeps the
+// largest |ort - mine| seen.
+std::size_t mismatches(const std::vector<float>& ort, const std::vector<float>& mine, float& max_diff) {
+  if (ort.size() != mine.size()) return std::max(ort.size(), mine.size());
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < ort.size(); ++i) {
+    n += std::bit_cast<std::uint32_t>(ort[i]) != std::bit_cast<std::uint32_t>(mine[i]);
+    max_diff = std::max(max_diff, std::fabs(ort[i] - mine[i]));
+  }
+  return n;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+constexpr const char* levels[] = {"all", "disabled"};
+
+// One model and weight quantizer: the exported graph in onnxruntime (one process per optimisation
+// level over all 10,000 digits) against simulate() at the output, then every layer on 3 of the
+// model's golden inputs. Every float must have the simulation's bits.
+void check_against_ort(const char* model_name, WeightQuantizerKind weights, const char* label) {
+  const auto start = std::chrono::steady_clock::now();
+  const LoweredModel m = dynamic_lowered(model_name, weights);
+  REQUIRE(m.dynamic);
+  ScratchDir dir(fmt::format("statiq_ort_dynamic_{}_{}", model_name, label));
+  const fs::path exported = dir.path / "dynamic.onnx";
+  codegen::write_dynamic_model(m, exported);
+
+  // All digits through the simulation once: the reference for both levels.
+  const fs::path digits = shared / "data/mnist_10k_u8.npy";
+  const io::NpyArray px = io::read_npy(digits);
+  const std::vector<float> pixels = px.as<float>();
+  const Shape in = m.input_shape;
+  const std::size_t rows = px.shape.at(0), row_size = std::size_t(in.size());
+  REQUIRE(rows == 10000);
+  REQUIRE(pixels.size() == rows * row_size);
+  std::vector<std::vector<float>> expected(rows);
+  for (std::size_t r = 0; r < rows; ++r) expected[r] = codegen::simulate(m, pixels.data() + r * row_size).dequantized;
+  const Shape out_shape = output_type(m.layers.back()).shape;
+  const double simulated = seconds_since(start);
+
+  for (const std::string level : levels) {
+    const auto t = std::chrono::steady_clock::now();
+    const fs::path out = dir.path / (level + ".npy"), optimized = dir.path / (level + "_optimized.onnx");
+    run_ort(exported, digits,
+            fmt::format("--row-shape 1,{},{},{} --level {} -o '{}' --optimized-model '{}'", in.c, in.h, in.w, level,
+                        out.string(), optimized.string()),
+            dir.path / "ort.log");
+    // At "all" onnxruntime fuses the Dense's DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul -> Add
+    // into DynamicQuantizeMatMul (MLAS' scale-then-bias output processor); "disabled" runs every node.
+    const bool fused = slurp(optimized).find("DynamicQuantizeMatMul") != std::string::npos;
+    CHECK(fused == (level == "all"));
+    const io::NpyArray ort = io::read_npy(out);
+    REQUIRE(ort.shape.at(0) == rows);
+    const std::vector<float> y = ort.as<float>();
+    std::size_t bad = 0, bad_samples = 0;
+    float max_diff = 0.0f;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t k = mismatches(row_nhwc(y, r, out_shape), expected[r], max_diff);
+      bad += k;
+      bad_samples += k != 0;
     }
-    WARN("level " << level << ": " << bad << " differing floats of " << rows * mm.n << ", max |diff| " << max_diff);
+    WARN(model_name << " (" << label << " weights), level " << level << ": " << rows << " digits, " << bad
+                    << " mismatching floats of " << rows * std::size_t(out_shape.size()) << " in " << bad_samples
+                    << " digits, max |diff| " << max_diff << "; onnxruntime " << fmt::format("{:.1f}", seconds_since(t))
+                    << " s, simulation " << fmt::format("{:.1f}", simulated) << " s");
     CHECK(bad == 0);
   }
 
-  // End to end with statiq's float executor before the dynamic layer: its Conv sums are not MLAS's,
-  // so the dynamic input may differ by ulps and a quantization step can flip; reported, bounded.
-  const codegen::ir::Graph g = codegen::load_onnx(model);
-  const codegen::exec::FloatExecutor fx(g);
-  const io::NpyArray px = io::read_npy(digits);
-  const std::vector<float> pixels = px.as<float>();
-  const std::vector<float> y = io::read_npy(dir / "all" / file_of(mm.bias_output)).as<float>();
-  float max_diff = 0;
-  std::size_t bad = 0;
-  std::vector<float> mine(mm.n);
-  std::vector<std::uint8_t> scratch(mm.k);
-  for (int r = 0; r < rows; ++r) {
-    codegen::exec::Array in = codegen::exec::Array::floats({1, 1, 28, 28}, {pixels.begin() + r * 784, pixels.begin() + (r + 1) * 784});
-    codegen::exec::RunOptions opt;
-    opt.record_intermediates = true;
-    const auto res = fx.run({in}, opt);
-    const codegen::exec::Array& feat = res.tensors.at(mm.input);
-    dynamic_dense(feat.f, mm.weights, 0, mm.weight_scale, mm.bias, mm.n, mine, scratch);
-    for (std::size_t n = 0; n < mm.n; ++n) {
-      bad += std::bit_cast<std::uint32_t>(y[r * mm.n + n]) != std::bit_cast<std::uint32_t>(mine[n]);
-      max_diff = std::max(max_diff, std::fabs(y[r * mm.n + n] - mine[n]));
+  // Every layer: its float output named dynamic_tensor_name(), on 3 golden inputs ([N, 1, 28, 28] floats).
+  const fs::path golden = shared / "models" / model_name / "inputs.npy";
+  const io::NpyArray gx = io::read_npy(golden);
+  const std::vector<float> gin = gx.as<float>();
+  constexpr std::size_t samples = 3;
+  REQUIRE(gx.shape.at(0) >= samples);
+  std::vector<codegen::SimulationResult> sims;
+  for (std::size_t s = 0; s < samples; ++s) sims.push_back(codegen::simulate(m, gin.data() + s * row_size));
+  std::string names;
+  for (std::size_t i = 0; i < m.layers.size(); ++i) names += (i ? "," : "") + codegen::dynamic_tensor_name(m, i);
+  for (const std::string level : levels) {
+    const fs::path out = dir.path / ("layers_" + level);
+    fs::create_directories(out);
+    run_ort(exported, golden,
+            fmt::format("--rows {} --level {} --outputs '{}' --out-dir '{}'", samples, level, names, out.string()),
+            dir.path / "ort_layers.log");
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < m.layers.size(); ++i) {
+      const std::vector<float> y = io::read_npy(out / file_of(codegen::dynamic_tensor_name(m, i))).as<float>();
+      std::size_t layer_bad = 0;
+      float max_diff = 0.0f;
+      for (std::size_t s = 0; s < samples; ++s)
+        layer_bad += mismatches(row_nhwc(y, s, sims[s].shapes[i]), sims[s].float_layers[i], max_diff);
+      if (layer_bad)
+        WARN(model_name << " layer " << i << " '" << m.layers[i].name << "', level " << level << ": " << layer_bad
+                        << " mismatching floats, max |diff| " << max_diff);
+      total += layer_bad;
     }
+    WARN(model_name << " (" << label << " weights), level " << level << ": every layer on " << samples
+                    << " golden inputs, " << total << " mismatching floats");
+    CHECK(total == 0);
   }
-  WARN("end to end (statiq float convs): " << bad << " differing floats of " << rows * mm.n << ", max |diff| " << max_diff);
-  CHECK(max_diff < 0.01f);  // measured 0.0039 (logits of magnitude ~10..50)
-  fs::remove_all(dir);
+}
+
+std::vector<std::string> op_types(const onnx::GraphProto& g) {
+  std::vector<std::string> ops;
+  for (const auto& n : g.node()) ops.push_back(n.op_type());
+  return ops;
+}
+
+const onnx::TensorProto* initializer(const onnx::GraphProto& g, const std::string& name) {
+  for (const auto& t : g.initializer())
+    if (t.name() == name) return &t;
+  return nullptr;
+}
+
+std::vector<std::int64_t> dims_of(const onnx::TensorProto& t) { return {t.dims().begin(), t.dims().end()}; }
+
+}  // namespace
+
+TEST_CASE("dynamic export: the graph, layer by layer", "[dynamic]") {
+  for (const char* name : {"mnist8", "opt_mnist"})
+    for (const WeightQuantizerKind wq : {WeightQuantizerKind::max, WeightQuantizerKind::max_per_axis}) {
+      const bool per_channel = wq == WeightQuantizerKind::max_per_axis;
+      INFO(name << (per_channel ? " per channel" : " per tensor"));
+      const LoweredModel m = dynamic_lowered(name, wq);
+      // Conv -> Relu -> MaxPool twice, then the Gemm/MatMul over the flattened 16 x 4 x 4 map.
+      REQUIRE(m.layers.size() == 3);
+      const onnx::ModelProto p = codegen::dynamic_model(m);
+      const onnx::GraphProto& g = p.graph();
+      const std::vector<std::string> conv{"DynamicQuantizeLinear", "ConvInteger", "Cast", "Mul", "Mul", "Add", "Relu",
+                                          "MaxPool"};
+      const std::vector<std::string> dense{"Flatten", "DynamicQuantizeLinear", "MatMulInteger", "Cast", "Mul", "Mul",
+                                           "Add"};
+      std::vector<std::string> expected = conv;
+      expected.insert(expected.end(), conv.begin(), conv.end());
+      expected.insert(expected.end(), dense.begin(), dense.end());
+      CHECK(op_types(g) == expected);
+      REQUIRE(p.opset_import_size() == 1);
+      CHECK(p.opset_import(0).version() == 13);
+
+      // The chain: each layer quantizes the previous layer's float output (the Dense its flattening).
+      CHECK(g.node(0).input(0) == m.input_tensor);
+      CHECK(g.node(8).input(0) == codegen::dynamic_tensor_name(m, 0));
+      CHECK(g.node(16).input(0) == codegen::dynamic_tensor_name(m, 1));
+      CHECK(g.node(17).input(0) == g.node(16).output(0));
+      CHECK(g.node(7).output(0) == codegen::dynamic_tensor_name(m, 0));
+      CHECK(g.node(15).output(0) == codegen::dynamic_tensor_name(m, 1));
+      CHECK(g.node(22).output(0) == codegen::dynamic_tensor_name(m, 2));
+      REQUIRE(g.output_size() == 1);
+      CHECK(g.output(0).name() == codegen::dynamic_tensor_name(m, 2));
+      CHECK(g.output(0).type().tensor_type().shape().dim_size() == 2);
+      CHECK(g.output(0).type().tensor_type().shape().dim(1).dim_value() == 10);
+
+      // The integer ops read int8 weights (OIHW / [K, N]) with an int8 scalar zero point 0, and
+      // uint8 activations with the DynamicQuantizeLinear's zero point; MaxPool 2x2/2, then 3x3/3.
+      const std::vector<std::pair<int, std::vector<std::int64_t>>> integer_ops{
+          {1, {8, 1, 5, 5}}, {9, {16, 8, 5, 5}}, {18, {256, 10}}};
+      for (const auto& [k, dims] : integer_ops) {
+        const onnx::NodeProto& n = g.node(k);
+        INFO(n.name());
+        CHECK(n.input(0) == g.node(k - 1).output(0));
+        CHECK(n.input(2) == g.node(k - 1).output(2));
+        const onnx::TensorProto* w = initializer(g, n.input(1));
+        const onnx::TensorProto* zp = initializer(g, n.input(3));
+        REQUIRE(w);
+        REQUIRE(zp);
+        CHECK(w->data_type() == onnx::TensorProto::INT8);
+        CHECK(dims_of(*w) == dims);
+        CHECK(zp->data_type() == onnx::TensorProto::INT8);
+        CHECK(zp->dims_size() == 0);
+        CHECK(zp->raw_data() == std::string(1, '\0'));
+        // Mul(x_scale, W_scale): W_scale a scalar, or [1, C, 1, 1] / [N].
+        const onnx::NodeProto& scales = g.node(k + 2);
+        CHECK(scales.input(0) == g.node(k - 1).output(1));
+        const onnx::TensorProto* ws = initializer(g, scales.input(1));
+        REQUIRE(ws);
+        const std::int64_t channels = dims[0] == 256 ? 10 : dims[0];
+        const std::vector<std::int64_t> channel_dims =
+            dims.size() == 2 ? std::vector<std::int64_t>{channels} : std::vector<std::int64_t>{1, channels, 1, 1};
+        CHECK(dims_of(*ws) == (per_channel ? channel_dims : std::vector<std::int64_t>{}));
+        // Mul(cast, scales), then Add of the float bias shaped like the scales.
+        CHECK(g.node(k + 3).input(0) == g.node(k + 1).output(0));
+        CHECK(g.node(k + 3).input(1) == scales.output(0));
+        const onnx::TensorProto* b = initializer(g, g.node(k + 4).input(1));
+        REQUIRE(b);
+        CHECK(dims_of(*b) == channel_dims);
+      }
+      for (const int k : {7, 15}) {
+        const onnx::NodeProto& pool = g.node(k);
+        REQUIRE(pool.attribute_size() >= 1);
+        const std::int64_t size = k == 7 ? 2 : 3;
+        for (const auto& a : pool.attribute())
+          if (a.name() == "kernel_shape" || a.name() == "strides")
+            CHECK(std::vector<std::int64_t>(a.ints().begin(), a.ints().end()) == std::vector<std::int64_t>{size, size});
+      }
+    }
+}
+
+TEST_CASE("dynamic export: refuses models without a dynamic form, naming the layer", "[dynamic]") {
+  using Catch::Matchers::Contains;
+  // A statically quantized model (calibrated QDQ arithmetic): its first layer is the engine's Quantize.
+  codegen::GenerateOptions o;
+  o.model = shared / "models/mnist8/model.onnx";
+  o.target = "cpu-int8";
+  o.calib = STATIQ_SOURCE_DIR "/examples/data/mnist_1k_u8.npy";
+  o.read.max_samples = 20;
+  o.eval = shared / "models/mnist8/inputs.npy";
+  o.golden = 0;
+  const codegen::GenerateResult r = codegen::generate(o);
+  REQUIRE(!r.model.dynamic);
+  REQUIRE_THROWS_WITH(codegen::dynamic_model(r.model),
+                      Contains("'" + r.model.layers[0].name + "'") && Contains("quantize_dynamic"));
+  // One layer of a dynamic model that is not dynamic: named.
+  LoweredModel m = dynamic_lowered("mnist8", WeightQuantizerKind::max);
+  LoweredModel broken = m;
+  broken.layers[1].dynamic = false;
+  REQUIRE_THROWS_WITH(codegen::dynamic_model(broken), Contains("'" + m.layers[1].name + "'"));
+  // Another target: onnxruntime's CPU scheme only.
+  LoweredModel other = m;
+  other.target = "akida_v2";
+  REQUIRE_THROWS_WITH(codegen::dynamic_model(other), Contains("cpu_int8"));
+  // The export of the dynamic model itself is fine, and written atomically (no temporary left behind).
+  ScratchDir dir("statiq_dynamic_export_write");
+  codegen::write_dynamic_model(m, dir.path / "m.onnx");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+  onnx::ModelProto back;
+  CHECK(back.ParseFromString(slurp(dir.path / "m.onnx")));
+  CHECK(back.graph().node_size() == codegen::dynamic_model(m).graph().node_size());
+}
+
+TEST_CASE("dynamic export == onnxruntime, mnist8, per-tensor weights (all 10,000 digits)", "[dynamic][ort]") {
+  check_against_ort("mnist8", WeightQuantizerKind::max, "per_tensor");
+}
+TEST_CASE("dynamic export == onnxruntime, mnist8, per-channel weights (all 10,000 digits)", "[dynamic][ort]") {
+  check_against_ort("mnist8", WeightQuantizerKind::max_per_axis, "per_channel");
+}
+TEST_CASE("dynamic export == onnxruntime, opt_mnist, per-tensor weights (all 10,000 digits)", "[dynamic][ort]") {
+  check_against_ort("opt_mnist", WeightQuantizerKind::max, "per_tensor");
+}
+TEST_CASE("dynamic export == onnxruntime, opt_mnist, per-channel weights (all 10,000 digits)", "[dynamic][ort]") {
+  check_against_ort("opt_mnist", WeightQuantizerKind::max_per_axis, "per_channel");
 }

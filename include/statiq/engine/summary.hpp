@@ -33,7 +33,9 @@ std::string kernel_cell() {
 
 template <class L>
 std::string bits_cell() {
-  if constexpr (requires { L::attributes.bits.w; }) {
+  if constexpr (requires { requires L::dynamic; }) {
+    return "f32/8/f32";  // statiq/layers/dynamic.hpp: uint8 x int8 inside, float at both ends
+  } else if constexpr (requires { L::attributes.bits.w; }) {
     constexpr auto b = L::attributes.bits;
     if constexpr (L::kind == LayerKind::add || L::kind == LayerKind::concat || L::kind == LayerKind::max_pool ||
                   L::kind == LayerKind::average_pool || L::kind == LayerKind::global_average_pool)
@@ -50,6 +52,7 @@ std::string bits_cell() {
 template <class L>
 std::string type_cell() {
   std::string t(layer_kind_name(L::kind));
+  if constexpr (requires { requires L::dynamic; }) t = "Dynamic" + t;
   if constexpr (requires { L::pattern; }) {
     if constexpr (L::pattern.size > 1) {
       t += " (";

@@ -77,25 +77,6 @@ inline float dynamic_rescale(std::int32_t acc, float multiplier, float bias) {
   return scaled + bias;
 }
 
-// y[n] = rescale(sum_k (xq[k] - x_zp) * (w[k][n] - w_zp)) for one row x of length K; w is [K, N]
-// row-major (MatMul's B), bias may be empty. The scalar reference of ConvInteger/MatMulInteger's
-// exact int32 accumulation (products of uint8 and int8 never overflow int32 for K < 2^16).
-inline void dynamic_dense(std::span<const float> x, std::span<const std::int8_t> w, std::int32_t w_zero_point,
-                          float w_scale, std::span<const float> bias, std::size_t n_out, std::span<float> y,
-                          std::span<std::uint8_t> scratch) {
-  const std::size_t k_in = x.size();
-  const DynamicQuantParams p = dynamic_quantize_linear(x, scratch.first(k_in));
-  const float multiplier = p.scale * w_scale;
-  for (std::size_t n = 0; n < n_out; ++n) {
-    std::int32_t acc = 0;
-    for (std::size_t k = 0; k < k_in; ++k)
-      acc += (static_cast<std::int32_t>(scratch[k]) - p.zero_point) *
-             (static_cast<std::int32_t>(w[k * n_out + n]) - w_zero_point);
-    // Without a bias the Mul's product is the output (adding +0.0f would turn -0.0f into +0.0f).
-    y[n] = bias.empty() ? static_cast<float>(acc) * multiplier : dynamic_rescale(acc, multiplier, bias[n]);
-  }
-}
-
 // --- dynamic layers ------------------------------------------------------------------------------
 // The integer part of a dynamic layer is always uint8 activations (DynamicQuantizeLinear) times
 // int8 weights with zero point 0 (ConvInteger / MatMulInteger, per-tensor zero point as
