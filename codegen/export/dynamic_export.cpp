@@ -4,6 +4,8 @@
 // with the layer's ONNX node name standing for the node and its weight.
 #include "codegen/export/dynamic_export.hpp"
 
+#include "codegen/export/onnx_writer.hpp"
+
 #include <onnx/onnx_pb.h>
 
 #include <array>
@@ -33,13 +35,8 @@ class Exporter {
     if (m.target != "cpu_int8")
       throw std::runtime_error("dynamic export: the model is for " + m.target +
                                "; dynamic quantization is onnxruntime's CPU scheme (cpu_int8 only)");
-    model_.set_ir_version(7);
-    model_.set_producer_name("statiq-codegen");
-    auto* op = model_.add_opset_import();
-    op->set_domain("");
-    op->set_version(13);
+    model_ = onnx_writer::new_model(m.name + "_dynamic");
     g_ = model_.mutable_graph();
-    g_->set_name(m.name + "_dynamic");
   }
 
   onnx::ModelProto run() {
@@ -68,10 +65,7 @@ class Exporter {
   std::set<std::string> produced_;  // every tensor name a node or initializer defines
 
   static void value_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<std::int64_t>& dims) {
-    v->set_name(name);
-    auto* t = v->mutable_type()->mutable_tensor_type();
-    t->set_elem_type(TensorProto::FLOAT);
-    for (std::int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+    onnx_writer::value_info(v, name, TensorProto::FLOAT, dims);
   }
 
   // Layer `layer`'s output: [1, units] for a Dense, [1, C, H, W] otherwise (-1: the graph input).
@@ -92,35 +86,15 @@ class Exporter {
     if (!produced_.insert(name).second) fail(l, "the exported tensor name '" + name + "' is defined twice");
   }
 
-  onnx::NodeProto* node(const Layer& l, const std::string& op, const std::string& name, std::vector<std::string> inputs,
-                        std::vector<std::string> outputs) {
-    auto* n = g_->add_node();
-    n->set_op_type(op);
-    n->set_name(name);
-    for (auto& i : inputs) n->add_input(i);
-    for (auto& o : outputs) define(l, o), n->add_output(o);
-    return n;
+  onnx::NodeProto* node(const Layer& l, const std::string& op, const std::string& name,
+                        const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+    for (const auto& o : outputs) define(l, o);
+    return onnx_writer::add_node(*g_, op, name, inputs, outputs);
   }
-  static void attr(onnx::NodeProto* n, const std::string& name, std::int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-  }
-  static void attr(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (auto x : v) a->add_ints(x);
-  }
-
+  static void attr(onnx::NodeProto* n, const std::string& name, std::int64_t v) { onnx_writer::set_attribute(n, name, v); }
   TensorProto* initializer(const Layer& l, const std::string& name, int type, const std::vector<std::int64_t>& dims) {
     define(l, name);
-    TensorProto* t = g_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(type);
-    for (auto d : dims) t->add_dims(d);
-    return t;
+    return onnx_writer::add_initializer(*g_, name, type, dims);
   }
   std::string floats(const Layer& l, const std::string& name, const std::vector<float>& v,
                      const std::vector<std::int64_t>& dims) {
@@ -200,53 +174,31 @@ class Exporter {
     if (a.pool.kind != PoolKind::none && a.pool.kind != PoolKind::max)
       fail(l, "a fused " + std::string(pool_op(a.pool)) + " has no dynamic form (MaxPool only)");
     if (is_2d(l.inputs[0])) fail(l, "a convolution after a Dense layer is not exported");
-    // statiq OHWI -> ONNX OIHW
     const int o = a.filters, ci = a.input.c / a.group, kh = a.kernel.h, kw = a.kernel.w;
-    if (l.qweights.size() != std::size_t(o) * ci * kh * kw) fail(l, "weight count does not match its attributes");
-    std::vector<std::int32_t> w(l.qweights.size());
-    for (int f = 0; f < o; ++f)
-      for (int y = 0; y < kh; ++y)
-        for (int xk = 0; xk < kw; ++xk)
-          for (int c = 0; c < ci; ++c)
-            w[((std::size_t(f) * ci + c) * kh + y) * kw + xk] = l.qweights[((std::size_t(f) * kh + y) * kw + xk) * ci + c];
+    const std::vector<std::int32_t> w = onnx_writer::oihw_weights(l, a);
     const std::vector<std::int64_t> channel_dims{1, o, 1, 1};
     const Weights wq = weights(l, w, {o, ci, kh, kw}, o, channel_dims);
 
     const auto [xq, x_scale, x_zp] = quantize_input(l, input_name(l.inputs[0]));
     const std::string acc = l.name + "_output_quantized";
-    auto* n = node(l, "ConvInteger", l.name + "_quant", {xq, wq.values, x_zp, wq.zero_point}, {acc});
-    const Pads p = resolved_pads(a);
-    attr(n, "kernel_shape", std::vector<std::int64_t>{kh, kw});
-    attr(n, "strides", std::vector<std::int64_t>{a.strides.h, a.strides.w});
-    attr(n, "dilations", std::vector<std::int64_t>{a.dilations.h, a.dilations.w});
-    attr(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
-    attr(n, "group", std::int64_t{a.group});
+    onnx_writer::set_conv_attributes(
+        node(l, "ConvInteger", l.name + "_quant", {xq, wq.values, x_zp, wq.zero_point}, {acc}), a);
 
     const std::string out = dynamic_tensor_name(m_, i);
     const bool pooled = a.pool.kind == PoolKind::max;
     const std::string y = float_tail(l, acc, x_scale, wq, o, channel_dims, a.activation, pooled, out);
     if (!pooled) return;
-    auto* mp = node(l, "MaxPool", l.name + "_MaxPool", {y}, {out});
-    const Shape conv_shape = conv_output_shape(a);
-    const Pads pp = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
-    attr(mp, "kernel_shape", std::vector<std::int64_t>{a.pool.kernel.h, a.pool.kernel.w});
-    attr(mp, "strides", std::vector<std::int64_t>{a.pool.stride.h, a.pool.stride.w});
-    attr(mp, "pads", std::vector<std::int64_t>{pp.top, pp.left, pp.bottom, pp.right});
+    onnx_writer::set_pool_attributes(node(l, "MaxPool", l.name + "_MaxPool", {y}, {out}), a.pool, conv_output_shape(a));
   }
 
   void layer(std::size_t i, const Layer& l, const DenseAttributes& a) {
-    const Shape s = a.input;
-    const int units = a.units, k = s.h * s.w * s.c;
-    if (l.qweights.size() != std::size_t(units) * k) fail(l, "weight count does not match its attributes");
-    // statiq's [units][inputs] with the inputs flattened H, W, C -> MatMul's B [K, N] with K flattened
-    // C, H, W (the exported tensor is NCHW).
-    std::vector<std::int32_t> w(l.qweights.size());
+    // MatMul's B [K, N]: the Gemm form [units][K] (K flattened C, H, W as the exported tensor is NCHW),
+    // transposed.
+    const int units = a.units, k = a.input.size();
+    const std::vector<std::int32_t> gemm = onnx_writer::nchw_dense_weights(l, a);
+    std::vector<std::int32_t> w(gemm.size());
     for (int u = 0; u < units; ++u)
-      for (int c = 0; c < s.c; ++c)
-        for (int y = 0; y < s.h; ++y)
-          for (int x = 0; x < s.w; ++x)
-            w[((std::size_t(c) * s.h + y) * s.w + x) * units + u] =
-                l.qweights[std::size_t(u) * k + (std::size_t(y) * s.w + x) * s.c + c];
+      for (int i = 0; i < k; ++i) w[std::size_t(i) * units + u] = gemm[std::size_t(u) * k + i];
     const std::vector<std::int64_t> channel_dims{units};
     const Weights wq = weights(l, w, {k, units}, units, channel_dims);
 
@@ -281,24 +233,7 @@ std::string dynamic_tensor_name(const LoweredModel& model, std::size_t layer) {
 onnx::ModelProto dynamic_model(const LoweredModel& model) { return Exporter(model).run(); }
 
 void write_dynamic_model(const LoweredModel& model, const std::filesystem::path& file) {
-  const onnx::ModelProto proto = dynamic_model(model);
-  std::filesystem::path tmp = file;
-  tmp += ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !proto.SerializeToOstream(&out) || !out.flush()) {
-      out.close();
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw std::runtime_error("dynamic export: cannot write " + tmp.string());
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw std::runtime_error("dynamic export: cannot write " + file.string());
-  }
+  onnx_writer::write_model(dynamic_model(model), file, "dynamic export");
 }
 
 }  // namespace statiq::codegen

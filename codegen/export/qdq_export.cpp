@@ -6,6 +6,8 @@
 // Flatten run on the integers directly.
 #include "codegen/export/qdq_export.hpp"
 
+#include "codegen/export/onnx_writer.hpp"
+
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
@@ -34,18 +36,13 @@ class Exporter {
     if (m.target != "cpu_int8")
       throw std::runtime_error("QDQ export: the model is for " + m.target +
                                "; only cpu_int8 (onnxruntime's arithmetic) has a QDQ form");
-    model_.set_ir_version(7);
-    model_.set_producer_name("statiq-codegen");
-    auto* op = model_.add_opset_import();
-    op->set_domain("");
-    op->set_version(13);
+    model_ = onnx_writer::new_model(m.name + "_qdq");
     g_ = model_.mutable_graph();
-    g_->set_name(m.name + "_qdq");
   }
 
   onnx::ModelProto run() {
     const Shape in = m_.input_shape;
-    value_info(g_->add_input(), m_.input_tensor, TensorProto::FLOAT, {1, in.c, in.h, in.w});
+    onnx_writer::value_info(g_->add_input(), m_.input_tensor, TensorProto::FLOAT, {1, in.c, in.h, in.w});
     std::string last;
     std::size_t last_layer = 0;
     for (std::size_t i = 0; i < m_.layers.size(); ++i) {
@@ -60,7 +57,7 @@ class Exporter {
     if (last.empty()) throw std::runtime_error("QDQ export: the model has no integer layer");
     const Layer& l = m_.layers[last_layer];
     const Shape s = output_type(l.attributes).shape;
-    value_info(g_->add_output(), last, elem_type(l.output.is_signed), dims_of(last_layer, s));
+    onnx_writer::value_info(g_->add_output(), last, elem_type(l.output.is_signed), dims_of(last_layer, s));
     return model_;
   }
 
@@ -69,13 +66,6 @@ class Exporter {
   onnx::ModelProto model_;
   onnx::GraphProto* g_ = nullptr;
   int counter_ = 0;
-
-  static void value_info(onnx::ValueInfoProto* v, const std::string& name, int type, const std::vector<std::int64_t>& dims) {
-    v->set_name(name);
-    auto* t = v->mutable_type()->mutable_tensor_type();
-    t->set_elem_type(type);
-    for (std::int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
-  }
 
   // A Dense layer's output is [1, units]; every other tensor [1, C, H, W].
   std::vector<std::int64_t> dims_of(std::size_t layer, Shape s) const {
@@ -86,34 +76,13 @@ class Exporter {
 
   std::string fresh(const std::string& base) { return base + "_" + std::to_string(counter_++); }
 
-  onnx::NodeProto* node(const std::string& op, const std::string& name, std::vector<std::string> inputs,
-                        std::vector<std::string> outputs) {
-    auto* n = g_->add_node();
-    n->set_op_type(op);
-    n->set_name(name);
-    for (auto& i : inputs) n->add_input(i);
-    for (auto& o : outputs) n->add_output(o);
-    return n;
+  onnx::NodeProto* node(const std::string& op, const std::string& name, const std::vector<std::string>& inputs,
+                        const std::vector<std::string>& outputs) {
+    return onnx_writer::add_node(*g_, op, name, inputs, outputs);
   }
-  static void attr(onnx::NodeProto* n, const std::string& name, std::int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-  }
-  static void attr(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (auto x : v) a->add_ints(x);
-  }
-
+  static void attr(onnx::NodeProto* n, const std::string& name, std::int64_t v) { onnx_writer::set_attribute(n, name, v); }
   TensorProto* initializer(const std::string& name, int type, const std::vector<std::int64_t>& dims) {
-    TensorProto* t = g_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(type);
-    for (auto d : dims) t->add_dims(d);
-    return t;
+    return onnx_writer::add_initializer(*g_, name, type, dims);
   }
   std::string scale_init(const std::string& name, const std::vector<float>& v, bool vector) {
     TensorProto* t = initializer(name, TensorProto::FLOAT, vector ? std::vector<std::int64_t>{std::int64_t(v.size())}
@@ -225,24 +194,11 @@ class Exporter {
     if (is_2d(l.inputs.at(0))) fail(l, "a convolution after a Dense layer is not exported");
     const TensorQuantization& xq = input_q(l, 0);
     const std::string x = dequantize(input_name(l, 0), xq);
-    // statiq OHWI -> ONNX OIHW
     const int o = a.filters, ci = a.input.c / a.group, kh = a.kernel.h, kw = a.kernel.w;
-    if (l.qweights.size() != std::size_t(o) * ci * kh * kw) fail(l, "weight count does not match its attributes");
-    std::vector<std::int32_t> w(l.qweights.size());
-    for (int f = 0; f < o; ++f)
-      for (int y = 0; y < kh; ++y)
-        for (int xk = 0; xk < kw; ++xk)
-          for (int c = 0; c < ci; ++c)
-            w[((std::size_t(f) * ci + c) * kh + y) * kw + xk] = l.qweights[((std::size_t(f) * kh + y) * kw + xk) * ci + c];
+    const std::vector<std::int32_t> w = onnx_writer::oihw_weights(l, a);
     const auto [wf, bf] = weights_and_bias(l, {o, ci, kh, kw}, w, o, xq.scale);
     const std::string conv_out = fresh(l.name + "_conv");
-    auto* n = node("Conv", l.name, {x, wf, bf}, {conv_out});
-    const Pads p = resolved_pads(a);
-    attr(n, "kernel_shape", std::vector<std::int64_t>{kh, kw});
-    attr(n, "strides", std::vector<std::int64_t>{a.strides.h, a.strides.w});
-    attr(n, "dilations", std::vector<std::int64_t>{a.dilations.h, a.dilations.w});
-    attr(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
-    attr(n, "group", std::int64_t{a.group});
+    onnx_writer::set_conv_attributes(node("Conv", l.name, {x, wf, bf}, {conv_out}), a);
     const std::string act = activation(l, a.activation, conv_out);
     if (a.pool.kind == PoolKind::none) return quantize(act, out, l.output);
     // Conv -> Q -> DQ -> MaxPool -> Q with the same parameters: onnxruntime pools the integers.
@@ -251,31 +207,15 @@ class Exporter {
     const std::string pf = dequantize(pre, l.output);
     const std::string pooled = fresh(l.name + "_pooled");
     auto* mp = node("MaxPool", l.name + "_MaxPool", {pf}, {pooled});
-    pool_attrs(mp, a.pool, conv_output_shape(a));
+    onnx_writer::set_pool_attributes(mp, a.pool, conv_output_shape(a));
     quantize(pooled, out, l.output);
-  }
-
-  void pool_attrs(onnx::NodeProto* n, const Pool& pool, Shape in) {
-    const Pads p = resolve_pads(pool.pads, in, pool.kernel, pool.stride);
-    attr(n, "kernel_shape", std::vector<std::int64_t>{pool.kernel.h, pool.kernel.w});
-    attr(n, "strides", std::vector<std::int64_t>{pool.stride.h, pool.stride.w});
-    attr(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
   }
 
   void layer(const Layer& l, const DenseAttributes& a, const std::string& out) {
     const TensorQuantization& xq = input_q(l, 0);
     std::string in = input_name(l, 0);
-    const Shape s = a.input;
-    const int units = a.units, k = s.h * s.w * s.c;
-    if (l.qweights.size() != std::size_t(units) * k) fail(l, "weight count does not match its attributes");
-    std::vector<std::int32_t> w(l.qweights.size());
-    // statiq flattens H, W, C; the exported tensor is NCHW, flattened C, H, W.
-    for (int u = 0; u < units; ++u)
-      for (int c = 0; c < s.c; ++c)
-        for (int y = 0; y < s.h; ++y)
-          for (int x = 0; x < s.w; ++x)
-            w[std::size_t(u) * k + (std::size_t(c) * s.h + y) * s.w + x] =
-                l.qweights[std::size_t(u) * k + (std::size_t(y) * s.w + x) * s.c + c];
+    const int units = a.units, k = a.input.size();
+    const std::vector<std::int32_t> w = onnx_writer::nchw_dense_weights(l, a);
     if (!is_2d(l.inputs.at(0))) {
       // Flatten the integers: a layout op, no requantization.
       const std::string flat = fresh(in + "_flat");
@@ -312,7 +252,7 @@ class Exporter {
       node("GlobalAveragePool", l.name, {x}, {y});
     } else {
       auto* n = node(a.pool.kind == PoolKind::max ? "MaxPool" : "AveragePool", l.name, {x}, {y});
-      pool_attrs(n, a.pool, a.input);
+      onnx_writer::set_pool_attributes(n, a.pool, a.input);
       if (a.pool.kind == PoolKind::average) attr(n, "count_include_pad", std::int64_t{a.count_include_pad ? 1 : 0});
     }
     quantize(y, out, l.output);
@@ -331,20 +271,7 @@ std::string qdq_tensor_name(const LoweredModel& model, std::size_t layer) {
 onnx::ModelProto qdq_model(const LoweredModel& model) { return Exporter(model).run(); }
 
 void write_qdq_model(const LoweredModel& model, const std::filesystem::path& file) {
-  const onnx::ModelProto proto = qdq_model(model);
-  std::filesystem::path tmp = file;
-  tmp += ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !proto.SerializeToOstream(&out))
-      throw std::runtime_error("QDQ export: cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw std::runtime_error("QDQ export: cannot write " + file.string());
-  }
+  onnx_writer::write_model(qdq_model(model), file, "QDQ export");
 }
 
 }  // namespace statiq::codegen

@@ -1,0 +1,133 @@
+// codegen/export/onnx_writer.cpp — see onnx_writer.hpp.
+#include "codegen/export/onnx_writer.hpp"
+
+#include <onnx/onnx_pb.h>
+
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include <unistd.h>
+
+namespace statiq::codegen::onnx_writer {
+
+onnx::ModelProto new_model(const std::string& graph_name) {
+  onnx::ModelProto model;
+  model.set_ir_version(7);
+  model.set_producer_name("statiq-codegen");
+  auto* op = model.add_opset_import();
+  op->set_domain("");
+  op->set_version(13);
+  model.mutable_graph()->set_name(graph_name);
+  return model;
+}
+
+void value_info(onnx::ValueInfoProto* v, const std::string& name, int elem_type, const std::vector<std::int64_t>& dims) {
+  v->set_name(name);
+  auto* t = v->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(elem_type);
+  for (std::int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+}
+
+onnx::NodeProto* add_node(onnx::GraphProto& g, const std::string& op, const std::string& name,
+                          const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+  auto* n = g.add_node();
+  n->set_op_type(op);
+  n->set_name(name);
+  for (const auto& i : inputs) n->add_input(i);
+  for (const auto& o : outputs) n->add_output(o);
+  return n;
+}
+
+void set_attribute(onnx::NodeProto* n, const std::string& name, std::int64_t value) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(value);
+}
+
+void set_attribute(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& values) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (auto v : values) a->add_ints(v);
+}
+
+onnx::TensorProto* add_initializer(onnx::GraphProto& g, const std::string& name, int type,
+                                   const std::vector<std::int64_t>& dims) {
+  onnx::TensorProto* t = g.add_initializer();
+  t->set_name(name);
+  t->set_data_type(type);
+  for (auto d : dims) t->add_dims(d);
+  return t;
+}
+
+void set_conv_attributes(onnx::NodeProto* n, const ConvAttributes& a) {
+  const Pads p = resolved_pads(a);
+  set_attribute(n, "kernel_shape", std::vector<std::int64_t>{a.kernel.h, a.kernel.w});
+  set_attribute(n, "strides", std::vector<std::int64_t>{a.strides.h, a.strides.w});
+  set_attribute(n, "dilations", std::vector<std::int64_t>{a.dilations.h, a.dilations.w});
+  set_attribute(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
+  set_attribute(n, "group", std::int64_t{a.group});
+}
+
+void set_pool_attributes(onnx::NodeProto* n, const Pool& pool, Shape in) {
+  const Pads p = resolve_pads(pool.pads, in, pool.kernel, pool.stride);
+  set_attribute(n, "kernel_shape", std::vector<std::int64_t>{pool.kernel.h, pool.kernel.w});
+  set_attribute(n, "strides", std::vector<std::int64_t>{pool.stride.h, pool.stride.w});
+  set_attribute(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
+}
+
+namespace {
+[[noreturn]] void count_mismatch(const Layer& l) {
+  throw std::runtime_error("export: node '" + l.name + "' (" + std::string(layer_kind_name(l.kind)) +
+                           "): its weight count does not match its attributes");
+}
+}  // namespace
+
+std::vector<std::int32_t> oihw_weights(const Layer& l, const ConvAttributes& a) {
+  const int o = a.filters, ci = a.input.c / a.group, kh = a.kernel.h, kw = a.kernel.w;
+  if (l.qweights.size() != std::size_t(o) * ci * kh * kw) count_mismatch(l);
+  std::vector<std::int32_t> w(l.qweights.size());
+  for (int f = 0; f < o; ++f)
+    for (int y = 0; y < kh; ++y)
+      for (int x = 0; x < kw; ++x)
+        for (int c = 0; c < ci; ++c)
+          w[((std::size_t(f) * ci + c) * kh + y) * kw + x] = l.qweights[((std::size_t(f) * kh + y) * kw + x) * ci + c];
+  return w;
+}
+
+std::vector<std::int32_t> nchw_dense_weights(const Layer& l, const DenseAttributes& a) {
+  const Shape s = a.input;
+  const int units = a.units, k = s.h * s.w * s.c;
+  if (l.qweights.size() != std::size_t(units) * k) count_mismatch(l);
+  std::vector<std::int32_t> w(l.qweights.size());
+  for (int u = 0; u < units; ++u)
+    for (int c = 0; c < s.c; ++c)
+      for (int y = 0; y < s.h; ++y)
+        for (int x = 0; x < s.w; ++x)
+          w[std::size_t(u) * k + (std::size_t(c) * s.h + y) * s.w + x] =
+              l.qweights[std::size_t(u) * k + (std::size_t(y) * s.w + x) * s.c + c];
+  return w;
+}
+
+void write_model(const onnx::ModelProto& model, const std::filesystem::path& file, const std::string& what) {
+  std::filesystem::path tmp = file;
+  tmp += ".tmp" + std::to_string(::getpid());
+  std::error_code ec;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !model.SerializeToOstream(&out) || !out.flush()) {
+      out.close();
+      std::filesystem::remove(tmp, ec);
+      throw std::runtime_error(what + ": cannot write " + tmp.string());
+    }
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw std::runtime_error(what + ": cannot write " + file.string());
+  }
+}
+
+}  // namespace statiq::codegen::onnx_writer
