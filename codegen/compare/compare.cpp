@@ -1,6 +1,7 @@
 // codegen/compare/compare.cpp — see compare.hpp.
 #include "codegen/compare/compare.hpp"
 
+#include <bit>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
@@ -73,9 +75,10 @@ std::string ort_file_name(const std::string& tensor) {
   return f + ".npy";
 }
 
-// Row 0 of onnxruntime's [1, C, H, W] (or [1, units]) integers in NHWC order.
-std::vector<std::int32_t> to_nhwc(const std::vector<std::int32_t>& nchw, Shape s) {
-  std::vector<std::int32_t> out(nchw.size());
+// Row 0 of onnxruntime's [1, C, H, W] (or [1, units]) values in NHWC order.
+template <class T>
+std::vector<T> to_nhwc(const std::vector<T>& nchw, Shape s) {
+  std::vector<T> out(nchw.size());
   for (int c = 0; c < s.c; ++c)
     for (int h = 0; h < s.h; ++h)
       for (int w = 0; w < s.w; ++w)
@@ -91,6 +94,12 @@ double max_abs_diff(std::span<const float> a, std::span<const float> b) {
 
 std::string tensor_of(const LoweredModel& model, const Layer& l) {
   return l.kind == LayerKind::quantize ? model.input_tensor : l.output_tensor;
+}
+
+// A layer's output as real values: a dynamic layer's floats, else its integers dequantized.
+std::vector<float> real_values(const Layer& l, const SimulationResult& sim, std::size_t i) {
+  if (i < sim.float_layers.size() && !sim.float_layers[i].empty()) return sim.float_layers[i];
+  return dequantize(l.output, sim.layers[i]);
 }
 
 void mark_first(Comparison& c) {
@@ -140,7 +149,7 @@ Comparison compare_with_float(const LoweredModel& model, const ir::Graph& graph,
                                            l.name, name, a.size(), s.size()));
     // A 4-D float tensor is NCHW; anything else (a Gemm's [1, N]) is already in NHWC order.
     const std::vector<float> ref = a.rank() == 4 ? nchw_to_nhwc(a.f.data(), s) : a.f;
-    const std::vector<float> got = dequantize(l.output, sim.layers[i]);
+    const std::vector<float> got = real_values(l, sim, i);
     LayerComparison lc;
     lc.layer = i;
     lc.name = l.name;
@@ -156,8 +165,12 @@ Comparison compare_with_float(const LoweredModel& model, const ir::Graph& graph,
   return c;
 }
 
-std::vector<std::vector<std::int32_t>> onnxruntime_layers(const LoweredModel& exported, const float* input,
-                                                          const OrtRunner& runner) {
+namespace {
+
+// onnxruntime on `exported`'s export (QDQ, or the dynamic form for a dynamic model), one input:
+// every layer's output tensor in statiq's NHWC order, as T (empty for a Dequantize layer).
+template <class T>
+std::vector<std::vector<T>> run_onnxruntime(const LoweredModel& exported, const float* input, const OrtRunner& runner) {
   const fs::path run_js = runner.run_js.empty() ? default_run_js() : runner.run_js;
   const std::string setup = "install it with scripts/setup.sh (cd tools/ort && npm ci --ignore-scripts)";
   if (!fs::is_regular_file(run_js))
@@ -170,35 +183,39 @@ std::vector<std::vector<std::int32_t>> onnxruntime_layers(const LoweredModel& ex
                              "') cannot be run: install Node.js, or use --against float");
 
   ScratchDir dir;
-  const fs::path qdq = dir.path / "qdq.onnx";
+  const fs::path file = dir.path / "exported.onnx";
+  const bool dynamic = exported.dynamic;
   try {
-    write_qdq_model(exported, qdq);
+    if (dynamic) write_dynamic_model(exported, file);
+    else write_qdq_model(exported, file);
   } catch (const std::exception& e) {
-    throw std::runtime_error(std::string("--against onnxruntime needs the QDQ export (cpu-int8 target): ") + e.what());
+    throw std::runtime_error(std::string("--against onnxruntime needs the model's onnxruntime export (cpu-int8 target): ") +
+                             e.what());
   }
+  auto tensor_name = [&](std::size_t i) { return dynamic ? dynamic_tensor_name(exported, i) : qdq_tensor_name(exported, i); };
   const Shape in = exported.input_shape;
   const fs::path x = dir.path / "x.npy";
   statiq::io::write_npy<float>(x, {1, std::size_t(in.c), std::size_t(in.h), std::size_t(in.w)},
                                std::span<const float>(input, std::size_t(in.size())));
   std::string names;
   for (std::size_t i = 0; i < exported.layers.size(); ++i) {
-    const std::string n = qdq_tensor_name(exported, i);
+    const std::string n = tensor_name(i);
     if (!n.empty()) names += (names.empty() ? "" : ",") + n;
   }
   const fs::path out = dir.path / "layers";
   fs::create_directories(out);
   const fs::path log = dir.path / "ort.log";
   const std::string cmd = fmt::format("{} {} {} --input {} --outputs {} --out-dir {} > {} 2>&1", shell_quoted(runner.node),
-                                      shell_quoted(run_js.string()), shell_quoted(qdq.string()), shell_quoted(x.string()), shell_quoted(names),
+                                      shell_quoted(run_js.string()), shell_quoted(file.string()), shell_quoted(x.string()), shell_quoted(names),
                                       shell_quoted(out.string()), shell_quoted(log.string()));
-  if (run_shell(cmd) != 0) throw std::runtime_error("onnxruntime failed on the QDQ export:\n" + slurp(log));
+  if (run_shell(cmd) != 0) throw std::runtime_error("onnxruntime failed on the exported model:\n" + slurp(log));
 
-  std::vector<std::vector<std::int32_t>> layers(exported.layers.size());
+  std::vector<std::vector<T>> layers(exported.layers.size());
   for (std::size_t i = 0; i < exported.layers.size(); ++i) {
-    const std::string n = qdq_tensor_name(exported, i);
+    const std::string n = tensor_name(i);
     if (n.empty()) continue;
     const Shape s = output_type(exported.layers[i].attributes).shape;
-    const std::vector<std::int32_t> v = statiq::io::read_npy(out / ort_file_name(n)).as<std::int32_t>();
+    const std::vector<T> v = statiq::io::read_npy(out / ort_file_name(n)).as<T>();
     if (v.size() != std::size_t(s.size()))
       throw std::runtime_error(fmt::format("onnxruntime's '{}' has {} values, layer '{}' {}", n, v.size(),
                                            exported.layers[i].name, s.size()));
@@ -207,37 +224,68 @@ std::vector<std::vector<std::int32_t>> onnxruntime_layers(const LoweredModel& ex
   return layers;
 }
 
+}  // namespace
+
+std::vector<std::vector<std::int32_t>> onnxruntime_layers(const LoweredModel& exported, const float* input,
+                                                          const OrtRunner& runner) {
+  if (exported.dynamic)
+    throw std::runtime_error("onnxruntime_layers: a dynamic model's layers are float (onnxruntime_float_layers)");
+  return run_onnxruntime<std::int32_t>(exported, input, runner);
+}
+
+std::vector<std::vector<float>> onnxruntime_float_layers(const LoweredModel& exported, const float* input,
+                                                         const OrtRunner& runner) {
+  if (!exported.dynamic) throw std::runtime_error("onnxruntime_float_layers: the model is not dynamic (onnxruntime_layers)");
+  return run_onnxruntime<float>(exported, input, runner);
+}
+
 Comparison compare_with_onnxruntime(const LoweredModel& model, const float* input, const OrtRunner& runner,
                                     const LoweredModel* exported) {
   const LoweredModel& other = exported ? *exported : model;
   if (other.layers.size() != model.layers.size())
     throw std::runtime_error(fmt::format("compare: the exported model has {} layers, the engine {}", other.layers.size(),
                                          model.layers.size()));
+  if (model.dynamic != other.dynamic)
+    throw std::runtime_error("compare: the engine and the exported model differ in dynamic quantization");
   const SimulationResult sim = simulate(model, input);
-  const std::vector<std::vector<std::int32_t>> ort = onnxruntime_layers(other, input, runner);
+  std::vector<std::vector<std::int32_t>> ort_integers;
+  std::vector<std::vector<float>> ort_floats;
+  if (model.dynamic) ort_floats = onnxruntime_float_layers(other, input, runner);
+  else ort_integers = onnxruntime_layers(other, input, runner);
   Comparison c;
   c.against = CompareAgainst::onnxruntime;
   c.model = model.name;
   c.target = model.target;
+  c.dynamic = model.dynamic;
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     const Layer& l = model.layers[i];
-    if (l.kind == LayerKind::dequantize || qdq_tensor_name(other, i).empty()) continue;
-    const std::vector<std::int32_t>& theirs = ort[i];
-    const std::vector<std::int32_t>& ours = sim.layers[i];
-    if (theirs.size() != ours.size())
-      throw std::runtime_error(fmt::format("compare: layer '{}' has {} values, onnxruntime's {}", l.name, ours.size(),
-                                           theirs.size()));
-    // onnxruntime's integers mean what the exported model's quantization says they mean.
-    const std::vector<float> ref = dequantize(other.layers[i].output, theirs);
-    const std::vector<float> got = dequantize(l.output, ours);
+    if (l.kind == LayerKind::dequantize || (!model.dynamic && qdq_tensor_name(other, i).empty())) continue;
+    // A static layer compares integers (onnxruntime's mean what the exported model's quantization
+    // says they mean); a dynamic one compares floats bit for bit.
+    std::vector<float> ref, got;
+    std::size_t bad = 0;
+    if (model.dynamic) {
+      ref = ort_floats[i];
+      got = sim.float_layers[i];
+      if (ref.size() == got.size())
+        for (std::size_t k = 0; k < got.size(); ++k) bad += std::bit_cast<std::uint32_t>(ref[k]) != std::bit_cast<std::uint32_t>(got[k]);
+    } else {
+      const std::vector<std::int32_t>& theirs = ort_integers[i];
+      const std::vector<std::int32_t>& ours = sim.layers[i];
+      if (theirs.size() == ours.size())
+        for (std::size_t k = 0; k < ours.size(); ++k) bad += ours[k] != theirs[k];
+      ref = dequantize(other.layers[i].output, theirs);
+      got = dequantize(l.output, ours);
+    }
+    if (ref.size() != got.size())
+      throw std::runtime_error(fmt::format("compare: layer '{}' has {} values, onnxruntime's {}", l.name, got.size(),
+                                           ref.size()));
     LayerComparison lc;
     lc.layer = i;
     lc.name = l.name;
     lc.tensor = tensor_of(model, l);
     lc.shape = sim.shapes[i];
-    lc.elements = ours.size();
-    std::size_t bad = 0;
-    for (std::size_t k = 0; k < ours.size(); ++k) bad += ours[k] != theirs[k];
+    lc.elements = got.size();
     lc.mismatches = bad;
     lc.max_abs_diff = max_abs_diff(ref, got);
     lc.sqnr_db = sqnr_db(ref, got);
@@ -278,7 +326,7 @@ Comparison compare(const CompareOptions& o) {
 std::string comparison_text(const Comparison& c) {
   const bool ort = c.against == CompareAgainst::onnxruntime;
   std::string s = fmt::format("model '{}' ({}): the engine against {}\n", c.model, c.target,
-                              ort ? "onnxruntime (QDQ export)" : "the float model");
+                              ort ? "onnxruntime (its export of the model)" : "the float model");
   s += fmt::format("  {:>3} {:<28} {:<28} {:>12} {:>12} {:>11} {:>9}\n", "#", "layer", "tensor", "shape",
                    "max|diff|", "mismatches", "SQNR dB");
   for (std::size_t k = 0; k < c.layers.size(); ++k) {
@@ -294,8 +342,9 @@ std::string comparison_text(const Comparison& c) {
              : fmt::format("every layer is within {:.1f} dB SQNR of the float model\n", c.min_sqnr_db);
   } else {
     const LayerComparison& l = c.layers[*c.first_difference];
-    s += ort ? fmt::format("first difference: layer {} '{}' (tensor '{}'): {} of {} integers differ, max |diff| {:.6g}\n",
-                           l.layer, l.name, l.tensor, l.mismatches.value_or(0), l.elements, l.max_abs_diff)
+    s += ort ? fmt::format("first difference: layer {} '{}' (tensor '{}'): {} of {} {} differ, max |diff| {:.6g}\n",
+                           l.layer, l.name, l.tensor, l.mismatches.value_or(0), l.elements,
+                           c.dynamic ? "floats" : "integers", l.max_abs_diff)
              : fmt::format("first layer under {:.1f} dB: layer {} '{}' (tensor '{}'): SQNR {:.2f} dB, max |diff| {:.6g}\n",
                            c.min_sqnr_db, l.layer, l.name, l.tensor, l.sqnr_db, l.max_abs_diff);
   }

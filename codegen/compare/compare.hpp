@@ -50,6 +50,7 @@ struct Comparison {
   std::vector<LayerComparison> layers;
   std::optional<std::size_t> first_difference;  // index into `layers`
   double min_sqnr_db = 0;              // float: the threshold under which a layer "differs"
+  bool dynamic = false;                // the model is dynamic (--dynamic): float tensors compared
 };
 
 // Against the float model: a layer differs when its SQNR is below min_sqnr_db (quantization
@@ -62,9 +63,13 @@ Comparison compare_with_float(const LoweredModel& model, const ir::Graph& normal
 // when node, run.js or onnxruntime-node is missing, or onnxruntime fails (its messages attached).
 std::vector<std::vector<std::int32_t>> onnxruntime_layers(const LoweredModel& exported, const float* input_nchw,
                                                           const OrtRunner& runner = {});
+// The same for a dynamic model (--dynamic): every layer's float output on the dynamic export.
+std::vector<std::vector<float>> onnxruntime_float_layers(const LoweredModel& exported, const float* input_nchw,
+                                                         const OrtRunner& runner = {});
 
 // Against onnxruntime on the QDQ export of `exported` (normally `model` itself; a model quantized
-// differently shows where two quantizations part). A layer differs when any integer differs.
+// differently shows where two quantizations part). A layer differs when any integer differs (for a
+// dynamic model: the dynamic export, and any float differing in its bits).
 // The two models must have the same layers and shapes.
 Comparison compare_with_onnxruntime(const LoweredModel& model, const float* input_nchw, const OrtRunner& runner = {},
                                     const LoweredModel* exported = nullptr);

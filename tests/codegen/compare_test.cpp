@@ -4,7 +4,9 @@
 // known by construction.
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <string>
@@ -207,5 +209,36 @@ TEST_CASE("compare against onnxruntime: a perturbed quantization parts at the la
   const std::string text = comparison_text(c);
   CHECK_THAT(text, Contains("first difference: layer " + std::to_string(first.layer) + " 'Convolution110'"));
   CHECK_THAT(text, Contains(std::to_string(differing) + " of " + std::to_string(first.elements) + " integers differ"));
+}
+TEST_CASE("compare against onnxruntime: a dynamic model, floats bit for bit; a perturbed one parts where changed",
+          "[compare][ort][dynamic]") {
+  GenerateOptions o = mnist_options();
+  o.dynamic = true;
+  const LoweredModel engine = generate(o).model;
+  REQUIRE(engine.dynamic);
+  const std::vector<float> x = digit(3);
+  const Comparison same = compare_with_onnxruntime(engine, x.data());
+  REQUIRE(same.layers.size() == engine.layers.size());  // every dynamic layer outputs a float tensor
+  for (const LayerComparison& l : same.layers) {
+    INFO("layer " << l.layer << " '" << l.name << "'");
+    CHECK(*l.mismatches == 0);
+    CHECK(l.max_abs_diff == 0.0);
+  }
+  CHECK_THAT(comparison_text(same), Contains("every layer matches onnxruntime bit for bit"));
+
+  // The export with per-tensor weights in Convolution110 only: the first layer agrees, the second
+  // differs in as many floats as the two simulations do.
+  o.quantize.weight_overrides["Convolution110"] = WeightQuantizerKind::max;
+  const LoweredModel exported = generate(o).model;
+  const Comparison c = compare_with_onnxruntime(engine, x.data(), {}, &exported);
+  REQUIRE(c.first_difference.has_value());
+  CHECK(c.layers[*c.first_difference].name == "Convolution110");
+  CHECK(*c.layers[0].mismatches == 0);
+  const SimulationResult a = simulate(engine, x.data()), b = simulate(exported, x.data());
+  std::size_t differing = 0;
+  for (std::size_t k = 0; k < a.float_layers[1].size(); ++k) differing += std::bit_cast<std::uint32_t>(a.float_layers[1][k]) != std::bit_cast<std::uint32_t>(b.float_layers[1][k]);
+  REQUIRE(differing > 0);
+  CHECK(*c.layers[1].mismatches == differing);
+  CHECK_THAT(comparison_text(c), Contains(" floats differ"));
 }
 #endif
