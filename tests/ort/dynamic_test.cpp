@@ -30,33 +30,20 @@
 #include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
 #include "statiq/layers/dynamic.hpp"
+#include "tests/ort/ort_oracle.hpp"
 
 namespace fs = std::filesystem;
 using namespace statiq;
 
 using statiq::test::ScratchDir;
 using statiq::test::slurp;
+using statiq::test::ort_file_name;
+using statiq::test::row_nhwc;
+using statiq::test::run_ort;
 
 namespace {
 
 const fs::path shared = fs::path(STATIQ_SHARED_DIR);
-
-// The oracle: node tools/ort/run.js model --input x.npy ...; exit status 0 required.
-void run_ort(const fs::path& model, const fs::path& input, const std::string& args, const fs::path& log) {
-  const std::string cmd = fmt::format("'{}' '{}' '{}' --input '{}' {} > '{}' 2>&1", STATIQ_NODE, STATIQ_ORT_RUN,
-                                      model.string(), input.string(), args, log.string());
-  const int status = std::system(cmd.c_str());
-  INFO(cmd << "\n" << slurp(log));
-  REQUIRE(fs::exists(fs::path(STATIQ_ORT_RUN).parent_path() / "node_modules" / "onnxruntime-node"));  // scripts/setup.sh
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-}
-
-std::string file_of(std::string n) {
-  for (char& ch : n)
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-') ch = '_';
-  return n + ".npy";
-}
 
 }  // namespace
 
@@ -143,18 +130,6 @@ LoweredModel dynamic_lowered(const std::string& name, WeightQuantizerKind weight
   o.weights = weights;
   codegen::quantize_dynamic(m, o);
   return m;
-}
-
-// Row r of onnxruntime's [rows, C, H, W] (or [rows, units]) floats, in statiq's NHWC order.
-std::vector<float> row_nhwc(const std::vector<float>& all, std::size_t r, Shape s) {
-  const std::size_t n = std::size_t(s.size());
-  REQUIRE(all.size() >= (r + 1) * n);
-  std::vector<float> out(n);
-  for (int c = 0; c < s.c; ++c)
-    for (int h = 0; h < s.h; ++h)
-      for (int w = 0; w < s.w; ++w)
-        out[(std::size_t(h) * s.w + w) * s.c + c] = all[r * n + (std::size_t(c) * s.h + h) * s.w + w];
-  return out;
 }
 
 // Elements whose float32 bits differ (a size difference counts every element); `max_diff` keeps the
@@ -245,7 +220,7 @@ void check_against_ort(const char* model_name, WeightQuantizerKind weights, cons
             dir.path / "ort_layers.log");
     std::size_t total = 0;
     for (std::size_t i = 0; i < m.layers.size(); ++i) {
-      const std::vector<float> y = io::read_npy(out / file_of(codegen::dynamic_tensor_name(m, i))).as<float>();
+      const std::vector<float> y = io::read_npy(out / ort_file_name(codegen::dynamic_tensor_name(m, i))).as<float>();
       std::size_t layer_bad = 0;
       float max_diff = 0.0f;
       for (std::size_t s = 0; s < samples; ++s)

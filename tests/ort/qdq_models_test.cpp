@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "tests/support/files.hpp"
+#include "tests/ort/ort_oracle.hpp"
 #include "codegen/export/qdq_export.hpp"
 #include "codegen/generate/generate.hpp"
 #include "codegen/simulate/simulate.hpp"
@@ -30,36 +31,15 @@ using namespace statiq::codegen;
 using statiq::test::ScratchDir;
 using statiq::test::slurp;
 using statiq::test::spit;
+using statiq::test::ort_file_name;
+using statiq::test::row_nhwc;
+using statiq::test::run_ort;
 
 namespace {
 
 const fs::path shared = fs::path(STATIQ_SHARED_DIR);
 
 
-
-// The oracle: node tools/ort/run.js model --input x.npy ...; exit status 0 required.
-void run_ort(const fs::path& model, const fs::path& input, const std::string& args, const fs::path& log) {
-  const std::string cmd = fmt::format("'{}' '{}' '{}' --input '{}' {} > '{}' 2>&1", STATIQ_NODE, STATIQ_ORT_RUN,
-                                      model.string(), input.string(), args, log.string());
-  const int status = std::system(cmd.c_str());
-  INFO(cmd << "\n" << slurp(log));
-  REQUIRE(fs::exists(fs::path(STATIQ_ORT_RUN).parent_path() / "node_modules" / "onnxruntime-node"));  // scripts/setup.sh
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-}
-
-// ORT's [rows, C, H, W] (or [rows, units]) integers, row r, in statiq's NHWC order.
-std::vector<std::int32_t> row_nhwc(const statiq::io::NpyArray& a, std::size_t r, statiq::Shape s) {
-  const std::vector<std::int32_t> all = a.as<std::int32_t>();
-  const std::size_t n = std::size_t(s.size());
-  REQUIRE(a.size() >= (r + 1) * n);
-  std::vector<std::int32_t> out(n);
-  for (int c = 0; c < s.c; ++c)
-    for (int h = 0; h < s.h; ++h)
-      for (int w = 0; w < s.w; ++w)
-        out[(std::size_t(h) * s.w + w) * s.c + c] = all[r * n + (std::size_t(c) * s.h + h) * s.w + w];
-  return out;
-}
 
 std::size_t mismatches(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b) {
   if (a.size() != b.size()) return std::max(a.size(), b.size());
@@ -124,10 +104,7 @@ void check_model(const Case& c) {
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
     const std::string n = qdq_tensor_name(m, i);
     if (n.empty()) continue;
-    std::string file = n;
-    for (char& ch : file)
-      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-') ch = '_';
-    const statiq::io::NpyArray ort = statiq::io::read_npy(out / (file + ".npy"));
+    const std::vector<std::int32_t> ort = statiq::io::read_npy(out / ort_file_name(n)).as<std::int32_t>();
     std::size_t layer_mismatches = 0;
     for (std::size_t s = 0; s < rows; ++s)
       layer_mismatches += mismatches(row_nhwc(ort, s, sims[s].shapes[i]), sims[s].layers[i]);
@@ -149,11 +126,12 @@ void check_model(const Case& c) {
           fmt::format("--outputs '{}' -o '{}' --row-shape 1,{},{},{}", qdq_tensor_name(m, last), final_out.string(),
                       in.c, in.h, in.w),
           dir.path / "ort_real.log");
-  const statiq::io::NpyArray ort = statiq::io::read_npy(final_out);
+  const statiq::io::NpyArray ort_array = statiq::io::read_npy(final_out);
+  const std::vector<std::int32_t> ort = ort_array.as<std::int32_t>();
   const statiq::io::NpyArray real = statiq::io::read_npy(*c.real);
   const std::vector<float> rx = real.as<float>();
   const std::size_t n = real.shape.at(0), size = rx.size() / n;
-  REQUIRE(ort.shape.at(0) == n);
+  REQUIRE(ort_array.shape.at(0) == n);
   std::size_t bad = 0, bad_samples = 0;
   for (std::size_t s = 0; s < n; ++s) {
     const SimulationResult sim = simulate(m, rx.data() + s * size);
