@@ -725,6 +725,8 @@ std::string data_source(const Plan& plan) {
       const TensorQuantization& q = m.layers[std::size_t(l.inputs[0])].output;
       construct = fmt::format("{}({{.scale = {}, .zero_point = {}}})", lp.id, float_literal(q.scale),
                               int_literal(q.zero_point));
+    } else if (l.dynamic && l.kind == LayerKind::add) {
+      construct = lp.id + "{}";  // a float Add has no data
     } else if (l.dynamic) {
       dynamic_layer_data(lp, s, construct);
     } else {

@@ -132,9 +132,10 @@ LayerFacts facts_of(const Layer& layer) {
     }
   }
   f.type_name = std::string(layer_kind_name(layer.kind));  // the library's one spelling of the class
-  if (layer.dynamic) {  // statiq/layers/dynamic.hpp: DynamicConv2D, DynamicDepthwiseConv2D, DynamicDense
-    if (!f.has_weights || layer.kind == LayerKind::input_conv2d)
-      throw std::invalid_argument("layer '" + layer.name + "': only Conv2D, DepthwiseConv2D and Dense have a dynamic form");
+  if (layer.dynamic) {  // statiq/layers/dynamic.hpp: DynamicConv2D, DynamicDepthwiseConv2D, DynamicDense, DynamicAdd
+    if ((!f.has_weights && layer.kind != LayerKind::add) || layer.kind == LayerKind::input_conv2d)
+      throw std::invalid_argument("layer '" + layer.name +
+                                  "': only Conv2D, DepthwiseConv2D, Dense and Add have a dynamic form");
     f.type_name = "Dynamic" + f.type_name;
     f.float_input = f.float_output = true;
     f.signed_input = false;

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <system_error>
@@ -49,8 +50,8 @@ class Exporter {
     value_info(g_->add_input(), m_.input_tensor, {1, in.c, in.h, in.w});
     for (std::size_t i = 0; i < m_.layers.size(); ++i) {
       const Layer& l = m_.layers[i];
-      if (l.inputs != std::vector<int>{int(i) - 1})
-        fail(l, "does not read the layer before it: a dynamic model is a chain of layers");
+      for (const int from : l.inputs)
+        if (from >= int(i)) fail(l, "reads a later layer");
       std::visit([&](const auto& a) { layer(i, l, a); }, l.attributes);
     }
     const std::size_t last = m_.layers.size() - 1;
@@ -63,6 +64,7 @@ class Exporter {
   onnx::ModelProto model_;
   onnx::GraphProto* g_ = nullptr;
   std::set<std::string> produced_;  // every tensor name a node or initializer defines
+  std::map<std::string, std::array<std::string, 3>> quantized_;  // DynamicQuantizeLinear outputs per tensor
 
   static void value_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<std::int64_t>& dims) {
     onnx_writer::value_info(v, name, TensorProto::FLOAT, dims);
@@ -163,10 +165,13 @@ class Exporter {
     return activated;
   }
 
-  // DynamicQuantizeLinear of x: {x_quantized, x_scale, x_zero_point}.
+  // DynamicQuantizeLinear of x: {x_quantized, x_scale, x_zero_point}, made once per tensor (two
+  // layers reading one tensor, as a residual block's two branches do, share it).
   std::array<std::string, 3> quantize_input(const Layer& l, const std::string& x) {
+    if (auto it = quantized_.find(x); it != quantized_.end()) return it->second;
     const std::array<std::string, 3> q{x + "_quantized", x + "_scale", x + "_zero_point"};
     node(l, "DynamicQuantizeLinear", x + "_QuantizeLinear", {x}, {q[0], q[1], q[2]});
+    quantized_.emplace(x, q);
     return q;
   }
 
@@ -216,9 +221,20 @@ class Exporter {
     float_tail(l, acc, x_scale, wq, units, channel_dims, a.activation, false, dynamic_tensor_name(m_, i));
   }
 
+  // The residual Add: float Add [-> Relu], as in the float model.
+  void layer(std::size_t i, const Layer& l, const AddAttributes& a) {
+    if (l.inputs.size() != 2) fail(l, "an Add reads two layers");
+    if (a.activation.kind == ActivationKind::clipped_relu) fail(l, "a dynamic engine's Add fuses a Relu only");
+    const std::string out = dynamic_tensor_name(m_, i);
+    const bool relu = a.activation.kind == ActivationKind::relu;
+    const std::string sum = relu ? l.name + "_sum" : out;
+    node(l, "Add", l.name, {input_name(l.inputs[0]), input_name(l.inputs[1])}, {sum});
+    if (relu) node(l, "Relu", l.name + "_Relu", {sum}, {out});
+  }
+
   template <class A>
   void layer(std::size_t, const Layer& l, const A&) {
-    fail(l, "has no dynamic form (Conv and Dense layers only)");
+    fail(l, "has no dynamic form (Conv, Dense and Add layers only)");
   }
 };
 

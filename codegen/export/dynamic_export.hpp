@@ -15,8 +15,8 @@ class ModelProto;
 
 namespace statiq::codegen {
 
-// The graph, layer by layer (tensors NCHW, the ONNX layout; x is the previous layer's float output,
-// the graph input for the first):
+// The graph, layer by layer (tensors NCHW, the ONNX layout; x is the float output of the layer read,
+// or the graph input):
 //   [Flatten(x)               a Dense after a 4-D map: its weights are permuted from statiq's NHWC
 //                             flattening to the NCHW one]
 //   DynamicQuantizeLinear(x) -> x_quantized (uint8), x_scale, x_zero_point
@@ -29,9 +29,10 @@ namespace statiq::codegen {
 // (a Mul node), times float32(acc), then + bias — onnxruntime (level extended/all) fuses a Dense's
 // DynamicQuantizeLinear .. Add into DynamicQuantizeMatMul, which multiplies, then adds, the same.
 // Relu/Clip then MaxPool in float equal statiq's MaxPool on the accumulators (the tail is monotonic).
+// A residual Add: Add(a, b) [-> Relu] in float.
 // The graph output is the last layer's float output ([1, N] for a Dense, [1, C, H, W] otherwise).
 // Throws std::runtime_error naming the layer when the model is not a dynamic cpu_int8 model or a layer
-// has no dynamic form (only Conv / Dense layers, each reading the layer before it).
+// has no dynamic form (only Conv / Dense / Add layers).
 onnx::ModelProto dynamic_model(const LoweredModel& model);
 
 // dynamic_model() serialized to `file` (written to a temporary file, then renamed).

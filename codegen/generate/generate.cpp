@@ -185,7 +185,8 @@ GenerateResult generate(const GenerateOptions& o) {
   const calib::CalibrationSet calibration = legal_calibration ? std::move(*legal_calibration) : read_samples(o.calib, o.read);
   // Dynamic quantization has no activation ranges: the samples only measure accuracy.
   const Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, calibration, o.calibration);
-  if (o.dynamic) quantize_dynamic(r.model, qo);
+  std::vector<std::string> dynamic_notes;
+  if (o.dynamic) dynamic_notes = quantize_dynamic(r.model, qo);
   else quantize(r.model, ranges, qo);
 
   // Evaluation: float executor vs integer simulation on the eval samples.
@@ -266,6 +267,7 @@ GenerateResult generate(const GenerateOptions& o) {
     std::istringstream lines(r.legalization->to_text());
     for (std::string line; std::getline(lines, line);) r.report.notes.push_back("legalised: " + line);
   }
+  for (const auto& note : dynamic_notes) r.report.notes.push_back(note);
   for (const auto& u : r.model.unmapped)
     r.report.notes.push_back(is_excluded(u) ? "float: node '" + u.node + "' (" + u.op_type + ") " + u.reason
                                             : "on the host: node '" + u.node + "' (" + u.op_type + "): " + u.reason);

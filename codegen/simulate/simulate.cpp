@@ -169,13 +169,18 @@ SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
     const Layer& l = m.layers[i];
     if (!l.dynamic) fail(l, "is not dynamic in a dynamic model: run quantize_dynamic() on the whole model");
-    if (l.inputs.size() != 1 || l.inputs[0] >= int(i)) fail(l, "must read one earlier layer (lowering bug)");
-    const std::vector<float>& in = l.inputs[0] < 0 ? x : r.float_layers[std::size_t(l.inputs[0])];
+    for (const int from : l.inputs)
+      if (from >= int(i)) fail(l, "reads a later layer (lowering bug)");
+    auto input = [&](std::size_t k) -> const std::vector<float>& {
+      if (k >= l.inputs.size()) fail(l, "has too few inputs (lowering bug)");
+      return l.inputs[k] < 0 ? x : r.float_layers[std::size_t(l.inputs[k])];
+    };
     r.shapes[i] = output_type(l.attributes).shape;
     std::visit(
         [&](const auto& a) {
           using A = std::decay_t<decltype(a)>;
           if constexpr (std::is_same_v<A, ConvAttributes> || std::is_same_v<A, DenseAttributes>) {
+            const std::vector<float>& in = input(0);
             const std::size_t channels = std::size_t(r.shapes[i].c);
             if (int(in.size()) != a.input.size())
               fail(l, "expects " + std::to_string(a.input.size()) + " input values, its input gives " +
@@ -188,8 +193,16 @@ SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
             const DynamicData d{l.bias.data(), l.weight_scales.data(), l.weight_scales.size() > 1, l.clip_max};
             compute_dynamic(a, in.data(), l.qweights.data(), d, y.data(), scratch.data());
             r.float_layers[i] = std::move(y);
+          } else if constexpr (std::is_same_v<A, AddAttributes>) {
+            const std::vector<float>& a0 = input(0);
+            const std::vector<float>& a1 = input(1);
+            if (int(a0.size()) != a.shape.size() || int(a1.size()) != a.shape.size())
+              fail(l, "its inputs do not have its shape (lowering bug)");
+            std::vector<float> y(a0.size());
+            compute_dynamic(a, a0.data(), a1.data(), y.data());
+            r.float_layers[i] = std::move(y);
           } else {
-            fail(l, "has no dynamic form (Conv and Gemm only)");
+            fail(l, "has no dynamic form (Conv, Gemm and Add only)");
           }
         },
         l.attributes);

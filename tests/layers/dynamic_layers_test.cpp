@@ -151,3 +151,37 @@ TEST_CASE("DynamicDense: hand values, and a float Graph of dynamic layers", "[dy
   fc2({wd, std::span<const float, 3>(db), cs, 0.0f})(mid.data(), out.data(), s1.data());
   for (std::size_t i = 0; i < 3; ++i) CHECK(e.output()[i] == out[i]);
 }
+
+namespace {
+struct res_add : DynamicAdd<"res_add", AddAttributes{.shape = {1, 1, 2}, .activation = relu}, T> {};
+struct conv_a : DynamicConv2D<"conv_a", ConvAttributes{.input = {1, 1, 2}, .filters = 2}, T> {
+  using DynamicConv2D::DynamicConv2D;
+};
+}  // namespace
+
+TEST_CASE("DynamicAdd: float sum and ReLU, and a residual Graph of dynamic layers", "[dynamic]") {
+  const std::array<float, 2> a{1.5f, -3.0f}, b{0.25f, 1.0f};
+  std::array<float, 2> y{};
+  res_add{}(a.data(), b.data(), y.data(), nullptr);
+  CHECK(y[0] == 1.75f);
+  CHECK(y[1] == 0.0f);  // -2 -> ReLU
+
+  // x -> conv_a -> add(conv_a, x): the Add reads the graph input and the conv's output.
+  qarray<int8, 4> w;
+  const int wv[4] = {127, 0, 0, -127};  // identity and negation, scale 1/127
+  for (std::size_t i = 0; i < 4; ++i) w.set(i, wv[i]);
+  const std::array<float, 2> bias{0.0f, 0.0f};
+  const std::array<float, 1> scale{1.0f / 127.0f};
+  using engine = Graph<node<conv_a, -1>, node<res_add, 0, -1>>;
+  engine e(conv_a({w, std::span<const float, 2>(bias), scale, 0.0f}), res_add{});
+  const std::array<float, 2> x{2.0f, 1.0f};
+  std::copy(x.begin(), x.end(), e.input().begin());
+  e.run();
+  std::array<float, 2> c{};
+  std::array<std::int32_t, conv_a::scratch_words> scratch{};
+  conv_a({w, std::span<const float, 2>(bias), scale, 0.0f})(x.data(), c.data(), scratch.data());
+  CHECK(e.output()[0] == std::max(c[0] + x[0], 0.0f));
+  CHECK(e.output()[1] == std::max(c[1] + x[1], 0.0f));
+  CHECK(e.output()[0] == Approx(4.0f).margin(0.02));  // 2 + 2
+  CHECK(e.output()[1] == Approx(0.0f).margin(0.02));  // -1 + 1
+}

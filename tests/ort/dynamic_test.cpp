@@ -150,6 +150,42 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 constexpr const char* levels[] = {"all", "disabled"};
 
+// Every layer of `m` (exported to `exported`): its float output, named dynamic_tensor_name(), for the
+// first `samples` rows of `inputs`, from onnxruntime at each optimisation level against simulate().
+void check_layers(const LoweredModel& m, const fs::path& exported, const fs::path& work, const fs::path& inputs,
+                  std::size_t samples, const char* label) {
+  const io::NpyArray gx = io::read_npy(inputs);
+  const std::vector<float> gin = gx.as<float>();
+  const std::size_t row_size = std::size_t(m.input_shape.size());
+  REQUIRE(gx.shape.at(0) >= samples);
+  std::vector<codegen::SimulationResult> sims;
+  for (std::size_t s = 0; s < samples; ++s) sims.push_back(codegen::simulate(m, gin.data() + s * row_size));
+  std::string names;
+  for (std::size_t i = 0; i < m.layers.size(); ++i) names += (i ? "," : "") + codegen::dynamic_tensor_name(m, i);
+  for (const std::string level : levels) {
+    const fs::path out = work / ("layers_" + level);
+    fs::create_directories(out);
+    run_ort(exported, inputs,
+            fmt::format("--rows {} --level {} --outputs '{}' --out-dir '{}'", samples, level, names, out.string()),
+            work / "ort_layers.log");
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < m.layers.size(); ++i) {
+      const std::vector<float> y = io::read_npy(out / ort_file_name(codegen::dynamic_tensor_name(m, i))).as<float>();
+      std::size_t layer_bad = 0;
+      float max_diff = 0.0f;
+      for (std::size_t s = 0; s < samples; ++s)
+        layer_bad += mismatches(row_nhwc(y, s, sims[s].shapes[i]), sims[s].float_layers[i], max_diff);
+      if (layer_bad)
+        WARN(m.name << " layer " << i << " '" << m.layers[i].name << "', level " << level << ": " << layer_bad
+                    << " mismatching floats, max |diff| " << max_diff);
+      total += layer_bad;
+    }
+    WARN(m.name << " (" << label << " weights), level " << level << ": every layer (" << m.layers.size() << ") on "
+                << samples << " inputs, " << total << " mismatching floats");
+    CHECK(total == 0);
+  }
+}
+
 // One model and weight quantizer: the exported graph in onnxruntime (one process per optimisation
 // level over all 10,000 digits) against simulate() at the output, then every layer on 3 of the
 // model's golden inputs. Every float must have the simulation's bits.
@@ -203,37 +239,7 @@ void check_against_ort(const char* model_name, WeightQuantizerKind weights, cons
   }
 
   // Every layer: its float output named dynamic_tensor_name(), on 3 golden inputs ([N, 1, 28, 28] floats).
-  const fs::path golden = shared / "models" / model_name / "inputs.npy";
-  const io::NpyArray gx = io::read_npy(golden);
-  const std::vector<float> gin = gx.as<float>();
-  constexpr std::size_t samples = 3;
-  REQUIRE(gx.shape.at(0) >= samples);
-  std::vector<codegen::SimulationResult> sims;
-  for (std::size_t s = 0; s < samples; ++s) sims.push_back(codegen::simulate(m, gin.data() + s * row_size));
-  std::string names;
-  for (std::size_t i = 0; i < m.layers.size(); ++i) names += (i ? "," : "") + codegen::dynamic_tensor_name(m, i);
-  for (const std::string level : levels) {
-    const fs::path out = dir.path / ("layers_" + level);
-    fs::create_directories(out);
-    run_ort(exported, golden,
-            fmt::format("--rows {} --level {} --outputs '{}' --out-dir '{}'", samples, level, names, out.string()),
-            dir.path / "ort_layers.log");
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < m.layers.size(); ++i) {
-      const std::vector<float> y = io::read_npy(out / ort_file_name(codegen::dynamic_tensor_name(m, i))).as<float>();
-      std::size_t layer_bad = 0;
-      float max_diff = 0.0f;
-      for (std::size_t s = 0; s < samples; ++s)
-        layer_bad += mismatches(row_nhwc(y, s, sims[s].shapes[i]), sims[s].float_layers[i], max_diff);
-      if (layer_bad)
-        WARN(model_name << " layer " << i << " '" << m.layers[i].name << "', level " << level << ": " << layer_bad
-                        << " mismatching floats, max |diff| " << max_diff);
-      total += layer_bad;
-    }
-    WARN(model_name << " (" << label << " weights), level " << level << ": every layer on " << samples
-                    << " golden inputs, " << total << " mismatching floats");
-    CHECK(total == 0);
-  }
+  check_layers(m, exported, dir.path, shared / "models" / model_name / "inputs.npy", 3, label);
 }
 
 std::vector<std::string> op_types(const onnx::GraphProto& g) {
@@ -374,4 +380,20 @@ TEST_CASE("dynamic export == onnxruntime, opt_mnist, per-tensor weights (all 10,
 }
 TEST_CASE("dynamic export == onnxruntime, opt_mnist, per-channel weights (all 10,000 digits)", "[dynamic][ort]") {
   check_against_ort("opt_mnist", WeightQuantizerKind::max_per_axis, "per_channel");
+}
+
+// The MLPerf models with --dynamic: residual Adds in float, depthwise ConvInteger (group = channels),
+// DynamicQuantizeLinear shared by a residual block's two branches, the final average folded into
+// the Gemm. Every layer on every row of the model's inputs.npy, both optimisation levels.
+TEST_CASE("dynamic export == onnxruntime, MLPerf models (every layer, every sample)", "[dynamic][ort]") {
+  const std::string name = GENERATE(as<std::string>{}, "mlperf_resnet8", "mlperf_kws", "mlperf_vww");
+  INFO(name);
+  LoweredModel m = dynamic_lowered(name, WeightQuantizerKind::max_per_axis);
+  m.name = name;
+  REQUIRE(m.dynamic);
+  ScratchDir dir("statiq_ort_dynamic_" + name);
+  const fs::path exported = dir.path / "dynamic.onnx";
+  codegen::write_dynamic_model(m, exported);
+  const fs::path inputs = shared / "models" / name / "inputs.npy";
+  check_layers(m, exported, dir.path, inputs, io::read_npy(inputs).shape.at(0), "per_channel");
 }

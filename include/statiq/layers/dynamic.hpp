@@ -2,7 +2,8 @@
 // Conv / Gemm quantizes its float input at run time (DynamicQuantizeLinear: uint8, per tensor),
 // accumulates in int32 against int8 weights (ConvInteger / MatMulInteger), and rescales to float
 // (acc * (x_scale * w_scale) + bias); activation and MaxPool follow in float. The layer types
-// DynamicConv2D, DynamicDepthwiseConv2D and DynamicDense read and write float tensors.
+// DynamicConv2D, DynamicDepthwiseConv2D, DynamicDense and DynamicAdd (a residual float Add) read
+// and write float tensors.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "statiq/arith/rounding.hpp"
 #include "statiq/layers/convolution.hpp"
+#include "statiq/layers/add.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/depthwise_conv2d.hpp"
 
@@ -174,11 +176,23 @@ void compute_dynamic(const DenseAttributes& a, const float* x, const W& w, const
   for (int u = 0; u < a.units; ++u) y[u] = detail::dynamic_output(acc[u], p.scale, d, u, a.activation);
 }
 
+// The residual Add of a dynamic engine: float + float elementwise (onnxruntime's float Add, one
+// rounding per element), then the ReLU if fused.
+inline void compute_dynamic(const AddAttributes& a, const float* x0, const float* x1, float* y) {
+  const int n = a.shape.size();
+  for (int i = 0; i < n; ++i) {
+    const float v = x0[i] + x1[i];
+    y[i] = a.activation.kind == ActivationKind::relu ? std::max(v, 0.0f) : v;
+  }
+}
+
 namespace diag {
 STATIQ_DIAGNOSTIC(target_has_no_dynamic_quantization,
                   "dynamic quantization (onnxruntime's DynamicQuantizeLinear -> ConvInteger/MatMulInteger) runs "
                   "on a CPU target only (cpu_int8): use the static layer types for this target",
                   fixed_string Layer, fixed_string Target);
+STATIQ_DIAGNOSTIC(dynamic_add_fuses_relu_only, "the Add of a dynamic engine fuses a ReLU or nothing",
+                  fixed_string Layer, Activation activation);
 STATIQ_DIAGNOSTIC(dynamic_layer_fuses_max_pool_only,
                   "a dynamic convolution fuses MaxPool only (a float GlobalAveragePool's summation order is "
                   "onnxruntime's own): use a static layer or no fused pooling",
@@ -315,6 +329,48 @@ class DynamicDense {
 
  private:
   parameters p_;
+};
+
+// The Add of a dynamic engine (a residual connection between dynamic layers): two float NHWC
+// tensors of the same shape in, their float sum out, with an optional fused ReLU.
+template <fixed_string Name, AddAttributes A, class Target>
+class DynamicAdd {
+ public:
+  using target = Target;
+  using profile = typename Target::profile;
+  static constexpr LayerKind kind = LayerKind::add;
+  static constexpr bool dynamic = true;
+  static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  static constexpr AddAttributes attributes = A;
+
+ private:
+  static constexpr bool check() {
+    using namespace diag;
+    constexpr bool positive = A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0;
+    return report_first<
+        rule<DynamicQuantizationTarget<Target>, target_has_no_dynamic_quantization<Name, Target::name>>,
+        rule<positive, shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
+        rule<A.activation.kind != ActivationKind::clipped_relu, dynamic_add_fuses_relu_only<Name, A.activation>>>();
+  }
+
+ public:
+  static constexpr bool valid = check();
+  static constexpr int arity = 2;
+  static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
+  static constexpr Shape output_shape = input_shape;
+  static constexpr Pattern pattern = fused_pattern("Add", A.activation, no_pool);
+  static constexpr std::size_t params = 0;
+  static constexpr std::int64_t macs = 0;
+  static constexpr std::size_t scratch_words = 0;
+
+  using input_element = float;
+  using second_input_element = float;
+  using output_element = float;
+
+  constexpr DynamicAdd() = default;
+
+  void operator()(const float* a, const float* b, float* y, std::int32_t*) const { compute_dynamic(A, a, b, y); }
 };
 
 }  // namespace statiq
