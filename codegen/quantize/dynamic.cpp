@@ -151,7 +151,7 @@ std::vector<std::string> quantize_dynamic(LoweredModel& model, const QuantizeOpt
     if (!is_weighted(l.kind))
       refuse(l, "onnxruntime's dynamic quantization makes Conv and MatMul/Gemm integer and leaves this op float; "
                 "statiq's dynamic engine holds Conv and Gemm layers (with a fused Relu/Clip and MaxPool), residual "
-                "Adds and whole-map averages before a Gemm (folded into it) only: a float " +
+                "Adds and a one-window average feeding a Gemm (folded into it) only: a float " +
                     std::string(layer_kind_name(l.kind)) +
                     " here would have to repeat onnxruntime's own summation order. Quantize this model statically "
                     "(without --dynamic), or keep this node and what follows float (--nodes-to-exclude)");

@@ -382,11 +382,12 @@ TEST_CASE("dynamic export == onnxruntime, opt_mnist, per-channel weights (all 10
   check_against_ort("opt_mnist", WeightQuantizerKind::max_per_axis, "per_channel");
 }
 
-// The MLPerf models with --dynamic: residual Adds in float, depthwise ConvInteger (group = channels),
+// The MLPerf models (and the random-weight torchvision ResNet) with --dynamic: residual Adds in float, depthwise ConvInteger (group = channels),
 // DynamicQuantizeLinear shared by a residual block's two branches, the final average folded into
 // the Gemm. Every layer on every row of the model's inputs.npy, both optimisation levels.
-TEST_CASE("dynamic export == onnxruntime, MLPerf models (every layer, every sample)", "[dynamic][ort]") {
-  const std::string name = GENERATE(as<std::string>{}, "mlperf_resnet8", "mlperf_kws", "mlperf_vww");
+TEST_CASE("dynamic export == onnxruntime, MLPerf models and tv_resnet (every layer, every sample)", "[dynamic][ort]") {
+  const std::string name =
+      GENERATE(as<std::string>{}, "mlperf_resnet8", "mlperf_kws", "mlperf_vww", "tv_resnet_bb1111_random");
   INFO(name);
   LoweredModel m = dynamic_lowered(name, WeightQuantizerKind::max_per_axis);
   m.name = name;
