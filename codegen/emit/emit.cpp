@@ -426,7 +426,7 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
     lp.layer = &layer;
     lp.id = ids[i];
     try {
-      lp.facts = facts_of(layer);
+      lp.facts = facts_of(layer, plan.target->packs_sub_byte);
     } catch (const std::invalid_argument& e) {
       refuse(layer, e.what());
     }
@@ -464,7 +464,11 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
         refuse(layer, fmt::format("{} quantized biases, {} output channels", layer.qbias.size(), f.channels));
       }
       try {
-        lp.weight_bytes = pack_weights(layer.qweights, f.bits.w, plan.target->packs_sub_byte);
+        // In the order the engine's kernels read (statiq/core/weight_layout.hpp), padding zero.
+        const WeightLayout& wl = f.weight_layout;
+        std::vector<std::int32_t> stored(wl.stored(layer.qweights.size()), 0);
+        for (std::size_t k = 0; k < layer.qweights.size(); ++k) stored[wl.index(k)] = layer.qweights[k];
+        lp.weight_bytes = pack_weights(stored, f.bits.w, plan.target->packs_sub_byte);
       } catch (const std::exception& e) {
         refuse(layer, e.what());
       }
@@ -652,10 +656,18 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
     case LayerKind::dense: {
       const ProfileData<P>& d = data_of<P>(l);
       const bool packed = plan.target->packs_sub_byte && f.bits.w < 8;
-      arrays += fmt::format("\n// {}: {} weights of {} bits{}, {}\n", l.name, f.weight_count, f.bits.w,
+      const WeightLayout& wl = f.weight_layout;
+      arrays += fmt::format("\n// {}: {} weights of {} bits{}, {}{}\n", l.name, f.weight_count, f.bits.w,
                             packed ? fmt::format(" ({} to a byte, low bits first)", 8 / f.bits.w) : "",
-                            l.kind == LayerKind::dense ? "[units][inputs], inputs in NHWC order" : "OHWI");
-      arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
+                            l.kind == LayerKind::dense ? "[units][inputs], inputs in NHWC order" : "OHWI",
+                            wl.order == WeightOrder::row_major ? "" : fmt::format(", stored {}", weight_order_name(wl.order)));
+      if (wl.order == WeightOrder::row_major)
+        arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
+      else  // the layout in the type: weights laid out for another layer do not compile
+        arrays += fmt::format(
+            "const statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}}}, {}> {}_weights = {{\n    {}}};\n",
+            weight_order_name(wl.order), wl.rows, wl.cols, lp.weight_bytes.size(), lp.id,
+            bytes_literal(lp.weight_bytes));
       arrays += fmt::format("const std::int32_t {}_bias[{}] = {{\n    {}}};\n", lp.id, l.qbias.size(),
                             list(l.qbias, [](std::int32_t v) { return int_literal(v); }));
       channel_array(d);

@@ -104,9 +104,9 @@ std::vector<float> to_ohwi(const std::vector<float>& w, int o, int i, int h, int
 
 // The quantized parameters of every layer, owned here; the layers refer to them.
 struct QuantizedModel {
-  qarray<int8, conv28::weight_count> w1;
-  qarray<int8, conv110::weight_count> w2;
-  qarray<int8, times212::weight_count> w3;
+  conv28::weights_array w1;
+  conv110::weights_array w2;
+  times212::weights_array w3;
   std::vector<std::int32_t> b1, b2, b3;
   std::vector<qch> m1, m2, m3;
   quant::QuantParams q0, q1, q2, q3;
