@@ -102,7 +102,8 @@ for entry in "${list[@]}"; do
 done
 
 echo
-echo "statiq engine (kernels: $("$work"/*/engine_timing --kernels 2>/dev/null | head -1 || echo "?"); -O2 ${arch_flags[*]}) vs onnxruntime-node $(cd "$repo/tools/ort" && "$node" -p "require('onnxruntime-node/package.json').version"), 1 thread each, median per inference"
+timing_programs=("$work"/*/engine_timing)
+echo "statiq engine (kernels: $("${timing_programs[0]}" --kernels 2>/dev/null || echo "?"); -O2 ${arch_flags[*]}) vs onnxruntime-node $(cd "$repo/tools/ort" && "$node" -p "require('onnxruntime-node/package.json').version"), 1 thread each, median per inference"
 echo "CPU: $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average $load_start at the start, $(cut -d" " -f1-3 /proc/loadavg) at the end, $("$cxx" --version | head -1)"
 echo
 echo "| model | statiq us | onnxruntime us | speed-up (ort/statiq) | ort model_run us (profiled) | ort kernels us (profiled) | speed-up vs ort kernels | statiq min us | ort min us | runs (statiq / ort) |"

@@ -665,8 +665,8 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
         arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
       else  // the layout in the type: weights laid out for another layer do not compile
         arrays += fmt::format(
-            "const statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}}}, {}> {}_weights = {{\n    {}}};\n",
-            weight_order_name(wl.order), wl.rows, wl.cols, lp.weight_bytes.size(), lp.id,
+            "const statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}, {}}}, {}> {}_weights = {{\n    {}}};\n",
+            weight_order_name(wl.order), wl.rows, wl.cols, wl.segment, lp.weight_bytes.size(), lp.id,
             bytes_literal(lp.weight_bytes));
       arrays += fmt::format("const std::int32_t {}_bias[{}] = {{\n    {}}};\n", lp.id, l.qbias.size(),
                             list(l.qbias, [](std::int32_t v) { return int_literal(v); }));

@@ -108,7 +108,7 @@ std::vector<std::int32_t> fast_accumulators(const ConvAttributes& a, const Opera
   std::vector<std::uint8_t> w(layout.stored(o.w.size()));
   lay_out_weights(layout, o.w, o.w.size(), w.data());
   const auto x = as_bytes<X>(o.x);
-  std::vector<std::int32_t> scratch(kernels::conv_kernel_scratch_words(k, g, layout) + 1, 0x5a5a5a5a);
+  std::vector<std::int32_t> scratch(kernels::conv_kernel_scratch_words(k, g, layout, std::is_signed_v<X>) + 1, 0x5a5a5a5a);
   std::vector<std::int32_t> acc(std::size_t(g.out.size()), 0x7e7e7e7e);
   const LayerData<arith::qlinear> d{o.bias.data(), nullptr, {}, o.x_zero_point, o.w_zero_point};
   detail::run_conv_kernel(k, g, x.data(), layout, w.data(), d, scratch.data(),
@@ -237,6 +237,7 @@ void compare_profile(int iterations) {
       if (s.h >= 2 && s.w >= 2) a.pool = max_pool(2, 2);
     }
     const bool signed_input = coin();
+    a.signed_input = signed_input;
     const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
     const bool signed_output = std::is_same_v<P, arith::gemmini> || (!std::is_same_v<P, arith::akida_v1> && coin());
     if (signed_input && signed_output) compare_layer<P, std::int8_t, std::int8_t>(a, o);
@@ -265,6 +266,7 @@ TEST_CASE("fast dense equals the reference dense") {
     if (coin(0.3)) a.input = {uniform(1, 6), uniform(1, 6), uniform(1, 40)};
     a.units = pick({1, 2, 10, 15, 16, 17, 64, 100, 128});
     const bool signed_input = coin();
+    a.signed_input = signed_input;
     const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.units, signed_input);
     const WeightLayout fast_layout = weight_layout(a, true);
     if constexpr (kernels::isa != kernels::Isa::reference)

@@ -12,10 +12,13 @@ namespace statiq {
 // reduction of one output (kernel.h * kernel.w * input channels per group; inputs for Dense).
 // Physically it is stored in one of these orders:
 //   row_major  — the logical order itself (OHWI); sub-byte weights packed several to a byte use it.
-//   oc16_k4    — blocks of 16 rows: [rows/16][ceil(cols/4)][16][4]. One 64-byte vector holds
+//   oc16_k4    — blocks of 16 rows: [rows/16][padded cols/4][16][4]. One 64-byte vector holds
 //                4 consecutive reduction elements of 16 output channels, the operand of one u8 x s8
-//                dot-product instruction (vpdpbusd) whose other operand is 4 input bytes broadcast;
-//                rows and cols are padded with zero weights to multiples of 16 and 4.
+//                dot-product instruction (vpdpbusd) whose other operand is 4 input bytes broadcast.
+//                The reduction is cut into segments of `segment` elements (a kernel row: kernel.w *
+//                channels, contiguous in an NHWC input), each padded to a multiple of 4, so the
+//                kernel reads every segment straight from the input; rows are padded to 16. Padding
+//                weights are zero.
 //   tap_major  — [cols][rows rounded up to 16]: depthwise, one vector of channels per kernel tap.
 enum class WeightOrder : std::uint8_t { row_major, oc16_k4, tap_major };
 
@@ -23,6 +26,7 @@ struct WeightLayout {
   WeightOrder order = WeightOrder::row_major;
   int rows = 0;
   int cols = 0;
+  int segment = 0;  // oc16_k4: reduction elements per segment (0: one segment of cols)
 
   constexpr bool operator==(const WeightLayout&) const = default;
 
@@ -32,9 +36,14 @@ struct WeightLayout {
   constexpr std::size_t padded_rows() const {
     return (std::size_t(rows) + block_rows - 1) / block_rows * block_rows;
   }
-  constexpr std::size_t padded_cols() const {
-    return (std::size_t(cols) + block_cols - 1) / block_cols * block_cols;
+  constexpr std::size_t segment_cols() const { return segment > 0 ? std::size_t(segment) : std::size_t(cols); }
+  constexpr std::size_t padded_segment() const {
+    return (segment_cols() + block_cols - 1) / block_cols * block_cols;
   }
+  constexpr std::size_t segments() const {
+    return segment_cols() == 0 ? 0 : (std::size_t(cols) + segment_cols() - 1) / segment_cols();
+  }
+  constexpr std::size_t padded_cols() const { return segments() * padded_segment(); }
 
   // Elements stored, padding included, for `logical` = rows * cols elements.
   constexpr std::size_t stored(std::size_t logical) const {
@@ -51,8 +60,9 @@ struct WeightLayout {
     const std::size_t c = std::size_t(cols);
     const std::size_t row = i / c, col = i % c;
     if (order == WeightOrder::tap_major) return col * padded_rows() + row;
-    return (row / block_rows) * (padded_cols() * block_rows) + (col / block_cols) * (block_rows * block_cols) +
-           (row % block_rows) * block_cols + col % block_cols;
+    const std::size_t k = col / segment_cols() * padded_segment() + col % segment_cols();  // padded column
+    return (row / block_rows) * (padded_cols() * block_rows) + (k / block_cols) * (block_rows * block_cols) +
+           (row % block_rows) * block_cols + k % block_cols;
   }
 };
 

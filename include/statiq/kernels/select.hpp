@@ -28,7 +28,9 @@ namespace statiq::kernels {
 constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bool byte_weights) {
   const int taps = g.kernel.h * g.kernel.w;
   if (!byte_weights) return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
-  if (g.groups == 1) return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c};
+  // oc16_k4 segments: a kernel row (kernel.w * channels, contiguous in NHWC), or one tap when dilated.
+  if (g.groups == 1)
+    return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilation.w == 1 ? g.kernel.w * g.in.c : g.in.c};
   if (g.groups == g.in.c && g.out.c == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
   return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
 }
@@ -54,13 +56,14 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
 // int32 words the kernel needs besides a full accumulator map (which only the reference kernel,
 // or a fused pool, needs).
 constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::Conv2DGeometry& g,
-                                                const WeightLayout& w) {
+                                                const WeightLayout& w, bool signed_input) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-  if (k == ConvKernel::conv2d_avx512_vnni) return x86::conv2d_scratch_words(g, w);
+  if (k == ConvKernel::conv2d_avx512_vnni) return x86::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_avx512) return x86::depthwise_conv2d_scratch_words(g, w);
 #else
   (void)g;
   (void)w;
+  (void)signed_input;
 #endif
   (void)k;
   return 0;

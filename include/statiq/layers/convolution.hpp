@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -106,7 +107,7 @@ constexpr std::size_t scratch_words(const ConvAttributes& a, const WeightLayout&
   const std::size_t map = k == kernels::ConvKernel::reference || a.pool.kind != PoolKind::none
                               ? std::size_t(conv_output_shape(a).size())
                               : 0;
-  return kernels::conv_kernel_scratch_words(k, conv_geometry(a), w) + map +
+  return kernels::conv_kernel_scratch_words(k, conv_geometry(a), w, a.signed_input) + map +
          (a.pool.kind == PoolKind::max ? std::size_t(output_shape(a).size()) : 0);
 }
 
@@ -201,7 +202,10 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
   const int channels = a.filters;
   std::int32_t* acc = scratch;
   kernels::ConvKernel kernel = kernels::ConvKernel::reference;
-  if constexpr (detail::FastKernelOperands<X, W, Y>) kernel = conv_kernel(a, w.layout);
+  if constexpr (detail::FastKernelOperands<X, W, Y>) {
+    assert(a.signed_input == std::is_signed_v<X> && "the scratch was sized for the attributes' input type");
+    kernel = conv_kernel(a, w.layout);
+  }
   if (kernel != kernels::ConvKernel::reference) {
     if constexpr (detail::FastKernelOperands<X, W, Y>) {
       if (a.pool.kind == PoolKind::none) {
@@ -211,9 +215,13 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
         });
         return;
       }
-      acc = scratch + kernels::conv_kernel_scratch_words(kernel, g, w.layout);
+      acc = scratch + kernels::conv_kernel_scratch_words(kernel, g, w.layout, std::is_signed_v<X>);
       detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch, [&](int pixel, const std::int32_t* row) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+        kernels::x86::store_accumulators(row, channels, acc + std::size_t(pixel) * std::size_t(channels));
+#else
         std::copy_n(row, channels, acc + std::size_t(pixel) * std::size_t(channels));
+#endif
       });
     }
   } else {

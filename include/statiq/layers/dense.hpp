@@ -2,6 +2,7 @@
 // whole input, flattened in the engine's NHWC order, with an optional fused ReLU.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -42,7 +43,7 @@ constexpr kernels::ConvKernel dense_kernel(const DenseAttributes& a, const Weigh
 constexpr std::size_t scratch_words(const DenseAttributes& a, const WeightLayout& w) {
   const kernels::ConvKernel k = dense_kernel(a, w);
   return k == kernels::ConvKernel::reference ? std::size_t(a.units)
-                                             : kernels::conv_kernel_scratch_words(k, conv_geometry(a), w);
+                                             : kernels::conv_kernel_scratch_words(k, conv_geometry(a), w, a.signed_input);
 }
 
 // Dense with run-time attributes (the layer type and statiq-codegen's simulation both call it).
@@ -51,6 +52,7 @@ template <class Profile, class X, class W, class Y>
 void compute(const DenseAttributes& a, const X* x, const W& w, const LayerData<Profile>& d, Y* y,
              std::int32_t* scratch) {
   if constexpr (detail::FastKernelOperands<X, W, Y>) {
+    assert(a.signed_input == std::is_signed_v<X> && "the scratch was sized for the attributes' input type");
     const kernels::ConvKernel k = dense_kernel(a, w.layout);
     if (k != kernels::ConvKernel::reference) {
       detail::run_conv_kernel(k, conv_geometry(a), x, w.layout, w.bytes(), d, scratch,

@@ -28,7 +28,8 @@ struct lanes<std::int32_t> {
   static mask tail(int k) { return k >= 16 ? mask(0xffff) : mask((1u << k) - 1u); }
   static __m512i load(mask m, const std::int32_t* p) { return _mm512_maskz_loadu_epi32(m, p); }
   static void store(mask m, std::int32_t* p, __m512i v) { _mm512_mask_storeu_epi32(p, m, v); }
-  static __m512i max(__m512i a, __m512i b) { return _mm512_max_epi32(a, b); }
+  // The masked form: GCC 12 warns (-Wmaybe-uninitialized) on the unmasked one.
+  static __m512i max(__m512i a, __m512i b) { return _mm512_maskz_max_epi32(0xffff, a, b); }
 };
 template <>
 struct lanes<std::int8_t> {

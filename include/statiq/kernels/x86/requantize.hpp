@@ -35,6 +35,14 @@ inline void requantize_qlinear(const std::int32_t* acc, int n, const float* mult
   }
 }
 
+// dst[c] = acc[c] for c < n (a pixel's accumulators into a map; a libc call costs more).
+inline void store_accumulators(const std::int32_t* acc, int n, std::int32_t* dst) {
+  for (int c = 0; c < n; c += 16) {
+    const __mmask16 m = n - c >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - c)) - 1u);
+    _mm512_mask_storeu_epi32(dst + c, m, _mm512_maskz_loadu_epi32(m, acc + c));
+  }
+}
+
 }  // namespace statiq::kernels::x86
 
 #endif  // STATIQ_KERNELS_AVX512_VNNI
