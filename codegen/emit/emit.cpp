@@ -16,6 +16,7 @@
 
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/layer_facts.hpp"
+#include "codegen/lower/target_registry.hpp"
 #include "statiq/targets/describe.hpp"
 
 namespace statiq::codegen {
@@ -26,28 +27,10 @@ namespace fs = std::filesystem;
 
 // --- the target -------------------------------------------------------------------------------
 
-struct TargetSpec {
-  std::string_view name;     // statiq::targets::<name>
-  std::string_view profile;  // statiq::arith::<profile>
-  bool packs_sub_byte;
-};
-
-constexpr TargetSpec target_specs[] = {
-    {"cpu_int8", "qlinear", false},     {"tflite_int8", "tflite", false},
-    {"tflite_int8_single_rounding", "tflite_single_rounding", false},
-    {"gemmini", "gemmini", false},      {"akida_v1", "akida_v1", true},
-    {"akida_v2", "pow2", true},
-};
-
-const TargetSpec& target_spec(const std::string& target) {
-  std::string name = target;
-  std::replace(name.begin(), name.end(), '-', '_');  // the CLI spelling, akida-v2
-  std::string known;
-  for (const TargetSpec& t : target_specs) {
-    if (t.name == name) return t;
-    known += (known.empty() ? "" : ", ") + std::string(t.name);
-  }
-  throw EmitError("unknown target '" + target + "': the generated code can name " + known);
+// The library's target of a name (statiq::targets::target_list): its C++ name, profile, packing.
+const TargetInfo& target_spec(const std::string& target) {
+  if (const TargetInfo* t = lookup_target(target)) return *t;
+  throw EmitError("unknown target '" + target + "': the generated code can name " + target_names(TargetSpelling::cpp));
 }
 
 // --- numbers ----------------------------------------------------------------------------------
@@ -357,7 +340,7 @@ struct LayerPlan {
 
 struct Plan {
   const LoweredModel* model = nullptr;
-  const TargetSpec* target = nullptr;
+  const TargetInfo* target = nullptr;
   std::vector<LayerPlan> layers;
   std::size_t quantized_output_node = 0;  // the last integer tensor
   bool float_output = false;              // the engine ends in a Dequantize, or is dynamic

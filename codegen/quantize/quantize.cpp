@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "codegen/lower/target_registry.hpp"
 #include "statiq/quant/quant.hpp"
 
 namespace statiq::codegen {
@@ -590,15 +591,7 @@ void run(LoweredModel& m, const Ranges& r, const QuantizeOptions& o) {
 }  // namespace
 
 void quantize(LoweredModel& model, const Ranges& ranges, const QuantizeOptions& options) {
-  const std::string& t = model.target;
-  if (t == "cpu_int8") return run<arith::qlinear>(model, ranges, options);
-  if (t == "akida_v2") return run<arith::pow2>(model, ranges, options);
-  if (t == "tflite_int8") return run<arith::tflite>(model, ranges, options);
-  if (t == "tflite_int8_single_rounding") return run<arith::tflite_single_rounding>(model, ranges, options);
-  if (t == "gemmini") return run<arith::gemmini>(model, ranges, options);
-  if (t == "akida_v1") return run<arith::akida_v1>(model, ranges, options);
-  throw std::runtime_error("unknown target '" + t +
-                           "': use cpu_int8, akida_v2, akida_v1, tflite_int8, tflite_int8_single_rounding or gemmini");
+  visit_target(model.target, [&]<class T>(std::type_identity<T>) { run<typename T::profile>(model, ranges, options); });
 }
 
 }  // namespace statiq::codegen

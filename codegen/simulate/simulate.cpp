@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "codegen/lower/target_registry.hpp"
 #include "statiq/layers/dynamic.hpp"
 
 namespace statiq::codegen {
@@ -215,16 +216,9 @@ SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
 }  // namespace
 
 SimulationResult simulate(const LoweredModel& model, const float* input_nchw) {
-  const std::string& t = model.target;
   if (model.dynamic) return run_dynamic(model, input_nchw);
-  if (t == "cpu_int8") return run<arith::qlinear>(model, input_nchw);
-  if (t == "akida_v2") return run<arith::pow2>(model, input_nchw);
-  if (t == "tflite_int8") return run<arith::tflite>(model, input_nchw);
-  if (t == "tflite_int8_single_rounding") return run<arith::tflite_single_rounding>(model, input_nchw);
-  if (t == "gemmini") return run<arith::gemmini>(model, input_nchw);
-  if (t == "akida_v1") return run<arith::akida_v1>(model, input_nchw);
-  throw std::runtime_error("unknown target '" + t +
-                           "': use cpu_int8, akida_v2, tflite_int8, tflite_int8_single_rounding or gemmini");
+  return visit_target(model.target,
+                      [&]<class T>(std::type_identity<T>) { return run<typename T::profile>(model, input_nchw); });
 }
 
 std::vector<float> nchw_to_nhwc(const float* nchw, Shape s) {
