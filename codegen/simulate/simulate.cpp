@@ -232,8 +232,8 @@ std::vector<float> nchw_to_nhwc(const float* nchw, Shape s) {
 
 std::vector<float> dequantize(const TensorQuantization& q, std::span<const std::int32_t> values) {
   std::vector<float> out(values.size());
-  // The engine's Dequantize: (q - zero_point) * scale in float32.
-  for (std::size_t i = 0; i < values.size(); ++i) out[i] = static_cast<float>(values[i] - q.zero_point) * q.scale;
+  // The engine's Dequantize.
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = arith::dequantize(values[i], q.scale, q.zero_point);
   return out;
 }
 

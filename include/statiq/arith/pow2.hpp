@@ -80,6 +80,22 @@ struct pow2 {
     return {static_cast<std::uint8_t>(m > 255 ? 255 : m), frac_bits};
   }
 
+  // --- parameters from real scales (powers of two: scale = 2^-frac_bits) -----------------
+
+  // tf.math.round: half to even.
+  static constexpr std::int64_t round_real(float v) { return round_half_even(v); }
+
+  // Conv / Dense output channel: the requantization scale x * w / y (in double), `count`
+  // accumulators summed (a fused average) dividing it.
+  static channel_params channel(float x_scale, float w_scale, float y_scale, int count = 1) {
+    return from_scale(static_cast<double>(x_scale) * w_scale / y_scale / count);
+  }
+
+  // The zero point is 0 but for the uint8 input convolution, which folds it into the bias.
+  static constexpr output_params output(output_bounds b, std::int64_t accumulator_clip = no_accumulator_clip) {
+    return {b.lo, b.hi, accumulator_clip};
+  }
+
   // Add: both inputs left-shifted to the larger frac_bits (exact), summed, then the output
   // rescale and saturation. "average" is the same with the output shift one larger.
   struct add_params {
@@ -96,6 +112,12 @@ struct pow2 {
     return {aligned - a_frac_bits, aligned - b_frac_bits, output, lo, hi};
   }
 
+  // From the tensors' frac_bits: the aligned sum (the larger frac_bits) shifts right to the output's.
+  static constexpr add_params align_add(int a_frac_bits, int b_frac_bits, int y_frac_bits, output_bounds b) {
+    const int aligned = a_frac_bits > b_frac_bits ? a_frac_bits : b_frac_bits;
+    return make_add(a_frac_bits, b_frac_bits, {1, aligned - y_frac_bits}, b.lo, b.hi);
+  }
+
   static constexpr std::int32_t add(std::int32_t a, std::int32_t b, const add_params& p) {
     const std::int64_t sum = shift_left(a, p.a_shift) + shift_left(b, p.b_shift);
     const std::int64_t y = shift_round_half_up(sum * p.output.mantissa, p.output.shift);
@@ -109,6 +131,12 @@ struct pow2 {
     std::int32_t lo;
     std::int32_t hi;
   };
+
+  // To the output's frac_bits: an exact left shift, or a right shift rounding half up.
+  static constexpr rescale_params make_rescale(int in_frac_bits, int out_frac_bits, output_bounds b) {
+    return in_frac_bits <= out_frac_bits ? rescale_params{out_frac_bits - in_frac_bits, {1, 0}, b.lo, b.hi}
+                                         : rescale_params{0, {1, in_frac_bits - out_frac_bits}, b.lo, b.hi};
+  }
 
   static constexpr std::int32_t rescale(std::int32_t q, const rescale_params& p) {
     const std::int64_t y = shift_round_half_up(shift_left(q, p.shift) * p.output.mantissa, p.output.shift);

@@ -68,6 +68,19 @@ struct tflite_profile {
     return {static_cast<std::int32_t>(q_fixed), shift};
   }
 
+  // --- parameters from real scales and zero points (TFLite's converter) --------------------
+
+  // TfLiteRound: half away from zero.
+  static constexpr std::int64_t round_real(float v) { return round_half_away(static_cast<double>(v)); }
+
+  // Conv / fully connected output channel; `count` accumulators summed (a fused average) divide
+  // the effective scale.
+  static channel_params channel(float x_scale, float w_scale, float y_scale, int count = 1) {
+    return quantize_multiplier(effective_multiplier(x_scale, w_scale, y_scale) / count);
+  }
+
+  static constexpr output_params output(std::int32_t zero_point, output_bounds b) { return {zero_point, b.lo, b.hi}; }
+
   // gemmlowp SaturatingRoundingDoublingHighMul: (a*b + nudge) / 2^31 truncating, nudge 2^30
   // (1 - 2^30 for a negative product); INT_MIN * INT_MIN saturates to INT_MAX.
   static constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a,
