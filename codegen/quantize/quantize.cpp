@@ -251,12 +251,7 @@ class ProfileQuantizer {
     return arith::bounds_of<P>(y.scale, y.zero_point, y.bits, y.is_signed, act, clip, clip_in_accumulator);
   }
 
-  static typename P::output_params output_params(const TensorQuantization& y, arith::output_bounds b,
-                                                 std::int64_t accumulator_clip = arith::pow2::no_accumulator_clip) {
-    if constexpr (pow2) return P::output(b, accumulator_clip);
-    else if constexpr (gemmini || akida1) return P::output(b);  // no zero point in the output stage
-    else return P::output(y.zero_point, b);
-  }
+  static arith::scale_zero_point real(const TensorQuantization& t) { return {t.scale, t.zero_point}; }
 
   // int32 bias at x_scale * w_scale, in the profile's rounding.
   static std::int32_t bias(const Layer& l, std::size_t c, float b, float x_scale, float w_scale) {
@@ -378,7 +373,9 @@ class ProfileQuantizer {
     }
     std::int64_t accumulator_clip = arith::pow2::no_accumulator_clip;
     if (clip_in_accumulator) accumulator_clip = arith::round_half_even(l.clip_max / (x.scale * w.scale(0)));
-    d.output = output_params(y, bounds(y, act, l.clip_max, clip_in_accumulator), accumulator_clip);
+    const arith::output_bounds b = bounds(y, act, l.clip_max, clip_in_accumulator);
+    if constexpr (pow2) d.output = P::output(real(y), b, accumulator_clip);  // the clip acts on the accumulator
+    else d.output = P::output(real(y), b);
     l.input_zero_point = x.zero_point;
     l.weight_zero_point = 0;
     l.output = y;
@@ -406,11 +403,7 @@ class ProfileQuantizer {
     a.signed_output = y.is_signed;
     const arith::output_bounds b = bounds(y, a.activation, l.clip_max);
     ProfileData<P> d;
-    if constexpr (qlinear || tflite) {
-      d.add = P::make_add(xa.scale, xa.zero_point, xb.scale, xb.zero_point, y.scale, y.zero_point, b.lo, b.hi);
-    } else if constexpr (gemmini) {
-      d.add = P::make_add(xa.scale, xb.scale, y.scale, b);
-    } else if constexpr (akida1) {
+    if constexpr (akida1) {
       // Akida 1.0 has no Add: statiq's definition (arith/akida_v1.hpp) aligns the levels by exact left
       // shifts, so the steps must differ by a power of two, and adds levels (no zero points).
       if (xa.zero_point != 0 || xb.zero_point != 0)
@@ -426,9 +419,9 @@ class ProfileQuantizer {
       const double unit = std::min(xa.scale, xb.scale);
       d.add.activation = akida_v1_channel(l, "the sum", unit, y, 0.0, false);
     } else {
-      d.add = P::align_add(xa.frac_bits, xb.frac_bits, y.frac_bits, b);
+      d.add = P::add_from(real(xa), real(xb), real(y), b);
     }
-    d.output = output_params(y, b);
+    d.output = P::output(real(y), b);
     l.input_zero_point = 0;
     l.output = y;
     l.data = std::move(d);
@@ -452,11 +445,7 @@ class ProfileQuantizer {
     ProfileData<P> d;
     for (std::size_t i = 0; i < static_cast<std::size_t>(a.count); ++i) {
       const TensorQuantization& x = input(l, i);
-      if constexpr (qlinear || tflite) {
-        d.rescale[i] = P::make_rescale(x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi);
-      } else if constexpr (gemmini) {
-        d.rescale[i] = P::make_rescale(x.scale, y.scale, b);
-      } else if constexpr (akida1) {
+      if constexpr (akida1) {
         if (x.zero_point != 0)
           fail(l, "input " + std::to_string(i) + " has a zero point (the output of a layer without activation): "
                   "akida_v1's Concat rescales levels; put a ReLU before it");
@@ -467,10 +456,10 @@ class ProfileQuantizer {
           d.rescale[i] = P::make_rescale(akida_v1_channel(l, "input " + std::to_string(i), unit, y, 0.0, false), b);
         }
       } else {
-        d.rescale[i] = P::make_rescale(x.frac_bits, y.frac_bits, b);
+        d.rescale[i] = P::rescale_from(real(x), real(y), b);
       }
     }
-    d.output = output_params(y, b);
+    d.output = P::output(real(y), b);
     l.output = y;
     l.data = std::move(d);
   }
@@ -484,7 +473,7 @@ class ProfileQuantizer {
       // The maximum of quantized values is the quantized maximum: the quantization passes through.
       a.bits.out = x.bits;
       a.signed_output = x.is_signed;
-      d.output = output_params(x, bounds(x, no_activation, 0.0f));
+      d.output = P::output(real(x), bounds(x, no_activation, 0.0f));
       l.output = x;
       l.data = std::move(d);
       return;
@@ -502,12 +491,10 @@ class ProfileQuantizer {
       if constexpr (akida1)
         d.channel.push_back(
             akida_v1_channel(l, "channel " + std::to_string(c), static_cast<double>(x.scale) / count, y, 0.0, false));
-      else if constexpr (qlinear)
-        d.channel.push_back(P::average_channel(x.scale, y.scale, count));  // ORT's order
       else
-        d.channel.push_back(P::channel(x.scale, 1.0f, y.scale, count));
+        d.channel.push_back(P::average_channel(x.scale, y.scale, count));
     }
-    d.output = output_params(y, bounds(y, no_activation, 0.0f));
+    d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
     l.input_zero_point = x.zero_point;
     l.output = y;
     l.data = std::move(d);
@@ -519,7 +506,7 @@ class ProfileQuantizer {
     const TensorQuantization y = activation(l, model_.input_tensor, a.bits, no_activation, 0.0f, a.signed_output);
     a.signed_output = y.is_signed;
     ProfileData<P> d;
-    d.output = output_params(y, bounds(y, no_activation, 0.0f));
+    d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
     l.output = y;
     l.data = std::move(d);
   }

@@ -123,7 +123,7 @@ struct QuantizedModel {
     }
   }
   static arith::qlinear::output_params output(const quant::QuantParams& y, bool is_signed, Activation activation) {
-    return arith::qlinear::output(y.zero_point,
+    return arith::qlinear::output({y.scale, y.zero_point},
                                   arith::bounds_of<arith::qlinear>(y.scale, y.zero_point, 8, is_signed, activation));
   }
 

@@ -56,6 +56,9 @@ TEST_CASE("channel parameters from x, w and y scales, `count` accumulators avera
   CHECK(qlinear::channel(0.5f, 0.25f, 0.125f).multiplier == 1.0f);
   CHECK(qlinear::channel(0.5f, 0.25f, 0.125f, 4).multiplier == 0.25f);
   CHECK(qlinear::average_channel(0.5f, 0.125f, 4).multiplier == 1.0f);
+  CHECK(tflite::average_channel(0.75f, 1.0f, 2).shift == -1);
+  CHECK(qlinear::output({0.1f, 117}, {117, 255}).zero_point == 117);
+  CHECK(gemmini::output({0.1f}, {0, 127}).hi == 127);
   CHECK(gemmini::channel(0.5f, 0.25f, 0.125f, 8).multiplier == 0.125f);
   // tflite: QuantizeMultiplier(0.75) = 0.75 * 2^31 with shift 0
   CHECK(tflite::channel(0.75f, 1.0f, 1.0f).multiplier == 1610612736);
@@ -73,14 +76,17 @@ TEST_CASE("channel parameters from x, w and y scales, `count` accumulators avera
 }
 
 TEST_CASE("Add and Concat parameters from the inputs' and the output's scales") {
-  // pow2: frac bits 5 and 3 align at 5 (b shifts 2), the sum shifts right 1 to frac bits 4
-  const pow2::add_params a = pow2::align_add(5, 3, 4, {-128, 127});
+  // pow2: scales 2^-5 and 2^-3 align at frac bits 5 (b shifts 2), the sum shifts right 1 to 2^-4
+  CHECK(pow2::frac_bits_of(0.03125f) == 5);
+  CHECK(pow2::frac_bits_of(4.0f) == -2);
+  const pow2::add_params a = pow2::add_from({0.03125f}, {0.125f}, {0.0625f}, {-128, 127});
   CHECK(a.a_shift == 0);
   CHECK(a.b_shift == 2);
   CHECK(int(a.output.mantissa) == 1);
   CHECK(a.output.shift == 1);
-  CHECK(pow2::make_rescale(3, 5, {0, 255}).shift == 2);
-  CHECK(pow2::make_rescale(5, 3, {0, 255}).output.shift == 2);
+  CHECK(pow2::rescale_from({0.125f}, {0.03125f}, {0, 255}).shift == 2);          // 2^-3 -> 2^-5: exact
+  CHECK(pow2::rescale_from({0.03125f}, {0.125f}, {0, 255}).output.shift == 2);   // 2^-5 -> 2^-3: rounds
+  CHECK(pow2::rescale_from({0.03125f}, {0.125f}, {0, 255}).shift == 0);
   // akida_v1: steps 0.5 and 0.125 differ by 2^2: the coarser input shifts left 2
   const akida_v1::add_params v1 = akida_v1::make_add(0.5f, 0.125f, {3, 4}, {0, 15});
   CHECK(v1.a_shift == 2);
@@ -89,12 +95,17 @@ TEST_CASE("Add and Concat parameters from the inputs' and the output's scales") 
   CHECK(akida_v1::make_add(0.125f, 0.5f, {}, {0, 15}).b_shift == 2);
   CHECK_THROWS_AS(akida_v1::make_add(0.3f, 0.1f, {}, {0, 15}), std::invalid_argument);
   // gemmini: the mvin scales are the ratios to the output scale; the bounds as given
-  const gemmini::add_params g = gemmini::make_add(0.5f, 0.25f, 0.125f, output_bounds{0, 100});
+  const gemmini::add_params g = gemmini::add_from({0.5f}, {0.25f}, {0.125f}, {0, 100});
   CHECK(g.a_scale == 4.0f);
   CHECK(g.b_scale == 2.0f);
   CHECK(g.hi == 100);
-  CHECK(gemmini::make_rescale(0.5f, 0.125f, {-128, 127}).scale == 4.0f);
-  const qlinear::rescale_params r = qlinear::make_rescale(0.5f, 3, 0.25f, 7, 0, 255);
+  CHECK(gemmini::rescale_from({0.5f}, {0.125f}, {-128, 127}).scale == 4.0f);
+  // qlinear and tflite from their converters' own make_add / make_rescale
+  CHECK(qlinear::add_from({0.5f, 10}, {0.5f, -4}, {0.25f, 3}, {-128, 127}).fixed_part ==
+        qlinear::make_add(0.5f, 10, 0.5f, -4, 0.25f, 3, -128, 127).fixed_part);
+  CHECK(tflite::rescale_from({0.25f, 10}, {1.0f, 0}, {-128, 127}).multiplier.multiplier ==
+        tflite::make_rescale(0.25f, 10, 1.0f, 0, -128, 127).multiplier.multiplier);
+  const qlinear::rescale_params r = qlinear::rescale_from({0.5f, 3}, {0.25f, 7}, {0, 255});
   CHECK(qlinear::rescale(5, r) == 11);  // (5 - 3) * 0.5 / 0.25 + 7
 }
 
@@ -107,7 +118,7 @@ TEST_CASE("each profile writes its parameters as designated initializers with th
   using Q = cpp_initializers<qlinear>;
   CHECK(Q::of(qlinear::channel_params{0.002126645f}) == "{.multiplier = 0.002126645f}");
   CHECK(Q::of(qlinear::output_params{117, 0, 255}) == "{.zero_point = 117, .lo = 0, .hi = 255}");
-  CHECK(Q::of(qlinear::make_rescale(0.5f, 3, 0.25f, 7, 0, 255)) ==
+  CHECK(Q::of(qlinear::rescale_from({0.5f, 3}, {0.25f, 7}, {0, 255})) ==
         "{.in_scale = 0.5f, .in_zero_point = 3, .out_scale = 0.25f, .out_zero_point = 7, .lo = 0, .hi = 255}");
   CHECK(Q::of(qlinear::make_add(0.5f, 0, 0.25f, 0, 1.0f, 0, -128, 127)) ==
         "{.a_scale = 0.5f, .a_zero_point = 0, .b_scale = 0.25f, .b_zero_point = 0, .y_scale = 1.0f, "
@@ -126,7 +137,7 @@ TEST_CASE("each profile writes its parameters as designated initializers with th
   CHECK(cpp_initializers<pow2>::of(pow2::output_params{0, 15}) ==
         "{.lo = 0, .hi = 15, .accumulator_clip = statiq::arith::pow2::no_accumulator_clip}");
   CHECK(cpp_initializers<pow2>::of(pow2::output_params{0, 15, 300}) == "{.lo = 0, .hi = 15, .accumulator_clip = 300}");
-  CHECK(cpp_initializers<pow2>::of(pow2::align_add(5, 3, 4, {-128, 127})) ==
+  CHECK(cpp_initializers<pow2>::of(pow2::add_from({0.03125f}, {0.125f}, {0.0625f}, {-128, 127})) ==
         "{.a_shift = 0, .b_shift = 2, .output = {.mantissa = 1, .shift = 1}, .lo = -128, .hi = 127}");
   CHECK(cpp_initializers<akida_v1>::of(akida_v1::rescale_params{8, {-6, 4}, 0, 15}) ==
         "{.shift = 8, .activation = {.threshold = -6, .step = 4}, .lo = 0, .hi = 15}");

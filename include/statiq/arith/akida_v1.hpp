@@ -80,7 +80,7 @@ struct akida_v1 {
   }
 
   // The zero point is in the thresholds (channel()); the output is levels.
-  static constexpr output_params output(output_bounds b) { return {b.lo, b.hi}; }
+  static constexpr output_params output(scale_zero_point, output_bounds b) { return {b.lo, b.hi}; }
 
   // NSoC fire thresholds and steps are 20-bit unsigned registers ("cannot fit in a 20-bit
   // unsigned integer"): tiny BatchNorm gammas make the step blow up.

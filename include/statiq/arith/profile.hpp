@@ -59,6 +59,12 @@ std::int32_t quantize_bias(float bias, float x_scale, float w_scale) {
   return static_cast<std::int32_t>(P::round_real(q));
 }
 
+// A tensor's quantization: real = scale * (q - zero_point); the input of the derivations below.
+struct scale_zero_point {
+  float scale;
+  std::int32_t zero_point = 0;
+};
+
 // The range of a layer's output integers: the type's, narrowed by a fused ReLU (to the zero
 // point) and a clipped ReLU (to zero_point + clip / scale), unless the clip acts on the
 // accumulator (pow2 before a fused average).

@@ -70,7 +70,7 @@ struct qlinear {
     return {average_multiplier(x_scale, y_scale, count)};
   }
 
-  static constexpr output_params output(std::int32_t zero_point, output_bounds b) { return {zero_point, b.lo, b.hi}; }
+  static constexpr output_params output(scale_zero_point y, output_bounds b) { return {y.zero_point, b.lo, b.hi}; }
 
   // QuantizeLinear (MlasQuantizeLinear): division in float32, not a reciprocal multiply.
   static constexpr std::int32_t quantize(float x, float scale, std::int32_t zero_point,
@@ -125,6 +125,10 @@ struct qlinear {
             ra, rb, static_cast<float>(y_zero_point) - zero_part};
   }
 
+  static add_params add_from(scale_zero_point a, scale_zero_point b, scale_zero_point y, output_bounds bounds) {
+    return make_add(a.scale, a.zero_point, b.scale, b.zero_point, y.scale, y.zero_point, bounds.lo, bounds.hi);
+  }
+
   static std::int32_t add(std::int32_t a, std::int32_t b, const add_params& p) {
     const float fa = static_cast<float>(a);
     const float fb = static_cast<float>(b);
@@ -161,9 +165,8 @@ struct qlinear {
     std::int32_t hi;
   };
 
-  static constexpr rescale_params make_rescale(float in_scale, std::int32_t in_zero_point, float out_scale,
-                                               std::int32_t out_zero_point, std::int32_t lo, std::int32_t hi) {
-    return {in_scale, in_zero_point, out_scale, out_zero_point, lo, hi};
+  static constexpr rescale_params rescale_from(scale_zero_point x, scale_zero_point y, output_bounds b) {
+    return {x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi};
   }
 
   static constexpr std::int32_t rescale(std::int32_t q, const rescale_params& p) {
