@@ -323,7 +323,7 @@ GenerateResult generate(const GenerateOptions& o) {
   LowerOptions lo;
   QuantizeOptions qo;
   configure(o, target, graph, r.legalization, lo, qo);
-  if (o.dynamic && target.name != "cpu_int8")
+  if (o.dynamic && !target.dynamic_quantization)
     throw std::runtime_error("--dynamic is onnxruntime's dynamic quantization, a CPU scheme: use --target cpu-int8 "
                              "(not " + o.target + ")");
   r.model = lower(graph, target, lo);

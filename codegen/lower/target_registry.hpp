@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "statiq/layers/dynamic.hpp"
 #include "statiq/targets/target_list.hpp"
 
 namespace statiq::codegen {
@@ -30,6 +31,7 @@ struct TargetInfo {
   bool akida_conventions;    // an InputConv2D of uint8 pixels, unsigned after a ReLU (target_list.hpp)
   bool hardware;             // unmapped nodes stop the generator by default
   bool packs_sub_byte;       // weights below 8 bits share a byte in the generated data
+  bool dynamic_quantization; // has the float-in/float-out layers of statiq/layers/dynamic.hpp (--dynamic)
   int default_bits;          // weights and activations unless configured
 };
 
@@ -53,6 +55,7 @@ TargetInfo target_info() {
                     T::akida_conventions,
                     T::hardware,
                     T::packs_sub_byte,
+                    DynamicQuantizationTarget<T>,
                     T::default_bits};
 }
 }  // namespace detail

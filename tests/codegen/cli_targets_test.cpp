@@ -50,6 +50,8 @@ TEST_CASE("the registry holds every library target, in the list's order", "[code
   CHECK(codegen::find_target("gemmini").signed_activations);
   CHECK(!codegen::find_target("cpu-int8").hardware);
   CHECK(codegen::find_target("akida-v2").packs_sub_byte);
+  CHECK(codegen::find_target("cpu-int8").dynamic_quantization);
+  CHECK(!codegen::find_target("tflite-int8").dynamic_quantization);
   CHECK(codegen::find_target("tflite-int8-single-rounding").profile == "tflite_single_rounding");
 }
 
