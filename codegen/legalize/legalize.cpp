@@ -84,8 +84,8 @@ Violation probe(const TargetInfo& t, const ConvView& v) {
   a.dilations = v.dilations;
   a.group = v.group;
   a.pads = v.pads;
-  const bool v1 = t.name == "akida_v1";
-  a.bits = v.input_layer ? Bits{8, 8, v1 ? 4 : 8} : Bits{v1 ? 4 : 8, v1 ? 4 : 8, v1 ? 4 : 8};
+  const int d = t.default_bits;  // the bits lowering gives the layer unless configured
+  a.bits = v.input_layer ? Bits{8, 8, d} : Bits{d, d, d};
   a.signed_input = !v.input_layer && t.signed_activations;
   a.signed_output = t.signed_activations;
   return t.conv(kind_of(v), a);
