@@ -1,29 +1,14 @@
 // codegen/emit/cpp_literals.cpp — C++ source text for numbers, bytes and names.
 #include "codegen/emit/cpp_literals.hpp"
 
-#include <array>
-#include <charconv>
-#include <cmath>
 #include <set>
 #include <stdexcept>
+
+#include "statiq/io/cpp_literal.hpp"
 
 namespace statiq::codegen {
 
 namespace {
-
-// to_chars without precision is the shortest round-trip form; it may look like an integer
-// ("3") or use an exponent ("1e-07"); only the integer form needs a ".0" to be a float literal.
-template <class T>
-std::string shortest(T v, std::string_view type) {
-  if (std::isnan(v)) return "std::numeric_limits<" + std::string(type) + ">::quiet_NaN()";
-  if (std::isinf(v))
-    return std::string(v < 0 ? "-" : "") + "std::numeric_limits<" + std::string(type) + ">::infinity()";
-  std::array<char, 64> buf{};
-  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  std::string s(buf.data(), r.ptr);
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return s;
-}
 
 constexpr std::string_view keywords[] = {
     "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
@@ -52,12 +37,9 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
-std::string float_literal(float v) {
-  std::string s = shortest(v, "float");
-  return s.find("numeric_limits") == std::string::npos ? s + "f" : s;
-}
+std::string float_literal(float v) { return io::cpp_literal(v); }
 
-std::string double_literal(double v) { return shortest(v, "double"); }
+std::string double_literal(double v) { return io::cpp_literal(v); }
 
 std::string string_literal(std::string_view s) {
   std::string out = "\"";

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "codegen/lower/target_registry.hpp"
 #include "statiq/layers/dynamic.hpp"
 
 namespace statiq::codegen {
@@ -244,16 +245,9 @@ SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
 }  // namespace
 
 SimulationResult simulate(const LoweredModel& model, const float* input_nchw) {
-  const std::string& t = model.target;
   if (model.dynamic) return run_dynamic(model, input_nchw);
-  if (t == "cpu_int8") return run<arith::qlinear>(model, input_nchw);
-  if (t == "akida_v2") return run<arith::pow2>(model, input_nchw);
-  if (t == "tflite_int8") return run<arith::tflite>(model, input_nchw);
-  if (t == "tflite_int8_single_rounding") return run<arith::tflite_single_rounding>(model, input_nchw);
-  if (t == "gemmini") return run<arith::gemmini>(model, input_nchw);
-  if (t == "akida_v1") return run<arith::akida_v1>(model, input_nchw);
-  throw std::runtime_error("unknown target '" + t +
-                           "': use cpu_int8, akida_v2, tflite_int8, tflite_int8_single_rounding or gemmini");
+  return visit_target(model.target,
+                      [&]<class T>(std::type_identity<T>) { return run<typename T::profile>(model, input_nchw); });
 }
 
 std::vector<float> nchw_to_nhwc(const float* nchw, Shape s) {
@@ -267,8 +261,8 @@ std::vector<float> nchw_to_nhwc(const float* nchw, Shape s) {
 
 std::vector<float> dequantize(const TensorQuantization& q, std::span<const std::int32_t> values) {
   std::vector<float> out(values.size());
-  // The engine's Dequantize: (q - zero_point) * scale in float32.
-  for (std::size_t i = 0; i < values.size(); ++i) out[i] = static_cast<float>(values[i] - q.zero_point) * q.scale;
+  // The engine's Dequantize.
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = arith::dequantize(values[i], q.scale, q.zero_point);
   return out;
 }
 
