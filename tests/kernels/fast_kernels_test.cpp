@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/add.hpp"
 #include "statiq/layers/dense.hpp"
+#include "statiq/layers/quantize.hpp"
 
 using namespace statiq;
 
@@ -113,8 +115,10 @@ std::vector<std::int32_t> fast_accumulators(const ConvAttributes& a, const Opera
   std::vector<std::int32_t> acc(std::size_t(g.out.size()), 0x7e7e7e7e);
   const LayerData<arith::qlinear> d{o.bias.data(), nullptr, {}, o.x_zero_point, o.w_zero_point};
   detail::run_conv_kernel(k, g, x.data(), layout, w.data(), d, scratch.data(),
-                          [&](int pixel, const std::int32_t* row) {
-                            std::copy_n(row, g.out.c, acc.begin() + std::ptrdiff_t(pixel) * g.out.c);
+                          [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+                            for (int p = 0; p < count; ++p)
+                              std::copy_n(rows + std::size_t(p) * ld, g.out.c,
+                                          acc.begin() + std::ptrdiff_t(first + p) * g.out.c);
                           });
   return acc;
 }
@@ -422,5 +426,34 @@ TEST_CASE("fast convolution kernels equal the reference on long reductions (chun
     const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k) : fast_accumulators<std::uint8_t>(a, o, k);
     INFO(describe(a));
     REQUIRE(got == reference_accumulators(a, o));
+  }
+}
+
+TEST_CASE("fast Quantize equals the scalar rule (ties, saturation, infinities, NaN)") {
+  if (!cpu_runs_this_variant()) return;
+  for (int iter = 0; iter < 200; ++iter) {
+    const QuantizeAttributes a{.shape = {1, uniform(1, 7), pick({1, 3, 15, 16, 17, 40})}, .bits = 8,
+                               .signed_output = coin()};
+    const float scale = coin(0.3) ? 1.0f / float(1 << uniform(0, 8)) : std::uniform_real_distribution<float>(1e-4f, 1.0f)(rng());
+    const int zp = a.signed_output ? uniform(-128, 127) : uniform(0, 255);
+    std::vector<float> x(std::size_t(a.shape.size()));
+    for (auto& v : x) {
+      switch (uniform(0, 5)) {
+        case 0: v = scale * (float(uniform(-300, 300)) + 0.5f); break;  // exact ties
+        case 1: v = std::numeric_limits<float>::infinity() * (coin() ? 1.0f : -1.0f); break;
+        case 2: v = coin(0.2) ? std::numeric_limits<float>::quiet_NaN() : 1e30f * (coin() ? 1.0f : -1.0f); break;
+        default: v = std::uniform_real_distribution<float>(-3.0f, 3.0f)(rng()) * scale * 100.0f;
+      }
+    }
+    const auto run = [&]<class Y>(Y*) {
+      std::vector<Y> fast(x.size()), ref(x.size());
+      compute<arith::qlinear>(a, x.data(), scale, zp, fast.data());
+      for (std::size_t i = 0; i < x.size(); ++i)
+        ref[i] = static_cast<Y>(detail::quantize_value<arith::qlinear>(x[i], scale, zp, qmin(8, a.signed_output),
+                                                                         qmax(8, a.signed_output)));
+      REQUIRE(fast == ref);
+    };
+    if (a.signed_output) run(static_cast<std::int8_t*>(nullptr));
+    else run(static_cast<std::uint8_t*>(nullptr));
   }
 }

@@ -143,26 +143,27 @@ template <class P>
 inline constexpr bool has_accumulator_clip = requires(typename P::output_params o) { o.accumulator_clip; };
 
 namespace detail {
-// One output pixel's channels: y[c] = requantize(acc[c]).
+// Pixels' channels: y[p * channels + c] = requantize(acc[p * ld + c]).
 template <class Profile, class Y>
-void requantize_row(const std::int32_t* acc, int channels, const LayerData<Profile>& d, Y* y) {
+void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int channels, const LayerData<Profile>& d,
+                     Y* y) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if constexpr (std::is_same_v<Profile, arith::qlinear> && sizeof(Y) == 1) {
     static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
-    kernels::x86::requantize_qlinear(acc, channels, reinterpret_cast<const float*>(d.channel), d.output.zero_point,
-                                     d.output.lo, d.output.hi, y);
+    kernels::x86::requantize_qlinear(acc, ld, pixels, channels, reinterpret_cast<const float*>(d.channel),
+                                     d.output.zero_point, d.output.lo, d.output.hi, y);
     return;
   }
 #endif
-  for (int c = 0; c < channels; ++c) y[c] = static_cast<Y>(Profile::requantize(acc[c], d.channel[c], d.output));
+  for (int p = 0; p < pixels; ++p)
+    for (int c = 0; c < channels; ++c)
+      y[std::size_t(p) * std::size_t(channels) + std::size_t(c)] =
+          static_cast<Y>(Profile::requantize(acc[std::size_t(p) * ld + std::size_t(c)], d.channel[c], d.output));
 }
 
 template <class Profile, class Y>
 void requantize_map(const std::int32_t* acc, int pixels, int channels, const LayerData<Profile>& d, Y* y) {
-  for (int i = 0; i < pixels; ++i) {
-    const std::size_t k = std::size_t(i) * std::size_t(channels);
-    requantize_row(acc + k, channels, d, y + k);
-  }
+  requantize_rows(acc, std::size_t(channels), pixels, channels, d, y);
 }
 
 // Operands a fast kernel can take: byte activations in and out, byte weights with a layout.
@@ -173,7 +174,7 @@ concept FastKernelOperands = std::is_integral_v<X> && sizeof(X) == 1 && std::is_
                                { w.bytes() } -> std::convertible_to<const std::uint8_t*>;
                              };
 
-// Runs fast kernel k over the whole convolution, epilogue(pixel, acc) per output pixel.
+// Runs fast kernel k over the whole convolution, epilogue(first, count, acc, ld) per block of pixels.
 template <class X, class Profile, class Epilogue>
 void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] const kernels::reference::Conv2DGeometry& g,
                      [[maybe_unused]] const X* x, [[maybe_unused]] const WeightLayout& layout,
@@ -209,20 +210,27 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
   if (kernel != kernels::ConvKernel::reference) {
     if constexpr (detail::FastKernelOperands<X, W, Y>) {
       if (a.pool.kind == PoolKind::none) {
-        // Requantized in the kernel's epilogue, one pixel at a time: no accumulator map.
-        detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch, [&](int pixel, const std::int32_t* row) {
-          detail::requantize_row(row, channels, d, y + std::size_t(pixel) * std::size_t(channels));
-        });
+        // Requantized in the kernel's epilogue, a block of pixels at a time: no accumulator map.
+        detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch,
+                                [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+                                  detail::requantize_rows(rows, ld, count, channels, d,
+                                                          y + std::size_t(first) * std::size_t(channels));
+                                });
         return;
       }
       acc = scratch + kernels::conv_kernel_scratch_words(kernel, g, w.layout, std::is_signed_v<X>);
-      detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch, [&](int pixel, const std::int32_t* row) {
+      detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch,
+                              [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+                                for (int p = 0; p < count; ++p) {
+                                  const std::int32_t* row = rows + std::size_t(p) * ld;
+                                  std::int32_t* dst = acc + std::size_t(first + p) * std::size_t(channels);
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-        kernels::x86::store_accumulators(row, channels, acc + std::size_t(pixel) * std::size_t(channels));
+                                  kernels::x86::store_accumulators(row, channels, dst);
 #else
-        std::copy_n(row, channels, acc + std::size_t(pixel) * std::size_t(channels));
+                                  std::copy_n(row, channels, dst);
 #endif
-      });
+                                }
+                              });
     }
   } else {
     kernels::reference::conv2d(g, x, d.input_zero_point, w, d.weight_zero_point, d.bias, acc);

@@ -56,7 +56,9 @@ void compute(const DenseAttributes& a, const X* x, const W& w, const LayerData<P
     const kernels::ConvKernel k = dense_kernel(a, w.layout);
     if (k != kernels::ConvKernel::reference) {
       detail::run_conv_kernel(k, conv_geometry(a), x, w.layout, w.bytes(), d, scratch,
-                              [&](int, const std::int32_t* acc) { detail::requantize_row(acc, a.units, d, y); });
+                              [&](int, int, const std::int32_t* acc, std::size_t ld) {
+                                detail::requantize_rows(acc, ld, 1, a.units, d, y);
+                              });
       return;
     }
   }

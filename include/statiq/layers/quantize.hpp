@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/kernels/x86/quantize.hpp"
 #include "statiq/layers/convolution.hpp"
 
 namespace statiq {
@@ -52,6 +53,12 @@ std::int32_t quantize_value(float x, float scale, std::int32_t zero_point, std::
 template <class Profile, class Y>
 void compute(const QuantizeAttributes& a, const float* x, float scale, std::int32_t zero_point, Y* y) {
   const int lo = qmin(a.bits, a.signed_output), hi = qmax(a.bits, a.signed_output);
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if constexpr (!detail::quantize_rounds_half_away<Profile> && sizeof(Y) == 1) {
+    kernels::x86::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
+    return;
+  }
+#endif
   for (int i = 0; i < a.shape.size(); ++i) y[i] = static_cast<Y>(detail::quantize_value<Profile>(x[i], scale, zero_point, lo, hi));
 }
 

@@ -144,8 +144,9 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
 
 // The convolution of g (groups == 1) over NHWC x, weights w stored as `layout` (oc16_k4, rows =
 // out.c, cols = kernel.h * kernel.w * in.c, segments of a kernel row or of one tap). For each output
-// pixel (row-major over out.h x out.w), calls epilogue(pixel, acc) where acc[oc] (oc < out.c) is the
-// reference kernel's accumulator: bias[oc] + sum (x - x_zero_point) * (w - w_zero_point).
+// pixel (row-major over out.h x out.w) calls epilogue(first, count, acc, ld) once per block of
+// pixels: pixel first + p has acc[p * ld + oc] (oc < out.c), the reference kernel's accumulator
+// bias[oc] + sum (x - x_zero_point) * (w - w_zero_point).
 template <class X, class Epilogue>
 void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point, const WeightLayout& layout,
             const std::uint8_t* w, std::int32_t w_zero_point, const std::int32_t* bias, std::int32_t* scratch,
@@ -229,8 +230,8 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
         _mm512_storeu_si512(acc + ch, _mm512_sub_epi32(_mm512_add_epi32(_mm512_loadu_si512(acc + ch),
                                                                           _mm512_loadu_si512(base + ch)),
                                                          correction));
-      epilogue(p0 + p, static_cast<const std::int32_t*>(acc));
     }
+    epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }
 }
 

@@ -27,7 +27,8 @@ constexpr std::size_t depthwise_conv2d_scratch_words(const reference::Conv2DGeom
 }
 
 // Depthwise convolution (groups == in.c == out.c) over NHWC x, weights tap_major (rows = channels,
-// cols = kernel.h * kernel.w). Calls epilogue(pixel, acc) as x86::conv2d does.
+// cols = kernel.h * kernel.w). Calls epilogue(first, count, acc, ld) as x86::conv2d does, once per
+// output row.
 template <class X, class Epilogue>
 void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point,
                       const WeightLayout& layout, const std::uint8_t* w, std::int32_t w_zero_point,
@@ -73,8 +74,7 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
         _mm512_storeu_si512(scratch + std::size_t(ow) * rows + std::size_t(c0), acc);
       }
     }
-    for (int ow = 0; ow < g.out.w; ++ow)
-      epilogue(oh * g.out.w + ow, static_cast<const std::int32_t*>(scratch + std::size_t(ow) * rows));
+    epilogue(oh * g.out.w, g.out.w, static_cast<const std::int32_t*>(scratch), rows);
   }
 }
 

@@ -9,15 +9,17 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
 namespace statiq::kernels::x86 {
 
-// y[c] = requantize(acc[c]) for c < n, multiplier[c] per channel; Y is int8 or uint8 storage.
+// y[p * n + c] = requantize(acc[p * ld + c]) for p < pixels, c < n, multiplier[c] per channel; Y is
+// int8 or uint8 storage. The constants are set once per block of pixels.
 template <class Y>
-inline void requantize_qlinear(const std::int32_t* acc, int n, const float* multiplier, std::int32_t zero_point,
-                               std::int32_t lo, std::int32_t hi, Y* y) {
+inline void requantize_qlinear(const std::int32_t* acc, std::size_t ld, int pixels, int n, const float* multiplier,
+                               std::int32_t zero_point, std::int32_t lo, std::int32_t hi, Y* y) {
   static_assert(sizeof(Y) == 1);
   const __m512 flo = _mm512_set1_ps(static_cast<float>(lo - zero_point));
   const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero_point));
@@ -25,13 +27,16 @@ inline void requantize_qlinear(const std::int32_t* acc, int n, const float* mult
   for (int c = 0; c < n; c += 16) {
     const int valid = n - c < 16 ? n - c : 16;
     const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
-    // The masked forms: GCC 12 warns (-Wmaybe-uninitialized) on some unmasked ones; same results.
-    const __m512 a = _mm512_maskz_cvtepi32_ps(m, _mm512_maskz_loadu_epi32(m, acc + c));
-    __m512 v = _mm512_maskz_mul_ps(m, a, _mm512_maskz_loadu_ps(m, multiplier + c));
-    v = _mm512_maskz_min_ps(m, _mm512_maskz_max_ps(m, v, flo), fhi);
-    const __m512i q = _mm512_add_epi32(_mm512_maskz_cvtps_epi32(m, v), zp);
-    // In range already, so the narrowing is exact for either signedness.
-    _mm_mask_storeu_epi8(y + c, m, _mm512_maskz_cvtepi32_epi8(m, q));
+    const __m512 mult = _mm512_maskz_loadu_ps(m, multiplier + c);
+    for (int p = 0; p < pixels; ++p) {
+      // The masked forms: GCC 12 warns (-Wmaybe-uninitialized) on some unmasked ones; same results.
+      const __m512 a = _mm512_maskz_cvtepi32_ps(m, _mm512_maskz_loadu_epi32(m, acc + std::size_t(p) * ld + c));
+      __m512 v = _mm512_maskz_mul_ps(m, a, mult);
+      v = _mm512_maskz_min_ps(m, _mm512_maskz_max_ps(m, v, flo), fhi);
+      const __m512i q = _mm512_add_epi32(_mm512_maskz_cvtps_epi32(m, v), zp);
+      // In range already, so the narrowing is exact for either signedness.
+      _mm_mask_storeu_epi8(y + std::size_t(p) * std::size_t(n) + c, m, _mm512_maskz_cvtepi32_epi8(m, q));
+    }
   }
 }
 
