@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "codegen/emit/cpp_literals.hpp"
+#include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/export/dynamic_export.hpp"
@@ -296,7 +296,7 @@ std::string summary_text(const GenerateResult& r) {
     const OutputType t = output_type(l);
     std::string sq = "";
     if (i < r.report.layers.size() && r.report.layers[i].sqnr_db) sq = fmt::format("{:.1f}", *r.report.layers[i].sqnr_db);
-    s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", l.name.substr(0, 34),
+    s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", display_name(l.name).substr(0, 34),
                      (l.dynamic ? "Dynamic" : "") + std::string(layer_kind_name(l.kind)),
                      fmt::format("{}x{}x{}", t.shape.h, t.shape.w, t.shape.c),
                      l.kind == LayerKind::dequantize || l.dynamic ? std::string("float")
@@ -305,9 +305,10 @@ std::string summary_text(const GenerateResult& r) {
   }
   if (r.legalization) s += "legalization for " + r.model.target + ":\n" + r.legalization->to_text();
   for (const auto& u : r.model.unmapped)
-    s += is_excluded(u) ? fmt::format("float (excluded): '{}' ({})\n", u.node, u.op_type)
-                        : fmt::format("on the host: '{}' ({}): {}\n", u.node, u.op_type, u.reason);
-  for (const auto& f : r.model.float_tail) s += fmt::format("float after the engine: '{}'\n", f);
+    s += is_excluded(u) ? fmt::format("float (excluded): '{}' ({})\n", display_name(u.node), display_name(u.op_type))
+                        : fmt::format("on the host: '{}' ({}): {}\n", display_name(u.node), display_name(u.op_type),
+                                      printable(u.reason));
+  for (const auto& f : r.model.float_tail) s += fmt::format("float after the engine: '{}'\n", display_name(f));
   if (r.top1_agreement)
     s += fmt::format("evaluated on {} samples: top-1 agreement with float {:.2f}%, mean output cosine {:.5f}\n",
                      r.eval_samples, 100 * *r.top1_agreement, r.mean_cosine);
