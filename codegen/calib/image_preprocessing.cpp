@@ -28,8 +28,11 @@
 #pragma GCC diagnostic pop
 #endif
 
-#include <fstream>
-#include <iterator>
+#include <cstdint>
+#include <limits>
+
+#include "codegen/emit/cpp_escape.hpp"
+#include "codegen/input/input_file.hpp"
 
 namespace statiq::codegen::calib {
 
@@ -41,7 +44,7 @@ struct PresetConstants {
 };
 
 [[noreturn]] void fail(const std::string& origin, const std::string& what) {
-  throw std::runtime_error("image '" + origin + "': " + what);
+  throw std::runtime_error("image '" + printable(origin) + "': " + what);
 }
 
 }  // namespace
@@ -80,11 +83,21 @@ ChannelOrder ImagePreprocessing::effective_channel_order() const {
 }
 
 Image8 load_image(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file.string(), "cannot open for reading");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_input_file(file, "image");
   if (bytes.empty()) fail(file.string(), "the file is empty; remove it from the calibration folder");
+  if (bytes.size() > std::size_t(std::numeric_limits<int>::max()))
+    fail(file.string(), "larger than 2 GiB, more than the image decoder takes; convert or remove the file");
   int w = 0, h = 0, c = 0;
+  // The header's dimensions are checked before decoding: a 20000x20000 PNG of a few KB would
+  // decode to gigabytes (and then to 4-byte floats per channel).
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
+                            &c)) {
+    std::uint64_t decoded = 0;
+    if (w <= 0 || h <= 0 || c <= 0 || !mul_fits(std::uint64_t(w) * std::uint64_t(h), std::uint64_t(c) * sizeof(float), decoded))
+      fail(file.string(), "impossible image dimensions; convert or remove the file");
+    check_declared_bytes(decoded, "image '" + printable(file.string()) + "' (" + std::to_string(w) + "x" +
+                                      std::to_string(h) + "x" + std::to_string(c) + " as floats)");
+  }
   stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
                                         &w, &h, &c, 0);
   if (!data)

@@ -865,15 +865,28 @@ std::vector<fs::path> emit(const LoweredModel& model, const EmitOptions& options
   const std::vector<std::string> names = emitted_file_names(model.name, options.write_reports);
 
   std::error_code ec;
+  // The folders this run creates, deepest first: removed again (when still empty) on failure, so
+  // a full disk does not leave an empty output folder behind.
+  std::vector<fs::path> created;
+  for (fs::path p = fs::absolute(out_dir, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  auto remove_created = [&] {
+    for (const fs::path& d : created) remove_quietly(d);
+  };
   fs::create_directories(out_dir, ec);
-  if (ec || !fs::is_directory(out_dir))
-    throw EmitError("cannot create the output folder '" + out_dir.string() + "': " +
+  if (ec || !fs::is_directory(out_dir)) {
+    remove_created();
+    throw EmitError("cannot create the output folder '" + printable(out_dir.string()) + "': " +
                     (ec ? error_text(ec) : std::string("a file of that name is in the way")) +
                     "; choose an output folder that can be created and written");
+  }
 
   std::vector<fs::path> temps, finals;
   auto fail = [&](const std::string& message) -> void {
     for (const fs::path& t : temps) remove_quietly(t);
+    remove_created();
     throw EmitError(message);
   };
   for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -895,9 +908,12 @@ std::vector<fs::path> emit(const LoweredModel& model, const EmitOptions& options
   for (std::size_t i = 0; i < temps.size(); ++i) {
     fs::rename(temps[i], finals[i], ec);
     if (ec) {
-      // the files renamed so far are complete; the rest are removed
+      // all or nothing: the files renamed so far are removed with the rest
+      const std::string message = "cannot move '" + printable(temps[i].string()) + "' to '" +
+                                  printable(finals[i].string()) + "': " + error_text(ec);
+      for (std::size_t k = 0; k < i; ++k) remove_quietly(finals[k]);
       temps.erase(temps.begin(), temps.begin() + std::ptrdiff_t(i));
-      fail("cannot move '" + temps.front().string() + "' to '" + finals[i].string() + "': " + error_text(ec));
+      fail(message);
     }
   }
   return finals;

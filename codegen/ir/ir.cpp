@@ -56,10 +56,13 @@ std::string to_string(const Dims& dims) {
 
 std::int64_t element_count(const Dims& dims) {
   std::int64_t n = 1;
-  for (auto d : dims) {
+  for (auto d : dims)
     if (d < 0) throw std::runtime_error("element count of a shape with an unknown dimension " + to_string(dims));
-    n *= d;
-  }
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return 0;
+  // dims come from model files: a product past 2^63 is refused, not wrapped (signed overflow)
+  for (auto d : dims)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw std::runtime_error("shape " + to_string(dims) + " has more than 2^63 elements (corrupt model?)");
   return n;
 }
 
