@@ -287,7 +287,7 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
     finish_generate_options(generate_options, policy, method, weights, activations, preprocess, identity);
     const GenerateResult result = generate(generate_options);
     std::cout << summary_text(result);
-    for (const auto& f : result.written) std::cout << "wrote " << f.string() << "\n";
+    for (const auto& f : result.written) std::cout << "wrote " << terminal_text(f.string()) << "\n";
     return 0;
   } catch (const std::bad_alloc&) {
     std::cerr << "statiq-codegen: error: out of memory: an input is larger than this machine can hold (a shape or "
@@ -298,7 +298,7 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
               << "); check the model and sample files\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "statiq-codegen: error: " << e.what() << "\n";
+    std::cerr << "statiq-codegen: error: " << terminal_text(e.what()) << "\n";
     return 1;
   }
 }

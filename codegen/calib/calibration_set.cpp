@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -228,7 +230,10 @@ long pb_input_index(const fs::path& p) {
   const std::string digits = name.substr(6, name.size() - 6 - 3);
   if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
     return -1;
-  return std::stol(digits);
+  long k = 0;
+  // "input_99999999999999999999.pb" is an input file with an impossible index, refused by the caller
+  if (std::from_chars(digits.data(), digits.data() + digits.size(), k).ec != std::errc()) return LONG_MAX;
+  return k;
 }
 
 // One sample from the input_<k>.pb files of a test_data_set folder (or one lone .pb file).

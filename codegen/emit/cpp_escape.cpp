@@ -65,6 +65,17 @@ std::string printable(std::string_view text) {
 
 std::string display_name(std::string_view name) { return printable(shorten(name)); }
 
+std::string terminal_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n' || (c >= 0x20 && c < 0x7f)) out += ch;
+    else append_hex_escape(out, c);
+  }
+  return out;
+}
+
 std::size_t append_literal_char(std::string& out, unsigned char c) {
   if (c == '"' || c == '\\' || c == '?') {
     out += '\\';

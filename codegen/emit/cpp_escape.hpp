@@ -31,6 +31,11 @@ std::string printable(std::string_view text);
 // A name as messages show it: printable(shorten(name)).
 std::string display_name(std::string_view name);
 
+// A whole message for the terminal: lines stay lines, every other control byte (an escape
+// sequence in a node name), DEL and non-ASCII byte becomes \xHH; backslashes stay, so names already
+// shown with display_name() read the same. The last guard before anything reaches stderr.
+std::string terminal_text(std::string_view text);
+
 // `s` as a C++ string literal with quotes, for names (ONNX names are arbitrary bytes): '"', '\\'
 // and '?' (no trigraph can form) escaped with a backslash, printable ASCII as is, every other
 // byte as a 3-digit octal escape (which cannot swallow a following digit, unlike \x).

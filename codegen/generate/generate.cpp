@@ -154,7 +154,12 @@ GenerateResult generate(const GenerateOptions& o) {
                              "digits and single underscores (at most " + std::to_string(max_identifier_chars) +
                              " characters); use e.g. '" + cpp_identifier(o.name) + "'");
   if (!o.output_dir.empty()) check_output_dir(o.output_dir);
-  if (!o.qdq.empty()) check_output_dir(o.qdq.has_parent_path() ? o.qdq.parent_path() : std::filesystem::path("."));
+  if (!o.qdq.empty()) {
+    if (find_target(o.target).name != "cpu_int8")
+      throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
+                               o.target + "); drop --qdq or use --target cpu-int8");
+    check_output_dir(o.qdq.has_parent_path() ? o.qdq.parent_path() : std::filesystem::path("."));
+  }
   ir::Graph graph = load_onnx(o.model);
   GenerateResult r;
   const normalize::NormalizeReport nrep = normalize::normalize(graph);
