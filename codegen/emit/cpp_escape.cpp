@@ -116,11 +116,13 @@ std::string cpp_identifier(std::string_view name) {
       s += '_';  // '/', '.', ':', '-', spaces, control bytes, non-ASCII: one separator, never "__"
     }
   }
-  if (s.size() > max_identifier_chars) s.resize(max_identifier_chars);
   while (!s.empty() && s.back() == '_') s.pop_back();
   if (s.empty()) s = "layer";
   if (is_digit(s.front())) s = "layer_" + s;
-  if (is_reserved(s)) s += '_';
+  // the limit holds with the prefix (fuzz_names found "0ggg...": 70 characters)
+  if (s.size() > max_identifier_chars) s.resize(max_identifier_chars);
+  while (s.back() == '_') s.pop_back();
+  if (is_reserved(s)) s += '_';  // reserved names are short: still within the limit
   return s;
 }
 

@@ -137,6 +137,8 @@ TEST_CASE("struct names are C++-safe snake_case of the ONNX names, unique", "[co
   // a 10,000-character name: 64 characters, no trailing '_' where the cut falls after a separator
   CHECK(cpp_identifier(std::string(10000, 'a')) == std::string(64, 'a'));
   CHECK(cpp_identifier(std::string(63, 'a') + "/" + std::string(100, 'b')) == std::string(63, 'a'));
+  // the "layer_" prefix of a digits-first name counts too (found by fuzz_names)
+  CHECK(cpp_identifier("0" + std::string(70, 'g')) == "layer_0" + std::string(57, 'g'));
   // 1000 nodes of one name: unique, and the suffixes continue past names taken literally
   std::vector<std::string> same(1000, "Relu");
   same.push_back("relu_1001");
