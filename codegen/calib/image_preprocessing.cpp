@@ -31,6 +31,8 @@
 #include <cstdint>
 #include <limits>
 
+#include <zlib.h>
+
 #include "codegen/emit/cpp_escape.hpp"
 #include "codegen/input/input_file.hpp"
 
@@ -45,6 +47,57 @@ struct PresetConstants {
 
 [[noreturn]] void fail(const std::string& origin, const std::string& what) {
   throw std::runtime_error("image '" + printable(origin) + "': " + what);
+}
+
+std::uint64_t be32(const std::string& b, std::size_t at) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(b[at + i]);
+  return v;
+}
+
+// A PNG is walked before stb_image sees it, because stb allocates each chunk's declared length
+// before reading it (a 100-byte file declaring a 2 GiB IDAT: fuzz_image) and inflates the image
+// data without a bound. Here every chunk must lie inside the file, and the image data may not
+// inflate to more than twice what the header's size can need (16-bit RGBA, a filter byte per
+// row, Adam7's extra rows) — counted through a small buffer, nothing kept.
+void check_png(const std::string& bytes, const std::string& file) {
+  if (bytes.size() < 8 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return;  // not a PNG: stb decides
+  std::uint64_t width = 0, height = 0;
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) fail(file, "zlib inflateInit failed");
+  struct End {
+    z_stream* z;
+    ~End() { inflateEnd(z); }
+  } end{&zs};
+  bool inflating = true;
+  std::uint64_t inflated = 0;
+  unsigned char scratch[1 << 16];
+  for (std::size_t at = 8; at + 8 <= bytes.size();) {
+    const std::uint64_t length = be32(bytes, at);
+    const std::string type = bytes.substr(at + 4, 4);
+    const std::uint64_t left = bytes.size() - at - 8;
+    if (length + 4 > left)
+      fail(file, "corrupt PNG: chunk '" + printable(type) + "' declares " + std::to_string(length) + " bytes, " +
+                     std::to_string(left) + " are left in the file; re-export the image or remove it");
+    if (type == "IHDR" && length >= 8) width = be32(bytes, at + 8), height = be32(bytes, at + 12);
+    if (type == "IDAT" && inflating) {
+      const std::uint64_t bound = 2 * (width * 8 + 8) * height + 4096;
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data() + at + 8));
+      zs.avail_in = static_cast<uInt>(length);
+      while (zs.avail_in > 0 && inflating) {
+        zs.next_out = scratch;
+        zs.avail_out = sizeof scratch;
+        const int rc = inflate(&zs, Z_NO_FLUSH);
+        inflated += sizeof scratch - zs.avail_out;
+        if (inflated > bound)
+          fail(file, "corrupt PNG: its image data inflates to more than " + std::to_string(bound) + " bytes, more than " +
+                         std::to_string(width) + "x" + std::to_string(height) + " pixels can need; remove the file");
+        if (rc != Z_OK) inflating = false;  // the end of the stream, or an error stb will report
+      }
+    }
+    if (type == "IEND") break;
+    at += 12 + length;
+  }
 }
 
 }  // namespace
@@ -87,6 +140,7 @@ Image8 load_image(const std::filesystem::path& file) {
   if (bytes.empty()) fail(file.string(), "the file is empty; remove it from the calibration folder");
   if (bytes.size() > std::size_t(std::numeric_limits<int>::max()))
     fail(file.string(), "larger than 2 GiB, more than the image decoder takes; convert or remove the file");
+  check_png(bytes, file.string());
   int w = 0, h = 0, c = 0;
   // The header's dimensions are checked before decoding: a 20000x20000 PNG of a few KB would
   // decode to gigabytes (and then to 4-byte floats per channel).

@@ -356,6 +356,15 @@ std::string png_header(std::uint32_t w, std::uint32_t h) {
   return s;
 }
 
+// One PNG chunk: length, type, data, CRC; `length` overrides the declared length.
+std::string png_chunk(const std::string& type, const std::string& data, std::uint64_t length = ~0ull) {
+  std::string s;
+  put_be32(s, static_cast<std::uint32_t>(length != ~0ull ? length : data.size()));
+  s += type + data;
+  put_be32(s, crc32_of(type + data));
+  return s;
+}
+
 std::string npy_bytes(const std::string& header_dict, const std::string& data) {
   std::string header = header_dict;
   header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
@@ -465,10 +474,29 @@ TEST_CASE("hostile inputs: exit 1, a message naming the input and the fix, nothi
   };
   fs::create_directories(in / "images_big");
   spit(in / "images_big" / "huge.png", png_header(20000, 20000));
+  fs::create_directories(in / "images_chunk");
+  spit(in / "images_chunk" / "chunk.png", png_header(4, 3) + png_chunk("IDAT", "x", 0x7fffffffu));
+  fs::create_directories(in / "images_zbomb");
+  {
+    z_stream zs{};
+    REQUIRE(deflateInit(&zs, 9) == Z_OK);  // a zlib stream, as PNG's IDAT holds: 64 MiB of zeros
+    const std::string zeros(std::size_t(64) << 20, '\0');
+    std::string z(deflateBound(&zs, zeros.size()), '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
+    zs.avail_in = static_cast<uInt>(zeros.size());
+    zs.next_out = reinterpret_cast<Bytef*>(z.data());
+    zs.avail_out = static_cast<uInt>(z.size());
+    REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+    z.resize(zs.total_out);
+    deflateEnd(&zs);
+    spit(in / "images_zbomb" / "zbomb.png", png_header(4, 3) + png_chunk("IDAT", z) + png_chunk("IEND", ""));
+  }
   fs::create_directories(in / "images_empty");
   spit(in / "images_empty" / "empty.png", "");
   fs::create_directories(in / "images_junk");
   spit(in / "images_junk" / "junk.png", "\x89PNG\r\n\x1a\n but not really a picture");
+  fs::create_directories(in / "images_text");
+  spit(in / "images_text" / "notes.jpg", "these are notes, not a picture\n");
   fs::create_directories(in / "pb_bad");
   spit(in / "pb_bad" / "input_0.pb", "\xff\xff\xff\xff not a protobuf");
   fs::create_directories(in / "pb_index");
@@ -629,8 +657,13 @@ TEST_CASE("hostile inputs: exit 1, a message naming the input and the fix, nothi
        {"bz.npz", "compression method 12"}},
       // -- images and TensorProto samples
       {"a 20000x20000 PNG", gen(model, quoted(in / "images_big")), {"huge.png", "20000x20000x1", "over the input limit"}},
+      {"a PNG chunk declaring 2 GiB", gen(model, quoted(in / "images_chunk")),
+       {"chunk.png", "corrupt PNG: chunk 'IDAT' declares 2147483647 bytes"}},
+      {"a 4x3 PNG whose data inflates to 64 MiB", gen(model, quoted(in / "images_zbomb")),
+       {"zbomb.png", "inflates to more than", "4x3 pixels"}},
       {"an empty PNG", gen(model, quoted(in / "images_empty")), {"empty.png", "empty"}},
-      {"a PNG that is not one", gen(model, quoted(in / "images_junk")), {"junk.png", "cannot decode"}},
+      {"a PNG signature then text", gen(model, quoted(in / "images_junk")), {"junk.png", "corrupt PNG: chunk ' not'"}},
+      {"a text file named .jpg", gen(model, quoted(in / "images_text")), {"notes.jpg", "cannot decode", "PNG and JPEG"}},
       {"a corrupt input_0.pb", gen(model, quoted(in / "pb_bad")), {"input_0.pb", "not a serialized onnx.TensorProto"}},
       {"input_<20 digits>.pb", gen(model, quoted(in / "pb_index")), {"input_99999999999999999999.pb"}},
       // -- --node-config
