@@ -100,6 +100,53 @@ void check_png(const std::string& bytes, const std::string& file) {
   }
 }
 
+// A JPEG's Huffman tables are checked before stb_image sees them: stb writes one entry per code
+// listed into a 257-byte table, so a DHT segment listing more than 256 codes writes past it
+// (found by fuzz_image). The marker segments are walked, scans' entropy-coded data skipped (DHT
+// segments may follow scans in progressive JPEGs); every segment must lie inside the file.
+void check_jpeg(const std::string& bytes, const std::string& file) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  // SOI, after any number of 0xff fill bytes (stb_image accepts them too)
+  std::size_t soi = 0;
+  while (soi < bytes.size() && byte(soi) == 0xff) ++soi;
+  if (soi == 0 || soi >= bytes.size() || byte(soi) != 0xd8) return;  // not a JPEG: stb decides
+  const auto corrupt = [&](const std::string& what) {
+    fail(file, "corrupt JPEG: " + what + "; re-export the image or remove it");
+  };
+  std::size_t at = soi + 1;
+  while (at + 1 < bytes.size()) {
+    if (byte(at) != 0xff) {  // entropy-coded data of a scan: up to the next marker
+      ++at;
+      continue;
+    }
+    const unsigned marker = byte(at + 1);
+    if (marker == 0xff) {  // fill byte
+      ++at;
+      continue;
+    }
+    if (marker == 0x00 || (marker >= 0xd0 && marker <= 0xd7) || marker == 0x01 || marker == 0xd8) {
+      at += 2;  // a stuffed 0xff, a restart marker, TEM, SOI: no segment
+      continue;
+    }
+    if (marker == 0xd9) return;  // EOI
+    if (at + 4 > bytes.size()) corrupt("a marker segment is cut off");
+    const std::size_t length = std::size_t(byte(at + 2)) << 8 | byte(at + 3);
+    if (length < 2 || at + 2 + length > bytes.size())
+      corrupt("a marker segment declares " + std::to_string(length) + " bytes past the end of the file");
+    if (marker == 0xc4) {  // DHT: tables of (class/id, 16 code counts, the codes' values)
+      for (std::size_t p = at + 4, end = at + 2 + length; p < end;) {
+        if (p + 17 > end) corrupt("a Huffman table (DHT) is cut off");
+        std::size_t codes = 0;
+        for (std::size_t k = 1; k <= 16; ++k) codes += byte(p + k);
+        if (codes > 256) corrupt("a Huffman table (DHT) lists " + std::to_string(codes) + " codes, at most 256 exist");
+        p += 17 + codes;
+        if (p > end) corrupt("a Huffman table (DHT) runs past its segment");
+      }
+    }
+    at += 2 + length;
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(Normalization n) {
@@ -141,6 +188,7 @@ Image8 load_image(const std::filesystem::path& file) {
   if (bytes.size() > std::size_t(std::numeric_limits<int>::max()))
     fail(file.string(), "larger than 2 GiB, more than the image decoder takes; convert or remove the file");
   check_png(bytes, file.string());
+  check_jpeg(bytes, file.string());
   int w = 0, h = 0, c = 0;
   // The header's dimensions are checked before decoding: a 20000x20000 PNG of a few KB would
   // decode to gigabytes (and then to 4-byte floats per channel).

@@ -495,6 +495,17 @@ TEST_CASE("hostile inputs: exit 1, a message naming the input and the fix, nothi
   spit(in / "images_empty" / "empty.png", "");
   fs::create_directories(in / "images_junk");
   spit(in / "images_junk" / "junk.png", "\x89PNG\r\n\x1a\n but not really a picture");
+  fs::create_directories(in / "images_dht");
+  {
+    // SOI, then a DHT segment whose 16 code counts add up to 272 (a Huffman table has at most 256)
+    std::string j = "\xff\xd8\xff\xc4";
+    const std::size_t codes = 16 * 17;
+    j += static_cast<char>((2 + 17 + codes) >> 8), j += static_cast<char>((2 + 17 + codes) & 0xff);
+    j += '\x00';
+    j += std::string(16, '\x11');
+    j += std::string(codes, '\x01');
+    spit(in / "images_dht" / "dht.jpg", j + "\xff\xd9");
+  }
   fs::create_directories(in / "images_text");
   spit(in / "images_text" / "notes.jpg", "these are notes, not a picture\n");
   fs::create_directories(in / "pb_bad");
@@ -663,6 +674,8 @@ TEST_CASE("hostile inputs: exit 1, a message naming the input and the fix, nothi
        {"zbomb.png", "inflates to more than", "4x3 pixels"}},
       {"an empty PNG", gen(model, quoted(in / "images_empty")), {"empty.png", "empty"}},
       {"a PNG signature then text", gen(model, quoted(in / "images_junk")), {"junk.png", "corrupt PNG: chunk ' not'"}},
+      {"a JPEG Huffman table of 272 codes", gen(model, quoted(in / "images_dht")),
+       {"dht.jpg", "corrupt JPEG: a Huffman table (DHT) lists 272 codes"}},
       {"a text file named .jpg", gen(model, quoted(in / "images_text")), {"notes.jpg", "cannot decode", "PNG and JPEG"}},
       {"a corrupt input_0.pb", gen(model, quoted(in / "pb_bad")), {"input_0.pb", "not a serialized onnx.TensorProto"}},
       {"input_<20 digits>.pb", gen(model, quoted(in / "pb_index")), {"input_99999999999999999999.pb"}},
