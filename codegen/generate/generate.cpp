@@ -206,9 +206,6 @@ GenerateResult generate(const GenerateOptions& o) {
     throw std::runtime_error("--dynamic is onnxruntime's dynamic quantization, a CPU scheme: use --target cpu-int8 "
                              "(not " + o.target + ")");
   r.model = lower(graph, target, lo);
-  if (!o.qdq.empty() && r.model.target != "cpu_int8")
-    throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
-                             o.target + ")");
 
   // Calibration: every tensor's range over the samples, through the float executor.
   const calib::CalibrationSet calibration = legal_calibration ? std::move(*legal_calibration) : read_samples(o.calib, o.read);
