@@ -6,6 +6,11 @@
 // Names read kind/shape/profile, e.g. "conv3x3/24x24x32->64/tflite", so a filter picks a row.
 #include <benchmark/benchmark.h>
 
+#include "statiq/kernels/isa.hpp"
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+#include <immintrin.h>
+#endif
+
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -128,7 +133,7 @@ void run_weighted(benchmark::State& state) {
 
   std::mt19937 rng(2024);
   // On the heap: the largest weight tensor here is 36 KiB.
-  auto w = std::make_unique<qarray<W, L::weight_count, L::target::packs_sub_byte>>();
+  auto w = std::make_unique<typename L::weights_array>();
   std::uniform_int_distribution<int> wd(-W::max, W::max);  // symmetric, as the converters quantize weights
   for (std::size_t i = 0; i < L::weight_count; ++i) w->set(i, wd(rng));
   std::vector<std::int32_t> bias = random_tensor<std::int32_t>(rng, int(n), -1000, 1000);
@@ -175,6 +180,31 @@ void run_add(benchmark::State& state) {
       benchmark::Counter(double(L::output_shape.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+// The machine's int8 peak, measured in the same run: vpdpbusd on 24 independent zmm accumulators
+// and nothing else (64 u8 x s8 multiply-adds an instruction), the roof the convolutions are read against.
+void run_peak(benchmark::State& state) {
+  constexpr int chains = 24, repeat = 256;
+  __m512i acc[chains];
+  for (int i = 0; i < chains; ++i) acc[i] = _mm512_set1_epi32(i);
+  const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-5);
+  for (auto _ : state) {
+    for (int r = 0; r < repeat; ++r) {
+#pragma GCC unroll 24
+      for (int i = 0; i < chains; ++i) {
+        acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+        asm volatile("" : "+v"(acc[i]));  // keeps every chain a real, dependent instruction
+      }
+    }
+  }
+  __m512i sum = acc[0];
+  for (int i = 1; i < chains; ++i) sum = _mm512_add_epi32(sum, acc[i]);
+  benchmark::DoNotOptimize(sum);
+  state.counters["MAC/s"] =
+      benchmark::Counter(double(chains) * repeat * 64, benchmark::Counter::kIsIterationInvariantRate);
+}
+#endif
+
 std::string shape_text(Shape s) {
   return s.h == 1 && s.w == 1 ? std::to_string(s.c)
                               : std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
@@ -206,6 +236,15 @@ void add_target() {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  benchmark::RegisterBenchmark("peak/vpdpbusd", run_peak)->Unit(benchmark::kMicrosecond);
+#endif
+  // ResNet-like shapes, where the fraction of the peak is read.
+  using Resnet3x3 = Conv3x3<targets::cpu_int8, Shape{56, 56, 64}, 64>;
+  using Resnet1x1 = Conv2D<"conv1x1", ConvAttributes{.input = {56, 56, 64}, .filters = 64, .activation = relu},
+                           targets::cpu_int8>;
+  add_case<Resnet3x3>("conv3x3", run_weighted<Resnet3x3>);
+  add_case<Resnet1x1>("conv1x1", run_weighted<Resnet1x1>);
   add_target<targets::cpu_int8>();
   add_target<targets::akida_v2>();
   add_target<targets::tflite_int8>();
@@ -217,7 +256,7 @@ int main(int argc, char** argv) {
   add_case<AkidaConv4>("conv3x3", run_weighted<AkidaConv4>, four);
   add_case<AkidaDense4>("dense", run_weighted<AkidaDense4>, four);
 
-  benchmark::AddCustomContext("statiq_kernels", "scalar reference (kernels/reference), no SIMD");
+  benchmark::AddCustomContext("statiq_kernels", kernels::isa_name(kernels::isa));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -6,6 +6,8 @@
 #     [NAME <C++ namespace and file stem; default: target_name>]
 #     [OUTPUT_DIR <dir; default: ${CMAKE_CURRENT_BINARY_DIR}/<target_name>>]
 #     [SELFTEST]                 # also add <target_name>_selftest and register it with CTest
+#     [ARCH <-march value | reference | "">]  # the engine's instruction set; default: STATIQ_ARCH if
+#                                              # set, else native (the build machine's)
 #     [OPTIONS <more statiq-codegen arguments>...])
 #
 # The generator is the statiq-codegen target when it is part of the build, otherwise the program
@@ -15,7 +17,7 @@
 # and call <name>::make_model().
 
 function(statiq_add_model target_name)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "SELFTEST" "MODEL;TARGET;CALIB;NAME;OUTPUT_DIR" "OPTIONS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "SELFTEST" "MODEL;TARGET;CALIB;NAME;OUTPUT_DIR;ARCH" "OPTIONS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "statiq_add_model(${target_name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -66,6 +68,20 @@ function(statiq_add_model target_name)
   target_include_directories(${target_name} PUBLIC ${out})
   target_link_libraries(${target_name} PUBLIC statiq::statiq)
   target_compile_features(${target_name} PUBLIC cxx_std_20)
+  # The kernels are chosen at compile time from the instruction set (statiq/kernels/isa.hpp), in
+  # every translation unit that runs the engine: PUBLIC.
+  if(NOT DEFINED ARG_ARCH AND NOT "ARCH" IN_LIST ARG_KEYWORDS_MISSING_VALUES)
+    if(DEFINED STATIQ_ARCH)
+      set(ARG_ARCH "${STATIQ_ARCH}")
+    else()
+      set(ARG_ARCH native)
+    endif()
+  endif()
+  if(ARG_ARCH STREQUAL "reference")
+    target_compile_definitions(${target_name} PUBLIC STATIQ_REFERENCE_KERNELS)
+  elseif(ARG_ARCH)
+    target_compile_options(${target_name} PUBLIC -march=${ARG_ARCH})
+  endif()
 
   if(ARG_SELFTEST)
     add_executable(${target_name}_selftest ${out}/${ARG_NAME}_selftest.cpp)

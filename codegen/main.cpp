@@ -105,7 +105,7 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   // No CLI::ExistingFile: its exit status is 105; a missing or unreadable model is refused (exit 1)
   // by the loader, naming the file.
   app.add_option("model", o.model, "the float ONNX model");
-  app.add_option("-t,--target", o.target, "cpu-int8 (default), akida-v2, akida-v1, gemmini, tflite-int8");
+  app.add_option("-t,--target", o.target, target_names(TargetSpelling::cli) + " (default cpu-int8)");
   app.add_option("-c,--calib", o.calib,
                  "calibration samples: .npy [N, ...], .npz, ONNX .pb (test_data_set folders) or a folder of images");
   app.add_option("-o,--output", o.output_dir, "folder for the generated files (written atomically)");
@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
 The generated out/<name>.hpp names the network as statiq types: compile it with the target's rules
 checked, link out/<name>_data.cpp, and build out/<name>_selftest.cpp to check the golden vectors.
 Exit status: 0 success, 1 the input was refused (the message says what and where), 2 usage.)");
+  app.footer([] { return targets_help(); });  // printed before the examples
   app.require_subcommand(0, 1);
   std::uint64_t max_bytes = default_max_input_bytes;
   const auto add_max_input_bytes = [&](CLI::App& a) {
@@ -234,7 +235,7 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
       "check", "per node: the layer it maps to on the target, or the rule it breaks and the rewrite that fixes it");
   check_cmd->add_option("model", check_model, "model.onnx")->required();
   add_max_input_bytes(*check_cmd);
-  check_cmd->add_option("-t,--target", check_target, "akida-v2 (default), akida-v1, cpu-int8, gemmini, tflite-int8");
+  check_cmd->add_option("-t,--target", check_target, target_names(TargetSpelling::cli) + " (default akida-v2)");
   RunFloatArgs run_float_args;
   CLI::App* run_float_cmd = app.add_subcommand("run-float", "run the float reference executor on .npy samples");
   run_float_cmd->add_option("model", run_float_args.model, "model.onnx")->required();

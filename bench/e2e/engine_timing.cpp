@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include STATIQ_E2E_HEADER
@@ -29,7 +30,12 @@ void infer(net::model& engine, std::size_t row) {
 
 // engine_timing RUNS BUDGET_SECONDS WARMUP: WARMUP untimed runs (at most about a second), then RUNS timed runs (row i % golden_count),
 // stopping early once BUDGET_SECONDS of timed runs have passed (at least 3 runs); prints the median.
+// engine_timing --kernels: prints the instruction set whose kernels this build runs.
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--kernels") {
+    std::printf("%s\n", statiq::kernels::isa_name(statiq::kernels::isa));
+    return 0;
+  }
   if (argc != 4) {
     std::fprintf(stderr, "usage: %s RUNS BUDGET_SECONDS WARMUP\n", argv[0]);
     return 2;

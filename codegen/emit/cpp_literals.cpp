@@ -1,39 +1,16 @@
 // codegen/emit/cpp_literals.cpp — C++ source text for numbers and bytes.
 #include "codegen/emit/cpp_literals.hpp"
 
-#include <array>
-#include <charconv>
-#include <cmath>
 #include <stdexcept>
 
 #include "codegen/emit/cpp_escape.hpp"
+#include "statiq/io/cpp_literal.hpp"
 
 namespace statiq::codegen {
 
-namespace {
+std::string float_literal(float v) { return io::cpp_literal(v); }
 
-// to_chars without precision is the shortest round-trip form; it may look like an integer
-// ("3") or use an exponent ("1e-07"); only the integer form needs a ".0" to be a float literal.
-template <class T>
-std::string shortest(T v, std::string_view type) {
-  if (std::isnan(v)) return "std::numeric_limits<" + std::string(type) + ">::quiet_NaN()";
-  if (std::isinf(v))
-    return std::string(v < 0 ? "-" : "") + "std::numeric_limits<" + std::string(type) + ">::infinity()";
-  std::array<char, 64> buf{};
-  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  std::string s(buf.data(), r.ptr);
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return s;
-}
-
-}  // namespace
-
-std::string float_literal(float v) {
-  std::string s = shortest(v, "float");
-  return s.find("numeric_limits") == std::string::npos ? s + "f" : s;
-}
-
-std::string double_literal(double v) { return shortest(v, "double"); }
+std::string double_literal(double v) { return io::cpp_literal(v); }
 
 std::string bytes_literal(std::span<const std::uint8_t> bytes, std::string_view indent) {
   constexpr std::size_t line_chars = 100;  // of escaped text per source line

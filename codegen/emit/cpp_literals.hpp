@@ -11,7 +11,8 @@
 namespace statiq::codegen {
 
 // The shortest decimal that reads back as exactly `v` (std::to_chars), with an `f` suffix:
-// "0.1f", "3.0f", "1e-07f"; non-finite values as std::numeric_limits expressions.
+// "0.1f", "3.0f", "1e-07f"; non-finite values as std::numeric_limits expressions
+// (statiq::io::cpp_literal, which the profiles' parameters are written with too).
 std::string float_literal(float v);
 
 // A double the same way (no suffix).

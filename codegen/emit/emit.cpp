@@ -17,6 +17,13 @@
 #include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/layer_facts.hpp"
+#include "codegen/lower/target_registry.hpp"
+#include "statiq/arith/akida_v1_cpp.hpp"
+#include "statiq/arith/gemmini_cpp.hpp"
+#include "statiq/arith/pow2_cpp.hpp"
+#include "statiq/arith/qlinear_cpp.hpp"
+#include "statiq/arith/tflite_cpp.hpp"
+#include "statiq/io/cpp_literal.hpp"
 #include "statiq/targets/describe.hpp"
 
 namespace statiq::codegen {
@@ -27,38 +34,15 @@ namespace fs = std::filesystem;
 
 // --- the target -------------------------------------------------------------------------------
 
-struct TargetSpec {
-  std::string_view name;     // statiq::targets::<name>
-  std::string_view profile;  // statiq::arith::<profile>
-  bool packs_sub_byte;
-};
-
-constexpr TargetSpec target_specs[] = {
-    {"cpu_int8", "qlinear", false},     {"tflite_int8", "tflite", false},
-    {"tflite_int8_single_rounding", "tflite_single_rounding", false},
-    {"gemmini", "gemmini", false},      {"akida_v1", "akida_v1", true},
-    {"akida_v2", "pow2", true},
-};
-
-const TargetSpec& target_spec(const std::string& target) {
-  std::string name = target;
-  std::replace(name.begin(), name.end(), '-', '_');  // the CLI spelling, akida-v2
-  std::string known;
-  for (const TargetSpec& t : target_specs) {
-    if (t.name == name) return t;
-    known += (known.empty() ? "" : ", ") + std::string(t.name);
-  }
-  throw EmitError("unknown target '" + target + "': the generated code can name " + known);
+// The library's target of a name (statiq::targets::target_list): its C++ name, profile, packing.
+const TargetInfo& target_spec(const std::string& target) {
+  if (const TargetInfo* t = lookup_target(target)) return *t;
+  throw EmitError("unknown target '" + target + "': the generated code can name " + target_names(TargetSpelling::cpp));
 }
 
 // --- numbers ----------------------------------------------------------------------------------
 
-std::string int_literal(std::int64_t v) {
-  // the most negative values are not literals (the minus is an operator on a too-large literal)
-  if (v == std::numeric_limits<std::int32_t>::min()) return "(-2147483647 - 1)";
-  if (v == std::numeric_limits<std::int64_t>::min()) return "(-9223372036854775807LL - 1)";
-  return std::to_string(v);
-}
+std::string int_literal(std::int64_t v) { return io::cpp_literal(v); }
 
 template <class T>
 std::string list(const std::vector<T>& values, auto&& format, std::size_t per_line = 16,
@@ -69,105 +53,6 @@ std::string list(const std::vector<T>& values, auto&& format, std::size_t per_li
     s += format(values[i]);
   }
   return s;
-}
-
-// --- profile parameters as positional aggregate initializers (every field, in order) ----------
-
-std::string params(const arith::qlinear::channel_params& c) { return fmt::format("{{{}}}", float_literal(c.multiplier)); }
-std::string params(const arith::qlinear::output_params& o) {
-  return fmt::format("{{{}, {}, {}}}", int_literal(o.zero_point), int_literal(o.lo), int_literal(o.hi));
-}
-std::string params(const arith::qlinear::add_params& p) {
-  const char* kernel = p.kernel == arith::qlinear::add_kernel::x86_fma    ? "x86_fma"
-                       : p.kernel == arith::qlinear::add_kernel::x86_sse2 ? "x86_sse2"
-                                                                          : "portable";
-  return fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, statiq::arith::qlinear::add_kernel::{}, {}, {}, {}}}",
-                     float_literal(p.a_scale), int_literal(p.a_zero_point), float_literal(p.b_scale),
-                     int_literal(p.b_zero_point), float_literal(p.y_scale), int_literal(p.y_zero_point),
-                     int_literal(p.lo), int_literal(p.hi), kernel, float_literal(p.a_ratio), float_literal(p.b_ratio),
-                     float_literal(p.fixed_part));
-}
-std::string params(const arith::qlinear::rescale_params& p) {
-  return fmt::format("{{{}, {}, {}, {}, {}, {}}}", float_literal(p.in_scale), int_literal(p.in_zero_point),
-                     float_literal(p.out_scale), int_literal(p.out_zero_point), int_literal(p.lo), int_literal(p.hi));
-}
-
-std::string params(const arith::pow2::channel_params& c) { return fmt::format("{{{}, {}}}", int(c.mantissa), c.shift); }
-std::string params(const arith::pow2::output_params& o) {
-  const std::string clip = o.accumulator_clip == arith::pow2::no_accumulator_clip
-                               ? "statiq::arith::pow2::no_accumulator_clip"
-                               : int_literal(o.accumulator_clip);
-  return fmt::format("{{{}, {}, {}}}", int_literal(o.lo), int_literal(o.hi), clip);
-}
-std::string params(const arith::pow2::add_params& p) {
-  return fmt::format("{{{}, {}, {}, {}, {}}}", p.a_shift, p.b_shift, params(p.output), int_literal(p.lo),
-                     int_literal(p.hi));
-}
-std::string params(const arith::pow2::rescale_params& p) {
-  return fmt::format("{{{}, {}, {}, {}}}", p.shift, params(p.output), int_literal(p.lo), int_literal(p.hi));
-}
-
-template <arith::tflite_rounding R>
-std::string tflite_params(const arith::tflite_profile<R>&, const typename arith::tflite_profile<R>::channel_params& c) {
-  return fmt::format("{{{}, {}}}", int_literal(c.multiplier), c.shift);
-}
-template <arith::tflite_rounding R>
-std::string tflite_params(const arith::tflite_profile<R>&, const typename arith::tflite_profile<R>::output_params& o) {
-  return fmt::format("{{{}, {}, {}}}", int_literal(o.zero_point), int_literal(o.lo), int_literal(o.hi));
-}
-template <arith::tflite_rounding R>
-std::string tflite_params(const arith::tflite_profile<R>& p, const typename arith::tflite_profile<R>::add_params& a) {
-  return fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}}}", int_literal(a.a_offset), int_literal(a.b_offset),
-                     a.left_shift, tflite_params(p, a.a), tflite_params(p, a.b), tflite_params(p, a.output),
-                     int_literal(a.output_offset), int_literal(a.lo), int_literal(a.hi));
-}
-template <arith::tflite_rounding R>
-std::string tflite_params(const arith::tflite_profile<R>& p,
-                          const typename arith::tflite_profile<R>::rescale_params& r) {
-  return fmt::format("{{{}, {}, {}, {}, {}}}", int_literal(r.in_zero_point), tflite_params(p, r.multiplier),
-                     int_literal(r.out_zero_point), int_literal(r.lo), int_literal(r.hi));
-}
-std::string params(const arith::tflite::channel_params& c) { return tflite_params(arith::tflite{}, c); }
-std::string params(const arith::tflite::output_params& c) { return tflite_params(arith::tflite{}, c); }
-std::string params(const arith::tflite::add_params& c) { return tflite_params(arith::tflite{}, c); }
-std::string params(const arith::tflite::rescale_params& c) { return tflite_params(arith::tflite{}, c); }
-std::string params(const arith::tflite_single_rounding::channel_params& c) {
-  return tflite_params(arith::tflite_single_rounding{}, c);
-}
-std::string params(const arith::tflite_single_rounding::output_params& c) {
-  return tflite_params(arith::tflite_single_rounding{}, c);
-}
-std::string params(const arith::tflite_single_rounding::add_params& c) {
-  return tflite_params(arith::tflite_single_rounding{}, c);
-}
-std::string params(const arith::tflite_single_rounding::rescale_params& c) {
-  return tflite_params(arith::tflite_single_rounding{}, c);
-}
-
-std::string params(const arith::gemmini::channel_params& c) { return fmt::format("{{{}}}", float_literal(c.multiplier)); }
-std::string params(const arith::gemmini::output_params& o) {
-  return fmt::format("{{{}, {}}}", int_literal(o.lo), int_literal(o.hi));
-}
-std::string params(const arith::gemmini::add_params& p) {
-  return fmt::format("{{{}, {}, {}, {}, {}}}", float_literal(p.a_scale), float_literal(p.b_scale),
-                     float_literal(p.c_scale), int_literal(p.lo), int_literal(p.hi));
-}
-std::string params(const arith::gemmini::rescale_params& p) {
-  return fmt::format("{{{}, {}, {}}}", float_literal(p.scale), int_literal(p.lo), int_literal(p.hi));
-}
-
-std::string params(const arith::akida_v1::channel_params& c) {
-  return fmt::format("{{{}, {}}}", int_literal(c.threshold), int_literal(c.step));
-}
-std::string params(const arith::akida_v1::output_params& o) {
-  return fmt::format("{{{}, {}}}", int_literal(o.lo), int_literal(o.hi));
-}
-std::string params(const arith::akida_v1::add_params& p) {
-  return fmt::format("{{{}, {}, {}, {}, {}}}", p.a_shift, p.b_shift, params(p.activation), int_literal(p.lo),
-                     int_literal(p.hi));
-}
-std::string params(const arith::akida_v1::rescale_params& p) {
-  return fmt::format("{{{}, {}, {}, {}}}", p.shift, params(p.activation), int_literal(p.lo), int_literal(p.hi));
 }
 
 // --- attributes as designated initializers, only the fields that differ from the defaults -----
@@ -329,6 +214,25 @@ std::string wrap(const std::vector<std::string>& items, std::size_t first_column
   return s;
 }
 
+// A designated initializer ("{.a = 1, .b = {...}}") that would pass line_width broken at its
+// top-level fields, continuation lines starting at `indent`.
+std::string wrap_initializer(const std::string& init, std::size_t first_column, std::size_t indent) {
+  if (first_column + init.size() <= line_width || init.size() < 2) return init;
+  std::vector<std::string> fields;
+  int depth = 0;
+  std::size_t start = 1;
+  for (std::size_t i = 0; i < init.size(); ++i) {
+    if (init[i] == '{') ++depth;
+    if (init[i] == '}') --depth;
+    if (depth == 1 && init[i] == ',') {
+      fields.push_back(init.substr(start, i - start));
+      start = i + 2;  // past ", "
+    }
+  }
+  fields.push_back(init.substr(start, init.size() - 1 - start));
+  return "{" + wrap(fields, first_column + 1, indent) + "}";
+}
+
 std::string_view attributes_type(LayerKind kind) {
   switch (kind) {
     case LayerKind::input_conv2d:
@@ -358,7 +262,7 @@ struct LayerPlan {
 
 struct Plan {
   const LoweredModel* model = nullptr;
-  const TargetSpec* target = nullptr;
+  const TargetInfo* target = nullptr;
   std::vector<LayerPlan> layers;
   std::size_t quantized_output_node = 0;  // the last integer tensor
   bool float_output = false;              // the engine ends in a Dequantize, or is dynamic
@@ -427,7 +331,7 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
     lp.layer = &layer;
     lp.id = ids[i];
     try {
-      lp.facts = facts_of(layer);
+      lp.facts = facts_of(layer, plan.target->packs_sub_byte);
     } catch (const std::invalid_argument& e) {
       refuse(layer, e.what());
     }
@@ -465,7 +369,11 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
         refuse(layer, fmt::format("{} quantized biases, {} output channels", layer.qbias.size(), f.channels));
       }
       try {
-        lp.weight_bytes = pack_weights(layer.qweights, f.bits.w, plan.target->packs_sub_byte);
+        // In the order the engine's kernels read (statiq/core/weight_layout.hpp), padding zero.
+        const WeightLayout& wl = f.weight_layout;
+        std::vector<std::int32_t> stored(wl.stored(layer.qweights.size()), 0);
+        for (std::size_t k = 0; k < layer.qweights.size(); ++k) stored[wl.index(k)] = layer.qweights[k];
+        lp.weight_bytes = pack_weights(stored, f.bits.w, plan.target->packs_sub_byte);
       } catch (const std::exception& e) {
         refuse(layer, e.what());
       }
@@ -647,9 +555,13 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
   const LayerFacts& f = lp.facts;
   const std::string profile = "statiq::arith::" + std::string(plan.target->profile);
   const std::string ind(6 + lp.id.size() + 2, ' ');  // under the first field: "      id({"
+  using initializers = arith::cpp_initializers<P>;  // the profile writes its own parameters
+  const auto params = [](const auto& p) { return initializers::of(p); };
   auto channel_array = [&](const ProfileData<P>& d) {
+    std::vector<std::string> items;
+    for (const auto& c : d.channel) items.push_back(params(c));
     arrays += fmt::format("const {}::channel_params {}_channel[{}] = {{\n    {}}};\n", profile, lp.id, d.channel.size(),
-                          list(d.channel, [](const auto& c) { return params(c); }, 8));
+                          wrap(items, 4, 4));
   };
   switch (l.kind) {
     case LayerKind::input_conv2d:
@@ -658,10 +570,20 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
     case LayerKind::dense: {
       const ProfileData<P>& d = data_of<P>(l);
       const bool packed = plan.target->packs_sub_byte && f.bits.w < 8;
-      arrays += "\n" + comment(fmt::format("{}: {} weights of {} bits{}, {}", shorten(l.name), f.weight_count, f.bits.w,
+      const WeightLayout& wl = f.weight_layout;
+      arrays += "\n" + comment(fmt::format("{}: {} weights of {} bits{}, {}{}", shorten(l.name), f.weight_count, f.bits.w,
                                           packed ? fmt::format(" ({} to a byte, low bits first)", 8 / f.bits.w) : "",
-                                          l.kind == LayerKind::dense ? "[units][inputs], inputs in NHWC order" : "OHWI"));
-      arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
+                                          l.kind == LayerKind::dense ? "[units][inputs], inputs in NHWC order" : "OHWI",
+                                          wl.order == WeightOrder::row_major
+                                              ? ""
+                                              : fmt::format(", stored {}", weight_order_name(wl.order))));
+      if (wl.order == WeightOrder::row_major)
+        arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
+      else  // the layout in the type: weights laid out for another layer do not compile
+        arrays += fmt::format(
+            "const statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}, {}}}, {}> {}_weights = {{\n    {}}};\n",
+            weight_order_name(wl.order), wl.rows, wl.cols, wl.segment, lp.weight_bytes.size(), lp.id,
+            bytes_literal(lp.weight_bytes));
       arrays += fmt::format("const std::int32_t {}_bias[{}] = {{\n    {}}};\n", lp.id, l.qbias.size(),
                             list(l.qbias, [](std::int32_t v) { return int_literal(v); }));
       channel_array(d);
@@ -682,7 +604,8 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
       break;
     }
     case LayerKind::add:
-      construct += fmt::format("{}({{.add = {}}})", lp.id, params(data_of<P>(l).add));
+      construct += fmt::format("{}({{.add = {}}})", lp.id,
+                               wrap_initializer(params(data_of<P>(l).add), 6 + lp.id.size() + 9, 10));
       break;
     case LayerKind::concat: {
       std::vector<std::string> r;
@@ -715,6 +638,15 @@ void dynamic_layer_data(const LayerPlan& lp, std::string& arrays, std::string& c
                            lp.id, lp.id, ind, lp.id, ind, lp.id, ind, float_literal(l.clip_max));
 }
 
+// The real value of the layer's output integers, as a comment line (without its newline) that
+// holds only the layer's identifier and plain decimal numbers.
+std::string quantization_comment(const LayerPlan& lp) {
+  const Layer& l = *lp.layer;
+  if (l.kind == LayerKind::dequantize || l.dynamic) return fmt::format("\n// {}: float output", lp.id);
+  return fmt::format("\n// {}: output scale {}, zero point {} (real = scale * (q - zero_point))", lp.id,
+                     l.output.scale, l.output.zero_point);
+}
+
 std::string data_source(const Plan& plan) {
   const LoweredModel& m = *plan.model;
   std::string s = banner(plan, m.name + "_data.cpp", "weights, requantization parameters, golden vectors.");
@@ -723,6 +655,7 @@ std::string data_source(const Plan& plan) {
   std::vector<std::string> constructs;
   for (const LayerPlan& lp : plan.layers) {
     const Layer& l = *lp.layer;
+    s += quantization_comment(lp);
     std::string construct;
     if (l.kind == LayerKind::quantize) {
       construct = fmt::format("{}({{.scale = {}, .zero_point = {}}})", lp.id, float_literal(l.output.scale),
@@ -751,7 +684,7 @@ std::string data_source(const Plan& plan) {
     }
     constructs.push_back(construct);
   }
-  s += "\n}  // namespace data\n\n";
+  s += "\n\n}  // namespace data\n\n";
 
   s += "model make_model() {\n  return model(";
   for (std::size_t i = 0; i < constructs.size(); ++i) s += (i ? ",\n      " : "\n      ") + constructs[i];

@@ -32,7 +32,7 @@ std::size_t plan_bytes(const std::vector<BufferUse>& uses) {
 
 }  // namespace
 
-LayerFacts facts_of(const Layer& layer) {
+LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
   LayerFacts f;
   switch (layer.kind) {
     case LayerKind::input_conv2d:
@@ -54,7 +54,11 @@ LayerFacts facts_of(const Layer& layer) {
       f.has_weights = true;
       f.weight_count = weight_count(a);
       f.channels = std::size_t(a.filters);
-      f.scratch_words = scratch_words(a);
+      if (!layer.dynamic) {
+        f.weight_layout = weight_layout(a, !(packs_sub_byte && a.bits.w < 8));
+        f.kernel = kernels::conv_kernel_name(conv_kernel(a, f.weight_layout));
+      }
+      f.scratch_words = scratch_words(a, f.weight_layout);
       f.params = std::int64_t(f.weight_count) + a.filters;
       f.macs = std::int64_t(conv.h) * conv.w * std::int64_t(f.weight_count);
       f.pattern = pattern_string(fused_pattern("Conv", a.activation, a.pool));
@@ -69,7 +73,11 @@ LayerFacts facts_of(const Layer& layer) {
       f.has_weights = true;
       f.weight_count = weight_count(a);
       f.channels = std::size_t(a.units);
-      f.scratch_words = scratch_words(a);
+      if (!layer.dynamic) {
+        f.weight_layout = weight_layout(a, !(packs_sub_byte && a.bits.w < 8));
+        f.kernel = kernels::conv_kernel_name(dense_kernel(a, f.weight_layout));
+      }
+      f.scratch_words = scratch_words(a, f.weight_layout);
       f.params = std::int64_t(f.weight_count) + a.units;
       f.macs = std::int64_t(f.weight_count);
       f.pattern = pattern_string(fused_pattern("Gemm", a.activation, no_pool));
@@ -148,15 +156,15 @@ LayerFacts facts_of(const Layer& layer) {
   return f;
 }
 
-std::size_t arena_bytes(const LoweredModel& model) {
+std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte) {
   const std::size_t n = model.layers.size();
   if (n == 0) return 0;
   // as statiq::Graph: [0] the graph input, [1 + i] node i's output, [1 + n + i] node i's scratch
   std::vector<BufferUse> uses(1 + 2 * n);
-  const LayerFacts first = facts_of(model.layers[0]);
+  const LayerFacts first = facts_of(model.layers[0], packs_sub_byte);
   uses[0].bytes = std::size_t(model.input_shape.size()) * (first.float_input ? sizeof(float) : 1);
   for (std::size_t i = 0; i < n; ++i) {
-    const LayerFacts f = facts_of(model.layers[i]);
+    const LayerFacts f = facts_of(model.layers[i], packs_sub_byte);
     const int step = int(i);
     uses[1 + i] = BufferUse{std::size_t(f.output.size()) * (f.float_output ? sizeof(float) : 1), step,
                             i + 1 == n ? int(n) - 1 : step};

@@ -20,7 +20,9 @@ struct LayerFacts {
   bool has_weights = false;         // conv, dense
   std::size_t weight_count = 0;
   std::size_t channels = 0;         // bias / channel_params entries (filters, units, pooled channels)
-  std::size_t scratch_words = 0;    // int32 words, as the layer types declare them
+  std::size_t scratch_words = 0;    // int32 words, as the layer types declare them (this build's kernels)
+  WeightLayout weight_layout{};     // where the engine stores each weight (kernels/select.hpp)
+  std::string kernel;               // the kernel this build's ISA runs: "x86::conv2d (avx512_vnni)"
   std::int64_t params = 0;          // weights + biases
   std::int64_t macs = 0;
   int arity = 1;                    // inputs the layer reads
@@ -29,9 +31,10 @@ struct LayerFacts {
 };
 
 // Throws std::invalid_argument naming the layer when its attributes do not suit its kind.
-LayerFacts facts_of(const Layer& layer);
+// packs_sub_byte: the target stores weights narrower than 8 bits several to a byte.
+LayerFacts facts_of(const Layer& layer, bool packs_sub_byte);
 
 // The engine's static arena in bytes as statiq::Graph plans it (liveness, reuse, 16-byte alignment).
-std::size_t arena_bytes(const LoweredModel& model);
+std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte);
 
 }  // namespace statiq::codegen

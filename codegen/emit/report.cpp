@@ -64,7 +64,7 @@ std::string shape_text(Shape s) { return fmt::format("{}x{}x{}", s.h, s.w, s.c);
 ReportTotals report_totals(const LoweredModel& model, bool packs_sub_byte) {
   ReportTotals t;
   for (const Layer& l : model.layers) {
-    const LayerFacts f = facts_of(l);
+    const LayerFacts f = facts_of(l, packs_sub_byte);
     t.params += f.params;
     t.macs += f.macs;
     if (f.has_weights) {
@@ -73,7 +73,7 @@ ReportTotals report_totals(const LoweredModel& model, bool packs_sub_byte) {
     }
     t.host_layers += l.placement == Placement::host;
   }
-  t.arena_bytes = arena_bytes(model);
+  t.arena_bytes = arena_bytes(model, packs_sub_byte);
   return t;
 }
 
@@ -91,7 +91,7 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
                                               "output", "weight scale", "output quantization", "range", "SQNR dB"}};
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     const Layer& l = model.layers[i];
-    const LayerFacts f = facts_of(l);
+    const LayerFacts f = facts_of(l, provenance.packs_sub_byte);
     const LayerReport* r = layer_report(report, i);
     std::string range = "-", sqnr = "-";
     if (r && r->range_min && r->range_max) range = fmt::format("[{:.4g}, {:.4g}]", *r->range_min, *r->range_max);
@@ -149,11 +149,15 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
   json layers = json::array();
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     const Layer& l = model.layers[i];
-    const LayerFacts f = facts_of(l);
+    const LayerFacts f = facts_of(l, provenance.packs_sub_byte);
     const LayerReport* r = layer_report(report, i);
     json o;
     o["index"] = i;
     o["name"] = l.name;
+    if (!f.kernel.empty()) {
+      o["weight_layout"] = weight_order_name(f.weight_layout.order);
+      o["kernel"] = f.kernel;  // as this generator's build would run it; the engine's summary() names its own
+    }
     o["struct"] = i < struct_names.size() ? struct_names[i] : "";
     o["kind"] = std::string(layer_kind_name(l.kind));
     o["pattern"] = f.pattern;

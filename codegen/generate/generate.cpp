@@ -147,6 +147,203 @@ NodeConfig read_node_config(const std::filesystem::path& path) {
   return out;
 }
 
+namespace {
+
+// Reads sample files against the graph as loaded (legalization may pre-pad the input the model
+// takes) and, once the model is legalised, rewrites each input the way legalization asks.
+class SampleReader {
+ public:
+  explicit SampleReader(const ir::Graph& loaded) : loaded_(loaded) {}
+
+  calib::CalibrationSet read(const std::filesystem::path& path, const calib::ReadOptions& options) const {
+    calib::CalibrationSet set = calib::read_calibration_set(path, loaded_, options);
+    if (legalization_) legalize_inputs(set);
+    return set;
+  }
+  // From now on, every set read (and `set`) gets the legalised input.
+  void legalised(const legalize::LegalizeResult& result, calib::CalibrationSet& set) {
+    legalization_ = &result;
+    legalize_inputs(set);
+  }
+
+ private:
+  void legalize_inputs(calib::CalibrationSet& set) const {
+    for (calib::Sample& s : set.samples)
+      for (auto& [name, x] : s.inputs) x = legalize::legalized_input(x, *legalization_);
+  }
+  const ir::Graph& loaded_;
+  const legalize::LegalizeResult* legalization_ = nullptr;
+};
+
+// The lowering and quantization options of the run: the unmapped policy (error by default on
+// hardware, unless legalizing), the legalization's custom patterns, the per-node configuration.
+void configure(const GenerateOptions& o, const TargetInfo& target, const ir::Graph& graph,
+               const std::optional<legalize::LegalizeResult>& legalization, LowerOptions& lo, QuantizeOptions& qo) {
+  lo = o.lower;
+  lo.name = o.name.empty() ? default_name(o.model) : o.name;
+  lo.policy = o.policy ? *o.policy : (target.hardware && !o.legalize ? UnmappedPolicy::error : UnmappedPolicy::host);
+  if (legalization)
+    for (const CustomPattern& p : legalization->custom_patterns) lo.custom_patterns.push_back(p);
+  qo = o.quantize;
+  qo.akida_v1_host_fallback = lo.policy == UnmappedPolicy::host;  // else the 20-bit refusal is an error
+  if (!o.node_config.empty()) {
+    const NodeConfig config = read_node_config(o.node_config);
+    auto check = [&](const std::string& node) {
+      if (!graph.find_node(node))
+        throw std::runtime_error("--node-config '" + printable(o.node_config.string()) + "': no node named '" +
+                                 display_name(node) + "' in " + printable(o.model.string()) + "; check the node names");
+    };
+    for (const auto& [node, bits] : config.bits) check(node), lo.node_bits[node] = bits;
+    for (const auto& [node, q] : config.weight_quantizers) check(node), qo.weight_overrides[node] = q;
+  }
+}
+
+// The float model against the integer simulation on the evaluation samples.
+struct Evaluation {
+  std::size_t samples = 0;
+  std::optional<double> top1_agreement;  // unset when argmax is not comparable (a float tail)
+  double mean_cosine = 0;
+  std::optional<Accuracy> accuracy;      // with labels
+  std::vector<std::optional<double>> sqnr_db;  // per layer, averaged over the first samples
+  std::vector<GoldenVector> golden;
+};
+
+Evaluation evaluate(const ir::Graph& graph, const LoweredModel& model, const calib::CalibrationSet& eval,
+                    std::size_t n, const std::vector<std::int64_t>& labels, std::size_t golden) {
+  const exec::FloatExecutor executor(graph);
+  const std::string engine_output = model.layers.back().output_tensor;  // the tensor the engine ends with
+  // Argmax is comparable when the engine ends at the model's output, or before a final Softmax.
+  bool comparable = true;
+  for (const std::string& f : model.float_tail) {
+    const ir::Node* node = graph.find_node(f);
+    comparable = comparable && node && node->op_type == "Softmax";
+  }
+  Evaluation e;
+  std::size_t agree = 0, float_right = 0, int_right = 0;
+  double cos_sum = 0;
+  std::vector<double> sqnr_sum(model.layers.size(), 0.0);
+  std::vector<int> sqnr_count(model.layers.size(), 0);
+  for (std::size_t s = 0; s < n; ++s) {
+    const calib::Sample& sample = eval.samples[s];
+    const exec::Array& x = sample.inputs.begin()->second;
+    exec::RunOptions run_options;
+    run_options.record_intermediates = true;
+    const exec::RunResult fr = executor.run({x}, run_options);
+    const SimulationResult sim = simulate(model, x.f.data());
+    // The float model's value of the engine's output tensor (NCHW -> NHWC).
+    std::vector<float> float_out;
+    if (auto it = fr.tensors.find(engine_output); it != fr.tensors.end()) {
+      const Shape sh = sim.output_shape;
+      float_out = sh.h * sh.w > 1 ? nchw_to_nhwc(it->second.f.data(), sh) : it->second.f;
+    } else {
+      float_out = fr.outputs[0].f;
+    }
+    const std::size_t fp = argmax(fr.outputs[0].f), qp = argmax(sim.dequantized);
+    agree += fp == qp;
+    cos_sum += cosine(float_out, sim.dequantized);
+    if (!labels.empty()) {
+      float_right += std::int64_t(fp) == labels[s];
+      int_right += std::int64_t(qp) == labels[s];
+    }
+    if (s < 8)  // per-layer SQNR, averaged over the first samples
+      for (const LayerSqnr& l : layer_sqnr(model, sim, fr.tensors)) {
+        for (std::size_t k = 0; k < model.layers.size(); ++k)
+          if (model.layers[k].name == l.layer && std::isfinite(l.sqnr_db)) {
+            sqnr_sum[k] += l.sqnr_db;
+            ++sqnr_count[k];
+          }
+      }
+    if (s < golden)
+      e.golden.push_back(GoldenVector{nchw_to_nhwc(x.f.data(), model.input_shape), sim.output, sim.dequantized});
+  }
+  e.sqnr_db.resize(model.layers.size());
+  for (std::size_t k = 0; k < model.layers.size(); ++k)
+    if (sqnr_count[k]) e.sqnr_db[k] = sqnr_sum[k] / sqnr_count[k];
+  e.samples = n;
+  if (comparable && n) e.top1_agreement = double(agree) / double(n);
+  e.mean_cosine = n ? cos_sum / double(n) : 0;
+  if (!labels.empty() && n && comparable)
+    e.accuracy = Accuracy{"top-1", double(float_right) / double(n), double(int_right) / double(n), n};
+  return e;
+}
+
+// The report the emitter writes: per layer the calibrated range and SQNR, the accuracy, and a note
+// for everything the user should read (normalisation, legalization, dynamic quantization, nodes
+// on the host or left in float).
+Report report_of(const GenerateResult& r, const Ranges& ranges, const Evaluation& e,
+                 const std::vector<std::string>& dynamic_notes) {
+  Report report;
+  report.layers.resize(r.model.layers.size());
+  for (std::size_t i = 0; i < r.model.layers.size(); ++i) {
+    if (auto it = ranges.find(r.model.layers[i].output_tensor); it != ranges.end()) {
+      report.layers[i].range_min = it->second.min;
+      report.layers[i].range_max = it->second.max;
+    }
+    report.layers[i].sqnr_db = e.sqnr_db[i];
+  }
+  report.accuracy = e.accuracy;
+  for (const auto& a : r.normalize_actions) report.notes.push_back("normalised: " + a);
+  if (r.legalization) {
+    std::istringstream lines(r.legalization->to_text());
+    for (std::string line; std::getline(lines, line);) report.notes.push_back("legalised: " + line);
+  }
+  for (const auto& note : dynamic_notes) report.notes.push_back(note);
+  for (const auto& u : r.model.unmapped)
+    report.notes.push_back(is_excluded(u) ? "float: node '" + u.node + "' (" + u.op_type + ") " + u.reason
+                                          : "on the host: node '" + u.node + "' (" + u.op_type + "): " + u.reason);
+  for (const auto& f : r.model.float_tail)
+    report.notes.push_back("float, after the engine's output: node '" + f + "' (apply it to the engine's float output)");
+  return report;
+}
+
+// The generated engine (with its golden vectors) and, when asked, the onnxruntime export. All or
+// nothing: the export is written to a temporary file beside its destination first, then the
+// generated files (emit() is all or nothing itself), and only then is the export moved into
+// place; a failure on the way removes what this run wrote.
+std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const LoweredModel& model,
+                                                 const Report& report, std::vector<GoldenVector> golden) {
+  std::vector<std::filesystem::path> written;
+  std::filesystem::path qdq_tmp;
+  if (!o.qdq.empty()) {
+    qdq_tmp = o.qdq;
+    qdq_tmp += ".statiq-tmp-" + std::to_string(::getpid());
+    try {
+      if (model.dynamic) write_dynamic_model(model, qdq_tmp);
+      else write_qdq_model(model, qdq_tmp);
+    } catch (...) {
+      std::error_code ec;
+      std::filesystem::remove(qdq_tmp, ec);
+      throw;
+    }
+  }
+  try {
+    if (!o.output_dir.empty()) {
+      EmitOptions emit_options;
+      emit_options.golden = std::move(golden);
+      emit_options.model_file = o.model.string();
+      emit_options.model_sha256 = sha256_of(o.model);
+      emit_options.report = report;
+      written = emit(model, emit_options, o.output_dir);
+    }
+    if (!o.qdq.empty()) {
+      std::error_code ec;
+      std::filesystem::rename(qdq_tmp, o.qdq, ec);
+      if (ec)
+        throw std::runtime_error("--qdq: cannot move '" + printable(qdq_tmp.string()) + "' to '" +
+                                 printable(o.qdq.string()) + "': " + ec.message());
+      written.push_back(o.qdq);
+    }
+  } catch (...) {
+    std::error_code ec;
+    if (!qdq_tmp.empty()) std::filesystem::remove(qdq_tmp, ec);
+    for (const auto& f : written) std::filesystem::remove(f, ec);
+    throw;
+  }
+  return written;
+}
+
+}  // namespace
+
 GenerateResult generate(const GenerateOptions& o) {
   // Everything the user typed is checked before the model is read and calibrated.
   if (!o.name.empty() && cpp_identifier(o.name) != o.name)
@@ -162,63 +359,42 @@ GenerateResult generate(const GenerateOptions& o) {
   }
   ir::Graph graph = load_onnx(o.model);
   GenerateResult r;
-  const normalize::NormalizeReport nrep = normalize::normalize(graph);
-  r.normalize_actions = nrep.actions;
-
+  r.normalize_actions = normalize::normalize(graph).actions;
   const TargetInfo& target = find_target(o.target);
-  // Samples are read against the graph as loaded; legalization may pre-pad the input it takes.
+
+  // Legalization rewrites the graph to fit the target, checked in float on the calibration samples.
   const ir::Graph loaded = o.legalize ? graph : ir::Graph{};
-  auto read_samples = [&](const std::filesystem::path& path, const calib::ReadOptions& read) {
-    calib::CalibrationSet set = calib::read_calibration_set(path, o.legalize ? loaded : graph, read);
-    if (r.legalization)
-      for (calib::Sample& s : set.samples)
-        for (auto& [name, x] : s.inputs) x = legalize::legalized_input(x, *r.legalization);
-    return set;
-  };
-  std::optional<calib::CalibrationSet> legal_calibration;
+  SampleReader samples(o.legalize ? loaded : graph);
+  std::optional<calib::CalibrationSet> calibration;
   if (o.legalize) {
-    legal_calibration = read_samples(o.calib, o.read);
+    calibration = samples.read(o.calib, o.read);
     std::vector<exec::Array> xs;
-    for (const calib::Sample& s : legal_calibration->samples) xs.push_back(s.inputs.begin()->second);
+    for (const calib::Sample& s : calibration->samples) xs.push_back(s.inputs.begin()->second);
     r.legalization = legalize::legalize(graph, target, xs, *o.legalize);
-    for (calib::Sample& s : legal_calibration->samples)
-      for (auto& [name, x] : s.inputs) x = legalize::legalized_input(x, *r.legalization);
+    samples.legalised(*r.legalization, *calibration);
   }
-  LowerOptions lo = o.lower;
-  lo.name = o.name.empty() ? default_name(o.model) : o.name;
-  lo.policy = o.policy ? *o.policy
-                       : (target.hardware && !o.legalize ? UnmappedPolicy::error : UnmappedPolicy::host);
-  if (r.legalization)
-    for (const CustomPattern& p : r.legalization->custom_patterns) lo.custom_patterns.push_back(p);
-  QuantizeOptions qo = o.quantize;
-  qo.akida_v1_host_fallback = lo.policy == UnmappedPolicy::host;  // else the 20-bit refusal is an error
-  if (!o.node_config.empty()) {
-    const NodeConfig config = read_node_config(o.node_config);
-    auto check = [&](const std::string& node) {
-      if (!graph.find_node(node))
-        throw std::runtime_error("--node-config '" + printable(o.node_config.string()) + "': no node named '" +
-                                 display_name(node) + "' in " + printable(o.model.string()) + "; check the node names");
-    };
-    for (const auto& [node, bits] : config.bits) check(node), lo.node_bits[node] = bits;
-    for (const auto& [node, q] : config.weight_quantizers) check(node), qo.weight_overrides[node] = q;
-  }
-  if (o.dynamic && target.name != "cpu_int8")
+
+  // Pattern matching onto the target's layers.
+  LowerOptions lo;
+  QuantizeOptions qo;
+  configure(o, target, graph, r.legalization, lo, qo);
+  if (o.dynamic && !target.dynamic_quantization)
     throw std::runtime_error("--dynamic is onnxruntime's dynamic quantization, a CPU scheme: use --target cpu-int8 "
                              "(not " + o.target + ")");
   r.model = lower(graph, target, lo);
 
-  // Calibration: every tensor's range over the samples, through the float executor.
-  const calib::CalibrationSet calibration = legal_calibration ? std::move(*legal_calibration) : read_samples(o.calib, o.read);
-  // Dynamic quantization has no activation ranges: the samples only measure accuracy.
-  const Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, calibration, o.calibration);
+  // Calibration (every tensor's range through the float executor) and quantization. Dynamic
+  // quantization has no activation ranges: its samples only measure accuracy.
+  if (!calibration) calibration = samples.read(o.calib, o.read);
+  const Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, o.calibration);
   std::vector<std::string> dynamic_notes;
   if (o.dynamic) dynamic_notes = quantize_dynamic(r.model, qo);
   else quantize(r.model, ranges, qo);
 
-  // Evaluation: float executor vs integer simulation on the eval samples.
+  // Evaluation: the float executor against the integer simulation; the first samples are the golden vectors.
   calib::ReadOptions eval_read = o.read;
   eval_read.max_samples = o.max_eval;
-  const calib::CalibrationSet eval = o.eval.empty() ? calibration : read_samples(o.eval, eval_read);
+  const calib::CalibrationSet eval = o.eval.empty() ? *calibration : samples.read(o.eval, eval_read);
   const std::size_t n = o.max_eval ? std::min(o.max_eval, eval.size()) : eval.size();
   std::vector<std::int64_t> labels;
   if (!o.labels.empty()) {
@@ -233,122 +409,25 @@ GenerateResult generate(const GenerateOptions& o) {
     if (labels.size() < n)
       throw std::runtime_error(who + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(n) +
                                " evaluation samples; give one label per sample or lower --eval-samples");
-  }
-  const exec::FloatExecutor executor(graph);
-  const std::string engine_output = r.model.layers.back().output_tensor;  // the tensor the engine ends with
-  // Argmax is comparable when the engine ends at the model's output, or before a final Softmax.
-  bool comparable = true;
-  for (const std::string& f : r.model.float_tail) {
-    const ir::Node* node = graph.find_node(f);
-    comparable = comparable && node && node->op_type == "Softmax";
-  }
-  std::size_t agree = 0, float_right = 0, int_right = 0;
-  double cos_sum = 0;
-  EmitOptions emit_options;
-  r.report.layers.resize(r.model.layers.size());
-  for (std::size_t i = 0; i < r.model.layers.size(); ++i) {
-    if (auto it = ranges.find(r.model.layers[i].output_tensor); it != ranges.end()) {
-      r.report.layers[i].range_min = it->second.min;
-      r.report.layers[i].range_max = it->second.max;
+    // a label is a class index of the model's output
+    const ir::Tensor& out = graph.tensor(graph.outputs.at(0));
+    if (out.has_static_shape()) {
+      const std::int64_t classes = ir::element_count(*out.shape);
+      for (std::size_t s = 0; s < n; ++s)
+        if (labels[s] < 0 || labels[s] >= classes)
+          throw std::runtime_error(who + ": label " + std::to_string(s) + " is " + std::to_string(labels[s]) +
+                                   ", outside the model's " + std::to_string(classes) + " classes [0, " +
+                                   std::to_string(classes) + "); check that the labels match the samples");
     }
   }
-  std::vector<double> sqnr_sum(r.model.layers.size(), 0.0);
-  std::vector<int> sqnr_count(r.model.layers.size(), 0);
-  for (std::size_t s = 0; s < n; ++s) {
-    const calib::Sample& sample = eval.samples[s];
-    const exec::Array& x = sample.inputs.begin()->second;
-    exec::RunOptions run_options;
-    run_options.record_intermediates = true;
-    const exec::RunResult fr = executor.run({x}, run_options);
-    const SimulationResult sim = simulate(r.model, x.f.data());
-    // The float model's value of the engine's output tensor (NCHW -> NHWC).
-    std::vector<float> float_out;
-    if (auto it = fr.tensors.find(engine_output); it != fr.tensors.end()) {
-      const Shape sh = sim.output_shape;
-      float_out = sh.h * sh.w > 1 ? nchw_to_nhwc(it->second.f.data(), sh) : it->second.f;
-    } else {
-      float_out = fr.outputs[0].f;
-    }
-    if (!labels.empty() && (labels[s] < 0 || std::uint64_t(labels[s]) >= fr.outputs[0].f.size()))
-      throw std::runtime_error("--labels '" + printable(o.labels.string()) + "': label " + std::to_string(s) + " is " +
-                               std::to_string(labels[s]) + ", outside the model's " +
-                               std::to_string(fr.outputs[0].f.size()) + " classes [0, " +
-                               std::to_string(fr.outputs[0].f.size()) + "); check that the labels match the samples");
-    const std::size_t fp = argmax(fr.outputs[0].f), qp = argmax(sim.dequantized);
-    agree += fp == qp;
-    cos_sum += cosine(float_out, sim.dequantized);
-    if (!labels.empty()) {
-      float_right += std::int64_t(fp) == labels[s];
-      int_right += std::int64_t(qp) == labels[s];
-    }
-    if (s < 8)  // per-layer SQNR, averaged over the first samples
-      for (const LayerSqnr& l : layer_sqnr(r.model, sim, fr.tensors)) {
-        for (std::size_t k = 0; k < r.model.layers.size(); ++k)
-          if (r.model.layers[k].name == l.layer && std::isfinite(l.sqnr_db)) {
-            sqnr_sum[k] += l.sqnr_db;
-            ++sqnr_count[k];
-          }
-      }
-    if (s < o.golden)
-      emit_options.golden.push_back(GoldenVector{nchw_to_nhwc(x.f.data(), r.model.input_shape), sim.output, sim.dequantized});
-  }
-  for (std::size_t k = 0; k < r.model.layers.size(); ++k)
-    if (sqnr_count[k]) r.report.layers[k].sqnr_db = sqnr_sum[k] / sqnr_count[k];
-  r.eval_samples = n;
-  if (comparable && n) r.top1_agreement = double(agree) / double(n);
-  r.mean_cosine = n ? cos_sum / double(n) : 0;
-  if (!labels.empty() && n && comparable)
-    r.accuracy = Accuracy{"top-1", double(float_right) / double(n), double(int_right) / double(n), n};
-  r.report.accuracy = r.accuracy;
-  for (const auto& a : r.normalize_actions) r.report.notes.push_back("normalised: " + a);
-  if (r.legalization) {
-    std::istringstream lines(r.legalization->to_text());
-    for (std::string line; std::getline(lines, line);) r.report.notes.push_back("legalised: " + line);
-  }
-  for (const auto& note : dynamic_notes) r.report.notes.push_back(note);
-  for (const auto& u : r.model.unmapped)
-    r.report.notes.push_back(is_excluded(u) ? "float: node '" + u.node + "' (" + u.op_type + ") " + u.reason
-                                            : "on the host: node '" + u.node + "' (" + u.op_type + "): " + u.reason);
-  for (const auto& f : r.model.float_tail)
-    r.report.notes.push_back("float, after the engine's output: node '" + f + "' (apply it to the engine's float output)");
+  Evaluation e = evaluate(graph, r.model, eval, n, labels, o.golden);
+  r.eval_samples = e.samples;
+  r.top1_agreement = e.top1_agreement;
+  r.mean_cosine = e.mean_cosine;
+  r.accuracy = e.accuracy;
 
-  // All or nothing: the export is written to a temporary file beside its destination first, then
-  // the generated files (emit() is all or nothing itself), and only then is the export moved into
-  // place; a failure on the way removes what this run wrote.
-  std::filesystem::path qdq_tmp;
-  if (!o.qdq.empty()) {
-    qdq_tmp = o.qdq;
-    qdq_tmp += ".statiq-tmp-" + std::to_string(::getpid());
-    try {
-      if (r.model.dynamic) write_dynamic_model(r.model, qdq_tmp);
-      else write_qdq_model(r.model, qdq_tmp);
-    } catch (...) {
-      std::error_code ec;
-      std::filesystem::remove(qdq_tmp, ec);
-      throw;
-    }
-  }
-  try {
-    if (!o.output_dir.empty()) {
-      emit_options.model_file = o.model.string();
-      emit_options.model_sha256 = sha256_of(o.model);
-      emit_options.report = r.report;
-      r.written = emit(r.model, emit_options, o.output_dir);
-    }
-    if (!o.qdq.empty()) {
-      std::error_code ec;
-      std::filesystem::rename(qdq_tmp, o.qdq, ec);
-      if (ec)
-        throw std::runtime_error("--qdq: cannot move '" + printable(qdq_tmp.string()) + "' to '" +
-                                 printable(o.qdq.string()) + "': " + ec.message());
-      r.written.push_back(o.qdq);
-    }
-  } catch (...) {
-    std::error_code ec;
-    if (!qdq_tmp.empty()) std::filesystem::remove(qdq_tmp, ec);
-    for (const auto& f : r.written) std::filesystem::remove(f, ec);
-    throw;
-  }
+  r.report = report_of(r, ranges, e, dynamic_notes);
+  r.written = write_outputs(o, r.model, r.report, std::move(e.golden));
   return r;
 }
 

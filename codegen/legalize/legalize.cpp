@@ -64,7 +64,7 @@ std::optional<ConvView> view_of(const ir::Graph& g, const TargetInfo& t, const N
     if (p.size() != 4) return std::nullopt;
     v.pads = Pads{int(p[0]), int(p[1]), int(p[2]), int(p[3])};
   }
-  v.input_layer = t.pow2 && is_graph_input(g, n.inputs[0]);
+  v.input_layer = t.akida_conventions && is_graph_input(g, n.inputs[0]);
   return v;
 }
 
@@ -84,8 +84,8 @@ Violation probe(const TargetInfo& t, const ConvView& v) {
   a.dilations = v.dilations;
   a.group = v.group;
   a.pads = v.pads;
-  const bool v1 = t.name == "akida_v1";
-  a.bits = v.input_layer ? Bits{8, 8, v1 ? 4 : 8} : Bits{v1 ? 4 : 8, v1 ? 4 : 8, v1 ? 4 : 8};
+  const int d = t.default_bits;  // the bits lowering gives the layer unless configured
+  a.bits = v.input_layer ? Bits{8, 8, d} : Bits{d, d, d};
   a.signed_input = !v.input_layer && t.signed_activations;
   a.signed_output = t.signed_activations;
   return t.conv(kind_of(v), a);
@@ -233,7 +233,7 @@ class Legalizer {
   }
 
   void note_input_range() {
-    if (!t_.pow2 || samples_.empty()) return;
+    if (!t_.akida_conventions || samples_.empty()) return;
     float lo = std::numeric_limits<float>::infinity(), hi = -lo;
     for (const exec::Array& x : samples_)
       for (float v : x.f) lo = std::min(lo, v), hi = std::max(hi, v);
@@ -280,7 +280,7 @@ class Legalizer {
   // value, so the convolution's zero padding (x = 0, i.e. p = -offset / scale) moves onto the input
   // first, as pre-padding with that value.
   void fold_input_normalization() {
-    if (!t_.pow2 || o_.input_pixels == "none") return;
+    if (!t_.akida_conventions || o_.input_pixels == "none") return;
     const Shape in = *map_shape(g_, g_.inputs[0]);
     std::vector<float> lo(std::size_t(in.c), 0.0f), hi(std::size_t(in.c), 0.0f);
     bool negative = false;

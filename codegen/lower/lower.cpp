@@ -115,7 +115,7 @@ bool is_pool(const Node& n) {
 // The one signedness convention of the run, for built-in and custom layers alike.
 bool output_is_signed(const TargetInfo& t, bool all_signed, Activation a) {
   if (all_signed) return true;
-  if (t.pow2) return a.kind == ActivationKind::none;  // Akida: unsigned after a ReLU, signed otherwise
+  if (t.akida_conventions) return a.kind == ActivationKind::none;  // Akida: unsigned after a ReLU, signed otherwise
   return false;                                      // uint8 with a zero point
 }
 
@@ -206,7 +206,7 @@ class Lowering {
   int default_bits() const { return t_.default_bits; }
   int weight_bits(const std::string& head, bool input_layer) const {
     int b = o_.weight_bits ? o_.weight_bits : default_bits();
-    if (input_layer && t_.pow2) b = 8;  // Akida's input layer takes 8-bit weights in every recipe
+    if (input_layer && t_.akida_conventions) b = 8;  // Akida's input layer takes 8-bit weights in every recipe
     if (auto it = o_.node_bits.find(head); it != o_.node_bits.end() && it->second.w) b = *it->second.w;
     return b;
   }
@@ -368,7 +368,7 @@ class Lowering {
                          .input_layer = src,
                          .input = output_type(layer(src).attributes),
                          .output_shape = nhwc_of(g_, last.outputs[0], last),
-                         .bits = conv_bits(src, n.name, t_.pow2 && src == 0),
+                         .bits = conv_bits(src, n.name, t_.akida_conventions && src == 0),
                          .signed_activations = all_signed()};
       std::optional<Layer> built = p->build(match);
       if (!built) continue;
@@ -502,7 +502,7 @@ class Lowering {
     a.pool = use_pool ? pool : no_pool;
 
     const int src = producer(n.inputs[0], n);
-    const bool input_layer = t_.pow2 && src == 0;
+    const bool input_layer = t_.akida_conventions && src == 0;
     const LayerKind kind = input_layer ? LayerKind::input_conv2d
                            : (group > 1 && group == in.c) ? LayerKind::depthwise_conv2d
                                                           : LayerKind::conv2d;
@@ -738,7 +738,7 @@ Layer identity_conv(const PatternMatch& m, Activation activation, float clip_max
   a.signed_output = m.signed_output(activation);
   Layer l;
   // The same kind the built-in matching gives a Conv there: Akida's first layer is InputConv2D.
-  l.kind = m.target.pow2 && m.input_layer == 0 ? LayerKind::input_conv2d : LayerKind::conv2d;
+  l.kind = m.target.akida_conventions && m.input_layer == 0 ? LayerKind::input_conv2d : LayerKind::conv2d;
   l.attributes = a;
   l.clip_max = activation.kind == ActivationKind::clipped_relu ? clip_max : 0.0f;
   // eye(C) in OHWI (1x1: [o][c]); the float layer computes x * 1 + sum of 0 * x' + 0 = x exactly.

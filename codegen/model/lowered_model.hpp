@@ -6,14 +6,10 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
-#include "statiq/arith/akida_v1.hpp"
-#include "statiq/arith/gemmini.hpp"
-#include "statiq/arith/pow2.hpp"
-#include "statiq/arith/qlinear.hpp"
-#include "statiq/arith/tflite.hpp"
 #include "statiq/layers/add.hpp"
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/convolution.hpp"
@@ -22,6 +18,7 @@
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
+#include "statiq/targets/target_list.hpp"
 
 namespace statiq::codegen {
 
@@ -72,9 +69,27 @@ struct ProfileData {
   std::array<typename Profile::rescale_params, 4> rescale{};  // Concat only, one per input
 };
 
-using QuantData = std::variant<std::monostate, ProfileData<arith::qlinear>, ProfileData<arith::pow2>,
-                               ProfileData<arith::tflite>, ProfileData<arith::tflite_single_rounding>,
-                               ProfileData<arith::gemmini>, ProfileData<arith::akida_v1>>;
+namespace detail {
+// std::variant<Done..., each of Rest once>: two targets may share a profile.
+template <class Done, class... Rest>
+struct unique_alternatives {
+  using type = Done;
+};
+template <class... Done, class First, class... Rest>
+struct unique_alternatives<std::variant<Done...>, First, Rest...>
+    : std::conditional_t<(std::is_same_v<First, Done> || ...), unique_alternatives<std::variant<Done...>, Rest...>,
+                         unique_alternatives<std::variant<Done..., First>, Rest...>> {};
+
+template <class List>
+struct quant_data_of;
+template <class... T>
+struct quant_data_of<targets::type_list<T...>> {
+  using type = typename unique_alternatives<std::variant<std::monostate>, ProfileData<typename T::profile>...>::type;
+};
+}  // namespace detail
+
+// Nothing yet, or the data of one profile of the library's targets (statiq::targets::target_list).
+using QuantData = detail::quant_data_of<targets::target_list>::type;
 
 struct Layer {
   std::string name;                     // ONNX name of the node that heads it (the Conv of Conv->Relu->MaxPool)

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "codegen/lower/target_registry.hpp"
 #include "statiq/layers/dynamic.hpp"
 #include "statiq/targets/describe.hpp"
 
@@ -113,7 +114,7 @@ std::vector<std::string> fold_global_averages(std::vector<Layer>& layers) {
 }  // namespace
 
 std::vector<std::string> quantize_dynamic(LoweredModel& model, const QuantizeOptions& options) {
-  if (model.target != "cpu_int8")
+  if (!find_target(model.target).dynamic_quantization)
     throw std::runtime_error("--dynamic is onnxruntime's dynamic quantization, a CPU scheme: the target must be "
                              "cpu-int8 (not " + model.target + ")");
   // The engine's boundaries go: the first layers read the float input, the last writes float.

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "codegen/lower/target_registry.hpp"
 #include "statiq/quant/quant.hpp"
 
 namespace statiq::codegen {
@@ -216,11 +217,12 @@ class ProfileQuantizer {
                   " are not int32 numbers of accumulator units of " + number(unit) +
                   " (input step x weight scale): its weights are tiny next to its output; check the float model "
                   "(e.g. a BatchNorm with a near-zero gamma or variance) or use fewer weight bits");
-    arith::akida_v1::channel_params ch = arith::akida_v1::from_scales(unit, y.scale, bias);
-    const std::int64_t threshold = std::int64_t{ch.threshold} - std::int64_t{y.zero_point} * ch.step;
-    if (threshold < std::numeric_limits<std::int32_t>::min() || threshold > std::numeric_limits<std::int32_t>::max())
-      fail(l, where + "the threshold " + std::to_string(threshold) + " does not fit int32");
-    ch.threshold = static_cast<std::int32_t>(threshold);
+    arith::akida_v1::channel_params ch;
+    try {
+      ch = arith::akida_v1::channel(unit, y.scale, y.zero_point, bias);
+    } catch (const std::out_of_range& e) {
+      fail(l, where + e.what());
+    }
     if (fires && !arith::akida_v1::fits_20_bits(ch)) {
       std::string why;
       if (ch.step >= (1 << 20))
@@ -244,61 +246,22 @@ class ProfileQuantizer {
     return ch;
   }
 
-  // round(v) the way the profile's converter rounds (TFLite: half away from zero).
-  static std::int64_t round_profile(float v) {
-    if constexpr (tflite) return arith::round_half_away(static_cast<double>(v));
-    else return arith::round_half_even(v);
+  static arith::output_bounds bounds(const TensorQuantization& y, Activation act, float clip,
+                                     bool clip_in_accumulator = false) {
+    return arith::bounds_of<P>(y.scale, y.zero_point, y.bits, y.is_signed, act, clip, clip_in_accumulator);
   }
 
-  // Output bounds: the type's range, narrowed by a fused ReLU (at the zero point) or clip.
-  struct Bounds {
-    std::int32_t lo, hi;
-  };
-  static Bounds bounds(const TensorQuantization& y, Activation act, float clip, bool clip_in_accumulator = false) {
-    std::int32_t lo = qmin(y.bits, y.is_signed), hi = qmax(y.bits, y.is_signed);
-    if (act.kind != ActivationKind::none) lo = std::max(lo, y.zero_point);
-    if (act.kind == ActivationKind::clipped_relu && clip > 0.0f && !clip_in_accumulator) {
-      const std::int64_t top = y.zero_point + round_profile(clip / y.scale);
-      hi = static_cast<std::int32_t>(std::clamp<std::int64_t>(top, lo, hi));
-    }
-    return {lo, hi};
-  }
+  static arith::scale_zero_point real(const TensorQuantization& t) { return {t.scale, t.zero_point}; }
 
-  static typename P::output_params output_params(const TensorQuantization& y, Bounds b,
-                                                 std::int64_t accumulator_clip = arith::pow2::no_accumulator_clip) {
-    if constexpr (qlinear || tflite) return {y.zero_point, b.lo, b.hi};
-    else if constexpr (gemmini || akida1) return {b.lo, b.hi};
-    else return {b.lo, b.hi, accumulator_clip};
-  }
-
-  // Requantization of an accumulator at x_scale * w_scale to y_scale, `count` accumulators summed
-  // (a fused or stand-alone average: 1/count folded in).
-  static typename P::channel_params channel(float x_scale, float w_scale, float y_scale, int count = 1) {
-    if constexpr (qlinear) {
-      const float m = arith::qlinear::multiplier(x_scale, w_scale, y_scale);
-      return {count == 1 ? m : static_cast<float>(static_cast<double>(m) / count)};
-    } else if constexpr (tflite) {
-      return P::quantize_multiplier(P::effective_multiplier(x_scale, w_scale, y_scale) / count);
-    } else if constexpr (gemmini) {
-      const float m = arith::gemmini::multiplier(x_scale, w_scale, y_scale);
-      return {count == 1 ? m : static_cast<float>(static_cast<double>(m) / count)};
-    } else if constexpr (akida1) {
-      static_assert(!akida1, "akida_v1 channels come from akida_v1_channel (bias and zero point in the threshold)");
-    } else {
-      return arith::pow2::from_scale(static_cast<double>(x_scale) * w_scale / y_scale / count);
-    }
-  }
-
-  // int32 bias at x_scale * w_scale (float32 product and division, as the converters do).
+  // int32 bias at x_scale * w_scale, in the profile's rounding.
   static std::int32_t bias(const Layer& l, std::size_t c, float b, float x_scale, float w_scale) {
-    const float s = x_scale * w_scale;
-    if (b == 0.0f || s == 0.0f) return 0;
-    const float q = b / s;
-    if (!std::isfinite(q) || std::fabs(q) >= 2147483520.0f)
+    try {
+      return arith::quantize_bias<P>(b, x_scale, w_scale);
+    } catch (const std::out_of_range&) {
       fail(l, "the bias of output channel " + std::to_string(c) + " (" + number(b) + ") does not fit int32 at scale " +
-                  number(s) + " (input scale x weight scale): its weights are tiny next to the bias; check the float "
-                  "model (e.g. a BatchNorm with a near-zero variance) or use per-tensor weights");
-    return static_cast<std::int32_t>(round_profile(q));
+                  number(x_scale * w_scale) + " (input scale x weight scale): its weights are tiny next to the bias; "
+                  "check the float model (e.g. a BatchNorm with a near-zero variance) or use per-tensor weights");
+    }
   }
 
   // Channel c's weight scale. A channel whose weights are tiny next to its bias (a BatchNorm with
@@ -320,7 +283,7 @@ class ProfileQuantizer {
       const float k = qlinear && options_.reduce_range ? 63.0f : 127.0f;
       const std::size_t per_channel = l.qweights.size() / channels;
       for (std::size_t i = c * per_channel; i < (c + 1) * per_channel; ++i)
-        l.qweights[i] = static_cast<std::int32_t>(std::clamp(static_cast<float>(round_profile(l.weights[i] * sf)), -k, k));
+        l.qweights[i] = static_cast<std::int32_t>(std::clamp(static_cast<float>(P::round_real(l.weights[i] * sf)), -k, k));
       return 1.0f / sf;
     }
     return ws;
@@ -405,12 +368,14 @@ class ProfileQuantizer {
             akida_v1_channel(l, "output channel " + std::to_string(c), unit, y, bias_in_accumulator ? 0.0 : b, fires));
       } else {
         l.qbias.push_back(l.bias.empty() ? 0 : bias(l, c, l.bias[c], x.scale, ws));
-        d.channel.push_back(channel(x.scale, ws, y.scale, gap_count));
+        d.channel.push_back(P::channel(x.scale, ws, y.scale, gap_count));
       }
     }
     std::int64_t accumulator_clip = arith::pow2::no_accumulator_clip;
     if (clip_in_accumulator) accumulator_clip = arith::round_half_even(l.clip_max / (x.scale * w.scale(0)));
-    d.output = output_params(y, bounds(y, act, l.clip_max, clip_in_accumulator), accumulator_clip);
+    const arith::output_bounds b = bounds(y, act, l.clip_max, clip_in_accumulator);
+    if constexpr (pow2) d.output = P::output(real(y), b, accumulator_clip);  // the clip acts on the accumulator
+    else d.output = P::output(real(y), b);
     l.input_zero_point = x.zero_point;
     l.weight_zero_point = 0;
     l.output = y;
@@ -436,38 +401,27 @@ class ProfileQuantizer {
     const TensorQuantization y =
         activation(l, l.output_tensor, a.bits.out, a.activation, l.clip_max, a.signed_output);
     a.signed_output = y.is_signed;
-    const Bounds b = bounds(y, a.activation, l.clip_max);
+    const arith::output_bounds b = bounds(y, a.activation, l.clip_max);
     ProfileData<P> d;
-    if constexpr (qlinear) {
-      d.add = arith::qlinear::make_add(xa.scale, xa.zero_point, xb.scale, xb.zero_point, y.scale, y.zero_point, b.lo,
-                                       b.hi);
-    } else if constexpr (tflite) {
-      d.add = P::make_add(xa.scale, xa.zero_point, xb.scale, xb.zero_point, y.scale, y.zero_point, b.lo, b.hi);
-    } else if constexpr (gemmini) {
-      d.add = arith::gemmini::make_add(xa.scale, xb.scale, y.scale, a.activation.kind != ActivationKind::none);
-      d.add.lo = b.lo;
-      d.add.hi = b.hi;
-    } else if constexpr (akida1) {
+    if constexpr (akida1) {
       // Akida 1.0 has no Add: statiq's definition (arith/akida_v1.hpp) aligns the levels by exact left
       // shifts, so the steps must differ by a power of two, and adds levels (no zero points).
       if (xa.zero_point != 0 || xb.zero_point != 0)
         fail(l, "an input has a zero point (the output of a layer without activation): akida_v1's Add adds "
                 "levels; put a ReLU before it");
-      int e = 0;
-      const double ratio = static_cast<double>(xa.scale) / xb.scale;
-      if (std::frexp(ratio, &e) != 0.5)
+      try {
+        d.add = P::make_add(xa.scale, xb.scale, {}, b);
+      } catch (const std::invalid_argument&) {
         fail(l, "Akida 1.0 has no Add; statiq's akida_v1 Add aligns its inputs by exact left shifts, so their steps "
                 "must differ by a power of two, not " + number(xa.scale) + " and " + number(xb.scale) +
                 ": use another target for this model");
-      const int a_shift = ratio >= 1.0 ? e - 1 : 0, b_shift = ratio >= 1.0 ? 0 : 1 - e;
+      }
       const double unit = std::min(xa.scale, xb.scale);
-      d.add = {a_shift, b_shift, akida_v1_channel(l, "the sum", unit, y, 0.0, false), b.lo, b.hi};
+      d.add.activation = akida_v1_channel(l, "the sum", unit, y, 0.0, false);
     } else {
-      // Both inputs shift left to the larger frac_bits (exact); the sum then shifts to the output's.
-      const int aligned = std::max(xa.frac_bits, xb.frac_bits);
-      d.add = arith::pow2::make_add(xa.frac_bits, xb.frac_bits, {1, aligned - y.frac_bits}, b.lo, b.hi);
+      d.add = P::add_from(real(xa), real(xb), real(y), b);
     }
-    d.output = output_params(y, b);
+    d.output = P::output(real(y), b);
     l.input_zero_point = 0;
     l.output = y;
     l.data = std::move(d);
@@ -487,38 +441,25 @@ class ProfileQuantizer {
     a.bits.in = x0.bits;
     const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, no_activation, 0.0f, a.signed_output);
     a.signed_output = y.is_signed;
-    const Bounds b = bounds(y, no_activation, 0.0f);
+    const arith::output_bounds b = bounds(y, no_activation, 0.0f);
     ProfileData<P> d;
     for (std::size_t i = 0; i < static_cast<std::size_t>(a.count); ++i) {
       const TensorQuantization& x = input(l, i);
-      if constexpr (qlinear) {
-        d.rescale[i] = {x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi};
-      } else if constexpr (tflite) {
-        d.rescale[i] = P::make_rescale(x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi);
-      } else if constexpr (gemmini) {
-        d.rescale[i] = {x.scale / y.scale, b.lo, b.hi};
-      } else if constexpr (akida1) {
-        // Levels of the same step pass unchanged (shift 0, threshold 0, step 1 is the identity);
-        // others are shifted left 8 bits and go through the ceiling activation, one input unit being
-        // worth step / 256.
+      if constexpr (akida1) {
         if (x.zero_point != 0)
           fail(l, "input " + std::to_string(i) + " has a zero point (the output of a layer without activation): "
                   "akida_v1's Concat rescales levels; put a ReLU before it");
         if (x.scale == y.scale && y.zero_point == 0) {
-          d.rescale[i] = {0, {0, 1}, b.lo, b.hi};
+          d.rescale[i] = P::identity_rescale(b);
         } else {
-          constexpr int shift = 8;
-          const double unit = std::ldexp(static_cast<double>(x.scale), -shift);
-          d.rescale[i] = {shift, akida_v1_channel(l, "input " + std::to_string(i), unit, y, 0.0, false), b.lo, b.hi};
+          const double unit = std::ldexp(static_cast<double>(x.scale), -P::rescale_shift);
+          d.rescale[i] = P::make_rescale(akida_v1_channel(l, "input " + std::to_string(i), unit, y, 0.0, false), b);
         }
       } else {
-        // To the output's frac_bits: an exact left shift, or a right shift rounding half up.
-        d.rescale[i] = x.frac_bits <= y.frac_bits
-                           ? arith::pow2::rescale_params{y.frac_bits - x.frac_bits, {1, 0}, b.lo, b.hi}
-                           : arith::pow2::rescale_params{0, {1, x.frac_bits - y.frac_bits}, b.lo, b.hi};
+        d.rescale[i] = P::rescale_from(real(x), real(y), b);
       }
     }
-    d.output = output_params(y, b);
+    d.output = P::output(real(y), b);
     l.output = y;
     l.data = std::move(d);
   }
@@ -532,7 +473,7 @@ class ProfileQuantizer {
       // The maximum of quantized values is the quantized maximum: the quantization passes through.
       a.bits.out = x.bits;
       a.signed_output = x.is_signed;
-      d.output = output_params(x, bounds(x, no_activation, 0.0f));
+      d.output = P::output(real(x), bounds(x, no_activation, 0.0f));
       l.output = x;
       l.data = std::move(d);
       return;
@@ -550,12 +491,10 @@ class ProfileQuantizer {
       if constexpr (akida1)
         d.channel.push_back(
             akida_v1_channel(l, "channel " + std::to_string(c), static_cast<double>(x.scale) / count, y, 0.0, false));
-      else if constexpr (qlinear)
-        d.channel.push_back({arith::qlinear::average_multiplier(x.scale, y.scale, count)});  // ORT's order
       else
-        d.channel.push_back(channel(x.scale, 1.0f, y.scale, count));
+        d.channel.push_back(P::average_channel(x.scale, y.scale, count));
     }
-    d.output = output_params(y, bounds(y, no_activation, 0.0f));
+    d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
     l.input_zero_point = x.zero_point;
     l.output = y;
     l.data = std::move(d);
@@ -567,7 +506,7 @@ class ProfileQuantizer {
     const TensorQuantization y = activation(l, model_.input_tensor, a.bits, no_activation, 0.0f, a.signed_output);
     a.signed_output = y.is_signed;
     ProfileData<P> d;
-    d.output = output_params(y, bounds(y, no_activation, 0.0f));
+    d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
     l.output = y;
     l.data = std::move(d);
   }
@@ -590,15 +529,7 @@ void run(LoweredModel& m, const Ranges& r, const QuantizeOptions& o) {
 }  // namespace
 
 void quantize(LoweredModel& model, const Ranges& ranges, const QuantizeOptions& options) {
-  const std::string& t = model.target;
-  if (t == "cpu_int8") return run<arith::qlinear>(model, ranges, options);
-  if (t == "akida_v2") return run<arith::pow2>(model, ranges, options);
-  if (t == "tflite_int8") return run<arith::tflite>(model, ranges, options);
-  if (t == "tflite_int8_single_rounding") return run<arith::tflite_single_rounding>(model, ranges, options);
-  if (t == "gemmini") return run<arith::gemmini>(model, ranges, options);
-  if (t == "akida_v1") return run<arith::akida_v1>(model, ranges, options);
-  throw std::runtime_error("unknown target '" + t +
-                           "': use cpu_int8, akida_v2, akida_v1, tflite_int8, tflite_int8_single_rounding or gemmini");
+  visit_target(model.target, [&]<class T>(std::type_identity<T>) { run<typename T::profile>(model, ranges, options); });
 }
 
 }  // namespace statiq::codegen

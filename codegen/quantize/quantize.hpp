@@ -36,15 +36,16 @@ struct QuantizeOptions {
   bool akida_v1_host_fallback = false;
 };
 
-// Quantizes every layer of `model` for model.target ("cpu_int8" -> qlinear, "akida_v2" -> pow2,
-// "akida_v1" -> akida_v1, "tflite_int8" -> tflite, "tflite_int8_single_rounding", "gemmini"): Layer::output,
+// Quantizes every layer of `model` in the profile of model.target (statiq::targets::<target>::profile,
+// e.g. "cpu_int8" -> qlinear, "akida_v2" -> pow2): Layer::output,
 // qweights, weight_scales, qbias, input/weight zero points and `data` (ProfileData<Profile>).
 // Signedness: cpu_int8 from options.activations, tflite and gemmini int8, akida_v2 as the lowering
 // declared it (signed_output). quantize() writes what it chose back into the attributes
 // (signed_input, signed_output, bits.in from the producing layer) so the emitted types match.
 // Throws std::runtime_error naming the ONNX node and what to do: a missing or zero calibrated
-// range, NaN/Inf weights, bit-widths the profile does not support, an unknown target, an akida_v1
-// device layer whose registers do not fit (unless options.akida_v1_host_fallback).
+// range, NaN/Inf weights, bit-widths the profile does not support, an akida_v1 device layer whose
+// registers do not fit (unless options.akida_v1_host_fallback); std::invalid_argument for an
+// unknown target (find_target).
 void quantize(LoweredModel& model, const Ranges& ranges, const QuantizeOptions& options = {});
 
 }  // namespace statiq::codegen

@@ -2,12 +2,15 @@
 // (the functions the engine's layer types call), on int32 buffers holding each tensor's integers.
 #include "codegen/simulate/simulate.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <type_traits>
 #include <variant>
 
+#include "codegen/lower/target_registry.hpp"
 #include "statiq/layers/dynamic.hpp"
 
 namespace statiq::codegen {
@@ -74,6 +77,41 @@ class Simulator {
                         l.weight_zero_point};
   }
 
+  // A conv or dense layer through the engine's own compute(), with the engine's operand types: byte
+  // activations and byte weights in the layout the fast kernels read, so the simulation runs the
+  // kernels the engine runs (the layout and the packing of sub-byte weights change no number).
+  template <class A>
+  static std::vector<std::int32_t> weighted(const Layer& l, const A& a, const std::vector<std::int32_t>& x,
+                                            const LayerData<P>& data, int outputs) {
+    for (const std::int32_t v : l.qweights)
+      if (v < -128 || v > 127) fail(l, "has a quantized weight " + std::to_string(v) + " outside int8: quantize the model again");
+    const WeightLayout layout = weight_layout(a, true);
+    std::vector<std::uint8_t> w(layout.stored(l.qweights.size()));
+    lay_out_weights(layout, l.qweights, l.qweights.size(), w.data());
+    const weight_view<qint<8, true>> view{w.data(), layout};
+    std::vector<std::int32_t> scratch(scratch_words(a, layout));
+    std::vector<std::int32_t> y(static_cast<std::size_t>(outputs));
+    const auto run = [&]<class X, class Y>(X*, Y*) {
+      const X lo = std::numeric_limits<X>::min(), hi = std::numeric_limits<X>::max();
+      std::vector<X> xb(x.size());
+      for (std::size_t k = 0; k < x.size(); ++k) {
+        if (x[k] < lo || x[k] > hi) fail(l, "an input value " + std::to_string(x[k]) + " is outside its type (simulation bug)");
+        xb[k] = static_cast<X>(x[k]);
+      }
+      std::vector<Y> yb(y.size());
+      compute<P>(a, xb.data(), view, data, yb.data(), scratch.data());
+      std::copy(yb.begin(), yb.end(), y.begin());
+    };
+    if (a.signed_input) {
+      if (a.signed_output) run(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
+      else run(static_cast<std::int8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+    } else {
+      if (a.signed_output) run(static_cast<std::uint8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
+      else run(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+    }
+    return y;
+  }
+
   static void check_weights(const Layer& l, std::size_t count) {
     if (l.qweights.size() != count)
       fail(l, "has " + std::to_string(l.qweights.size()) + " quantized weights, its attributes need " +
@@ -84,22 +122,14 @@ class Simulator {
              SimulationResult& r, std::size_t i) {
     const auto& x = input(l, 0, r, i, a.input.size());
     check_weights(l, weight_count(a));
-    std::vector<std::int32_t> y(static_cast<std::size_t>(output_shape(a).size()));
-    std::vector<std::int32_t> scratch(scratch_words(a));
-    const std::int32_t* w = l.qweights.data();
-    compute<P>(a, x.data(), w, layer_data(l, d, static_cast<std::size_t>(a.filters)), y.data(), scratch.data());
-    r.layers[i] = std::move(y);
+    r.layers[i] = weighted(l, a, x, layer_data(l, d, static_cast<std::size_t>(a.filters)), output_shape(a).size());
   }
 
   void layer(const Layer& l, const DenseAttributes& a, const ProfileData<P>& d, const std::vector<float>&,
              SimulationResult& r, std::size_t i) {
     const auto& x = input(l, 0, r, i, a.input.size());
     check_weights(l, weight_count(a));
-    std::vector<std::int32_t> y(static_cast<std::size_t>(a.units));
-    std::vector<std::int32_t> scratch(scratch_words(a));
-    const std::int32_t* w = l.qweights.data();
-    compute<P>(a, x.data(), w, layer_data(l, d, static_cast<std::size_t>(a.units)), y.data(), scratch.data());
-    r.layers[i] = std::move(y);
+    r.layers[i] = weighted(l, a, x, layer_data(l, d, static_cast<std::size_t>(a.units)), a.units);
   }
 
   void layer(const Layer& l, const AddAttributes& a, const ProfileData<P>& d, const std::vector<float>&,
@@ -215,16 +245,9 @@ SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
 }  // namespace
 
 SimulationResult simulate(const LoweredModel& model, const float* input_nchw) {
-  const std::string& t = model.target;
   if (model.dynamic) return run_dynamic(model, input_nchw);
-  if (t == "cpu_int8") return run<arith::qlinear>(model, input_nchw);
-  if (t == "akida_v2") return run<arith::pow2>(model, input_nchw);
-  if (t == "tflite_int8") return run<arith::tflite>(model, input_nchw);
-  if (t == "tflite_int8_single_rounding") return run<arith::tflite_single_rounding>(model, input_nchw);
-  if (t == "gemmini") return run<arith::gemmini>(model, input_nchw);
-  if (t == "akida_v1") return run<arith::akida_v1>(model, input_nchw);
-  throw std::runtime_error("unknown target '" + t +
-                           "': use cpu_int8, akida_v2, tflite_int8, tflite_int8_single_rounding or gemmini");
+  return visit_target(model.target,
+                      [&]<class T>(std::type_identity<T>) { return run<typename T::profile>(model, input_nchw); });
 }
 
 std::vector<float> nchw_to_nhwc(const float* nchw, Shape s) {
@@ -238,8 +261,8 @@ std::vector<float> nchw_to_nhwc(const float* nchw, Shape s) {
 
 std::vector<float> dequantize(const TensorQuantization& q, std::span<const std::int32_t> values) {
   std::vector<float> out(values.size());
-  // The engine's Dequantize: (q - zero_point) * scale in float32.
-  for (std::size_t i = 0; i < values.size(); ++i) out[i] = static_cast<float>(values[i] - q.zero_point) * q.scale;
+  // The engine's Dequantize.
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = arith::dequantize(values[i], q.scale, q.zero_point);
   return out;
 }
 

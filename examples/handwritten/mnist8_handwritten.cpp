@@ -104,33 +104,37 @@ std::vector<float> to_ohwi(const std::vector<float>& w, int o, int i, int h, int
 
 // The quantized parameters of every layer, owned here; the layers refer to them.
 struct QuantizedModel {
-  qarray<int8, conv28::weight_count> w1;
-  qarray<int8, conv110::weight_count> w2;
-  qarray<int8, times212::weight_count> w3;
+  conv28::weights_array w1;
+  conv110::weights_array w2;
+  times212::weights_array w3;
   std::vector<std::int32_t> b1, b2, b3;
   std::vector<qch> m1, m2, m3;
   quant::QuantParams q0, q1, q2, q3;
 
-  // bias in int32 at scale x_scale * w_scale[c], multiplier x_scale * w_scale[c] / y_scale.
+  // The profile derives the rest from the scales, as statiq-codegen's quantizer does: the bias in
+  // int32 at x_scale * w_scale[c], the channel's multiplier, the output's zero point and bounds.
   template <class W>
   static void layer(const quant::QuantizedWeights& qw, const std::vector<float>& bias, float x_scale, float y_scale,
                     W& w, std::vector<std::int32_t>& b, std::vector<qch>& m) {
     for (std::size_t i = 0; i < qw.values.size(); ++i) w.set(i, qw.values[i]);
     for (std::size_t c = 0; c < bias.size(); ++c) {
-      const float s = x_scale * qw.scale(c);
-      b.push_back(static_cast<std::int32_t>(std::nearbyint(bias[c] / s)));
-      m.push_back({arith::qlinear::multiplier(x_scale, qw.scale(c), y_scale)});
+      b.push_back(arith::quantize_bias<arith::qlinear>(bias[c], x_scale, qw.scale(c)));
+      m.push_back(arith::qlinear::channel(x_scale, qw.scale(c), y_scale));
     }
+  }
+  static arith::qlinear::output_params output(const quant::QuantParams& y, bool is_signed, Activation activation) {
+    return arith::qlinear::output({y.scale, y.zero_point},
+                                  arith::bounds_of<arith::qlinear>(y.scale, y.zero_point, 8, is_signed, activation));
   }
 
   model build() const {
     return model(input({q0.scale, q0.zero_point}),
                  conv28({w1, std::span<const std::int32_t, 8>(b1.data(), 8), std::span<const qch, 8>(m1.data(), 8),
-                         {q1.zero_point, q1.zero_point, 255}, q0.zero_point, 0}),
+                         output(q1, false, relu), q0.zero_point, 0}),
                  conv110({w2, std::span<const std::int32_t, 16>(b2.data(), 16), std::span<const qch, 16>(m2.data(), 16),
-                          {q2.zero_point, q2.zero_point, 255}, q1.zero_point, 0}),
+                          output(q2, false, relu), q1.zero_point, 0}),
                  times212({w3, std::span<const std::int32_t, 10>(b3.data(), 10),
-                           std::span<const qch, 10>(m3.data(), 10), {q3.zero_point, -128, 127}, q2.zero_point, 0}),
+                           std::span<const qch, 10>(m3.data(), 10), output(q3, true, no_activation), q2.zero_point, 0}),
                  logits({q3.scale, q3.zero_point}));
   }
 };

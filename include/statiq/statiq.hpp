@@ -37,6 +37,7 @@
 #include "statiq/targets/describe.hpp"
 #include "statiq/targets/gemmini.hpp"
 #include "statiq/targets/host.hpp"
+#include "statiq/targets/target_list.hpp"
 #include "statiq/targets/tflite_int8.hpp"
 
 #include "statiq/engine/graph.hpp"

@@ -234,7 +234,8 @@ GoldenVector simulate(const LoweredModel& m, const std::vector<float>& input) {
             compute<P>(a, input.data(), l.output.scale, l.output.zero_point, t[i].data());
           } else if constexpr (std::is_same_v<A, ConvAttributes> || std::is_same_v<A, DenseAttributes>) {
             t[i].resize(std::size_t(output_shape(a).size()));
-            std::vector<std::int32_t> scratch(scratch_words(a));
+            // the reference kernel on the logical (row-major) weights: an oracle for the generator's simulation
+            std::vector<std::int32_t> scratch(scratch_words(a, row_major_layout));
             compute<P>(a, x->data(), l.qweights, layer_data<P>(l), t[i].data(), scratch.data());
           } else if constexpr (std::is_same_v<A, PoolAttributes>) {
             t[i].resize(std::size_t(output_shape(a).size()));

@@ -13,3 +13,4 @@ add_test(NAME codegen_emit_compile
                  -DBINARY_DIR=${CMAKE_CURRENT_BINARY_DIR}/emit_consumer
                  -DGENERATOR=$<TARGET_FILE:codegen_emit_fixture> -DCXX_COMPILER=${CMAKE_CXX_COMPILER}
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/emit_compile_test.cmake)
+set_tests_properties(codegen_emit_compile PROPERTIES LABELS ${STATIQ_TEST_LABEL})

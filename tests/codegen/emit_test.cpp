@@ -252,10 +252,13 @@ TEST_CASE("pow2 / akida_v2: sub-byte packed weights, the bits, host layers", "[c
   CHECK_THAT(d, Catch::Contains("// conv_1: 144 weights of 4 bits (2 to a byte, low bits first), OHWI\n"
                                 "const char conv_1_weights[] =\n    " + bytes_literal(expected) + ";\n"));
   CHECK_THAT(d, Catch::Contains("const statiq::arith::pow2::channel_params conv_1_channel[4] = {\n"
-                                "    {180, 10}, {140, 9}, {250, 10}, {200, 9}};\n"));
-  CHECK_THAT(d, Catch::Contains(".output = {0, 15, statiq::arith::pow2::no_accumulator_clip},"));
+                                "    {.mantissa = 180, .shift = 10}, {.mantissa = 140, .shift = 9}, "
+                                "{.mantissa = 250, .shift = 10},\n    {.mantissa = 200, .shift = 9}};\n"));
+  CHECK_THAT(d, Catch::Contains(".output = {.lo = 0, .hi = 15, .accumulator_clip = statiq::arith::pow2::no_accumulator_clip},"));
+  // each layer's real output quantization, as a comment of plain numbers
+  CHECK_THAT(d, Catch::Contains("\n// conv_1: output scale 0.25, zero point 0 (real = scale * (q - zero_point))\n"));
   // the input conv keeps its 8-bit weights one to a byte
-  CHECK_THAT(d, Catch::Contains("// conv_0: 36 weights of 8 bits, OHWI\n"));
+  CHECK_THAT(d, Catch::Contains("// conv_0: 36 weights of 8 bits, OHWI, stored oc16_k4\n"));
 }
 
 TEST_CASE("the data translation unit: arrays, make_model, golden vectors", "[codegen][emit]") {
@@ -265,10 +268,12 @@ TEST_CASE("the data translation unit: arrays, make_model, golden vectors", "[cod
   CHECK_THAT(d, Catch::Contains("#include \"tiny_cpu.hpp\"\n"));
   CHECK_THAT(d, Catch::Contains("const std::int32_t features_conv1_conv_bias[2] = {\n    100, -2000};\n"));
   CHECK_THAT(d, Catch::Contains("const statiq::arith::qlinear::channel_params features_conv1_conv_channel[2] = {\n"
-                                "    {0.0021f}, {0.0017f}};\n"));
+                                "    {.multiplier = 0.0021f}, {.multiplier = 0.0017f}};\n"));
   CHECK_THAT(d, Catch::Contains("  return model(\n      quantize_input({.scale = 0.03125f, .zero_point = 10}),\n"));
   CHECK_THAT(d, Catch::Contains("features_conv1_conv({.weights = data::features_conv1_conv_weights,\n"));
-  CHECK_THAT(d, Catch::Contains(".output = {-5, -128, 127},\n"));
+  CHECK_THAT(d, Catch::Contains(".output = {.zero_point = -5, .lo = -128, .hi = 127},\n"));
+  CHECK_THAT(d, Catch::Contains("\n// fc_0: output scale 0.1, zero point -5 (real = scale * (q - zero_point))\n"));
+  CHECK_THAT(d, Catch::Contains("\n// logits: float output\n"));
   // the Dequantize undoes the quantization of the tensor it reads (fc.0's)
   CHECK_THAT(d, Catch::Contains("logits({.scale = 0.1f, .zero_point = -5}));\n"));
   // the fixture's first golden input, as the compiler will read it: -0.5, then -0.29 ...
@@ -310,10 +315,18 @@ TEST_CASE("reports: per layer fields, totals by hand, unmapped nodes, accuracy",
   CHECK(j["totals"]["params"] == 77);
   CHECK(j["totals"]["macs"] == 6 * 6 * 18 + 54);
   CHECK(j["totals"]["weight_bytes"] == 72);
-  // the arena planned by hand (greedy largest first, 16-byte aligned, by lifetime): conv scratch
-  // (72 + 18 words = 368 B) at 0 in step 1, fc.0's input (18 B -> 32) above the conv's input
-  // (36 B -> 48 at 368), so at 416: 448 bytes
-  CHECK(j["totals"]["arena_bytes"] == 448);
+  // the arena planned by hand (greedy largest first, 16-byte aligned, by lifetime).
+  if constexpr (statiq::kernels::isa == statiq::kernels::Isa::reference) {
+    // The reference kernel's conv scratch (72 + 18 words = 368 B) at 0 in step 1, fc.0's input
+    // (18 B -> 32) above the conv's input (36 B -> 48 at 368), so at 416: 448 bytes.
+    CHECK(j["totals"]["arena_bytes"] == 448);
+  } else {
+    // The VNNI kernel's conv scratch: 16 channel constants + 12 pixels x 16 accumulators + 12
+    // patches of 12 bytes (9 taps padded) + 16 words of slack = 260 words, then the map for the
+    // fused pool (72 + 18): 350 words = 1400 B -> 1408, at 0 in step 1; the conv's input (48) at
+    // 1408, fc.0's input (32) at 1456: 1488 bytes (the Dense scratch, 53 words, fits at 0 in step 2).
+    CHECK(j["totals"]["arena_bytes"] == 1488);
+  }
   CHECK(j["layers"].size() == 4);
   CHECK(j["layers"][1]["struct"] == "features_conv1_conv");
   CHECK(j["layers"][1]["onnx_nodes"].size() == 3);

@@ -200,11 +200,11 @@ double check_against_layer_types(const LoweredModel& m, const Net& n, const std:
   const auto& dc = std::get<ProfileData<P>>(lc.data);
   const auto& df = std::get<ProfileData<P>>(lf.data);
   const Q quantize_layer({lq.output.scale, lq.output.zero_point});
-  const auto cw = weights_of<C, qarray<typename C::weight_type, C::weight_count, T::packs_sub_byte>>(lc);
+  const auto cw = weights_of<C, typename C::weights_array>(lc);
   const C conv({typename C::weights_view(cw), std::span<const std::int32_t, C::filters>(lc.qbias.data(), C::filters),
                 std::span<const typename P::channel_params, C::filters>(dc.channel.data(), C::filters), dc.output,
                 lc.input_zero_point, lc.weight_zero_point});
-  const auto fw = weights_of<D, qarray<typename D::weight_type, D::weight_count, T::packs_sub_byte>>(lf);
+  const auto fw = weights_of<D, typename D::weights_array>(lf);
   const D dense({typename D::weights_view(fw), std::span<const std::int32_t, D::units>(lf.qbias.data(), D::units),
                  std::span<const typename P::channel_params, D::units>(df.channel.data(), D::units), df.output,
                  lf.input_zero_point, lf.weight_zero_point});

@@ -36,10 +36,10 @@ using model = Graph<node<q>, node<c1>, node<c2>, node<c3, 1>, node<add, 2, 3>, n
 // Weights and parameters (random but fixed), owned here so the layers can refer to them.
 struct data {
   std::mt19937 rng{42};
-  qarray<int8, c1::weight_count> w1;
-  qarray<int8, c2::weight_count> w2;
-  qarray<int8, c3::weight_count> w3;
-  qarray<int8, fc::weight_count> w4;
+  typename c1::weights_array w1;
+  typename c2::weights_array w2;
+  typename c3::weights_array w3;
+  typename fc::weights_array w4;
   std::vector<std::int32_t> b1 = std::vector<std::int32_t>(8), b2 = b1, b3 = b1, b4 = std::vector<std::int32_t>(4);
   std::vector<qch> m1 = std::vector<qch>(8, {0.004f}), m2 = std::vector<qch>(8, {0.002f}),
                    m3 = std::vector<qch>(8, {0.01f}), m4 = std::vector<qch>(4, {0.03f});

@@ -78,7 +78,7 @@ TEST_CASE("Conv2D on cpu_int8: Conv -> Relu -> MaxPool equals ONNX order (requan
   for (auto& v : x) v = uniform(0, 255);
   for (auto& v : w) v = uniform(-127, 127);
   std::vector<std::uint8_t> xs(x.begin(), x.end());
-  qarray<int8, L::weight_count> wq;
+  typename L::weights_array wq;
   for (std::size_t i = 0; i < w.size(); ++i) wq.set(i, w[i]);
   std::vector<std::int32_t> bias{-3000, 200, 0, 4567};
   std::vector<arith::qlinear::channel_params> ch{{0.0021f}, {0.0013f}, {0.00071f}, {0.0042f}};
@@ -119,7 +119,7 @@ TEST_CASE("Conv2D with groups and stride 2 on cpu_int8 (no activation)") {
   for (auto& v : x) v = uniform(-128, 127);
   for (auto& v : w) v = uniform(-127, 127);
   std::vector<std::int8_t> xs(x.begin(), x.end());
-  qarray<int8, L::weight_count> wq;
+  typename L::weights_array wq;
   for (std::size_t i = 0; i < w.size(); ++i) wq.set(i, w[i]);
   std::vector<std::int32_t> bias{1, -2, 3, -4, 5, -6};
   std::vector<arith::qlinear::channel_params> ch(6, {0.003f});
@@ -147,7 +147,7 @@ TEST_CASE("DepthwiseConv2D on akida_v2: 4-bit packed weights, Conv -> Relu -> GA
   for (auto& v : x) v = uniform(0, 15);
   for (auto& v : w) v = uniform(-8, 7);
   std::vector<std::uint8_t> xs(x.begin(), x.end());
-  qarray<int4, L::weight_count, true> wq;
+  typename L::weights_array wq;
   for (std::size_t i = 0; i < w.size(); ++i) wq.set(i, w[i]);
   std::vector<std::int32_t> bias{-40, 0, 25, 3};
   // 1/(64) folded in: mantissa 200, shift 14 -> 200 / 16384 per unit of the sum.
@@ -178,7 +178,7 @@ TEST_CASE("Dense on tflite_int8 equals gemmlowp's fixed-point requantization") {
   for (auto& v : x) v = uniform(-128, 127);
   for (auto& v : w) v = uniform(-127, 127);
   std::vector<std::int8_t> xs(x.begin(), x.end());
-  qarray<int8, L::weight_count> wq;
+  typename L::weights_array wq;
   for (std::size_t i = 0; i < w.size(); ++i) wq.set(i, w[i]);
   std::vector<std::int32_t> bias{100, -100, 7, 0, 123456};
   std::vector<arith::tflite::channel_params> ch{

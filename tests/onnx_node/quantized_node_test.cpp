@@ -228,7 +228,7 @@ Computed qlinear_conv(const NodeView& v) {
   Computed r;
   r.dims = {g.batch, os.c, os.h, os.w};
   r.i.resize(std::size_t(g.batch) * os.size());
-  std::vector<std::int32_t> scratch(scratch_words(a));
+  std::vector<std::int32_t> scratch(scratch_words(a, row_major_layout));
   std::vector<Y> y(std::size_t(os.size()));
   for (std::int64_t n = 0; n < g.batch; ++n) {
     const auto xi = image_nhwc<X>(x.i, n, g.in.c, g.in.h, g.in.w);
@@ -319,7 +319,7 @@ Computed qlinear_matmul(const NodeView& v) {
   r.dims = a.dims;
   r.dims.back() = s.n;
   r.i.resize(std::size_t(s.batch * s.m * s.n));
-  std::vector<std::int32_t> scratch(scratch_words(da));
+  std::vector<std::int32_t> scratch(scratch_words(da, row_major_layout));
   std::vector<X> row(std::size_t(s.k));
   std::vector<Y> y(std::size_t(s.n));
   for (std::int64_t bi = 0; bi < s.batch; ++bi) {

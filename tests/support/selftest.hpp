@@ -12,6 +12,12 @@
 
 #include "tests/support/files.hpp"
 
+// The flags that choose the engine's kernels in this build (-march=..., or the reference kernels):
+// a generated engine compiled by a test runs the kernels the build's own engines run.
+#ifndef STATIQ_ENGINE_FLAGS
+#define STATIQ_ENGINE_FLAGS ""
+#endif
+
 namespace statiq::test {
 
 // Runs a shell command with its output in `log`; the exit status, -1 if it did not exit.
@@ -25,7 +31,7 @@ inline int run_command(const std::string& command, const std::filesystem::path& 
 inline std::string compile_and_self_test(const std::filesystem::path& out, const std::string& name,
                                          const std::string& flags = "") {
   const std::filesystem::path exe = out / (name + "_selftest");
-  const std::string compile = std::string("'") + STATIQ_CXX + "' -std=c++20 -O1 " + flags + " -I'" STATIQ_SOURCE_DIR
+  const std::string compile = std::string("'") + STATIQ_CXX + "' -std=c++20 -O1 " STATIQ_ENGINE_FLAGS " " + flags + " -I'" STATIQ_SOURCE_DIR
                               "/include' -I'" + out.string() + "' '" + (out / (name + "_data.cpp")).string() + "' '" +
                               (out / (name + "_selftest.cpp")).string() + "' -lfmt -o '" + exe.string() + "'";
   if (run_command(compile, out / "compile.log") != 0) return "compile failed:\n" + slurp(out / "compile.log");

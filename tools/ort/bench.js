@@ -9,8 +9,13 @@
 // Run i feeds row i % N of x.npy ([N, ...], fed as [1, ...]). The warm-up stops after about a second;
 // the timed runs stop at --runs or once --budget seconds have passed (at least 3 runs). Each timed run
 // includes making the input tensor and the N-API call: what a Node user of onnxruntime pays per inference.
+// Then a second session with onnxruntime's own profiling runs the same inputs, and the median of its
+// "model_run" events (the session's run without the Node binding, profiler included) is printed as
+// model_run_us, and the mean per run of its operators' kernel times as kernels_us.
 'use strict';
 const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const ort = require('onnxruntime-node');
 const { readNpy } = require('./npy');
 
@@ -80,7 +85,40 @@ async function main() {
   const n = us.length;
   const median = n % 2 ? us[(n - 1) / 2] : 0.5 * (us[n / 2 - 1] + us[n / 2]);
   if (Number.isNaN(sink)) console.error('bench.js: NaN output');
-  console.log(`runs ${n} median_us ${median.toFixed(3)} min_us ${us[0].toFixed(3)}`);
+  const profiled = await profiledModelRun(o, data, rows, rowDims, rowSize, n);
+  console.log(`runs ${n} median_us ${median.toFixed(3)} min_us ${us[0].toFixed(3)} ` +
+              `model_run_us ${profiled.modelRun.toFixed(3)} kernels_us ${profiled.kernels.toFixed(3)}`);
+}
+
+// onnxruntime's session profiling over `runs` runs: the median "model_run" duration and the mean sum
+// of the operators' kernel times per run, in microseconds.
+async function profiledModelRun(o, data, rows, rowDims, rowSize, runs) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statiq-ort-profile-'));
+  try {
+    const session = await ort.InferenceSession.create(fs.readFileSync(o.model), {
+      intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential',
+      graphOptimizationLevel: o.level, executionProviders: ['cpu'],
+      enableProfiling: true, profileFilePrefix: path.join(dir, 'ort') });
+    const inputName = session.inputNames[0];
+    for (let i = 0; i < runs + Math.min(o.warmup, 10); ++i) {
+      const r = i % rows;
+      await session.run({ [inputName]: new ort.Tensor('float32', data.subarray(r * rowSize, (r + 1) * rowSize), rowDims) });
+    }
+    session.endProfiling();
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+    if (files.length !== 1) throw new Error(`expected one profile in ${dir}, found ${files.length}`);
+    const events = JSON.parse(fs.readFileSync(path.join(dir, files[0]), 'utf8'));
+    const d = events.filter((e) => e.name === 'model_run').map((e) => Number(e.dur)).slice(-runs).sort((a, b) => a - b);
+    if (!d.length) throw new Error('the profile has no model_run event');
+    const k = d.length;
+    // The operators' own time, per run on average: model_run less the executor's and profiler's share.
+    const runsSeen = events.filter((e) => e.name === 'model_run').length;
+    const kernels = events.filter((e) => e.cat === 'Node' && String(e.name).endsWith('_kernel_time'))
+      .reduce((a, e) => a + Number(e.dur), 0) / runsSeen;
+    return { modelRun: k % 2 ? d[(k - 1) / 2] : 0.5 * (d[k / 2 - 1] + d[k / 2]), kernels };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((e) => { console.error(`bench.js: ${e.message || e}`); process.exit(1); });

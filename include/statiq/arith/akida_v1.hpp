@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "statiq/arith/profile.hpp"
 #include "statiq/arith/rounding.hpp"
@@ -61,6 +63,25 @@ struct akida_v1 {
     return {static_cast<std::int32_t>(d / 2 - b), static_cast<std::int32_t>(d)};
   }
 
+  // --- parameters from real scales ---------------------------------------------------------
+
+  static constexpr std::int64_t round_real(float v) { return round_half_even(v); }
+
+  // from_scales() for an output with a zero point (levels of a range reaching below 0): the
+  // ceiling of x + zero_point * step, i.e. the threshold lowered by zero_point steps. Throws
+  // std::out_of_range when that threshold leaves int32.
+  static channel_params channel(double acc_scale, float step, std::int32_t zero_point, double bias) {
+    channel_params ch = from_scales(acc_scale, step, bias);
+    const std::int64_t threshold = std::int64_t{ch.threshold} - std::int64_t{zero_point} * ch.step;
+    if (threshold < INT32_MIN || threshold > INT32_MAX)
+      throw std::out_of_range("the threshold " + std::to_string(threshold) + " does not fit int32");
+    ch.threshold = static_cast<std::int32_t>(threshold);
+    return ch;
+  }
+
+  // The zero point is in the thresholds (channel()); the output is levels.
+  static constexpr output_params output(scale_zero_point, output_bounds b) { return {b.lo, b.hi}; }
+
   // NSoC fire thresholds and steps are 20-bit unsigned registers ("cannot fit in a 20-bit
   // unsigned integer"): tiny BatchNorm gammas make the step blow up.
   static constexpr bool fits_20_bits(const channel_params& ch) {
@@ -79,6 +100,17 @@ struct akida_v1 {
     std::int32_t hi;
   };
 
+  // The alignment of two inputs of steps a_step and b_step: the one with the larger step shifts
+  // left by log2 of the ratio, so the sum is in units of min(a_step, b_step), which `activation`
+  // (from channel()) is expressed in. Throws std::invalid_argument unless the ratio is a power of two.
+  static add_params make_add(float a_step, float b_step, channel_params activation, output_bounds b) {
+    int e = 0;
+    const double ratio = static_cast<double>(a_step) / b_step;
+    if (std::frexp(ratio, &e) != 0.5) throw std::invalid_argument("the input steps do not differ by a power of two");
+    const int a_shift = ratio >= 1.0 ? e - 1 : 0, b_shift = ratio >= 1.0 ? 0 : 1 - e;
+    return {a_shift, b_shift, activation, b.lo, b.hi};
+  }
+
   static constexpr std::int32_t add(std::int32_t a, std::int32_t b, const add_params& p) {
     const std::int64_t sum = shift_left(a, p.a_shift) + shift_left(b, p.b_shift);
     return requantize(sum, p.activation, {p.lo, p.hi});
@@ -91,6 +123,15 @@ struct akida_v1 {
     std::int32_t lo;
     std::int32_t hi;
   };
+
+  // A Concat input: levels of the output's step (and no zero point) pass unchanged; others are
+  // shifted left rescale_shift bits and go through the ceiling activation, one input unit being
+  // worth step / 2^rescale_shift (the unit `activation` from channel() is expressed in).
+  static constexpr int rescale_shift = 8;
+  static constexpr rescale_params identity_rescale(output_bounds b) { return {0, {0, 1}, b.lo, b.hi}; }
+  static constexpr rescale_params make_rescale(channel_params activation, output_bounds b) {
+    return {rescale_shift, activation, b.lo, b.hi};
+  }
 
   static constexpr std::int32_t rescale(std::int32_t q, const rescale_params& p) {
     return requantize(shift_left(q, p.shift), p.activation, {p.lo, p.hi});

@@ -34,6 +34,23 @@ struct gemmini {
     return (x_scale * w_scale) / y_scale;
   }
 
+  // --- parameters from real scales (zero points are 0) ------------------------------------
+
+  static constexpr std::int64_t round_real(float v) { return round_half_even(v); }
+
+  // The layer's ACC_SCALE; `count` accumulators summed (a fused average) divide it, in double.
+  static constexpr channel_params channel(float x_scale, float w_scale, float y_scale, int count = 1) {
+    const float m = multiplier(x_scale, w_scale, y_scale);
+    return {count == 1 ? m : static_cast<float>(static_cast<double>(m) / count)};
+  }
+
+  static constexpr output_params output(scale_zero_point /* zero point 0 */, output_bounds b) { return {b.lo, b.hi}; }
+
+  // A stand-alone average pool: the channel of a 1x1 convolution with unit weights over `count` inputs.
+  static constexpr channel_params average_channel(float x_scale, float y_scale, int count) {
+    return channel(x_scale, 1.0f, y_scale, count);
+  }
+
   // Versions with ReLU6 clip at 6 << relu6_shift (6 in the output's fixed point).
   static constexpr std::int32_t relu6_max(int relu6_shift) {
     const std::int32_t six = 6 << relu6_shift;
@@ -72,7 +89,12 @@ struct gemmini {
   // [inferred] the Systolic ORT fork's QLinearAdd passes the ratios a_s/y_s and b_s/y_s as the
   // mvin scales and 1 as the accumulator scale.
   static constexpr add_params make_add(float a_scale, float b_scale, float y_scale, bool relu) {
-    return {a_scale / y_scale, b_scale / y_scale, 1.0f, relu ? 0 : int8_min, int8_max};
+    return add_from({a_scale}, {b_scale}, {y_scale}, {relu ? 0 : int8_min, int8_max});
+  }
+  // The same with the output's bounds (a clipped ReLU's too).
+  static constexpr add_params add_from(scale_zero_point a, scale_zero_point b, scale_zero_point y,
+                                       output_bounds bounds) {
+    return {a.scale / y.scale, b.scale / y.scale, 1.0f, bounds.lo, bounds.hi};
   }
 
   static constexpr std::int32_t add(std::int32_t a, std::int32_t b, const add_params& p) {
@@ -86,6 +108,10 @@ struct gemmini {
     std::int32_t lo;
     std::int32_t hi;
   };
+
+  static constexpr rescale_params rescale_from(scale_zero_point x, scale_zero_point y, output_bounds b) {
+    return {x.scale / y.scale, b.lo, b.hi};
+  }
 
   static constexpr std::int32_t rescale(std::int32_t q, const rescale_params& p) {
     return static_cast<std::int32_t>(saturate(mvin_scale(q, p.scale), p.lo, p.hi));

@@ -2,6 +2,7 @@
 // rescaled by an 8-bit mantissa and a shift that rounds half up; Add/Concat align by shifts.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -80,6 +81,35 @@ struct pow2 {
     return {static_cast<std::uint8_t>(m > 255 ? 255 : m), frac_bits};
   }
 
+  // --- parameters from real scales (powers of two: scale = 2^-frac_bits) -----------------
+
+  // tf.math.round: half to even.
+  static constexpr std::int64_t round_real(float v) { return round_half_even(v); }
+
+  // Conv / Dense output channel: the requantization scale x * w / y (in double), `count`
+  // accumulators summed (a fused average) dividing it.
+  static channel_params channel(float x_scale, float w_scale, float y_scale, int count = 1) {
+    return from_scale(static_cast<double>(x_scale) * w_scale / y_scale / count);
+  }
+
+  // The zero point is 0 but for the uint8 input convolution, which folds it into the bias.
+  static constexpr output_params output(scale_zero_point, output_bounds b,
+                                        std::int64_t accumulator_clip = no_accumulator_clip) {
+    return {b.lo, b.hi, accumulator_clip};
+  }
+
+  // A stand-alone average pool: the channel of a 1x1 convolution with unit weights over `count` inputs.
+  static channel_params average_channel(float x_scale, float y_scale, int count) {
+    return channel(x_scale, 1.0f, y_scale, count);
+  }
+
+  // F of a scale 2^-F (exact: pow2 scales are powers of two).
+  static int frac_bits_of(float scale) {
+    int e = 0;
+    std::frexp(scale, &e);  // scale = 0.5 * 2^e
+    return 1 - e;
+  }
+
   // Add: both inputs left-shifted to the larger frac_bits (exact), summed, then the output
   // rescale and saturation. "average" is the same with the output shift one larger.
   struct add_params {
@@ -96,6 +126,12 @@ struct pow2 {
     return {aligned - a_frac_bits, aligned - b_frac_bits, output, lo, hi};
   }
 
+  // From the tensors' scales: the sum, aligned at the larger frac_bits, shifts right to the output's.
+  static add_params add_from(scale_zero_point a, scale_zero_point b, scale_zero_point y, output_bounds bounds) {
+    const int fa = frac_bits_of(a.scale), fb = frac_bits_of(b.scale), aligned = fa > fb ? fa : fb;
+    return make_add(fa, fb, {1, aligned - frac_bits_of(y.scale)}, bounds.lo, bounds.hi);
+  }
+
   static constexpr std::int32_t add(std::int32_t a, std::int32_t b, const add_params& p) {
     const std::int64_t sum = shift_left(a, p.a_shift) + shift_left(b, p.b_shift);
     const std::int64_t y = shift_round_half_up(sum * p.output.mantissa, p.output.shift);
@@ -109,6 +145,12 @@ struct pow2 {
     std::int32_t lo;
     std::int32_t hi;
   };
+
+  // To the output's frac_bits: an exact left shift, or a right shift rounding half up.
+  static rescale_params rescale_from(scale_zero_point x, scale_zero_point y, output_bounds b) {
+    const int fx = frac_bits_of(x.scale), fy = frac_bits_of(y.scale);
+    return fx <= fy ? rescale_params{fy - fx, {1, 0}, b.lo, b.hi} : rescale_params{0, {1, fx - fy}, b.lo, b.hi};
+  }
 
   static constexpr std::int32_t rescale(std::int32_t q, const rescale_params& p) {
     const std::int64_t y = shift_round_half_up(shift_left(q, p.shift) * p.output.mantissa, p.output.shift);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "statiq/arith/dequantize.hpp"
 #include "statiq/arith/profile.hpp"
 #include "statiq/arith/rounding.hpp"
 
@@ -53,6 +54,24 @@ struct qlinear {
     return static_cast<std::int32_t>(round_half_even(clamped)) + out.zero_point;
   }
 
+  // --- parameters from real scales and zero points (ORT's quantizer) -----------------------
+
+  static constexpr std::int64_t round_real(float v) { return round_half_even(v); }
+
+  // Conv / Gemm output channel: multiplier(); `count` accumulators summed (a fused average)
+  // divide it, in double.
+  static channel_params channel(float x_scale, float w_scale, float y_scale, int count = 1) {
+    const float m = multiplier(x_scale, w_scale, y_scale);
+    return {count == 1 ? m : static_cast<float>(static_cast<double>(m) / count)};
+  }
+
+  // A stand-alone (global) average pool's channel, in ORT's order (average_multiplier).
+  static constexpr channel_params average_channel(float x_scale, float y_scale, int count) {
+    return {average_multiplier(x_scale, y_scale, count)};
+  }
+
+  static constexpr output_params output(scale_zero_point y, output_bounds b) { return {y.zero_point, b.lo, b.hi}; }
+
   // QuantizeLinear (MlasQuantizeLinear): division in float32, not a reciprocal multiply.
   static constexpr std::int32_t quantize(float x, float scale, std::int32_t zero_point,
                                          std::int32_t qmin, std::int32_t qmax) {
@@ -63,7 +82,7 @@ struct qlinear {
 
   // DequantizeLinear: float(q - zp) * scale, one float32 multiply.
   static constexpr float dequantize(std::int32_t q, float scale, std::int32_t zero_point) {
-    return static_cast<float>(q - zero_point) * scale;
+    return arith::dequantize(q, scale, zero_point);
   }
 
   // QLinearAdd. MLAS has three element formulas that differ in the last float bit:
@@ -106,6 +125,10 @@ struct qlinear {
             ra, rb, static_cast<float>(y_zero_point) - zero_part};
   }
 
+  static add_params add_from(scale_zero_point a, scale_zero_point b, scale_zero_point y, output_bounds bounds) {
+    return make_add(a.scale, a.zero_point, b.scale, b.zero_point, y.scale, y.zero_point, bounds.lo, bounds.hi);
+  }
+
   static std::int32_t add(std::int32_t a, std::int32_t b, const add_params& p) {
     const float fa = static_cast<float>(a);
     const float fb = static_cast<float>(b);
@@ -141,6 +164,10 @@ struct qlinear {
     std::int32_t lo;
     std::int32_t hi;
   };
+
+  static constexpr rescale_params rescale_from(scale_zero_point x, scale_zero_point y, output_bounds b) {
+    return {x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi};
+  }
 
   static constexpr std::int32_t rescale(std::int32_t q, const rescale_params& p) {
     return quantize(dequantize(q, p.in_scale, p.in_zero_point), p.out_scale, p.out_zero_point,

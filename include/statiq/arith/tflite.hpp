@@ -68,6 +68,24 @@ struct tflite_profile {
     return {static_cast<std::int32_t>(q_fixed), shift};
   }
 
+  // --- parameters from real scales and zero points (TFLite's converter) --------------------
+
+  // TfLiteRound: half away from zero.
+  static constexpr std::int64_t round_real(float v) { return round_half_away(static_cast<double>(v)); }
+
+  // Conv / fully connected output channel; `count` accumulators summed (a fused average) divide
+  // the effective scale.
+  static channel_params channel(float x_scale, float w_scale, float y_scale, int count = 1) {
+    return quantize_multiplier(effective_multiplier(x_scale, w_scale, y_scale) / count);
+  }
+
+  static constexpr output_params output(scale_zero_point y, output_bounds b) { return {y.zero_point, b.lo, b.hi}; }
+
+  // A stand-alone average pool: the channel of a 1x1 convolution with unit weights over `count` inputs.
+  static channel_params average_channel(float x_scale, float y_scale, int count) {
+    return channel(x_scale, 1.0f, y_scale, count);
+  }
+
   // gemmlowp SaturatingRoundingDoublingHighMul: (a*b + nudge) / 2^31 truncating, nudge 2^30
   // (1 - 2^30 for a negative product); INT_MIN * INT_MIN saturates to INT_MAX.
   static constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a,
@@ -147,6 +165,10 @@ struct tflite_profile {
             y_zero_point,           lo,                     hi};
   }
 
+  static add_params add_from(scale_zero_point a, scale_zero_point b, scale_zero_point y, output_bounds bounds) {
+    return make_add(a.scale, a.zero_point, b.scale, b.zero_point, y.scale, y.zero_point, bounds.lo, bounds.hi);
+  }
+
   static constexpr std::int32_t add(std::int32_t a, std::int32_t b, const add_params& p) {
     const std::int32_t sa = (a + p.a_offset) * (1 << p.left_shift);
     const std::int32_t sb = (b + p.b_offset) * (1 << p.left_shift);
@@ -172,6 +194,10 @@ struct tflite_profile {
     return {in_zero_point,
             quantize_multiplier(static_cast<double>(in_scale) / static_cast<double>(out_scale)),
             out_zero_point, lo, hi};
+  }
+
+  static rescale_params rescale_from(scale_zero_point x, scale_zero_point y, output_bounds b) {
+    return make_rescale(x.scale, x.zero_point, y.scale, y.zero_point, b.lo, b.hi);
   }
 
   static constexpr std::int32_t rescale(std::int32_t q, const rescale_params& p) {

@@ -29,12 +29,6 @@ constexpr bool report_first() {
   }
 }
 
-template <class... Rs>
-constexpr bool all_of() {
-  if constexpr (sizeof...(Rs) == 0) return true;
-  else return report_first<Rs...>();
-}
-
 }  // namespace statiq::diag
 
 // Declares statiq::diag::NAME<PARAMS...>: a failing rule whose message is MESSAGE. The

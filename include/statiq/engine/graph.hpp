@@ -312,7 +312,6 @@ class Graph {
     return s;
   }();
   static constexpr std::size_t buffer_offset(std::size_t b) { return plan.offsets[b]; }
-  static constexpr std::size_t output_bytes(std::size_t i) { return uses[1 + i].bytes; }
 
  private:
   static constexpr bool memory_ok = [] {

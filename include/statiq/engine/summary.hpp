@@ -49,6 +49,13 @@ std::string bits_cell() {
   }
 }
 
+// The kernel that runs the layer in this build (kernels/select.hpp), for the layers that choose one.
+template <class L>
+std::string runs_on_cell() {
+  if constexpr (requires { L::kernel_name; }) return std::string(L::kernel_name);
+  else return "reference";
+}
+
 template <class L>
 std::string type_cell() {
   std::string t(layer_kind_name(L::kind));
@@ -73,13 +80,13 @@ std::string type_cell() {
 template <class Model>
 std::string summary() {
   std::string out;
-  const std::string rule(110, '-');
+  const std::string rule(138, '-');
   out += fmt::format("Model: {} layers, target {}\n", Model::node_count, std::string_view(Model::target::name));
   out += fmt::format("Input {}x{}x{}  ->  Output {}x{}x{}\n", Model::input_shape.h, Model::input_shape.w,
                      Model::input_shape.c, Model::output_shape.h, Model::output_shape.w, Model::output_shape.c);
   out += rule + "\n";
-  out += fmt::format("{:<28} {:<36} {:>12} {:>9} {:>7} {:>9} {:>10}\n", "Layer", "Type", "Output", "Kernel",
-                     "Bits", "Params", "MACs");
+  out += fmt::format("{:<28} {:<36} {:>12} {:>9} {:>7} {:>9} {:>10}  {}\n", "Layer", "Type", "Output", "Kernel",
+                     "Bits", "Params", "MACs", "Runs on");
   out += rule + "\n";
   std::size_t params = 0;
   std::int64_t macs = 0;
@@ -89,10 +96,11 @@ std::string summary() {
           using L = typename Model::template layer_at<I>;
           params += L::params;
           macs += L::macs;
-          out += fmt::format("{:<28} {:<36} {:>12} {:>9} {:>7} {:>9} {:>10}\n", std::string(L::name),
+          out += fmt::format("{:<28} {:<36} {:>12} {:>9} {:>7} {:>9} {:>10}  {}\n", std::string(L::name),
                              detail::type_cell<L>(),
                              fmt::format("{}x{}x{}", L::output_shape.h, L::output_shape.w, L::output_shape.c),
-                             detail::kernel_cell<L>(), detail::bits_cell<L>(), L::params, L::macs);
+                             detail::kernel_cell<L>(), detail::bits_cell<L>(), L::params, L::macs,
+                             detail::runs_on_cell<L>());
         }(),
         ...);
   }(std::make_index_sequence<Model::node_count>{});

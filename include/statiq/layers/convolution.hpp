@@ -3,12 +3,15 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <type_traits>
 
 #include "statiq/arith/profile.hpp"
+#include "statiq/arith/qlinear.hpp"
 #include "statiq/core/activation.hpp"
 #include "statiq/core/bits.hpp"
 #include "statiq/core/diagnostics.hpp"
@@ -20,6 +23,7 @@
 #include "statiq/core/shape.hpp"
 #include "statiq/kernels/reference/conv2d.hpp"
 #include "statiq/kernels/reference/pooling.hpp"
+#include "statiq/kernels/select.hpp"
 #include "statiq/layers/accumulator.hpp"
 #include "statiq/layers/layer_kind.hpp"
 
@@ -85,9 +89,25 @@ constexpr Shape output_shape(const ConvAttributes& a) { return a.pool.output_sha
 constexpr std::size_t weight_count(const ConvAttributes& a) {
   return std::size_t(a.filters) * std::size_t(a.kernel.h) * std::size_t(a.kernel.w) * std::size_t(a.input.c / a.group);
 }
-// int32 words of scratch: the accumulator map, and the pooled accumulators after a MaxPool.
-constexpr std::size_t scratch_words(const ConvAttributes& a) {
-  return std::size_t(conv_output_shape(a).size()) +
+constexpr kernels::reference::Conv2DGeometry conv_geometry(const ConvAttributes& a) {
+  return {a.input, conv_output_shape(a), a.kernel, a.strides, resolved_pads(a), a.dilations, a.group};
+}
+// Where the weights are stored (kernels/select.hpp): byte_weights is false only for weights packed
+// several to a byte (sub-byte weights on a target that packs them).
+constexpr WeightLayout weight_layout(const ConvAttributes& a, bool byte_weights) {
+  return kernels::conv_weight_layout(conv_geometry(a), byte_weights);
+}
+constexpr kernels::ConvKernel conv_kernel(const ConvAttributes& a, const WeightLayout& w) {
+  return kernels::conv_kernel(conv_geometry(a), w);
+}
+// int32 words of scratch: what the kernel needs; then, for the reference kernel or a fused pool,
+// the whole accumulator map, and the pooled accumulators after a MaxPool.
+constexpr std::size_t scratch_words(const ConvAttributes& a, const WeightLayout& w) {
+  const kernels::ConvKernel k = conv_kernel(a, w);
+  const std::size_t map = k == kernels::ConvKernel::reference || a.pool.kind != PoolKind::none
+                              ? std::size_t(conv_output_shape(a).size())
+                              : 0;
+  return kernels::conv_kernel_scratch_words(k, conv_geometry(a), w, a.signed_input) + map +
          (a.pool.kind == PoolKind::max ? std::size_t(output_shape(a).size()) : 0);
 }
 
@@ -123,35 +143,97 @@ template <class P>
 inline constexpr bool has_accumulator_clip = requires(typename P::output_params o) { o.accumulator_clip; };
 
 namespace detail {
+// One output pixel's channels: y[c] = requantize(acc[c]).
+template <class Profile, class Y>
+void requantize_row(const std::int32_t* acc, int channels, const LayerData<Profile>& d, Y* y) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if constexpr (std::is_same_v<Profile, arith::qlinear> && sizeof(Y) == 1) {
+    static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
+    kernels::x86::requantize_qlinear(acc, channels, reinterpret_cast<const float*>(d.channel), d.output.zero_point,
+                                     d.output.lo, d.output.hi, y);
+    return;
+  }
+#endif
+  for (int c = 0; c < channels; ++c) y[c] = static_cast<Y>(Profile::requantize(acc[c], d.channel[c], d.output));
+}
+
 template <class Profile, class Y>
 void requantize_map(const std::int32_t* acc, int pixels, int channels, const LayerData<Profile>& d, Y* y) {
-  for (int i = 0; i < pixels; ++i)
-    for (int c = 0; c < channels; ++c) {
-      const std::size_t k = std::size_t(i) * std::size_t(channels) + std::size_t(c);
-      y[k] = static_cast<Y>(Profile::requantize(acc[k], d.channel[c], d.output));
-    }
+  for (int i = 0; i < pixels; ++i) {
+    const std::size_t k = std::size_t(i) * std::size_t(channels);
+    requantize_row(acc + k, channels, d, y + k);
+  }
+}
+
+// Operands a fast kernel can take: byte activations in and out, byte weights with a layout.
+template <class X, class W, class Y>
+concept FastKernelOperands = std::is_integral_v<X> && sizeof(X) == 1 && std::is_integral_v<Y> && sizeof(Y) == 1 &&
+                             requires(const W& w) {
+                               { w.layout } -> std::convertible_to<WeightLayout>;
+                               { w.bytes() } -> std::convertible_to<const std::uint8_t*>;
+                             };
+
+// Runs fast kernel k over the whole convolution, epilogue(pixel, acc) per output pixel.
+template <class X, class Profile, class Epilogue>
+void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] const kernels::reference::Conv2DGeometry& g,
+                     [[maybe_unused]] const X* x, [[maybe_unused]] const WeightLayout& layout,
+                     [[maybe_unused]] const std::uint8_t* w, [[maybe_unused]] const LayerData<Profile>& d,
+                     [[maybe_unused]] std::int32_t* scratch, [[maybe_unused]] Epilogue&& epilogue) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if (k == kernels::ConvKernel::conv2d_avx512_vnni)
+    kernels::x86::conv2d(g, x, d.input_zero_point, layout, w, d.weight_zero_point, d.bias, scratch, epilogue);
+  else
+    kernels::x86::depthwise_conv2d(g, x, d.input_zero_point, layout, w, d.weight_zero_point, d.bias, scratch,
+                                   epilogue);
+#endif
 }
 }  // namespace detail
 
 // The whole fused convolution: accumulate (kernels/reference), then the target's order of
 // MaxPool / activation / GlobalAveragePool / requantization. x is NHWC, w OHWI, y NHWC.
+// W is a weight view (qview, or the simulation's run-time view) indexed in logical OHWI order; a fast
+// kernel reads its bytes in the layout it names. scratch holds scratch_words(a, w.layout) words.
 template <class Profile, class X, class W, class Y>
 void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Profile>& d, Y* y,
              std::int32_t* scratch) {
   const Shape conv_shape = conv_output_shape(a);
   const Shape out_shape = output_shape(a);
-  const kernels::reference::Conv2DGeometry g{a.input, conv_shape, a.kernel, a.strides, resolved_pads(a),
-                                             a.dilations, a.group};
-  std::int32_t* acc = scratch;
-  kernels::reference::conv2d(g, x, d.input_zero_point, w, d.weight_zero_point, d.bias, acc);
+  const kernels::reference::Conv2DGeometry g = conv_geometry(a);
   const int channels = a.filters;
+  std::int32_t* acc = scratch;
+  kernels::ConvKernel kernel = kernels::ConvKernel::reference;
+  if constexpr (detail::FastKernelOperands<X, W, Y>) {
+    assert(a.signed_input == std::is_signed_v<X> && "the scratch was sized for the attributes' input type");
+    kernel = conv_kernel(a, w.layout);
+  }
+  if (kernel != kernels::ConvKernel::reference) {
+    if constexpr (detail::FastKernelOperands<X, W, Y>) {
+      if (a.pool.kind == PoolKind::none) {
+        // Requantized in the kernel's epilogue, one pixel at a time: no accumulator map.
+        detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch, [&](int pixel, const std::int32_t* row) {
+          detail::requantize_row(row, channels, d, y + std::size_t(pixel) * std::size_t(channels));
+        });
+        return;
+      }
+      acc = scratch + kernels::conv_kernel_scratch_words(kernel, g, w.layout, std::is_signed_v<X>);
+      detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch, [&](int pixel, const std::int32_t* row) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+        kernels::x86::store_accumulators(row, channels, acc + std::size_t(pixel) * std::size_t(channels));
+#else
+        std::copy_n(row, channels, acc + std::size_t(pixel) * std::size_t(channels));
+#endif
+      });
+    }
+  } else {
+    kernels::reference::conv2d(g, x, d.input_zero_point, w, d.weight_zero_point, d.bias, acc);
+  }
   if (a.pool.kind == PoolKind::max) {
     // Requantization is monotonic per channel, so pooling the accumulators equals pooling the
     // requantized outputs (the ONNX order) and is the order Akida executes.
-    std::int32_t* pooled = scratch + conv_shape.size();
+    std::int32_t* pooled = acc + conv_shape.size();
     const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
-    kernels::reference::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
-                                 static_cast<const std::int32_t*>(acc), pooled);
+    kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
+                      static_cast<const std::int32_t*>(acc), pooled);
     detail::requantize_map(pooled, out_shape.h * out_shape.w, channels, d, y);
   } else if (a.pool.kind == PoolKind::global_average) {
     // The activation comes before the average (Conv -> ReLU -> GAP), on the accumulators; the
@@ -263,9 +345,15 @@ class Convolution {
   using input_element = typename input_type::storage;
   using output_element = typename output_type::storage;
   static constexpr bool packed_weights = Target::packs_sub_byte;
-  using weights_view = qview<weight_type, weight_count, packed_weights>;
+  // Where each weight is stored (kernels/select.hpp), part of the weights' type.
+  static constexpr WeightLayout weight_layout =
+      valid ? statiq::weight_layout(A, elements_per_byte<weight_type, packed_weights> == 1) : row_major_layout;
+  using weights_view = qview<weight_type, weight_count, packed_weights, weight_layout>;
+  using weights_array = qarray<weight_type, weight_count, packed_weights, weight_layout>;
+  static constexpr kernels::ConvKernel kernel = valid ? conv_kernel(A, weight_layout) : kernels::ConvKernel::reference;
+  static constexpr std::string_view kernel_name = kernels::conv_kernel_name(kernel);
 
-  static constexpr std::size_t scratch_words = valid ? statiq::scratch_words(A) : 1;
+  static constexpr std::size_t scratch_words = valid ? statiq::scratch_words(A, weight_layout) : 1;
 
   // Weights OHWI ([filters][kh][kw][in.c / group]).
   using parameters = WeightedParameters<profile, weights_view, std::size_t(filters)>;

@@ -2,6 +2,7 @@
 // whole input, flattened in the engine's NHWC order, with an optional fused ReLU.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -29,13 +30,36 @@ STATIQ_DIAGNOSTIC(dense_has_no_units_or_inputs, "a Dense layer needs a non-empty
 
 constexpr Shape output_shape(const DenseAttributes& a) { return Shape{1, 1, a.units}; }
 constexpr std::size_t weight_count(const DenseAttributes& a) { return std::size_t(a.input.size()) * std::size_t(a.units); }
-constexpr std::size_t scratch_words(const DenseAttributes& a) { return std::size_t(a.units); }
+// A Dense layer is a 1x1 convolution of a 1x1xN input: the fast kernels and layouts are the convolution's.
+constexpr kernels::reference::Conv2DGeometry conv_geometry(const DenseAttributes& a) {
+  return {Shape{1, 1, a.input.size()}, Shape{1, 1, a.units}, Kernel{1, 1}, Stride{1, 1}, Pads{}, Dilation{}, 1};
+}
+constexpr WeightLayout weight_layout(const DenseAttributes& a, bool byte_weights) {
+  return kernels::conv_weight_layout(conv_geometry(a), byte_weights);
+}
+constexpr kernels::ConvKernel dense_kernel(const DenseAttributes& a, const WeightLayout& w) {
+  return kernels::conv_kernel(conv_geometry(a), w);
+}
+constexpr std::size_t scratch_words(const DenseAttributes& a, const WeightLayout& w) {
+  const kernels::ConvKernel k = dense_kernel(a, w);
+  return k == kernels::ConvKernel::reference ? std::size_t(a.units)
+                                             : kernels::conv_kernel_scratch_words(k, conv_geometry(a), w, a.signed_input);
+}
 
 // Dense with run-time attributes (the layer type and statiq-codegen's simulation both call it).
-// w is [units][inputs], inputs flattened in NHWC order.
+// w is [units][inputs] (logical indices), inputs flattened in NHWC order.
 template <class Profile, class X, class W, class Y>
 void compute(const DenseAttributes& a, const X* x, const W& w, const LayerData<Profile>& d, Y* y,
              std::int32_t* scratch) {
+  if constexpr (detail::FastKernelOperands<X, W, Y>) {
+    assert(a.signed_input == std::is_signed_v<X> && "the scratch was sized for the attributes' input type");
+    const kernels::ConvKernel k = dense_kernel(a, w.layout);
+    if (k != kernels::ConvKernel::reference) {
+      detail::run_conv_kernel(k, conv_geometry(a), x, w.layout, w.bytes(), d, scratch,
+                              [&](int, const std::int32_t* acc) { detail::requantize_row(acc, a.units, d, y); });
+      return;
+    }
+  }
   kernels::reference::dense(a.input.size(), a.units, x, d.input_zero_point, w, d.weight_zero_point, d.bias, scratch);
   for (int u = 0; u < a.units; ++u) y[u] = static_cast<Y>(Profile::requantize(scratch[u], d.channel[u], d.output));
 }
@@ -78,14 +102,20 @@ class Dense {
   static constexpr std::size_t weight_count = inputs * std::size_t(units);
   static constexpr std::size_t params = weight_count + std::size_t(units);
   static constexpr std::int64_t macs = std::int64_t(weight_count);
-  static constexpr std::size_t scratch_words = std::size_t(units);
 
   using input_type = qint<valid ? A.bits.in : 8, A.signed_input>;
   using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
   using weight_type = qint<valid ? A.bits.w : 8, true>;
   using input_element = typename input_type::storage;
   using output_element = typename output_type::storage;
-  using weights_view = qview<weight_type, weight_count, Target::packs_sub_byte>;
+  // Where each weight is stored (kernels/select.hpp), part of the weights' type.
+  static constexpr WeightLayout weight_layout =
+      valid ? statiq::weight_layout(A, elements_per_byte<weight_type, Target::packs_sub_byte> == 1) : row_major_layout;
+  using weights_view = qview<weight_type, weight_count, Target::packs_sub_byte, weight_layout>;
+  using weights_array = qarray<weight_type, weight_count, Target::packs_sub_byte, weight_layout>;
+  static constexpr kernels::ConvKernel kernel = valid ? dense_kernel(A, weight_layout) : kernels::ConvKernel::reference;
+  static constexpr std::string_view kernel_name = kernels::conv_kernel_name(kernel);
+  static constexpr std::size_t scratch_words = valid ? statiq::scratch_words(A, weight_layout) : 1;
 
   // Weights [units][inputs], inputs in NHWC flattening order.
   using parameters = WeightedParameters<profile, weights_view, std::size_t(units)>;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/arith/dequantize.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/quantize.hpp"
 
@@ -20,7 +21,7 @@ struct DequantizeAttributes {
 // Dequantize with run-time attributes: (q - zero_point) * scale in float32.
 template <class X>
 void compute(const DequantizeAttributes& a, const X* x, float scale, std::int32_t zero_point, float* y) {
-  for (int i = 0; i < a.shape.size(); ++i) y[i] = static_cast<float>(static_cast<std::int32_t>(x[i]) - zero_point) * scale;
+  for (int i = 0; i < a.shape.size(); ++i) y[i] = arith::dequantize(static_cast<std::int32_t>(x[i]), scale, zero_point);
 }
 
 template <fixed_string Name, DequantizeAttributes A, class Target>

@@ -124,10 +124,10 @@ constexpr DenseAttributes dynamic_integer_part(DenseAttributes a) {
 // int32 words of scratch of a dynamic convolution: the accumulators, the pooled accumulators after a
 // MaxPool, and the quantized input (uint8, four to a word).
 constexpr std::size_t dynamic_scratch_words(const ConvAttributes& a) {
-  return scratch_words(a) + (std::size_t(a.input.size()) + 3) / 4;
+  return scratch_words(a, row_major_layout) + (std::size_t(a.input.size()) + 3) / 4;
 }
 constexpr std::size_t dynamic_scratch_words(const DenseAttributes& a) {
-  return scratch_words(a) + (std::size_t(a.input.size()) + 3) / 4;
+  return scratch_words(a, row_major_layout) + (std::size_t(a.input.size()) + 3) / 4;
 }
 
 // A dynamic convolution with run-time attributes (the layer types and statiq-codegen's simulation

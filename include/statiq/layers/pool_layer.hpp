@@ -41,16 +41,14 @@ template <class Profile, class X, class Y>
 void compute(const PoolAttributes& a, const X* x, const LayerData<Profile>& d, Y* y, std::int32_t* scratch) {
   const Shape out = output_shape(a);
   if (a.pool.kind == PoolKind::max) {
-    kernels::reference::max_pool(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x, y);
+    kernels::max_pool(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x, y);
     return;
   }
   if (a.pool.kind == PoolKind::global_average)
-    kernels::reference::global_sum(a.input, x, d.input_zero_point, scratch);
+    kernels::global_sum(a.input, x, d.input_zero_point, scratch);
   else
-    kernels::reference::window_sum(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x,
-                                   d.input_zero_point, scratch);
-  for (int i = 0; i < out.size(); ++i)
-    y[i] = static_cast<Y>(Profile::requantize(scratch[i], d.channel[i % out.c], d.output));
+    kernels::window_sum(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x, d.input_zero_point, scratch);
+  detail::requantize_map(scratch, out.h * out.w, out.c, d, y);
 }
 
 namespace detail {

@@ -19,6 +19,13 @@ struct akida_v1 : target_rules<akida_v1> {
   using profile = arith::akida_v1;
   static constexpr bool packs_sub_byte = true;
   static constexpr std::size_t memory_bytes = 0;
+  // For statiq-codegen: the fields are described in statiq/targets/target_list.hpp.
+  static constexpr std::string_view description =
+      "BrainChip Akida 1.0 (CNN2SNN): 1, 2 or 4 bits, ceiling activations";
+  static constexpr bool hardware = true;
+  static constexpr bool akida_conventions = true;
+  static constexpr bool signed_activations = false;
+  static constexpr int default_bits = 4;
 
   // Akida 1.0 layers (InputConvolutional, Convolutional, FullyConnected) with their fused parts.
   // 1.0 averages BEFORE its activation, so Conv -> Relu -> GlobalAveragePool is not here; there is

@@ -21,6 +21,13 @@ struct akida_v2 : target_rules<akida_v2> {
   static constexpr std::size_t memory_bytes = 0;  // not modelled: no arena limit
   // TARGETS.md: a Conv2D/Depthwise with a fused MaxPool "must feed a Conv/Depthwise" (a graph rule).
   static constexpr bool max_pool_must_feed_convolution = true;
+  // For statiq-codegen: the fields are described in statiq/targets/target_list.hpp.
+  static constexpr std::string_view description =
+      "BrainChip Akida 2.0 (QuantizeML): power-of-two fixed point, 4 or 8 bits";
+  static constexpr bool hardware = true;
+  static constexpr bool akida_conventions = true;
+  static constexpr bool signed_activations = false;
+  static constexpr int default_bits = 8;
 
   // QuantizeML's pattern table (newer release; TARGETS.md), Flatten folded into Gemm.
   static constexpr Pattern patterns[] = {

@@ -20,6 +20,13 @@ struct gemmini : target_rules<gemmini> {
   static constexpr bool packs_sub_byte = false;
   static constexpr std::size_t memory_bytes = 0;  // DRAM-backed; give a limit with with_memory<>
   static constexpr int dim = 16;                  // the systolic array is DIM x DIM
+  // For statiq-codegen: the fields are described in statiq/targets/target_list.hpp.
+  static constexpr std::string_view description =
+      "the Gemmini systolic array: int8, zero points 0, one scale per layer";
+  static constexpr bool hardware = true;
+  static constexpr bool akida_conventions = false;
+  static constexpr bool signed_activations = true;
+  static constexpr int default_bits = 8;
 
   static constexpr Pattern patterns[] = {
       {{"Conv"}, 1},           {{"Conv", "Relu"}, 2},           {{"Conv", "Clip"}, 2},

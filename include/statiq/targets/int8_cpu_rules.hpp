@@ -16,6 +16,8 @@ namespace statiq::targets {
 
 template <bool SignedActivations>
 struct int8_cpu_rules {
+  static constexpr bool signed_activations = SignedActivations;  // int8 (TFLite) or as chosen (ONNX Runtime)
+
   static constexpr Pattern patterns[] = {
       {{"Conv"}, 1},           {{"Conv", "Relu"}, 2},           {{"Conv", "Clip"}, 2},
       {{"Conv", "MaxPool"}, 2}, {{"Conv", "Relu", "MaxPool"}, 3}, {{"Conv", "Clip", "MaxPool"}, 3},

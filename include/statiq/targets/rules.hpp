@@ -26,12 +26,6 @@ constexpr bool table_has(std::span<const Pattern> table, const Pattern& p) {
   return false;
 }
 
-constexpr text<> text_of(std::string_view s) {
-  text<> t;
-  t.append(s);
-  return t;
-}
-
 // "[t, l, b, r]" for a diagnostic.
 constexpr text<> pads_text(Pads p) {
   text<> t;

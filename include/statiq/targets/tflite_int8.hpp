@@ -12,6 +12,12 @@ struct tflite_int8 : int8_cpu_rules<true>, target_rules<tflite_int8> {
   using profile = arith::tflite;  // double rounding, TFLite's default
   static constexpr bool packs_sub_byte = false;
   static constexpr std::size_t memory_bytes = 0;  // give a board's SRAM with with_memory<>
+  // For statiq-codegen: the fields are described in statiq/targets/target_list.hpp.
+  static constexpr std::string_view description =
+      "TFLite / TFLite Micro / CMSIS-NN int8, double rounding (TFLite's default)";
+  static constexpr bool hardware = false;
+  static constexpr bool akida_conventions = false;
+  static constexpr int default_bits = 8;
 };
 
 // CMSIS-NN / TFLM built with single rounding.
@@ -20,6 +26,12 @@ struct tflite_int8_single_rounding : int8_cpu_rules<true>, target_rules<tflite_i
   using profile = arith::tflite_single_rounding;
   static constexpr bool packs_sub_byte = false;
   static constexpr std::size_t memory_bytes = 0;
+  // For statiq-codegen: the fields are described in statiq/targets/target_list.hpp.
+  static constexpr std::string_view description =
+      "TFLite Micro / CMSIS-NN int8 built with TFLITE_SINGLE_ROUNDING";
+  static constexpr bool hardware = false;
+  static constexpr bool akida_conventions = false;
+  static constexpr int default_bits = 8;
 };
 
 }  // namespace statiq::targets

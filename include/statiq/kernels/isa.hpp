@@ -1,0 +1,19 @@
+// statiq/kernels/isa.hpp — which kernels this translation unit runs, chosen at compile time from
+// the instruction set the compiler targets; -DSTATIQ_REFERENCE_KERNELS forces the reference ones.
+#pragma once
+
+namespace statiq::kernels {
+
+enum class Isa { reference, avx512_vnni };
+
+#if !defined(STATIQ_REFERENCE_KERNELS) && defined(__AVX512F__) && defined(__AVX512BW__) && \
+    defined(__AVX512VL__) && defined(__AVX512VNNI__)
+#define STATIQ_KERNELS_AVX512_VNNI 1
+inline constexpr Isa isa = Isa::avx512_vnni;
+#else
+inline constexpr Isa isa = Isa::reference;
+#endif
+
+constexpr const char* isa_name(Isa i) { return i == Isa::avx512_vnni ? "avx512_vnni" : "reference"; }
+
+}  // namespace statiq::kernels

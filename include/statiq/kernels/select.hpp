@@ -1,0 +1,108 @@
+// statiq/kernels/select.hpp — which kernel runs a convolution or dense layer, the weight layout it
+// reads and the scratch it needs: decided from the layer's geometry (compile-time constants in the
+// layer types, run-time values in statiq-codegen's simulation) and the ISA of this translation unit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "statiq/core/weight_layout.hpp"
+#include "statiq/kernels/isa.hpp"
+#include "statiq/kernels/reference/conv2d.hpp"
+#include "statiq/kernels/reference/pooling.hpp"
+
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+#include "statiq/kernels/x86/conv2d.hpp"
+#include "statiq/kernels/x86/depthwise_conv2d.hpp"
+#include "statiq/kernels/x86/pooling.hpp"
+#include "statiq/kernels/x86/requantize.hpp"
+#endif
+
+namespace statiq::kernels {
+
+// The weight layout of a convolution (Dense: a 1x1 convolution of a 1x1xN input). It depends on
+// the geometry only, never on the ISA, so the generated data fits every build of the engine (the
+// reference kernel reads any layout through its logical indices). Weights packed several to a
+// byte stay row-major.
+constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bool byte_weights) {
+  const int taps = g.kernel.h * g.kernel.w;
+  if (!byte_weights) return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
+  // oc16_k4 segments: a kernel row (kernel.w * channels, contiguous in NHWC), or one tap when dilated.
+  if (g.groups == 1)
+    return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilation.w == 1 ? g.kernel.w * g.in.c : g.in.c};
+  if (g.groups == g.in.c && g.out.c == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
+  return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
+}
+
+enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512 };
+
+constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w) {
+  if constexpr (isa == Isa::avx512_vnni) {
+    if (w.order == WeightOrder::oc16_k4 && g.groups == 1) return ConvKernel::conv2d_avx512_vnni;
+    if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx512;
+  }
+  return ConvKernel::reference;
+}
+
+constexpr const char* conv_kernel_name(ConvKernel k) {
+  switch (k) {
+    case ConvKernel::conv2d_avx512_vnni: return "x86::conv2d (avx512_vnni)";
+    case ConvKernel::depthwise_conv2d_avx512: return "x86::depthwise_conv2d (avx512)";
+    default: return "reference::conv2d";
+  }
+}
+
+// int32 words the kernel needs besides a full accumulator map (which only the reference kernel,
+// or a fused pool, needs).
+constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::Conv2DGeometry& g,
+                                                const WeightLayout& w, bool signed_input) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if (k == ConvKernel::conv2d_avx512_vnni) return x86::conv2d_scratch_words(g, w, signed_input);
+  if (k == ConvKernel::depthwise_conv2d_avx512) return x86::depthwise_conv2d_scratch_words(g, w);
+#else
+  (void)g;
+  (void)w;
+  (void)signed_input;
+#endif
+  (void)k;
+  return 0;
+}
+
+// Pooling: the fast kernel where one exists for these element types, else the reference.
+template <class X, class T>
+void max_pool(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, const X* x, T* y) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
+                                         std::is_same_v<T, std::uint8_t>)) {
+    x86::max_pool(in, out, kernel, stride, pads, x, y);
+    return;
+  }
+#endif
+  reference::max_pool(in, out, kernel, stride, pads, x, y);
+}
+
+template <class X>
+void window_sum(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, const X* x, std::int32_t zero_point,
+                std::int32_t* sum) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    x86::window_sum(in, out, kernel, stride, pads, x, zero_point, sum);
+    return;
+  }
+#endif
+  reference::window_sum(in, out, kernel, stride, pads, x, zero_point, sum);
+}
+
+template <class X>
+void global_sum(Shape in, const X* x, std::int32_t zero_point, std::int32_t* sum) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    x86::global_sum(in, x, zero_point, sum);
+    return;
+  }
+#endif
+  reference::global_sum(in, x, zero_point, sum);
+}
+
+}  // namespace statiq::kernels

@@ -1,0 +1,226 @@
+// statiq/kernels/x86/conv2d.hpp — the AVX-512 VNNI convolution (group 1; Dense is its 1x1 case):
+// u8 x s8 dot products (vpdpbusd) on weights stored oc16_k4, register-blocked, the accumulators of
+// a tile handed to an epilogue (requantization, or a store for a fused pool). Equal to
+// kernels/reference/conv2d.hpp bit for bit (tests/kernels/fast_kernels_test.cpp).
+#pragma once
+
+#include "statiq/kernels/isa.hpp"
+#if defined(STATIQ_KERNELS_AVX512_VNNI)  // else this header is empty
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "statiq/core/weight_layout.hpp"
+#include "statiq/kernels/reference/conv2d.hpp"
+
+namespace statiq::kernels::x86 {
+
+// Output pixels whose accumulators are computed together; the micro-kernels take 6 or 12 of them.
+inline constexpr int conv_pixel_block = 12;
+
+// Pixels of a block for this convolution (fewer when the output has fewer).
+constexpr int conv_block_pixels(const reference::Conv2DGeometry& g) {
+  const int pixels = g.out.h * g.out.w;
+  return pixels < conv_pixel_block ? pixels : conv_pixel_block;
+}
+
+// The input as the kernel reads it: an unsigned, unpadded input whose segments hold whole 4-byte
+// groups is read in place; any other is copied once per call into scratch, padded with its zero
+// point, int8 flipped to uint8, with slack so that a segment's last 4-byte group may overrun.
+constexpr bool conv2d_reads_input_in_place(const reference::Conv2DGeometry& g, const WeightLayout& w,
+                                           bool signed_input) {
+  return !signed_input && g.pads.top == 0 && g.pads.left == 0 && g.pads.bottom == 0 && g.pads.right == 0 &&
+         w.segment_cols() % 4 == 0;
+}
+constexpr std::size_t conv2d_padded_input_bytes(const reference::Conv2DGeometry& g) {
+  return std::size_t(g.in.h + g.pads.top + g.pads.bottom) * std::size_t(g.in.w + g.pads.left + g.pads.right) *
+             std::size_t(g.in.c) + 64;
+}
+
+// int32 words of scratch: the per-channel constants (bias and zero-point terms), one row of
+// accumulators per pixel of a block, the segments' input offsets, and the padded input copy.
+constexpr std::size_t conv2d_scratch_words(const reference::Conv2DGeometry& g, const WeightLayout& w,
+                                           bool signed_input) {
+  const std::size_t rows = w.padded_rows(), block = std::size_t(conv_block_pixels(g));
+  const std::size_t copy = conv2d_reads_input_in_place(g, w, signed_input) ? 0 : (conv2d_padded_input_bytes(g) + 3) / 4;
+  return rows + block * rows + w.segments() + copy;
+}
+
+namespace detail {
+
+inline std::int32_t load_u32(const std::uint8_t* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// acc[p][q] = sum over the segments s and their 4-byte groups k of
+//             pixel[p][offset[s] + 4k .. +3] . w[block q][s][k], 16 channels a vector.
+// Stores the first n (<= P) pixels' rows; the others repeat a pixel of the block.
+template <int P, int Q>
+inline void dot_tile(const std::uint8_t* const* pixel, int n, const std::int32_t* offset, int segments, int k4,
+                     const std::uint8_t* w, std::size_t block_stride, std::int32_t* out, std::size_t ld) {
+  __m512i acc[P][Q];
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) acc[p][q] = _mm512_setzero_si512();
+  for (int s = 0; s < segments; ++s) {
+    const std::uint8_t* x[P];
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset[s];
+    for (int k = 0; k < k4; ++k, w += 64) {
+      __m512i wv[Q];
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; ++q) wv[q] = _mm512_loadu_si512(w + std::size_t(q) * block_stride);
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) {
+        const __m512i xb = _mm512_set1_epi32(load_u32(x[p] + 4 * k));
+#pragma GCC unroll 4
+        for (int q = 0; q < Q; ++q) acc[p][q] = _mm512_dpbusd_epi32(acc[p][q], xb, wv[q]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p)
+    if (p < n)
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; ++q) _mm512_storeu_si512(out + std::size_t(p) * ld + std::size_t(q) * 16, acc[p][q]);
+}
+
+// Input bytes as vpdpbusd reads them (unsigned): int8 activations are flipped to x + 128.
+template <class X>
+inline constexpr std::uint8_t input_offset = std::is_signed_v<X> ? 128 : 0;
+
+// The input copied with its pads (the zero point, so they add nothing) and int8 flipped to uint8.
+template <class X>
+inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8_t pad, std::uint8_t* dst) {
+  const std::size_t c = std::size_t(g.in.c);
+  const std::size_t wp = std::size_t(g.in.w + g.pads.left + g.pads.right);
+  const std::size_t row = wp * c, left = std::size_t(g.pads.left) * c, inner = std::size_t(g.in.w) * c;
+  const auto* src = reinterpret_cast<const std::uint8_t*>(x);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(input_offset<X>));
+  const int hp = g.in.h + g.pads.top + g.pads.bottom;
+  std::memset(dst, pad, std::size_t(g.pads.top) * row);
+  for (int h = 0; h < g.in.h; ++h) {
+    std::uint8_t* d = dst + std::size_t(g.pads.top + h) * row;
+    std::memset(d, pad, left);
+    const std::uint8_t* s = src + std::size_t(h) * inner;
+    for (std::size_t i = 0; i < inner; i += 64) {
+      const std::size_t rest = inner - i;
+      const __mmask64 m = rest >= 64 ? ~__mmask64{0} : (__mmask64{1} << rest) - 1;
+      _mm512_mask_storeu_epi8(d + left + i, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, s + i), flip));
+    }
+    std::memset(d + left + inner, pad, row - left - inner);
+  }
+  std::memset(dst + std::size_t(g.pads.top + g.in.h) * row, pad, std::size_t(hp - g.pads.top - g.in.h) * row + 64);
+}
+
+}  // namespace detail
+
+// The convolution of g (groups == 1) over NHWC x, weights w stored as `layout` (oc16_k4, rows =
+// out.c, cols = kernel.h * kernel.w * in.c, segments of a kernel row or of one tap). For each output
+// pixel (row-major over out.h x out.w), calls epilogue(pixel, acc) where acc[oc] (oc < out.c) is the
+// reference kernel's accumulator: bias[oc] + sum (x - x_zero_point) * (w - w_zero_point).
+template <class X, class Epilogue>
+void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point, const WeightLayout& layout,
+            const std::uint8_t* w, std::int32_t w_zero_point, const std::int32_t* bias, std::int32_t* scratch,
+            Epilogue&& epilogue) {
+  static_assert(sizeof(X) == 1, "the VNNI convolution reads byte activations");
+  const std::size_t rows = layout.padded_rows(), cols = layout.padded_cols();
+  const int segments = int(layout.segments());
+  const int k4 = int(layout.padded_segment() / 4);
+  const int blocks = int(rows / 16);
+  const std::size_t block_stride = cols * 16;
+  const int block = conv_block_pixels(g);
+  std::int32_t* base = scratch;
+  std::int32_t* tile = base + rows;
+  std::int32_t* offset = tile + std::size_t(block) * rows;
+
+  // base[oc] = bias[oc] - (x_zero_point + flip) * sum_k w[oc][k]: the dot products read x + flip as
+  // unsigned bytes, so sum (x - zp) * w = dot - (zp + flip) * sum w. The weights are summed by the
+  // same instruction against bytes of one; everything wraps mod 2^32 like the accumulators, so the
+  // result is exact whenever the true accumulator fits (checked at compile time).
+  const std::int32_t shift = x_zero_point + detail::input_offset<X>;
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int b = 0; b < blocks; ++b) {
+    __m512i s = _mm512_setzero_si512();
+    const std::uint8_t* wb = w + std::size_t(b) * block_stride;
+    for (std::size_t k = 0; k < cols; k += 4) s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(wb + k * 16));
+    const int first = b * 16;
+    const int valid = g.out.c - first < 16 ? g.out.c - first : 16;
+    const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
+    const __m512i bv = bias ? _mm512_maskz_loadu_epi32(m, bias + first) : _mm512_setzero_si512();
+    _mm512_storeu_si512(base + first, _mm512_sub_epi32(bv, _mm512_mullo_epi32(_mm512_set1_epi32(shift), s)));
+  }
+
+  // The input the segments are read from, and where each segment starts relative to a pixel's window.
+  const std::uint8_t* in = reinterpret_cast<const std::uint8_t*>(x);
+  if (!conv2d_reads_input_in_place(g, layout, std::is_signed_v<X>)) {
+    auto* copy = reinterpret_cast<std::uint8_t*>(offset + segments);
+    detail::pad_input(g, x, static_cast<std::uint8_t>(shift), copy);
+    in = copy;
+  }
+  const std::size_t c = std::size_t(g.in.c);
+  const int wp = g.in.w + g.pads.left + g.pads.right;
+  const std::size_t segment = layout.segment_cols();
+  const int taps_per_segment = int(segment / c);  // kernel.w, or 1 when dilated
+  for (int s = 0; s < segments; ++s) {
+    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
+    offset[s] = (kh * g.dilation.h * wp + kw * g.dilation.w) * int(c);
+  }
+
+  const int pixels = g.out.h * g.out.w;
+  const std::size_t reduction = std::size_t(g.kernel.h) * std::size_t(g.kernel.w) * c;
+  for (int p0 = 0; p0 < pixels; p0 += block) {
+    const int np = pixels - p0 < block ? pixels - p0 : block;
+    const std::uint8_t* pixel[conv_pixel_block];
+    for (int p = 0; p < conv_pixel_block; ++p) {
+      const int q = p0 + (p < np ? p : np - 1);  // a short block repeats its last pixel, never stored
+      const int oh = q / g.out.w, ow = q % g.out.w;
+      pixel[p] = in + (std::size_t(oh * g.stride.h) * std::size_t(wp) + std::size_t(ow * g.stride.w)) * c;
+    }
+    int b = 0;
+    for (; b + 4 <= blocks; b += 4)
+      for (int s = 0; s < np; s += 6)
+        detail::dot_tile<6, 4>(pixel + s, np - s, offset, segments, k4, w + std::size_t(b) * block_stride,
+                               block_stride, tile + std::size_t(s) * rows + std::size_t(b) * 16, rows);
+    const int rest = blocks - b;
+    const std::uint8_t* wr = w + std::size_t(b) * block_stride;
+    std::int32_t* tr = tile + std::size_t(b) * 16;
+    if (rest == 3) {
+      for (int s = 0; s < np; s += 6)
+        detail::dot_tile<6, 3>(pixel + s, np - s, offset, segments, k4, wr, block_stride, tr + std::size_t(s) * rows,
+                               rows);
+    } else if (rest == 2) {
+      detail::dot_tile<12, 2>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
+    } else if (rest == 1) {
+      detail::dot_tile<12, 1>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
+    }
+    for (int p = 0; p < np; ++p) {
+      std::int32_t* acc = tile + std::size_t(p) * rows;
+      __m512i correction = _mm512_setzero_si512();
+      if (w_zero_point != 0) {
+        // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp); the window's sum, mod 2^32.
+        std::uint32_t sum = 0;
+        for (int s = 0; s < segments; ++s)
+          for (std::size_t k = 0; k < segment; ++k) sum += pixel[p][std::size_t(offset[s]) + k];
+        sum -= std::uint32_t(reduction) * std::uint32_t(shift);
+        correction = _mm512_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
+      }
+      for (std::size_t ch = 0; ch < rows; ch += 16)
+        _mm512_storeu_si512(acc + ch, _mm512_sub_epi32(_mm512_add_epi32(_mm512_loadu_si512(acc + ch),
+                                                                          _mm512_loadu_si512(base + ch)),
+                                                         correction));
+      epilogue(p0 + p, static_cast<const std::int32_t*>(acc));
+    }
+  }
+}
+
+}  // namespace statiq::kernels::x86
+
+#endif  // STATIQ_KERNELS_AVX512_VNNI

@@ -1,0 +1,83 @@
+// statiq/kernels/x86/depthwise_conv2d.hpp — the AVX-512 depthwise convolution (channel multiplier 1):
+// 16 channels a vector, the kernel's taps (weights stored tap_major) held across a row of output
+// pixels, int32 products (exact); the accumulators of each pixel handed to an epilogue.
+// Equal to kernels/reference/conv2d.hpp bit for bit (tests/kernels/fast_kernels_test.cpp).
+#pragma once
+
+#include "statiq/kernels/isa.hpp"
+#if defined(STATIQ_KERNELS_AVX512_VNNI)  // else this header is empty
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "statiq/core/weight_layout.hpp"
+#include "statiq/kernels/reference/conv2d.hpp"
+
+namespace statiq::kernels::x86 {
+
+// The largest kernel (taps) whose weight vectors the kernel keeps at hand.
+inline constexpr int depthwise_max_taps = 64;
+
+// int32 words of scratch: one row of output pixels' accumulators.
+constexpr std::size_t depthwise_conv2d_scratch_words(const reference::Conv2DGeometry& g, const WeightLayout& w) {
+  return std::size_t(g.out.w) * w.padded_rows();
+}
+
+// Depthwise convolution (groups == in.c == out.c) over NHWC x, weights tap_major (rows = channels,
+// cols = kernel.h * kernel.w). Calls epilogue(pixel, acc) as x86::conv2d does.
+template <class X, class Epilogue>
+void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point,
+                      const WeightLayout& layout, const std::uint8_t* w, std::int32_t w_zero_point,
+                      const std::int32_t* bias,
+                      std::int32_t* scratch, Epilogue&& epilogue) {
+  static_assert(sizeof(X) == 1, "the depthwise kernel reads byte activations");
+  const std::size_t rows = layout.padded_rows();
+  const int taps = g.kernel.h * g.kernel.w;
+  const int channels = g.out.c;
+  const std::size_t in_c = std::size_t(g.in.c), in_w = std::size_t(g.in.w);
+  const __m512i zp = _mm512_set1_epi32(x_zero_point);
+  const __m512i wzp = _mm512_set1_epi32(w_zero_point);
+  // The masked forms with every lane set: GCC 12 warns (-Wmaybe-uninitialized) on the unmasked ones.
+  constexpr __mmask16 all = 0xffff;
+  for (int oh = 0; oh < g.out.h; ++oh) {
+    const int ih0 = oh * g.stride.h - g.pads.top;
+    for (int c0 = 0; c0 < channels; c0 += 16) {
+      const int valid = channels - c0 < 16 ? channels - c0 : 16;
+      const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
+      __m512i wv[depthwise_max_taps];
+      for (int t = 0; t < taps; ++t)
+        wv[t] = _mm512_sub_epi32(
+            _mm512_maskz_cvtepi8_epi32(all, _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + std::size_t(t) * rows + std::size_t(c0)))),
+            wzp);
+      const __m512i bv = bias ? _mm512_maskz_loadu_epi32(m, bias + c0) : _mm512_setzero_si512();
+      for (int ow = 0; ow < g.out.w; ++ow) {
+        const int iw0 = ow * g.stride.w - g.pads.left;
+        __m512i acc = bv;
+        for (int kh = 0; kh < g.kernel.h; ++kh) {
+          const int ih = ih0 + kh * g.dilation.h;
+          if (ih < 0 || ih >= g.in.h) continue;
+          const X* row = x + std::size_t(ih) * in_w * in_c + std::size_t(c0);
+          for (int kw = 0; kw < g.kernel.w; ++kw) {
+            const int iw = iw0 + kw * g.dilation.w;
+            if (iw < 0 || iw >= g.in.w) continue;
+            const __m128i bytes = _mm_maskz_loadu_epi8(m, row + std::size_t(iw) * in_c);
+            __m512i xv;
+            if constexpr (std::is_signed_v<X>) xv = _mm512_maskz_cvtepi8_epi32(all, bytes);
+            else xv = _mm512_maskz_cvtepu8_epi32(all, bytes);
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(_mm512_sub_epi32(xv, zp), wv[kh * g.kernel.w + kw]));
+          }
+        }
+        _mm512_storeu_si512(scratch + std::size_t(ow) * rows + std::size_t(c0), acc);
+      }
+    }
+    for (int ow = 0; ow < g.out.w; ++ow)
+      epilogue(oh * g.out.w + ow, static_cast<const std::int32_t*>(scratch + std::size_t(ow) * rows));
+  }
+}
+
+}  // namespace statiq::kernels::x86
+
+#endif  // STATIQ_KERNELS_AVX512_VNNI

@@ -1,0 +1,370 @@
+// The fast kernels against the reference kernels, bit for bit, over thousands of random geometries:
+// first the accumulators (the kernel alone), then whole layers (kernel + fused requantization, every
+// arithmetic profile). Built once per ISA variant (tests/kernels/CMakeLists.txt); a variant the CPU
+// cannot execute skips at run time with a message.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "statiq/arith/akida_v1.hpp"
+#include "statiq/arith/gemmini.hpp"
+#include "statiq/arith/pow2.hpp"
+#include "statiq/arith/qlinear.hpp"
+#include "statiq/arith/tflite.hpp"
+#include "statiq/core/qint.hpp"
+#include "statiq/layers/convolution.hpp"
+#include "statiq/layers/dense.hpp"
+
+using namespace statiq;
+
+namespace {
+
+bool cpu_runs_this_variant() {
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  if (!ok) std::puts("fast_kernels_test: this CPU lacks AVX-512 VNNI; the avx512_vnni kernels are not run");
+  return ok;
+#else
+  return true;
+#endif
+}
+
+std::mt19937& rng() {
+  static std::mt19937 g(20261206);
+  return g;
+}
+int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng()); }
+bool coin(double p = 0.5) { return std::bernoulli_distribution(p)(rng()); }
+
+int pick(std::initializer_list<int> v) { return *(v.begin() + uniform(0, int(v.size()) - 1)); }
+
+// A random convolution: kernel 1..7 (not square), strides 1-2, dilation, asymmetric pads, channel
+// counts around the vector widths, 1x1 spatial sizes; group 1 or depthwise.
+ConvAttributes random_conv(bool depthwise) {
+  ConvAttributes a;
+  a.kernel = {uniform(1, 7), uniform(1, 7)};
+  if (coin(0.2)) a.kernel = {1, 1};
+  a.strides = {uniform(1, 2), uniform(1, 2)};
+  a.dilations = coin(0.2) ? Dilation{uniform(1, 2), uniform(1, 2)} : Dilation{1, 1};
+  const int eh = (a.kernel.h - 1) * a.dilations.h + 1, ew = (a.kernel.w - 1) * a.dilations.w + 1;
+  a.pads = Pads{uniform(0, eh - 1), uniform(0, ew - 1), uniform(0, eh - 1), uniform(0, ew - 1)};
+  const int h = std::max(1, uniform(1, 12) + (coin(0.3) ? 0 : eh - a.pads.top - a.pads.bottom));
+  const int w = std::max(1, uniform(1, 12) + (coin(0.3) ? 0 : ew - a.pads.left - a.pads.right));
+  const int c = pick({1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 65});
+  a.input = {h, w, c};
+  a.filters = depthwise ? c : pick({1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 80, 96});
+  a.group = depthwise ? c : 1;
+  // The output must not be empty.
+  if (conv_output_shape(a).h <= 0 || conv_output_shape(a).w <= 0) a.pads = Pads{eh - 1, ew - 1, eh - 1, ew - 1};
+  return a;
+}
+
+struct Operands {
+  std::vector<std::int32_t> x;  // in the input's range
+  std::vector<std::int32_t> w;  // logical OHWI
+  std::vector<std::int32_t> bias;
+  int x_zero_point = 0;
+  int w_zero_point = 0;
+};
+
+// Values over the whole range, or pinned to the extremes (the largest accumulators).
+Operands random_operands(std::size_t inputs, std::size_t weights, int channels, bool signed_input) {
+  Operands o;
+  const int lo = signed_input ? -128 : 0, hi = signed_input ? 127 : 255;
+  const int mode = uniform(0, 3);
+  o.x_zero_point = mode == 1 ? (signed_input ? 127 : 255) : mode == 2 ? lo : uniform(lo, hi);
+  for (std::size_t i = 0; i < inputs; ++i) o.x.push_back(mode == 1 ? lo : mode == 2 ? hi : uniform(lo, hi));
+  for (std::size_t i = 0; i < weights; ++i)
+    o.w.push_back(mode == 1 ? 127 : mode == 2 ? -128 : mode == 3 && coin(0.3) ? 0 : uniform(-128, 127));
+  for (int c = 0; c < channels; ++c) o.bias.push_back(uniform(-(1 << 20), 1 << 20));
+  if (coin(0.1)) o.w_zero_point = uniform(-5, 5);
+  return o;
+}
+
+template <class X>
+std::vector<X> as_bytes(const std::vector<std::int32_t>& v) {
+  return std::vector<X>(v.begin(), v.end());
+}
+
+std::string describe(const ConvAttributes& a) {
+  char s[256];
+  std::snprintf(s, sizeof s, "in %dx%dx%d filters %d kernel %dx%d strides %dx%d dilations %dx%d pads %d,%d,%d,%d group %d",
+                a.input.h, a.input.w, a.input.c, a.filters, a.kernel.h, a.kernel.w, a.strides.h, a.strides.w,
+                a.dilations.h, a.dilations.w, a.pads.top, a.pads.left, a.pads.bottom, a.pads.right, a.group);
+  return s;
+}
+
+// The fast kernel's accumulators for every output pixel, as the epilogue receives them.
+template <class X>
+std::vector<std::int32_t> fast_accumulators(const ConvAttributes& a, const Operands& o, kernels::ConvKernel k) {
+  const auto g = conv_geometry(a);
+  const WeightLayout layout = weight_layout(a, true);
+  std::vector<std::uint8_t> w(layout.stored(o.w.size()));
+  lay_out_weights(layout, o.w, o.w.size(), w.data());
+  const auto x = as_bytes<X>(o.x);
+  std::vector<std::int32_t> scratch(kernels::conv_kernel_scratch_words(k, g, layout, std::is_signed_v<X>) + 1, 0x5a5a5a5a);
+  std::vector<std::int32_t> acc(std::size_t(g.out.size()), 0x7e7e7e7e);
+  const LayerData<arith::qlinear> d{o.bias.data(), nullptr, {}, o.x_zero_point, o.w_zero_point};
+  detail::run_conv_kernel(k, g, x.data(), layout, w.data(), d, scratch.data(),
+                          [&](int pixel, const std::int32_t* row) {
+                            std::copy_n(row, g.out.c, acc.begin() + std::ptrdiff_t(pixel) * g.out.c);
+                          });
+  return acc;
+}
+
+std::vector<std::int32_t> reference_accumulators(const ConvAttributes& a, const Operands& o) {
+  const auto g = conv_geometry(a);
+  std::vector<std::int32_t> acc(std::size_t(g.out.size()));
+  kernels::reference::conv2d(g, o.x.data(), o.x_zero_point, o.w.data(), o.w_zero_point, o.bias.data(), acc.data());
+  return acc;
+}
+
+}  // namespace
+
+TEST_CASE("fast convolution kernels equal the reference accumulators over random geometries") {
+  if (!cpu_runs_this_variant()) return;
+  if constexpr (kernels::isa == kernels::Isa::reference) {
+    SUCCEED("reference build: no fast kernel to compare");
+    return;
+  }
+  int compared = 0, conv = 0, depthwise = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    const bool dw = coin(0.35);
+    const ConvAttributes a = random_conv(dw);
+    const kernels::ConvKernel k = conv_kernel(a, weight_layout(a, true));
+    REQUIRE(k != kernels::ConvKernel::reference);  // every such geometry has a fast kernel
+    const bool signed_input = coin();
+    const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
+    const auto want = reference_accumulators(a, o);
+    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k) : fast_accumulators<std::uint8_t>(a, o, k);
+    INFO(describe(a) << (signed_input ? " int8" : " uint8") << " x_zp " << o.x_zero_point << " w_zp "
+                     << o.w_zero_point << " kernel " << kernels::conv_kernel_name(k));
+    REQUIRE(got == want);
+    ++compared;
+    (k == kernels::ConvKernel::depthwise_conv2d_avx512 ? depthwise : conv) += 1;
+  }
+  CHECK(compared == 3000);
+  CHECK(conv > 1500);
+  CHECK(depthwise > 700);
+}
+
+namespace {
+
+// Random per-channel parameters of each profile, with ties and saturation in reach.
+template <class P>
+typename P::channel_params random_channel();
+template <>
+arith::qlinear::channel_params random_channel<arith::qlinear>() {
+  // Powers of two make exact halves (ties) frequent; the others exercise float rounding.
+  return {coin(0.3) ? 1.0f / float(1 << uniform(1, 12)) : std::uniform_real_distribution<float>(1e-6f, 0.02f)(rng())};
+}
+template <>
+arith::tflite::channel_params random_channel<arith::tflite>() {
+  return {uniform(1 << 30, 0x7fffffff), uniform(-20, 1)};
+}
+template <>
+arith::pow2::channel_params random_channel<arith::pow2>() {
+  return {static_cast<std::uint8_t>(uniform(1, 255)), uniform(8, 24)};
+}
+template <>
+arith::gemmini::channel_params random_channel<arith::gemmini>() {
+  return {std::uniform_real_distribution<float>(1e-6f, 0.02f)(rng())};
+}
+template <>
+arith::akida_v1::channel_params random_channel<arith::akida_v1>() {
+  return {uniform(-1000, 1000), uniform(1, 50000)};
+}
+
+template <class P>
+typename P::output_params random_output(bool signed_output);
+template <>
+arith::qlinear::output_params random_output<arith::qlinear>(bool s) {
+  const int zp = s ? uniform(-20, 20) : uniform(0, 40);
+  return {zp, coin() ? zp : (s ? -128 : 0), s ? 127 : 255};
+}
+template <>
+arith::tflite::output_params random_output<arith::tflite>(bool s) {
+  const int zp = s ? uniform(-128, 20) : uniform(0, 40);
+  return {zp, s ? (coin() ? zp : -128) : 0, s ? 127 : 255};
+}
+template <>
+arith::pow2::output_params random_output<arith::pow2>(bool s) {
+  return {s ? -128 : 0, s ? 127 : 255};
+}
+template <>
+arith::gemmini::output_params random_output<arith::gemmini>(bool) {
+  return {coin() ? 0 : -128, 127};
+}
+template <>
+arith::akida_v1::output_params random_output<arith::akida_v1>(bool) {
+  return {0, 15};
+}
+
+// The whole layer (kernel, fused pool, requantization) through the fast path and through the
+// reference path (the same weights, row-major, which only the reference kernel takes).
+template <class P, class X, class Y>
+void compare_layer(const ConvAttributes& a, const Operands& o) {
+  const WeightLayout fast_layout = weight_layout(a, true);
+  std::vector<std::uint8_t> wf(fast_layout.stored(o.w.size())), wr(o.w.size());
+  lay_out_weights(fast_layout, o.w, o.w.size(), wf.data());
+  lay_out_weights(row_major_layout, o.w, o.w.size(), wr.data());
+  std::vector<typename P::channel_params> ch;
+  for (int c = 0; c < a.filters; ++c) ch.push_back(random_channel<P>());
+  const auto out = random_output<P>(std::is_signed_v<Y>);
+  const LayerData<P> d{o.bias.data(), ch.data(), out, o.x_zero_point, o.w_zero_point};
+  const auto x = as_bytes<X>(o.x);
+  const std::size_t n = std::size_t(output_shape(a).size());
+  std::vector<Y> yf(n, Y(0x55)), yr(n, Y(0x2a));
+  std::vector<std::int32_t> sf(scratch_words(a, fast_layout)), sr(scratch_words(a, row_major_layout));
+  compute<P>(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
+  compute<P>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
+  INFO(describe(a) << " profile " << P::name << " pool " << int(a.pool.kind));
+  REQUIRE(yf == yr);
+}
+
+template <class P>
+void compare_profile(int iterations) {
+  for (int iter = 0; iter < iterations; ++iter) {
+    ConvAttributes a = random_conv(coin(0.3));
+    if (coin(0.25)) {
+      const Shape s = conv_output_shape(a);
+      if (s.h >= 2 && s.w >= 2) a.pool = max_pool(2, 2);
+    }
+    const bool signed_input = coin();
+    a.signed_input = signed_input;
+    const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
+    const bool signed_output = std::is_same_v<P, arith::gemmini> || (!std::is_same_v<P, arith::akida_v1> && coin());
+    if (signed_input && signed_output) compare_layer<P, std::int8_t, std::int8_t>(a, o);
+    else if (signed_input) compare_layer<P, std::int8_t, std::uint8_t>(a, o);
+    else if (signed_output) compare_layer<P, std::uint8_t, std::int8_t>(a, o);
+    else compare_layer<P, std::uint8_t, std::uint8_t>(a, o);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fast convolution layers equal the reference layers for every profile") {
+  if (!cpu_runs_this_variant()) return;
+  compare_profile<arith::qlinear>(600);
+  compare_profile<arith::tflite>(300);
+  compare_profile<arith::pow2>(300);
+  compare_profile<arith::gemmini>(200);
+  compare_profile<arith::akida_v1>(200);
+}
+
+TEST_CASE("fast dense equals the reference dense") {
+  if (!cpu_runs_this_variant()) return;
+  for (int iter = 0; iter < 400; ++iter) {
+    DenseAttributes a;
+    a.input = {1, 1, pick({1, 3, 4, 15, 16, 63, 64, 65, 256, 257, 1000, 2048})};
+    if (coin(0.3)) a.input = {uniform(1, 6), uniform(1, 6), uniform(1, 40)};
+    a.units = pick({1, 2, 10, 15, 16, 17, 64, 100, 128});
+    const bool signed_input = coin();
+    a.signed_input = signed_input;
+    const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.units, signed_input);
+    const WeightLayout fast_layout = weight_layout(a, true);
+    if constexpr (kernels::isa != kernels::Isa::reference)
+      REQUIRE(dense_kernel(a, fast_layout) != kernels::ConvKernel::reference);
+    std::vector<std::uint8_t> wf(fast_layout.stored(o.w.size())), wr(o.w.size());
+    lay_out_weights(fast_layout, o.w, o.w.size(), wf.data());
+    lay_out_weights(row_major_layout, o.w, o.w.size(), wr.data());
+    std::vector<arith::qlinear::channel_params> ch;
+    for (int c = 0; c < a.units; ++c) ch.push_back(random_channel<arith::qlinear>());
+    const LayerData<arith::qlinear> d{o.bias.data(), ch.data(), random_output<arith::qlinear>(false), o.x_zero_point,
+                                      o.w_zero_point};
+    std::vector<std::uint8_t> yf(std::size_t(a.units), 1), yr(std::size_t(a.units), 2);
+    std::vector<std::int32_t> sf(scratch_words(a, fast_layout)), sr(scratch_words(a, row_major_layout));
+    if (signed_input) {
+      const auto x = as_bytes<std::int8_t>(o.x);
+      compute<arith::qlinear>(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
+      compute<arith::qlinear>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
+    } else {
+      const auto x = as_bytes<std::uint8_t>(o.x);
+      compute<arith::qlinear>(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
+      compute<arith::qlinear>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
+    }
+    INFO("dense " << a.input.size() << " -> " << a.units << (signed_input ? " int8" : " uint8"));
+    REQUIRE(yf == yr);
+  }
+}
+
+TEST_CASE("weight layouts map every logical index to a distinct stored byte") {
+  for (WeightOrder order : {WeightOrder::row_major, WeightOrder::oc16_k4, WeightOrder::tap_major}) {
+    for (int rows : {1, 15, 16, 17, 40})
+      for (int cols : {1, 3, 4, 9, 25, 64}) {
+        const WeightLayout l{order, rows, cols};
+        const std::size_t n = std::size_t(rows) * std::size_t(cols);
+        std::vector<int> hits(l.stored(n), 0);
+        for (std::size_t i = 0; i < n; ++i) {
+          REQUIRE(l.index(i) < hits.size());
+          ++hits[l.index(i)];
+        }
+        REQUIRE(std::count(hits.begin(), hits.end(), 1) == std::ptrdiff_t(n));
+        REQUIRE(std::count(hits.begin(), hits.end(), 0) == std::ptrdiff_t(hits.size() - n));
+      }
+  }
+  // oc16_k4: the 4 reduction elements of one output channel are adjacent, 16 channels a 64-byte block.
+  const WeightLayout l{WeightOrder::oc16_k4, 20, 10};
+  CHECK(l.stored(200) == 32 * 12);
+  CHECK(l.index(0) == 0);
+  CHECK(l.index(1) == 1);
+  CHECK(l.index(4) == 64);
+  CHECK(l.index(10) == 4);              // row 1, col 0
+  CHECK(l.index(16 * 10) == 16 * 12);   // row 16 starts the second block
+}
+
+namespace {
+
+template <class T>
+void compare_max_pool(Shape in, Kernel k, Stride s, Pads p, Shape out) {
+  const int lo = std::is_same_v<T, std::int32_t> ? -(1 << 30) : std::is_signed_v<T> ? -128 : 0;
+  const int hi = std::is_same_v<T, std::int32_t> ? (1 << 30) : std::is_signed_v<T> ? 127 : 255;
+  std::vector<T> x(std::size_t(in.size()));
+  for (auto& v : x) v = static_cast<T>(uniform(lo, hi));
+  std::vector<T> fast(std::size_t(out.size()), T(1)), ref(std::size_t(out.size()), T(2));
+  kernels::max_pool(in, out, k, s, p, x.data(), fast.data());
+  kernels::reference::max_pool(in, out, k, s, p, x.data(), ref.data());
+  REQUIRE(fast == ref);
+}
+
+template <class X>
+void compare_sums(Shape in, Kernel k, Stride s, Pads p, Shape out) {
+  std::vector<X> x(std::size_t(in.size()));
+  for (auto& v : x) v = static_cast<X>(uniform(std::is_signed_v<X> ? -128 : 0, std::is_signed_v<X> ? 127 : 255));
+  const int zp = uniform(-128, 255);
+  std::vector<std::int32_t> fast(std::size_t(out.size()), 1), ref(std::size_t(out.size()), 2);
+  kernels::window_sum(in, out, k, s, p, x.data(), zp, fast.data());
+  kernels::reference::window_sum(in, out, k, s, p, x.data(), zp, ref.data());
+  REQUIRE(fast == ref);
+  std::vector<std::int32_t> gf(std::size_t(in.c), 1), gr(std::size_t(in.c), 2);
+  kernels::global_sum(in, x.data(), zp, gf.data());
+  kernels::reference::global_sum(in, x.data(), zp, gr.data());
+  REQUIRE(gf == gr);
+}
+
+}  // namespace
+
+TEST_CASE("fast pooling equals the reference pooling") {
+  if (!cpu_runs_this_variant()) return;
+  for (int iter = 0; iter < 500; ++iter) {
+    const Kernel k{uniform(1, 4), uniform(1, 4)};
+    const Stride s{uniform(1, 3), uniform(1, 3)};
+    const Pads p{uniform(0, k.h - 1), uniform(0, k.w - 1), uniform(0, k.h - 1), uniform(0, k.w - 1)};
+    const Shape in{uniform(k.h, 14), uniform(k.w, 14), pick({1, 3, 8, 15, 16, 17, 33, 64, 65, 100, 130})};
+    const Shape out{window_output(in.h, p.top, p.bottom, k.h, s.h, 1), window_output(in.w, p.left, p.right, k.w, s.w, 1),
+                    in.c};
+    INFO("in " << in.h << "x" << in.w << "x" << in.c << " kernel " << k.h << "x" << k.w << " stride " << s.h << "x"
+               << s.w);
+    compare_max_pool<std::int32_t>(in, k, s, p, out);
+    compare_max_pool<std::int8_t>(in, k, s, p, out);
+    compare_max_pool<std::uint8_t>(in, k, s, p, out);
+    compare_sums<std::int8_t>(in, k, s, p, out);
+    compare_sums<std::uint8_t>(in, k, s, p, out);
+  }
+}
