@@ -321,11 +321,12 @@ TEST_CASE("reports: per layer fields, totals by hand, unmapped nodes, accuracy",
     // (18 B -> 32) above the conv's input (36 B -> 48 at 368), so at 416: 448 bytes.
     CHECK(j["totals"]["arena_bytes"] == 448);
   } else {
-    // The VNNI kernel's conv scratch: 16 channel constants + 12 pixels x 16 accumulators + 12
-    // patches of 12 bytes (9 taps padded) + 16 words of slack = 260 words, then the map for the
-    // fused pool (72 + 18): 350 words = 1400 B -> 1408, at 0 in step 1; the conv's input (48) at
-    // 1408, fc.0's input (32) at 1456: 1488 bytes (the Dense scratch, 53 words, fits at 0 in step 2).
-    CHECK(j["totals"]["arena_bytes"] == 1488);
+    // The VNNI kernel's conv scratch: 16 channel constants + 36 pixels (the whole 6x6 output, one
+    // block) x 16 accumulators + 3 segment offsets (kernel rows of 3 bytes) + the padded input copy
+    // (8 x 8 + 64 bytes = 32 words) = 627 words, then the map for the fused pool (72 + 18): 717 words
+    // = 2868 B -> 2880, at 0 in step 1; the conv's input (48) at 2880, fc.0's input (32) at 2928:
+    // 2960 bytes (the Dense scratch, 16 + 16 + 1 + 21 words, fits at 0 in step 2).
+    CHECK(j["totals"]["arena_bytes"] == 2960);
   }
   CHECK(j["layers"].size() == 4);
   CHECK(j["layers"][1]["struct"] == "features_conv1_conv");

@@ -18,6 +18,7 @@
 #include "statiq/arith/tflite.hpp"
 #include "statiq/core/qint.hpp"
 #include "statiq/layers/convolution.hpp"
+#include "statiq/layers/add.hpp"
 #include "statiq/layers/dense.hpp"
 
 using namespace statiq;
@@ -366,5 +367,60 @@ TEST_CASE("fast pooling equals the reference pooling") {
     compare_max_pool<std::uint8_t>(in, k, s, p, out);
     compare_sums<std::int8_t>(in, k, s, p, out);
     compare_sums<std::uint8_t>(in, k, s, p, out);
+  }
+}
+
+TEST_CASE("fast QLinearAdd equals the scalar definition") {
+  if (!cpu_runs_this_variant()) return;
+  for (int iter = 0; iter < 300; ++iter) {
+    const Shape shape{uniform(1, 9), uniform(1, 9), pick({1, 3, 15, 16, 17, 64, 70})};
+    const AddAttributes a{.shape = shape};
+    const bool sa = coin(), sb = coin(), sy = coin();
+    const int za = uniform(sa ? -128 : 0, sa ? 127 : 255), zb = uniform(sb ? -128 : 0, sb ? 127 : 255);
+    const int zy = uniform(sy ? -128 : 0, sy ? 127 : 255);
+    const int lo = sy ? -128 : 0, hi = sy ? 127 : 255;
+    // Ratios from ordinary to huge (values far outside the output range saturate).
+    const float scale = coin(0.1) ? 1e-7f : std::uniform_real_distribution<float>(0.005f, 0.2f)(rng());
+    const auto p = arith::qlinear::make_add(std::uniform_real_distribution<float>(0.005f, 0.2f)(rng()), za,
+                                            std::uniform_real_distribution<float>(0.005f, 0.2f)(rng()), zb, scale, zy,
+                                            coin() ? zy : lo, hi);
+    const auto run = [&]<class A, class B, class Y>(A*, B*, Y*) {
+      std::vector<A> xa(std::size_t(shape.size()));
+      std::vector<B> xb(xa.size());
+      for (auto& v : xa) v = static_cast<A>(uniform(std::is_signed_v<A> ? -128 : 0, std::is_signed_v<A> ? 127 : 255));
+      for (auto& v : xb) v = static_cast<B>(uniform(std::is_signed_v<B> ? -128 : 0, std::is_signed_v<B> ? 127 : 255));
+      std::vector<Y> fast(xa.size()), ref(xa.size());
+      compute<arith::qlinear>(a, xa.data(), xb.data(), p, fast.data());
+      for (std::size_t i = 0; i < xa.size(); ++i) ref[i] = static_cast<Y>(arith::qlinear::add(xa[i], xb[i], p));
+      REQUIRE(fast == ref);
+    };
+    using s8 = std::int8_t;
+    using u8 = std::uint8_t;
+    if (sa && sb) sy ? run((s8*)nullptr, (s8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (s8*)nullptr, (u8*)nullptr);
+    else if (sa) sy ? run((s8*)nullptr, (u8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (u8*)nullptr, (u8*)nullptr);
+    else if (sb) sy ? run((u8*)nullptr, (s8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (s8*)nullptr, (u8*)nullptr);
+    else sy ? run((u8*)nullptr, (u8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (u8*)nullptr, (u8*)nullptr);
+  }
+}
+
+TEST_CASE("fast convolution kernels equal the reference on long reductions (chunked, many segments)") {
+  if (!cpu_runs_this_variant()) return;
+  if constexpr (kernels::isa == kernels::Isa::reference) return;
+  for (int iter = 0; iter < 40; ++iter) {
+    ConvAttributes a;
+    a.kernel = {uniform(1, 3), uniform(1, 3)};
+    a.pads = Pads{uniform(0, a.kernel.h - 1), uniform(0, a.kernel.w - 1), uniform(0, a.kernel.h - 1),
+                  uniform(0, a.kernel.w - 1)};
+    a.strides = {uniform(1, 2), uniform(1, 2)};
+    a.input = {uniform(a.kernel.h, 9), uniform(a.kernel.w, 9), pick({129, 255, 256, 300, 512})};
+    a.filters = pick({16, 48, 64, 80, 130});
+    const bool signed_input = coin();
+    a.signed_input = signed_input;
+    const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
+    const kernels::ConvKernel k = conv_kernel(a, weight_layout(a, true));
+    REQUIRE(k == kernels::ConvKernel::conv2d_avx512_vnni);
+    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k) : fast_accumulators<std::uint8_t>(a, o, k);
+    INFO(describe(a));
+    REQUIRE(got == reference_accumulators(a, o));
   }
 }

@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
+#include "statiq/kernels/x86/add.hpp"
 #include "statiq/layers/convolution.hpp"
 
 namespace statiq {
@@ -26,6 +28,14 @@ struct AddAttributes {
 template <class Profile, class X, class X2, class Y>
 void compute(const AddAttributes& attributes, const X* a, const X2* b, const typename Profile::add_params& p, Y* y) {
   const int n = attributes.shape.size();
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if constexpr (std::is_same_v<Profile, arith::qlinear> && sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1) {
+    if (p.kernel == arith::qlinear::add_kernel::x86_fma) {
+      kernels::x86::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
+      return;
+    }
+  }
+#endif
   for (int i = 0; i < n; ++i) y[i] = static_cast<Y>(Profile::add(a[i], b[i], p));
 }
 

@@ -19,8 +19,11 @@
 
 namespace statiq::kernels::x86 {
 
-// Output pixels whose accumulators are computed together; the micro-kernels take 6 or 12 of them.
-inline constexpr int conv_pixel_block = 12;
+// Output pixels whose accumulators are computed together: the weights of a chunk of the reduction
+// (conv_k_chunk groups of 4 bytes x 64 channels = 16 KiB) stay in L1 while every pixel of the block
+// passes, 6 or 12 pixels at a time (the micro-kernels' register tiles).
+inline constexpr int conv_pixel_block = 48;
+inline constexpr int conv_k_chunk = 64;
 
 // Pixels of a block for this convolution (fewer when the output has fewer).
 constexpr int conv_block_pixels(const reference::Conv2DGeometry& g) {
@@ -58,31 +61,31 @@ inline std::int32_t load_u32(const std::uint8_t* p) {
   return v;
 }
 
-// acc[p][q] = sum over the segments s and their 4-byte groups k of
-//             pixel[p][offset[s] + 4k .. +3] . w[block q][s][k], 16 channels a vector.
-// Stores the first n (<= P) pixels' rows; the others repeat a pixel of the block.
+// acc[p][q] (+)= sum over k < k4 of pixel[p][offset + 4k .. +3] . w[block q][k], 16 channels a vector,
+// added to what `out` holds when accumulate is set. Stores the first n (<= P) pixels' rows; the
+// others repeat a pixel of the block.
 template <int P, int Q>
-inline void dot_tile(const std::uint8_t* const* pixel, int n, const std::int32_t* offset, int segments, int k4,
-                     const std::uint8_t* w, std::size_t block_stride, std::int32_t* out, std::size_t ld) {
+inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset, int k4, const std::uint8_t* w,
+                     std::size_t block_stride, std::int32_t* out, std::size_t ld, bool accumulate) {
   __m512i acc[P][Q];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q) acc[p][q] = _mm512_setzero_si512();
-  for (int s = 0; s < segments; ++s) {
-    const std::uint8_t* x[P];
+    for (int q = 0; q < Q; ++q)
+      acc[p][q] = accumulate && p < n ? _mm512_loadu_si512(out + std::size_t(p) * ld + std::size_t(q) * 16)
+                                      : _mm512_setzero_si512();
+  const std::uint8_t* x[P];
 #pragma GCC unroll 16
-    for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset[s];
-    for (int k = 0; k < k4; ++k, w += 64) {
-      __m512i wv[Q];
+  for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset;
+  for (int k = 0; k < k4; ++k, w += 64) {
+    __m512i wv[Q];
 #pragma GCC unroll 4
-      for (int q = 0; q < Q; ++q) wv[q] = _mm512_loadu_si512(w + std::size_t(q) * block_stride);
+    for (int q = 0; q < Q; ++q) wv[q] = _mm512_loadu_si512(w + std::size_t(q) * block_stride);
 #pragma GCC unroll 16
-      for (int p = 0; p < P; ++p) {
-        const __m512i xb = _mm512_set1_epi32(load_u32(x[p] + 4 * k));
+    for (int p = 0; p < P; ++p) {
+      const __m512i xb = _mm512_set1_epi32(load_u32(x[p] + 4 * k));
 #pragma GCC unroll 4
-        for (int q = 0; q < Q; ++q) acc[p][q] = _mm512_dpbusd_epi32(acc[p][q], xb, wv[q]);
-      }
+      for (int q = 0; q < Q; ++q) acc[p][q] = _mm512_dpbusd_epi32(acc[p][q], xb, wv[q]);
     }
   }
 #pragma GCC unroll 16
@@ -90,6 +93,23 @@ inline void dot_tile(const std::uint8_t* const* pixel, int n, const std::int32_t
     if (p < n)
 #pragma GCC unroll 4
       for (int q = 0; q < Q; ++q) _mm512_storeu_si512(out + std::size_t(p) * ld + std::size_t(q) * 16, acc[p][q]);
+}
+
+// Q blocks of 16 channels, starting at block b, for the np pixels of a block: the reduction in
+// chunks (segment by segment, conv_k_chunk groups at a time), each chunk's weights used by every
+// pixel before the next chunk is read.
+template <int P, int Q>
+inline void dot_blocks(const std::uint8_t* const* pixel, int np, const std::int32_t* offset, int segments, int k4,
+                       const std::uint8_t* w, std::size_t block_stride, std::int32_t* tile, std::size_t ld) {
+  for (int s = 0; s < segments; ++s)
+    for (int k0 = 0; k0 < k4; k0 += conv_k_chunk) {
+      const int kn = k4 - k0 < conv_k_chunk ? k4 - k0 : conv_k_chunk;
+      const std::uint8_t* wc = w + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * 64;
+      const std::size_t at = std::size_t(offset[s]) + 4 * std::size_t(k0);
+      for (int sub = 0; sub < np; sub += P)
+        dot_tile<P, Q>(pixel + sub, np - sub, at, kn, wc, block_stride, tile + std::size_t(sub) * ld, ld,
+                       s > 0 || k0 > 0);
+    }
 }
 
 // Input bytes as vpdpbusd reads them (unsigned): int8 activations are flipped to x + 128.
@@ -186,21 +206,14 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     }
     int b = 0;
     for (; b + 4 <= blocks; b += 4)
-      for (int s = 0; s < np; s += 6)
-        detail::dot_tile<6, 4>(pixel + s, np - s, offset, segments, k4, w + std::size_t(b) * block_stride,
-                               block_stride, tile + std::size_t(s) * rows + std::size_t(b) * 16, rows);
+      detail::dot_blocks<6, 4>(pixel, np, offset, segments, k4, w + std::size_t(b) * block_stride, block_stride,
+                               tile + std::size_t(b) * 16, rows);
     const int rest = blocks - b;
     const std::uint8_t* wr = w + std::size_t(b) * block_stride;
     std::int32_t* tr = tile + std::size_t(b) * 16;
-    if (rest == 3) {
-      for (int s = 0; s < np; s += 6)
-        detail::dot_tile<6, 3>(pixel + s, np - s, offset, segments, k4, wr, block_stride, tr + std::size_t(s) * rows,
-                               rows);
-    } else if (rest == 2) {
-      detail::dot_tile<12, 2>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
-    } else if (rest == 1) {
-      detail::dot_tile<12, 1>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
-    }
+    if (rest == 3) detail::dot_blocks<6, 3>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
+    else if (rest == 2) detail::dot_blocks<12, 2>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
+    else if (rest == 1) detail::dot_blocks<12, 1>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
     for (int p = 0; p < np; ++p) {
       std::int32_t* acc = tile + std::size_t(p) * rows;
       __m512i correction = _mm512_setzero_si512();
