@@ -835,7 +835,9 @@ std::vector<fs::path> emit(const LoweredModel& model, const EmitOptions& options
     temps.push_back(temp);
     out.write(texts[i].data(), std::streamsize(texts[i].size()));
     out.close();
-    if (!out) fail("cannot write '" + final_path.string() + "' (as '" + temp.string() + "'): " + std::strerror(errno));
+    if (!out)
+      fail("cannot write '" + printable(final_path.string()) + "' (as '" + printable(temp.string()) +
+           "'): " + std::strerror(errno) + "; free space in the output folder or choose another one");
     finals.push_back(final_path);
   }
   for (std::size_t i = 0; i < temps.size(); ++i) {

@@ -263,6 +263,31 @@ TEST_CASE("statiq-codegen refuses bad input with a message and leaves no files",
   }
 }
 
+TEST_CASE("a full disk leaves no output folder behind", "[codegen][cli][hostile]") {
+  if (!fs::exists(mnist8)) {
+    WARN("shared models not found: " << models_dir);
+    return;
+  }
+  const ScratchDir scratch("statiq_full_disk");
+  const fs::path out = scratch.path / "new" / "out";
+  // A file size limit of 4 KiB stands in for a full disk: the data file's write fails (EFBIG, its
+  // signal ignored) after the folders were created and the header was written.
+  const std::string command = "trap '' XFSZ; ulimit -f 8; " + quoted(STATIQ_CODEGEN_EXE) + " " + quoted(mnist8) +
+                              " --target cpu-int8 --name digits --calib " +
+                              quoted(models_dir / "mnist8" / "inputs.npy") + " -o " + quoted(out) + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  INFO(output);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 1));
+  CHECK_THAT(output, Catch::Contains("cannot write") && Catch::Contains("File too large") &&
+                         Catch::Contains("free space"));
+  CHECK(!fs::exists(scratch.path / "new"));  // neither the folder it created nor its parent
+}
+
 // ---- hostile inputs (issue 9): one table, each case refused with exit status 1, a message that
 // names the file, node or tensor and what to do, no crash, hang or memory bomb, nothing written.
 
