@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <new>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
 
 #include "codegen/compare/compare.hpp"
+#include "codegen/emit/cpp_escape.hpp"
+#include "codegen/input/input_file.hpp"
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/generate/generate.hpp"
 #include "codegen/legalize/legalize.hpp"
@@ -40,7 +43,12 @@ int run_float(const RunFloatArgs& args) {
     throw std::runtime_error("graph input '" + input.name + "' has no static shape");
   const ir::Dims in_shape = *input.shape;
   const auto per_row = static_cast<std::size_t>(ir::element_count(in_shape));
+  if (per_row == 0)
+    throw std::runtime_error("graph input '" + display_name(input.name) + "' of '" + printable(args.model) +
+                             "' has the shape " + ir::to_string(in_shape) +
+                             " with a zero dimension: no sample fits it; fix the model's input shape");
 
+  check_input_file(args.input, "npy file");
   const statiq::io::NpyArray samples = statiq::io::read_npy(args.input);
   const std::vector<float> data = samples.as<float>();
   if (data.empty() || data.size() % per_row)
@@ -94,7 +102,9 @@ int check(const std::string& model, const std::string& target) {
 void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy, std::string& method,
                           std::string& weights, std::string& activations, std::string& preprocess,
                           std::string& identity) {
-  app.add_option("model", o.model, "the float ONNX model")->check(CLI::ExistingFile);
+  // No CLI::ExistingFile: its exit status is 105; a missing or unreadable model is refused (exit 1)
+  // by the loader, naming the file.
+  app.add_option("model", o.model, "the float ONNX model");
   app.add_option("-t,--target", o.target, target_names(TargetSpelling::cli) + " (default cpu-int8)");
   app.add_option("-c,--calib", o.calib,
                  "calibration samples: .npy [N, ...], .npz, ONNX .pb (test_data_set folders) or a folder of images");
@@ -188,6 +198,19 @@ checked, link out/<name>_data.cpp, and build out/<name>_selftest.cpp to check th
 Exit status: 0 success, 1 the input was refused (the message says what and where), 2 usage.)");
   app.footer([] { return targets_help(); });  // printed before the examples
   app.require_subcommand(0, 1);
+  std::uint64_t max_bytes = default_max_input_bytes;
+  const auto add_max_input_bytes = [&](CLI::App& a) {
+    a.add_option("--max-input-bytes", max_bytes,
+                 "the largest input file, declared .npz member, external tensor or decoded image accepted (" +
+                     std::to_string(default_max_input_bytes) + "); larger ones are refused before being read")
+        ->check(CLI::Validator(
+            [](std::string& v) -> std::string {
+              const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+              return digits && v.find_first_not_of('0') != std::string::npos ? "" : "a positive number of bytes";
+            },
+            "BYTES"));
+  };
+  add_max_input_bytes(app);
 
   GenerateOptions generate_options;
   std::string policy, method, weights, activations, preprocess, identity;
@@ -210,12 +233,14 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   std::string check_model, check_target = "akida-v2";
   CLI::App* check_cmd = app.add_subcommand(
       "check", "per node: the layer it maps to on the target, or the rule it breaks and the rewrite that fixes it");
-  check_cmd->add_option("model", check_model, "model.onnx")->required()->check(CLI::ExistingFile);
+  check_cmd->add_option("model", check_model, "model.onnx")->required();
+  add_max_input_bytes(*check_cmd);
   check_cmd->add_option("-t,--target", check_target, target_names(TargetSpelling::cli) + " (default akida-v2)");
   RunFloatArgs run_float_args;
   CLI::App* run_float_cmd = app.add_subcommand("run-float", "run the float reference executor on .npy samples");
   run_float_cmd->add_option("model", run_float_args.model, "model.onnx")->required();
   run_float_cmd->add_option("--input", run_float_args.input, "samples (.npy), one model input or [N, ...]")->required();
+  add_max_input_bytes(*run_float_cmd);
   run_float_cmd->add_option("--row", run_float_args.row, "run only this row of the samples");
   run_float_cmd->add_option("-o,--output", run_float_args.output, "write the outputs (.npy, [rows, ...])");
   // compare: per layer, the engine (integer simulation) against onnxruntime on the QDQ export or the float model.
@@ -228,7 +253,8 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   add_generate_options(*compare_cmd, compare_options.generate, cmp_policy, cmp_method, cmp_weights, cmp_activations,
                        cmp_preprocess, cmp_identity);
   compare_cmd->add_option("--input", compare_options.input, "the input (.npy): one model input or [N, ...] rows")
-      ->required()->check(CLI::ExistingFile);
+      ->required();
+  add_max_input_bytes(*compare_cmd);
   compare_cmd->add_option("--row", compare_options.row, "the row of --input to compare on (0)");
   compare_cmd->add_option("--against", cmp_against, "onnxruntime (default: tools/ort, node) or float");
   compare_cmd->add_option("--min-sqnr", compare_options.min_sqnr_db,
@@ -239,9 +265,11 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help is 0; every usage error is 2 as the help promises (CLI11's own codes reach 105)
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
+    set_max_input_bytes(max_bytes);
     if (*run_float_cmd) return run_float(run_float_args);
     if (*check_cmd) return check(check_model, check_target);
     if (*compare_cmd) {
@@ -260,10 +288,18 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
     finish_generate_options(generate_options, policy, method, weights, activations, preprocess, identity);
     const GenerateResult result = generate(generate_options);
     std::cout << summary_text(result);
-    for (const auto& f : result.written) std::cout << "wrote " << f.string() << "\n";
+    for (const auto& f : result.written) std::cout << "wrote " << terminal_text(f.string()) << "\n";
     return 0;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "statiq-codegen: error: out of memory: an input is larger than this machine can hold (a shape or "
+                 "size in a model or sample file?); check the inputs or lower --max-input-bytes\n";
+    return 1;
+  } catch (const std::length_error& e) {
+    std::cerr << "statiq-codegen: error: a size taken from an input is impossible (" << e.what()
+              << "); check the model and sample files\n";
+    return 1;
   } catch (const std::exception& e) {
-    std::cerr << "statiq-codegen: error: " << e.what() << "\n";
+    std::cerr << "statiq-codegen: error: " << terminal_text(e.what()) << "\n";
     return 1;
   }
 }

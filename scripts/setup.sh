@@ -7,6 +7,7 @@ packages=(
   libgemmlowp-dev                     # test oracle for the tflite profile
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev libssl-dev
+  clang-14 libclang-rt-14-dev         # the libFuzzer harnesses of fuzz/ (STATIQ_FUZZ=ON)
 )
 # node + npm run the onnxruntime oracle (tools/ort); Debian's own when the machine has none.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -16,6 +18,8 @@
 #include <onnx/onnx_pb.h>
 
 #include "codegen/calib/zip_archive.hpp"
+#include "codegen/emit/cpp_escape.hpp"
+#include "codegen/input/input_file.hpp"
 #include "statiq/io/npy.hpp"
 
 namespace statiq::codegen::calib {
@@ -162,11 +166,10 @@ T read_le(const std::string& raw, std::size_t i) {
 }
 
 PbTensor read_pb(const fs::path& file) {
-  const std::string desc = "TensorProto file '" + file.string() + "'";
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(desc + ": cannot open for reading");
+  const std::string desc = "TensorProto file '" + printable(file.string()) + "'";
+  const std::string bytes = read_input_file(file, "TensorProto file");
   onnx::TensorProto p;
-  if (!p.ParseFromIstream(&in))
+  if (!p.ParseFromString(bytes))
     throw std::runtime_error(desc + ": not a serialized onnx.TensorProto (corrupt or another format)");
   PbTensor t;
   t.name = p.name();
@@ -227,7 +230,10 @@ long pb_input_index(const fs::path& p) {
   const std::string digits = name.substr(6, name.size() - 6 - 3);
   if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
     return -1;
-  return std::stol(digits);
+  long k = 0;
+  // "input_99999999999999999999.pb" is an input file with an impossible index, refused by the caller
+  if (std::from_chars(digits.data(), digits.data() + digits.size(), k).ec != std::errc()) return LONG_MAX;
+  return k;
 }
 
 // One sample from the input_<k>.pb files of a test_data_set folder (or one lone .pb file).
@@ -324,8 +330,9 @@ void validate_sample(const ir::Graph& graph, const Sample& sample) {
 }
 
 CalibrationSet read_npy_samples(const fs::path& file, const ir::Graph& graph, const ReadOptions& options) {
-  const std::string desc = "npy file '" + file.string() + "'";
+  const std::string desc = "npy file '" + printable(file.string()) + "'";
   const ir::Tensor& input = single_input(graph, desc, "use an .npz with one array per input, named like the inputs");
+  check_input_file(file, "npy file");  // a regular file within the limit: read_npy reads it whole
   const io::NpyArray a = [&] {
     try {
       return io::read_npy(file);
@@ -346,7 +353,7 @@ CalibrationSet read_npy_samples(const fs::path& file, const ir::Graph& graph, co
 }
 
 CalibrationSet read_npz_samples(const fs::path& file, const ir::Graph& graph, const ReadOptions& options) {
-  const std::string desc = "npz file '" + file.string() + "'";
+  const std::string desc = "npz file '" + printable(file.string()) + "'";
   const ZipArchive zip(file, "npz");
   std::map<std::string, const ZipArchive::Entry*> arrays;  // array name (member without .npy) -> entry
   for (const auto& e : zip.entries())

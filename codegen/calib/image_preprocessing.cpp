@@ -28,8 +28,13 @@
 #pragma GCC diagnostic pop
 #endif
 
-#include <fstream>
-#include <iterator>
+#include <cstdint>
+#include <limits>
+
+#include <zlib.h>
+
+#include "codegen/emit/cpp_escape.hpp"
+#include "codegen/input/input_file.hpp"
 
 namespace statiq::codegen::calib {
 
@@ -41,7 +46,105 @@ struct PresetConstants {
 };
 
 [[noreturn]] void fail(const std::string& origin, const std::string& what) {
-  throw std::runtime_error("image '" + origin + "': " + what);
+  throw std::runtime_error("image '" + printable(origin) + "': " + what);
+}
+
+std::uint64_t be32(const std::string& b, std::size_t at) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(b[at + i]);
+  return v;
+}
+
+// A PNG is walked before stb_image sees it, because stb allocates each chunk's declared length
+// before reading it (a 100-byte file declaring a 2 GiB IDAT: fuzz_image) and inflates the image
+// data without a bound. Here every chunk must lie inside the file, and the image data may not
+// inflate to more than twice what the header's size can need (16-bit RGBA, a filter byte per
+// row, Adam7's extra rows) — counted through a small buffer, nothing kept.
+void check_png(const std::string& bytes, const std::string& file) {
+  if (bytes.size() < 8 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return;  // not a PNG: stb decides
+  std::uint64_t width = 0, height = 0;
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) fail(file, "zlib inflateInit failed");
+  struct End {
+    z_stream* z;
+    ~End() { inflateEnd(z); }
+  } end{&zs};
+  bool inflating = true;
+  std::uint64_t inflated = 0;
+  unsigned char scratch[1 << 16];
+  for (std::size_t at = 8; at + 8 <= bytes.size();) {
+    const std::uint64_t length = be32(bytes, at);
+    const std::string type = bytes.substr(at + 4, 4);
+    const std::uint64_t left = bytes.size() - at - 8;
+    if (length + 4 > left)
+      fail(file, "corrupt PNG: chunk '" + printable(type) + "' declares " + std::to_string(length) + " bytes, " +
+                     std::to_string(left) + " are left in the file; re-export the image or remove it");
+    if (type == "IHDR" && length >= 8) width = be32(bytes, at + 8), height = be32(bytes, at + 12);
+    if (type == "IDAT" && inflating) {
+      const std::uint64_t bound = 2 * (width * 8 + 8) * height + 4096;
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data() + at + 8));
+      zs.avail_in = static_cast<uInt>(length);
+      while (zs.avail_in > 0 && inflating) {
+        zs.next_out = scratch;
+        zs.avail_out = sizeof scratch;
+        const int rc = inflate(&zs, Z_NO_FLUSH);
+        inflated += sizeof scratch - zs.avail_out;
+        if (inflated > bound)
+          fail(file, "corrupt PNG: its image data inflates to more than " + std::to_string(bound) + " bytes, more than " +
+                         std::to_string(width) + "x" + std::to_string(height) + " pixels can need; remove the file");
+        if (rc != Z_OK) inflating = false;  // the end of the stream, or an error stb will report
+      }
+    }
+    if (type == "IEND") break;
+    at += 12 + length;
+  }
+}
+
+// A JPEG's Huffman tables are checked before stb_image sees them: stb writes one entry per code
+// listed into a 257-byte table, so a DHT segment listing more than 256 codes writes past it
+// (found by fuzz_image). The marker segments are walked, scans' entropy-coded data skipped (DHT
+// segments may follow scans in progressive JPEGs); every segment must lie inside the file.
+void check_jpeg(const std::string& bytes, const std::string& file) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  // SOI, after any number of 0xff fill bytes (stb_image accepts them too)
+  std::size_t soi = 0;
+  while (soi < bytes.size() && byte(soi) == 0xff) ++soi;
+  if (soi == 0 || soi >= bytes.size() || byte(soi) != 0xd8) return;  // not a JPEG: stb decides
+  const auto corrupt = [&](const std::string& what) {
+    fail(file, "corrupt JPEG: " + what + "; re-export the image or remove it");
+  };
+  std::size_t at = soi + 1;
+  while (at + 1 < bytes.size()) {
+    if (byte(at) != 0xff) {  // entropy-coded data of a scan: up to the next marker
+      ++at;
+      continue;
+    }
+    const unsigned marker = byte(at + 1);
+    if (marker == 0xff) {  // fill byte
+      ++at;
+      continue;
+    }
+    if (marker == 0x00 || (marker >= 0xd0 && marker <= 0xd7) || marker == 0x01 || marker == 0xd8) {
+      at += 2;  // a stuffed 0xff, a restart marker, TEM, SOI: no segment
+      continue;
+    }
+    if (marker == 0xd9) return;  // EOI
+    if (at + 4 > bytes.size()) corrupt("a marker segment is cut off");
+    const std::size_t length = std::size_t(byte(at + 2)) << 8 | byte(at + 3);
+    if (length < 2 || at + 2 + length > bytes.size())
+      corrupt("a marker segment declares " + std::to_string(length) + " bytes past the end of the file");
+    if (marker == 0xc4) {  // DHT: tables of (class/id, 16 code counts, the codes' values)
+      for (std::size_t p = at + 4, end = at + 2 + length; p < end;) {
+        if (p + 17 > end) corrupt("a Huffman table (DHT) is cut off");
+        std::size_t codes = 0;
+        for (std::size_t k = 1; k <= 16; ++k) codes += byte(p + k);
+        if (codes > 256) corrupt("a Huffman table (DHT) lists " + std::to_string(codes) + " codes, at most 256 exist");
+        p += 17 + codes;
+        if (p > end) corrupt("a Huffman table (DHT) runs past its segment");
+      }
+    }
+    at += 2 + length;
+  }
 }
 
 }  // namespace
@@ -80,11 +183,23 @@ ChannelOrder ImagePreprocessing::effective_channel_order() const {
 }
 
 Image8 load_image(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file.string(), "cannot open for reading");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_input_file(file, "image");
   if (bytes.empty()) fail(file.string(), "the file is empty; remove it from the calibration folder");
+  if (bytes.size() > std::size_t(std::numeric_limits<int>::max()))
+    fail(file.string(), "larger than 2 GiB, more than the image decoder takes; convert or remove the file");
+  check_png(bytes, file.string());
+  check_jpeg(bytes, file.string());
   int w = 0, h = 0, c = 0;
+  // The header's dimensions are checked before decoding: a 20000x20000 PNG of a few KB would
+  // decode to gigabytes (and then to 4-byte floats per channel).
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
+                            &c)) {
+    std::uint64_t decoded = 0;
+    if (w <= 0 || h <= 0 || c <= 0 || !mul_fits(std::uint64_t(w) * std::uint64_t(h), std::uint64_t(c) * sizeof(float), decoded))
+      fail(file.string(), "impossible image dimensions; convert or remove the file");
+    check_declared_bytes(decoded, "image '" + printable(file.string()) + "' (" + std::to_string(w) + "x" +
+                                      std::to_string(h) + "x" + std::to_string(c) + " as floats)");
+  }
   stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
                                         &w, &h, &c, 0);
   if (!data)

@@ -10,6 +10,9 @@
 
 #include <zlib.h>
 
+#include "codegen/emit/cpp_escape.hpp"
+#include "codegen/input/input_file.hpp"
+
 namespace statiq::codegen::calib {
 
 namespace {
@@ -23,17 +26,17 @@ constexpr std::uint32_t sig_zip64_locator = 0x07064b50;
 }  // namespace
 
 void ZipArchive::fail(const std::string& msg) const {
-  throw std::runtime_error(what_ + " file '" + file_.string() + "': " + msg);
+  throw std::runtime_error(what_ + " file '" + printable(file_.string()) + "': " + msg);
 }
 
 ZipArchive::ZipArchive(const std::filesystem::path& file, std::string what) : file_(file), what_(std::move(what)) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail("cannot open for reading");
-  bytes_.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bytes_ = read_input_file(file, what_ + " file");
 
-  // Little-endian field readers that refuse to read past the end of the file.
+  // Little-endian field readers that refuse to read past the end of the file. Offsets come from
+  // the file (64-bit in ZIP64): every bound is checked by range_inside, which cannot wrap around.
   auto u = [this](std::uint64_t at, int size) -> std::uint64_t {
-    if (at + static_cast<std::uint64_t>(size) > bytes_.size()) fail("truncated (a header runs past the end of the file)");
+    if (!range_inside(at, static_cast<std::uint64_t>(size), bytes_.size()))
+      fail("truncated or corrupt (a header runs past the end of the file)");
     std::uint64_t v = 0;
     for (int i = 0; i < size; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes_[at + i])) << (8 * i);
     return v;
@@ -62,7 +65,8 @@ ZipArchive::ZipArchive(const std::filesystem::path& file, std::string what) : fi
     cd_size = u(rec + 40, 8);
     cd_offset = u(rec + 48, 8);
   }
-  if (cd_offset + cd_size > bytes_.size()) fail("central directory runs past the end of the file (truncated)");
+  if (!range_inside(cd_offset, cd_size, bytes_.size()))
+    fail("central directory runs past the end of the file (truncated)");
 
   std::uint64_t at = cd_offset;
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -75,17 +79,26 @@ ZipArchive::ZipArchive(const std::filesystem::path& file, std::string what) : fi
     e.size = u(at + 24, 4);
     const std::uint64_t name_len = u(at + 28, 2), extra_len = u(at + 30, 2), comment_len = u(at + 32, 2);
     e.local_header_offset = u(at + 42, 4);
-    if (at + 46 + name_len + extra_len > bytes_.size()) fail("truncated central directory");
+    if (!range_inside(at, 46 + name_len + extra_len, bytes_.size())) fail("truncated central directory");
     e.name = bytes_.substr(at + 46, name_len);
     // ZIP64 extra field: 8-byte values, present only for the fields saturated at 0xffffffff, in
     // the order size, compressed size, local header offset.
-    for (std::uint64_t x = at + 46 + name_len; x + 4 <= at + 46 + name_len + extra_len;) {
+    const std::uint64_t extra_end = at + 46 + name_len + extra_len;
+    for (std::uint64_t x = at + 46 + name_len; x + 4 <= extra_end;) {
       const std::uint64_t id = u(x, 2), len = u(x + 2, 2);
+      if (x + 4 + len > extra_end) fail("member '" + display_name(e.name) + "': extra field runs past its entry (corrupt)");
       if (id == 0x0001) {
         std::uint64_t p = x + 4;
-        if (e.size == 0xffffffff) { e.size = u(p, 8); p += 8; }
-        if (e.compressed_size == 0xffffffff) { e.compressed_size = u(p, 8); p += 8; }
-        if (e.local_header_offset == 0xffffffff) { e.local_header_offset = u(p, 8); }
+        // each 8-byte value must lie inside this field, not in the next one
+        auto next = [&] {
+          if (p + 8 > x + 4 + len) fail("member '" + display_name(e.name) + "': short ZIP64 extra field (corrupt)");
+          const std::uint64_t v = u(p, 8);
+          p += 8;
+          return v;
+        };
+        if (e.size == 0xffffffff) e.size = next();
+        if (e.compressed_size == 0xffffffff) e.compressed_size = next();
+        if (e.local_header_offset == 0xffffffff) e.local_header_offset = next();
       }
       x += 4 + len;
     }
@@ -95,22 +108,25 @@ ZipArchive::ZipArchive(const std::filesystem::path& file, std::string what) : fi
 }
 
 std::string ZipArchive::read(const Entry& e) const {
-  if (e.flags & 0x1) fail("member '" + e.name + "' is encrypted");
+  const std::string member = "member '" + display_name(e.name) + "'";
+  if (e.flags & 0x1) fail(member + " is encrypted");
+  // the declared size is what would be allocated: capped before anything is inflated
+  check_declared_bytes(e.size, what_ + " file '" + printable(file_.string()) + "' " + member);
   const std::uint64_t at = e.local_header_offset;
-  if (at + 30 > bytes_.size()) fail("member '" + e.name + "': local header past the end of the file (truncated)");
+  if (!range_inside(at, 30, bytes_.size())) fail(member + ": local header past the end of the file (truncated)");
   auto u16 = [this](std::uint64_t p) {
     return static_cast<std::uint64_t>(static_cast<unsigned char>(bytes_[p])) |
            static_cast<std::uint64_t>(static_cast<unsigned char>(bytes_[p + 1])) << 8;
   };
   const std::uint64_t sig = u16(at) | u16(at + 2) << 16;
-  if (sig != sig_local) fail("member '" + e.name + "': bad local header (corrupt)");
+  if (sig != sig_local) fail(member + ": bad local header (corrupt)");
   // The local header's own name/extra lengths (its extra field may differ from the central one).
   const std::uint64_t data = at + 30 + u16(at + 26) + u16(at + 28);
-  if (data + e.compressed_size > bytes_.size()) fail("member '" + e.name + "' runs past the end of the file (truncated)");
+  if (!range_inside(data, e.compressed_size, bytes_.size())) fail(member + " runs past the end of the file (truncated)");
 
   std::string out;
   if (e.method == 0) {
-    if (e.compressed_size != e.size) fail("stored member '" + e.name + "' has different stored and real sizes (corrupt)");
+    if (e.compressed_size != e.size) fail("stored " + member + " has different stored and real sizes (corrupt)");
     out = bytes_.substr(data, e.size);
   } else if (e.method == 8) {
     out.resize(e.size);
@@ -134,9 +150,9 @@ std::string ZipArchive::read(const Entry& e) const {
     const std::string zmsg = zs.msg ? zs.msg : "code " + std::to_string(rc);
     inflateEnd(&zs);
     if (rc != Z_STREAM_END || out_done != e.size)
-      fail("member '" + e.name + "': corrupt deflate data (zlib: " + zmsg + ")");
+      fail(member + ": corrupt deflate data or a size that does not match it (zlib: " + zmsg + ")");
   } else {
-    fail("member '" + e.name + "' uses ZIP compression method " + std::to_string(e.method) +
+    fail(member + " uses ZIP compression method " + std::to_string(e.method) +
          "; only stored (numpy.savez) and deflate (numpy.savez_compressed) are supported");
   }
   std::uint64_t crc = ::crc32(0L, Z_NULL, 0);
@@ -145,7 +161,7 @@ std::string ZipArchive::read(const Entry& e) const {
     crc = ::crc32(crc, reinterpret_cast<const Bytef*>(out.data() + done), chunk);
     done += chunk;
   }
-  if (crc != e.crc32) fail("member '" + e.name + "' fails its CRC-32 check (corrupt)");
+  if (crc != e.crc32) fail(member + " fails its CRC-32 check (corrupt)");
   return out;
 }
 

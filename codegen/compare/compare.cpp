@@ -18,6 +18,7 @@
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
+#include "codegen/input/input_file.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "statiq/io/npy.hpp"
@@ -311,9 +312,10 @@ Comparison compare(const CompareOptions& o) {
   normalize::normalize(graph);
   const Shape s = r.model.input_shape;
   const std::size_t per_row = std::size_t(s.size());
+  check_input_file(o.input, "--input file");  // a regular file within --max-input-bytes
   const statiq::io::NpyArray samples = statiq::io::read_npy(o.input);
   const std::vector<float> data = samples.as<float>();
-  if (data.empty() || data.size() % per_row)
+  if (per_row == 0 || data.empty() || data.size() % per_row)
     throw std::runtime_error(fmt::format("input '{}' holds {} values, not a multiple of the model input {}x{}x{}",
                                          o.input.string(), data.size(), s.c, s.h, s.w));
   const std::size_t rows = data.size() / per_row;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/layer_facts.hpp"
 #include "statiq/targets/describe.hpp"
 
@@ -16,9 +17,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
+// Names as the text report shows them: display_name() (a newline or escape sequence in a node name
+// must not break the table or reach a terminal).
+std::string join_names(const std::vector<std::string>& items, std::string_view sep) {
   std::string s;
-  for (const std::string& i : items) s += (s.empty() ? "" : std::string(sep)) + i;
+  for (const std::string& i : items) s += (s.empty() ? "" : std::string(sep)) + display_name(i);
   return s;
 }
 
@@ -78,10 +81,10 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
                         const std::vector<std::string>& struct_names) {
   std::string s = fmt::format("statiq-codegen report: {} for target {}\n", model.name, model.target);
   if (!provenance.model_file.empty())
-    s += fmt::format("model: {}{}\n", provenance.model_file,
+    s += fmt::format("model: {}{}\n", printable(shorten(provenance.model_file, 400)),
                      provenance.model_sha256.empty() ? "" : " (sha256 " + provenance.model_sha256 + ")");
-  s += fmt::format("input: {} (NHWC {}), output: {}\n\n", model.input_tensor, shape_text(model.input_shape),
-                   model.output_tensor);
+  s += fmt::format("input: {} (NHWC {}), output: {}\n\n", display_name(model.input_tensor),
+                   shape_text(model.input_shape), display_name(model.output_tensor));
 
   // one row per layer, columns as wide as their widest cell
   std::vector<std::vector<std::string>> rows{{"#", "struct", "ONNX nodes", "pattern", "placement", "bits i/w/o",
@@ -93,7 +96,8 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
     std::string range = "-", sqnr = "-";
     if (r && r->range_min && r->range_max) range = fmt::format("[{:.4g}, {:.4g}]", *r->range_min, *r->range_max);
     if (r && r->sqnr_db) sqnr = fmt::format("{:.1f}", *r->sqnr_db);
-    rows.push_back({std::to_string(i), i < struct_names.size() ? struct_names[i] : l.name, join(l.onnx_nodes, ", "),
+    rows.push_back({std::to_string(i), i < struct_names.size() ? struct_names[i] : display_name(l.name),
+                    join_names(l.onnx_nodes, ", "),
                     f.pattern, placement_name(l.placement), bits_text(f), shape_text(f.output), weight_scales_text(l),
                     l.dynamic ? "float (input uint8 at run time)" : quantization_text(l.output, f.float_output), range,
                     sqnr});
@@ -110,7 +114,8 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
 
   for (std::size_t i = 0; i < model.layers.size(); ++i)
     if (model.layers[i].placement == Placement::host)
-      s += fmt::format("layer {} '{}' runs on the host: {}\n", i, model.layers[i].name, host_reason(model.layers[i]));
+      s += fmt::format("layer {} '{}' runs on the host: {}\n", i, display_name(model.layers[i].name),
+                       printable(host_reason(model.layers[i])));
 
   const ReportTotals t = report_totals(model, provenance.packs_sub_byte);
   s += fmt::format("\ntotals: {} layers ({} on the host), {} parameters, {} weight bytes, {} MACs, arena {} bytes\n",
@@ -119,15 +124,16 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
     s += "unmapped nodes: none\n";
   } else {
     s += fmt::format("unmapped nodes ({}):\n", model.unmapped.size());
-    for (const Unmapped& u : model.unmapped) s += fmt::format("  {} ({}): {}\n", u.node, u.op_type, u.reason);
+    for (const Unmapped& u : model.unmapped)
+      s += fmt::format("  {} ({}): {}\n", display_name(u.node), display_name(u.op_type), printable(u.reason));
   }
-  if (!model.float_tail.empty()) s += "float tail, run on the host after the engine: " + join(model.float_tail, ", ") + "\n";
+  if (!model.float_tail.empty()) s += "float tail, run on the host after the engine: " + join_names(model.float_tail, ", ") + "\n";
   if (report.accuracy) {
     const Accuracy& a = *report.accuracy;
     s += fmt::format("accuracy ({}, {} samples): float {:.2f}%, quantized {:.2f}%\n", a.metric, a.samples,
                      100.0 * a.float_model, 100.0 * a.quantized_model);
   }
-  for (const std::string& n : report.notes) s += "note: " + n + "\n";
+  for (const std::string& n : report.notes) s += "note: " + printable(n) + "\n";
   return s;
 }
 
@@ -200,7 +206,8 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
     j["accuracy"] = nullptr;
   }
   j["notes"] = report.notes;
-  return j.dump(2) + "\n";
+  // Names are kept whole; bytes that are not UTF-8 become U+FFFD (JSON text is UTF-8).
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace statiq::codegen

@@ -8,17 +8,19 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "codegen/emit/cpp_literals.hpp"
+#include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
+#include "codegen/input/input_file.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "codegen/quantize/dynamic.hpp"
@@ -93,36 +95,51 @@ WeightQuantizerKind parse_weight_quantizer(const std::string& name) {
   throw std::runtime_error("weight quantizer '" + name + "': choose max, max-per-axis, std or std-per-axis");
 }
 
-NodeConfig read_node_config(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error(file.string() + ": cannot read the node configuration");
+NodeConfig read_node_config(const std::filesystem::path& path) {
+  const std::string text = read_input_file(path, "--node-config file");
+  const std::string file = "--node-config '" + printable(path.string()) + "'";
   nlohmann::json j;
+  // A key given twice would silently take the last value (nlohmann's default): refused instead.
+  std::vector<std::set<std::string>> keys_per_object;
+  std::string duplicate;
+  const auto no_duplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) keys_per_object.emplace_back();
+    else if (event == E::object_end && !keys_per_object.empty()) keys_per_object.pop_back();
+    else if (event == E::key && !keys_per_object.empty() && !keys_per_object.back().insert(parsed.get<std::string>()).second &&
+             duplicate.empty())
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
   try {
-    in >> j;
+    j = nlohmann::json::parse(text, no_duplicates);
   } catch (const std::exception& e) {
-    throw std::runtime_error(file.string() + ": not valid JSON (" + e.what() + ")");
+    throw std::runtime_error(file + ": not valid JSON (" + printable(e.what()) + "); fix the file");
   }
+  if (!duplicate.empty())
+    throw std::runtime_error(file + ": the key '" + display_name(duplicate) +
+                             "' is given twice in one object; keep one");
   if (!j.is_object())
-    throw std::runtime_error(file.string() + ": expected an object { \"node name\": { \"w\": 4, \"out\": 4 } }");
+    throw std::runtime_error(file + ": expected an object { \"node name\": { \"w\": 4, \"out\": 4 } }");
   NodeConfig out;
   for (const auto& [node, entry] : j.items()) {
     if (!entry.is_object())
-      throw std::runtime_error(file.string() + ": entry '" + node + "' must be an object (keys w, out, weight_quantizer)");
+      throw std::runtime_error(file + ": entry '" + display_name(node) + "' must be an object (keys w, out, weight_quantizer)");
     BitsOverride b;
     for (const auto& [key, value] : entry.items()) {
       if (key == "weight_quantizer") {
-        if (!value.is_string()) throw std::runtime_error(file.string() + ": '" + node + "'.weight_quantizer must be a string");
+        if (!value.is_string()) throw std::runtime_error(file + ": '" + display_name(node) + "'.weight_quantizer must be a string");
         try {
           out.weight_quantizers[node] = parse_weight_quantizer(value.get<std::string>());
         } catch (const std::exception& e) {
-          throw std::runtime_error(file.string() + ": '" + node + "': " + e.what());
+          throw std::runtime_error(file + ": '" + display_name(node) + "': " + e.what());
         }
         continue;
       }
       if (key != "w" && key != "out")
-        throw std::runtime_error(file.string() + ": '" + node + "' has an unknown key '" + key + "' (use w, out, weight_quantizer)");
+        throw std::runtime_error(file + ": '" + display_name(node) + "' has an unknown key '" + display_name(key) + "' (use w, out, weight_quantizer)");
       if (!value.is_number_integer() || (value != 1 && value != 2 && value != 4 && value != 8))
-        throw std::runtime_error(file.string() + ": '" + node + "'." + key + " must be 1, 2, 4 or 8");
+        throw std::runtime_error(file + ": '" + display_name(node) + "'." + key + " must be 1, 2, 4 or 8");
       (key == "w" ? b.w : b.out) = value.get<int>();
     }
     if (b.w || b.out) out.bits[node] = b;
@@ -173,7 +190,8 @@ void configure(const GenerateOptions& o, const TargetInfo& target, const ir::Gra
     const NodeConfig config = read_node_config(o.node_config);
     auto check = [&](const std::string& node) {
       if (!graph.find_node(node))
-        throw std::runtime_error(o.node_config.string() + ": no node named '" + node + "' in " + o.model.string());
+        throw std::runtime_error("--node-config '" + printable(o.node_config.string()) + "': no node named '" +
+                                 display_name(node) + "' in " + printable(o.model.string()) + "; check the node names");
     };
     for (const auto& [node, bits] : config.bits) check(node), lo.node_bits[node] = bits;
     for (const auto& [node, q] : config.weight_quantizers) check(node), qo.weight_overrides[node] = q;
@@ -278,22 +296,48 @@ Report report_of(const GenerateResult& r, const Ranges& ranges, const Evaluation
   return report;
 }
 
-// The generated engine (with its golden vectors) and, when asked, the onnxruntime export.
+// The generated engine (with its golden vectors) and, when asked, the onnxruntime export. All or
+// nothing: the export is written to a temporary file beside its destination first, then the
+// generated files (emit() is all or nothing itself), and only then is the export moved into
+// place; a failure on the way removes what this run wrote.
 std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const LoweredModel& model,
                                                  const Report& report, std::vector<GoldenVector> golden) {
   std::vector<std::filesystem::path> written;
-  if (!o.output_dir.empty()) {
-    EmitOptions emit_options;
-    emit_options.golden = std::move(golden);
-    emit_options.model_file = o.model.string();
-    emit_options.model_sha256 = sha256_of(o.model);
-    emit_options.report = report;
-    written = emit(model, emit_options, o.output_dir);
-  }
+  std::filesystem::path qdq_tmp;
   if (!o.qdq.empty()) {
-    if (model.dynamic) write_dynamic_model(model, o.qdq);
-    else write_qdq_model(model, o.qdq);
-    written.push_back(o.qdq);
+    qdq_tmp = o.qdq;
+    qdq_tmp += ".statiq-tmp-" + std::to_string(::getpid());
+    try {
+      if (model.dynamic) write_dynamic_model(model, qdq_tmp);
+      else write_qdq_model(model, qdq_tmp);
+    } catch (...) {
+      std::error_code ec;
+      std::filesystem::remove(qdq_tmp, ec);
+      throw;
+    }
+  }
+  try {
+    if (!o.output_dir.empty()) {
+      EmitOptions emit_options;
+      emit_options.golden = std::move(golden);
+      emit_options.model_file = o.model.string();
+      emit_options.model_sha256 = sha256_of(o.model);
+      emit_options.report = report;
+      written = emit(model, emit_options, o.output_dir);
+    }
+    if (!o.qdq.empty()) {
+      std::error_code ec;
+      std::filesystem::rename(qdq_tmp, o.qdq, ec);
+      if (ec)
+        throw std::runtime_error("--qdq: cannot move '" + printable(qdq_tmp.string()) + "' to '" +
+                                 printable(o.qdq.string()) + "': " + ec.message());
+      written.push_back(o.qdq);
+    }
+  } catch (...) {
+    std::error_code ec;
+    if (!qdq_tmp.empty()) std::filesystem::remove(qdq_tmp, ec);
+    for (const auto& f : written) std::filesystem::remove(f, ec);
+    throw;
   }
   return written;
 }
@@ -301,8 +345,19 @@ std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const
 }  // namespace
 
 GenerateResult generate(const GenerateOptions& o) {
-  ir::Graph graph = load_onnx(o.model);
+  // Everything the user typed is checked before the model is read and calibrated.
+  if (!o.name.empty() && cpp_identifier(o.name) != o.name)
+    throw std::runtime_error("--name '" + display_name(o.name) + "' is not a C++ namespace name of lower-case letters, "
+                             "digits and single underscores (at most " + std::to_string(max_identifier_chars) +
+                             " characters); use e.g. '" + cpp_identifier(o.name) + "'");
   if (!o.output_dir.empty()) check_output_dir(o.output_dir);
+  if (!o.qdq.empty()) {
+    if (find_target(o.target).name != "cpu_int8")
+      throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
+                               o.target + "); drop --qdq or use --target cpu-int8");
+    check_output_dir(o.qdq.has_parent_path() ? o.qdq.parent_path() : std::filesystem::path("."));
+  }
+  ir::Graph graph = load_onnx(o.model);
   GenerateResult r;
   r.normalize_actions = normalize::normalize(graph).actions;
   const TargetInfo& target = find_target(o.target);
@@ -327,9 +382,6 @@ GenerateResult generate(const GenerateOptions& o) {
     throw std::runtime_error("--dynamic is onnxruntime's dynamic quantization, a CPU scheme: use --target cpu-int8 "
                              "(not " + o.target + ")");
   r.model = lower(graph, target, lo);
-  if (!o.qdq.empty() && r.model.target != "cpu_int8")
-    throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
-                             o.target + ")");
 
   // Calibration (every tensor's range through the float executor) and quantization. Dynamic
   // quantization has no activation ranges: its samples only measure accuracy.
@@ -346,10 +398,27 @@ GenerateResult generate(const GenerateOptions& o) {
   const std::size_t n = o.max_eval ? std::min(o.max_eval, eval.size()) : eval.size();
   std::vector<std::int64_t> labels;
   if (!o.labels.empty()) {
-    labels = io::read_npy(o.labels).as<std::int64_t>();
+    const std::string who = "--labels '" + printable(o.labels.string()) + "'";
+    check_input_file(o.labels, "--labels file");
+    try {
+      labels = io::read_npy(o.labels).as<std::int64_t>();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(who + ": " + e.what() + "; labels are an int64 .npy of class indices, one per sample "
+                               "(np.save(f, y.astype(np.int64)))");
+    }
     if (labels.size() < n)
-      throw std::runtime_error(o.labels.string() + ": " + std::to_string(labels.size()) + " labels for " +
-                               std::to_string(n) + " evaluation samples");
+      throw std::runtime_error(who + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(n) +
+                               " evaluation samples; give one label per sample or lower --eval-samples");
+    // a label is a class index of the model's output
+    const ir::Tensor& out = graph.tensor(graph.outputs.at(0));
+    if (out.has_static_shape()) {
+      const std::int64_t classes = ir::element_count(*out.shape);
+      for (std::size_t s = 0; s < n; ++s)
+        if (labels[s] < 0 || labels[s] >= classes)
+          throw std::runtime_error(who + ": label " + std::to_string(s) + " is " + std::to_string(labels[s]) +
+                                   ", outside the model's " + std::to_string(classes) + " classes [0, " +
+                                   std::to_string(classes) + "); check that the labels match the samples");
+    }
   }
   Evaluation e = evaluate(graph, r.model, eval, n, labels, o.golden);
   r.eval_samples = e.samples;
@@ -370,7 +439,7 @@ std::string summary_text(const GenerateResult& r) {
     const OutputType t = output_type(l);
     std::string sq = "";
     if (i < r.report.layers.size() && r.report.layers[i].sqnr_db) sq = fmt::format("{:.1f}", *r.report.layers[i].sqnr_db);
-    s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", l.name.substr(0, 34),
+    s += fmt::format("{:<34} {:<20} {:>12} {:>8} {:>6} {:>9}\n", display_name(l.name).substr(0, 34),
                      (l.dynamic ? "Dynamic" : "") + std::string(layer_kind_name(l.kind)),
                      fmt::format("{}x{}x{}", t.shape.h, t.shape.w, t.shape.c),
                      l.kind == LayerKind::dequantize || l.dynamic ? std::string("float")
@@ -379,9 +448,10 @@ std::string summary_text(const GenerateResult& r) {
   }
   if (r.legalization) s += "legalization for " + r.model.target + ":\n" + r.legalization->to_text();
   for (const auto& u : r.model.unmapped)
-    s += is_excluded(u) ? fmt::format("float (excluded): '{}' ({})\n", u.node, u.op_type)
-                        : fmt::format("on the host: '{}' ({}): {}\n", u.node, u.op_type, u.reason);
-  for (const auto& f : r.model.float_tail) s += fmt::format("float after the engine: '{}'\n", f);
+    s += is_excluded(u) ? fmt::format("float (excluded): '{}' ({})\n", display_name(u.node), display_name(u.op_type))
+                        : fmt::format("on the host: '{}' ({}): {}\n", display_name(u.node), display_name(u.op_type),
+                                      printable(u.reason));
+  for (const auto& f : r.model.float_tail) s += fmt::format("float after the engine: '{}'\n", display_name(f));
   if (r.top1_agreement)
     s += fmt::format("evaluated on {} samples: top-1 agreement with float {:.2f}%, mean output cosine {:.5f}\n",
                      r.eval_samples, 100 * *r.top1_agreement, r.mean_cosine);

@@ -52,7 +52,7 @@ std::string origin(const ir::Graph& g, const std::string& tensor) {
 
 std::string shape_of(const ir::Graph& g, const std::string& tensor) {
   auto it = g.tensors.find(tensor);
-  if (it == g.tensors.end() || !it->second.shape) return "[?]";
+  if (it == g.tensors.end() || !it->second.shape) return "(shape unknown)";
   return ir::to_string(*it->second.shape);
 }
 

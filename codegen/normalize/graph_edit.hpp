@@ -29,7 +29,7 @@ std::optional<std::size_t> sole_consumer(const ir::Graph& g, const std::string& 
 std::string origin(const ir::Graph& g, const std::string& tensor);
 // "BatchNormalization 'bn1'"
 std::string label(const ir::Node& n);
-std::string shape_of(const ir::Graph& g, const std::string& tensor);  // "[1,8,28,28]" or "[?]"
+std::string shape_of(const ir::Graph& g, const std::string& tensor);  // "[1,8,28,28]" or "(shape unknown)"
 std::string number(double v);                                          // shortest round-trip form
 
 // `base` if no tensor has that name, else base + "_1", "_2" ...

@@ -8,6 +8,8 @@
 #include <limits>
 #include <set>
 #include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/normalize/graph_edit.hpp"
@@ -19,7 +21,8 @@ using edit::label;
 // --- report ------------------------------------------------------------------------------------
 
 void NormalizeReport::add(std::string message) {
-  if (std::find(actions.begin(), actions.end(), message) == actions.end()) actions.push_back(std::move(message));
+  if (added_.size() != actions.size()) added_ = {actions.begin(), actions.end()};  // `actions` was set directly
+  if (added_.insert(message).second) actions.push_back(std::move(message));
 }
 
 bool NormalizeReport::mentions(const std::string& fragment) const {
@@ -89,20 +92,50 @@ bool foldable(const ir::Graph& g, const ir::Node& n) {
   return true;
 }
 
+// Erases the nodes marked dead, keeping the order of the others: one pass, where erasing them one
+// by one would move the rest of the vector each time (quadratic on 100k-node graphs).
+void erase_dead(ir::Graph& g, const std::vector<bool>& dead) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
+    if (!dead[i]) {
+      if (kept != i) g.nodes[kept] = std::move(g.nodes[i]);
+      ++kept;
+    }
+  g.nodes.resize(kept);
+}
+
+// How many times each tensor is read: by node inputs and as a graph output.
+std::unordered_map<std::string, std::size_t> use_counts(const ir::Graph& g) {
+  std::unordered_map<std::string, std::size_t> uses;
+  for (const auto& o : g.outputs) ++uses[o];
+  for (const auto& n : g.nodes)
+    for (const auto& in : n.inputs)
+      if (!in.empty()) ++uses[in];
+  return uses;
+}
+
 // Drops nodes nobody reads (not producing a graph output), then tensor entries nothing references.
+// Linear: use counts are computed once and decremented as nodes go, last node first.
 std::size_t remove_dead(ir::Graph& g, NormalizeReport& report) {
   std::size_t changes = 0;
+  std::unordered_map<std::string, std::size_t> uses = use_counts(g);
+  std::vector<bool> dead(g.nodes.size(), false);
   for (std::size_t i = g.nodes.size(); i-- > 0;) {
     const ir::Node& n = g.nodes[i];
-    const bool used = std::any_of(n.outputs.begin(), n.outputs.end(),
-                                  [&](const std::string& o) { return !o.empty() && edit::use_count(g, o) > 0; });
+    const bool used = std::any_of(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) {
+      if (o.empty()) return false;
+      const auto it = uses.find(o);
+      return it != uses.end() && it->second > 0;
+    });
     if (used) continue;
     report.add("removed " + label(n) + ": nothing reads its outputs");
-    const ir::Node dead = n;
-    g.nodes.erase(g.nodes.begin() + static_cast<std::ptrdiff_t>(i));
-    for (const auto& o : dead.outputs) edit::drop_if_unreferenced(g, o);
+    dead[i] = true;
+    for (const auto& in : n.inputs)
+      if (!in.empty()) --uses[in];
     ++changes;
   }
+  erase_dead(g, dead);
+  // the dead nodes' outputs are unreferenced now: the sweep below drops them with the rest
   std::set<std::string> referenced(g.inputs.begin(), g.inputs.end());
   referenced.insert(g.outputs.begin(), g.outputs.end());
   for (const auto& n : g.nodes) {
@@ -131,76 +164,105 @@ std::size_t remove_dead(ir::Graph& g, NormalizeReport& report) {
 
 // --- 1. Identity / Dropout -----------------------------------------------------------------------
 
+// One forward pass, linear in the graph: readers of a removed node's output are redirected
+// through `alias` (resolved as each node is reached, then once more over every node for the
+// renames of graph outputs), removed nodes are erased together at the end.
 std::size_t remove_identities(ir::Graph& g, NormalizeReport& report) {
   std::size_t changes = 0;
-  for (bool again = true; again;) {
-    again = false;
-    for (std::size_t i = 0; i < g.nodes.size() && !again; ++i) {
-      const ir::Node n = g.nodes[i];
-      if (!n.domain.empty() || (n.op_type != "Identity" && n.op_type != "Dropout")) continue;
-      if (!n.has_input(0) || n.outputs.empty()) continue;
-      if (n.op_type == "Dropout") {
-        if (n.outputs.size() > 1 && !n.outputs[1].empty() && edit::use_count(g, n.outputs[1]) > 0) {
-          report.add(std::string(kept_prefix) + label(n) + ": its mask output '" + n.outputs[1] + "' is read");
+  const std::unordered_set<std::string> graph_outputs(g.outputs.begin(), g.outputs.end());
+  const std::unordered_map<std::string, std::size_t> uses = use_counts(g);
+  std::unordered_map<std::string, std::size_t> producer;  // tensor -> index of the node writing it
+  std::unordered_map<std::string, std::string> alias;     // a tensor that is gone -> the one to read instead
+  const auto resolve = [&](const std::string& t) {
+    std::string r = t;
+    for (auto it = alias.find(r); it != alias.end(); it = alias.find(r)) r = it->second;
+    return r;
+  };
+  std::vector<bool> dead(g.nodes.size(), false);
+  std::vector<std::string> dropped;  // inputs and outputs of removed nodes: dropped below if unreferenced
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    for (auto& in : g.nodes[i].inputs)
+      if (!in.empty()) in = resolve(in);
+    for (const auto& o : g.nodes[i].outputs)
+      if (!o.empty()) producer[o] = i;
+    const ir::Node& n = g.nodes[i];
+    if (!n.domain.empty() || (n.op_type != "Identity" && n.op_type != "Dropout")) continue;
+    if (!n.has_input(0) || n.outputs.empty()) continue;
+    if (n.op_type == "Dropout") {
+      const auto mask_uses = n.outputs.size() > 1 && !n.outputs[1].empty() ? uses.find(n.outputs[1]) : uses.end();
+      if (mask_uses != uses.end() && mask_uses->second > 0) {
+        report.add(std::string(kept_prefix) + label(n) + ": its mask output '" + n.outputs[1] + "' is read");
+        continue;
+      }
+      if (n.has_input(2)) {
+        const ir::Tensor* t = edit::constant(g, n.inputs[2]);
+        const bool training = !t || (t->int64_data.size() == 1 ? t->int64_data[0] != 0
+                                                               : t->float_data.size() != 1 || t->float_data[0] != 0.0f);
+        if (training) {
+          report.add(std::string(kept_prefix) + label(n) + ": training_mode '" + n.inputs[2] +
+                     "' is not a false constant");
           continue;
         }
-        if (n.has_input(2)) {
-          const ir::Tensor* t = edit::constant(g, n.inputs[2]);
-          const bool training = !t || (t->int64_data.size() == 1 ? t->int64_data[0] != 0
-                                                                 : t->float_data.size() != 1 || t->float_data[0] != 0.0f);
-          if (training) {
-            report.add(std::string(kept_prefix) + label(n) + ": training_mode '" + n.inputs[2] +
-                       "' is not a false constant");
-            continue;
-          }
-        }
       }
-      const std::string& x = n.inputs[0];
-      const std::string& y = n.outputs[0];
-      std::string how;
-      if (y.empty() || !edit::is_graph_output(g, y)) {
-        g.nodes.erase(g.nodes.begin() + static_cast<std::ptrdiff_t>(i));
-        if (!y.empty()) edit::replace_uses(g, y, x);
-        how = "its consumers read '" + x + "' directly";
-      } else {
-        // y is a graph output and must keep its name: the producer of x writes y instead.
-        if (edit::constant(g, x)) continue;  // fold_constants turns y into an initializer
-        const auto p = g.producer(x);
-        if (p < 0 || edit::is_graph_output(g, x)) {
-          report.add(std::string(kept_prefix) + label(n) + ": it copies " + edit::origin(g, x) + " to graph output '" +
-                     y + "'");
-          continue;
-        }
-        g.nodes.erase(g.nodes.begin() + static_cast<std::ptrdiff_t>(i));
-        for (auto& o : g.nodes[static_cast<std::size_t>(p)].outputs)
-          if (o == x) o = y;
-        edit::replace_uses(g, x, y);
-        ir::Tensor& t = g.tensor(y);
-        const ir::Tensor& src = g.tensor(x);
-        if (!t.shape) t.shape = src.shape;
-        if (t.dtype == ir::DataType::undefined) t.dtype = src.dtype;
-        g.tensors.erase(x);
-        how = "graph output '" + y + "' is now written by " + label(g.nodes[static_cast<std::size_t>(p)]) +
-              " (was '" + x + "')";
-      }
-      for (const auto& o : n.outputs) edit::drop_if_unreferenced(g, o);
-      for (const auto& in : n.inputs) edit::drop_if_unreferenced(g, in);
-      report.add("removed " + label(n) + (n.op_type == "Dropout" ? " (inference)" : "") + ": " + how);
-      ++changes;
-      again = true;
     }
+    const std::string x = n.inputs[0];
+    const std::string y = n.outputs[0];
+    std::string how;
+    if (y.empty() || !graph_outputs.count(y)) {
+      if (!y.empty()) alias[y] = x;
+      how = "its consumers read '" + x + "' directly";
+    } else {
+      // y is a graph output and must keep its name: the producer of x writes y instead.
+      if (edit::constant(g, x)) continue;  // fold_constants turns y into an initializer
+      const auto p = producer.find(x);
+      if (p == producer.end() || graph_outputs.count(x)) {
+        report.add(std::string(kept_prefix) + label(n) + ": it copies " + edit::origin(g, x) + " to graph output '" +
+                   y + "'");
+        continue;
+      }
+      for (auto& o : g.nodes[p->second].outputs)
+        if (o == x) o = y;
+      producer[y] = p->second;
+      alias[x] = y;  // readers of x between its producer and here are renamed in the final pass
+      ir::Tensor& t = g.tensor(y);
+      const ir::Tensor& src = g.tensor(x);
+      if (!t.shape) t.shape = src.shape;
+      if (t.dtype == ir::DataType::undefined) t.dtype = src.dtype;
+      g.tensors.erase(x);
+      how = "graph output '" + y + "' is now written by " + label(g.nodes[p->second]) + " (was '" + x + "')";
+    }
+    dead[i] = true;
+    dropped.insert(dropped.end(), n.outputs.begin(), n.outputs.end());
+    dropped.insert(dropped.end(), n.inputs.begin(), n.inputs.end());
+    report.add("removed " + label(n) + (n.op_type == "Dropout" ? " (inference)" : "") + ": " + how);
+    ++changes;
   }
+  if (changes == 0) return 0;
+  erase_dead(g, dead);
+  for (auto& node : g.nodes)
+    for (auto& in : node.inputs)
+      if (!in.empty()) in = resolve(in);
+  std::unordered_set<std::string> referenced(g.inputs.begin(), g.inputs.end());
+  referenced.insert(g.outputs.begin(), g.outputs.end());
+  for (const auto& node : g.nodes) {
+    referenced.insert(node.inputs.begin(), node.inputs.end());
+    referenced.insert(node.outputs.begin(), node.outputs.end());
+  }
+  for (const auto& t : dropped)
+    if (!t.empty() && !referenced.count(t)) g.tensors.erase(t);
   return changes;
 }
 
 // --- 2. constant folding -------------------------------------------------------------------------
 
 std::size_t fold_constants(ir::Graph& g, NormalizeReport& report) {
+  // One forward pass (the graph is in topological order: a folded node's readers come after it
+  // and see its outputs as initializers); folded nodes are erased together at the end.
   std::size_t changes = 0;
-  for (bool again = true; again;) {
-    again = false;
-    for (std::size_t i = 0; i < g.nodes.size() && !again; ++i) {
-      const ir::Node n = g.nodes[i];
+  std::vector<bool> folded(g.nodes.size(), false);
+  {
+    for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+      const ir::Node& n = g.nodes[i];
       if (!foldable(g, n)) continue;
       std::vector<exec::Array> values;
       try {
@@ -228,12 +290,12 @@ std::size_t fold_constants(ir::Graph& g, NormalizeReport& report) {
       std::string why = "its inputs are constant";
       if (n.op_type == "Shape" && !edit::constant(g, n.inputs[0]))
         why = "'" + n.inputs[0] + "' has the static shape " + edit::shape_of(g, n.inputs[0]);
-      g.nodes.erase(g.nodes.begin() + static_cast<std::ptrdiff_t>(i));
+      folded[i] = true;
       report.add("folded " + label(n) + " into initializer " + what + " (" + why + ")");
       ++changes;
-      again = true;
     }
   }
+  if (changes) erase_dead(g, folded);
   return changes + remove_dead(g, report);
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "codegen/ir/graph.hpp"
@@ -17,9 +18,12 @@ struct NormalizeReport {
   std::vector<std::string> actions;
   std::size_t iterations = 0;  // rounds of the fixed-point loop of normalize()
 
-  void add(std::string message);
+  void add(std::string message);                     // once: a repeated message is not added again
   bool mentions(const std::string& fragment) const;  // some action contains `fragment`
   std::string to_text() const;                       // one action per line
+
+ private:
+  std::unordered_set<std::string> added_;  // `actions` as a set: add() stays O(1) on 100k-node graphs
 };
 
 struct NormalizeOptions {

@@ -1,13 +1,17 @@
 // codegen/onnx/load_onnx.cpp — ONNX ModelProto -> statiq IR.
 #include "codegen/onnx/load_onnx.hpp"
 
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
+#include "codegen/emit/cpp_escape.hpp"
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/input/input_file.hpp"
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
@@ -30,48 +34,124 @@ std::int64_t default_opset(const onnx::ModelProto& m, const std::string& source)
   fail(source, "no opset_import for the default ONNX domain");
 }
 
+// Bytes per element of an ONNX TensorProto data type; 0 for those without a fixed size (strings).
+std::uint64_t element_bytes(std::int32_t data_type) {
+  switch (data_type) {
+    case onnx::TensorProto::UINT8: case onnx::TensorProto::INT8: case onnx::TensorProto::BOOL: return 1;
+    case onnx::TensorProto::UINT16: case onnx::TensorProto::INT16: case onnx::TensorProto::FLOAT16:
+    case onnx::TensorProto::BFLOAT16: return 2;
+    case onnx::TensorProto::FLOAT: case onnx::TensorProto::INT32: case onnx::TensorProto::UINT32: return 4;
+    case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: case onnx::TensorProto::DOUBLE:
+    case onnx::TensorProto::COMPLEX64: return 8;
+    case onnx::TensorProto::COMPLEX128: return 16;
+    default: return 0;
+  }
+}
+
 // Reads external tensor data into raw_data. The location must stay inside the model's folder:
 // a model file must not make the generator read arbitrary files (e.g. "../../etc/passwd").
 void inline_external_data(onnx::TensorProto& t, const std::filesystem::path& model_dir, const std::string& source) {
   if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
   std::string location;
-  std::int64_t offset = 0, length = -1;
-  const std::string who = "external data of tensor '" + t.name() + "'";
+  std::uint64_t offset = 0;
+  std::optional<std::uint64_t> length;
+  const std::string who = "external data of tensor '" + display_name(t.name()) + "'";
+  auto number = [&](const std::string& key, const std::string& text) {
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+      fail(source, who + ": " + key + " '" + display_name(text) + "' is not a non-negative integer; fix the model's "
+                         "external_data entries");
+    return v;
+  };
   for (const auto& kv : t.external_data()) {
-    try {
-      if (kv.key() == "location") location = kv.value();
-      else if (kv.key() == "offset") offset = std::stoll(kv.value());
-      else if (kv.key() == "length") length = std::stoll(kv.value());
-    } catch (const std::exception&) {
-      fail(source, who + ": " + kv.key() + " '" + kv.value() + "' is not a number");
+    if (kv.key() == "location") location = kv.value();
+    else if (kv.key() == "offset") offset = number(kv.key(), kv.value());
+    else if (kv.key() == "length") length = number(kv.key(), kv.value());
+  }
+  // The bytes the tensor's dims and type need, known before the file is opened: a length that
+  // differs, or a tensor over the input limit, is refused without reading anything.
+  std::uint64_t expected = 0;
+  {
+    std::uint64_t count = 1;
+    for (const std::int64_t d : t.dims()) {
+      if (d < 0) fail(source, who + ": negative dimension " + std::to_string(d) + " in its dims");
+      if (!mul_fits(count, std::uint64_t(d), count)) fail(source, who + ": its dims overflow 64 bits (corrupt model)");
     }
+    const std::uint64_t element = element_bytes(t.data_type());
+    if (element == 0)
+      fail(source, who + ": data type " + std::to_string(t.data_type()) + " cannot be stored as external data here");
+    if (!mul_fits(count, element, expected)) fail(source, who + ": its dims overflow 64 bits (corrupt model)");
+    check_declared_bytes(expected, source + ": " + who);
+    if (length && *length != expected)
+      fail(source, who + ": length " + std::to_string(*length) + " but its dims and type need " +
+                       std::to_string(expected) + " bytes (corrupt model)");
   }
   if (location.empty()) fail(source, who + " has no location");
   const std::filesystem::path rel(location);
-  if (rel.is_absolute()) fail(source, who + ": absolute location '" + location + "' refused");
+  if (rel.is_absolute()) fail(source, who + ": absolute location '" + display_name(location) + "' refused");
   std::error_code ec;
   const auto dir = std::filesystem::weakly_canonical(model_dir.empty() ? "." : model_dir, ec);
   const auto file = std::filesystem::weakly_canonical(dir / rel, ec);
-  if (ec) fail(source, who + ": cannot resolve '" + location + "'");
+  if (ec) fail(source, who + ": cannot resolve '" + display_name(location) + "'");
   auto [dir_end, file_it] = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
   if (dir_end != dir.end() || file_it == file.end())
-    fail(source, who + ": location '" + location + "' points outside the model's folder " + dir.string());
+    fail(source, who + ": location '" + display_name(location) + "' points outside the model's folder " +
+                     printable(dir.string()));
+  // a regular file only (a FIFO would block forever); its size may exceed the limit, the tensor not
+  std::error_code st_ec;
+  if (!std::filesystem::is_regular_file(file, st_ec))
+    fail(source, who + ": '" + printable(file.string()) + "' is missing or not a regular file (a FIFO, folder or "
+                       "device); put the tensor's data file next to the model");
   std::ifstream in(file, std::ios::binary);
-  if (!in) fail(source, who + ": cannot open '" + file.string() + "'");
+  if (!in) fail(source, who + ": cannot open '" + printable(file.string()) + "'");
   in.seekg(0, std::ios::end);
-  const std::int64_t size = in.tellg();
-  if (offset < 0 || offset > size) fail(source, who + ": offset " + std::to_string(offset) + " beyond the file");
-  if (length < 0) length = size - offset;
-  if (offset + length > size)
-    fail(source, who + ": '" + location + "' is truncated (" + std::to_string(size) + " bytes, needs " +
-                     std::to_string(offset + length) + ")");
-  std::string bytes(static_cast<std::size_t>(length), '\0');
-  in.seekg(offset);
-  in.read(bytes.data(), length);
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  if (offset > size) fail(source, who + ": offset " + std::to_string(offset) + " beyond the file");
+  const std::uint64_t n = length ? *length : expected;
+  if (!range_inside(offset, n, size))
+    fail(source, who + ": '" + display_name(location) + "' is truncated (" + std::to_string(size) +
+                     " bytes, the tensor needs " + std::to_string(n) + " from offset " + std::to_string(offset) + ")");
+  std::string bytes(static_cast<std::size_t>(n), '\0');
+  in.seekg(static_cast<std::streamoff>(offset));
+  in.read(bytes.data(), static_cast<std::streamsize>(n));
   if (!in) fail(source, who + ": read error");
   t.set_raw_data(std::move(bytes));
   t.clear_external_data();
   t.set_data_location(onnx::TensorProto::DEFAULT);
+}
+
+// What the ONNX library itself would crash on (SIGFPE, SIGSEGV) instead of reporting, checked
+// before the checker, the version converter and shape inference see the model: window
+// attributes that divide (strides, dilations, kernel_shape, group must be positive, pads not
+// negative), and graph outputs that nothing produces (the opset 7-12 converter dereferences their
+// producer).
+void validate_for_onnx_library(const onnx::GraphProto& g, const std::string& source, bool subgraph = false) {
+  std::set<std::string> defined;
+  for (const auto& i : g.input()) defined.insert(i.name());
+  for (const auto& t : g.initializer()) defined.insert(t.name());
+  for (const auto& n : g.node()) {
+    for (const auto& o : n.output()) defined.insert(o);
+    const std::string who = "node '" + display_name(n.name()) + "' (" + display_name(n.op_type()) + ")";
+    for (const auto& a : n.attribute()) {
+      const std::string& key = a.name();
+      const bool positive = key == "strides" || key == "dilations" || key == "kernel_shape";
+      if (positive || key == "pads") {
+        for (const std::int64_t v : a.ints())
+          if (positive ? v <= 0 : v < 0)
+            fail(source, who + ": attribute " + key + " holds " + std::to_string(v) + "; " + key +
+                             (positive ? " must be positive" : " must not be negative") + ": fix the model");
+      }
+      if (key == "group" && a.i() <= 0)
+        fail(source, who + ": attribute group is " + std::to_string(a.i()) + "; it must be positive: fix the model");
+    }
+    for (const auto& a : n.attribute())
+      if (a.has_g()) validate_for_onnx_library(a.g(), source, true);
+  }
+  for (const auto& o : g.output())  // a subgraph's outputs may name the enclosing graph's values
+    if (!subgraph && !defined.count(o.name()))
+      fail(source, "graph '" + display_name(g.name()) + "' output '" + display_name(o.name()) +
+                       "' is produced by no node, initializer or input; fix or re-export the model");
 }
 
 // Constant nodes become initializers so that every weight is found in one place.
@@ -351,6 +431,7 @@ ir::Graph import_onnx(const onnx::ModelProto& model_in, const std::filesystem::p
     fail(source, "default-domain opset " + std::to_string(opset) + " is outside the supported range " +
                      std::to_string(onnx_min_opset) + ".." + std::to_string(onnx_max_opset));
 
+  validate_for_onnx_library(model.graph(), source);
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
@@ -392,11 +473,8 @@ ir::Graph import_onnx(const onnx::ModelProto& model_in, const std::filesystem::p
 }
 
 ir::Graph load_onnx(const std::filesystem::path& path) {
-  const std::string source = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(source, "cannot open the file");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(source, "read error");
+  const std::string source = printable(path.string());
+  const std::string bytes = read_input_file(path, "ONNX model");
   if (bytes.empty()) fail(source, "empty file");
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) fail(source, "not an ONNX model (protobuf parsing failed: corrupt or truncated file); "

@@ -3,6 +3,7 @@
 // writing. The generated code itself is compiled and run by the codegen_emit_compile test.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/emit.hpp"
 #include "emit_fixture.hpp"
@@ -130,6 +132,44 @@ TEST_CASE("struct names are C++-safe snake_case of the ONNX names, unique", "[co
   CHECK(cpp_identifier("conv\xC3\xA9") == "conv");
   CHECK(unique_identifiers({"conv", "Conv", "conv", "model", "model", "conv_2"}) ==
         std::vector<std::string>{"conv", "conv_2", "conv_3", "model_", "model_2", "conv_2_2"});
+  CHECK(cpp_identifier("dynamic") == "dynamic_");  // the header's `inline constexpr bool dynamic`
+  CHECK(cpp_identifier("\nint injected = 1;\n") == "int_injected_1");
+  // a 10,000-character name: 64 characters, no trailing '_' where the cut falls after a separator
+  CHECK(cpp_identifier(std::string(10000, 'a')) == std::string(64, 'a'));
+  CHECK(cpp_identifier(std::string(63, 'a') + "/" + std::string(100, 'b')) == std::string(63, 'a'));
+  // the "layer_" prefix of a digits-first name counts too (found by fuzz_names)
+  CHECK(cpp_identifier("0" + std::string(70, 'g')) == "layer_0" + std::string(57, 'g'));
+  // 1000 nodes of one name: unique, and the suffixes continue past names taken literally
+  std::vector<std::string> same(1000, "Relu");
+  same.push_back("relu_1001");
+  same.push_back("Relu");
+  const std::vector<std::string> ids = unique_identifiers(same);
+  CHECK(ids[0] == "relu");
+  CHECK(ids[999] == "relu_1000");
+  CHECK(ids[1000] == "relu_1001");
+  CHECK(ids[1001] == "relu_1002");
+  CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == ids.size());
+}
+
+TEST_CASE("names from the model become printable comment text that cannot end or splice a comment",
+          "[codegen][emit][hostile]") {
+  CHECK(printable("conv1/Conv") == "conv1/Conv");
+  // newline, CR, tab, NUL, ESC and the backslash: \xHH; no output line can end in a backslash
+  CHECK(printable(std::string("a\nb\rc\td\0e\x1b[31m\\", 15)) == "a\\x0ab\\x0dc\\x09d\\x00e\\x1b[31m\\x5c");
+  CHECK(printable("x */ y /* z") == "x *\\x2f y /* z");    // a /* */ comment cannot be closed
+  CHECK(printable("what?\?/ ?\?\?") == "what?\\x3f/ ?\\x3f\\x3f");  // no trigraph: never two '?' in a row
+  CHECK(printable("caf\xC3\xA9 \xFF") == "caf\\xc3\\xa9 \\xff");  // UTF-8 and invalid UTF-8 alike
+  CHECK(shorten("short") == "short");
+  CHECK(shorten(std::string(10000, 'n')) == std::string(max_shown_name_bytes, 'n') + "...(10000 bytes)");
+  CHECK(display_name(std::string(200, '\n')).size() == 4 * max_shown_name_bytes + std::string("...(200 bytes)").size());
+  // whatever the bytes, the result is printable ASCII without "*/" or "??"
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c), all += "*/??\\";
+  const std::string p = printable(all);
+  CHECK(std::all_of(p.begin(), p.end(), [](char c) { return c >= 0x20 && c < 0x7f; }));
+  CHECK(p.find("*/") == std::string::npos);
+  CHECK(p.find("??") == std::string::npos);
+  CHECK(p.back() != '\\');
 }
 
 TEST_CASE("the header names every layer as a struct with its attributes and the graph's edges", "[codegen][emit]") {
