@@ -61,19 +61,29 @@ inline std::int32_t load_u32(const std::uint8_t* p) {
   return v;
 }
 
-// acc[p][q] (+)= sum over k < k4 of pixel[p][offset + 4k .. +3] . w[block q][k], 16 channels a vector,
-// added to what `out` holds when accumulate is set. Stores the first n (<= P) pixels' rows; the
-// others repeat a pixel of the block.
+// acc[p][q] = start + sum over k < k4 of pixel[p][offset + 4k .. +3] . w[block q][k], 16 channels a
+// vector, where start is what `out` holds when accumulate is set, else the channels' constants
+// base[q * 16 ..] (bias and zero-point terms). Stores the first n (<= P) pixels' rows; the others
+// repeat a pixel of the block.
 template <int P, int Q>
 inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset, int k4, const std::uint8_t* w,
-                     std::size_t block_stride, std::int32_t* out, std::size_t ld, bool accumulate) {
+                     std::size_t block_stride, std::int32_t* out, std::size_t ld, bool accumulate,
+                     const std::int32_t* base) {
   __m512i acc[P][Q];
+  if (accumulate) {
 #pragma GCC unroll 16
-  for (int p = 0; p < P; ++p)
+    for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q)
-      acc[p][q] = accumulate && p < n ? _mm512_loadu_si512(out + std::size_t(p) * ld + std::size_t(q) * 16)
-                                      : _mm512_setzero_si512();
+      for (int q = 0; q < Q; ++q)
+        acc[p][q] = p < n ? _mm512_loadu_si512(out + std::size_t(p) * ld + std::size_t(q) * 16) : _mm512_setzero_si512();
+  } else {
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) {
+      const __m512i b = _mm512_loadu_si512(base + std::size_t(q) * 16);
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) acc[p][q] = b;
+    }
+  }
   const std::uint8_t* x[P];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset;
@@ -100,7 +110,8 @@ inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset
 // pixel before the next chunk is read.
 template <int P, int Q>
 inline void dot_blocks(const std::uint8_t* const* pixel, int np, const std::int32_t* offset, int segments, int k4,
-                       const std::uint8_t* w, std::size_t block_stride, std::int32_t* tile, std::size_t ld) {
+                       const std::uint8_t* w, std::size_t block_stride, std::int32_t* tile, std::size_t ld,
+                       const std::int32_t* base) {
   for (int s = 0; s < segments; ++s)
     for (int k0 = 0; k0 < k4; k0 += conv_k_chunk) {
       const int kn = k4 - k0 < conv_k_chunk ? k4 - k0 : conv_k_chunk;
@@ -108,7 +119,7 @@ inline void dot_blocks(const std::uint8_t* const* pixel, int np, const std::int3
       const std::size_t at = std::size_t(offset[s]) + 4 * std::size_t(k0);
       for (int sub = 0; sub < np; sub += P)
         dot_tile<P, Q>(pixel + sub, np - sub, at, kn, wc, block_stride, tile + std::size_t(sub) * ld, ld,
-                       s > 0 || k0 > 0);
+                       s > 0 || k0 > 0, base);
     }
 }
 
@@ -208,28 +219,26 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     int b = 0;
     for (; b + 4 <= blocks; b += 4)
       detail::dot_blocks<6, 4>(pixel, np, offset, segments, k4, w + std::size_t(b) * block_stride, block_stride,
-                               tile + std::size_t(b) * 16, rows);
+                               tile + std::size_t(b) * 16, rows, base + std::size_t(b) * 16);
     const int rest = blocks - b;
     const std::uint8_t* wr = w + std::size_t(b) * block_stride;
     std::int32_t* tr = tile + std::size_t(b) * 16;
-    if (rest == 3) detail::dot_blocks<6, 3>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
-    else if (rest == 2) detail::dot_blocks<12, 2>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
-    else if (rest == 1) detail::dot_blocks<12, 1>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows);
-    for (int p = 0; p < np; ++p) {
-      std::int32_t* acc = tile + std::size_t(p) * rows;
-      __m512i correction = _mm512_setzero_si512();
-      if (w_zero_point != 0) {
-        // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp); the window's sum, mod 2^32.
+    const std::int32_t* br = base + std::size_t(b) * 16;
+    if (rest == 3) detail::dot_blocks<6, 3>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
+    else if (rest == 2) detail::dot_blocks<12, 2>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
+    else if (rest == 1) detail::dot_blocks<12, 1>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
+    if (w_zero_point != 0) {
+      // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp): each window's sum, mod 2^32.
+      for (int p = 0; p < np; ++p) {
         std::uint32_t sum = 0;
         for (int s = 0; s < segments; ++s)
           for (std::size_t k = 0; k < segment; ++k) sum += pixel[p][std::size_t(offset[s]) + k];
         sum -= std::uint32_t(reduction) * std::uint32_t(shift);
-        correction = _mm512_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
+        const __m512i correction = _mm512_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
+        std::int32_t* acc = tile + std::size_t(p) * rows;
+        for (std::size_t ch = 0; ch < rows; ch += 16)
+          _mm512_storeu_si512(acc + ch, _mm512_sub_epi32(_mm512_loadu_si512(acc + ch), correction));
       }
-      for (std::size_t ch = 0; ch < rows; ch += 16)
-        _mm512_storeu_si512(acc + ch, _mm512_sub_epi32(_mm512_add_epi32(_mm512_loadu_si512(acc + ch),
-                                                                          _mm512_loadu_si512(base + ch)),
-                                                         correction));
     }
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }
