@@ -91,6 +91,13 @@ for entry in "${list[@]}"; do
   "$cxx" -std=c++20 -O2 -DNDEBUG -ffp-contract=off "${arch_flags[@]}" -I"$repo/include" -I"$out/engine" \
     "-DSTATIQ_E2E_HEADER=\"$m.hpp\"" -DSTATIQ_E2E_NAMESPACE="$m" \
     "$here/engine_timing.cpp" "$out/engine/${m}_data.cpp" -o "$out/engine_timing"
+  # The engine's static arena (activations + the kernels' scratch) with this build's kernels and
+  # with the reference kernels: a constant of the model type, printed by a program of one line.
+  printf '#include <cstdio>\n#include "%s.hpp"\nint main() { std::printf("%%zu\\n", std::size_t(%s::model::arena_bytes)); }\n' \
+    "$m" "$m" > "$out/arena.cpp"
+  "$cxx" -std=c++20 -O0 "${arch_flags[@]}" -I"$repo/include" -I"$out/engine" "$out/arena.cpp" -lfmt -o "$out/arena_fast"
+  "$cxx" -std=c++20 -O0 -DSTATIQ_REFERENCE_KERNELS -I"$repo/include" -I"$out/engine" "$out/arena.cpp" -lfmt -o "$out/arena_ref"
+  arena_fast=$("$out/arena_fast") arena_ref=$("$out/arena_ref")
   echo "== $m: time the engine" >&2
   s=$("$out/engine_timing" "$runs" "$budget" 10)
   echo "== $m: time onnxruntime" >&2
@@ -98,7 +105,8 @@ for entry in "${list[@]}"; do
   rows_out+=("$(awk -v m="$entry" -v s="$(field median_us "$s")" -v o="$(field median_us "$o")" \
     -v smin="$(field min_us "$s")" -v omin="$(field min_us "$o")" -v sn="$(field runs "$s")" -v on="$(field runs "$o")" \
     -v orun="$(field model_run_us "$o")" -v okern="$(field kernels_us "$o")" \
-    'BEGIN { printf "| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f | %.1f | %d / %d |", m, s, o, o / s, orun, okern, okern / s, smin, omin, sn, on }')")
+    -v af="$arena_fast" -v ar="$arena_ref" \
+    'BEGIN { printf "| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f | %.1f | %d / %d | %d / %d |", m, s, o, o / s, orun, okern, okern / s, smin, omin, sn, on, af, ar }')")
 done
 
 echo
@@ -106,6 +114,6 @@ timing_programs=("$work"/*/engine_timing)
 echo "statiq engine (kernels: $("${timing_programs[0]}" --kernels 2>/dev/null || echo "?"); -O2 ${arch_flags[*]}) vs onnxruntime-node $(cd "$repo/tools/ort" && "$node" -p "require('onnxruntime-node/package.json').version"), 1 thread each, median per inference"
 echo "CPU: $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average $load_start at the start, $(cut -d" " -f1-3 /proc/loadavg) at the end, $("$cxx" --version | head -1)"
 echo
-echo "| model | statiq us | onnxruntime us | speed-up (ort/statiq) | ort model_run us (profiled) | ort kernels us (profiled) | speed-up vs ort kernels | statiq min us | ort min us | runs (statiq / ort) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| model | statiq us | onnxruntime us | speed-up (ort/statiq) | ort model_run us (profiled) | ort kernels us (profiled) | speed-up vs ort kernels | statiq min us | ort min us | runs (statiq / ort) | arena bytes (these kernels / reference) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows_out[@]}"

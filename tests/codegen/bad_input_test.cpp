@@ -313,17 +313,17 @@ void put_be32(std::string& s, std::uint32_t v) {
 // One ZIP member as numpy.savez writes it, every field overridable so a test can lie in any of them.
 struct ZipMember {
   std::string name = "x.npy";
-  std::string data;                 // as stored (already compressed for method 8)
+  std::string data{};               // as stored (already compressed for method 8)
   std::uint16_t method = 0;
   std::uint16_t flags = 0;
   std::uint32_t crc = 0;            // 0: computed from `uncompressed`
-  std::string uncompressed;         // for the CRC; defaults to `data`
+  std::string uncompressed{};       // for the CRC; defaults to `data`
   std::uint64_t size = ~0ull;       // declared sizes; ~0: the real ones
   std::uint64_t compressed_size = ~0ull;
   std::uint32_t local_offset = 0;
-  std::string central_extra;        // e.g. a ZIP64 extra field
+  std::string central_extra{};      // e.g. a ZIP64 extra field
   std::uint64_t cd_offset = ~0ull;  // in the end record; ~0: the real one
-  std::string before_end;           // bytes between the central directory and the end record (ZIP64 locator)
+  std::string before_end{};         // bytes between the central directory and the end record (ZIP64 locator)
 };
 
 std::string zip_of(const ZipMember& m) {
