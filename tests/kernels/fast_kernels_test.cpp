@@ -174,6 +174,10 @@ arith::tflite::channel_params random_channel<arith::tflite>() {
   return {uniform(1 << 30, 0x7fffffff), uniform(-20, 1)};
 }
 template <>
+arith::tflite_single_rounding::channel_params random_channel<arith::tflite_single_rounding>() {
+  return {uniform(1 << 30, 0x7fffffff), uniform(-20, 1)};
+}
+template <>
 arith::pow2::channel_params random_channel<arith::pow2>() {
   return {static_cast<std::uint8_t>(uniform(1, 255)), uniform(8, 24)};
 }
@@ -195,6 +199,11 @@ arith::qlinear::output_params random_output<arith::qlinear>(bool s) {
 }
 template <>
 arith::tflite::output_params random_output<arith::tflite>(bool s) {
+  const int zp = s ? uniform(-128, 20) : uniform(0, 40);
+  return {zp, s ? (coin() ? zp : -128) : 0, s ? 127 : 255};
+}
+template <>
+arith::tflite_single_rounding::output_params random_output<arith::tflite_single_rounding>(bool s) {
   const int zp = s ? uniform(-128, 20) : uniform(0, 40);
   return {zp, s ? (coin() ? zp : -128) : 0, s ? 127 : 255};
 }
@@ -257,7 +266,8 @@ void compare_profile(int iterations) {
 TEST_CASE("fast convolution layers equal the reference layers for every profile") {
   if (!cpu_runs_this_variant()) return;
   compare_profile<arith::qlinear>(600);
-  compare_profile<arith::tflite>(300);
+  compare_profile<arith::tflite>(400);
+  compare_profile<arith::tflite_single_rounding>(300);
   compare_profile<arith::pow2>(300);
   compare_profile<arith::gemmini>(200);
   compare_profile<arith::akida_v1>(200);
@@ -456,4 +466,61 @@ TEST_CASE("fast Quantize equals the scalar rule (ties, saturation, infinities, N
     if (a.signed_output) run(static_cast<std::int8_t*>(nullptr));
     else run(static_cast<std::uint8_t*>(nullptr));
   }
+}
+
+namespace {
+
+// Accumulators a requantization must get right: ties, the int32 extremes, small odd values.
+std::int32_t hard_accumulator() {
+  switch (uniform(0, 5)) {
+    case 0: return std::numeric_limits<std::int32_t>::min() + uniform(0, 3);
+    case 1: return std::numeric_limits<std::int32_t>::max() - uniform(0, 3);
+    case 2: return uniform(-9, 9);
+    case 3: return uniform(-1 << 20, 1 << 20) | 1;
+    default: return static_cast<std::int32_t>(rng()());
+  }
+}
+
+template <class P>
+void compare_requantize_rows(typename P::channel_params (*channel)(), int iterations) {
+  for (int iter = 0; iter < iterations; ++iter) {
+    const int pixels = uniform(1, 5), n = pick({1, 7, 16, 17, 33});
+    const std::size_t ld = std::size_t(n) + std::size_t(uniform(0, 20));
+    std::vector<std::int32_t> acc(ld * std::size_t(pixels));
+    for (auto& v : acc) v = hard_accumulator();
+    std::vector<typename P::channel_params> ch;
+    for (int c = 0; c < n; ++c) ch.push_back(channel());
+    const bool s = coin();
+    const auto out = random_output<P>(s);
+    const LayerData<P> d{nullptr, ch.data(), out, 0, 0};
+    const auto run = [&]<class Y>(Y*) {
+      std::vector<Y> fast(std::size_t(pixels * n)), ref(fast.size());
+      detail::requantize_rows(acc.data(), ld, pixels, n, d, fast.data());
+      for (int p = 0; p < pixels; ++p)
+        for (int c = 0; c < n; ++c)
+          ref[std::size_t(p * n + c)] = static_cast<Y>(P::requantize(acc[std::size_t(p) * ld + std::size_t(c)], ch[std::size_t(c)], out));
+      REQUIRE(fast == ref);
+    };
+    if (s) run(static_cast<std::int8_t*>(nullptr));
+    else run(static_cast<std::uint8_t*>(nullptr));
+  }
+}
+
+template <class P>
+typename P::channel_params tflite_hard_channel() {
+  // 2^30 makes x * m an exact half for odd x: the nudge's rounding decides.
+  return {coin(0.4) ? (1 << 30) : coin(0.2) ? 0x7fffffff : uniform(1 << 30, 0x7fffffff), uniform(-31, 1)};
+}
+
+arith::qlinear::channel_params qlinear_hard_channel() {
+  return {coin(0.5) ? 1.0f / float(1 << uniform(1, 30)) : std::uniform_real_distribution<float>(1e-9f, 1.0f)(rng())};
+}
+
+}  // namespace
+
+TEST_CASE("vectorized requantization equals each profile's scalar rule on ties and extremes") {
+  if (!cpu_runs_this_variant()) return;
+  compare_requantize_rows<arith::tflite>(tflite_hard_channel<arith::tflite>, 2000);
+  compare_requantize_rows<arith::tflite_single_rounding>(tflite_hard_channel<arith::tflite_single_rounding>, 2000);
+  compare_requantize_rows<arith::qlinear>(qlinear_hard_channel, 2000);
 }

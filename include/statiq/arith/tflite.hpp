@@ -17,6 +17,7 @@ enum class tflite_rounding { double_rounding, single_rounding };
 
 template <tflite_rounding R>
 struct tflite_profile {
+  static constexpr tflite_rounding rounding = R;
   static constexpr const char* name =
       R == tflite_rounding::double_rounding ? "tflite" : "tflite_single_rounding";
   static constexpr int accumulator_bits = 32;
@@ -209,6 +210,11 @@ struct tflite_profile {
 
 using tflite = tflite_profile<tflite_rounding::double_rounding>;
 using tflite_single_rounding = tflite_profile<tflite_rounding::single_rounding>;
+
+template <class P>
+inline constexpr bool is_tflite_profile = false;
+template <tflite_rounding R>
+inline constexpr bool is_tflite_profile<tflite_profile<R>> = true;
 
 static_assert(ArithmeticProfile<tflite>);
 static_assert(ArithmeticProfile<tflite_single_rounding>);

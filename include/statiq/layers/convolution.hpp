@@ -12,6 +12,7 @@
 
 #include "statiq/arith/profile.hpp"
 #include "statiq/arith/qlinear.hpp"
+#include "statiq/arith/tflite.hpp"
 #include "statiq/core/activation.hpp"
 #include "statiq/core/bits.hpp"
 #include "statiq/core/diagnostics.hpp"
@@ -152,6 +153,13 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
     static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
     kernels::x86::requantize_qlinear(acc, ld, pixels, channels, reinterpret_cast<const float*>(d.channel),
                                      d.output.zero_point, d.output.lo, d.output.hi, y);
+    return;
+  } else if constexpr (arith::is_tflite_profile<Profile> && sizeof(Y) == 1) {
+    static_assert(sizeof(typename Profile::channel_params) == 2 * sizeof(std::int32_t) &&
+                  std::is_same_v<decltype(Profile::channel_params::shift), int>);
+    kernels::x86::requantize_tflite<Profile::rounding == arith::tflite_rounding::single_rounding>(
+        acc, ld, pixels, channels, reinterpret_cast<const std::int32_t*>(d.channel), d.output.zero_point, d.output.lo,
+        d.output.hi, y);
     return;
   }
 #endif

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 namespace statiq::kernels::x86 {
@@ -36,6 +37,100 @@ inline void requantize_qlinear(const std::int32_t* acc, std::size_t ld, int pixe
       const __m512i q = _mm512_add_epi32(_mm512_maskz_cvtps_epi32(m, v), zp);
       // In range already, so the narrowing is exact for either signedness.
       _mm_mask_storeu_epi8(y + std::size_t(p) * std::size_t(n) + c, m, _mm512_maskz_cvtepi32_epi8(m, q));
+    }
+  }
+}
+
+namespace detail {
+
+// The 64-bit products a * b of the signed 32-bit lanes, as [even lanes' products] and [odd lanes'].
+inline void mul_wide(__m512i a, __m512i b, __m512i& even, __m512i& odd) {
+  even = _mm512_mul_epi32(a, b);
+  odd = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
+}
+
+// The low 32 bits of 64-bit lanes, even and odd results back in their 32-bit lanes.
+inline __m512i join_low(__m512i even, __m512i odd) {
+  return _mm512_mask_blend_epi32(__mmask16(0xaaaa), even, _mm512_slli_epi64(odd, 32));
+}
+
+// gemmlowp SaturatingRoundingDoublingHighMul: (a * b + nudge) / 2^31, truncating, INT_MIN^2 -> INT_MAX.
+inline __m512i srdhm(__m512i a, __m512i b) {
+  const __m512i pos = _mm512_set1_epi64(std::int64_t{1} << 30), neg = _mm512_set1_epi64(1 - (std::int64_t{1} << 30));
+  const __m512i bias = _mm512_set1_epi64((std::int64_t{1} << 31) - 1), zero = _mm512_setzero_si512();
+  const auto half = [&](__m512i ab) {
+    const __mmask8 negative = _mm512_cmplt_epi64_mask(ab, zero);
+    __m512i v = _mm512_add_epi64(ab, _mm512_mask_blend_epi64(negative, pos, neg));
+    // Division by 2^31 truncating toward zero: round negative values up before the arithmetic shift.
+    v = _mm512_mask_add_epi64(v, _mm512_cmplt_epi64_mask(v, zero), v, bias);
+    return _mm512_srai_epi64(v, 31);
+  };
+  __m512i even, odd;
+  mul_wide(a, b, even, odd);
+  const __m512i r = join_low(half(even), half(odd));
+  const __m512i int_min = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
+  const __mmask16 both = _mm512_cmpeq_epi32_mask(a, int_min) & _mm512_cmpeq_epi32_mask(b, int_min);
+  return _mm512_mask_mov_epi32(r, both, _mm512_set1_epi32(std::numeric_limits<std::int32_t>::max()));
+}
+
+// gemmlowp RoundingDivideByPOT, per-lane exponents in [0, 31].
+inline __m512i rounding_divide_by_pot(__m512i x, __m512i exponent) {
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, exponent), one);
+  const __m512i remainder = _mm512_and_si512(x, mask);
+  const __mmask16 negative = _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512());
+  const __m512i threshold = _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), negative, _mm512_srai_epi32(mask, 1), one);
+  const __m512i q = _mm512_srav_epi32(x, exponent);
+  return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, one);
+}
+
+}  // namespace detail
+
+// The tflite profile's MultiplyByQuantizedMultiplier and output stage, 16 channels at a time:
+// multiplier/shift pairs per channel (interleaved as arith::tflite::channel_params), integer steps
+// only, so equal to the scalar definition by construction (and tested so). SingleRounding selects
+// (x * m + 2^(30 - shift)) >> (31 - shift) in 64 bits instead of SRDHM then RoundingDivideByPOT.
+template <bool SingleRounding, class Y>
+inline void requantize_tflite(const std::int32_t* acc, std::size_t ld, int pixels, int n, const std::int32_t* params,
+                              std::int32_t zero_point, std::int32_t lo, std::int32_t hi, Y* y) {
+  static_assert(sizeof(Y) == 1);
+  const __m512i even_index = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd_index = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  const __m512i zp = _mm512_set1_epi32(zero_point);
+  const __m512i rlo = _mm512_set1_epi32(lo - zero_point), rhi = _mm512_set1_epi32(hi - zero_point);
+  const __m512i zero = _mm512_setzero_si512();
+  for (int c = 0; c < n; c += 16) {
+    const int valid = n - c < 16 ? n - c : 16;
+    const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
+    const int words = 2 * valid;  // multiplier and shift of each channel
+    const __m512i p0 = _mm512_maskz_loadu_epi32(__mmask16(words >= 16 ? 0xffff : (1u << words) - 1u), params + 2 * c);
+    const __m512i p1 = _mm512_maskz_loadu_epi32(__mmask16(words > 16 ? (1u << (words - 16)) - 1u : 0u),
+                                                params + 2 * c + 16);
+    const __m512i multiplier = _mm512_permutex2var_epi32(p0, even_index, p1);
+    const __m512i shift = _mm512_permutex2var_epi32(p0, odd_index, p1);
+    const __m512i left = _mm512_max_epi32(shift, zero), right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    for (int p = 0; p < pixels; ++p) {
+      const __m512i x = _mm512_maskz_loadu_epi32(m, acc + std::size_t(p) * ld + c);
+      __m512i r;
+      if constexpr (SingleRounding) {
+        // (x * m + 2^(total - 1)) >> total in 64 bits, total = 31 - shift.
+        const __m512i total = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
+        const __m512i total_even = _mm512_maskz_mov_epi32(__mmask16(0x5555), total);
+        const __m512i total_odd = _mm512_srli_epi64(total, 32);
+        __m512i even, odd;
+        detail::mul_wide(x, multiplier, even, odd);
+        const __m512i one = _mm512_set1_epi64(1);
+        even = _mm512_srav_epi64(_mm512_add_epi64(even, _mm512_sllv_epi64(one, _mm512_sub_epi64(total_even, one))),
+                                 total_even);
+        odd = _mm512_srav_epi64(_mm512_add_epi64(odd, _mm512_sllv_epi64(one, _mm512_sub_epi64(total_odd, one))),
+                                total_odd);
+        r = detail::join_low(even, odd);
+      } else {
+        r = detail::rounding_divide_by_pot(detail::srdhm(_mm512_sllv_epi32(x, left), multiplier), right);
+      }
+      // sat(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, with no 32-bit overflow.
+      r = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(r, rlo), rhi), zp);
+      _mm_mask_storeu_epi8(y + std::size_t(p) * std::size_t(n) + c, m, _mm512_maskz_cvtepi32_epi8(m, r));
     }
   }
 }
