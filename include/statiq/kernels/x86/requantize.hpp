@@ -43,15 +43,18 @@ inline void requantize_qlinear(const std::int32_t* acc, std::size_t ld, int pixe
 
 namespace detail {
 
+// The masked forms with every lane set: GCC 12 warns (-Wuninitialized) on the unmasked ones.
+inline constexpr __mmask8 all64 = 0xff;
+
 // The 64-bit products a * b of the signed 32-bit lanes, as [even lanes' products] and [odd lanes'].
 inline void mul_wide(__m512i a, __m512i b, __m512i& even, __m512i& odd) {
-  even = _mm512_mul_epi32(a, b);
-  odd = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
+  even = _mm512_maskz_mul_epi32(all64, a, b);
+  odd = _mm512_maskz_mul_epi32(all64, _mm512_maskz_srli_epi64(all64, a, 32), _mm512_maskz_srli_epi64(all64, b, 32));
 }
 
 // The low 32 bits of 64-bit lanes, even and odd results back in their 32-bit lanes.
 inline __m512i join_low(__m512i even, __m512i odd) {
-  return _mm512_mask_blend_epi32(__mmask16(0xaaaa), even, _mm512_slli_epi64(odd, 32));
+  return _mm512_mask_blend_epi32(__mmask16(0xaaaa), even, _mm512_maskz_slli_epi64(all64, odd, 32));
 }
 
 // gemmlowp SaturatingRoundingDoublingHighMul: (a * b + nudge) / 2^31, truncating, INT_MIN^2 -> INT_MAX.
@@ -63,7 +66,7 @@ inline __m512i srdhm(__m512i a, __m512i b) {
     __m512i v = _mm512_add_epi64(ab, _mm512_mask_blend_epi64(negative, pos, neg));
     // Division by 2^31 truncating toward zero: round negative values up before the arithmetic shift.
     v = _mm512_mask_add_epi64(v, _mm512_cmplt_epi64_mask(v, zero), v, bias);
-    return _mm512_srai_epi64(v, 31);
+    return _mm512_maskz_srai_epi64(all64, v, 31);
   };
   __m512i even, odd;
   mul_wide(a, b, even, odd);
@@ -116,7 +119,7 @@ inline void requantize_tflite(const std::int32_t* acc, std::size_t ld, int pixel
         // (x * m + 2^(total - 1)) >> total in 64 bits, total = 31 - shift.
         const __m512i total = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
         const __m512i total_even = _mm512_maskz_mov_epi32(__mmask16(0x5555), total);
-        const __m512i total_odd = _mm512_srli_epi64(total, 32);
+        const __m512i total_odd = _mm512_maskz_srli_epi64(detail::all64, total, 32);
         __m512i even, odd;
         detail::mul_wide(x, multiplier, even, odd);
         const __m512i one = _mm512_set1_epi64(1);
