@@ -45,6 +45,7 @@ namespace detail {
 
 // The masked forms with every lane set: GCC 12 warns (-Wuninitialized) on the unmasked ones.
 inline constexpr __mmask8 all64 = 0xff;
+inline constexpr __mmask16 all16 = 0xffff;
 
 // The 64-bit products a * b of the signed 32-bit lanes, as [even lanes' products] and [odd lanes'].
 inline void mul_wide(__m512i a, __m512i b, __m512i& even, __m512i& odd) {
@@ -79,11 +80,11 @@ inline __m512i srdhm(__m512i a, __m512i b) {
 // gemmlowp RoundingDivideByPOT, per-lane exponents in [0, 31].
 inline __m512i rounding_divide_by_pot(__m512i x, __m512i exponent) {
   const __m512i one = _mm512_set1_epi32(1);
-  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, exponent), one);
+  const __m512i mask = _mm512_sub_epi32(_mm512_maskz_sllv_epi32(detail::all16, one, exponent), one);
   const __m512i remainder = _mm512_and_si512(x, mask);
   const __mmask16 negative = _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512());
-  const __m512i threshold = _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), negative, _mm512_srai_epi32(mask, 1), one);
-  const __m512i q = _mm512_srav_epi32(x, exponent);
+  const __m512i threshold = _mm512_mask_add_epi32(_mm512_maskz_srai_epi32(all16, mask, 1), negative, _mm512_maskz_srai_epi32(all16, mask, 1), one);
+  const __m512i q = _mm512_maskz_srav_epi32(detail::all16, x, exponent);
   return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, one);
 }
 
@@ -111,7 +112,7 @@ inline void requantize_tflite(const std::int32_t* acc, std::size_t ld, int pixel
                                                 params + 2 * c + 16);
     const __m512i multiplier = _mm512_permutex2var_epi32(p0, even_index, p1);
     const __m512i shift = _mm512_permutex2var_epi32(p0, odd_index, p1);
-    const __m512i left = _mm512_max_epi32(shift, zero), right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    const __m512i left = _mm512_maskz_max_epi32(detail::all16, shift, zero), right = _mm512_maskz_max_epi32(detail::all16, _mm512_sub_epi32(zero, shift), zero);
     for (int p = 0; p < pixels; ++p) {
       const __m512i x = _mm512_maskz_loadu_epi32(m, acc + std::size_t(p) * ld + c);
       __m512i r;
@@ -123,16 +124,16 @@ inline void requantize_tflite(const std::int32_t* acc, std::size_t ld, int pixel
         __m512i even, odd;
         detail::mul_wide(x, multiplier, even, odd);
         const __m512i one = _mm512_set1_epi64(1);
-        even = _mm512_srav_epi64(_mm512_add_epi64(even, _mm512_sllv_epi64(one, _mm512_sub_epi64(total_even, one))),
+        even = _mm512_maskz_srav_epi64(detail::all64, _mm512_add_epi64(even, _mm512_maskz_sllv_epi64(detail::all64, one, _mm512_sub_epi64(total_even, one))),
                                  total_even);
-        odd = _mm512_srav_epi64(_mm512_add_epi64(odd, _mm512_sllv_epi64(one, _mm512_sub_epi64(total_odd, one))),
+        odd = _mm512_maskz_srav_epi64(detail::all64, _mm512_add_epi64(odd, _mm512_maskz_sllv_epi64(detail::all64, one, _mm512_sub_epi64(total_odd, one))),
                                 total_odd);
         r = detail::join_low(even, odd);
       } else {
-        r = detail::rounding_divide_by_pot(detail::srdhm(_mm512_sllv_epi32(x, left), multiplier), right);
+        r = detail::rounding_divide_by_pot(detail::srdhm(_mm512_maskz_sllv_epi32(detail::all16, x, left), multiplier), right);
       }
       // sat(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, with no 32-bit overflow.
-      r = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(r, rlo), rhi), zp);
+      r = _mm512_add_epi32(_mm512_maskz_min_epi32(detail::all16, _mm512_maskz_max_epi32(detail::all16, r, rlo), rhi), zp);
       _mm_mask_storeu_epi8(y + std::size_t(p) * std::size_t(n) + c, m, _mm512_maskz_cvtepi32_epi8(m, r));
     }
   }
