@@ -246,9 +246,14 @@ template <class P>
 void compare_profile(int iterations) {
   for (int iter = 0; iter < iterations; ++iter) {
     ConvAttributes a = random_conv(coin(0.3));
-    if (coin(0.25)) {
+    if (coin(0.3)) {
+      // Fused pools: 2x2/2, 3x3/3, and ResNet's overlapping 3x3/2 with a pixel of padding.
       const Shape s = conv_output_shape(a);
-      if (s.h >= 2 && s.w >= 2) a.pool = max_pool(2, 2);
+      const int choice = uniform(0, 2);
+      if (choice == 0 && s.h >= 2 && s.w >= 2) a.pool = max_pool(2, 2);
+      if (choice == 1 && s.h >= 3 && s.w >= 3) a.pool = max_pool(3, 3);
+      if (choice == 2 && s.h >= 2 && s.w >= 2) a.pool = max_pool(Kernel{3, 3}, Stride{2, 2}, Pads{1, 1, 1, 1});
+      if (choice == 2 && coin(0.3) && s.h >= 2 && s.w >= 2) a.pool = global_average_pool;
     }
     const bool signed_input = coin();
     a.signed_input = signed_input;

@@ -101,15 +101,23 @@ constexpr WeightLayout weight_layout(const ConvAttributes& a, bool byte_weights)
 constexpr kernels::ConvKernel conv_kernel(const ConvAttributes& a, const WeightLayout& w) {
   return kernels::conv_kernel(conv_geometry(a), w);
 }
-// int32 words of scratch: what the kernel needs; then, for the reference kernel or a fused pool,
-// the whole accumulator map, and the pooled accumulators after a MaxPool.
+// With a fast kernel and a fused pool, the accumulator map starts here: after the kernel's own
+// scratch, which a fused MaxPool then reuses for one pooled row (pooled rows are requantized as they
+// are made, so no pooled map is kept).
+constexpr std::size_t fast_map_offset(const ConvAttributes& a, const WeightLayout& w) {
+  const std::size_t kernel = kernels::conv_kernel_scratch_words(conv_kernel(a, w), conv_geometry(a), w, a.signed_input);
+  const std::size_t row = a.pool.kind == PoolKind::max ? std::size_t(output_shape(a).w) * std::size_t(a.filters) : 0;
+  return kernel > row ? kernel : row;
+}
+// int32 words of scratch. Reference kernel: the accumulator map, and the pooled accumulators after a
+// MaxPool. Fast kernel: its own scratch, and the map only when a pool is fused.
 constexpr std::size_t scratch_words(const ConvAttributes& a, const WeightLayout& w) {
-  const kernels::ConvKernel k = conv_kernel(a, w);
-  const std::size_t map = k == kernels::ConvKernel::reference || a.pool.kind != PoolKind::none
-                              ? std::size_t(conv_output_shape(a).size())
-                              : 0;
-  return kernels::conv_kernel_scratch_words(k, conv_geometry(a), w, a.signed_input) + map +
-         (a.pool.kind == PoolKind::max ? std::size_t(output_shape(a).size()) : 0);
+  const std::size_t map = std::size_t(conv_output_shape(a).size());
+  if (conv_kernel(a, w) == kernels::ConvKernel::reference)
+    return map + (a.pool.kind == PoolKind::max ? std::size_t(output_shape(a).size()) : 0);
+  if (a.pool.kind == PoolKind::none)
+    return kernels::conv_kernel_scratch_words(conv_kernel(a, w), conv_geometry(a), w, a.signed_input);
+  return fast_map_offset(a, w) + map;
 }
 
 // What a conv or dense layer needs besides its weights, in the profile's terms: per output channel
@@ -226,7 +234,7 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
                                 });
         return;
       }
-      acc = scratch + kernels::conv_kernel_scratch_words(kernel, g, w.layout, std::is_signed_v<X>);
+      acc = scratch + fast_map_offset(a, w.layout);
       detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch,
                               [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                 for (int p = 0; p < count; ++p) {
@@ -246,11 +254,29 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
   if (a.pool.kind == PoolKind::max) {
     // Requantization is monotonic per channel, so pooling the accumulators equals pooling the
     // requantized outputs (the ONNX order) and is the order Akida executes.
-    std::int32_t* pooled = acc + conv_shape.size();
     const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
-    kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
-                      static_cast<const std::int32_t*>(acc), pooled);
-    detail::requantize_map(pooled, out_shape.h * out_shape.w, channels, d, y);
+    if (kernel == kernels::ConvKernel::reference) {
+      std::int32_t* pooled = acc + conv_shape.size();
+      kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
+                        static_cast<const std::int32_t*>(acc), pooled);
+      detail::requantize_map(pooled, out_shape.h * out_shape.w, channels, d, y);
+    } else {
+      // One pooled row at a time, into the kernel's scratch (free now), requantized at once: the
+      // rows of the window, pooled with the same pads across and none down.
+      std::int32_t* row = scratch;
+      const std::size_t pixel_words = std::size_t(conv_shape.w) * std::size_t(channels);
+      for (int oh = 0; oh < out_shape.h; ++oh) {
+        const int first = std::max(oh * a.pool.stride.h - pool_pads.top, 0);
+        const int last = std::min(oh * a.pool.stride.h - pool_pads.top + a.pool.kernel.h, conv_shape.h);
+        const int rows = last - first;
+        kernels::max_pool(Shape{rows, conv_shape.w, channels}, Shape{1, out_shape.w, channels},
+                          Kernel{rows, a.pool.kernel.w}, Stride{1, a.pool.stride.w},
+                          Pads{0, pool_pads.left, 0, pool_pads.right},
+                          static_cast<const std::int32_t*>(acc + std::size_t(first) * pixel_words), row);
+        detail::requantize_map(row, out_shape.w, channels, d,
+                               y + std::size_t(oh) * std::size_t(out_shape.w) * std::size_t(channels));
+      }
+    }
   } else if (a.pool.kind == PoolKind::global_average) {
     // The activation comes before the average (Conv -> ReLU -> GAP), on the accumulators; the
     // 1/(H*W) is folded into the channel scale; the clip applies per pixel, not to the sum.
