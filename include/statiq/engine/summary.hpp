@@ -49,11 +49,13 @@ std::string bits_cell() {
   }
 }
 
-// The kernel that runs the layer in this build (kernels/select.hpp), for the layers that choose one.
+// The kernel that runs the layer in this build (kernels/select.hpp), for the layers that choose one
+// (convolutions and Dense); "-" for the others, whose element-wise loops pick their vector form
+// inside compute() (Quantize, Add, pools) or have none yet (Concat, Dequantize).
 template <class L>
 std::string runs_on_cell() {
   if constexpr (requires { L::kernel_name; }) return std::string(L::kernel_name);
-  else return "reference";
+  else return "-";
 }
 
 template <class L>
