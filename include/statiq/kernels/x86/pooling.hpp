@@ -31,24 +31,23 @@ struct lanes<std::int32_t> {
   // The masked form: GCC 12 warns (-Wmaybe-uninitialized) on the unmasked one.
   static __m512i max(__m512i a, __m512i b) { return _mm512_maskz_max_epi32(0xffff, a, b); }
 };
-template <>
-struct lanes<std::int8_t> {
+// int8 and uint8: 64 lanes, the same moves; only the comparison differs.
+template <class B>
+struct byte_lanes {
   static constexpr int n = 64;
   using mask = __mmask64;
   static mask tail(int k) { return k >= 64 ? ~mask{0} : (mask{1} << k) - 1; }
-  static __m512i load(mask m, const std::int8_t* p) { return _mm512_maskz_loadu_epi8(m, p); }
-  static void store(mask m, std::int8_t* p, __m512i v) { _mm512_mask_storeu_epi8(p, m, v); }
-  static __m512i max(__m512i a, __m512i b) { return _mm512_max_epi8(a, b); }
+  static __m512i load(mask m, const B* p) { return _mm512_maskz_loadu_epi8(m, p); }
+  static void store(mask m, B* p, __m512i v) { _mm512_mask_storeu_epi8(p, m, v); }
+  static __m512i max(__m512i a, __m512i b) {
+    if constexpr (std::is_signed_v<B>) return _mm512_max_epi8(a, b);
+    else return _mm512_max_epu8(a, b);
+  }
 };
 template <>
-struct lanes<std::uint8_t> {
-  static constexpr int n = 64;
-  using mask = __mmask64;
-  static mask tail(int k) { return k >= 64 ? ~mask{0} : (mask{1} << k) - 1; }
-  static __m512i load(mask m, const std::uint8_t* p) { return _mm512_maskz_loadu_epi8(m, p); }
-  static void store(mask m, std::uint8_t* p, __m512i v) { _mm512_mask_storeu_epi8(p, m, v); }
-  static __m512i max(__m512i a, __m512i b) { return _mm512_max_epu8(a, b); }
-};
+struct lanes<std::int8_t> : byte_lanes<std::int8_t> {};
+template <>
+struct lanes<std::uint8_t> : byte_lanes<std::uint8_t> {};
 
 // 16 bytes widened to int32 lanes, minus the zero point.
 template <class X>
