@@ -543,6 +543,18 @@ std::string header(const Plan& plan) {
   return s;
 }
 
+// A layer's weights array: plain bytes when row-major, else with its layout in the type, so that
+// weights laid out for another layer do not compile.
+std::string weights_array(const LayerPlan& lp) {
+  const WeightLayout& wl = lp.facts.weight_layout;
+  if (wl.order == WeightOrder::row_major)
+    return fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
+  return fmt::format(
+      "const statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}, {}}}, {}> {}_weights = {{\n    {}}};\n",
+      weight_order_name(wl.order), wl.rows, wl.cols, wl.segment, lp.weight_bytes.size(), lp.id,
+      bytes_literal(lp.weight_bytes));
+}
+
 template <class P>
 const ProfileData<P>& data_of(const Layer& l) {
   return std::get<ProfileData<P>>(l.data);
@@ -577,13 +589,7 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
                                           wl.order == WeightOrder::row_major
                                               ? ""
                                               : fmt::format(", stored {}", weight_order_name(wl.order))));
-      if (wl.order == WeightOrder::row_major)
-        arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
-      else  // the layout in the type: weights laid out for another layer do not compile
-        arrays += fmt::format(
-            "const statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}, {}}}, {}> {}_weights = {{\n    {}}};\n",
-            weight_order_name(wl.order), wl.rows, wl.cols, wl.segment, lp.weight_bytes.size(), lp.id,
-            bytes_literal(lp.weight_bytes));
+      arrays += weights_array(lp);
       arrays += fmt::format("const std::int32_t {}_bias[{}] = {{\n    {}}};\n", lp.id, l.qbias.size(),
                             list(l.qbias, [](std::int32_t v) { return int_literal(v); }));
       channel_array(d);
@@ -625,11 +631,14 @@ void dynamic_layer_data(const LayerPlan& lp, std::string& arrays, std::string& c
   const LayerFacts& f = lp.facts;
   const std::string ind(6 + lp.id.size() + 2, ' ');
   const auto floats = [](float v) { return float_literal(v); };
-  arrays += "\n" + comment(fmt::format("{}: {} int8 weights (zero point 0), {}; float bias; weight scale {}",
+  arrays += "\n" + comment(fmt::format("{}: {} int8 weights (zero point 0), {}{}; float bias; weight scale {}",
                                       shorten(l.name), f.weight_count,
                                       l.kind == LayerKind::dense ? "[units][inputs], inputs in NHWC order" : "OHWI",
+                                      f.weight_layout.order == WeightOrder::row_major
+                                          ? ""
+                                          : fmt::format(", stored {}", weight_order_name(f.weight_layout.order)),
                                       l.weight_scales.size() == 1 ? "per tensor" : "per output channel"));
-  arrays += fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
+  arrays += weights_array(lp);
   arrays += fmt::format("const float {}_bias[{}] = {{\n    {}}};\n", lp.id, l.bias.size(), list(l.bias, floats, 8));
   arrays += fmt::format("const float {}_weight_scale[{}] = {{\n    {}}};\n", lp.id, l.weight_scales.size(),
                         list(l.weight_scales, floats, 8));

@@ -149,7 +149,11 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
     f.signed_input = false;
     std::visit(
         [&](const auto& a) {
-          if constexpr (requires { dynamic_scratch_words(a); }) f.scratch_words = dynamic_scratch_words(a);
+          if constexpr (requires { dynamic_scratch_words(a); }) {
+            f.scratch_words = dynamic_scratch_words(a);
+            f.weight_layout = dynamic_weight_layout(a);
+            f.kernel = kernels::conv_kernel_name(dynamic_kernel(a));
+          }
         },
         layer.attributes);
   }

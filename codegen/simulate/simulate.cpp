@@ -221,7 +221,11 @@ SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
             std::vector<float> y(std::size_t(r.shapes[i].size()));
             std::vector<std::int32_t> scratch(dynamic_scratch_words(a));
             const DynamicData d{l.bias.data(), l.weight_scales.data(), l.weight_scales.size() > 1, l.clip_max};
-            compute_dynamic(a, in.data(), l.qweights.data(), d, y.data(), scratch.data());
+            // The weights in the layout the engine stores them, so the same kernels run.
+            const WeightLayout layout = dynamic_weight_layout(a);
+            std::vector<std::uint8_t> w(layout.stored(l.qweights.size()));
+            lay_out_weights(layout, l.qweights, l.qweights.size(), w.data());
+            compute_dynamic(a, in.data(), weight_view<qint<8, true>>{w.data(), layout}, d, y.data(), scratch.data());
             r.float_layers[i] = std::move(y);
           } else if constexpr (std::is_same_v<A, AddAttributes>) {
             const std::vector<float>& a0 = input(0);

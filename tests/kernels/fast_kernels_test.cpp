@@ -113,8 +113,8 @@ std::vector<std::int32_t> fast_accumulators(const ConvAttributes& a, const Opera
   const auto x = as_bytes<X>(o.x);
   std::vector<std::int32_t> scratch(kernels::conv_kernel_scratch_words(k, g, layout, std::is_signed_v<X>) + 1, 0x5a5a5a5a);
   std::vector<std::int32_t> acc(std::size_t(g.out.size()), 0x7e7e7e7e);
-  const LayerData<arith::qlinear> d{o.bias.data(), nullptr, {}, o.x_zero_point, o.w_zero_point};
-  detail::run_conv_kernel(k, g, x.data(), layout, w.data(), d, scratch.data(),
+  detail::run_conv_kernel(k, g, x.data(), o.x_zero_point, layout, w.data(), o.w_zero_point, o.bias.data(),
+                          scratch.data(),
                           [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                             for (int p = 0; p < count; ++p)
                               std::copy_n(rows + std::size_t(p) * ld, g.out.c,

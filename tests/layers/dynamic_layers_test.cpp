@@ -24,7 +24,7 @@ TEST_CASE("DynamicConv2D: run-time quantization, int32 sums, float rescale, bias
   // x = [0, 1, 2, 3]: range [0, 3], x_scale = 3/255, zero point 0, x_q = [0, 85, 170, 255].
   const std::array<float, 4> x{0.0f, 1.0f, 2.0f, 3.0f};
   // filter 0: [1, -2, 3, 4] -> acc = 0 - 170 + 510 + 1020 = 1360; filter 1: [-1, -1, -1, -1] -> -510.
-  qarray<int8, conv1::weight_count> w;
+  conv1::weights_array w;
   const int wv[8] = {1, -2, 3, 4, -1, -1, -1, -1};
   for (std::size_t i = 0; i < 8; ++i) w.set(i, wv[i]);
   const std::array<float, 2> bias{0.25f, -1.0f};
@@ -67,7 +67,7 @@ struct conv_clip : DynamicConv2D<"conv_clip", ConvAttributes{.input = {1, 3, 1},
 }  // namespace
 
 TEST_CASE("DynamicConv2D: ReLU, Clip and MaxPool in float", "[dynamic]") {
-  qarray<int8, 1> one;
+  conv_pool::weights_array one;  // conv_clip's weights have the same layout
   one.set(0, 127);
   const std::array<float, 1> bias{0.0f}, scale{1.0f / 127.0f};
   {
@@ -111,7 +111,7 @@ struct fc_in : DynamicDense<"fc_in", DenseAttributes{.input = {2, 2, 1}, .units 
 TEST_CASE("DynamicDense: hand values, and a float Graph of dynamic layers", "[dynamic]") {
   // x = [-1, 0, 4]: range [-1, 4], scale 5/255, zero point round(1 / (5/255)) = round(51) = 51,
   // x_q = [0, 51, 255]; w = [[2, 1, 1], [-1, 0, -1]]: acc0 = -102 + 0 + 204 = 102, acc1 = 51 - 204 = -153.
-  qarray<int8, fc::weight_count> w;
+  fc::weights_array w;
   const int wv[6] = {2, 1, 1, -1, 0, -1};
   for (std::size_t i = 0; i < 6; ++i) w.set(i, wv[i]);
   const std::array<float, 2> bias{0.5f, 0.5f};
@@ -128,16 +128,16 @@ TEST_CASE("DynamicDense: hand values, and a float Graph of dynamic layers", "[dy
 
   // conv (float) -> dense (float): the engine chains float tensors; the output equals the layers
   // called one after the other.
-  qarray<int8, conv1::weight_count> wc;
+  conv1::weights_array wc;
   for (std::size_t i = 0; i < conv1::weight_count; ++i) wc.set(i, int(i) * 13 % 50 - 25);
-  qarray<int8, 6> wd;
+  struct fc2 : DynamicDense<"fc2", DenseAttributes{.input = {1, 1, 2}, .units = 3}, T> {
+    using DynamicDense::DynamicDense;
+  };
+  fc2::weights_array wd;
   for (std::size_t i = 0; i < 6; ++i) wd.set(i, int(i) * 7 % 20 - 10);
   const std::array<float, 2> cb{0.1f, -0.2f};
   const std::array<float, 1> cs{0.01f};
   const std::array<float, 3> db{0.0f, 1.0f, -1.0f};
-  struct fc2 : DynamicDense<"fc2", DenseAttributes{.input = {1, 1, 2}, .units = 3}, T> {
-    using DynamicDense::DynamicDense;
-  };
   using engine = Sequential<conv1, fc2>;
   static_assert(std::is_same_v<engine::input_element, float> && std::is_same_v<engine::output_element, float>);
   engine e(conv1({wc, std::span<const float, 2>(cb), cs, 0.0f}), fc2({wd, std::span<const float, 3>(db), cs, 0.0f}));
@@ -167,7 +167,7 @@ TEST_CASE("DynamicAdd: float sum and ReLU, and a residual Graph of dynamic layer
   CHECK(y[1] == 0.0f);  // -2 -> ReLU
 
   // x -> conv_a -> add(conv_a, x): the Add reads the graph input and the conv's output.
-  qarray<int8, 4> w;
+  conv_a::weights_array w;
   const int wv[4] = {127, 0, 0, -127};  // identity and negation, scale 1/127
   for (std::size_t i = 0; i < 4; ++i) w.set(i, wv[i]);
   const std::array<float, 2> bias{0.0f, 0.0f};

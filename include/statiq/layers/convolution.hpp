@@ -190,19 +190,55 @@ concept FastKernelOperands = std::is_integral_v<X> && sizeof(X) == 1 && std::is_
                                { w.bytes() } -> std::convertible_to<const std::uint8_t*>;
                              };
 
-// Runs fast kernel k over the whole convolution, epilogue(first, count, acc, ld) per block of pixels.
-template <class X, class Profile, class Epilogue>
+// Runs fast kernel k over the whole convolution, epilogue(first, count, acc, ld) per block of pixels;
+// acc = bias + sum (x - x_zero_point) * (w - w_zero_point) (no bias when bias is null).
+template <class X, class Epilogue>
 void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] const kernels::reference::Conv2DGeometry& g,
-                     [[maybe_unused]] const X* x, [[maybe_unused]] const WeightLayout& layout,
-                     [[maybe_unused]] const std::uint8_t* w, [[maybe_unused]] const LayerData<Profile>& d,
+                     [[maybe_unused]] const X* x, [[maybe_unused]] std::int32_t x_zero_point,
+                     [[maybe_unused]] const WeightLayout& layout, [[maybe_unused]] const std::uint8_t* w,
+                     [[maybe_unused]] std::int32_t w_zero_point, [[maybe_unused]] const std::int32_t* bias,
                      [[maybe_unused]] std::int32_t* scratch, [[maybe_unused]] Epilogue&& epilogue) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == kernels::ConvKernel::conv2d_avx512_vnni)
-    kernels::x86::conv2d(g, x, d.input_zero_point, layout, w, d.weight_zero_point, d.bias, scratch, epilogue);
+    kernels::x86::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
   else
-    kernels::x86::depthwise_conv2d(g, x, d.input_zero_point, layout, w, d.weight_zero_point, d.bias, scratch,
-                                   epilogue);
+    kernels::x86::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #endif
+}
+
+// Copies count rows of channels accumulators (ld apart) to dst, packed (the fast kernel's epilogue
+// when a pool follows and needs the whole map).
+inline void store_accumulator_rows(const std::int32_t* rows, std::size_t ld, int count, int channels,
+                                   std::int32_t* dst) {
+  for (int p = 0; p < count; ++p) {
+    const std::int32_t* row = rows + std::size_t(p) * ld;
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+    kernels::x86::store_accumulators(row, channels, dst + std::size_t(p) * std::size_t(channels));
+#else
+    std::copy_n(row, channels, dst + std::size_t(p) * std::size_t(channels));
+#endif
+  }
+}
+
+// A fused MaxPool over the accumulator map acc (conv_output_shape(a)), one pooled output row at a
+// time into `row` (out.w * filters words), each handed to emit(oh, row) at once: the rows of the
+// window, pooled with the same pads across and none down. No pooled map is kept.
+template <class Emit>
+void max_pool_rows(const ConvAttributes& a, const std::int32_t* acc, std::int32_t* row, Emit&& emit) {
+  const Shape conv_shape = conv_output_shape(a);
+  const Shape out_shape = output_shape(a);
+  const int channels = a.filters;
+  const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
+  const std::size_t pixel_words = std::size_t(conv_shape.w) * std::size_t(channels);
+  for (int oh = 0; oh < out_shape.h; ++oh) {
+    const int first = std::max(oh * a.pool.stride.h - pool_pads.top, 0);
+    const int last = std::min(oh * a.pool.stride.h - pool_pads.top + a.pool.kernel.h, conv_shape.h);
+    const int rows = last - first;
+    kernels::max_pool(Shape{rows, conv_shape.w, channels}, Shape{1, out_shape.w, channels},
+                      Kernel{rows, a.pool.kernel.w}, Stride{1, a.pool.stride.w},
+                      Pads{0, pool_pads.left, 0, pool_pads.right}, acc + std::size_t(first) * pixel_words, row);
+    emit(oh, static_cast<const std::int32_t*>(row));
+  }
 }
 }  // namespace detail
 
@@ -227,25 +263,18 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
     if constexpr (detail::FastKernelOperands<X, W, Y>) {
       if (a.pool.kind == PoolKind::none) {
         // Requantized in the kernel's epilogue, a block of pixels at a time: no accumulator map.
-        detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch,
-                                [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+        detail::run_conv_kernel(kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias,
+                                scratch, [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                   detail::requantize_rows(rows, ld, count, channels, d,
                                                           y + std::size_t(first) * std::size_t(channels));
                                 });
         return;
       }
       acc = scratch + fast_map_offset(a, w.layout);
-      detail::run_conv_kernel(kernel, g, x, w.layout, w.bytes(), d, scratch,
-                              [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
-                                for (int p = 0; p < count; ++p) {
-                                  const std::int32_t* row = rows + std::size_t(p) * ld;
-                                  std::int32_t* dst = acc + std::size_t(first + p) * std::size_t(channels);
-#if defined(STATIQ_KERNELS_AVX512_VNNI)
-                                  kernels::x86::store_accumulators(row, channels, dst);
-#else
-                                  std::copy_n(row, channels, dst);
-#endif
-                                }
+      detail::run_conv_kernel(kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias,
+                              scratch, [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+                                detail::store_accumulator_rows(rows, ld, count, channels,
+                                                               acc + std::size_t(first) * std::size_t(channels));
                               });
     }
   } else {
@@ -261,21 +290,11 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
                         static_cast<const std::int32_t*>(acc), pooled);
       detail::requantize_map(pooled, out_shape.h * out_shape.w, channels, d, y);
     } else {
-      // One pooled row at a time, into the kernel's scratch (free now), requantized at once: the
-      // rows of the window, pooled with the same pads across and none down.
-      std::int32_t* row = scratch;
-      const std::size_t pixel_words = std::size_t(conv_shape.w) * std::size_t(channels);
-      for (int oh = 0; oh < out_shape.h; ++oh) {
-        const int first = std::max(oh * a.pool.stride.h - pool_pads.top, 0);
-        const int last = std::min(oh * a.pool.stride.h - pool_pads.top + a.pool.kernel.h, conv_shape.h);
-        const int rows = last - first;
-        kernels::max_pool(Shape{rows, conv_shape.w, channels}, Shape{1, out_shape.w, channels},
-                          Kernel{rows, a.pool.kernel.w}, Stride{1, a.pool.stride.w},
-                          Pads{0, pool_pads.left, 0, pool_pads.right},
-                          static_cast<const std::int32_t*>(acc + std::size_t(first) * pixel_words), row);
+      // One pooled row at a time, into the kernel's scratch (free now), requantized at once.
+      detail::max_pool_rows(a, acc, scratch, [&](int oh, const std::int32_t* row) {
         detail::requantize_map(row, out_shape.w, channels, d,
                                y + std::size_t(oh) * std::size_t(out_shape.w) * std::size_t(channels));
-      }
+      });
     }
   } else if (a.pool.kind == PoolKind::global_average) {
     // The activation comes before the average (Conv -> ReLU -> GAP), on the accumulators; the

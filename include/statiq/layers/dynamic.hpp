@@ -121,59 +121,143 @@ constexpr DenseAttributes dynamic_integer_part(DenseAttributes a) {
 
 }  // namespace detail
 
-// int32 words of scratch of a dynamic convolution: the accumulators, the pooled accumulators after a
-// MaxPool, and the quantized input (uint8, four to a word).
-constexpr std::size_t dynamic_scratch_words(const ConvAttributes& a) {
-  return scratch_words(a, row_major_layout) + (std::size_t(a.input.size()) + 3) / 4;
+// The dynamic layers' int8 weights are stored as the static convolution's (kernels/select.hpp), so
+// the same fast kernels run the integer part.
+constexpr WeightLayout dynamic_weight_layout(const ConvAttributes& a) {
+  return weight_layout(detail::dynamic_integer_part(a), true);
 }
-constexpr std::size_t dynamic_scratch_words(const DenseAttributes& a) {
-  return scratch_words(a, row_major_layout) + (std::size_t(a.input.size()) + 3) / 4;
+constexpr WeightLayout dynamic_weight_layout(const DenseAttributes& a) {
+  return weight_layout(detail::dynamic_integer_part(a), true);
 }
 
-// A dynamic convolution with run-time attributes (the layer types and statiq-codegen's simulation
-// call it). x and y are float NHWC, w OHWI int8. Max pooling is taken on the accumulators: the
-// float tail is non-decreasing in acc (positive multiplier, then + bias, then ReLU/Clip, each
-// rounding monotonically), so max(tail(acc)) == tail(max(acc)), onnxruntime's order's result.
+// The kernel that runs a dynamic layer's integer part.
+constexpr kernels::ConvKernel dynamic_kernel(const ConvAttributes& a) {
+  return conv_kernel(detail::dynamic_integer_part(a), dynamic_weight_layout(a));
+}
+constexpr kernels::ConvKernel dynamic_kernel(const DenseAttributes& a) {
+  return dense_kernel(detail::dynamic_integer_part(a), dynamic_weight_layout(a));
+}
+
+// int32 words of scratch of a dynamic layer: what its integer part needs with that layout (the
+// kernel's scratch and the accumulator maps, statiq/layers/convolution.hpp), then the quantized
+// input (uint8, four to a word).
+constexpr std::size_t dynamic_scratch_words(const ConvAttributes& a) {
+  return scratch_words(detail::dynamic_integer_part(a), dynamic_weight_layout(a)) +
+         (std::size_t(a.input.size()) + 3) / 4;
+}
+constexpr std::size_t dynamic_scratch_words(const DenseAttributes& a) {
+  return scratch_words(detail::dynamic_integer_part(a), dynamic_weight_layout(a)) +
+         (std::size_t(a.input.size()) + 3) / 4;
+}
+
+namespace detail {
+
+// The float tail of count pixels' accumulators (ld apart) into y (channels floats a pixel).
+inline void dynamic_output_rows(const std::int32_t* rows, std::size_t ld, int count, int channels, float x_scale,
+                                const DynamicData& d, Activation activation, float* y) {
+  for (int p = 0; p < count; ++p)
+    for (int c = 0; c < channels; ++c)
+      y[std::size_t(p) * std::size_t(channels) + std::size_t(c)] =
+          dynamic_output(rows[std::size_t(p) * ld + std::size_t(c)], x_scale, d, c, activation);
+}
+
+// The weight view's layout when it has one (the layers' qview, the simulation's weight_view), else
+// row-major (a plain array of int8 in logical order).
 template <class W>
-void compute_dynamic(const ConvAttributes& a, const float* x, const W& w, const DynamicData& d, float* y,
+constexpr WeightLayout layout_of(const W& w) {
+  if constexpr (requires { w.layout; }) return w.layout;
+  else return row_major_layout;
+}
+
+// Whether a fast kernel can read these weights: bytes in a layout it names.
+template <class W>
+concept FastKernelWeights = requires(const W& w) {
+  { w.layout } -> std::convertible_to<WeightLayout>;
+  { w.bytes() } -> std::convertible_to<const std::uint8_t*>;
+};
+
+}  // namespace detail
+
+// A dynamic convolution with run-time attributes (the layer types and statiq-codegen's simulation
+// call it). x and y are float NHWC, w OHWI int8 (logical indices; a fast kernel reads its bytes in
+// the layout it names). Max pooling is taken on the accumulators: the float tail is non-decreasing
+// in acc (positive multiplier, then + bias, then ReLU/Clip, each rounding monotonically), so
+// max(tail(acc)) == tail(max(acc)), onnxruntime's order's result.
+template <class W>
+void compute_dynamic(const ConvAttributes& attributes, const float* x, const W& w, const DynamicData& d, float* y,
                      std::int32_t* scratch) {
+  const ConvAttributes a = detail::dynamic_integer_part(attributes);
   const Shape conv_shape = conv_output_shape(a);
   const Shape out_shape = output_shape(a);
   const bool max_pool = a.pool.kind == PoolKind::max;
-  std::int32_t* acc = scratch;
-  std::int32_t* pooled = acc + conv_shape.size();
-  auto* xq = reinterpret_cast<std::uint8_t*>(pooled + (max_pool ? out_shape.size() : 0));
+  const WeightLayout layout = detail::layout_of(w);
+  auto* xq = reinterpret_cast<std::uint8_t*>(scratch + scratch_words(a, layout));
   const std::size_t n_in = std::size_t(a.input.size());
   const DynamicQuantParams p = dynamic_quantize_linear({x, n_in}, {xq, n_in});
-  const kernels::reference::Conv2DGeometry g{a.input, conv_shape, a.kernel, a.strides, resolved_pads(a),
-                                             a.dilations, a.group};
-  kernels::reference::conv2d(g, static_cast<const std::uint8_t*>(xq), p.zero_point, w, 0, nullptr, acc);
+  const std::uint8_t* xu = xq;
+  const kernels::reference::Conv2DGeometry g = conv_geometry(a);
+  const int channels = a.filters;
+  if constexpr (detail::FastKernelWeights<W>) {
+    const kernels::ConvKernel kernel = conv_kernel(a, layout);
+    if (kernel != kernels::ConvKernel::reference) {
+      if (!max_pool) {
+        detail::run_conv_kernel(kernel, g, xu, p.zero_point, layout, w.bytes(), 0, nullptr, scratch,
+                                [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+                                  detail::dynamic_output_rows(rows, ld, count, channels, p.scale, d, a.activation,
+                                                              y + std::size_t(first) * std::size_t(channels));
+                                });
+        return;
+      }
+      std::int32_t* acc = scratch + fast_map_offset(a, layout);
+      detail::run_conv_kernel(kernel, g, xu, p.zero_point, layout, w.bytes(), 0, nullptr, scratch,
+                              [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+                                detail::store_accumulator_rows(rows, ld, count, channels,
+                                                               acc + std::size_t(first) * std::size_t(channels));
+                              });
+      detail::max_pool_rows(a, acc, scratch, [&](int oh, const std::int32_t* row) {
+        detail::dynamic_output_rows(row, std::size_t(channels), out_shape.w, channels, p.scale, d, a.activation,
+                                    y + std::size_t(oh) * std::size_t(out_shape.w) * std::size_t(channels));
+      });
+      return;
+    }
+  }
+  std::int32_t* acc = scratch;
+  kernels::reference::conv2d(g, xu, p.zero_point, w, 0, nullptr, acc);
   const std::int32_t* src = acc;
   if (max_pool) {
+    std::int32_t* pooled = acc + conv_shape.size();
     const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
-    kernels::reference::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
-                                 static_cast<const std::int32_t*>(acc), pooled);
+    kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
+                      static_cast<const std::int32_t*>(acc), pooled);
     src = pooled;
   }
-  const int pixels = out_shape.h * out_shape.w;
-  for (int i = 0; i < pixels; ++i)
-    for (int c = 0; c < a.filters; ++c) {
-      const std::size_t k = std::size_t(i) * std::size_t(a.filters) + std::size_t(c);
-      y[k] = detail::dynamic_output(src[k], p.scale, d, c, a.activation);
-    }
+  detail::dynamic_output_rows(src, std::size_t(channels), out_shape.h * out_shape.w, channels, p.scale, d,
+                              a.activation, y);
 }
 
 // A dynamic Dense: w is [units][inputs], inputs in NHWC flattening order.
 template <class W>
-void compute_dynamic(const DenseAttributes& a, const float* x, const W& w, const DynamicData& d, float* y,
+void compute_dynamic(const DenseAttributes& attributes, const float* x, const W& w, const DynamicData& d, float* y,
                      std::int32_t* scratch) {
-  std::int32_t* acc = scratch;
-  auto* xq = reinterpret_cast<std::uint8_t*>(acc + a.units);
+  const DenseAttributes a = detail::dynamic_integer_part(attributes);
+  const WeightLayout layout = detail::layout_of(w);
+  auto* xq = reinterpret_cast<std::uint8_t*>(scratch + scratch_words(a, layout));
   const std::size_t n_in = std::size_t(a.input.size());
   const DynamicQuantParams p = dynamic_quantize_linear({x, n_in}, {xq, n_in});
-  kernels::reference::dense(a.input.size(), a.units, static_cast<const std::uint8_t*>(xq), p.zero_point, w, 0,
-                            static_cast<const std::int32_t*>(nullptr), acc);
-  for (int u = 0; u < a.units; ++u) y[u] = detail::dynamic_output(acc[u], p.scale, d, u, a.activation);
+  const std::uint8_t* xu = xq;
+  if constexpr (detail::FastKernelWeights<W>) {
+    const kernels::ConvKernel kernel = dense_kernel(a, layout);
+    if (kernel != kernels::ConvKernel::reference) {
+      detail::run_conv_kernel(kernel, conv_geometry(a), xu, p.zero_point, layout, w.bytes(), 0, nullptr, scratch,
+                              [&](int, int, const std::int32_t* rows, std::size_t ld) {
+                                detail::dynamic_output_rows(rows, ld, 1, a.units, p.scale, d, a.activation, y);
+                              });
+      return;
+    }
+  }
+  kernels::reference::dense(a.input.size(), a.units, xu, p.zero_point, w, 0, static_cast<const std::int32_t*>(nullptr),
+                            scratch);
+  detail::dynamic_output_rows(scratch, std::size_t(a.units), 1, a.units, p.scale, d, a.activation, y);
 }
 
 // The residual Add of a dynamic engine: float + float elementwise (onnxruntime's float Add, one
@@ -255,11 +339,16 @@ class DynamicConvolution {
   static constexpr std::size_t params = weight_count + std::size_t(filters);
   static constexpr std::int64_t macs = std::int64_t(conv_shape.h) * conv_shape.w * std::int64_t(weight_count);
   static constexpr std::size_t scratch_words = valid ? dynamic_scratch_words(attributes) : 1;
+  // Where each weight is stored (kernels/select.hpp), part of the weights' type.
+  static constexpr WeightLayout weight_layout = valid ? dynamic_weight_layout(attributes) : row_major_layout;
+  static constexpr kernels::ConvKernel kernel = valid ? dynamic_kernel(attributes) : kernels::ConvKernel::reference;
+  static constexpr std::string_view kernel_name = kernels::conv_kernel_name(kernel);
 
   using input_element = float;
   using output_element = float;
   using weight_type = qint<8, true>;
-  using weights_view = qview<weight_type, weight_count, false>;
+  using weights_view = qview<weight_type, weight_count, false, weight_layout>;
+  using weights_array = qarray<weight_type, weight_count, false, weight_layout>;
   using parameters = DynamicParameters<weights_view, std::size_t(filters)>;
 
   constexpr explicit DynamicConvolution(const parameters& p) : p_(p) {}
@@ -313,11 +402,15 @@ class DynamicDense {
   static constexpr std::size_t params = weight_count + std::size_t(units);
   static constexpr std::int64_t macs = std::int64_t(weight_count);
   static constexpr std::size_t scratch_words = valid ? dynamic_scratch_words(attributes) : 1;
+  static constexpr WeightLayout weight_layout = valid ? dynamic_weight_layout(attributes) : row_major_layout;
+  static constexpr kernels::ConvKernel kernel = valid ? dynamic_kernel(attributes) : kernels::ConvKernel::reference;
+  static constexpr std::string_view kernel_name = kernels::conv_kernel_name(kernel);
 
   using input_element = float;
   using output_element = float;
   using weight_type = qint<8, true>;
-  using weights_view = qview<weight_type, weight_count, false>;
+  using weights_view = qview<weight_type, weight_count, false, weight_layout>;
+  using weights_array = qarray<weight_type, weight_count, false, weight_layout>;
   using parameters = DynamicParameters<weights_view, std::size_t(units)>;
 
   constexpr explicit DynamicDense(const parameters& p) : p_(p) {}
