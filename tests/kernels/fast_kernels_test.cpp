@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -21,6 +23,7 @@
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/add.hpp"
 #include "statiq/layers/dense.hpp"
+#include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/quantize.hpp"
 
 using namespace statiq;
@@ -314,6 +317,76 @@ TEST_CASE("fast dense equals the reference dense") {
   }
 }
 
+namespace {
+
+// A dynamic layer (float in, run-time uint8 quantization, int8 weights, float out) run through the
+// fast kernels (weights in the layout they read) and through the reference kernels (row-major).
+template <class A>
+void compare_dynamic(const A& a, std::size_t weights, int channels, std::vector<float>& x) {
+  std::vector<std::int32_t> w;
+  for (std::size_t i = 0; i < weights; ++i) w.push_back(uniform(-127, 127));
+  std::vector<float> bias, scale;
+  for (int c = 0; c < channels; ++c) {
+    bias.push_back(float(uniform(-1000, 1000)) / 256.0f);
+    scale.push_back(float(uniform(1, 1000)) / 65536.0f);
+  }
+  const bool per_channel = coin();
+  const DynamicData d{bias.data(), scale.data(), per_channel, float(uniform(1, 8))};
+  const WeightLayout fast_layout = dynamic_weight_layout(a);
+  if constexpr (kernels::isa != kernels::Isa::reference)
+    REQUIRE(dynamic_kernel(a) != kernels::ConvKernel::reference);
+  std::vector<std::uint8_t> wf(fast_layout.stored(w.size())), wr(w.size());
+  lay_out_weights(fast_layout, w, w.size(), wf.data());
+  lay_out_weights(row_major_layout, w, w.size(), wr.data());
+  const std::size_t n = std::size_t(output_shape(a).size());
+  std::vector<float> yf(n, 1.5f), yr(n, -2.5f);
+  std::vector<std::int32_t> sf(dynamic_scratch_words(a)), sr(scratch_words(detail::dynamic_integer_part(a), row_major_layout) +
+                                                               (x.size() + 3) / 4);
+  compute_dynamic(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
+  compute_dynamic(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
+  // Bit for bit, -0.0 and NaN included: compare the representations.
+  std::vector<std::uint32_t> bf(n), br(n);
+  std::memcpy(bf.data(), yf.data(), n * 4);
+  std::memcpy(br.data(), yr.data(), n * 4);
+  REQUIRE(bf == br);
+}
+
+std::vector<float> random_floats(std::size_t n) {
+  std::vector<float> x;
+  const float spread = float(pick({1, 10, 1000}));
+  const bool nonnegative = coin(0.3);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = float(uniform(-100000, 100000)) / 100000.0f * spread;
+    x.push_back(nonnegative ? std::fabs(v) : v);
+  }
+  if (coin(0.05)) std::fill(x.begin(), x.end(), 0.0f);  // the empty range: scale 1, zero point 0
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("fast dynamic layers equal the reference dynamic layers (float out, bit for bit)") {
+  if (!cpu_runs_this_variant()) return;
+  for (int iter = 0; iter < 300; ++iter) {
+    ConvAttributes a = random_conv(coin(0.3));
+    const Shape s = conv_output_shape(a);
+    if (coin(0.3) && s.h >= 2 && s.w >= 2)
+      a.pool = coin() ? max_pool(2, 2) : max_pool(Kernel{3, 3}, Stride{2, 2}, Pads{1, 1, 1, 1});
+    a.activation = pick({0, 1, 2}) == 0 ? no_activation : coin() ? relu : clipped_relu;
+    std::vector<float> x = random_floats(std::size_t(a.input.size()));
+    INFO("dynamic " << describe(a) << " pool " << int(a.pool.kind));
+    compare_dynamic(a, weight_count(a), a.filters, x);
+  }
+  for (int iter = 0; iter < 200; ++iter) {
+    DenseAttributes a;
+    a.input = {1, 1, pick({1, 3, 4, 15, 16, 63, 64, 65, 256, 257, 1000})};
+    a.units = pick({1, 2, 10, 15, 16, 17, 64, 100});
+    a.activation = coin() ? no_activation : relu;
+    std::vector<float> x = random_floats(std::size_t(a.input.size()));
+    INFO("dynamic dense " << a.input.size() << " -> " << a.units);
+    compare_dynamic(a, weight_count(a), a.units, x);
+  }
+}
 TEST_CASE("weight layouts map every logical index to a distinct stored byte") {
   for (WeightOrder order : {WeightOrder::row_major, WeightOrder::oc16_k4, WeightOrder::tap_major}) {
     for (int rows : {1, 15, 16, 17, 40})
