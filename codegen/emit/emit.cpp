@@ -659,7 +659,7 @@ std::string quantization_comment(const LayerPlan& lp) {
 std::string data_source(const Plan& plan) {
   const LoweredModel& m = *plan.model;
   std::string s = banner(plan, m.name + "_data.cpp", "weights, requantization parameters, golden vectors.");
-  s += fmt::format("#include \"{}.hpp\"\n\n#include <bit>\n#include <cstdint>\n#include <cstdio>\n\n", m.name);
+  s += fmt::format("#include \"{}.hpp\"\n\n#include <bit>\n#include <cstdint>\n#include <cstdio>\n#include <iterator>\n\n", m.name);
   s += fmt::format("namespace {} {{\n\nnamespace data {{\n", m.name);
   std::vector<std::string> constructs;
   for (const LayerPlan& lp : plan.layers) {
@@ -724,6 +724,21 @@ std::string data_source(const Plan& plan) {
   if (golden.empty()) {
     s += "  if (log) std::fprintf(log, \"no golden vectors were generated\\n\");\n  return true;\n}\n";
   } else {
+    // Golden vectors that expect one value everywhere would pass an engine that ignores its input.
+    const char* expected = plan.float_output ? "golden_outputs" : "golden_quantized_outputs";
+    const char* element = plan.float_output ? "std::bit_cast<std::uint32_t>" : "";
+    s += fmt::format(
+        "  // Degenerate golden vectors (one value everywhere) cannot tell a working engine from a stuck one.\n"
+        "  bool varies = golden_count * std::size({0}[0]) < 2;\n"
+        "  for (std::size_t g = 0; g < golden_count && !varies; ++g)\n"
+        "    for (std::size_t i = 0; i < std::size({0}[0]) && !varies; ++i)\n"
+        "      varies = {1}({0}[g][i]) != {1}({0}[0][0]);\n"
+        "  if (!varies) {{\n"
+        "    if (log) std::fprintf(log, \"the golden vectors expect the same output value everywhere: they cannot check the "
+        "engine (regenerate with other --golden samples)\\n\");\n"
+        "    return false;\n"
+        "  }}\n",
+        expected, element);
     s += "  static model engine = make_model();\n"
          "  for (std::size_t g = 0; g < golden_count; ++g) {\n"
          "    const auto input = engine.input();\n"

@@ -77,6 +77,14 @@ ReportTotals report_totals(const LoweredModel& model, bool packs_sub_byte) {
   return t;
 }
 
+std::string quality_text(const Quality& q) {
+  std::string s = fmt::format("evaluated on {} samples:", q.samples);
+  if (q.top1_agreement) s += fmt::format(" top-1 agreement with float {:.2f}%", 100 * *q.top1_agreement);
+  if (q.mean_cosine) s += fmt::format("{} mean output cosine {:.5f}", q.top1_agreement ? "," : "", *q.mean_cosine);
+  if (!q.not_compared.empty()) s += fmt::format("{} {}", q.top1_agreement || q.mean_cosine ? ";" : "", q.not_compared);
+  return s + "\n";
+}
+
 std::string report_text(const LoweredModel& model, const Report& report, const Provenance& provenance,
                         const std::vector<std::string>& struct_names) {
   std::string s = fmt::format("statiq-codegen report: {} for target {}\n", model.name, model.target);
@@ -128,6 +136,7 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
       s += fmt::format("  {} ({}): {}\n", display_name(u.node), display_name(u.op_type), printable(u.reason));
   }
   if (!model.float_tail.empty()) s += "float tail, run on the host after the engine: " + join_names(model.float_tail, ", ") + "\n";
+  if (report.quality) s += quality_text(*report.quality);
   if (report.accuracy) {
     const Accuracy& a = *report.accuracy;
     s += fmt::format("accuracy ({}, {} samples): float {:.2f}%, quantized {:.2f}%\n", a.metric, a.samples,
@@ -198,6 +207,15 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
     unmapped.push_back({{"node", u.node}, {"op_type", u.op_type}, {"reason", u.reason}});
   j["unmapped"] = std::move(unmapped);
   j["float_tail"] = model.float_tail;
+  if (report.quality) {
+    const Quality& q = *report.quality;
+    j["quality"] = {{"samples", q.samples},
+                    {"top1_agreement", q.top1_agreement ? json(*q.top1_agreement) : json(nullptr)},
+                    {"mean_cosine", q.mean_cosine ? json(*q.mean_cosine) : json(nullptr)},
+                    {"not_compared", q.not_compared}};
+  } else {
+    j["quality"] = nullptr;
+  }
   if (report.accuracy) {
     const Accuracy& a = *report.accuracy;
     j["accuracy"] = {{"metric", a.metric}, {"float", a.float_model}, {"quantized", a.quantized_model},

@@ -26,8 +26,18 @@ struct Accuracy {
   std::size_t samples = 0;
 };
 
+// How close the engine is to the float model on the evaluation samples. A figure is left unset
+// when it would compare the wrong things, and `not_compared` says why.
+struct Quality {
+  std::size_t samples = 0;
+  std::optional<double> top1_agreement;  // argmax of float vs engine, only when the output is class scores
+  std::optional<double> mean_cosine;     // the engine's output against the float model's same tensor
+  std::string not_compared;              // why a figure is missing ("" when both are set)
+};
+
 struct Report {
   std::vector<LayerReport> layers;  // by LoweredModel::layers index; missing entries are unknown
+  std::optional<Quality> quality;
   std::optional<Accuracy> accuracy;
   std::vector<std::string> notes;   // rewrites applied, warnings: anything the user should read
 };
@@ -49,6 +59,9 @@ struct Provenance {
 };
 
 ReportTotals report_totals(const LoweredModel& model, bool packs_sub_byte);
+
+// One line: the quality figures, and why any is missing.
+std::string quality_text(const Quality& quality);
 
 // `struct_names` are the generated structs, by layer index.
 std::string report_text(const LoweredModel& model, const Report& report, const Provenance& provenance,

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -75,9 +76,11 @@ std::size_t argmax(std::span<const float> v) {
   return std::size_t(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
+// Sizes must match (the caller says why it cannot compare otherwise).
 double cosine(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size()) throw std::logic_error("cosine of vectors of different sizes");
   double ab = 0, aa = 0, bb = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
     ab += double(a[i]) * b[i];
     aa += double(a[i]) * a[i];
     bb += double(b[i]) * b[i];
@@ -200,29 +203,81 @@ void configure(const GenerateOptions& o, const TargetInfo& target, const ir::Gra
 
 // The float model against the integer simulation on the evaluation samples.
 struct Evaluation {
-  std::size_t samples = 0;
-  std::optional<double> top1_agreement;  // unset when argmax is not comparable (a float tail)
-  double mean_cosine = 0;
+  Quality quality;
   std::optional<Accuracy> accuracy;      // with labels
   std::vector<std::optional<double>> sqnr_db;  // per layer, averaged over the first samples
   std::vector<GoldenVector> golden;
 };
 
+// Whether the argmax of the model's output names a class: labels were given, the output comes out
+// of a Softmax, or it has one axis of 2 or more values that is not as large as the input (which
+// would be a reconstruction). Why not, otherwise.
+std::string not_class_scores(const ir::Graph& graph, bool labelled) {
+  if (labelled) return "";
+  const std::string& out = graph.outputs.at(0);
+  const std::int64_t producer = graph.producer(out);
+  if (producer >= 0 && graph.nodes[std::size_t(producer)].op_type == "Softmax") return "";
+  const ir::Tensor& t = graph.tensor(out);
+  if (!t.has_static_shape()) return "top-1 not measured: the model's output has no static shape";
+  int axes = 0;
+  for (const std::int64_t d : *t.shape) axes += d > 1;
+  const std::int64_t n = ir::element_count(*t.shape);
+  const ir::Tensor& in = graph.tensor(graph.inputs.at(0));
+  const bool as_large_as_input = in.has_static_shape() && ir::element_count(*in.shape) == n;
+  if (axes != 1 || as_large_as_input)
+    return "top-1 not measured: the output (" + std::to_string(n) + " values" +
+           (as_large_as_input ? ", as many as the input" : ", over " + std::to_string(axes) + " axes") +
+           ") is not a vector of class scores (give --labels if it is)";
+  return "";
+}
+
+// A layer whose integers never change over the evaluation samples while the float model's same
+// tensor does: the engine would answer the same whatever the input. Refused, never generated.
+void refuse_collapsed_layers(const LoweredModel& model, const std::vector<std::int32_t>& int_min,
+                             const std::vector<std::int32_t>& int_max, const std::vector<float>& float_min,
+                             const std::vector<float>& float_max, std::size_t samples) {
+  for (std::size_t k = 0; k < model.layers.size(); ++k) {
+    const Layer& l = model.layers[k];
+    if (int_min[k] > int_max[k] || float_min[k] > float_max[k]) continue;  // not measured
+    if (int_min[k] != int_max[k] || !(float_max[k] > float_min[k])) continue;
+    const TensorQuantization& q = l.output;
+    const double real = double(q.scale) * (double(int_min[k]) - q.zero_point);
+    throw std::runtime_error(
+        "node '" + l.name + "' (" + std::string(layer_kind_name(l.kind)) + "): its quantized output is " +
+        std::to_string(int_min[k]) + " (real " + fmt::format("{:g}", real) + ") everywhere on all " +
+        std::to_string(samples) + " evaluation samples, while the float model's tensor '" + l.output_tensor +
+        "' varies over [" + fmt::format("{:g}", float_min[k]) + ", " + fmt::format("{:g}", float_max[k]) +
+        "] (quantization step " + fmt::format("{:g}", q.scale) + "): the engine would give the same answer for "
+        "every input. Check that the evaluation samples are preprocessed as the calibration samples are "
+        "(--calib, --eval, --calib-samples)" +
+        (q.bits < 8 ? " or give this tensor more bits (--node-config '{\"" + l.name + "\": {\"out\": 8}}')" : ""));
+  }
+}
+
 Evaluation evaluate(const ir::Graph& graph, const LoweredModel& model, const calib::CalibrationSet& eval,
                     std::size_t n, const std::vector<std::int64_t>& labels, std::size_t golden) {
   const exec::FloatExecutor executor(graph);
   const std::string engine_output = model.layers.back().output_tensor;  // the tensor the engine ends with
-  // Argmax is comparable when the engine ends at the model's output, or before a final Softmax.
-  bool comparable = true;
+  // Argmax is comparable when the engine ends at the model's output, or before a final Softmax, and
+  // the output is a vector of class scores.
+  std::string no_top1;
   for (const std::string& f : model.float_tail) {
     const ir::Node* node = graph.find_node(f);
-    comparable = comparable && node && node->op_type == "Softmax";
+    if (!node || node->op_type != "Softmax")
+      no_top1 = "top-1 not measured: the float tail after the engine ('" + f + "') is not simulated";
   }
+  if (no_top1.empty()) no_top1 = not_class_scores(graph, !labels.empty());
+  std::string no_cosine;
   Evaluation e;
-  std::size_t agree = 0, float_right = 0, int_right = 0;
+  std::size_t agree = 0, float_right = 0, int_right = 0, cosines = 0;
   double cos_sum = 0;
-  std::vector<double> sqnr_sum(model.layers.size(), 0.0);
-  std::vector<int> sqnr_count(model.layers.size(), 0);
+  const std::size_t layers = model.layers.size();
+  std::vector<double> sqnr_sum(layers, 0.0);
+  std::vector<int> sqnr_count(layers, 0);
+  std::vector<std::int32_t> int_min(layers, std::numeric_limits<std::int32_t>::max()),
+      int_max(layers, std::numeric_limits<std::int32_t>::min());
+  std::vector<float> float_min(layers, std::numeric_limits<float>::infinity()),
+      float_max(layers, -std::numeric_limits<float>::infinity());
   for (std::size_t s = 0; s < n; ++s) {
     const calib::Sample& sample = eval.samples[s];
     const exec::Array& x = sample.inputs.begin()->second;
@@ -231,23 +286,38 @@ Evaluation evaluate(const ir::Graph& graph, const LoweredModel& model, const cal
     const exec::RunResult fr = executor.run({x}, run_options);
     const SimulationResult sim = simulate(model, x.f.data());
     // The float model's value of the engine's output tensor (NCHW -> NHWC).
-    std::vector<float> float_out;
-    if (auto it = fr.tensors.find(engine_output); it != fr.tensors.end()) {
-      const Shape sh = sim.output_shape;
-      float_out = sh.h * sh.w > 1 ? nchw_to_nhwc(it->second.f.data(), sh) : it->second.f;
+    if (auto it = fr.tensors.find(engine_output); it == fr.tensors.end()) {
+      no_cosine = "cosine not measured: the float model has no tensor '" + engine_output + "' to compare the "
+                  "engine's output with";
+    } else if (it->second.f.size() != sim.dequantized.size()) {
+      no_cosine = "cosine not measured: the float model's tensor '" + engine_output + "' has " +
+                  std::to_string(it->second.f.size()) + " values, the engine's output " +
+                  std::to_string(sim.dequantized.size());
     } else {
-      float_out = fr.outputs[0].f;
+      const Shape sh = sim.output_shape;
+      const std::vector<float> float_out = sh.h * sh.w > 1 ? nchw_to_nhwc(it->second.f.data(), sh) : it->second.f;
+      cos_sum += cosine(float_out, sim.dequantized);
+      ++cosines;
     }
     const std::size_t fp = argmax(fr.outputs[0].f), qp = argmax(sim.dequantized);
     agree += fp == qp;
-    cos_sum += cosine(float_out, sim.dequantized);
     if (!labels.empty()) {
       float_right += std::int64_t(fp) == labels[s];
       int_right += std::int64_t(qp) == labels[s];
     }
+    for (std::size_t k = 0; k < layers; ++k) {
+      if (sim.layers[k].empty()) continue;  // a float layer
+      const auto it = fr.tensors.find(model.layers[k].output_tensor);
+      if (it == fr.tensors.end()) continue;
+      const auto [ilo, ihi] = std::minmax_element(sim.layers[k].begin(), sim.layers[k].end());
+      int_min[k] = std::min(int_min[k], *ilo);
+      int_max[k] = std::max(int_max[k], *ihi);
+      for (const float v : it->second.f)
+        if (std::isfinite(v)) float_min[k] = std::min(float_min[k], v), float_max[k] = std::max(float_max[k], v);
+    }
     if (s < 8)  // per-layer SQNR, averaged over the first samples
       for (const LayerSqnr& l : layer_sqnr(model, sim, fr.tensors)) {
-        for (std::size_t k = 0; k < model.layers.size(); ++k)
+        for (std::size_t k = 0; k < layers; ++k)
           if (model.layers[k].name == l.layer && std::isfinite(l.sqnr_db)) {
             sqnr_sum[k] += l.sqnr_db;
             ++sqnr_count[k];
@@ -256,13 +326,16 @@ Evaluation evaluate(const ir::Graph& graph, const LoweredModel& model, const cal
     if (s < golden)
       e.golden.push_back(GoldenVector{nchw_to_nhwc(x.f.data(), model.input_shape), sim.output, sim.dequantized});
   }
-  e.sqnr_db.resize(model.layers.size());
-  for (std::size_t k = 0; k < model.layers.size(); ++k)
+  if (!model.dynamic) refuse_collapsed_layers(model, int_min, int_max, float_min, float_max, n);
+  e.sqnr_db.resize(layers);
+  for (std::size_t k = 0; k < layers; ++k)
     if (sqnr_count[k]) e.sqnr_db[k] = sqnr_sum[k] / sqnr_count[k];
-  e.samples = n;
-  if (comparable && n) e.top1_agreement = double(agree) / double(n);
-  e.mean_cosine = n ? cos_sum / double(n) : 0;
-  if (!labels.empty() && n && comparable)
+  Quality& q = e.quality;
+  q.samples = n;
+  if (n && no_top1.empty()) q.top1_agreement = double(agree) / double(n);
+  if (cosines && no_cosine.empty()) q.mean_cosine = cos_sum / double(cosines);
+  q.not_compared = no_top1.empty() ? no_cosine : no_cosine.empty() ? no_top1 : no_top1 + "; " + no_cosine;
+  if (!labels.empty() && n && no_top1.empty())
     e.accuracy = Accuracy{"top-1", double(float_right) / double(n), double(int_right) / double(n), n};
   return e;
 }
@@ -281,6 +354,7 @@ Report report_of(const GenerateResult& r, const Ranges& ranges, const Evaluation
     }
     report.layers[i].sqnr_db = e.sqnr_db[i];
   }
+  report.quality = e.quality;
   report.accuracy = e.accuracy;
   for (const auto& a : r.normalize_actions) report.notes.push_back("normalised: " + a);
   if (r.legalization) {
@@ -421,9 +495,9 @@ GenerateResult generate(const GenerateOptions& o) {
     }
   }
   Evaluation e = evaluate(graph, r.model, eval, n, labels, o.golden);
-  r.eval_samples = e.samples;
-  r.top1_agreement = e.top1_agreement;
-  r.mean_cosine = e.mean_cosine;
+  r.eval_samples = e.quality.samples;
+  r.top1_agreement = e.quality.top1_agreement;
+  r.mean_cosine = e.quality.mean_cosine;
   r.accuracy = e.accuracy;
 
   r.report = report_of(r, ranges, e, dynamic_notes);
@@ -452,13 +526,7 @@ std::string summary_text(const GenerateResult& r) {
                         : fmt::format("on the host: '{}' ({}): {}\n", display_name(u.node), display_name(u.op_type),
                                       printable(u.reason));
   for (const auto& f : r.model.float_tail) s += fmt::format("float after the engine: '{}'\n", display_name(f));
-  if (r.top1_agreement)
-    s += fmt::format("evaluated on {} samples: top-1 agreement with float {:.2f}%, mean output cosine {:.5f}\n",
-                     r.eval_samples, 100 * *r.top1_agreement, r.mean_cosine);
-  else
-    s += fmt::format("evaluated on {} samples: mean cosine {:.5f} of the engine's output against the float model's "
-                     "same tensor (top-1 not measured: the float tail after the engine is not simulated)\n",
-                     r.eval_samples, r.mean_cosine);
+  if (r.report.quality) s += quality_text(*r.report.quality);
   if (r.accuracy)
     s += fmt::format("accuracy: float {:.2f}%, quantized {:.2f}% ({} samples)\n", 100 * r.accuracy->float_model,
                      100 * r.accuracy->quantized_model, r.accuracy->samples);

@@ -51,9 +51,10 @@ struct GenerateResult {
   std::optional<legalize::LegalizeResult> legalization;  // with GenerateOptions::legalize
   std::size_t eval_samples = 0;
   // float vs quantized argmax on the eval samples; unset when the engine stops before the model's
-  // output (a float tail other than a final Softmax: the generator does not simulate it)
+  // output (a float tail other than a final Softmax: the generator does not simulate it) or the
+  // output is not class scores; report.quality says why
   std::optional<double> top1_agreement;
-  double mean_cosine = 0;          // of the float and dequantized outputs
+  std::optional<double> mean_cosine;  // of the float and dequantized outputs; unset when not comparable
   std::optional<Accuracy> accuracy;
   std::vector<std::filesystem::path> written;
 };

@@ -160,9 +160,25 @@ class ProfileQuantizer {
                     (l.kind == LayerKind::quantize ? "feed the input as non-negative values (e.g. uint8 pixels)"
                                                    : "make the output signed or put a ReLU before it"));
       const int value_bits = t.is_signed ? bits - 1 : bits;
-      t.frac_bits = quant::pow2_frac_bits(std::max(std::fabs(lo), std::fabs(hi)), value_bits);
+      const float max_abs = std::max(std::fabs(lo), std::fabs(hi));
+      t.frac_bits = quant::pow2_frac_bits(max_abs, value_bits);
       t.scale = std::ldexp(1.0f, -t.frac_bits);
       t.zero_point = 0;
+      // The fractional bits are capped at the value bits (QuantizeML's FixedPoint), so a range
+      // below one step would quantize to 0 and +-1 steps: an engine that answers the same whatever
+      // the input. Refused here, never generated.
+      if (max_abs > 0.0f && max_abs < t.scale) {
+        const std::string fix =
+            bits < 8 ? "Give it more bits (--node-config '{\"" + l.name + "\": {\"out\": 8}}') or "
+                     : std::string("No bit-width of this target represents it: ");
+        fail(l, "its output tensor '" + tensor + "' has the calibrated range [" + number(lo) + ", " + number(hi) +
+                    "], below one quantization step (" + number(t.scale) + " = 2^-" + std::to_string(t.frac_bits) +
+                    ") of its " + std::to_string(bits) + "-bit format on " + model_.target +
+                    ", whose fixed point has at most " + std::to_string(value_bits) +
+                    " fractional bits: every value would become 0 or one step. " + fix +
+                    "scale this layer's weights and bias up by a power of two in the float model and the weights of "
+                    "the layers that read it down by the same power (exact in float), or generate for cpu-int8");
+      }
     }
     return t;
   }

@@ -149,7 +149,7 @@ void check_model(const std::string& model, const Expected& e) {
   CHECK(statiq::test::compile_and_self_test(scratch.path, model) == "");
   CHECK_THAT(statiq::test::slurp(scratch.path / "selftest.log"), Catch::Contains("bit-exact"));
   std::cout << model << " akida-v1: " << host.size() << " host layers, agreement "
-            << (r.top1_agreement ? 100 * *r.top1_agreement : -1) << "%, cosine " << r.mean_cosine << "\n";
+            << (r.top1_agreement ? 100 * *r.top1_agreement : -1) << "%, cosine " << r.mean_cosine.value_or(-1) << "\n";
 }
 
 }  // namespace

@@ -128,16 +128,17 @@ void check_generates(const std::string& model, const std::string& target, const 
   const GenerateResult r = generate(options);
   const std::size_t n = sample_rows(options.calib);
   REQUIRE(r.top1_agreement);  // every model here ends at its output or before a final Softmax
+  REQUIRE(r.mean_cosine);
   std::cout << fmt::format("{} {}: agreement {:.1f}%, cosine {:.5f}, host layers {} ({} samples)\n", model, target,
-                           100 * *r.top1_agreement, r.mean_cosine, count_host_layers(r.model), r.eval_samples);
+                           100 * *r.top1_agreement, *r.mean_cosine, count_host_layers(r.model), r.eval_samples);
   // Every sample was evaluated and the numbers are filled with fractions.
   CHECK(r.eval_samples == n);
   CHECK(*r.top1_agreement >= 0.0);
   CHECK(*r.top1_agreement <= 1.0);
-  CHECK(r.mean_cosine > 0.0);
-  CHECK(r.mean_cosine <= 1.0 + 1e-9);
+  CHECK(*r.mean_cosine > 0.0);
+  CHECK(*r.mean_cosine <= 1.0 + 1e-9);
   CHECK(*r.top1_agreement >= e.min_agreement);
-  CHECK(r.mean_cosine >= e.min_cosine);
+  CHECK(*r.mean_cosine >= e.min_cosine);
   if (e.host_layers) CHECK(count_host_layers(r.model) == *e.host_layers);
   CHECK(r.model.target == (target == "cpu-int8" ? "cpu_int8" : "akida_v2"));
   if (target == "cpu-int8") check_biases(r.model);
