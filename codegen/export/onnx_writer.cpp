@@ -6,6 +6,8 @@
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
+#include <type_traits>
+#include <variant>
 
 #include <unistd.h>
 
@@ -60,6 +62,67 @@ onnx::TensorProto* add_initializer(onnx::GraphProto& g, const std::string& name,
   t->set_data_type(type);
   for (auto d : dims) t->add_dims(d);
   return t;
+}
+
+namespace {
+
+void fill_tensor(onnx::TensorProto* t, const ir::Tensor& tensor, const std::string& where) {
+  t->set_name(tensor.name);
+  if (!tensor.shape) throw std::runtime_error(where + ": the tensor '" + tensor.name + "' has no shape");
+  for (std::int64_t d : *tensor.shape) t->add_dims(d);
+  if (tensor.dtype == ir::DataType::float32) {
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (float v : tensor.float_data) t->add_float_data(v);
+  } else if (tensor.dtype == ir::DataType::int64) {
+    t->set_data_type(onnx::TensorProto::INT64);
+    for (std::int64_t v : tensor.int64_data) t->add_int64_data(v);
+  } else {
+    throw std::runtime_error(where + ": the tensor '" + tensor.name + "' is " + std::string(ir::to_string(tensor.dtype)) +
+                             ", which the export does not write (float32 and int64 only)");
+  }
+}
+
+}  // namespace
+
+void add_ir_initializer(onnx::GraphProto& g, const ir::Tensor& tensor) {
+  fill_tensor(g.add_initializer(), tensor, "initializer");
+}
+
+void add_ir_node(onnx::GraphProto& g, const ir::Node& node) {
+  onnx::NodeProto* n = add_node(g, node.op_type, node.name, node.inputs, node.outputs);
+  if (!node.domain.empty()) n->set_domain(node.domain);
+  const std::string where = "node '" + node.name + "' (" + node.op_type + ")";
+  for (const auto& [key, value] : node.attributes) {
+    auto* a = n->add_attribute();
+    a->set_name(key);
+    std::visit(
+        [&](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::int64_t>) {
+            a->set_type(onnx::AttributeProto::INT), a->set_i(v);
+          } else if constexpr (std::is_same_v<V, float>) {
+            a->set_type(onnx::AttributeProto::FLOAT), a->set_f(v);
+          } else if constexpr (std::is_same_v<V, std::string>) {
+            a->set_type(onnx::AttributeProto::STRING), a->set_s(v);
+          } else if constexpr (std::is_same_v<V, std::vector<std::int64_t>>) {
+            a->set_type(onnx::AttributeProto::INTS);
+            for (auto x : v) a->add_ints(x);
+          } else if constexpr (std::is_same_v<V, std::vector<float>>) {
+            a->set_type(onnx::AttributeProto::FLOATS);
+            for (auto x : v) a->add_floats(x);
+          } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+            a->set_type(onnx::AttributeProto::STRINGS);
+            for (const auto& x : v) a->add_strings(x);
+          } else if constexpr (std::is_same_v<V, ir::Tensor>) {
+            a->set_type(onnx::AttributeProto::TENSOR);
+            fill_tensor(a->mutable_t(), v, where + " attribute '" + key + "'");
+          } else {
+            throw std::runtime_error(where + ": its attribute '" + key + "' was not kept by the loader, so the node "
+                                     "cannot be written back");
+          }
+        },
+        value);
+  }
 }
 
 void set_conv_attributes(onnx::NodeProto* n, const ConvAttributes& a) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "codegen/ir/graph.hpp"
 #include "codegen/model/lowered_model.hpp"
 
 namespace onnx {
@@ -32,6 +33,12 @@ void set_attribute(onnx::NodeProto* n, const std::string& name, std::int64_t val
 void set_attribute(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& values);
 onnx::TensorProto* add_initializer(onnx::GraphProto& g, const std::string& name, int type,
                                    const std::vector<std::int64_t>& dims);
+
+// A node of the IR (a float tail after the engine) as it was in the source model, with its
+// attributes; an initializer it reads, with its data (float32 or int64). Throws naming the node or
+// tensor when the IR no longer holds what ONNX needs (an attribute kept opaque, another data type).
+void add_ir_node(onnx::GraphProto& g, const ir::Node& node);
+void add_ir_initializer(onnx::GraphProto& g, const ir::Tensor& tensor);
 
 // kernel_shape, strides, dilations, pads (resolved) and group of a Conv / ConvInteger node.
 void set_conv_attributes(onnx::NodeProto* n, const ConvAttributes& a);

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <fstream>
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <variant>
@@ -32,17 +34,21 @@ int elem_type(bool is_signed) { return is_signed ? TensorProto::INT8 : TensorPro
 
 class Exporter {
  public:
-  explicit Exporter(const LoweredModel& m) : m_(m) {
+  Exporter(const LoweredModel& m, const ir::Graph* source) : m_(m), source_(source) {
     if (m.target != "cpu_int8")
       throw std::runtime_error("QDQ export: the model is for " + m.target +
                                "; only cpu_int8 (onnxruntime's arithmetic) has a QDQ form");
     model_ = onnx_writer::new_model(m.name + "_qdq");
+    if (source && source->opset > 13) model_.mutable_opset_import(0)->set_version(source->opset);
     g_ = model_.mutable_graph();
   }
 
   onnx::ModelProto run() {
     const Shape in = m_.input_shape;
-    onnx_writer::value_info(g_->add_input(), m_.input_tensor, TensorProto::FLOAT, {1, in.c, in.h, in.w});
+    const std::vector<std::int64_t> nchw{1, in.c, in.h, in.w};
+    const std::vector<std::int64_t> in_dims = source_dims(m_.input_tensor, nchw);
+    onnx_writer::value_info(g_->add_input(), m_.input_tensor, TensorProto::FLOAT, in_dims);
+    quantize_input_ = in_dims == nchw ? m_.input_tensor : reshape(m_.input_tensor, nchw);
     std::string last;
     std::size_t last_layer = 0;
     for (std::size_t i = 0; i < m_.layers.size(); ++i) {
@@ -57,12 +63,97 @@ class Exporter {
     if (last.empty()) throw std::runtime_error("QDQ export: the model has no integer layer");
     const Layer& l = m_.layers[last_layer];
     const Shape s = output_type(l.attributes).shape;
-    onnx_writer::value_info(g_->add_output(), last, elem_type(l.output.is_signed), dims_of(last_layer, s));
+    if (!source_) {
+      onnx_writer::value_info(g_->add_output(), last, elem_type(l.output.is_signed), dims_of(last_layer, s));
+      return model_;
+    }
+    drop_in_outputs();
     return model_;
   }
 
  private:
+  // The float model's dims of `tensor`, or `fallback` when it has none (or unknown ones).
+  std::vector<std::int64_t> source_dims(const std::string& tensor, const std::vector<std::int64_t>& fallback) const {
+    if (!source_ || !source_->has_tensor(tensor)) return fallback;
+    const ir::Tensor& t = source_->tensor(tensor);
+    if (!t.has_static_shape()) return fallback;
+    return *t.shape;
+  }
+
+  std::string reshape(const std::string& x, const std::vector<std::int64_t>& dims) {
+    const std::string shape = fresh(x + "_shape");
+    TensorProto* t = initializer(shape, TensorProto::INT64, {std::int64_t(dims.size())});
+    for (std::int64_t d : dims) t->add_int64_data(d);
+    const std::string y = fresh(x + "_reshaped");
+    node("Reshape", y + "_Reshape", {x, shape}, {y});
+    return y;
+  }
+
+  // The float form of integer layer k under the float model's own name for its tensor, in the
+  // float model's dims: DequantizeLinear (then a Reshape when the dims differ).
+  void dequantize_as_source(std::size_t k) {
+    const Layer& l = m_.layers[k];
+    const Shape s = output_type(l.attributes).shape;
+    const std::vector<std::int64_t> dims = dims_of(k, s);
+    const std::vector<std::int64_t> want = source_dims(l.output_tensor, dims);
+    const auto [sc, zp] = params(fresh(l.output_tensor + "_dq"), l.output);
+    if (want == dims) {
+      node("DequantizeLinear", l.output_tensor + "_DequantizeLinear", {qdq_tensor_name(m_, k), sc, zp}, {l.output_tensor});
+      return;
+    }
+    const std::string f = fresh(l.output_tensor + "_float");
+    node("DequantizeLinear", f + "_DequantizeLinear", {qdq_tensor_name(m_, k), sc, zp}, {f});
+    const std::string shape = fresh(l.output_tensor + "_shape");
+    TensorProto* t = initializer(shape, TensorProto::INT64, {std::int64_t(want.size())});
+    for (std::int64_t d : want) t->add_int64_data(d);
+    node("Reshape", l.output_tensor + "_Reshape", {f, shape}, {l.output_tensor});
+  }
+
+  // A drop-in replacement for the float model: its outputs under their names, in float, in its
+  // dims: DequantizeLinear of the engine's last tensor, then the float tail copied from the model
+  // (with DequantizeLinear of every engine tensor it reads, and the initializers it reads).
+  void drop_in_outputs() {
+    std::map<std::string, std::size_t> layer_of;  // the float model's tensor -> the last integer layer standing for it
+    for (std::size_t i = 0; i < m_.layers.size(); ++i)
+      if (m_.layers[i].kind != LayerKind::dequantize) layer_of[m_.layers[i].output_tensor] = i;
+    std::set<std::string> available, dequantized;
+    auto need = [&](const std::string& tensor, const std::string& reader) {
+      if (tensor.empty() || available.count(tensor)) return;
+      if (source_->has_tensor(tensor) && source_->tensor(tensor).is_initializer) {
+        onnx_writer::add_ir_initializer(*g_, source_->tensor(tensor));
+        available.insert(tensor);
+        return;
+      }
+      const auto it = layer_of.find(tensor);
+      if (it == layer_of.end())
+        throw std::runtime_error("QDQ export: " + reader + " reads '" + tensor + "', which neither the engine nor "
+                                 "the float tail computes");
+      dequantize_as_source(it->second);
+      available.insert(tensor);
+    };
+    std::set<std::string> tail(m_.float_tail.begin(), m_.float_tail.end());
+    for (const ir::Node& n : source_->nodes) {  // graph order
+      if (!tail.count(n.name)) continue;
+      for (const std::string& x : n.inputs) need(x, "the float tail's node '" + n.name + "'");
+      onnx_writer::add_ir_node(*g_, n);
+      for (const std::string& y : n.outputs) available.insert(y);
+    }
+    for (const std::string& out : source_->outputs) {
+      need(out, "the model's output");
+      const ir::Tensor& t = source_->tensor(out);
+      const auto it = layer_of.find(out);
+      const std::vector<std::int64_t> fallback =
+          it != layer_of.end() ? dims_of(it->second, output_type(m_.layers[it->second].attributes).shape)
+                               : std::vector<std::int64_t>{};
+      onnx_writer::value_info(g_->add_output(), out, TensorProto::FLOAT, source_dims(out, fallback));
+      (void)t;
+    }
+  }
+
+ private:
   const LoweredModel& m_;
+  const ir::Graph* source_ = nullptr;
+  std::string quantize_input_;  // the float input as QuantizeLinear reads it (reshaped to NCHW)
   onnx::ModelProto model_;
   onnx::GraphProto* g_ = nullptr;
   int counter_ = 0;
@@ -183,7 +274,7 @@ class Exporter {
   }
 
   void layer(const Layer& l, const QuantizeAttributes&, const std::string& out) {
-    quantize(m_.input_tensor, out, l.output);
+    quantize(quantize_input_, out, l.output);
   }
 
   void layer(const Layer& l, const DequantizeAttributes&, const std::string&) { fail(l, "unreachable"); }
@@ -268,10 +359,12 @@ std::string qdq_tensor_name(const LoweredModel& model, std::size_t layer) {
   return l.output_tensor + "_quantized" + (l.kind == LayerKind::quantize ? "_input" : "");
 }
 
-onnx::ModelProto qdq_model(const LoweredModel& model) { return Exporter(model).run(); }
+onnx::ModelProto qdq_model(const LoweredModel& model, const ir::Graph* float_model) {
+  return Exporter(model, float_model).run();
+}
 
-void write_qdq_model(const LoweredModel& model, const std::filesystem::path& file) {
-  onnx_writer::write_model(qdq_model(model), file, "QDQ export");
+void write_qdq_model(const LoweredModel& model, const std::filesystem::path& file, const ir::Graph* float_model) {
+  onnx_writer::write_model(qdq_model(model, float_model), file, "QDQ export");
 }
 
 }  // namespace statiq::codegen

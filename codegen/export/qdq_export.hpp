@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "codegen/ir/graph.hpp"
 #include "codegen/model/lowered_model.hpp"
 
 namespace onnx {
@@ -23,15 +24,20 @@ namespace statiq::codegen {
 //   pools        DQ(x) -> MaxPool | AveragePool | GlobalAveragePool -> Q(y)
 //   Dense after a 4-D tensor: Flatten on the integers (NCHW order; the weights are permuted from
 //   statiq's NHWC flattening back to it).
-// The engine's final Dequantize is not exported: the graph ends with the Q of the engine's last
-// integer tensor, so onnxruntime outputs the integers (and a float tail such as Softmax stays out).
+// Without `float_model`, the engine's final Dequantize is not exported: the graph ends with the Q
+// of the engine's last integer tensor, so onnxruntime outputs the integers (the per-layer form the
+// oracle tests compare). With the float model the engine was made from, the export is a drop-in
+// replacement for it: the same input and output names, dims and float types (a Reshape where the
+// engine's NCHW differs, e.g. a [1, 640] input), QuantizeLinear in, DequantizeLinear out, and the
+// float tail after the engine (--unmapped float, a final Softmax) copied from the float model.
 // Every layer's integer tensor is named qdq_tensor_name(model, i) for per-layer comparison.
 // Throws std::runtime_error when the model is not a quantized cpu_int8 model or a layer has no QDQ
 // form onnxruntime runs in integers (a GlobalAveragePool fused into a Conv).
-onnx::ModelProto qdq_model(const LoweredModel& model);
+onnx::ModelProto qdq_model(const LoweredModel& model, const ir::Graph* float_model = nullptr);
 
 // qdq_model() serialized to `file` (written to a temporary file, then renamed).
-void write_qdq_model(const LoweredModel& model, const std::filesystem::path& file);
+void write_qdq_model(const LoweredModel& model, const std::filesystem::path& file,
+                     const ir::Graph* float_model = nullptr);
 
 // The name of layer i's integer output tensor in the exported graph ("" for a Dequantize layer).
 std::string qdq_tensor_name(const LoweredModel& model, std::size_t layer);

@@ -374,7 +374,7 @@ Report report_of(const GenerateResult& r, const Ranges& ranges, const Evaluation
 // nothing: the export is written to a temporary file beside its destination first, then the
 // generated files (emit() is all or nothing itself), and only then is the export moved into
 // place; a failure on the way removes what this run wrote.
-std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const LoweredModel& model,
+std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const ir::Graph& graph, const LoweredModel& model,
                                                  const Report& report, std::vector<GoldenVector> golden) {
   std::vector<std::filesystem::path> written;
   std::filesystem::path qdq_tmp;
@@ -383,7 +383,7 @@ std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const
     qdq_tmp += ".statiq-tmp-" + std::to_string(::getpid());
     try {
       if (model.dynamic) write_dynamic_model(model, qdq_tmp);
-      else write_qdq_model(model, qdq_tmp);
+      else write_qdq_model(model, qdq_tmp, &graph);  // a drop-in replacement for the float model
     } catch (...) {
       std::error_code ec;
       std::filesystem::remove(qdq_tmp, ec);
@@ -501,7 +501,7 @@ GenerateResult generate(const GenerateOptions& o) {
   r.accuracy = e.accuracy;
 
   r.report = report_of(r, ranges, e, dynamic_notes);
-  r.written = write_outputs(o, r.model, r.report, std::move(e.golden));
+  r.written = write_outputs(o, graph, r.model, r.report, std::move(e.golden));
   return r;
 }
 
