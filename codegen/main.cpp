@@ -138,7 +138,8 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--eval-samples", o.max_eval, "evaluate on the first N samples only");
   app.add_option("--golden", o.golden, "golden vectors in the generated self-test (3)");
   app.add_option("--qdq", o.qdq,
-                 "cpu-int8: also write the quantized model as ONNX for onnxruntime (file.onnx): QDQ, or with "
+                 "cpu-int8: also write the quantized model as ONNX for onnxruntime (file.onnx), a drop-in "
+                 "replacement for the float model (same input/output names, shapes, float types): QDQ, or with "
                  "--dynamic its DynamicQuantizeLinear -> ConvInteger/MatMulInteger form");
   app.add_flag("--dynamic", o.dynamic,
                "cpu-int8: onnxruntime's dynamic quantization (int8 weights; each Conv/Gemm quantizes its float "
