@@ -191,10 +191,13 @@ void configure(const GenerateOptions& o, const TargetInfo& target, const ir::Gra
   qo.akida_v1_host_fallback = lo.policy == UnmappedPolicy::host;  // else the 20-bit refusal is an error
   if (!o.node_config.empty()) {
     const NodeConfig config = read_node_config(o.node_config);
+    // A key names a node, or a graph input (its QuantizeLinear: "out" sets the input's bits).
     auto check = [&](const std::string& node) {
-      if (!graph.find_node(node))
-        throw std::runtime_error("--node-config '" + printable(o.node_config.string()) + "': no node named '" +
-                                 display_name(node) + "' in " + printable(o.model.string()) + "; check the node names");
+      const bool input = std::find(graph.inputs.begin(), graph.inputs.end(), node) != graph.inputs.end();
+      if (!graph.find_node(node) && !input)
+        throw std::runtime_error("--node-config '" + printable(o.node_config.string()) + "': no node or graph input "
+                                 "named '" + display_name(node) + "' in " + printable(o.model.string()) +
+                                 "; check the node names");
     };
     for (const auto& [node, bits] : config.bits) check(node), lo.node_bits[node] = bits;
     for (const auto& [node, q] : config.weight_quantizers) check(node), qo.weight_overrides[node] = q;

@@ -306,7 +306,10 @@ class Lowering {
     Layer l;
     l.name = m_.input_tensor;
     l.kind = LayerKind::quantize;
-    l.attributes = QuantizeAttributes{.shape = m_.input_shape, .bits = 8,
+    // 8-bit unless the per-node configuration names the graph input ("out").
+    const auto it = o_.node_bits.find(m_.input_tensor);
+    const int bits = it != o_.node_bits.end() && it->second.out ? *it->second.out : 8;
+    l.attributes = QuantizeAttributes{.shape = m_.input_shape, .bits = bits,
                                       .signed_output = t_.signed_activations || o_.signed_activations};
     l.inputs = {-1};
     m_.layers.push_back(std::move(l));

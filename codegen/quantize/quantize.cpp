@@ -83,6 +83,7 @@ class ProfileQuantizer {
       index_ = i;
       std::visit([&](auto& a) { layer(l, a); }, l.attributes);
     }
+    refuse_ranges_below_one_step();
   }
 
  private:
@@ -90,6 +91,37 @@ class ProfileQuantizer {
   const Ranges& ranges_;
   const QuantizeOptions& options_;
   std::size_t index_ = 0;
+
+  struct BelowOneStep {
+    std::string node;
+    std::string what;
+    int bits;
+  };
+  mutable std::vector<BelowOneStep> below_one_step_;  // tensors found by activation()
+
+  // Every tensor whose calibrated range is below one step of its format, in one message with one
+  // --node-config that gives each of them 8 bits where that is the way out.
+  void refuse_ranges_below_one_step() const {
+    if (below_one_step_.empty()) return;
+    std::string text = std::to_string(below_one_step_.size()) + " tensor(s) have a calibrated range below one "
+                       "quantization step of their format on " + model_.target + ", so every value would become 0 or "
+                       "one step and the engine would answer the same whatever the input:\n";
+    std::string config, stuck;
+    for (const BelowOneStep& b : below_one_step_) {
+      text += "  " + b.what + "\n";
+      if (b.bits < 8) config += (config.empty() ? "" : ", ") + ("\"" + b.node + "\": {\"out\": 8}");
+      else stuck += (stuck.empty() ? "'" : ", '") + b.node + "'";
+    }
+    if (!config.empty()) text += "Give them more bits: --node-config '{" + config + "}'. ";
+    if (!stuck.empty())
+      text += "No bit-width of " + model_.target + " represents " + stuck + ": scale the layer's weights and bias up "
+              "by a power of two in the float model and the weights of the layers that read it down by the same "
+              "power (exact in float), or generate for cpu-int8.";
+    else
+      text += "Or scale the layers' weights and bias up by a power of two in the float model and the weights of the "
+              "layers that read them down by the same power (exact in float).";
+    throw std::runtime_error(text);
+  }
 
   // --- tensors ---------------------------------------------------------------------------
 
@@ -166,19 +198,15 @@ class ProfileQuantizer {
       t.zero_point = 0;
       // The fractional bits are capped at the value bits (QuantizeML's FixedPoint), so a range
       // below one step would quantize to 0 and +-1 steps: an engine that answers the same whatever
-      // the input. Refused here, never generated.
-      if (max_abs > 0.0f && max_abs < t.scale) {
-        const std::string fix =
-            bits < 8 ? "Give it more bits (--node-config '{\"" + l.name + "\": {\"out\": 8}}') or "
-                     : std::string("No bit-width of this target represents it: ");
-        fail(l, "its output tensor '" + tensor + "' has the calibrated range [" + number(lo) + ", " + number(hi) +
-                    "], below one quantization step (" + number(t.scale) + " = 2^-" + std::to_string(t.frac_bits) +
-                    ") of its " + std::to_string(bits) + "-bit format on " + model_.target +
-                    ", whose fixed point has at most " + std::to_string(value_bits) +
-                    " fractional bits: every value would become 0 or one step. " + fix +
-                    "scale this layer's weights and bias up by a power of two in the float model and the weights of "
-                    "the layers that read it down by the same power (exact in float), or generate for cpu-int8");
-      }
+      // the input. Collected, then refused together (run()), never generated.
+      if (max_abs > 0.0f && max_abs < t.scale)
+        below_one_step_.push_back({l.name, "node '" + l.name + "' (" + std::string(layer_kind_name(l.kind)) +
+                                               "): output tensor '" + tensor + "', calibrated range [" + number(lo) +
+                                               ", " + number(hi) + "], one step " + number(t.scale) + " = 2^-" +
+                                               std::to_string(t.frac_bits) + " of its " + std::to_string(bits) +
+                                               "-bit format (at most " + std::to_string(value_bits) +
+                                               " fractional bits)",
+                                   bits});
     }
     return t;
   }

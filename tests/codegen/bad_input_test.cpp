@@ -714,7 +714,7 @@ TEST_CASE("hostile inputs: exit 1, a message naming the input and the fix, nothi
       {"--node-config with invalid UTF-8", gen(model, calib, " --node-config " + file("utf.json", "{\"c\xff\": {\"w\": 4}}")),
        {"utf.json", "not valid JSON"}},
       {"--node-config naming no node", gen(model, calib, " --node-config " + file("nonode.json", R"({"conv9": {"w": 4}})")),
-       {"nonode.json", "no node named 'conv9'"}},
+       {"nonode.json", "no node or graph input named 'conv9'"}},
       {"--node-config with 3 bits", gen(model, calib, " --node-config " + file("bits.json", R"({"c1": {"w": 3}})")),
        {"bits.json", "must be 1, 2, 4 or 8"}},
       {"--node-config not an object", gen(model, calib, " --node-config " + file("arr.json", "[1, 2]")),

@@ -79,11 +79,14 @@ TEST_CASE("a tensor whose range is below one step of the target's fixed point is
   save(two_convs(0.001f), o.model);
   const std::string m = refusal(o);
   INFO(m);
-  CHECK_THAT(m, Catch::Contains("node 'small'"));
-  CHECK_THAT(m, Catch::Contains("below one quantization step (0.003906 = 2^-8)"));
-  CHECK_THAT(m, Catch::Contains("[0.000000, 0.001000]"));
-  CHECK_THAT(m, Catch::Contains("No bit-width of this target represents it: scale this layer's weights and bias up "
-                                "by a power of two"));
+  // Both tensors, named at once: the output is 0.001 too (signed: 7 fractional bits).
+  CHECK_THAT(m, Catch::Contains("2 tensor(s) have a calibrated range below one quantization step"));
+  CHECK_THAT(m, Catch::Contains("node 'small' (InputConv2D): output tensor 'r', calibrated range [0.000000, 0.001000], "
+                                "one step 0.003906 = 2^-8 of its 8-bit format (at most 8 fractional bits)"));
+  CHECK_THAT(m, Catch::Contains("one step 0.007812 = 2^-7 of its 8-bit format (at most 7 fractional bits)"));
+  CHECK_THAT(m, Catch::Contains("No bit-width of akida_v2 represents 'small', 'next': scale the layer's weights and "
+                                "bias up by a power of two"));
+  CHECK_THAT(m, !Catch::Contains("--node-config"));  // 8 bits already: no such way out
 
   // The same graph with a range of 0.05 (12.8 steps) generates.
   save(two_convs(0.05f), o.model);
@@ -91,6 +94,47 @@ TEST_CASE("a tensor whose range is below one step of the target's fixed point is
   CHECK(fs::exists(o.output_dir / "small.hpp"));
   REQUIRE(r.mean_cosine);
   CHECK(*r.mean_cosine > 0.95);
+}
+
+TEST_CASE("the refusal's suggestion works: more bits for a 4-bit tensor through --node-config, graph inputs too",
+          "[codegen][quality]") {
+  const ScratchDir scratch("statiq_silent_suggestion");
+  GenerateOptions o;
+  o.model = scratch.path / "small.onnx";
+  o.calib = samples(scratch.path / "x.npy", 8, 1, 8, 8, 0.0f, 1.0f);
+  o.target = "akida-v2";
+  o.policy = UnmappedPolicy::host;
+  o.lower.activation_bits = 4;
+  o.output_dir = scratch.path / "out";
+  // 4-bit unsigned: one step is 2^-4 = 0.0625 > 0.05, the middle tensor's range.
+  save(two_convs(0.05f), o.model);
+  const std::string m = refusal(o);
+  INFO(m);
+  // Both 4-bit tensors are named at once (the last one is signed: 3 fractional bits), with one
+  // configuration that fixes both.
+  CHECK_THAT(m, Catch::Contains("2 tensor(s) have a calibrated range below one quantization step"));
+  CHECK_THAT(m, Catch::Contains("node 'next' (Conv2D): output tensor 'y'"));
+  REQUIRE_THAT(m, Catch::Contains(R"(Give them more bits: --node-config '{"small": {"out": 8}, "next": {"out": 8}}'.)"));
+  // What the message says, as the user would type it: the JSON between the quotes.
+  {
+    std::ofstream f(scratch.path / "config.json");
+    f << R"({"small": {"out": 8}, "next": {"out": 8}})";
+  }
+  o.node_config = scratch.path / "config.json";
+  const GenerateResult r = generate(o);
+  CHECK(fs::exists(o.output_dir / "small.hpp"));
+  for (const Layer& l : r.model.layers)
+    if (l.name == "small") CHECK(output_type(l).bits == 8);
+
+  // A graph input can be named too: its QuantizeLinear's bits.
+  {
+    std::ofstream f(scratch.path / "config.json");
+    f << R"({"x": {"out": 4}, "small": {"out": 8}, "next": {"out": 8}})";
+  }
+  fs::remove_all(o.output_dir);
+  const GenerateResult r4 = generate(o);
+  REQUIRE(r4.model.layers.at(0).kind == statiq::LayerKind::quantize);
+  CHECK(output_type(r4.model.layers.at(0)).bits == 4);
 }
 
 TEST_CASE("a layer whose integers never change while the float tensor does is refused by name",
