@@ -202,8 +202,9 @@ class Legalizer {
   }
 
   LegalizeResult run() {
-    if (g_.inputs.size() != 1 || !map_shape(g_, g_.inputs[0]))
-      throw std::runtime_error(g_.source + ": legalization needs one [1,C,H,W] graph input");
+    if (g_.inputs.size() != 1 || !batch_one_input())
+      throw std::runtime_error(g_.source + ": legalization needs one graph input of static shape [1,C,H,W], "
+                               "[1,C,W] or [1,N]");
     note_input_range();
     for (std::size_t i = 0; i < g_.nodes.size(); ++i) depthwise_as_full(i);
     for (std::size_t i = 0; i < g_.nodes.size(); ++i) pads(i);
@@ -279,8 +280,16 @@ class Legalizer {
   // convolution: W' = W * scale_c, B' = B + sum W * offset_c. Exact where every tap reads an image
   // value, so the convolution's zero padding (x = 0, i.e. p = -offset / scale) moves onto the input
   // first, as pre-padding with that value.
+  // One static input of batch 1: an image [1,C,H,W], or a sequence [1,C,W] or vector [1,N] (which
+  // only the per-node rewrites concern: there are no pixels to fold or pre-pad).
+  bool batch_one_input() const {
+    if (!g_.has_tensor(g_.inputs[0])) return false;
+    const ir::Tensor& t = g_.tensor(g_.inputs[0]);
+    return t.has_static_shape() && t.shape->size() >= 2 && t.shape->size() <= 4 && (*t.shape)[0] == 1;
+  }
+
   void fold_input_normalization() {
-    if (!t_.akida_conventions || o_.input_pixels == "none") return;
+    if (!t_.akida_conventions || o_.input_pixels == "none" || !map_shape(g_, g_.inputs[0])) return;
     const Shape in = *map_shape(g_, g_.inputs[0]);
     std::vector<float> lo(std::size_t(in.c), 0.0f), hi(std::size_t(in.c), 0.0f);
     bool negative = false;

@@ -361,6 +361,31 @@ TEST_CASE("check: per node, the layer or the rule broken and the rewrite fixing 
   CHECK(text.find("2 node(s) map as they are, 1 after --legalize, 0 stay on the host") != std::string::npos);
 }
 
+TEST_CASE("a 2-D input (a dense autoencoder [1, 16]): check and --legalize work on every target", "[legalize]") {
+  OnnxBuilder b;
+  b.input("x", {1, 16}).output("y", {1, 16});
+  b.initializer("w1", {8, 16}, random_values(128, 7, 0.5f)).initializer("b1", {8}, random_values(8, 8, 0.5f));
+  b.initializer("w2", {16, 8}, random_values(128, 9, 0.5f)).initializer("b2", {16}, random_values(16, 10, 0.5f));
+  OnnxBuilder::attr(b.node("Gemm", {"x", "w1", "b1"}, {"h"}, "encode"), "transB", std::int64_t{1});
+  b.node("Relu", {"h"}, {"hr"}, "relu");
+  OnnxBuilder::attr(b.node("Gemm", {"hr", "w2", "b2"}, {"y"}, "decode"), "transB", std::int64_t{1});
+  const ir::Graph g = finish(b, "autoencoder.onnx");
+  for (const char* target : {"cpu-int8", "akida-v2", "akida-v1", "tflite-int8", "gemmini"}) {
+    INFO(target);
+    const auto nodes = legalize::check_compatibility(g, find_target(target));
+    REQUIRE(nodes.size() == 3);
+    CHECK(nodes[0].node == "encode");
+    CHECK(nodes[0].layer_kind == "Dense");
+    CHECK(nodes[2].layer_kind == "Dense");
+    ir::Graph copy = g;
+    const std::vector<exec::Array> xs = samples_for(g, 4, 3);
+    const legalize::LegalizeResult r = legalize::legalize(copy, find_target(target), xs, legalize::LegalizeOptions{});
+    CHECK(!r.input_padding.any());
+    for (const exec::Array& x : xs) require_same_outputs(run(g, x), run(copy, x));
+  }
+  CHECK(legalize::check_compatibility(g, find_target("cpu-int8"))[0].maps);
+}
+
 // Real models: generate() with legalization on akida-v2: every node in a device layer, only the
 // final Softmax float; each rewrite within float rounding.
 TEST_CASE("mlperf_resnet8, mlperf_vww, tv_resnet_bb1111_random map completely onto akida-v2", "[legalize][models]") {
