@@ -148,6 +148,35 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
 }
 
 // Turns the option strings into their enums; throws naming the option and the choices.
+// --legalize and its refinements, for generate and compare alike.
+struct LegalizeArgs {
+  bool legalize = false, approximate_pads = false, approximate_average = false;
+  std::string input_pixels;
+};
+
+void add_legalize_options(CLI::App& app, LegalizeArgs& a) {
+  app.add_flag("--legalize", a.legalize,
+               "rewrite the model to fit the target (1x1 stride 2 as 3x3, pads, kernels, identity convs ...), each "
+               "rewrite float-checked and reported; what stays unfixable runs on the host");
+  app.add_flag("--approximate-pads", a.approximate_pads,
+               "with --legalize: symmetric pads become \"same\" (one-pixel shift, error reported) instead of the "
+               "exact rewrites");
+  app.add_flag("--approximate-average", a.approximate_average,
+               "with --legalize: an AveragePool to 1x1 whose window misses the last rows becomes a global average "
+               "(error reported)");
+  app.add_option("--input-pixels", a.input_pixels,
+                 "with --legalize on Akida: what the normalised input is in pixels, folded into the input layer: "
+                 "imagenet, none (default: from the samples' range when they are negative)");
+}
+
+void finish_legalize_options(const LegalizeArgs& a, GenerateOptions& o) {
+  if (!a.legalize && !a.approximate_pads && !a.approximate_average && a.input_pixels.empty()) return;
+  o.legalize = legalize::LegalizeOptions{};
+  o.legalize->approximate_pads = a.approximate_pads;
+  o.legalize->input_pixels = a.input_pixels;
+  o.legalize->approximate_average = a.approximate_average;
+}
+
 void finish_generate_options(GenerateOptions& o, const std::string& policy, const std::string& method,
                              const std::string& weights, const std::string& activations, const std::string& preprocess,
                              const std::string& identity) {
@@ -216,21 +245,8 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   GenerateOptions generate_options;
   std::string policy, method, weights, activations, preprocess, identity;
   add_generate_options(app, generate_options, policy, method, weights, activations, preprocess, identity);
-  bool legalize_flag = false, approximate_pads = false;
-  app.add_flag("--legalize", legalize_flag,
-               "rewrite the model to fit the target (1x1 stride 2 as 3x3, pads, kernels, identity convs ...), each "
-               "rewrite float-checked and reported; what stays unfixable runs on the host");
-  app.add_flag("--approximate-pads", approximate_pads,
-               "with --legalize: symmetric pads become \"same\" (one-pixel shift, error reported) instead of the "
-               "exact rewrites");
-  bool approximate_average = false;
-  app.add_flag("--approximate-average", approximate_average,
-               "with --legalize: an AveragePool to 1x1 whose window misses the last rows becomes a global average "
-               "(error reported)");
-  std::string input_pixels;
-  app.add_option("--input-pixels", input_pixels,
-                 "with --legalize on Akida: what the normalised input is in pixels, folded into the input layer: "
-                 "imagenet, none (default: from the samples' range when they are negative)");
+  LegalizeArgs legalize_args;
+  add_legalize_options(app, legalize_args);
   std::string check_model, check_target = "akida-v2";
   CLI::App* check_cmd = app.add_subcommand(
       "check", "per node: the layer it maps to on the target, or the rule it breaks and the rewrite that fixes it");
@@ -253,6 +269,8 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
                  "mismatching integers, SQNR; the first layer that differs is marked");
   add_generate_options(*compare_cmd, compare_options.generate, cmp_policy, cmp_method, cmp_weights, cmp_activations,
                        cmp_preprocess, cmp_identity);
+  LegalizeArgs cmp_legalize_args;  // the same model as generate makes, legalised the same way
+  add_legalize_options(*compare_cmd, cmp_legalize_args);
   compare_cmd->add_option("--input", compare_options.input, "the input (.npy): one model input or [N, ...] rows")
       ->required();
   add_max_input_bytes(*compare_cmd);
@@ -276,16 +294,12 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
     if (*compare_cmd) {
       finish_generate_options(compare_options.generate, cmp_policy, cmp_method, cmp_weights, cmp_activations,
                               cmp_preprocess, cmp_identity);
+      finish_legalize_options(cmp_legalize_args, compare_options.generate);
       compare_options.against = parse_compare_against(cmp_against);
       std::cout << comparison_text(compare(compare_options));
       return 0;
     }
-    if (legalize_flag || approximate_pads || approximate_average || !input_pixels.empty()) {
-      generate_options.legalize = legalize::LegalizeOptions{};
-      generate_options.legalize->approximate_pads = approximate_pads;
-      generate_options.legalize->input_pixels = input_pixels;
-      generate_options.legalize->approximate_average = approximate_average;
-    }
+    finish_legalize_options(legalize_args, generate_options);
     finish_generate_options(generate_options, policy, method, weights, activations, preprocess, identity);
     const GenerateResult result = generate(generate_options);
     std::cout << summary_text(result);

@@ -1,6 +1,8 @@
 // codegen/compare/compare.cpp — see compare.hpp.
 #include "codegen/compare/compare.hpp"
 
+#include "codegen/legalize/legalize.hpp"
+
 #include <bit>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
 #include "codegen/input/input_file.hpp"
+#include "codegen/legalize/legalize.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "statiq/io/npy.hpp"
@@ -299,7 +302,6 @@ Comparison compare_with_onnxruntime(const LoweredModel& model, const float* inpu
 }
 
 Comparison compare(const CompareOptions& o) {
-  if (o.generate.legalize) throw std::runtime_error("compare: --legalize is not supported (compare the legalised model)");
   GenerateOptions g = o.generate;
   g.output_dir.clear();
   g.qdq.clear();
@@ -307,22 +309,27 @@ Comparison compare(const CompareOptions& o) {
   g.golden = 0;
   const GenerateResult r = generate(g);
 
-  // The float graph the layers' tensor names refer to: loaded and normalised as generate() does.
-  ir::Graph graph = load_onnx(g.model);
-  normalize::normalize(graph);
-  const Shape s = r.model.input_shape;
-  const std::size_t per_row = std::size_t(s.size());
+  // A row of the input as the model takes it (before legalization's pre-padding and pixel map).
+  const ir::Graph loaded = load_onnx(g.model);
+  const ir::Tensor& in = loaded.tensor(loaded.inputs.at(0));
+  if (!in.has_static_shape()) throw std::runtime_error("the model's input has no static shape");
+  const std::size_t per_row = std::size_t(ir::element_count(*in.shape));
   check_input_file(o.input, "--input file");  // a regular file within --max-input-bytes
   const statiq::io::NpyArray samples = statiq::io::read_npy(o.input);
   const std::vector<float> data = samples.as<float>();
   if (per_row == 0 || data.empty() || data.size() % per_row)
-    throw std::runtime_error(fmt::format("input '{}' holds {} values, not a multiple of the model input {}x{}x{}",
-                                         o.input.string(), data.size(), s.c, s.h, s.w));
+    throw std::runtime_error(fmt::format("input '{}' holds {} values, not a multiple of the model input {}",
+                                         o.input.string(), data.size(), ir::to_string(*in.shape)));
   const std::size_t rows = data.size() / per_row;
   if (o.row >= rows) throw std::runtime_error(fmt::format("--row {} is outside [0, {})", o.row, rows));
-  const float* x = data.data() + o.row * per_row;
-  return o.against == CompareAgainst::onnxruntime ? compare_with_onnxruntime(r.model, x, o.runner)
-                                                  : compare_with_float(r.model, graph, x, o.min_sqnr_db);
+  exec::Array x = exec::Array::floats(*in.shape, std::vector<float>(data.begin() + std::ptrdiff_t(o.row * per_row),
+                                                                     data.begin() + std::ptrdiff_t((o.row + 1) * per_row)));
+  if (r.legalization) x = legalize::legalized_input(x, *r.legalization);
+  if (x.f.size() != std::size_t(r.model.input_shape.size()))
+    throw std::logic_error("compare: the legalised input does not have the engine's input size");
+  // The float graph the layers' tensor names refer to: the one generate() lowered (legalised).
+  return o.against == CompareAgainst::onnxruntime ? compare_with_onnxruntime(r.model, x.f.data(), o.runner)
+                                                  : compare_with_float(r.model, r.graph, x.f.data(), o.min_sqnr_db);
 }
 
 std::string comparison_text(const Comparison& c) {

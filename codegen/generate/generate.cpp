@@ -505,6 +505,7 @@ GenerateResult generate(const GenerateOptions& o) {
 
   r.report = report_of(r, ranges, e, dynamic_notes);
   r.written = write_outputs(o, graph, r.model, r.report, std::move(e.golden));
+  r.graph = std::move(graph);
   return r;
 }
 

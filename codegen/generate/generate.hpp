@@ -46,6 +46,7 @@ struct GenerateOptions {
 
 struct GenerateResult {
   LoweredModel model;
+  ir::Graph graph;  // the float graph the model was lowered from (normalised, legalised with --legalize)
   Report report;
   std::vector<std::string> normalize_actions;
   std::optional<legalize::LegalizeResult> legalization;  // with GenerateOptions::legalize

@@ -8,15 +8,20 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "codegen/compare/compare.hpp"
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/generate/generate.hpp"
+#include "codegen/legalize/legalize.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
 #include "statiq/io/npy.hpp"
+#include "tests/codegen/onnx_builder.hpp"
+#include "tests/support/files.hpp"
 
 namespace fs = std::filesystem;
 using namespace statiq::codegen;
@@ -242,3 +247,55 @@ TEST_CASE("compare against onnxruntime: a dynamic model, floats bit for bit; a p
   CHECK_THAT(comparison_text(c), Contains(" floats differ"));
 }
 #endif
+
+TEST_CASE("compare takes generate's options: --legalize (an input layer whose pads move onto the input)",
+          "[compare]") {
+  // 8x8x3 -> Conv 3x3 stride 2 pads [1,1,1,1] -> Relu -> Conv 3x3 pads 1 -> Relu: Akida's input layer
+  // wants "same" [0,0,1,1]; --legalize pre-pads the image to 10x10 and makes the conv valid.
+  const statiq::test::ScratchDir dir("statiq_compare_legalize");
+  statiq::test::OnnxBuilder b;
+  b.input("x", {1, 3, 8, 8}).output("y", {1, 4, 4, 4});
+  std::vector<float> w1, w2;
+  for (int i = 0; i < 4 * 3 * 9; ++i) w1.push_back(float((i * 37) % 23 - 11) / 64.0f);
+  for (int i = 0; i < 4 * 4 * 9; ++i) w2.push_back(float((i * 29) % 19 - 9) / 16.0f);
+  b.initializer("w1", {4, 3, 3, 3}, w1).initializer("b1", {4}, {0.5f, -0.25f, 0.125f, 1.0f});
+  b.initializer("w2", {4, 4, 3, 3}, w2).initializer("b2", {4}, {0.0f, 0.25f, -0.5f, 0.75f});
+  for (const char* name : {"in", "second"}) {
+    const bool first = std::string(name) == "in";
+    auto& n = b.node("Conv", {first ? "x" : "r", first ? "w1" : "w2", first ? "b1" : "b2"}, {first ? "t" : "u"}, name);
+    statiq::test::OnnxBuilder::attr(n, "kernel_shape", std::vector<std::int64_t>{3, 3});
+    statiq::test::OnnxBuilder::attr(n, "strides", std::vector<std::int64_t>{first ? 2 : 1, first ? 2 : 1});
+    statiq::test::OnnxBuilder::attr(n, "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+    b.node("Relu", {first ? "t" : "u"}, {first ? "r" : "y"}, std::string(name) + "_relu");
+  }
+  const fs::path model = dir.path / "prepad.onnx";
+  {
+    std::ofstream f(model, std::ios::binary);
+    REQUIRE(b.model.SerializeToOstream(&f));
+  }
+  std::vector<float> pixels;
+  for (int i = 0; i < 8 * 3 * 64; ++i) pixels.push_back(float((i * 53) % 256));
+  const fs::path samples = dir.path / "x.npy";
+  statiq::io::write_npy<float>(samples, {8, 3, 8, 8}, std::span<const float>(pixels));
+
+  CompareOptions o;
+  o.generate.model = model;
+  o.generate.target = "akida-v2";
+  o.generate.calib = samples;
+  o.generate.golden = 0;
+  o.generate.legalize = legalize::LegalizeOptions{};
+  o.input = samples;
+  o.row = 5;
+  o.against = CompareAgainst::float_model;
+  const Comparison c = compare(o);
+  const GenerateResult r = generate(o.generate);
+  REQUIRE(r.legalization);
+  CHECK(r.legalization->input_padding.any());
+  CHECK(r.model.input_shape.h == 10);
+  REQUIRE(c.layers.size() == integer_layers(r.model));
+  for (const LayerComparison& l : c.layers) {
+    INFO("layer " << l.name << " SQNR " << l.sqnr_db);
+    CHECK(l.sqnr_db > 20.0);
+  }
+  CHECK(!c.first_difference);
+}
