@@ -500,9 +500,7 @@ class Lowering {
     if (use_pool && !table_has(t_.patterns, pattern_with(use_act, true))) use_pool = false;
     if (use_act && !table_has(t_.patterns, pattern_with(true, use_pool))) use_act = false, use_pool = false;
     if (!use_act) run.resize(1);
-    if (use_pool) run.push_back(pool_node);
     a.activation = use_act ? act : no_activation;
-    a.pool = use_pool ? pool : no_pool;
 
     const int src = producer(n.inputs[0], n);
     const bool input_layer = t_.akida_conventions && src == 0;
@@ -512,6 +510,17 @@ class Lowering {
     a.bits = conv_bits(src, n.name, input_layer);
     a.signed_input = out_signed_of(src);
     a.signed_output = signed_output(a.activation);
+    // A pool the target cannot fuse (its size, stride or pads) stays a layer of its own, so the
+    // convolution keeps its place on the device.
+    if (use_pool) {
+      ConvAttributes fused = a;
+      fused.pool = pool;
+      const Rule broken = t_.conv(kind, fused).rule;
+      if ((broken == Rule::pool_not_supported || broken == Rule::pool_expects_pads) && !t_.conv(kind, a).broken())
+        use_pool = false;
+    }
+    if (use_pool) run.push_back(pool_node);
+    a.pool = use_pool ? pool : no_pool;
 
     Layer l;
     l.name = n.name;

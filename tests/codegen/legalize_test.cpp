@@ -387,8 +387,12 @@ TEST_CASE("a 2-D input (a dense autoencoder [1, 16]): check and --legalize work 
 }
 
 // Real models: generate() with legalization on akida-v2: every node in a device layer, only the
-// final Softmax float; each rewrite within float rounding.
-TEST_CASE("mlperf_resnet8, mlperf_vww, tv_resnet_bb1111_random map completely onto akida-v2", "[legalize][models]") {
+// final Softmax float; each rewrite within float rounding. The exception is tv_resnet's stem MaxPool
+// (3x3 stride 2, ONNX pads [1, 1, 1, 1] on a 112x112 map): Akida pools "same" as [0, 0, 1, 1], every
+// window one pixel away, and no exact rewrite exists, so it runs alone on the host (in akida_v2's
+// arithmetic) and its convolution stays on the device.
+TEST_CASE("mlperf_resnet8, mlperf_vww, tv_resnet_bb1111_random map onto akida-v2 (tv_resnet's stem pool on the host)",
+          "[legalize][models]") {
   for (const char* name : {"mlperf_resnet8", "mlperf_vww", "tv_resnet_bb1111_random"}) {
     INFO(name);
     const statiq::test::ScratchDir out(std::string("statiq_legalize_") + name);
@@ -401,8 +405,14 @@ TEST_CASE("mlperf_resnet8, mlperf_vww, tv_resnet_bb1111_random map completely on
     o.legalize = legalize::LegalizeOptions{};
     if (std::string(name) == "tv_resnet_bb1111_random") o.legalize->input_pixels = "imagenet";
     const GenerateResult r = generate(o);
-    CHECK(r.model.unmapped.empty());
-    for (const Layer& l : r.model.layers) CHECK(l.placement == Placement::device);
+    const bool resnet = std::string(name) == "tv_resnet_bb1111_random";
+    CHECK(r.model.unmapped.size() == (resnet ? 1u : 0u));
+    for (const Layer& l : r.model.layers) {
+      const bool stem_pool = resnet && l.kind == statiq::LayerKind::max_pool;
+      INFO(l.name);
+      CHECK(l.placement == (stem_pool ? Placement::host : Placement::device));
+      if (stem_pool) CHECK(node(load_onnx(o.model), l.name).op_type == "MaxPool");
+    }
     REQUIRE(r.model.float_tail.size() <= 1);
     for (const std::string& f : r.model.float_tail) CHECK(node(load_onnx(o.model), f).op_type == "Softmax");
     REQUIRE(r.legalization);

@@ -43,9 +43,10 @@ struct akida_v2 : target_rules<akida_v2> {
   };
 
   // InputConv2D: W >= 5, H in [5, 384], C in {1, 3}, uint8; 3x3 s1-3, 4x4 s1-4, 5x5 s1-5, 7x7 s1-6;
-  // same or valid; <= 512 filters; no dilation or groups; MaxPool (2,2) or (3,2); bits 8/8/(4|8).
+  // same or valid; <= 512 filters; no dilation or groups; MaxPool (2,2) or (3,2), pads same or
+  // valid; bits 8/8/(4|8).
   // Conv2D / DepthwiseConv2D: W, H <= 4096, C <= 2048; 1x1 (Conv2D only), 3x3, 5x5, 7x7; stride 1
-  // or 2, 2 only with 3x3; same only; MaxPool 2x2 stride 1 or 2; GAP with width <= 64 and
+  // or 2, 2 only with 3x3; same only; MaxPool 2x2 stride 1 or 2, pads same; GAP with width <= 64 and
   // W*H < 144; bits (4|8)/(4|8)/(4|8).
   static constexpr Violation rules(LayerKind kind, const ConvAttributes& a) {
     const Pattern p = fused_pattern("Conv", a.activation, a.pool);
@@ -77,6 +78,7 @@ struct akida_v2 : target_rules<akida_v2> {
       if (a.group != 1) return {.rule = Rule::groups_not_supported, .value = a.group};
       if (a.filters > 512) return {.rule = Rule::too_many_filters, .value = a.filters, .limit = 512};
       if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
+      if (const Violation v = pool_pads(a.pool, conv_out, true); v.broken()) return v;
       return check_bits(a.bits, any_bits, {8}, {4, 8});
     }
     const bool kernel_ok =
@@ -98,8 +100,20 @@ struct akida_v2 : target_rules<akida_v2> {
     if (a.dilations != Dilation{1, 1}) return {.rule = Rule::dilation_not_supported, .dilations = a.dilations};
     if (a.group != 1 && kind != LayerKind::depthwise_conv2d) return {.rule = Rule::groups_not_supported, .value = a.group};
     if (!pool_ok) return {.rule = Rule::pool_not_supported, .pool = a.pool};
+    if (const Violation v = pool_pads(a.pool, conv_out, false); v.broken()) return v;
     if (!gap_ok) return {.rule = Rule::global_average_pool_input_too_large, .shape = conv_out, .limit = 64, .limit2 = 144};
     return check_bits(a.bits, {4, 8}, {4, 8}, {4, 8});
+  }
+
+  // A fused MaxPool pads as Keras does for the layer's padding: "same" (the odd pixel at the end),
+  // or none where the layer may be "valid" (the input layer). ONNX's symmetric [1, 1, 1, 1] of a 3x3
+  // stride-2 pool on an even map moves every window one pixel: refused, not silently shifted.
+  static constexpr Violation pool_pads(const Pool& pool, Shape conv_out, bool valid_allowed) {
+    if (pool.kind != PoolKind::max || pads_are_same_or_valid(pool.pads, conv_out, pool.kernel, pool.stride, valid_allowed))
+      return {};
+    return {.rule = Rule::pool_expects_pads,
+            .text1 = pads_text(resolve_pads(Pads::same, conv_out, pool.kernel, pool.stride)),
+            .text2 = pads_text(resolve_pads(pool.pads, conv_out, pool.kernel, pool.stride))};
   }
 
   // Dense1D: W = H = 1 after Flatten, W*H*C <= 2048, bits (4|8)/(4|8)/(4|8).

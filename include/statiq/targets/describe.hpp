@@ -27,6 +27,9 @@ inline std::string describe(const Violation& v) {
       details = fmt::format("{}, {}, at most {}", kernel(), strides(), v.limit);
       break;
     case Rule::expects_pads: details = fmt::format("expects pads {}, found {}", v.text1.view(), v.text2.view()); break;
+    case Rule::pool_expects_pads:
+      details = fmt::format("expects pool pads {}, found {}", v.text1.view(), v.text2.view());
+      break;
     case Rule::input_bits_not_supported:
     case Rule::weight_bits_not_supported:
     case Rule::output_bits_not_supported: details = fmt::format("{} not in {}", v.value, v.text1.view()); break;

@@ -68,6 +68,7 @@ enum class Rule {
   stride_2_only_with_3x3_kernels,
   stride_not_supported_for_kernel,
   expects_pads,
+  pool_expects_pads,
   input_bits_not_supported,
   weight_bits_not_supported,
   output_bits_not_supported,
@@ -145,6 +146,10 @@ STATIQ_RULE(stride_not_supported_for_kernel, "stride not supported for this kern
 STATIQ_RULE(expects_pads,
             "padding must follow the target's \"same\" convention (odd pixel at the end): "
             "expects pads [top, left, bottom, right]; pre-pad the input or let statiq-codegen legalize it",
+            fixed_string Layer, fixed_string Target, text<> expected, text<> found)
+STATIQ_RULE(pool_expects_pads,
+            "a fused MaxPool's padding must follow the target's \"same\" convention (odd pixel at the end) or be "
+            "valid: expects pool pads [top, left, bottom, right]; change the pool's pads or run it on the host",
             fixed_string Layer, fixed_string Target, text<> expected, text<> found)
 STATIQ_RULE(input_bits_not_supported, "input bits not supported by the target", fixed_string Layer,
             fixed_string Target, int bits, text<> allowed)
@@ -264,6 +269,7 @@ constexpr bool report_violation() {
   else if constexpr (r == Rule::stride_2_only_with_3x3_kernels) return stride_2_only_with_3x3_kernels<Layer, Target, V.kernel, V.strides>::ok;
   else if constexpr (r == Rule::stride_not_supported_for_kernel) return stride_not_supported_for_kernel<Layer, Target, V.kernel, V.strides, V.limit>::ok;
   else if constexpr (r == Rule::expects_pads) return expects_pads<Layer, Target, V.text1, V.text2>::ok;
+  else if constexpr (r == Rule::pool_expects_pads) return pool_expects_pads<Layer, Target, V.text1, V.text2>::ok;
   else if constexpr (r == Rule::input_bits_not_supported) return input_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
   else if constexpr (r == Rule::weight_bits_not_supported) return weight_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
   else if constexpr (r == Rule::output_bits_not_supported) return output_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
