@@ -387,10 +387,29 @@ class Legalizer {
       for (int k = 0; k < kk; ++k)
         full[(std::size_t(f) * std::size_t(c) + std::size_t(f / m)) * std::size_t(kk) + std::size_t(k)] =
             w.float_data[std::size_t(f) * std::size_t(kk) + std::size_t(k)];
+    const Node before = n;
     n.inputs[1] = add_initializer(g_, n.name + "_full_weights", {o, c, v->kernel.h, v->kernel.w}, std::move(full));
     n.attributes.erase("group");
     n.attributes.erase("statiq_depthwise");
     n.attributes.erase("statiq_depth_multiplier");
+    // c times the weights is worth it only if the full convolution then fits (up to the pads and
+    // kernel rewrites that follow): otherwise the depthwise layer stays as it was, on the host.
+    if (auto full_view = view_of(g_, t_, n)) {
+      // As the later passes would leave it: pads "same" (the pads pass), a kernel up to 7x7 embedded.
+      // (The targets' rules resolve "same" without dilation, and refuse dilation after the pads.)
+      full_view->pads = resolve_pads(Pads::same, full_view->in, full_view->kernel, full_view->strides);
+      const Violation still = probe(t_, *full_view);
+      const bool embeddable = still.rule == Rule::kernel_size_not_supported && full_view->kernel.h <= 7 &&
+                              full_view->kernel.w <= 7;
+      if (still.broken() && !embeddable) {
+        g_.tensors.erase(n.inputs[1]);
+        n = before;
+        r_.notes.push_back("node '" + n.name + "' (Conv, depthwise): " + describe(probe(t_, *v)) +
+                               ": as a full convolution (" + std::to_string(c) + "x the weights) it would still break " +
+                               describe(still) + ", so it is not rewritten and runs on the host");
+        return;
+      }
+    }
     record(Rewrite{.rule = "depthwise_is_fused_with_pointwise_on_akida_v1",
                    .action = fmt::format("depthwise convolution as a full convolution (kernel zero off the diagonal: "
                                          "{} has no stand-alone depthwise layer)", t_.name),

@@ -291,6 +291,33 @@ TEST_CASE("input layer pads: pre-padding of the image (exact) and the input norm
   }
 }
 
+TEST_CASE("Akida 1.0: no depthwise -> full rewrite that makes the layer larger without making it fit",
+          "[legalize]") {
+  // A dilated depthwise: as a full convolution it would still break dilation_not_supported.
+  OnnxBuilder b;
+  b.input("x", {1, 3, 12, 12}).output("y", {1, 4, 12, 12});
+  add_conv(b, "first", "x", "t", 3, 4, 3, 3, 1, {1, 1, 1, 1}, 31);
+  b.node("Relu", {"t"}, {"r"}, "relu");
+  b.initializer("dw_w", {4, 1, 3, 3}, random_values(36, 33, 0.5f)).initializer("dw_b", {4}, random_values(4, 34, 0.5f));
+  auto& dw = b.node("Conv", {"r", "dw_w", "dw_b"}, {"d"}, "dw");
+  OnnxBuilder::attr(dw, "kernel_shape", std::vector<std::int64_t>{3, 3});
+  OnnxBuilder::attr(dw, "pads", std::vector<std::int64_t>{2, 2, 2, 2});
+  OnnxBuilder::attr(dw, "dilations", std::vector<std::int64_t>{2, 2});
+  OnnxBuilder::attr(dw, "group", std::int64_t{4});
+  b.node("Relu", {"d"}, {"y"}, "relu_dw");
+  const ir::Graph original = finish(b, "dilated_dw.onnx");
+  ir::Graph g = original;
+  const legalize::LegalizeResult r = legalize::legalize(g, find_target("akida-v1"), image_samples(original, 2, 91));
+  for (const auto& rw : r.rewrites) CHECK(rw.rule != "depthwise_is_fused_with_pointwise_on_akida_v1");
+  CHECK(*weights(g, "dw").shape == ir::Dims{4, 1, 3, 3});  // untouched
+  bool said = false;
+  for (const std::string& n : r.notes)
+    said = said || (n.find("node 'dw'") != std::string::npos && n.find("dilation") != std::string::npos &&
+                    n.find("not rewritten") != std::string::npos);
+  INFO(r.to_text());
+  CHECK(said);
+}
+
 TEST_CASE("Akida 1.0: depthwise as a diagonal full conv; GAP after ReLU as its own identity conv", "[legalize]") {
   OnnxBuilder b;
   b.input("x", {1, 3, 8, 8}).output("y", {1, 4, 1, 1});
