@@ -1,6 +1,7 @@
 // codegen/legalize/compatibility.cpp — check_compatibility (legalize.hpp): per node, its layer on
 // the target as the model is, and after legalization; nothing is quantized or written.
 #include <map>
+#include <variant>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -16,11 +17,43 @@ struct Placed {
   bool device = false;
 };
 
-// Node -> its layer, lowering everything it can (host policy: one pass names every problem).
+// What quantization will refuse, known from the lowered layers alone: on akida_v1 an Add or Concat
+// (statiq's host definition adds or rescales levels) reading a layer without activation, whose
+// output has a zero point as soon as its range is negative.
+void quantization_refusals(const LoweredModel& m, const TargetInfo& t, std::vector<Unmapped>& unmapped) {
+  if (t.name != "akida_v1") return;
+  for (const Layer& l : m.layers) {
+    if (l.kind != LayerKind::add && l.kind != LayerKind::concat) continue;
+    for (const int from : l.inputs) {
+      if (from <= 0) continue;
+      const Layer& src = m.layers[std::size_t(from)];
+      const bool activated = std::visit(
+          [](const auto& a) {
+            if constexpr (requires { a.activation; }) return a.activation.kind != ActivationKind::none;
+            else return true;  // pools, Quantize: what they read
+          },
+          src.attributes);
+      if (activated || src.kind == LayerKind::quantize) continue;
+      unmapped.push_back(Unmapped{l.onnx_nodes.empty() ? l.name : l.onnx_nodes.front(),
+                                  std::string(layer_kind_name(l.kind)),
+                                  "its input '" + src.name + "' has no activation, so it has a zero point wherever "
+                                  "its calibrated range is negative, and akida_v1's " +
+                                      std::string(layer_kind_name(l.kind)) +
+                                      " (statiq's host definition) adds levels without zero points: generate refuses "
+                                      "it; put a ReLU before it or use another target",
+                                  true});
+      break;
+    }
+  }
+}
+
+// Node -> its layer, lowering everything it can (host policy, past the nodes no layer computes:
+// one pass names every problem).
 std::map<std::string, Placed> placements(const ir::Graph& g, const TargetInfo& t, std::vector<CustomPattern> custom,
                                          std::vector<Unmapped>& unmapped, std::string& error) {
   LowerOptions o;
   o.policy = UnmappedPolicy::host;
+  o.analyse_past_unmappable = true;
   o.custom_patterns = std::move(custom);
   std::map<std::string, Placed> out;
   try {
@@ -41,6 +74,7 @@ std::map<std::string, Placed> placements(const ir::Graph& g, const TargetInfo& t
       out[n] = Placed{"", "float after the engine", node && node->op_type == "Softmax"};
     }
     unmapped = m.unmapped;
+    quantization_refusals(m, t, unmapped);
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -69,7 +103,11 @@ std::vector<NodeCompatibility> check_compatibility(const ir::Graph& graph, const
       c.maps = it->second.device;
     }
     for (const Unmapped& u : before_unmapped)
-      if (u.node == n.name) c.rule = u.reason, c.maps = false;
+      if (u.node == n.name) {
+        c.rule += (c.rule.empty() ? "" : "; ") + u.reason;  // every rule it breaks
+        c.maps = false;
+        c.refused = c.refused || u.no_layer;
+      }
     if (c.rule.empty() && !c.maps)
       c.rule = !c.layer.empty() ? "fused into layer '" + c.layer + "', which runs on the host"
                                 : "not reached: the engine stops before it (see the first rule broken above it)";
@@ -78,7 +116,7 @@ std::vector<NodeCompatibility> check_compatibility(const ir::Graph& graph, const
         if (touched == n.name) c.fix += (c.fix.empty() ? "" : "; ") + std::string(w.exact ? "" : "APPROXIMATE: ") + w.action;
     if (auto it = after.find(n.name); it != after.end()) c.maps_after_fix = it->second.device;
     for (const Unmapped& u : after_unmapped)
-      if (u.node == n.name) c.maps_after_fix = false;
+      if (u.node == n.name) c.maps_after_fix = false, c.refused_after_fix = c.refused_after_fix || u.no_layer;
     if (!c.maps && c.fix.empty() && c.maps_after_fix) c.fix = "none needed once the nodes before it are fixed";
     if (!c.maps_after_fix)
       for (const std::string& why : fixes.remaining)
@@ -90,7 +128,7 @@ std::vector<NodeCompatibility> check_compatibility(const ir::Graph& graph, const
 
 std::string compatibility_text(const std::vector<NodeCompatibility>& nodes, const TargetInfo& target) {
   std::string s;
-  std::size_t ok = 0, fixable = 0, host = 0;
+  std::size_t ok = 0, fixable = 0, host = 0, refused = 0;
   for (const NodeCompatibility& c : nodes) {
     std::string where = c.layer.empty() ? (c.layer_kind.empty() ? "" : " -> " + c.layer_kind)
                                         : fmt::format(" -> {} '{}'", c.layer_kind, c.layer);
@@ -99,13 +137,18 @@ std::string compatibility_text(const std::vector<NodeCompatibility>& nodes, cons
       s += fmt::format("ok     {} ({}){}\n", c.node, c.op_type, where);
       continue;
     }
-    (c.maps_after_fix ? fixable : host) += 1;
-    s += fmt::format("{} {} ({}){}: {}\n", c.maps_after_fix ? "FIX   " : "HOST  ", c.node, c.op_type, where, c.rule);
+    const char* verdict = c.maps_after_fix ? "FIX   " : c.refused_after_fix ? "REFUSE" : "HOST  ";
+    (c.maps_after_fix ? fixable : c.refused_after_fix ? refused : host) += 1;
+    s += fmt::format("{} {} ({}){}: {}\n", verdict, c.node, c.op_type, where, c.rule);
     if (!c.fix.empty()) s += std::string(c.maps_after_fix ? "         fix (--legalize): " : "         note: ") + c.fix + "\n";
-    if (!c.maps_after_fix) s += "         no exact rewrite makes it fit: it runs on the host (--unmapped host)\n";
+    if (c.refused_after_fix)
+      s += "         generate refuses it, even on the host: --unmapped float keeps the graph from there on in "
+           "float, or change the model\n";
+    else if (!c.maps_after_fix)
+      s += "         no exact rewrite makes it fit: it runs on the host (--unmapped host)\n";
   }
-  s += fmt::format("{}: {} node(s) map as they are, {} after --legalize, {} stay on the host\n", target.name, ok,
-                   fixable, host);
+  s += fmt::format("{}: {} node(s) map as they are, {} after --legalize, {} stay on the host, {} refused\n", target.name,
+                   ok, fixable, host, refused);
   return s;
 }
 

@@ -98,6 +98,10 @@ struct NodeCompatibility {
   std::string rule{};       // the rule it breaks as it is ("" if it maps)
   std::string fix{};        // the rewrite that fixes it, or why none applies when it stays on the host
   bool maps_after_fix = false;
+  // generate refuses it even on the host (no layer computes it, or the target's arithmetic cannot
+  // take its inputs), as the model is / after --legalize
+  bool refused = false;
+  bool refused_after_fix = false;
 };
 std::vector<NodeCompatibility> check_compatibility(const ir::Graph& graph, const TargetInfo& target);
 std::string compatibility_text(const std::vector<NodeCompatibility>& nodes, const TargetInfo& target);

@@ -194,7 +194,7 @@ class Lowering {
     const bool really_unmapped = std::any_of(m_.unmapped.begin(), m_.unmapped.end(),
                                              [](const Unmapped& u) { return !is_excluded(u); });
     if (really_unmapped && o_.policy == UnmappedPolicy::error) throw UnmappedError(unmapped_report(m_, o_.policy));
-    if (!unrepresentable_.empty())
+    if (!unrepresentable_.empty() && !o_.analyse_past_unmappable)
       throw UnmappedError(unmapped_report(m_, o_.policy) + "no statiq layer computes " + unrepresentable_ +
                           ", not even on the host: --unmapped float keeps the graph from there on in float, or "
                           "replace the operator in the model\n");
@@ -257,6 +257,8 @@ class Lowering {
   int out_bits_of(int i) const;
   bool out_signed_of(int i) const;
 
+  std::map<std::string, std::string> unfused_pool_;  // pool node -> why its convolution could not fuse it
+
   int push(Layer l, const std::string& output_tensor) {
     l.output_tensor = output_tensor;
     for (const auto& n : l.onnx_nodes) consumed_.insert(n);
@@ -269,7 +271,11 @@ class Lowering {
   // Places a layer by its Violation: on the device, on the host, or reported and stopped.
   bool place(Layer& l, const Node& head, Violation v) {
     if (!v.broken()) return true;
-    m_.unmapped.push_back(Unmapped{head.name, head.op_type, describe(v)});
+    // A pool left out of its convolution says first why it could not be fused.
+    const auto unfused = unfused_pool_.find(head.name);
+    m_.unmapped.push_back(Unmapped{head.name, head.op_type,
+                                   (unfused != unfused_pool_.end() ? unfused->second + "; alone: " : std::string()) +
+                                       describe(v)});
     l.violation = v;
     if (o_.policy == UnmappedPolicy::float_tail) {
       stopped_ = true;
@@ -281,10 +287,29 @@ class Lowering {
 
   // A node no statiq layer can compute (on the device or the host).
   void unmappable(const Node& n, const std::string& reason) {
-    m_.unmapped.push_back(Unmapped{n.name, n.op_type, reason});
+    m_.unmapped.push_back(Unmapped{n.name, n.op_type, reason, true});
     if (o_.policy == UnmappedPolicy::float_tail) {
       stopped_ = true;
       m_.float_tail.push_back(n.name);
+      return;
+    }
+    if (o_.analyse_past_unmappable) {
+      // check: its outputs become stand-in inputs, so the nodes after it are judged too.
+      for (const auto& out : n.outputs) {
+        const ir::Tensor* t = g_.has_tensor(out) ? &g_.tensor(out) : nullptr;
+        if (!t || !t->has_static_shape() || t->shape->empty() || (*t->shape)[0] != 1 || t->shape->size() > 4 ||
+            t->shape->size() < 2) {
+          blocked_.insert(out);
+          continue;
+        }
+        Layer l;
+        l.name = out;
+        l.kind = LayerKind::quantize;
+        l.placement = Placement::host;
+        l.attributes = QuantizeAttributes{.shape = nhwc_of(g_, out, n), .bits = default_bits(), .signed_output = true};
+        l.inputs = {-1};
+        push(std::move(l), out);
+      }
       return;
     }
     for (const auto& out : n.outputs) blocked_.insert(out);
@@ -516,8 +541,10 @@ class Lowering {
       ConvAttributes fused = a;
       fused.pool = pool;
       const Rule broken = t_.conv(kind, fused).rule;
-      if ((broken == Rule::pool_not_supported || broken == Rule::pool_expects_pads) && !t_.conv(kind, a).broken())
+      if ((broken == Rule::pool_not_supported || broken == Rule::pool_expects_pads) && !t_.conv(kind, a).broken()) {
         use_pool = false;
+        unfused_pool_[pool_node->name] = describe(t_.conv(kind, fused)) + " (fused into '" + n.name + "')";
+      }
     }
     if (use_pool) run.push_back(pool_node);
     a.pool = use_pool ? pool : no_pool;

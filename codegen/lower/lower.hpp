@@ -52,6 +52,10 @@ struct LowerOptions {
   // std::invalid_argument naming it.
   std::set<std::string> nodes_to_exclude;
   std::set<std::string> nodes_to_quantize;
+  // check (nothing is generated): a node no layer computes, not even on the host, is reported and
+  // what follows it is lowered as if its outputs were inputs of the engine (stand-in Quantize
+  // layers), so every blocker of every node is named, not only the first; no UnmappedError for it.
+  bool analyse_past_unmappable = false;
 };
 
 // Unmapped::reason of a node kept float by nodes_to_exclude / nodes_to_quantize (the reason starts so).

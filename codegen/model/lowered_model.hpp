@@ -126,6 +126,7 @@ struct Unmapped {
   std::string node;      // ONNX node name
   std::string op_type;
   std::string reason;    // the rule it breaks (describe(Violation)) or "pattern not found"
+  bool no_layer = false; // no statiq layer computes it, not even on the host
 };
 
 struct LoweredModel {

@@ -327,8 +327,8 @@ TEST_CASE("akida_v1: mnist8 end to end, 4-bit, policy host", "[codegen][akida_v1
   const LoweredModel& m = r.model;
   REQUIRE(m.target == "akida_v1");
 
-  // The layers: uint8 pixels -> InputConv2D 8/8/4 on the chip -> Conv2D on the host (MaxPool 3x3
-  // is not a 1.0 pooling) -> Dense 4/4/4 without activation -> Dequantize.
+  // The layers: uint8 pixels -> InputConv2D 8/8/4 on the chip -> Conv2D on the chip -> its MaxPool
+  // 3x3 on the host (not a 1.0 pooling, so not fused) -> Dense 4/4/4 without activation -> Dequantize.
   const Layer& input = m.layers.front();
   const Layer& conv1 = layer_named(m, "Convolution28");
   const Layer& conv2 = layer_named(m, "Convolution110");
@@ -336,7 +336,8 @@ TEST_CASE("akida_v1: mnist8 end to end, 4-bit, policy host", "[codegen][akida_v1
   CHECK(conv1.kind == LayerKind::input_conv2d);
   CHECK(conv1.placement == Placement::device);
   CHECK(std::get<ConvAttributes>(conv1.attributes).bits == Bits{8, 8, 4});
-  CHECK(conv2.placement == Placement::host);
+  CHECK(conv2.placement == Placement::device);
+  CHECK(layer_named(m, "Pooling160").placement == Placement::host);
   CHECK(std::get<ConvAttributes>(conv2.attributes).bits == Bits{4, 4, 4});
   CHECK(fc.placement == Placement::device);
   CHECK(std::get<DenseAttributes>(fc.attributes).bits == Bits{4, 4, 4});

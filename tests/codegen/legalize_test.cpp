@@ -385,7 +385,7 @@ TEST_CASE("check: per node, the layer or the rule broken and the rewrite fixing 
   CHECK(nodes[2].fix.find("3x3") != std::string::npos);
   CHECK(nodes[2].maps_after_fix);
   const std::string text = legalize::compatibility_text(nodes, find_target("akida-v2"));
-  CHECK(text.find("2 node(s) map as they are, 1 after --legalize, 0 stay on the host") != std::string::npos);
+  CHECK(text.find("2 node(s) map as they are, 1 after --legalize, 0 stay on the host, 0 refused") != std::string::npos);
 }
 
 TEST_CASE("a 2-D input (a dense autoencoder [1, 16]): check and --legalize work on every target", "[legalize]") {
@@ -496,5 +496,9 @@ TEST_CASE("akida-v1: check names what the 1.0 limits refuse", "[legalize][models
   const auto first_add = std::find_if(nodes.begin(), nodes.end(), [](const auto& c) { return c.op_type == "Add"; });
   REQUIRE(first_add != nodes.end());
   CHECK(first_add->rule.find("layer_kind_not_supported_by_target") != std::string::npos);
+  // ... and so is why generate refuses it even on the host: it reads a convolution without
+  // activation (a zero point), which statiq's akida_v1 Add does not take.
+  CHECK(first_add->refused);
+  CHECK(first_add->rule.find("has no activation, so it has a zero point") != std::string::npos);
   CHECK(host == 3);  // the three Adds, nothing else
 }
