@@ -471,7 +471,7 @@ std::string layer_target(const Layer& layer) {
 std::string header(const Plan& plan) {
   const LoweredModel& m = *plan.model;
   std::string s = banner(plan, m.name + ".hpp", "the network as statiq layer types.");
-  s += "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n\n#include <statiq/statiq.hpp>\n\n";
+  s += "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n\n#include <statiq/runtime.hpp>\n\n";
   s += fmt::format("namespace {} {{\n\nusing target = statiq::targets::{};\n\n", m.name, plan.target->name);
   s += comment("One struct per layer, named after the ONNX node that heads it. The weights are data (" + m.name +
                "_data.cpp); what depends on their values (weight_stats: the tight accumulator bound) is in the "
