@@ -344,6 +344,14 @@ class Graph {
     [this]<std::size_t... I>(std::index_sequence<I...>) { (run_node<I>(), ...); }(std::make_index_sequence<node_count>{});
   }
 
+  // Runs node I alone, reading what the nodes before it wrote: run() is run_layer<0>() ...
+  // run_layer<node_count - 1>(). For a cost per layer (bench/device), not for skipping layers.
+  template <std::size_t I>
+  void run_layer() {
+    static_assert(I < node_count, "statiq: run_layer<I>: I is not a node of this graph");
+    run_node<I>();
+  }
+
   // The output of node I (after run()), e.g. to compare with golden vectors layer by layer.
   template <std::size_t I>
   std::span<const typename layer_at<I>::output_element> tensor() const {
