@@ -34,6 +34,7 @@
 
 #include "statiq/targets/akida_v1.hpp"
 #include "statiq/targets/akida_v2.hpp"
+#include "statiq/targets/boards.hpp"
 #include "statiq/targets/cpu_int8.hpp"
 #include "statiq/targets/gemmini.hpp"
 #include "statiq/targets/host.hpp"
