@@ -63,6 +63,11 @@ function(statiq_add_model target_name)
     set(generator_dependency ${STATIQ_CODEGEN_EXECUTABLE})
   endif()
 
+  # On a board (a Cortex-M toolchain file), the arena is checked against its memory when the engine compiles.
+  if(STATIQ_BOARD AND NOT "--board" IN_LIST ARG_OPTIONS)
+    list(APPEND ARG_OPTIONS --board ${STATIQ_BOARD})
+  endif()
+
   set(outputs ${out}/${ARG_NAME}.hpp ${out}/${ARG_NAME}_data.cpp ${out}/${ARG_NAME}_selftest.cpp
               ${out}/${ARG_NAME}_report.txt ${out}/${ARG_NAME}_report.json)
   add_custom_command(

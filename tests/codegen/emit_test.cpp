@@ -217,6 +217,18 @@ TEST_CASE("the header names every layer as a struct with its attributes and the 
   CHECK_THAT(h, Catch::Contains("bool self_test(std::FILE* log = nullptr);\n"));
 }
 
+TEST_CASE("--board: the target is on_board<target, board, model>, so the board's memory bounds the arena",
+          "[codegen][emit]") {
+  const LoweredModel m = cpu_int8_model();
+  EmitOptions o = emit_options(m);
+  o.board = "mps3-an547";
+  CHECK_THAT(render(m, o)[0], Catch::Contains("using target = statiq::targets::on_board<statiq::targets::cpu_int8, "
+                                              "statiq::boards::mps3_an547, \"tiny_cpu\">;\n"));
+  o.board = "stm32";
+  CHECK_THROWS_WITH(render(m, o), "board 'stm32' is not one of statiq/targets/boards.hpp: choose mps2-an386, "
+                                  "mps2-an500, mps3-an547");
+}
+
 TEST_CASE("weight statistics: the largest per-channel sum |w - zero point| and the largest |bias|", "[codegen][emit]") {
   LoweredModel m = cpu_int8_model();
   // hand-made weights: filter 0 sums to 1+2+...+9 = 45, filter 1 to 9 * 100 = 900

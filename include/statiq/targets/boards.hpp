@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 #include "statiq/core/fixed_string.hpp"
 #include "statiq/targets/host.hpp"
@@ -26,6 +27,10 @@ struct board {
 using mps2_an386 = board<"mps2-an386", 4096 * 1024, 64 * 1024>;  // Cortex-M4: ZBT SSRAM2/3
 using mps2_an500 = board<"mps2-an500", 4096 * 1024, 64 * 1024>;  // Cortex-M7: ZBT SSRAM2/3
 using mps3_an547 = board<"mps3-an547", 512 * 1024, 32 * 1024>;   // Cortex-M55: DTCM
+
+// Every board, by its QEMU name (statiq-codegen --board; the C++ name has '_' for '-').
+inline constexpr std::string_view board_names[] = {mps2_an386::name.view(), mps2_an500::name.view(),
+                                                   mps3_an547::name.view()};
 
 }  // namespace statiq::boards
 
