@@ -81,22 +81,24 @@ void Fault_Handler() {
 void SysTick_Handler() { systick_wraps = systick_wraps + 1; }
 
 void Reset_Handler() {
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+  // First, before the compiler's code may touch a floating-point or vector register (a loop below
+  // vectorised with MVE would fault while CP10/CP11 are off).
+  reg(cpacr) = reg(cpacr) | (0xFu << 20);  // CP10 and CP11 (FPU, MVE): full access
+  asm volatile("dsb\n\tisb" ::: "memory");
+#endif
   // Paint the stack below this function's frame, then copy .data and zero .bss.
   std::uint32_t* sp;
   asm volatile("mov %0, sp" : "=r"(sp));
   for (std::uint32_t* p = __stack_limit; p < sp - 16; ++p) *p = stack_paint;
   for (std::uint32_t *from = __data_load, *to = __data_start; to < __data_end;) *to++ = *from++;
   for (std::uint32_t* p = __bss_start; p < __bss_end; ++p) *p = 0;
-#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
-  reg(cpacr) = reg(cpacr) | (0xFu << 20);  // CP10 and CP11 (FPU, MVE): full access
-  asm volatile("dsb\n\tisb" ::: "memory");
-#endif
   reg(syst_rvr) = systick_reload;
   reg(syst_cvr) = 0;
   reg(syst_csr) = 0x7;  // processor clock, interrupt on wrap, enabled
   for (auto f = __preinit_array_start; f < __preinit_array_end; ++f) (*f)();
   for (auto f = __init_array_start; f < __init_array_end; ++f) (*f)();
-  std::exit(main());
+  std::exit(main());  // bare-metal startup calls main itself (ISO C++ reserves that; GCC allows it)
 }
 
 namespace statiq::board {

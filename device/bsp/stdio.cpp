@@ -233,29 +233,31 @@ int format(Console& out, const char* f, std::va_list args) {
   return out.written();
 }
 
-}  // namespace
-
-// Every stream is the semihosting console (stdout and stderr alike).
-extern "C" {
-
-int vfprintf(std::FILE*, const char* f, std::va_list args) {
+int print(const char* f, std::va_list args) {
   Console out;
   const int n = format(out, f, args);
   out.flush();
   return n;
 }
-int vprintf(const char* f, std::va_list args) { return vfprintf(nullptr, f, args); }
-int fprintf(std::FILE* stream, const char* f, ...) {
+
+}  // namespace
+
+// Every stream is the semihosting console (stdout and stderr alike).
+extern "C" {
+
+int vfprintf(std::FILE*, const char* f, std::va_list args) { return print(f, args); }
+int vprintf(const char* f, std::va_list args) { return print(f, args); }
+int fprintf(std::FILE*, const char* f, ...) {
   std::va_list args;
   va_start(args, f);
-  const int n = vfprintf(stream, f, args);
+  const int n = print(f, args);
   va_end(args);
   return n;
 }
 int printf(const char* f, ...) {
   std::va_list args;
   va_start(args, f);
-  const int n = vfprintf(nullptr, f, args);
+  const int n = print(f, args);
   va_end(args);
   return n;
 }
@@ -273,7 +275,11 @@ int fputc(int c, std::FILE*) {
   statiq::board::semihosting::write0(text);
   return static_cast<unsigned char>(c);
 }
-int putchar(int c) { return fputc(c, nullptr); }
+int putchar(int c) {
+  const char text[2] = {static_cast<char>(c), '\0'};
+  statiq::board::semihosting::write0(text);
+  return static_cast<unsigned char>(c);
+}
 int fflush(std::FILE*) { return 0; }
 
 // A failed assert(): newlib's would print with its own (allocating) stdio. The message names the
