@@ -51,7 +51,9 @@ for board in $boards; do
       name="${model}_${target//-/_}"
       exe="$dir/engine_cost_$name"
       if [ ! -f "$exe" ]; then
-        why=$(grep -m1 -oE "region [^ ]+ overflowed by [0-9]+ bytes|statiq-codegen: error: .{0,100}" "$dir/build.log" || true)
+        # This program's own reason (the build log mixes every target's).
+        why=$(cmake --build "$dir" --target "engine_cost_$name" 2>&1 |
+              grep -m1 -oE "region [^ ]+ overflowed by [0-9]+ bytes|statiq-codegen: error: .{0,100}" || true)
         rows+=("| $model | $target | $machine | not built: ${why:-see $dir/build.log} ||||||")
         continue
       fi
