@@ -7,7 +7,8 @@
 #     [OUTPUT_DIR <dir; default: ${CMAKE_CURRENT_BINARY_DIR}/<target_name>>]
 #     [SELFTEST]                 # also add <target_name>_selftest and register it with CTest
 #     [ARCH <-march value | reference | "">]  # the engine's instruction set; default: STATIQ_ARCH if
-#                                              # set, else native (the build machine's)
+#                                              # set, else native (the build machine's), or in a cross
+#                                              # build "" (the toolchain file's CPU)
 #     [OPTIONS <more statiq-codegen arguments>...])
 #
 # The generator is the statiq-codegen target when it is part of the build, otherwise the program
@@ -15,6 +16,12 @@
 # model, the samples or the generator change. <target_name> is a static library of the generated
 # <name>_data.cpp with <name>.hpp on its include path, linking statiq::statiq; include "<name>.hpp"
 # and call <name>::make_model().
+#
+# Cross builds (cmake/toolchains/): the generator runs on the build machine, so give a host-built
+# one in STATIQ_CODEGEN_EXECUTABLE (or have it on PATH); on a Cortex-M board the SELFTEST program
+# links statiq_board (cmake/StatiqBoard.cmake) and its test runs under qemu-system-arm.
+
+include(${CMAKE_CURRENT_LIST_DIR}/StatiqBoard.cmake)
 
 function(statiq_add_model target_name)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "SELFTEST" "MODEL;TARGET;CALIB;NAME;OUTPUT_DIR;ARCH" "OPTIONS")
@@ -49,10 +56,16 @@ function(statiq_add_model target_name)
     endif()
     if(NOT STATIQ_CODEGEN_EXECUTABLE)
       message(FATAL_ERROR "statiq_add_model(${target_name}): statiq-codegen not found; build it in this "
-                          "project or set STATIQ_CODEGEN_EXECUTABLE")
+                          "project or set STATIQ_CODEGEN_EXECUTABLE (in a cross build: a statiq-codegen built "
+                          "for the build machine)")
     endif()
     set(generator ${STATIQ_CODEGEN_EXECUTABLE})
     set(generator_dependency ${STATIQ_CODEGEN_EXECUTABLE})
+  endif()
+
+  # On a board (a Cortex-M toolchain file), the arena is checked against its memory when the engine compiles.
+  if(STATIQ_BOARD AND NOT "--board" IN_LIST ARG_OPTIONS)
+    list(APPEND ARG_OPTIONS --board ${STATIQ_BOARD})
   endif()
 
   set(outputs ${out}/${ARG_NAME}.hpp ${out}/${ARG_NAME}_data.cpp ${out}/${ARG_NAME}_selftest.cpp
@@ -73,6 +86,8 @@ function(statiq_add_model target_name)
   if(NOT DEFINED ARG_ARCH AND NOT "ARCH" IN_LIST ARG_KEYWORDS_MISSING_VALUES)
     if(DEFINED STATIQ_ARCH)
       set(ARG_ARCH "${STATIQ_ARCH}")
+    elseif(CMAKE_CROSSCOMPILING)
+      set(ARG_ARCH "")
     else()
       set(ARG_ARCH native)
     endif()
@@ -86,6 +101,9 @@ function(statiq_add_model target_name)
   if(ARG_SELFTEST)
     add_executable(${target_name}_selftest ${out}/${ARG_NAME}_selftest.cpp)
     target_link_libraries(${target_name}_selftest PRIVATE ${target_name})
+    if(TARGET statiq_board)
+      target_link_libraries(${target_name}_selftest PRIVATE statiq_board)
+    endif()
     add_test(NAME ${target_name}_selftest COMMAND ${target_name}_selftest)
   endif()
 endfunction()

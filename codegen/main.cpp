@@ -141,6 +141,9 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
                  "cpu-int8: also write the quantized model as ONNX for onnxruntime (file.onnx), a drop-in "
                  "replacement for the float model (same input/output names, shapes, float types): QDQ, or with "
                  "--dynamic its DynamicQuantizeLinear -> ConvInteger/MatMulInteger form");
+  app.add_option("--board", o.board,
+                 "the board whose data memory the arena must fit, checked when the engine compiles "
+                 "(statiq/targets/boards.hpp): mps2-an386 (Cortex-M4), mps2-an500 (Cortex-M7), mps3-an547 (Cortex-M55)");
   app.add_flag("--dynamic", o.dynamic,
                "cpu-int8: onnxruntime's dynamic quantization (int8 weights; each Conv/Gemm quantizes its float "
                "input to uint8 at run time; float between layers); --weight-quantizer max (per tensor) or "

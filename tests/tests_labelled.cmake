@@ -2,7 +2,7 @@
 # of the labels tests/CMakeLists.txt defines, so `ctest -L <label>` runs every test of one kind.
 # Inputs: CTEST, BUILD_DIR.
 cmake_minimum_required(VERSION 3.21)
-set(known unit compile_fail codegen oracle example bench fuzz)  # fuzz: fuzz/, with -DSTATIQ_FUZZ=ON
+set(known unit compile_fail codegen oracle example bench device fuzz)  # fuzz: fuzz/, with -DSTATIQ_FUZZ=ON
 execute_process(COMMAND ${CTEST} --show-only=json-v1 --test-dir ${BUILD_DIR}
                 OUTPUT_VARIABLE json RESULT_VARIABLE rc)
 if(rc)

@@ -24,6 +24,7 @@
 #include "statiq/arith/qlinear_cpp.hpp"
 #include "statiq/arith/tflite_cpp.hpp"
 #include "statiq/io/cpp_literal.hpp"
+#include "statiq/targets/boards.hpp"
 #include "statiq/targets/describe.hpp"
 
 namespace statiq::codegen {
@@ -319,6 +320,14 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
   if (model.name.empty() || cpp_identifier(model.name) != model.name)
     throw EmitError("model name '" + display_name(model.name) + "' is not a C++ namespace name; use e.g. '" +
                     cpp_identifier(model.name.empty() ? "model" : model.name) + "'");
+  if (!options.board.empty() &&
+      std::find(std::begin(boards::board_names), std::end(boards::board_names), options.board) ==
+          std::end(boards::board_names)) {
+    std::string known;
+    for (const std::string_view b : boards::board_names) known += (known.empty() ? "" : ", ") + std::string(b);
+    throw EmitError("board '" + display_name(options.board) + "' is not one of statiq/targets/boards.hpp: choose " +
+                    known);
+  }
   if (model.layers.empty()) throw EmitError("model '" + display_name(model.name) + "' has no layers to emit");
 
   std::vector<std::string> onnx_names;
@@ -471,8 +480,17 @@ std::string layer_target(const Layer& layer) {
 std::string header(const Plan& plan) {
   const LoweredModel& m = *plan.model;
   std::string s = banner(plan, m.name + ".hpp", "the network as statiq layer types.");
-  s += "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n\n#include <statiq/statiq.hpp>\n\n";
-  s += fmt::format("namespace {} {{\n\nusing target = statiq::targets::{};\n\n", m.name, plan.target->name);
+  s += "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n\n#include <statiq/runtime.hpp>\n\n";
+  if (plan.options->board.empty()) {
+    s += fmt::format("namespace {} {{\n\nusing target = statiq::targets::{};\n\n", m.name, plan.target->name);
+  } else {
+    // The board's data memory bounds the arena at compile time; the error names this model.
+    std::string board = plan.options->board;
+    std::replace(board.begin(), board.end(), '-', '_');
+    s += fmt::format("namespace {} {{\n\nusing target = statiq::targets::on_board<statiq::targets::{}, statiq::boards::{}, "
+                     "\"{}\">;\n\n",
+                     m.name, plan.target->name, board, m.name);
+  }
   s += comment("One struct per layer, named after the ONNX node that heads it. The weights are data (" + m.name +
                "_data.cpp); what depends on their values (weight_stats: the tight accumulator bound) is in the "
                "attributes.");

@@ -26,6 +26,7 @@ struct EmitOptions {
   std::vector<GoldenVector> golden;
   Report report;
   bool write_reports = true;  // <name>_report.txt and <name>_report.json
+  std::string board;          // a statiq::boards name ("mps2-an386"): the target is on_board<...>; empty: none
 };
 
 // The model cannot be emitted (the message names the layer and what to change) or a file cannot

@@ -27,6 +27,7 @@
 #include "codegen/quantize/dynamic.hpp"
 #include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
+#include "statiq/targets/boards.hpp"
 
 namespace statiq::codegen {
 namespace {
@@ -400,6 +401,7 @@ std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const
       emit_options.model_file = o.model.string();
       emit_options.model_sha256 = sha256_of(o.model);
       emit_options.report = report;
+      emit_options.board = o.board;
       written = emit(model, emit_options, o.output_dir);
     }
     if (!o.qdq.empty()) {
@@ -427,6 +429,13 @@ GenerateResult generate(const GenerateOptions& o) {
     throw std::runtime_error("--name '" + display_name(o.name) + "' is not a C++ namespace name of lower-case letters, "
                              "digits and single underscores (at most " + std::to_string(max_identifier_chars) +
                              " characters); use e.g. '" + cpp_identifier(o.name) + "'");
+  if (!o.board.empty() && std::find(std::begin(boards::board_names), std::end(boards::board_names), o.board) ==
+                             std::end(boards::board_names)) {
+    std::string known;
+    for (const std::string_view b : boards::board_names) known += (known.empty() ? "" : ", ") + std::string(b);
+    throw std::runtime_error("--board '" + display_name(o.board) + "' is not a board of statiq/targets/boards.hpp; "
+                             "choose " + known + " (or drop --board)");
+  }
   if (!o.output_dir.empty()) check_output_dir(o.output_dir);
   if (!o.qdq.empty()) {
     if (find_target(o.target).name != "cpu_int8")

@@ -42,6 +42,9 @@ struct GenerateOptions {
   // cpu-int8: onnxruntime's dynamic quantization (quantize/dynamic.hpp) instead of calibrated static
   // quantization; `qdq` then writes the dynamic form (export/dynamic_export.hpp).
   bool dynamic = false;
+  // A board of statiq/targets/boards.hpp (e.g. "mps2-an386"): the generated target is
+  // on_board<target, board, "name">, so an arena larger than the board's data memory fails to compile.
+  std::string board;
 };
 
 struct GenerateResult {

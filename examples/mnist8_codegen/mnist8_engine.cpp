@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "statiq/engine/summary.hpp"  // the generated header includes statiq/runtime.hpp only
 #include "statiq/io/npy.hpp"
 
 namespace generated = STATIQ_MODEL_NAMESPACE;

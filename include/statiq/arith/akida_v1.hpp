@@ -74,7 +74,7 @@ struct akida_v1 {
     channel_params ch = from_scales(acc_scale, step, bias);
     const std::int64_t threshold = std::int64_t{ch.threshold} - std::int64_t{zero_point} * ch.step;
     if (threshold < INT32_MIN || threshold > INT32_MAX)
-      throw std::out_of_range("the threshold " + std::to_string(threshold) + " does not fit int32");
+      STATIQ_FAIL(std::out_of_range, "the threshold " + std::to_string(threshold) + " does not fit int32");
     ch.threshold = static_cast<std::int32_t>(threshold);
     return ch;
   }
@@ -106,7 +106,8 @@ struct akida_v1 {
   static add_params make_add(float a_step, float b_step, channel_params activation, output_bounds b) {
     int e = 0;
     const double ratio = static_cast<double>(a_step) / b_step;
-    if (std::frexp(ratio, &e) != 0.5) throw std::invalid_argument("the input steps do not differ by a power of two");
+    if (std::frexp(ratio, &e) != 0.5)
+      STATIQ_FAIL(std::invalid_argument, "the input steps do not differ by a power of two");
     const int a_shift = ratio >= 1.0 ? e - 1 : 0, b_shift = ratio >= 1.0 ? 0 : 1 - e;
     return {a_shift, b_shift, activation, b.lo, b.hi};
   }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "statiq/core/activation.hpp"
+#include "statiq/core/fail.hpp"
 #include "statiq/core/qint.hpp"
 
 namespace statiq::arith {
@@ -55,7 +56,7 @@ std::int32_t quantize_bias(float bias, float x_scale, float w_scale) {
   if (bias == 0.0f || s == 0.0f) return 0;
   const float q = bias / s;
   if (!std::isfinite(q) || std::fabs(q) >= 2147483520.0f)
-    throw std::out_of_range("the bias does not fit int32 at input scale x weight scale");
+    STATIQ_FAIL(std::out_of_range, "the bias does not fit int32 at input scale x weight scale");
   return static_cast<std::int32_t>(P::round_real(q));
 }
 

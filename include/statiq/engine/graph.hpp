@@ -105,6 +105,11 @@ STATIQ_DIAGNOSTIC(graph_inputs_disagree,
 STATIQ_DIAGNOSTIC(arena_exceeds_target_memory,
                   "the engine's arena (activations + scratch, after reuse) exceeds the target's memory",
                   fixed_string Target, std::size_t arena_bytes, std::size_t memory_bytes);
+STATIQ_DIAGNOSTIC(arena_exceeds_board_memory,
+                  "the engine's arena (activations + scratch, after reuse) does not fit the board's data memory "
+                  "(its RAM less the stack and statics): a board with more RAM, or a smaller model",
+                  fixed_string Model, fixed_string Board, fixed_string Target, std::size_t arena_bytes,
+                  std::size_t board_arena_bytes);
 STATIQ_DIAGNOSTIC(max_pool_must_feed_a_convolution,
                   "on this target a convolution with a fused MaxPool must feed a Conv/Depthwise layer",
                   fixed_string Layer, fixed_string Target, fixed_string Consumer, LayerKind consumer_kind);
@@ -315,7 +320,12 @@ class Graph {
 
  private:
   static constexpr bool memory_ok = [] {
-    if constexpr (target::memory_bytes > 0 && valid) {
+    if constexpr (target::memory_bytes > 0 && valid && requires { typename target::board; }) {
+      return diag::report_first<diag::rule<
+          (arena_bytes <= target::memory_bytes),
+          diag::arena_exceeds_board_memory<target::model_name, target::board::name, target::name, arena_bytes,
+                                           target::memory_bytes>>>();
+    } else if constexpr (target::memory_bytes > 0 && valid) {
       return diag::report_first<diag::rule<(arena_bytes <= target::memory_bytes),
                                            diag::arena_exceeds_target_memory<target::name, arena_bytes,
                                                                              target::memory_bytes>>>();
@@ -342,6 +352,14 @@ class Graph {
   // Runs every layer in order. No heap allocation, no exception.
   void run() {
     [this]<std::size_t... I>(std::index_sequence<I...>) { (run_node<I>(), ...); }(std::make_index_sequence<node_count>{});
+  }
+
+  // Runs node I alone, reading what the nodes before it wrote: run() is run_layer<0>() ...
+  // run_layer<node_count - 1>(). For a cost per layer (bench/device), not for skipping layers.
+  template <std::size_t I>
+  void run_layer() {
+    static_assert(I < node_count, "statiq: run_layer<I>: I is not a node of this graph");
+    run_node<I>();
   }
 
   // The output of node I (after run()), e.g. to compare with golden vectors layer by layer.
