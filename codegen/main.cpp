@@ -140,6 +140,9 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--qdq", o.qdq,
                  "cpu-int8: also write the quantized model as ONNX for onnxruntime (file.onnx): QDQ, or with "
                  "--dynamic its DynamicQuantizeLinear -> ConvInteger/MatMulInteger form");
+  app.add_option("--tflite", o.tflite,
+                 "tflite-int8 / tflite-int8-single-rounding: also write the quantized model as a TensorFlow Lite "
+                 "flatbuffer (file.tflite) with the engine's integers, for TFLite, TFLite Micro and CMSIS-NN");
   app.add_flag("--dynamic", o.dynamic,
                "cpu-int8: onnxruntime's dynamic quantization (int8 weights; each Conv/Gemm quantizes its float "
                "input to uint8 at run time; float between layers); --weight-quantizer max (per tensor) or "
