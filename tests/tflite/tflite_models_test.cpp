@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "codegen/compare/compare.hpp"
 #include "codegen/export/tflite_export.hpp"
 #include "codegen/generate/generate.hpp"
 #include "codegen/simulate/simulate.hpp"
@@ -511,4 +512,43 @@ TEST_CASE("TFLite export: engine == TFLite, XNNPACK, single rounding, tv_resnet_
                .golden_local = {{3, 1}, {13, 1}},
                .golden_end_to_end = 94,
                .golden_rule_exceptions = 0});
+}
+
+// statiq-codegen compare --against tflite: the same layer-local and end-to-end counts, for one input.
+TEST_CASE("compare --against tflite: per layer, end to end and layer-local, on one golden input", "[tflite][compare]") {
+  CompareOptions o;
+  o.generate.model = shared / "models/mlperf_resnet8/model.onnx";
+  o.generate.target = "tflite-int8";
+  o.generate.calib = shared / "models/mlperf_resnet8/inputs.npy";
+  o.input = shared / "models/mlperf_resnet8/inputs.npy";
+  o.row = 0;
+  o.against = CompareAgainst::tflite;
+  const Comparison c = compare(o);
+  REQUIRE(c.layers.size() == 15);  // every layer but the final Dequantize
+  std::size_t local = 0;
+  for (const LayerComparison& l : c.layers) {
+    REQUIRE(l.mismatches);
+    REQUIRE(l.local_mismatches);
+    CHECK(*l.local_mismatches <= *l.mismatches + (l.layer == 0 ? 0 : l.elements));
+    local += *l.local_mismatches;
+    // Layer-local differences only where TFLite's x86 CONV_2D rounds its own way (the test above).
+    if (*l.local_mismatches) CHECK(l.name.rfind("conv2d", 0) == 0);
+  }
+  CHECK(c.first_difference.has_value());
+  CHECK(local > 0);
+  const std::string text = comparison_text(c);
+  CHECK(text.find("TFLite 2.9, builtin kernels") != std::string::npos);
+  CHECK(text.find("layer-local (fed TFLite's own inputs), these layers differ on their own: ") != std::string::npos);
+
+  o.generate.model = shared / "models/mlperf_kws/model.onnx";
+  o.generate.calib = o.input = shared / "models/mlperf_kws/inputs.npy";
+  const Comparison kws = compare(o);
+  CHECK(!kws.first_difference.has_value());  // kws: 0 mismatches at every layer
+  CHECK(comparison_text(kws).find("every layer matches TFLite bit for bit") != std::string::npos);
+
+  o.tflite_runner.run_tflite = "/nonexistent/run_tflite";
+  CHECK_THROWS_WITH(compare(o), Catch::Contains("the TFLite runner '/nonexistent/run_tflite' does not exist"));
+  o.generate.target = "cpu-int8";
+  o.tflite_runner = {};
+  CHECK_THROWS_WITH(compare(o), Catch::Contains("needs the model's TFLite export (tflite-int8 targets)"));
 }
