@@ -20,6 +20,7 @@
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
+#include "codegen/export/qoperator_export.hpp"
 #include "codegen/export/tflite_export.hpp"
 #include "codegen/input/input_file.hpp"
 #include "codegen/normalize/normalize.hpp"
@@ -303,7 +304,7 @@ Report report_of(const GenerateResult& r, const Ranges& ranges, const Evaluation
 // place; a failure on the way removes what this run wrote.
 std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const LoweredModel& model,
                                                  const Report& report, std::vector<GoldenVector> golden) {
-  // The exports (--qdq, --tflite): each written to a temporary file beside its destination first.
+  // The exports (--qdq, --qoperator, --tflite): each written to a temporary file beside its destination first.
   struct Export {
     const char* option;
     std::filesystem::path file, tmp;
@@ -329,6 +330,7 @@ std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const
     if (model.dynamic) write_dynamic_model(model, tmp);
     else write_qdq_model(model, tmp);
   });
+  prepare("--qoperator", o.qoperator, [&](const std::filesystem::path& tmp) { write_qoperator_model(model, tmp); });
   prepare("--tflite", o.tflite, [&](const std::filesystem::path& tmp) { write_tflite_model(model, tmp); });
   std::vector<std::filesystem::path> written;
   try {
@@ -371,6 +373,14 @@ GenerateResult generate(const GenerateOptions& o) {
       throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
                                o.target + "); drop --qdq or use --target cpu-int8");
     check_output_dir(o.qdq.has_parent_path() ? o.qdq.parent_path() : std::filesystem::path("."));
+  }
+  if (!o.qoperator.empty()) {
+    if (find_target(o.target).name != "cpu_int8")
+      throw std::runtime_error("--qoperator writes onnxruntime's QOperator form, which only the cpu-int8 target "
+                               "computes (not " + o.target + "); drop --qoperator or use --target cpu-int8");
+    if (o.dynamic)
+      throw std::runtime_error("--qoperator with --dynamic: the QOperator export is of static quantization; use --qdq");
+    check_output_dir(o.qoperator.has_parent_path() ? o.qoperator.parent_path() : std::filesystem::path("."));
   }
   if (!o.tflite.empty()) {
     const std::string_view t = find_target(o.target).name;
