@@ -144,6 +144,12 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--board", o.board,
                  "the board whose data memory the arena must fit, checked when the engine compiles "
                  "(statiq/targets/boards.hpp): mps2-an386 (Cortex-M4), mps2-an500 (Cortex-M7), mps3-an547 (Cortex-M55)");
+  app.add_option("--qoperator", o.qoperator,
+                 "cpu-int8: also write the quantized model in ONNX's QOperator form (file.onnx: QLinearConv, QGemm, "
+                 "QLinearAdd, QLinearGlobalAveragePool ...), which onnxruntime runs without graph optimisation");
+  app.add_option("--tflite", o.tflite,
+                 "tflite-int8 / tflite-int8-single-rounding: also write the quantized model as a TensorFlow Lite "
+                 "flatbuffer (file.tflite) with the engine's integers, for TFLite, TFLite Micro and CMSIS-NN");
   app.add_flag("--dynamic", o.dynamic,
                "cpu-int8: onnxruntime's dynamic quantization (int8 weights; each Conv/Gemm quantizes its float "
                "input to uint8 at run time; float between layers); --weight-quantizer max (per tensor) or "
@@ -224,6 +230,8 @@ int main(int argc, char** argv) {
   statiq-codegen run-float model.onnx --input x.npy -o y.npy
   statiq-codegen check model.onnx --target akida-v1
   statiq-codegen compare model.onnx --target cpu-int8 --calib digits.npy --input x.npy --row 0 --against onnxruntime
+  statiq-codegen compare model.onnx --target tflite-int8 --calib digits.npy --input x.npy --against tflite
+  statiq-codegen model.onnx --target tflite-int8 --calib digits.npy -o out/ --tflite out/model.tflite
   statiq-codegen model.onnx --target akida-v2 --legalize --calib samples.npy -o out/
 
 The generated out/<name>.hpp names the network as statiq types: compile it with the target's rules
@@ -263,12 +271,14 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   add_max_input_bytes(*run_float_cmd);
   run_float_cmd->add_option("--row", run_float_args.row, "run only this row of the samples");
   run_float_cmd->add_option("-o,--output", run_float_args.output, "write the outputs (.npy, [rows, ...])");
-  // compare: per layer, the engine (integer simulation) against onnxruntime on the QDQ export or the float model.
+  // compare: per layer, the engine (integer simulation) against onnxruntime on the QDQ export, TFLite on the .tflite
+  // export, or the float model.
   CompareOptions compare_options;
   std::string cmp_policy, cmp_method, cmp_weights, cmp_activations, cmp_preprocess, cmp_identity;
   std::string cmp_against = "onnxruntime";
   CLI::App* compare_cmd = app.add_subcommand(
-      "compare", "per layer, the engine's tensor against onnxruntime's (QDQ export) or the float model's: max |diff|, "
+      "compare", "per layer, the engine's tensor against onnxruntime's (QDQ export), TFLite's (.tflite export) or the "
+                 "float model's: max |diff|, "
                  "mismatching integers, SQNR; the first layer that differs is marked");
   add_generate_options(*compare_cmd, compare_options.generate, cmp_policy, cmp_method, cmp_weights, cmp_activations,
                        cmp_preprocess, cmp_identity);
@@ -278,7 +288,11 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
       ->required();
   add_max_input_bytes(*compare_cmd);
   compare_cmd->add_option("--row", compare_options.row, "the row of --input to compare on (0)");
-  compare_cmd->add_option("--against", cmp_against, "onnxruntime (default: tools/ort, node) or float");
+  compare_cmd->add_option("--against", cmp_against,
+                          "onnxruntime (default: tools/ort, node), tflite (tools/tflite/run_tflite: TFLite's builtin "
+                          "kernels on the --tflite export, tflite-int8 targets), tflite-xnnpack, or float");
+  compare_cmd->add_option("--run-tflite", compare_options.tflite_runner.run_tflite,
+                          "tools/tflite/run_tflite (default: the one this build made)");
   compare_cmd->add_option("--min-sqnr", compare_options.min_sqnr_db,
                           "--against float: a layer under this SQNR (dB) differs (20)");
   compare_cmd->add_option("--node", compare_options.runner.node, "the node executable for onnxruntime (node)");

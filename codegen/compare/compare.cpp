@@ -20,6 +20,7 @@
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
+#include "codegen/export/tflite_export.hpp"
 #include "codegen/input/input_file.hpp"
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/normalize/normalize.hpp"
@@ -119,7 +120,9 @@ void mark_first(Comparison& c) {
 CompareAgainst parse_compare_against(const std::string& name) {
   if (name == "onnxruntime" || name == "ort") return CompareAgainst::onnxruntime;
   if (name == "float") return CompareAgainst::float_model;
-  throw std::runtime_error("--against " + name + ": choose onnxruntime or float");
+  if (name == "tflite") return CompareAgainst::tflite;
+  if (name == "tflite-xnnpack") return CompareAgainst::tflite_xnnpack;
+  throw std::runtime_error("--against " + name + ": choose onnxruntime, tflite, tflite-xnnpack or float");
 }
 
 Comparison compare_with_float(const LoweredModel& model, const ir::Graph& graph, const float* input, double min_sqnr_db) {
@@ -301,10 +304,83 @@ Comparison compare_with_onnxruntime(const LoweredModel& model, const float* inpu
   return c;
 }
 
+Comparison compare_with_tflite(const LoweredModel& model, const float* input, bool xnnpack, const TfliteRunner& runner) {
+  const std::string option = xnnpack ? "--against tflite-xnnpack" : "--against tflite";
+  fs::path exe = runner.run_tflite;
+#ifdef STATIQ_RUN_TFLITE
+  if (exe.empty()) exe = STATIQ_RUN_TFLITE;
+#endif
+  if (exe.empty())
+    throw std::runtime_error(option + ": this build has no TFLite oracle (tools/tflite/run_tflite is built when "
+                             "scripts/setup.sh installed tfjs-tflite-node into tools/tflite); install it and "
+                             "reconfigure, or give --run-tflite");
+  if (!fs::is_regular_file(exe))
+    throw std::runtime_error(option + ": the TFLite runner '" + exe.string() +
+                             "' does not exist: build it (cmake --build <build> --target statiq_run_tflite) or give "
+                             "--run-tflite");
+  ScratchDir dir;
+  const fs::path file = dir.path / "exported.tflite";
+  try {
+    write_tflite_model(model, file, {.every_layer_output = true});
+  } catch (const std::exception& e) {
+    throw std::runtime_error(option + " needs the model's TFLite export (tflite-int8 targets): " + e.what());
+  }
+  const Shape in = model.input_shape;
+  const fs::path x = dir.path / "x.npy";
+  statiq::io::write_npy<float>(x, {1, std::size_t(in.c), std::size_t(in.h), std::size_t(in.w)},
+                               std::span<const float>(input, std::size_t(in.size())));
+  const fs::path out = dir.path / "layers", log = dir.path / "tflite.log";
+  const std::string cmd = fmt::format("{} {} --input {} --nchw --out-dir {}{} > {} 2>&1", shell_quoted(exe.string()),
+                                      shell_quoted(file.string()), shell_quoted(x.string()), shell_quoted(out.string()),
+                                      xnnpack ? " --xnnpack" : "", shell_quoted(log.string()));
+  if (run_shell(cmd) != 0) throw std::runtime_error("TFLite failed on the exported model:\n" + slurp(log));
+
+  const SimulationResult sim = simulate(model, input);
+  std::vector<std::vector<std::int32_t>> theirs(model.layers.size());
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
+    const std::string n = tflite_tensor_name(model, i);
+    if (n.empty()) continue;
+    theirs[i] = statiq::io::read_npy(out / ort_file_name(n)).as<std::int32_t>();  // run_tflite names files as run.js
+    if (theirs[i].size() != sim.layers[i].size())
+      throw std::runtime_error(fmt::format("TFLite's '{}' has {} values, layer '{}' {}", n, theirs[i].size(),
+                                           model.layers[i].name, sim.layers[i].size()));
+  }
+  Comparison c;
+  c.against = xnnpack ? CompareAgainst::tflite_xnnpack : CompareAgainst::tflite;
+  c.model = model.name;
+  c.target = model.target;
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
+    const Layer& l = model.layers[i];
+    if (theirs[i].empty()) continue;
+    const std::vector<std::int32_t>& ours = sim.layers[i];
+    std::size_t bad = 0, local = 0;
+    for (std::size_t k = 0; k < ours.size(); ++k) bad += ours[k] != theirs[i][k];
+    const std::vector<std::int32_t> alone = simulate_layer(model, i, theirs, input);
+    for (std::size_t k = 0; k < alone.size(); ++k) local += alone[k] != theirs[i][k];
+    LayerComparison lc;
+    lc.layer = i;
+    lc.name = l.name;
+    lc.tensor = tensor_of(model, l);
+    lc.shape = sim.shapes[i];
+    lc.elements = ours.size();
+    lc.mismatches = bad;
+    lc.local_mismatches = local;
+    const std::vector<float> ref = dequantize(l.output, theirs[i]), got = dequantize(l.output, ours);
+    lc.max_abs_diff = max_abs_diff(ref, got);
+    lc.sqnr_db = sqnr_db(ref, got);
+    lc.differs = bad != 0;
+    c.layers.push_back(lc);
+  }
+  mark_first(c);
+  return c;
+}
+
 Comparison compare(const CompareOptions& o) {
   GenerateOptions g = o.generate;
   g.output_dir.clear();
   g.qdq.clear();
+  g.tflite.clear();
+  g.qoperator.clear();
   g.max_eval = 1;  // generate()'s evaluation is not what is wanted here: keep it to one sample
   g.golden = 0;
   const GenerateResult r = generate(g);
@@ -328,26 +404,45 @@ Comparison compare(const CompareOptions& o) {
   if (x.f.size() != std::size_t(r.model.input_shape.size()))
     throw std::logic_error("compare: the legalised input does not have the engine's input size");
   // The float graph the layers' tensor names refer to: the one generate() lowered (legalised).
-  return o.against == CompareAgainst::onnxruntime ? compare_with_onnxruntime(r.model, x.f.data(), o.runner)
-                                                  : compare_with_float(r.model, r.graph, x.f.data(), o.min_sqnr_db);
+  switch (o.against) {
+    case CompareAgainst::onnxruntime: return compare_with_onnxruntime(r.model, x.f.data(), o.runner);
+    case CompareAgainst::tflite: return compare_with_tflite(r.model, x.f.data(), false, o.tflite_runner);
+    case CompareAgainst::tflite_xnnpack: return compare_with_tflite(r.model, x.f.data(), true, o.tflite_runner);
+    default: return compare_with_float(r.model, r.graph, x.f.data(), o.min_sqnr_db);
+  }
 }
 
 std::string comparison_text(const Comparison& c) {
-  const bool ort = c.against == CompareAgainst::onnxruntime;
+  const bool tfl = c.against == CompareAgainst::tflite || c.against == CompareAgainst::tflite_xnnpack;
+  const bool ort = c.against == CompareAgainst::onnxruntime || tfl;  // integers compared
+  const char* runtime = c.against == CompareAgainst::onnxruntime ? "onnxruntime"
+                        : c.against == CompareAgainst::tflite    ? "TFLite"
+                                                                 : "TFLite with XNNPACK";
   std::string s = fmt::format("model '{}' ({}): the engine against {}\n", c.model, c.target,
-                              ort ? "onnxruntime (its export of the model)" : "the float model");
-  s += fmt::format("  {:>3} {:<28} {:<28} {:>12} {:>12} {:>11} {:>9}\n", "#", "layer", "tensor", "shape",
-                   "max|diff|", "mismatches", "SQNR dB");
+                              c.against == CompareAgainst::onnxruntime ? "onnxruntime (its export of the model)"
+                              : c.against == CompareAgainst::tflite    ? "TFLite 2.9, builtin kernels (its .tflite export)"
+                              : tfl ? "TFLite 2.9 with the XNNPACK delegate (its .tflite export)"
+                                    : "the float model");
+  s += fmt::format("  {:>3} {:<28} {:<28} {:>12} {:>12} {:>11} {:>9}{}\n", "#", "layer", "tensor", "shape",
+                   "max|diff|", "mismatches", "SQNR dB", tfl ? "  layer-local" : "");
   for (std::size_t k = 0; k < c.layers.size(); ++k) {
     const LayerComparison& l = c.layers[k];
     const std::string mism = l.mismatches ? std::to_string(*l.mismatches) : std::string("-");
     const std::string sq = std::isinf(l.sqnr_db) ? (l.sqnr_db > 0 ? "inf" : "-inf") : fmt::format("{:.2f}", l.sqnr_db);
-    s += fmt::format("{} {:>3} {:<28} {:<28} {:>12} {:>12.6g} {:>11} {:>9}\n",
+    s += fmt::format("{} {:>3} {:<28} {:<28} {:>12} {:>12.6g} {:>11} {:>9}{}\n",
                      c.first_difference == k ? '>' : ' ', l.layer, l.name.substr(0, 28), l.tensor.substr(0, 28),
-                     fmt::format("{}x{}x{}", l.shape.h, l.shape.w, l.shape.c), l.max_abs_diff, mism, sq);
+                     fmt::format("{}x{}x{}", l.shape.h, l.shape.w, l.shape.c), l.max_abs_diff, mism, sq,
+                     l.local_mismatches ? fmt::format(" {:>12}", *l.local_mismatches) : std::string());
+  }
+  if (tfl) {
+    std::string alone;
+    for (const LayerComparison& l : c.layers)
+      if (l.local_mismatches.value_or(0)) alone += fmt::format("{}{} '{}' ({})", alone.empty() ? "" : ", ", l.layer, l.name, *l.local_mismatches);
+    s += alone.empty() ? "layer-local: every layer fed TFLite's own inputs gives TFLite's integers\n"
+                       : "layer-local (fed TFLite's own inputs), these layers differ on their own: " + alone + "\n";
   }
   if (!c.first_difference) {
-    s += ort ? "every layer matches onnxruntime bit for bit\n"
+    s += ort ? fmt::format("every layer matches {} bit for bit\n", runtime)
              : fmt::format("every layer is within {:.1f} dB SQNR of the float model\n", c.min_sqnr_db);
   } else {
     const LayerComparison& l = c.layers[*c.first_difference];

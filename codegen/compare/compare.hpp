@@ -1,5 +1,6 @@
 // codegen/compare/compare.hpp — per-layer comparison of the engine (the integer simulation, bit for
-// bit the generated code) with onnxruntime on the QDQ export, or with the float model: the first layer where two runs part.
+// bit the generated code) with onnxruntime on the QDQ export, TensorFlow Lite on the .tflite export,
+// or the float model: the first layer where two runs part.
 #pragma once
 
 #include <cstddef>
@@ -19,15 +20,23 @@ namespace statiq::codegen {
 enum class CompareAgainst {
   onnxruntime,  // tools/ort/run.js on the QDQ export: integers, exact (mismatch count)
   float_model,  // the float executor on the normalised graph: quantization error (SQNR)
+  tflite,       // tools/tflite/run_tflite on the .tflite export, TFLite's builtin kernels: integers
+  tflite_xnnpack,  // the same with TFLite's XNNPACK delegate (QS8)
 };
 
-// "onnxruntime" or "float"; throws listing them.
+// "onnxruntime", "tflite", "tflite-xnnpack" or "float"; throws listing them.
 CompareAgainst parse_compare_against(const std::string& name);
 
 // How onnxruntime is run: node on tools/ort/run.js (scripts/setup.sh installs onnxruntime-node there).
 struct OrtRunner {
   std::string node = "node";        // the node executable (a name looked up on PATH, or a path)
   std::filesystem::path run_js;     // empty: tools/ort/run.js of this source tree
+};
+
+// How TFLite is run: tools/tflite/run_tflite (built with this tree when scripts/setup.sh installed
+// tfjs-tflite-node).
+struct TfliteRunner {
+  std::filesystem::path run_tflite;  // empty: the one this build made
 };
 
 // One layer of the comparison, in the engine's layer order (Dequantize layers are skipped).
@@ -38,7 +47,10 @@ struct LayerComparison {
   Shape shape{};                       // NHWC
   std::size_t elements = 0;
   double max_abs_diff = 0;             // of the dequantized values (real units)
-  std::optional<std::size_t> mismatches;  // differing integers (onnxruntime only)
+  std::optional<std::size_t> mismatches;  // differing integers (onnxruntime, tflite)
+  // tflite: differing integers when the layer alone is fed TFLite's own inputs (simulate_layer), so
+  // a difference made earlier does not count here: the operators that differ on their own.
+  std::optional<std::size_t> local_mismatches;
   double sqnr_db = 0;                  // the other run as the reference; +inf when equal
   bool differs = false;
 };
@@ -74,6 +86,12 @@ std::vector<std::vector<float>> onnxruntime_float_layers(const LoweredModel& exp
 Comparison compare_with_onnxruntime(const LoweredModel& model, const float* input_nchw, const OrtRunner& runner = {},
                                     const LoweredModel* exported = nullptr);
 
+// Against TensorFlow Lite (builtin kernels, or XNNPACK) on the .tflite export of `model` (a
+// tflite-int8 or tflite-int8-single-rounding model), one thread, every layer an output of the
+// exported graph. Throws std::runtime_error with what to do when run_tflite is missing or fails.
+Comparison compare_with_tflite(const LoweredModel& model, const float* input_nchw, bool xnnpack,
+                               const TfliteRunner& runner = {});
+
 struct CompareOptions {
   GenerateOptions generate;            // model, target, calib, quantization (nothing is written)
   std::filesystem::path input;         // .npy: one model input, or [N, ...] rows
@@ -81,6 +99,7 @@ struct CompareOptions {
   CompareAgainst against = CompareAgainst::onnxruntime;
   double min_sqnr_db = 20.0;           // float only
   OrtRunner runner;
+  TfliteRunner tflite_runner;
 };
 
 // The CLI's job: quantize as generate() does (no emit), then compare row `row` of the input.

@@ -21,6 +21,8 @@
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
+#include "codegen/export/qoperator_export.hpp"
+#include "codegen/export/tflite_export.hpp"
 #include "codegen/input/input_file.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
@@ -380,20 +382,35 @@ Report report_of(const GenerateResult& r, const Ranges& ranges, const Evaluation
 // place; a failure on the way removes what this run wrote.
 std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const ir::Graph& graph, const LoweredModel& model,
                                                  const Report& report, std::vector<GoldenVector> golden) {
-  std::vector<std::filesystem::path> written;
-  std::filesystem::path qdq_tmp;
-  if (!o.qdq.empty()) {
-    qdq_tmp = o.qdq;
-    qdq_tmp += ".statiq-tmp-" + std::to_string(::getpid());
+  // The exports (--qdq, --qoperator, --tflite): each written to a temporary file beside its destination first.
+  struct Export {
+    const char* option;
+    std::filesystem::path file, tmp;
+  };
+  std::vector<Export> exports;
+  const auto remove_temporaries = [&] {
+    std::error_code ec;
+    for (const Export& e : exports) std::filesystem::remove(e.tmp, ec);
+  };
+  const auto prepare = [&](const char* option, const std::filesystem::path& file, auto&& write) {
+    if (file.empty()) return;
+    std::filesystem::path tmp = file;
+    tmp += ".statiq-tmp-" + std::to_string(::getpid());
+    exports.push_back({option, file, tmp});
     try {
-      if (model.dynamic) write_dynamic_model(model, qdq_tmp);
-      else write_qdq_model(model, qdq_tmp, &graph);  // a drop-in replacement for the float model
+      write(tmp);
     } catch (...) {
-      std::error_code ec;
-      std::filesystem::remove(qdq_tmp, ec);
+      remove_temporaries();
       throw;
     }
-  }
+  };
+  prepare("--qdq", o.qdq, [&](const std::filesystem::path& tmp) {
+    if (model.dynamic) write_dynamic_model(model, tmp);
+    else write_qdq_model(model, tmp, &graph);  // a drop-in replacement for the float model
+  });
+  prepare("--qoperator", o.qoperator, [&](const std::filesystem::path& tmp) { write_qoperator_model(model, tmp); });
+  prepare("--tflite", o.tflite, [&](const std::filesystem::path& tmp) { write_tflite_model(model, tmp); });
+  std::vector<std::filesystem::path> written;
   try {
     if (!o.output_dir.empty()) {
       EmitOptions emit_options;
@@ -404,17 +421,17 @@ std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const
       emit_options.board = o.board;
       written = emit(model, emit_options, o.output_dir);
     }
-    if (!o.qdq.empty()) {
+    for (const Export& e : exports) {
       std::error_code ec;
-      std::filesystem::rename(qdq_tmp, o.qdq, ec);
+      std::filesystem::rename(e.tmp, e.file, ec);
       if (ec)
-        throw std::runtime_error("--qdq: cannot move '" + printable(qdq_tmp.string()) + "' to '" +
-                                 printable(o.qdq.string()) + "': " + ec.message());
-      written.push_back(o.qdq);
+        throw std::runtime_error(std::string(e.option) + ": cannot move '" + printable(e.tmp.string()) + "' to '" +
+                                 printable(e.file.string()) + "': " + ec.message());
+      written.push_back(e.file);
     }
   } catch (...) {
     std::error_code ec;
-    if (!qdq_tmp.empty()) std::filesystem::remove(qdq_tmp, ec);
+    remove_temporaries();
     for (const auto& f : written) std::filesystem::remove(f, ec);
     throw;
   }
@@ -442,6 +459,23 @@ GenerateResult generate(const GenerateOptions& o) {
       throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
                                o.target + "); drop --qdq or use --target cpu-int8");
     check_output_dir(o.qdq.has_parent_path() ? o.qdq.parent_path() : std::filesystem::path("."));
+  }
+  if (!o.qoperator.empty()) {
+    if (find_target(o.target).name != "cpu_int8")
+      throw std::runtime_error("--qoperator writes onnxruntime's QOperator form, which only the cpu-int8 target "
+                               "computes (not " + o.target + "); drop --qoperator or use --target cpu-int8");
+    if (o.dynamic)
+      throw std::runtime_error("--qoperator with --dynamic: the QOperator export is of static quantization; use --qdq");
+    check_output_dir(o.qoperator.has_parent_path() ? o.qoperator.parent_path() : std::filesystem::path("."));
+  }
+  if (!o.tflite.empty()) {
+    const std::string_view t = find_target(o.target).name;
+    if (t != "tflite_int8" && t != "tflite_int8_single_rounding")
+      throw std::runtime_error("--tflite writes a TensorFlow Lite int8 model, whose arithmetic only the tflite-int8 "
+                               "and tflite-int8-single-rounding targets compute (not " + o.target +
+                               "); drop --tflite or use --target tflite-int8");
+    if (o.dynamic) throw std::runtime_error("--tflite with --dynamic: the TFLite export is of static int8 quantization");
+    check_output_dir(o.tflite.has_parent_path() ? o.tflite.parent_path() : std::filesystem::path("."));
   }
   ir::Graph graph = load_onnx(o.model);
   GenerateResult r;

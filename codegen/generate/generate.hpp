@@ -39,6 +39,8 @@ struct GenerateOptions {
   // calibration samples; what stays unfixable runs on the host unless `policy` says otherwise.
   std::optional<legalize::LegalizeOptions> legalize;
   std::filesystem::path qdq;               // also write the quantized model as QDQ ONNX (cpu-int8; export/qdq_export.hpp)
+  std::filesystem::path qoperator;         // also write it in ONNX's QOperator form (cpu-int8; export/qoperator_export.hpp)
+  std::filesystem::path tflite;            // also write it as .tflite (tflite targets; export/tflite_export.hpp)
   // cpu-int8: onnxruntime's dynamic quantization (quantize/dynamic.hpp) instead of calibrated static
   // quantization; `qdq` then writes the dynamic form (export/dynamic_export.hpp).
   bool dynamic = false;

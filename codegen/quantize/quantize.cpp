@@ -535,6 +535,10 @@ class ProfileQuantizer {
       if constexpr (akida1)
         d.channel.push_back(
             akida_v1_channel(l, "channel " + std::to_string(c), static_cast<double>(x.scale) / count, y, 0.0, false));
+      else if constexpr (tflite)
+        // TFLite's MEAN and AVERAGE_POOL_2D requantize by s_x / s_y, the division by the count apart
+        // (arith/tflite.hpp: mean, average_pool).
+        d.channel.push_back(P::mean_channel(x.scale, y.scale));
       else
         d.channel.push_back(P::average_channel(x.scale, y.scale, count));
     }

@@ -54,6 +54,28 @@ class Simulator {
     return r;
   }
 
+  // Layer i alone, its inputs taken from `layers` (indexed like the model's layers).
+  std::vector<std::int32_t> run_layer(std::size_t i, const std::vector<std::vector<std::int32_t>>& layers,
+                                      const float* input_nchw) {
+    const Layer& l = model_.layers.at(i);
+    const auto* d = std::get_if<ProfileData<P>>(&l.data);
+    if (!d)
+      fail(l, std::string("has no ") + P::name + " data for target '" + model_.target +
+                  "': quantize the model for this target before simulating it");
+    if (layers.size() != model_.layers.size())
+      fail(l, "simulate_layer needs one tensor slot per layer of the model");
+    SimulationResult r;
+    r.layers = layers;
+    r.shapes.resize(model_.layers.size());
+    std::vector<float> x;
+    if (l.kind == LayerKind::quantize) {
+      if (!input_nchw) fail(l, "simulate_layer on a Quantize layer needs the float input");
+      x = nchw_to_nhwc(input_nchw, model_.input_shape);
+    }
+    std::visit([&](const auto& a) { layer(l, a, *d, x, r, i); }, l.attributes);
+    return std::move(r.layers[i]);
+  }
+
  private:
   const LoweredModel& model_;
   std::vector<float> dequantized_;
@@ -188,6 +210,12 @@ SimulationResult run(const LoweredModel& m, const float* input_nchw) {
   return Simulator<P>(m).run(input_nchw);
 }
 
+template <class P>
+std::vector<std::int32_t> run_layer(const LoweredModel& m, std::size_t i,
+                                    const std::vector<std::vector<std::int32_t>>& layers, const float* input_nchw) {
+  return Simulator<P>(m).run_layer(i, layers, input_nchw);
+}
+
 // A dynamic model (quantize_dynamic): a chain of float-to-float layers, each through
 // statiq::compute_dynamic as the engine's DynamicConv2D / DynamicDense call it.
 SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
@@ -252,6 +280,14 @@ SimulationResult simulate(const LoweredModel& model, const float* input_nchw) {
   if (model.dynamic) return run_dynamic(model, input_nchw);
   return visit_target(model.target,
                       [&]<class T>(std::type_identity<T>) { return run<typename T::profile>(model, input_nchw); });
+}
+
+std::vector<std::int32_t> simulate_layer(const LoweredModel& model, std::size_t layer,
+                                         const std::vector<std::vector<std::int32_t>>& layers, const float* input_nchw) {
+  if (model.dynamic) throw std::runtime_error("simulate_layer: a dynamic model's layers are float; use simulate()");
+  return visit_target(model.target, [&]<class T>(std::type_identity<T>) {
+    return run_layer<typename T::profile>(model, layer, layers, input_nchw);
+  });
 }
 
 std::vector<float> nchw_to_nhwc(const float* nchw, Shape s) {

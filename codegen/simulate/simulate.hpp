@@ -31,6 +31,15 @@ struct SimulationResult {
 // layer's input does not match its attributes.
 SimulationResult simulate(const LoweredModel& model, const float* input_nchw);
 
+// Layer `layer` of a quantized (static) model alone, on the integer tensors (NHWC) of the layers it
+// reads, given in `layers` (one slot per layer of the model; the others may be empty); a Quantize
+// layer reads `input_nchw` as simulate() does. For a layer-local comparison with an outside runtime:
+// each layer fed the runtime's own inputs, so a difference does not carry on to the next layers.
+// Throws as simulate() does, and when an input slot does not hold the layer's input.
+std::vector<std::int32_t> simulate_layer(const LoweredModel& model, std::size_t layer,
+                                         const std::vector<std::vector<std::int32_t>>& layers,
+                                         const float* input_nchw = nullptr);
+
 // C x H x W floats -> H x W x C.
 std::vector<float> nchw_to_nhwc(const float* nchw, Shape shape);
 

@@ -278,3 +278,36 @@ TEST_CASE("tflite rescale is the Requantize op") {
   CHECK(tflite::rescale(15, halve) == 3);   // 2.5
   CHECK(tflite::rescale(5, halve) == -2);   // -2.5
 }
+
+// TFLite's int8 MEAN over H, W (reference_integer_ops::Mean): requantize the sum of (x - zp) by
+// s_in / s_out, then divide by the count rounding half away from zero; not one multiplier with
+// 1/count folded in (tests/tflite checks it against TFLite 2.9 on the shared models).
+TEST_CASE("tflite mean requantizes the sum, then divides by the count") {
+  const tflite::output_params out{-3, -128, 127};
+  const auto one = tflite::mean_channel(0.5f, 0.5f);
+  CHECK(same(one, two_30, 1));                      // 1.0
+  CHECK(tflite::mean(10, one, 4, out) == 3 - 3);    // 2.5 rounds away from zero: 3
+  CHECK(tflite::mean(-10, one, 4, out) == -3 - 3);  // -2.5: -3
+  CHECK(tflite::mean(9, one, 4, out) == 2 - 3);     // 2.25
+  CHECK(tflite::mean(1000, one, 4, out) == 127);    // saturated after the zero point
+  // s_in / s_out = 1.5: 7 * 1.5 = 10.5 -> 11 (RoundingDivideByPOT, away from zero), / 2 = 5.5 -> 6,
+  // where one rounding of 7 * 1.5 / 2 = 5.25 gives 5.
+  const auto m = tflite::mean_channel(0.75f, 0.5f);
+  CHECK(same(m, 3 * (two_30 / 2), 1));
+  CHECK(tflite::mean(7, m, 2, {0, -128, 127}) == 6);
+  CHECK(tflite::requantize(7, tflite::channel(0.75f, 1.0f, 0.5f, 2), {0, -128, 127}) == 5);
+}
+
+// TFLite's int8 AVERAGE_POOL_2D then QUANTIZE: the integers (not x - zp) divided by the count
+// rounding half away, then requantized from the input's scale to the output's.
+TEST_CASE("tflite average_pool divides the integers first, then requantizes") {
+  const auto one = tflite::mean_channel(0.5f, 0.5f);
+  // sum of (x - zp) = -2 over 4 values with zp = -100: the integers sum to -402, / 4 = -100.5 -> -101;
+  // then (-101 - -100) * 1 + zp_out 5 = 4.
+  CHECK(tflite::average_pool(-2, one, 4, -100, {5, -128, 127}) == 4);
+  // zp 0, sum 6 over 4: 1.5 -> 2; sum -6: -1.5 -> -2.
+  CHECK(tflite::average_pool(6, one, 4, 0, {0, -128, 127}) == 2);
+  CHECK(tflite::average_pool(-6, one, 4, 0, {0, -128, 127}) == -2);
+  // requantized by 2.0 after the division: 2 * 2 = 4
+  CHECK(tflite::average_pool(6, tflite::mean_channel(1.0f, 0.5f), 4, 0, {0, -128, 127}) == 4);
+}

@@ -149,7 +149,9 @@ TEST_CASE("compare against the float model: mnist8, SQNR per layer re-derived", 
   }
   o.row = 1000;  // the file has 1000 digits
   CHECK_THROWS_WITH(compare(o), Contains("--row 1000 is outside [0, 1000)"));
-  CHECK_THROWS_WITH(parse_compare_against("tflite"), Contains("choose onnxruntime or float"));
+  CHECK_THROWS_WITH(parse_compare_against("tensorflow"), Contains("choose onnxruntime, tflite, tflite-xnnpack or float"));
+  CHECK(parse_compare_against("tflite") == CompareAgainst::tflite);
+  CHECK(parse_compare_against("tflite-xnnpack") == CompareAgainst::tflite_xnnpack);
 }
 
 TEST_CASE("compare against onnxruntime: a clear error when node or tools/ort is missing", "[compare]") {

@@ -200,6 +200,30 @@ TEST_CASE("Dense on tflite_int8 equals gemmlowp's fixed-point requantization") {
   }
 }
 
+// tests/tflite measured both against TFLite 2.9 (and TFLite Micro's reference kernels state them).
+TEST_CASE("Quantize and GlobalAveragePool on tflite_int8 round as TFLite's reference kernels") {
+  using T = targets::tflite_int8;
+  SECTION("Quantize rounds x / scale half away from zero (TfLiteRound), then adds the zero point") {
+    using Q = Quantize<"q", QuantizeAttributes{.shape = {1, 1, 4}, .signed_output = true}, T>;
+    const Q q({0.5f, -3});
+    const float x[4] = {0.25f, -0.25f, 1.25f, -1.25f};  // x / s = 0.5, -0.5, 2.5, -2.5
+    std::int8_t y[4];
+    q(x, y, nullptr);
+    CHECK(std::vector<int>(y, y + 4) == std::vector<int>{1 - 3, -1 - 3, 3 - 3, -3 - 3});
+  }
+  SECTION("GlobalAveragePool is TFLite's MEAN: the sum requantized by s_in / s_out, then divided by the count") {
+    using G = GlobalAveragePool<"gap", PoolAttributes{.input = {1, 2, 1}, .signed_input = true, .signed_output = true}, T>;
+    const std::vector<arith::tflite::channel_params> ch{arith::tflite::mean_channel(0.75f, 0.5f)};  // 1.5
+    const G gap({std::span<const arith::tflite::channel_params, 1>(ch.data(), 1), {0, -128, 127}, 1});
+    const std::int8_t x[2] = {4, 5};  // minus the zero point 1: sum 7
+    std::int8_t y[1];
+    std::int32_t scratch[1];
+    gap(x, y, scratch);
+    // 7 * 1.5 = 10.5 -> 11, / 2 = 5.5 -> 6; one rounding of 7 * 0.75 = 5.25 would give 5
+    CHECK(int(y[0]) == 6);
+  }
+}
+
 TEST_CASE("Quantize, Add, Concat, MaxPool, GlobalAveragePool, Dequantize on cpu_int8") {
   using T = targets::cpu_int8;
   SECTION("Quantize rounds half to even after a float32 division and saturates; NaN gives the zero point") {

@@ -24,6 +24,10 @@ struct tflite_profile {
   static constexpr bool supports_zero_points = true;
   static constexpr bool supports_per_channel = true;
 
+  // Quantize (float -> int8) rounds x / scale half away from zero, then adds the zero point:
+  // TfLiteRound in reference_ops::AffineQuantize, which TFLite Micro runs (statiq/layers/quantize.hpp).
+  static constexpr bool quantize_rounds_half_away_from_zero = true;
+
   // A quantized multiplier: value = multiplier * 2^(shift - 31); shift > 0 is a left shift.
   struct channel_params {
     std::int32_t multiplier;
@@ -85,6 +89,31 @@ struct tflite_profile {
   // A stand-alone average pool: the channel of a 1x1 convolution with unit weights over `count` inputs.
   static channel_params average_channel(float x_scale, float y_scale, int count) {
     return channel(x_scale, 1.0f, y_scale, count);
+  }
+
+  // A mean over the whole map (GlobalAveragePool; TFLite's int8 MEAN over H and W,
+  // reference_integer_ops::Mean, which TFLM runs too): the sum of (x - zp_in) is requantized with
+  // QuantizeMultiplier(s_in / s_out), then divided by the count rounding half away from zero, then
+  // offset by zp_out and clamped. Two roundings, where a fused 1/count would make one.
+  static constexpr bool divides_mean_after_requantize = true;
+  static channel_params mean_channel(float x_scale, float y_scale) {
+    return quantize_multiplier(static_cast<double>(x_scale) / static_cast<double>(y_scale));
+  }
+  static constexpr std::int32_t mean(std::int32_t sum, const channel_params& ch, int count, const output_params& out) {
+    std::int32_t r = multiply_by_quantized_multiplier(sum, ch.multiplier, ch.shift);
+    r = r > 0 ? (r + count / 2) / count : (r - count / 2) / count;
+    return static_cast<std::int32_t>(saturate(std::int64_t{r} + out.zero_point, out.lo, out.hi));
+  }
+
+  // A windowed AveragePool (TFLite's int8 AVERAGE_POOL_2D at the input's scale, then a QUANTIZE to
+  // the output's): the window's integers (sum of x - zp_in, plus count * zp_in) divided by the count
+  // rounding half away from zero, then requantized with QuantizeMultiplier(s_in / s_out) (`ch`).
+  static constexpr std::int32_t average_pool(std::int32_t sum, const channel_params& ch, int count,
+                                             std::int32_t in_zero_point, const output_params& out) {
+    const std::int32_t raw = sum + count * in_zero_point;
+    const std::int32_t average = raw > 0 ? (raw + count / 2) / count : (raw - count / 2) / count;
+    const std::int32_t r = multiply_by_quantized_multiplier(average - in_zero_point, ch.multiplier, ch.shift);
+    return static_cast<std::int32_t>(saturate(std::int64_t{r} + out.zero_point, out.lo, out.hi));
   }
 
   // gemmlowp SaturatingRoundingDoublingHighMul: (a*b + nudge) / 2^31 truncating, nudge 2^30

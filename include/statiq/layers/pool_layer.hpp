@@ -35,8 +35,25 @@ constexpr std::size_t scratch_words(const PoolAttributes& a) {
   return a.pool.kind == PoolKind::max ? 0 : std::size_t(output_shape(a).size());
 }
 
+// An average over the whole map: GlobalAveragePool, or an unpadded AveragePool whose window is the
+// input (TFLite's converters make both a MEAN over H and W).
+constexpr bool averages_whole_map(const PoolAttributes& a) {
+  if (a.pool.kind == PoolKind::global_average) return true;
+  const Pads p = resolved_pads(a);
+  return a.pool.kind == PoolKind::average && !(p.top || p.left || p.bottom || p.right) &&
+         a.pool.kernel.h == a.input.h && a.pool.kernel.w == a.input.w;
+}
+
+// A profile with TFLite's averages (the tflite profiles): a whole-map average requantizes the sum
+// first and divides by the count after (Profile::mean, TFLite's int8 MEAN); a windowed AveragePool
+// divides the integers by the count first and requantizes the average after (Profile::average_pool,
+// AVERAGE_POOL_2D then QUANTIZE); both with channel parameters from Profile::mean_channel.
+template <class P>
+inline constexpr bool divides_mean_after_requantize = requires { requires P::divides_mean_after_requantize; };
+
 // A stand-alone pooling layer with run-time attributes. MaxPool keeps the quantization; AveragePool
-// and GlobalAveragePool sum (x - zero point) and requantize per channel, 1/count folded in the scale.
+// and GlobalAveragePool sum (x - zero point) and requantize per channel, 1/count folded in the scale
+// (or as TFLite does, in a profile with divides_mean_after_requantize).
 template <class Profile, class X, class Y>
 void compute(const PoolAttributes& a, const X* x, const LayerData<Profile>& d, Y* y, std::int32_t* scratch) {
   const Shape out = output_shape(a);
@@ -48,6 +65,19 @@ void compute(const PoolAttributes& a, const X* x, const LayerData<Profile>& d, Y
     kernels::global_sum(a.input, x, d.input_zero_point, scratch);
   else
     kernels::window_sum(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x, d.input_zero_point, scratch);
+  if constexpr (divides_mean_after_requantize<Profile>) {
+    if (averages_whole_map(a)) {
+      const int count = a.input.h * a.input.w;
+      for (int c = 0; c < out.c; ++c) y[c] = static_cast<Y>(Profile::mean(scratch[c], d.channel[c], count, d.output));
+    } else {
+      const int count = a.pool.kernel.h * a.pool.kernel.w;
+      for (int p = 0; p < out.h * out.w; ++p)
+        for (int c = 0; c < out.c; ++c)
+          y[p * out.c + c] = static_cast<Y>(
+              Profile::average_pool(scratch[p * out.c + c], d.channel[c], count, d.input_zero_point, d.output));
+    }
+    return;
+  }
   detail::requantize_map(scratch, out.h * out.w, out.c, d, y);
 }
 
