@@ -8,6 +8,7 @@
 #     [SELFTEST]                 # also add <target_name>_selftest and register it with CTest
 #     [ARCH <-march value | reference | "">]  # the engine's instruction set; default: STATIQ_ARCH if
 #                                              # set, else native (the build machine's)
+#     [WEIGHTS_ENCODING <incbin | literal>]     # default: incbin with g++/clang on ELF, else literal
 #     [OPTIONS <more statiq-codegen arguments>...])
 #
 # The generator is the statiq-codegen target when it is part of the build, otherwise the program
@@ -15,9 +16,14 @@
 # model, the samples or the generator change. <target_name> is a static library of the generated
 # <name>_data.cpp with <name>.hpp on its include path, linking statiq::statiq; include "<name>.hpp"
 # and call <name>::make_model().
+#
+# WEIGHTS_ENCODING incbin (statiq-codegen --weights-encoding incbin) writes the weights to
+# <name>_weights.bin, which <name>_data.cpp assembles in with .incbin: the data translation unit then
+# compiles in seconds whatever the model's size. The assembler finds the file through the include
+# path (<output dir> is on it). literal writes them as string literals, for any compiler.
 
 function(statiq_add_model target_name)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "SELFTEST" "MODEL;TARGET;CALIB;NAME;OUTPUT_DIR;ARCH" "OPTIONS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "SELFTEST" "MODEL;TARGET;CALIB;NAME;OUTPUT_DIR;ARCH;WEIGHTS_ENCODING" "OPTIONS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "statiq_add_model(${target_name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -55,11 +61,29 @@ function(statiq_add_model target_name)
     set(generator_dependency ${STATIQ_CODEGEN_EXECUTABLE})
   endif()
 
+  if(NOT ARG_WEIGHTS_ENCODING)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "^(GNU|Clang)$" AND CMAKE_EXECUTABLE_FORMAT STREQUAL "ELF")
+      set(ARG_WEIGHTS_ENCODING incbin)
+    else()
+      set(ARG_WEIGHTS_ENCODING literal)
+    endif()
+  endif()
+  if(NOT ARG_WEIGHTS_ENCODING MATCHES "^(incbin|literal)$")
+    message(FATAL_ERROR "statiq_add_model(${target_name}): WEIGHTS_ENCODING '${ARG_WEIGHTS_ENCODING}' must be "
+                        "incbin (GNU toolchains on ELF) or literal (any compiler)")
+  endif()
+
   set(outputs ${out}/${ARG_NAME}.hpp ${out}/${ARG_NAME}_data.cpp ${out}/${ARG_NAME}_selftest.cpp
               ${out}/${ARG_NAME}_report.txt ${out}/${ARG_NAME}_report.json)
+  if(ARG_WEIGHTS_ENCODING STREQUAL "incbin")
+    # a weights-only change must rebuild the object: the compiler's dependency scan does not see .incbin
+    list(APPEND outputs ${out}/${ARG_NAME}_weights.bin)
+    set_source_files_properties(${out}/${ARG_NAME}_data.cpp PROPERTIES OBJECT_DEPENDS ${out}/${ARG_NAME}_weights.bin)
+  endif()
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND ${generator} ${model} --target ${ARG_TARGET} --calib ${calib} -o ${out} --name ${ARG_NAME} ${ARG_OPTIONS}
+    COMMAND ${generator} ${model} --target ${ARG_TARGET} --calib ${calib} -o ${out} --name ${ARG_NAME}
+            --weights-encoding ${ARG_WEIGHTS_ENCODING} ${ARG_OPTIONS}
     DEPENDS ${model} ${calib} ${generator_dependency}
     COMMENT "statiq-codegen: ${ARG_MODEL} -> ${ARG_NAME} (${ARG_TARGET})"
     VERBATIM)

@@ -323,6 +323,7 @@ std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const
       emit_options.model_file = o.model.string();
       emit_options.model_sha256 = sha256_of(o.model);
       emit_options.report = report;
+      emit_options.weights_encoding = o.weights_encoding;
       written = emit(model, emit_options, o.output_dir);
     }
     if (!o.qdq.empty()) {

@@ -11,6 +11,7 @@
 
 #include "codegen/calib/calibrate.hpp"
 #include "codegen/calib/calibration_set.hpp"
+#include "codegen/emit/emit.hpp"
 #include "codegen/emit/report.hpp"
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/lower/lower.hpp"
@@ -42,6 +43,9 @@ struct GenerateOptions {
   // cpu-int8: onnxruntime's dynamic quantization (quantize/dynamic.hpp) instead of calibrated static
   // quantization; `qdq` then writes the dynamic form (export/dynamic_export.hpp).
   bool dynamic = false;
+  // How the data TU holds the weights (emit.hpp): string literals (any compiler) or a .bin file
+  // assembled in with .incbin (GNU toolchains on ELF; dense: a 25 M-weight model compiles in seconds).
+  WeightsEncoding weights_encoding = WeightsEncoding::literal;
 };
 
 struct GenerateResult {
