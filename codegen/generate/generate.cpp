@@ -18,6 +18,7 @@
 #include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/exec/parallel_for.hpp"
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
 #include "codegen/input/input_file.hpp"
@@ -223,38 +224,61 @@ Evaluation evaluate(const ir::Graph& graph, const LoweredModel& model, const cal
   double cos_sum = 0;
   std::vector<double> sqnr_sum(model.layers.size(), 0.0);
   std::vector<int> sqnr_count(model.layers.size(), 0);
-  for (std::size_t s = 0; s < n; ++s) {
+  // Each sample's float run and integer simulation are independent: they run in parallel, each into
+  // its own slot, and are summed below in sample order, so every figure is the sequential one.
+  struct PerSample {
+    std::size_t fp = 0, qp = 0;  // argmax of the float model and of the engine
+    double cosine = 0;
+    std::vector<LayerSqnr> sqnr;  // the first samples only
+    std::optional<GoldenVector> golden;
+  };
+  std::vector<PerSample> per_sample(n);
+  std::set<std::string> layer_outputs;
+  for (const Layer& l : model.layers) layer_outputs.insert(l.output_tensor);
+  WeightCache weights;  // laid out once for all the samples
+  exec::parallel_for(n, [&](std::size_t s) {
     const calib::Sample& sample = eval.samples[s];
     const exec::Array& x = sample.inputs.begin()->second;
     exec::RunOptions run_options;
-    run_options.record_intermediates = true;
+    // The float tensors the figures read: the engine's output, and for the per-layer SQNR of the
+    // first samples every layer's output tensor (not all intermediates: half the memory).
+    std::map<std::string, exec::Array> tensors;
+    run_options.observer = [&](const ir::Node&, const std::string& name, const exec::Array& value) {
+      if (name == engine_output || (s < 8 && layer_outputs.count(name))) tensors[name] = value;
+    };
     const exec::RunResult fr = executor.run({x}, run_options);
-    const SimulationResult sim = simulate(model, x.f.data());
+    const SimulationResult sim = simulate(model, x.f.data(), &weights);
     // The float model's value of the engine's output tensor (NCHW -> NHWC).
     std::vector<float> float_out;
-    if (auto it = fr.tensors.find(engine_output); it != fr.tensors.end()) {
+    if (auto it = tensors.find(engine_output); it != tensors.end()) {
       const Shape sh = sim.output_shape;
       float_out = sh.h * sh.w > 1 ? nchw_to_nhwc(it->second.f.data(), sh) : it->second.f;
     } else {
       float_out = fr.outputs[0].f;
     }
-    const std::size_t fp = argmax(fr.outputs[0].f), qp = argmax(sim.dequantized);
-    agree += fp == qp;
-    cos_sum += cosine(float_out, sim.dequantized);
+    PerSample& r = per_sample[s];
+    r.fp = argmax(fr.outputs[0].f);
+    r.qp = argmax(sim.dequantized);
+    r.cosine = cosine(float_out, sim.dequantized);
+    if (s < 8) r.sqnr = layer_sqnr(model, sim, tensors);  // per-layer SQNR, averaged over the first samples
+    if (s < golden) r.golden = GoldenVector{nchw_to_nhwc(x.f.data(), model.input_shape), sim.output, sim.dequantized};
+  });
+  for (std::size_t s = 0; s < n; ++s) {
+    PerSample& r = per_sample[s];
+    agree += r.fp == r.qp;
+    cos_sum += r.cosine;
     if (!labels.empty()) {
-      float_right += std::int64_t(fp) == labels[s];
-      int_right += std::int64_t(qp) == labels[s];
+      float_right += std::int64_t(r.fp) == labels[s];
+      int_right += std::int64_t(r.qp) == labels[s];
     }
-    if (s < 8)  // per-layer SQNR, averaged over the first samples
-      for (const LayerSqnr& l : layer_sqnr(model, sim, fr.tensors)) {
-        for (std::size_t k = 0; k < model.layers.size(); ++k)
-          if (model.layers[k].name == l.layer && std::isfinite(l.sqnr_db)) {
-            sqnr_sum[k] += l.sqnr_db;
-            ++sqnr_count[k];
-          }
-      }
-    if (s < golden)
-      e.golden.push_back(GoldenVector{nchw_to_nhwc(x.f.data(), model.input_shape), sim.output, sim.dequantized});
+    for (const LayerSqnr& l : r.sqnr) {
+      for (std::size_t k = 0; k < model.layers.size(); ++k)
+        if (model.layers[k].name == l.layer && std::isfinite(l.sqnr_db)) {
+          sqnr_sum[k] += l.sqnr_db;
+          ++sqnr_count[k];
+        }
+    }
+    if (r.golden) e.golden.push_back(std::move(*r.golden));
   }
   e.sqnr_db.resize(model.layers.size());
   for (std::size_t k = 0; k < model.layers.size(); ++k)
