@@ -470,10 +470,12 @@ std::string layer_target(const Layer& layer) {
   return layer.placement == Placement::host ? "statiq::targets::host<target>" : "target";
 }
 
+std::string self_test_definition(const Plan& plan);
+
 std::string header(const Plan& plan) {
   const LoweredModel& m = *plan.model;
   std::string s = banner(plan, m.name + ".hpp", "the network as statiq layer types.");
-  s += "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n\n#include <statiq/statiq.hpp>\n\n";
+  s += "#pragma once\n\n#include <bit>\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n\n#include <statiq/statiq.hpp>\n\n";
   s += fmt::format("namespace {} {{\n\nusing target = statiq::targets::{};\n\n", m.name, plan.target->name);
   s += comment("One struct per layer, named after the ONNX node that heads it. The weights are data (" + m.name +
                "_data.cpp); what depends on their values (weight_stats: the tight accumulator bound) is in the "
@@ -539,8 +541,9 @@ std::string header(const Plan& plan) {
       s += fmt::format("extern const float golden_outputs[golden_count][{}];\n", plan.layers.back().facts.output.size());
   }
   s += "\n// Runs the engine on every golden vector; true when every output is bit-exact. The first\n"
-       "// difference, if any, is described on `log` when one is given.\n";
-  s += "bool self_test(std::FILE* log = nullptr);\n\n";
+       "// difference, if any, is described on `log` when one is given. A template, so the engine's kernels\n"
+       "// are compiled in the translation unit that calls it, not in " + m.name + "_data.cpp.\n";
+  s += self_test_definition(plan) + "\n";
   s += fmt::format("}}  // namespace {}\n", m.name);
   return s;
 }
@@ -806,7 +809,16 @@ std::string data_source(const Plan& plan, WeightSink& sink) {
                        plan.layers.back().facts.output.size(), rows(&GoldenVector::output, floats));
   }
 
-  s += "\nbool self_test(std::FILE* log) {\n";
+  s += fmt::format("\n}}  // namespace {}\n", m.name);
+  return s;
+}
+
+// The body of self_test(), in the header: a template, so the engine's kernels are compiled only in
+// the translation unit that calls it (the self-test main, or the application next to its own run()),
+// not in the data TU, which then holds data only and compiles in seconds whatever the model.
+std::string self_test_definition(const Plan& plan) {
+  const std::vector<GoldenVector>& golden = plan.options->golden;
+  std::string s = "template <class = void>\nbool self_test(std::FILE* log = nullptr) {\n";
   if (golden.empty()) {
     s += "  if (log) std::fprintf(log, \"no golden vectors were generated\\n\");\n  return true;\n}\n";
   } else {
@@ -836,7 +848,6 @@ std::string data_source(const Plan& plan, WeightSink& sink) {
            "      }\n";
     s += "  }\n  return true;\n}\n";
   }
-  s += fmt::format("\n}}  // namespace {}\n", m.name);
   return s;
 }
 
