@@ -79,6 +79,9 @@ function(statiq_add_model target_name)
     # a weights-only change must rebuild the object: the compiler's dependency scan does not see .incbin
     list(APPEND outputs ${out}/${ARG_NAME}_weights.bin)
     set_source_files_properties(${out}/${ARG_NAME}_data.cpp PROPERTIES OBJECT_DEPENDS ${out}/${ARG_NAME}_weights.bin)
+    # LTO would assemble the .incbin again at link time, without the include path that finds the
+    # file; the data TU has no code worth optimising across units
+    set_property(SOURCE ${out}/${ARG_NAME}_data.cpp APPEND PROPERTY COMPILE_OPTIONS -fno-lto)
   endif()
   add_custom_command(
     OUTPUT ${outputs}

@@ -713,6 +713,9 @@ std::string incbin_block(const WeightSink& sink) {
                         file, sink.blob.size(), sink.model));
   s += line("  .endif");
   for (const WeightSink::Symbol& w : sink.symbols) {
+    // global but hidden: one shared object's symbols, as LTO partitions may need them
+    s += line("  .globl " + w.name);
+    s += line("  .hidden " + w.name);
     s += line(fmt::format("  .set {}, {} + {}", w.name, base, w.offset));
     s += line(fmt::format("  .type {}, %object", w.name));
     s += line(fmt::format("  .size {}, {}", w.name, w.size));
