@@ -9,6 +9,7 @@
 #     [ARCH <-march value | reference | "">]  # the engine's instruction set; default: STATIQ_ARCH if
 #                                              # set, else native (the build machine's), or in a cross
 #                                              # build "" (the toolchain file's CPU)
+#     [WEIGHTS_ENCODING <incbin | literal>]     # default: incbin with g++/clang on ELF, else literal
 #     [OPTIONS <more statiq-codegen arguments>...])
 #
 # The generator is the statiq-codegen target when it is part of the build, otherwise the program
@@ -17,6 +18,11 @@
 # <name>_data.cpp with <name>.hpp on its include path, linking statiq::statiq; include "<name>.hpp"
 # and call <name>::make_model().
 #
+# WEIGHTS_ENCODING incbin (statiq-codegen --weights-encoding incbin) writes the weights to
+# <name>_weights.bin, which <name>_data.cpp assembles in with .incbin: the data translation unit then
+# compiles in seconds whatever the model's size. The assembler finds the file through the include
+# path (<output dir> is on it). literal writes them as string literals, for any compiler.
+#
 # Cross builds (cmake/toolchains/): the generator runs on the build machine, so give a host-built
 # one in STATIQ_CODEGEN_EXECUTABLE (or have it on PATH); on a Cortex-M board the SELFTEST program
 # links statiq_board (cmake/StatiqBoard.cmake) and its test runs under qemu-system-arm.
@@ -24,7 +30,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/StatiqBoard.cmake)
 
 function(statiq_add_model target_name)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "SELFTEST" "MODEL;TARGET;CALIB;NAME;OUTPUT_DIR;ARCH" "OPTIONS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "SELFTEST" "MODEL;TARGET;CALIB;NAME;OUTPUT_DIR;ARCH;WEIGHTS_ENCODING" "OPTIONS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "statiq_add_model(${target_name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -67,12 +73,32 @@ function(statiq_add_model target_name)
   if(STATIQ_BOARD AND NOT "--board" IN_LIST ARG_OPTIONS)
     list(APPEND ARG_OPTIONS --board ${STATIQ_BOARD})
   endif()
+  if(NOT ARG_WEIGHTS_ENCODING)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "^(GNU|Clang)$" AND CMAKE_EXECUTABLE_FORMAT STREQUAL "ELF")
+      set(ARG_WEIGHTS_ENCODING incbin)
+    else()
+      set(ARG_WEIGHTS_ENCODING literal)
+    endif()
+  endif()
+  if(NOT ARG_WEIGHTS_ENCODING MATCHES "^(incbin|literal)$")
+    message(FATAL_ERROR "statiq_add_model(${target_name}): WEIGHTS_ENCODING '${ARG_WEIGHTS_ENCODING}' must be "
+                        "incbin (GNU toolchains on ELF) or literal (any compiler)")
+  endif()
 
   set(outputs ${out}/${ARG_NAME}.hpp ${out}/${ARG_NAME}_data.cpp ${out}/${ARG_NAME}_selftest.cpp
               ${out}/${ARG_NAME}_report.txt ${out}/${ARG_NAME}_report.json)
+  if(ARG_WEIGHTS_ENCODING STREQUAL "incbin")
+    # a weights-only change must rebuild the object: the compiler's dependency scan does not see .incbin
+    list(APPEND outputs ${out}/${ARG_NAME}_weights.bin)
+    set_source_files_properties(${out}/${ARG_NAME}_data.cpp PROPERTIES OBJECT_DEPENDS ${out}/${ARG_NAME}_weights.bin)
+    # LTO would assemble the .incbin again at link time, without the include path that finds the
+    # file; the data TU has no code worth optimising across units
+    set_property(SOURCE ${out}/${ARG_NAME}_data.cpp APPEND PROPERTY COMPILE_OPTIONS -fno-lto)
+  endif()
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND ${generator} ${model} --target ${ARG_TARGET} --calib ${calib} -o ${out} --name ${ARG_NAME} ${ARG_OPTIONS}
+    COMMAND ${generator} ${model} --target ${ARG_TARGET} --calib ${calib} -o ${out} --name ${ARG_NAME}
+            --weights-encoding ${ARG_WEIGHTS_ENCODING} ${ARG_OPTIONS}
     DEPENDS ${model} ${calib} ${generator_dependency}
     COMMENT "statiq-codegen: ${ARG_MODEL} -> ${ARG_NAME} (${ARG_TARGET})"
     VERBATIM)

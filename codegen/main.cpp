@@ -258,6 +258,10 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
   add_generate_options(app, generate_options, policy, method, weights, activations, preprocess, identity);
   LegalizeArgs legalize_args;
   add_legalize_options(app, legalize_args);
+  std::string weights_encoding = "literal";
+  app.add_option("--weights-encoding", weights_encoding,
+                 "literal (default: string literals in <name>_data.cpp, any compiler) or incbin (<name>_weights.bin "
+                 "beside it, assembled in by .incbin: GNU toolchains on ELF, compiles ~100x faster)");
   std::string check_model, check_target = "akida-v2";
   CLI::App* check_cmd = app.add_subcommand(
       "check", "per node: the layer it maps to on the target, or the rule it breaks and the rewrite that fixes it");
@@ -318,6 +322,7 @@ Exit status: 0 success, 1 the input was refused (the message says what and where
     }
     finish_legalize_options(legalize_args, generate_options);
     finish_generate_options(generate_options, policy, method, weights, activations, preprocess, identity);
+    generate_options.weights_encoding = parse_weights_encoding(weights_encoding);
     const GenerateResult result = generate(generate_options);
     std::cout << summary_text(result);
     for (const auto& f : result.written) std::cout << "wrote " << terminal_text(f.string()) << "\n";

@@ -1,11 +1,13 @@
 // codegen/calib/calibrate.cpp — the calibration loop over samples and observer passes.
 #include "codegen/calib/calibrate.hpp"
 
+#include <mutex>
 #include <stdexcept>
 
 #include "codegen/calib/entropy_observer.hpp"
 #include "codegen/calib/percentile_observer.hpp"
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/exec/parallel_for.hpp"
 
 namespace statiq::codegen::calib {
 
@@ -44,6 +46,35 @@ void run_observer(const ir::Graph& graph, const CalibrationSet& set, TensorObser
 
   const int passes = observer.passes();
   ProgressBar bar("calibrating", static_cast<std::int64_t>(set.size()) * passes, progress);
+  if (auto* min_max = dynamic_cast<MinMaxObserver*>(&observer)) {
+    // Running minima and maxima do not depend on the order of the samples' tensors once each
+    // sample's are merged in sample order: the samples run on all cores, each with its own observer.
+    std::vector<MinMaxObserver> per_sample(set.size());
+    std::mutex bar_mutex;
+    exec::parallel_for(set.size(), [&](std::size_t i) {
+      const Sample& s = set.samples[i];
+      MinMaxObserver& o = per_sample[i];
+      std::vector<exec::Array> inputs(graph.inputs.size());
+      for (std::size_t k = 0; k < graph.inputs.size(); ++k) {
+        inputs[k] = s.inputs.at(graph.inputs[k]);
+        o.observe(graph.inputs[k], inputs[k]);
+      }
+      exec::RunOptions options;
+      options.observer = [&o](const ir::Node&, const std::string& tensor, const exec::Array& value) {
+        if (value.is_float()) o.observe(tensor, value);
+      };
+      try {
+        executor.run(inputs, options);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("calibration sample '" + s.origin + "': " + e.what());
+      }
+      const std::lock_guard lock(bar_mutex);
+      bar.advance();
+    });
+    for (const MinMaxObserver& o : per_sample) min_max->merge(o);
+    bar.finish();
+    return;
+  }
   exec::RunOptions run_options;
   run_options.observer = [&observer](const ir::Node&, const std::string& tensor, const exec::Array& value) {
     if (value.is_float()) observer.observe(tensor, value);

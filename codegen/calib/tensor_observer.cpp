@@ -34,6 +34,19 @@ void MinMaxObserver::on_observe(const std::string& name, std::span<const float> 
   }
 }
 
+void MinMaxObserver::merge(const MinMaxObserver& later) {
+  for (const auto& [name, l] : later.stats_) {
+    Stat& s = stats_[name];  // a tensor observed only empty is still known
+    if (!l.any) continue;
+    if (!s.any) {
+      s = l;
+    } else {
+      s.r.min = std::min(s.r.min, l.r.min);
+      s.r.max = std::max(s.r.max, l.r.max);
+    }
+  }
+}
+
 Range MinMaxObserver::range(const std::string& name) const {
   const auto it = stats_.find(name);
   if (it == stats_.end()) throw std::out_of_range("MinMaxObserver: tensor '" + name + "' was never observed");

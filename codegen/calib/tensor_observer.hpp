@@ -54,6 +54,9 @@ class MinMaxObserver final : public TensorObserver {
  public:
   Range range(const std::string& name) const override;
   std::vector<std::string> tensor_names() const override;
+  // Folds in what `later` observed as if its tensors had been observed here after everything so
+  // far: samples observed separately (on threads) and merged in sample order give the same ranges.
+  void merge(const MinMaxObserver& later);
 
  protected:
   void on_observe(const std::string& name, std::span<const float> values) override;

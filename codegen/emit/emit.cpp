@@ -8,7 +8,9 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <span>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 #include <type_traits>
 
@@ -477,10 +479,13 @@ std::string layer_target(const Layer& layer) {
   return layer.placement == Placement::host ? "statiq::targets::host<target>" : "target";
 }
 
+std::string self_test_definition(const Plan& plan);
+
 std::string header(const Plan& plan) {
   const LoweredModel& m = *plan.model;
   std::string s = banner(plan, m.name + ".hpp", "the network as statiq layer types.");
-  s += "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n\n#include <statiq/runtime.hpp>\n\n";
+  s += "#pragma once\n\n#include <bit>\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n#include <iterator>\n\n"
+       "#include <statiq/runtime.hpp>\n\n";
   if (plan.options->board.empty()) {
     s += fmt::format("namespace {} {{\n\nusing target = statiq::targets::{};\n\n", m.name, plan.target->name);
   } else {
@@ -555,22 +560,63 @@ std::string header(const Plan& plan) {
       s += fmt::format("extern const float golden_outputs[golden_count][{}];\n", plan.layers.back().facts.output.size());
   }
   s += "\n// Runs the engine on every golden vector; true when every output is bit-exact. The first\n"
-       "// difference, if any, is described on `log` when one is given.\n";
-  s += "bool self_test(std::FILE* log = nullptr);\n\n";
+       "// difference, if any, is described on `log` when one is given. A template, so the engine's kernels\n"
+       "// are compiled in the translation unit that calls it, not in " + m.name + "_data.cpp.\n";
+  s += self_test_definition(plan) + "\n";
   s += fmt::format("}}  // namespace {}\n", m.name);
   return s;
 }
 
+// Where the weights go: string literals in the data TU, or (incbin) the bytes of <name>_weights.bin,
+// each array at a 64-byte boundary and followed by a NUL like a string literal, so both encodings
+// declare the same types.
+struct WeightSink {
+  WeightsEncoding encoding = WeightsEncoding::literal;
+  std::string model;  // the model's name: a checked identifier
+  std::string blob;   // incbin: the file's bytes
+  struct Symbol {
+    std::string name;
+    std::size_t offset = 0, size = 0;
+  };
+  std::vector<Symbol> symbols;
+
+  // The assembler symbol of a layer's weights: only identifier characters (names checked by
+  // make_plan), so nothing from the model reaches the assembler.
+  std::string symbol(const std::string& id) const {
+    std::string s = "statiq_" + model + "_" + id + "_weights";
+    for (const char c : s)
+      if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+        throw EmitError("weights symbol '" + printable(s) + "' is not an identifier (emitter bug)");
+    return s;
+  }
+  std::string add(const std::string& id, std::span<const std::uint8_t> bytes) {
+    blob.resize((blob.size() + 63) / 64 * 64, '\0');
+    symbols.push_back({symbol(id), blob.size(), bytes.size() + 1});
+    blob.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    blob += '\0';
+    return symbols.back().name;
+  }
+};
+
 // A layer's weights array: plain bytes when row-major, else with its layout in the type, so that
-// weights laid out for another layer do not compile.
-std::string weights_array(const LayerPlan& lp) {
+// weights laid out for another layer do not compile. With incbin, the same type declared over a
+// symbol of <name>_weights.bin.
+std::string weights_array(const LayerPlan& lp, WeightSink& sink) {
   const WeightLayout& wl = lp.facts.weight_layout;
-  if (wl.order == WeightOrder::row_major)
+  const std::string type =
+      wl.order == WeightOrder::row_major
+          ? std::string()
+          : fmt::format("statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}, {}}}, {}>",
+                        weight_order_name(wl.order), wl.rows, wl.cols, wl.segment, lp.weight_bytes.size());
+  if (sink.encoding == WeightsEncoding::incbin) {
+    const std::string symbol = sink.add(lp.id, lp.weight_bytes);
+    const std::string declarator = type.empty() ? fmt::format("const char {}_weights[{}]", lp.id, lp.weight_bytes.size() + 1)
+                                                : fmt::format("const {} {}_weights", type, lp.id);
+    return fmt::format("extern {}\n    __asm__(\"{}\") __attribute__((visibility(\"hidden\")));\n", declarator, symbol);
+  }
+  if (type.empty())
     return fmt::format("const char {}_weights[] =\n    {};\n", lp.id, bytes_literal(lp.weight_bytes));
-  return fmt::format(
-      "const statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}, {}}}, {}> {}_weights = {{\n    {}}};\n",
-      weight_order_name(wl.order), wl.rows, wl.cols, wl.segment, lp.weight_bytes.size(), lp.id,
-      bytes_literal(lp.weight_bytes));
+  return fmt::format("const {} {}_weights = {{\n    {}}};\n", type, lp.id, bytes_literal(lp.weight_bytes));
 }
 
 template <class P>
@@ -580,7 +626,7 @@ const ProfileData<P>& data_of(const Layer& l) {
 
 // The data arrays of one layer and its constructor call in make_model(), for profile P.
 template <class P>
-void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std::string& construct) {
+void layer_data(const Plan& plan, const LayerPlan& lp, WeightSink& sink, std::string& arrays, std::string& construct) {
   const Layer& l = *lp.layer;
   const LayerFacts& f = lp.facts;
   const std::string profile = "statiq::arith::" + std::string(plan.target->profile);
@@ -607,7 +653,7 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
                                           wl.order == WeightOrder::row_major
                                               ? ""
                                               : fmt::format(", stored {}", weight_order_name(wl.order))));
-      arrays += weights_array(lp);
+      arrays += weights_array(lp, sink);
       arrays += fmt::format("const std::int32_t {}_bias[{}] = {{\n    {}}};\n", lp.id, l.qbias.size(),
                             list(l.qbias, [](std::int32_t v) { return int_literal(v); }));
       channel_array(d);
@@ -644,7 +690,7 @@ void layer_data(const Plan& plan, const LayerPlan& lp, std::string& arrays, std:
 }
 
 // A dynamic layer's arrays (int8 weights, float bias and weight scales) and constructor call.
-void dynamic_layer_data(const LayerPlan& lp, std::string& arrays, std::string& construct) {
+void dynamic_layer_data(const LayerPlan& lp, WeightSink& sink, std::string& arrays, std::string& construct) {
   const Layer& l = *lp.layer;
   const LayerFacts& f = lp.facts;
   const std::string ind(6 + lp.id.size() + 2, ' ');
@@ -656,13 +702,46 @@ void dynamic_layer_data(const LayerPlan& lp, std::string& arrays, std::string& c
                                           ? ""
                                           : fmt::format(", stored {}", weight_order_name(f.weight_layout.order)),
                                       l.weight_scales.size() == 1 ? "per tensor" : "per output channel"));
-  arrays += weights_array(lp);
+  arrays += weights_array(lp, sink);
   arrays += fmt::format("const float {}_bias[{}] = {{\n    {}}};\n", lp.id, l.bias.size(), list(l.bias, floats, 8));
   arrays += fmt::format("const float {}_weight_scale[{}] = {{\n    {}}};\n", lp.id, l.weight_scales.size(),
                         list(l.weight_scales, floats, 8));
   construct += fmt::format("{}({{.weights = data::{}_weights,\n{}.bias = data::{}_bias,\n{}.weight_scale = data::{}_weight_scale,\n"
                            "{}.clip_max = {}}})",
                            lp.id, lp.id, ind, lp.id, ind, lp.id, ind, float_literal(l.clip_max));
+}
+
+// The assembler block that defines every weights symbol over <name>_weights.bin: one read-only
+// section, 64-byte aligned, each symbol typed and sized; the file's size is checked, so a
+// weights file from another generation does not assemble. Only identifiers and numbers are
+// written (the file name is the model's identifier), so nothing from the model reaches the assembler.
+std::string incbin_block(const WeightSink& sink) {
+  const std::string base = "statiq_" + sink.model + "_weights";
+  const std::string file = sink.model + "_weights.bin";
+  auto line = [](const std::string& text) { return "    \"" + text + "\\n\"\n"; };
+  std::string s = comment(fmt::format("The weights: {} ({} bytes).", file, sink.blob.size()));
+  s += "__asm__(\n";
+  s += line(fmt::format("  .pushsection .rodata.{},\\\"a\\\"", base));
+  s += line("  .balign 64");
+  s += line(base + ":");
+  s += line(fmt::format("  .incbin \\\"{}\\\"", file));
+  s += line(base + "_end:");
+  s += line(fmt::format("  .if {0}_end - {0} - {1}", base, sink.blob.size()));
+  s += line(fmt::format("  .error \\\"statiq: {} is not the {} bytes {}_data.cpp was generated with: regenerate "
+                        "both\\\"",
+                        file, sink.blob.size(), sink.model));
+  s += line("  .endif");
+  for (const WeightSink::Symbol& w : sink.symbols) {
+    // global but hidden: one shared object's symbols, as LTO partitions may need them
+    s += line("  .globl " + w.name);
+    s += line("  .hidden " + w.name);
+    s += line(fmt::format("  .set {}, {} + {}", w.name, base, w.offset));
+    s += line(fmt::format("  .type {}, %object", w.name));
+    s += line(fmt::format("  .size {}, {}", w.name, w.size));
+  }
+  s += line("  .popsection");
+  s += ");\n";
+  return s;
 }
 
 // The real value of the layer's output integers, as a comment line (without its newline) that
@@ -674,10 +753,23 @@ std::string quantization_comment(const LayerPlan& lp) {
                      l.output.scale, l.output.zero_point);
 }
 
-std::string data_source(const Plan& plan) {
+std::string data_source(const Plan& plan, WeightSink& sink) {
   const LoweredModel& m = *plan.model;
   std::string s = banner(plan, m.name + "_data.cpp", "weights, requantization parameters, golden vectors.");
   s += fmt::format("#include \"{}.hpp\"\n\n#include <bit>\n#include <cstdint>\n#include <cstdio>\n#include <iterator>\n\n", m.name);
+  if (sink.encoding == WeightsEncoding::incbin) {
+    s += comment(fmt::format("The weights are the bytes of {0}_weights.bin, assembled into this object by the .incbin "
+                             "at the end (written by statiq-codegen --weights-encoding incbin). Compile this file with "
+                             "its folder on the include path (-I), which the assembler searches for {0}_weights.bin "
+                             "too; statiq_add_model() does. --weights-encoding literal writes them as string literals "
+                             "for any compiler.",
+                             m.name));
+    s += fmt::format("#if !defined(__ELF__) || !defined(__GNUC__)\n"
+                     "#error \"statiq: {0}_data.cpp takes its weights from {0}_weights.bin with the GNU assembler's "
+                     ".incbin (ELF, g++ or clang); regenerate with --weights-encoding literal for this compiler\"\n"
+                     "#endif\n\n",
+                     m.name);
+  }
   s += fmt::format("namespace {} {{\n\nnamespace data {{\n", m.name);
   std::vector<std::string> constructs;
   for (const LayerPlan& lp : plan.layers) {
@@ -695,7 +787,7 @@ std::string data_source(const Plan& plan) {
     } else if (l.dynamic && l.kind == LayerKind::add) {
       construct = lp.id + "{}";  // a float Add has no data
     } else if (l.dynamic) {
-      dynamic_layer_data(lp, s, construct);
+      dynamic_layer_data(lp, sink, s, construct);
     } else {
       std::visit(
           [&](const auto& d) {
@@ -703,7 +795,7 @@ std::string data_source(const Plan& plan) {
             if constexpr (std::is_same_v<D, std::monostate>) {
               if (l.kind == LayerKind::max_pool) construct = lp.id + "{}";
             } else {
-              layer_data<typename profile_of<D>::type>(plan, lp, s, construct);
+              layer_data<typename profile_of<D>::type>(plan, lp, sink, s, construct);
             }
           },
           l.data);
@@ -712,6 +804,7 @@ std::string data_source(const Plan& plan) {
     constructs.push_back(construct);
   }
   s += "\n\n}  // namespace data\n\n";
+  if (sink.encoding == WeightsEncoding::incbin) s += incbin_block(sink);
 
   s += "model make_model() {\n  return model(";
   for (std::size_t i = 0; i < constructs.size(); ++i) s += (i ? ",\n      " : "\n      ") + constructs[i];
@@ -738,7 +831,16 @@ std::string data_source(const Plan& plan) {
                        plan.layers.back().facts.output.size(), rows(&GoldenVector::output, floats));
   }
 
-  s += "\nbool self_test(std::FILE* log) {\n";
+  s += fmt::format("\n}}  // namespace {}\n", m.name);
+  return s;
+}
+
+// The body of self_test(), in the header: a template, so the engine's kernels are compiled only in
+// the translation unit that calls it (the self-test main, or the application next to its own run()),
+// not in the data TU, which then holds data only and compiles in seconds whatever the model.
+std::string self_test_definition(const Plan& plan) {
+  const std::vector<GoldenVector>& golden = plan.options->golden;
+  std::string s = "template <class = void>\nbool self_test(std::FILE* log = nullptr) {\n";
   if (golden.empty()) {
     s += "  if (log) std::fprintf(log, \"no golden vectors were generated\\n\");\n  return true;\n}\n";
   } else {
@@ -783,7 +885,6 @@ std::string data_source(const Plan& plan) {
            "      }\n";
     s += "  }\n  return true;\n}\n";
   }
-  s += fmt::format("\n}}  // namespace {}\n", m.name);
   return s;
 }
 
@@ -811,18 +912,30 @@ void remove_quietly(const fs::path& p) {
 
 }  // namespace
 
-std::vector<std::string> emitted_file_names(const std::string& name, bool with_reports) {
+WeightsEncoding parse_weights_encoding(const std::string& name) {
+  if (name == "literal") return WeightsEncoding::literal;
+  if (name == "incbin") return WeightsEncoding::incbin;
+  throw std::invalid_argument("--weights-encoding '" + printable(name) +
+                              "': choose literal (string literals, any compiler) or incbin (a .bin file beside the "
+                              "data TU, GNU toolchains on ELF)");
+}
+
+std::vector<std::string> emitted_file_names(const std::string& name, bool with_reports, WeightsEncoding encoding) {
   std::vector<std::string> files{name + ".hpp", name + "_data.cpp", name + "_selftest.cpp"};
   if (with_reports) {
     files.push_back(name + "_report.txt");
     files.push_back(name + "_report.json");
   }
+  if (encoding == WeightsEncoding::incbin) files.push_back(name + "_weights.bin");
   return files;
 }
 
 std::vector<std::string> render(const LoweredModel& model, const EmitOptions& options) {
   const Plan plan = make_plan(model, options);
-  std::vector<std::string> texts{header(plan), data_source(plan), selftest_source(plan)};
+  WeightSink sink;
+  sink.encoding = options.weights_encoding;
+  sink.model = model.name;
+  std::vector<std::string> texts{header(plan), data_source(plan, sink), selftest_source(plan)};
   if (options.write_reports) {
     std::vector<std::string> ids;
     for (const LayerPlan& lp : plan.layers) ids.push_back(lp.id);
@@ -830,6 +943,7 @@ std::vector<std::string> render(const LoweredModel& model, const EmitOptions& op
     texts.push_back(report_text(model, options.report, provenance, ids));
     texts.push_back(report_json(model, options.report, provenance, ids));
   }
+  if (options.weights_encoding == WeightsEncoding::incbin) texts.push_back(std::move(sink.blob));
   return texts;
 }
 
@@ -837,7 +951,8 @@ std::vector<fs::path> emit(const LoweredModel& model, const EmitOptions& options
   // Everything is rendered before the first byte is written: a model that cannot be emitted
   // leaves the folder as it was.
   const std::vector<std::string> texts = render(model, options);
-  const std::vector<std::string> names = emitted_file_names(model.name, options.write_reports);
+  const std::vector<std::string> names =
+      emitted_file_names(model.name, options.write_reports, options.weights_encoding);
 
   std::error_code ec;
   // The folders this run creates, deepest first: removed again (when still empty) on failure, so

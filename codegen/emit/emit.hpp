@@ -20,6 +20,18 @@ struct GoldenVector {
   std::vector<float> output;                   // the engine's float output; empty if it ends in integers
 };
 
+// How the data translation unit holds the weights.
+//   literal: string literals in <name>_data.cpp: any C++20 compiler (the default; about 4 bytes of
+//            source per weight byte, which the compiler parses: 25 M weights take ~20 s and > 1 GB).
+//   incbin:  the bytes in <name>_weights.bin beside it, assembled in with .incbin (GNU assembler
+//            syntax on ELF: g++, clang, arm-none-eabi-g++); the data TU must be compiled with its
+//            folder on the include path (-I), which the assembler searches too.
+// Both give the same bytes under the same typed declarations (statiq::weight_bytes<Layout, N>).
+enum class WeightsEncoding { literal, incbin };
+
+// "literal" or "incbin"; throws std::invalid_argument naming both.
+WeightsEncoding parse_weights_encoding(const std::string& name);
+
 struct EmitOptions {
   std::string model_file;    // shown in the header comment and the reports (as given)
   std::string model_sha256;  // hex digest of the model file: the generated code names its source
@@ -27,6 +39,7 @@ struct EmitOptions {
   Report report;
   bool write_reports = true;  // <name>_report.txt and <name>_report.json
   std::string board;          // a statiq::boards name ("mps2-an386"): the target is on_board<...>; empty: none
+  WeightsEncoding weights_encoding = WeightsEncoding::literal;
 };
 
 // The model cannot be emitted (the message names the layer and what to change) or a file cannot
@@ -36,14 +49,16 @@ struct EmitError : std::runtime_error {
 };
 
 // The generated files' names, for a model of that name.
-std::vector<std::string> emitted_file_names(const std::string& model_name, bool with_reports = true);
+std::vector<std::string> emitted_file_names(const std::string& model_name, bool with_reports = true,
+                                            WeightsEncoding encoding = WeightsEncoding::literal);
 
 // Writes into out_dir (created if missing):
 //   <name>.hpp           the layer structs, `using model = statiq::Graph<...>`, declarations;
 //   <name>_data.cpp      weights as string literals, bias and requantization arrays, make_model(),
 //                        the golden vectors and self_test();
 //   <name>_selftest.cpp  int main(): runs self_test(), exit status 1 on any difference;
-//   <name>_report.txt / <name>_report.json.
+//   <name>_report.txt / <name>_report.json;
+//   <name>_weights.bin   with WeightsEncoding::incbin: the weights, each at a 64-byte boundary.
 // All or nothing: every file is written to a temporary name in out_dir first and renamed into
 // place only when all are complete. The output is reproducible (no dates, no absolute paths
 // beyond what options give). Returns the paths written. Throws EmitError.

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -19,6 +21,7 @@
 #include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/emit.hpp"
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/exec/parallel_for.hpp"
 #include "codegen/export/dynamic_export.hpp"
 #include "codegen/export/qdq_export.hpp"
 #include "codegen/export/qoperator_export.hpp"
@@ -273,64 +276,101 @@ Evaluation evaluate(const ir::Graph& graph, const LoweredModel& model, const cal
       no_top1 = "top-1 not measured: the float tail after the engine ('" + f + "') is not simulated";
   }
   if (no_top1.empty()) no_top1 = not_class_scores(graph, !labels.empty());
-  std::string no_cosine;
   Evaluation e;
   std::size_t agree = 0, float_right = 0, int_right = 0, cosines = 0;
   double cos_sum = 0;
   const std::size_t layers = model.layers.size();
   std::vector<double> sqnr_sum(layers, 0.0);
   std::vector<int> sqnr_count(layers, 0);
+  // The float tensor of each layer's output, for the stuck-layer check (every sample) and the SQNR.
+  std::map<std::string, std::vector<std::size_t>> layers_of;
+  for (std::size_t k = 0; k < layers; ++k) layers_of[model.layers[k].output_tensor].push_back(k);
+  // Each sample's float run and integer simulation are independent: they run in parallel, each into
+  // its own slot, and are summed below in sample order, so every figure is the sequential one.
+  struct PerSample {
+    std::size_t fp = 0, qp = 0;  // argmax of the float model and of the engine
+    std::optional<double> cosine;
+    std::string no_cosine;        // why the cosine could not be measured
+    std::vector<LayerSqnr> sqnr;  // the first samples only
+    std::optional<GoldenVector> golden;
+    std::vector<std::int32_t> int_min, int_max;  // per layer, over the sample's integers
+    std::vector<float> float_min, float_max;     // per layer, over the float model's same tensor
+  };
+  std::vector<PerSample> per_sample(n);
+  WeightCache weights;  // laid out once for all the samples
+  exec::parallel_for(n, [&](std::size_t s) {
+    PerSample& r = per_sample[s];
+    r.int_min.assign(layers, std::numeric_limits<std::int32_t>::max());
+    r.int_max.assign(layers, std::numeric_limits<std::int32_t>::min());
+    r.float_min.assign(layers, std::numeric_limits<float>::infinity());
+    r.float_max.assign(layers, -std::numeric_limits<float>::infinity());
+    const calib::Sample& sample = eval.samples[s];
+    const exec::Array& x = sample.inputs.begin()->second;
+    exec::RunOptions run_options;
+    // The float tensors the figures read: the engine's output, and for the per-layer SQNR of the
+    // first samples every layer's output tensor (not all intermediates: half the memory); the
+    // range of every layer's tensor is taken as it passes.
+    std::map<std::string, exec::Array> tensors;
+    run_options.observer = [&](const ir::Node&, const std::string& name, const exec::Array& value) {
+      const auto it = layers_of.find(name);
+      if (name == engine_output || (s < 8 && it != layers_of.end())) tensors[name] = value;
+      if (it == layers_of.end()) return;
+      float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+      for (const float v : value.f)
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+      for (const std::size_t k : it->second) r.float_min[k] = lo, r.float_max[k] = hi;
+    };
+    const exec::RunResult fr = executor.run({x}, run_options);
+    const SimulationResult sim = simulate(model, x.f.data(), &weights);
+    // The float model's value of the engine's output tensor (NCHW -> NHWC).
+    if (auto it = tensors.find(engine_output); it == tensors.end()) {
+      r.no_cosine = "cosine not measured: the float model has no tensor '" + engine_output + "' to compare the "
+                    "engine's output with";
+    } else if (it->second.f.size() != sim.dequantized.size()) {
+      r.no_cosine = "cosine not measured: the float model's tensor '" + engine_output + "' has " +
+                    std::to_string(it->second.f.size()) + " values, the engine's output " +
+                    std::to_string(sim.dequantized.size());
+    } else {
+      const Shape sh = sim.output_shape;
+      const std::vector<float> float_out = sh.h * sh.w > 1 ? nchw_to_nhwc(it->second.f.data(), sh) : it->second.f;
+      r.cosine = cosine(float_out, sim.dequantized);
+    }
+    r.fp = argmax(fr.outputs[0].f);
+    r.qp = argmax(sim.dequantized);
+    for (std::size_t k = 0; k < layers; ++k) {
+      if (sim.layers[k].empty()) continue;  // a float layer
+      const auto [ilo, ihi] = std::minmax_element(sim.layers[k].begin(), sim.layers[k].end());
+      r.int_min[k] = *ilo, r.int_max[k] = *ihi;
+    }
+    if (s < 8) r.sqnr = layer_sqnr(model, sim, tensors);  // per-layer SQNR, averaged over the first samples
+    if (s < golden) r.golden = GoldenVector{nchw_to_nhwc(x.f.data(), model.input_shape), sim.output, sim.dequantized};
+  });
+  std::string no_cosine;
   std::vector<std::int32_t> int_min(layers, std::numeric_limits<std::int32_t>::max()),
       int_max(layers, std::numeric_limits<std::int32_t>::min());
   std::vector<float> float_min(layers, std::numeric_limits<float>::infinity()),
       float_max(layers, -std::numeric_limits<float>::infinity());
   for (std::size_t s = 0; s < n; ++s) {
-    const calib::Sample& sample = eval.samples[s];
-    const exec::Array& x = sample.inputs.begin()->second;
-    exec::RunOptions run_options;
-    run_options.record_intermediates = true;
-    const exec::RunResult fr = executor.run({x}, run_options);
-    const SimulationResult sim = simulate(model, x.f.data());
-    // The float model's value of the engine's output tensor (NCHW -> NHWC).
-    if (auto it = fr.tensors.find(engine_output); it == fr.tensors.end()) {
-      no_cosine = "cosine not measured: the float model has no tensor '" + engine_output + "' to compare the "
-                  "engine's output with";
-    } else if (it->second.f.size() != sim.dequantized.size()) {
-      no_cosine = "cosine not measured: the float model's tensor '" + engine_output + "' has " +
-                  std::to_string(it->second.f.size()) + " values, the engine's output " +
-                  std::to_string(sim.dequantized.size());
-    } else {
-      const Shape sh = sim.output_shape;
-      const std::vector<float> float_out = sh.h * sh.w > 1 ? nchw_to_nhwc(it->second.f.data(), sh) : it->second.f;
-      cos_sum += cosine(float_out, sim.dequantized);
-      ++cosines;
-    }
-    const std::size_t fp = argmax(fr.outputs[0].f), qp = argmax(sim.dequantized);
-    agree += fp == qp;
+    PerSample& r = per_sample[s];
+    agree += r.fp == r.qp;
+    if (r.cosine) cos_sum += *r.cosine, ++cosines;
+    if (!r.no_cosine.empty()) no_cosine = r.no_cosine;
     if (!labels.empty()) {
-      float_right += std::int64_t(fp) == labels[s];
-      int_right += std::int64_t(qp) == labels[s];
+      float_right += std::int64_t(r.fp) == labels[s];
+      int_right += std::int64_t(r.qp) == labels[s];
     }
     for (std::size_t k = 0; k < layers; ++k) {
-      if (sim.layers[k].empty()) continue;  // a float layer
-      const auto it = fr.tensors.find(model.layers[k].output_tensor);
-      if (it == fr.tensors.end()) continue;
-      const auto [ilo, ihi] = std::minmax_element(sim.layers[k].begin(), sim.layers[k].end());
-      int_min[k] = std::min(int_min[k], *ilo);
-      int_max[k] = std::max(int_max[k], *ihi);
-      for (const float v : it->second.f)
-        if (std::isfinite(v)) float_min[k] = std::min(float_min[k], v), float_max[k] = std::max(float_max[k], v);
+      int_min[k] = std::min(int_min[k], r.int_min[k]), int_max[k] = std::max(int_max[k], r.int_max[k]);
+      float_min[k] = std::min(float_min[k], r.float_min[k]), float_max[k] = std::max(float_max[k], r.float_max[k]);
     }
-    if (s < 8)  // per-layer SQNR, averaged over the first samples
-      for (const LayerSqnr& l : layer_sqnr(model, sim, fr.tensors)) {
-        for (std::size_t k = 0; k < layers; ++k)
-          if (model.layers[k].name == l.layer && std::isfinite(l.sqnr_db)) {
-            sqnr_sum[k] += l.sqnr_db;
-            ++sqnr_count[k];
-          }
-      }
-    if (s < golden)
-      e.golden.push_back(GoldenVector{nchw_to_nhwc(x.f.data(), model.input_shape), sim.output, sim.dequantized});
+    for (const LayerSqnr& l : r.sqnr) {
+      for (std::size_t k = 0; k < layers; ++k)
+        if (model.layers[k].name == l.layer && std::isfinite(l.sqnr_db)) {
+          sqnr_sum[k] += l.sqnr_db;
+          ++sqnr_count[k];
+        }
+    }
+    if (r.golden) e.golden.push_back(std::move(*r.golden));
   }
   if (!model.dynamic) refuse_collapsed_layers(model, int_min, int_max, float_min, float_max, n);
   e.sqnr_db.resize(layers);
@@ -419,6 +459,7 @@ std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const
       emit_options.model_sha256 = sha256_of(o.model);
       emit_options.report = report;
       emit_options.board = o.board;
+      emit_options.weights_encoding = o.weights_encoding;
       written = emit(model, emit_options, o.output_dir);
     }
     for (const Export& e : exports) {

@@ -11,6 +11,7 @@
 
 #include "codegen/calib/calibrate.hpp"
 #include "codegen/calib/calibration_set.hpp"
+#include "codegen/emit/emit.hpp"
 #include "codegen/emit/report.hpp"
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/lower/lower.hpp"
@@ -47,6 +48,9 @@ struct GenerateOptions {
   // A board of statiq/targets/boards.hpp (e.g. "mps2-an386"): the generated target is
   // on_board<target, board, "name">, so an arena larger than the board's data memory fails to compile.
   std::string board;
+  // How the data TU holds the weights (emit.hpp): string literals (any compiler) or a .bin file
+  // assembled in with .incbin (GNU toolchains on ELF; dense: a 25 M-weight model compiles in seconds).
+  WeightsEncoding weights_encoding = WeightsEncoding::literal;
 };
 
 struct GenerateResult {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "codegen/exec/float_executor.hpp"
+#include "codegen/exec/parallel_for.hpp"
 #include "statiq/targets/describe.hpp"
 
 namespace statiq::codegen::legalize {
@@ -156,15 +157,14 @@ std::string insert_identity_conv(ir::Graph& g, std::size_t after, int stride, co
   return name;
 }
 
-// Float executor outputs of a graph on the samples (each flattened, outputs concatenated).
+// Float executor outputs of a graph on the samples (each flattened, outputs concatenated). The
+// samples run in parallel, each into its own slot: the same numbers as one after the other.
 std::vector<std::vector<float>> run_all(const ir::Graph& g, const std::vector<exec::Array>& xs) {
   const exec::FloatExecutor executor(g);
-  std::vector<std::vector<float>> out;
-  for (const exec::Array& x : xs) {
-    std::vector<float> flat;
-    for (const exec::Array& y : executor.run({x}).outputs) flat.insert(flat.end(), y.f.begin(), y.f.end());
-    out.push_back(std::move(flat));
-  }
+  std::vector<std::vector<float>> out(xs.size());
+  exec::parallel_for(xs.size(), [&](std::size_t s) {
+    for (const exec::Array& y : executor.run({xs[s]}).outputs) out[s].insert(out[s].end(), y.f.begin(), y.f.end());
+  });
   return out;
 }
 

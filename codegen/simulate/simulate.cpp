@@ -23,7 +23,7 @@ namespace {
 template <class P>
 class Simulator {
  public:
-  explicit Simulator(const LoweredModel& m) : model_(m) {}
+  explicit Simulator(const LoweredModel& m, WeightCache* cache = nullptr) : model_(m), cache_(cache) {}
 
   SimulationResult run(const float* input_nchw) {
     const std::vector<float> x = nchw_to_nhwc(input_nchw, model_.input_shape);
@@ -78,6 +78,7 @@ class Simulator {
 
  private:
   const LoweredModel& model_;
+  WeightCache* cache_ = nullptr;
   std::vector<float> dequantized_;
 
   const std::vector<std::int32_t>& input(const Layer& l, std::size_t k, const SimulationResult& r, std::size_t self,
@@ -102,15 +103,27 @@ class Simulator {
   // A conv or dense layer through the engine's own compute(), with the engine's operand types: byte
   // activations and byte weights in the layout the fast kernels read, so the simulation runs the
   // kernels the engine runs (the layout and the packing of sub-byte weights change no number).
-  template <class A>
-  static std::vector<std::int32_t> weighted(const Layer& l, const A& a, const std::vector<std::int32_t>& x,
-                                            const LayerData<P>& data, int outputs) {
+  // The layer's weights checked and laid out: once per run with a cache, else into `local`.
+  const std::uint8_t* laid_out(const Layer& l, const WeightLayout& layout, std::vector<std::uint8_t>& local) {
+    std::unique_lock<std::mutex> lock;  // held while the shared cache is read or filled
+    if (cache_) {
+      lock = std::unique_lock(cache_->mutex);
+      if (const auto it = cache_->bytes.find(&l); it != cache_->bytes.end()) return it->second.data();
+    }
     for (const std::int32_t v : l.qweights)
       if (v < -128 || v > 127) fail(l, "has a quantized weight " + std::to_string(v) + " outside int8: quantize the model again");
-    const WeightLayout layout = weight_layout(a, true);
-    std::vector<std::uint8_t> w(layout.stored(l.qweights.size()));
+    std::vector<std::uint8_t>& w = cache_ ? cache_->bytes[&l] : local;
+    w.assign(layout.stored(l.qweights.size()), 0);
     lay_out_weights(layout, l.qweights, l.qweights.size(), w.data());
-    const weight_view<qint<8, true>> view{w.data(), layout};
+    return w.data();
+  }
+
+  template <class A>
+  std::vector<std::int32_t> weighted(const Layer& l, const A& a, const std::vector<std::int32_t>& x,
+                                     const LayerData<P>& data, int outputs) {
+    const WeightLayout layout = weight_layout(a, true);
+    std::vector<std::uint8_t> local;
+    const weight_view<qint<8, true>> view{laid_out(l, layout, local), layout};
     std::vector<std::int32_t> scratch(scratch_words(a, layout));
     std::vector<std::int32_t> y(static_cast<std::size_t>(outputs));
     const auto run = [&]<class X, class Y>(X*, Y*) {
@@ -206,8 +219,8 @@ class Simulator {
 };
 
 template <class P>
-SimulationResult run(const LoweredModel& m, const float* input_nchw) {
-  return Simulator<P>(m).run(input_nchw);
+SimulationResult run(const LoweredModel& m, const float* input_nchw, WeightCache* cache) {
+  return Simulator<P>(m, cache).run(input_nchw);
 }
 
 template <class P>
@@ -276,10 +289,10 @@ SimulationResult run_dynamic(const LoweredModel& m, const float* input_nchw) {
 
 }  // namespace
 
-SimulationResult simulate(const LoweredModel& model, const float* input_nchw) {
+SimulationResult simulate(const LoweredModel& model, const float* input_nchw, WeightCache* cache) {
   if (model.dynamic) return run_dynamic(model, input_nchw);
   return visit_target(model.target,
-                      [&]<class T>(std::type_identity<T>) { return run<typename T::profile>(model, input_nchw); });
+                      [&]<class T>(std::type_identity<T>) { return run<typename T::profile>(model, input_nchw, cache); });
 }
 
 std::vector<std::int32_t> simulate_layer(const LoweredModel& model, std::size_t layer,

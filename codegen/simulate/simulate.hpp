@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,11 +26,21 @@ struct SimulationResult {
   std::vector<std::vector<float>> float_layers;
 };
 
+// The weights of a model's conv and dense layers checked (int8) and laid out as the kernels read them,
+// kept over the samples of one run: without it simulate() redoes this for every sample (~25 M
+// weights on a ResNet-50). Keyed by the layer's address: valid while the model is not changed.
+// Simulations on several threads may share one.
+struct WeightCache {
+  std::mutex mutex;
+  std::map<const Layer*, std::vector<std::uint8_t>> bytes;
+};
+
 // Runs every layer of a quantized model (quantize() or quantize_dynamic() filled it) on one sample. input_nchw holds
 // model.input_shape as C x H x W floats (the ONNX layout); it is made NHWC once, at the boundary.
 // Throws std::runtime_error naming the layer when the model is not quantized for its target or a
 // layer's input does not match its attributes.
-SimulationResult simulate(const LoweredModel& model, const float* input_nchw);
+// With `cache`, each layer's weights are laid out on the first call only.
+SimulationResult simulate(const LoweredModel& model, const float* input_nchw, WeightCache* cache = nullptr);
 
 // Layer `layer` of a quantized (static) model alone, on the integer tensors (NHWC) of the layers it
 // reads, given in `layers` (one slot per layer of the model; the others may be empty); a Quantize

@@ -1,6 +1,6 @@
 // tests/codegen/emit_fixture_main.cpp — a stand-in for statiq-codegen with its command-line shape
-// (<model> --target T --calib C -o DIR --name N), emitting a hand-built model: it lets the
-// statiq_add_model() test run before the full pipeline exists.
+// (<model> --target T --calib C -o DIR --name N --weights-encoding E), emitting a hand-built model: it
+// lets the statiq_add_model() test run before the full pipeline exists.
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -9,12 +9,13 @@
 #include "emit_fixture.hpp"
 
 int main(int argc, char** argv) try {
-  std::string target, out, name;
+  std::string target, out, name, encoding = "literal";
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--target") target = argv[i + 1];
     else if (flag == "-o") out = argv[i + 1];
     else if (flag == "--name") name = argv[i + 1];
+    else if (flag == "--weights-encoding") encoding = argv[i + 1];
   }
   if (argc < 2 || out.empty()) {
     std::fprintf(stderr, "usage: %s <model> --target T --calib C -o DIR [--name N]\n", argv[0]);
@@ -26,6 +27,7 @@ int main(int argc, char** argv) try {
                                     : target == "cpu-int8-dag" ? statiq::test::cpu_int8_dag_model()
                                                                : statiq::test::cpu_int8_model();
   statiq::codegen::EmitOptions options = statiq::test::emit_options(m);  // golden of the hand model
+  options.weights_encoding = statiq::codegen::parse_weights_encoding(encoding);
   if (target == "cpu-int8-degenerate")  // golden vectors expecting one value everywhere: the self-test must refuse them
     for (auto& g : options.golden) {
       std::fill(g.quantized_output.begin(), g.quantized_output.end(), options.golden[0].quantized_output[0]);
