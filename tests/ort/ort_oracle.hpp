@@ -7,7 +7,9 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -38,6 +40,14 @@ inline std::string ort_file_name(std::string tensor) {
   for (char& ch : tensor)
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-') ch = '_';
   return tensor + ".npy";
+}
+
+// Elements that differ between the engine's integers and onnxruntime's (all of them when the sizes differ).
+inline std::size_t mismatches(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b) {
+  if (a.size() != b.size()) return std::max(a.size(), b.size());
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) n += a[i] != b[i];
+  return n;
 }
 
 // Row r of onnxruntime's [rows, C, H, W] (or [rows, units]) values, in statiq's NHWC order.

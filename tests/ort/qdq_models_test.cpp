@@ -32,21 +32,13 @@ using statiq::test::ScratchDir;
 using statiq::test::slurp;
 using statiq::test::spit;
 using statiq::test::ort_file_name;
+using statiq::test::mismatches;
 using statiq::test::row_nhwc;
 using statiq::test::run_ort;
 
 namespace {
 
 const fs::path shared = fs::path(STATIQ_SHARED_DIR);
-
-
-
-std::size_t mismatches(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b) {
-  if (a.size() != b.size()) return std::max(a.size(), b.size());
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) n += a[i] != b[i];
-  return n;
-}
 
 struct Case {
   const char* model;

@@ -28,6 +28,7 @@
 namespace fs = std::filesystem;
 using namespace statiq::codegen;
 using statiq::test::ort_file_name;
+using statiq::test::mismatches;
 using statiq::test::row_nhwc;
 using statiq::test::run_ort;
 using statiq::test::ScratchDir;
@@ -35,13 +36,6 @@ using statiq::test::ScratchDir;
 namespace {
 
 const fs::path shared = fs::path(STATIQ_SHARED_DIR);
-
-std::size_t mismatches(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b) {
-  if (a.size() != b.size()) return std::max(a.size(), b.size());
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) n += a[i] != b[i];
-  return n;
-}
 
 void check_model(const char* name, const fs::path& calib, std::size_t calib_samples, std::optional<fs::path> real) {
   ScratchDir dir(std::string("statiq_qoperator_") + name);
