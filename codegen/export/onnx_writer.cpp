@@ -183,7 +183,9 @@ void write_model(const onnx::ModelProto& model, const std::filesystem::path& fil
     if (!out || !model.SerializeToOstream(&out) || !out.flush()) {
       out.close();
       std::filesystem::remove(tmp, ec);
-      throw std::runtime_error(what + ": cannot write " + tmp.string());
+      throw std::runtime_error(what + ": cannot write " + file.string() + 
+                               " (its folder does not exist, is not writable or is full): create the "
+                               "folder or choose another path");
     }
   }
   std::filesystem::rename(tmp, file, ec);

@@ -610,7 +610,9 @@ void write_tflite_model(const LoweredModel& model, const std::filesystem::path& 
     if (!out || !out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size())) || !out.flush()) {
       out.close();
       std::filesystem::remove(tmp, ec);
-      throw std::runtime_error("TFLite export: cannot write " + tmp.string());
+      throw std::runtime_error("TFLite export: cannot write " + file.string() + 
+                               " (its folder does not exist, is not writable or is full): create the "
+                               "folder or choose another path");
     }
   }
   std::filesystem::rename(tmp, file, ec);

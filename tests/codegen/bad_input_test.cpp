@@ -740,7 +740,9 @@ TEST_CASE("hostile inputs: exit 1, a message naming the input and the fix, nothi
                                          quoted(dir / "q.onnx"),
        {"--qdq", "cpu-int8"}},
       {"--qdq into a missing folder", gen(model, calib, " --qdq " + quoted(dir / "nofolder" / "q.onnx")),
-       {"cannot write"}},
+       {"QDQ export: cannot write", "create the folder or choose another path"}},
+      {"--qoperator into a missing folder", gen(model, calib, " --qoperator " + quoted(dir / "nofolder" / "q.onnx")),
+       {"QOperator export: cannot write", "create the folder or choose another path"}},
       {"run-float on a zero-sized input",
        "run-float " + file("zero.onnx", tiny_model([](auto& b) {
          b.graph->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(2)->set_dim_value(0);
