@@ -49,6 +49,20 @@ const Node* sole_consumer(const ir::Graph& g, const std::string& tensor) {
   return &g.nodes[c[0]];
 }
 
+// The kind of layer a node reading a tensor becomes, for the targets' connection rules; ops no
+// integer layer computes leave the integers (dequantize).
+LayerKind consumer_kind(const Node& n) {
+  if (n.op_type == "Conv") return LayerKind::conv2d;
+  if (n.op_type == "Gemm" || n.op_type == "Flatten" || n.op_type == "Reshape" || n.op_type == "MatMul")
+    return LayerKind::dense;
+  if (n.op_type == "Add") return LayerKind::add;
+  if (n.op_type == "Concat") return LayerKind::concat;
+  if (n.op_type == "MaxPool") return LayerKind::max_pool;
+  if (n.op_type == "AveragePool") return LayerKind::average_pool;
+  if (n.op_type == "GlobalAveragePool") return LayerKind::global_average_pool;
+  return LayerKind::dequantize;
+}
+
 // Relu, or Clip from 0 (a clipped ReLU: its bound in real units). Other Clips are not activations here.
 std::optional<std::pair<Activation, float>> activation_of(const ir::Graph& g, const Node& n) {
   if (n.op_type == "Relu") return std::pair{relu, 0.0f};
@@ -544,6 +558,19 @@ class Lowering {
       if ((broken == Rule::pool_not_supported || broken == Rule::pool_expects_pads) && !t_.conv(kind, a).broken()) {
         use_pool = false;
         unfused_pool_[pool_node->name] = describe(t_.conv(kind, fused)) + " (fused into '" + n.name + "')";
+      }
+    }
+    // The target's rules about how layers connect (Akida 2.0: a fused MaxPool must feed a
+    // convolution): a pool whose fused form could not feed what reads it stays a layer of its own.
+    if (use_pool) {
+      for (const std::size_t c : g_.consumers(pool_node->outputs[0])) {
+        const Node& reader = g_.nodes[c];
+        if (const Violation v = t_.connects(Connection{kind, pool, consumer_kind(reader)}); v.broken()) {
+          use_pool = false;
+          unfused_pool_[pool_node->name] =
+              describe(v) + " (fused into '" + n.name + "', read by '" + reader.name + "')";
+          break;
+        }
       }
     }
     if (use_pool) run.push_back(pool_node);

@@ -263,7 +263,17 @@ TEST_CASE("pow2 / akida_v2: sub-byte packed weights, the bits, host layers", "[c
   for (std::size_t i = 0; i < 144; ++i)
     expected[i / 2] = std::uint8_t(expected[i / 2] | ((unsigned(conv1.qweights[i]) & 0xFu) << (4 * (i % 2))));
   CHECK_THAT(d, Catch::Contains("// conv_1: 144 weights of 4 bits (2 to a byte, low bits first), OHWI\n"
-                                "const char conv_1_weights[] =\n    " + bytes_literal(expected) + ";\n"));
+                                "alignas(64) const char conv_1_weights[] =\n    " + bytes_literal(expected) + ";\n"));
+  // every layer's weights start on a 64-byte boundary, whatever their layout type
+  std::size_t weight_arrays = 0;
+  for (std::size_t at = d.find("_weights"); at != std::string::npos; at = d.find("_weights", at + 1)) {
+    const std::size_t line = d.rfind('\n', at) + 1;
+    if (d.compare(line, 6, "const ") == 0 || d.compare(line, 12, "alignas(64) ") == 0) {
+      ++weight_arrays;
+      CHECK(d.compare(line, 12, "alignas(64) ") == 0);
+    }
+  }
+  CHECK(weight_arrays >= 3);
   CHECK_THAT(d, Catch::Contains("const statiq::arith::pow2::channel_params conv_1_channel[4] = {\n"
                                 "    {.mantissa = 180, .shift = 10}, {.mantissa = 140, .shift = 9}, "
                                 "{.mantissa = 250, .shift = 10},\n    {.mantissa = 200, .shift = 9}};\n"));

@@ -2,10 +2,13 @@
 // fused layers, NHWC attributes, weight layouts, and the rules that put a layer on the host.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "codegen/lower/lower.hpp"
+#include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
+#include "tests/codegen/onnx_builder.hpp"
 
 using namespace statiq;
 using namespace statiq::codegen;
@@ -120,4 +123,76 @@ TEST_CASE("the advice follows the policy: no '--unmapped host' when the layer is
   CHECK(unmapped_report(m, UnmappedPolicy::error).find("--unmapped host runs") != std::string::npos);
   CHECK(unmapped_report(m, UnmappedPolicy::host).find("--unmapped host runs") == std::string::npos);
   CHECK(unmapped_report(m, UnmappedPolicy::host).find("--unmapped float keeps") != std::string::npos);
+}
+
+// Akida 2.0's connection rule (targets/akida_v2.hpp connects(): a Conv2D with a fused MaxPool must
+// feed a convolution), asked by the generator before it fuses: Conv -> Relu -> MaxPool 2x2/2 fits
+// the layer's own rules, but its pooled map feeds a Gemm, so the pool is left out of the convolution
+// and the message says which rule and which reader; feeding a Conv, the same pool is fused.
+TEST_CASE("akida_v2: a fused MaxPool must feed a convolution; the generator leaves it out otherwise") {
+  auto build = [](bool pool_feeds_gemm) {
+    test::OnnxBuilder b;
+    b.input("x", {1, 1, 16, 16}).output("y", {1, 10});
+    auto conv = [&](const std::string& name, const std::string& in, int ci, int co) {
+      b.initializer(name + "_w", {co, ci, 3, 3}, std::vector<float>(std::size_t(co * ci * 9), 0.1f));
+      b.initializer(name + "_b", {co}, std::vector<float>(std::size_t(co), 0.0f));
+      auto& n = b.node("Conv", {in, name + "_w", name + "_b"}, {name + "_out"}, name);
+      test::OnnxBuilder::attr(n, "kernel_shape", std::vector<std::int64_t>{3, 3});
+      test::OnnxBuilder::attr(n, "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+      b.node("Relu", {name + "_out"}, {name + "_relu"}, name + "_relu");
+    };
+    conv("conv_in", "x", 1, 4);  // the InputConv2D
+    conv("conv_a", "conv_in_relu", 4, 4);
+    auto& p = b.node("MaxPool", {"conv_a_relu"}, {"pool_a"}, "pool_a");
+    test::OnnxBuilder::attr(p, "kernel_shape", std::vector<std::int64_t>{2, 2});
+    test::OnnxBuilder::attr(p, "strides", std::vector<std::int64_t>{2, 2});
+    std::string flat_in = "pool_a";
+    int features = 8 * 8 * 4;
+    if (!pool_feeds_gemm) {
+      conv("conv_b", "pool_a", 4, 4);
+      flat_in = "conv_b_relu";
+    }
+    b.node("Flatten", {flat_in}, {"flat"}, "flatten");
+    b.initializer("fc_w", {10, features}, std::vector<float>(std::size_t(10 * features), 0.01f));
+    b.initializer("fc_b", {10}, std::vector<float>(10, 0.0f));
+    auto& g = b.node("Gemm", {"flat", "fc_w", "fc_b"}, {"y"}, "fc");
+    test::OnnxBuilder::attr(g, "transB", std::int64_t{1});
+    ir::Graph graph = import_onnx(b.model, ".", "connection_rule");
+    normalize::normalize(graph);
+    return graph;
+  };
+  LowerOptions o;
+  o.policy = UnmappedPolicy::host;
+  SECTION("the pooled map feeds a Gemm: the pool is a layer of its own, on the host") {
+    const LoweredModel m = lower(build(true), find_target("akida-v2"), o);
+    const auto conv_a = std::find_if(m.layers.begin(), m.layers.end(), [](const Layer& l) { return l.name == "conv_a"; });
+    REQUIRE(conv_a != m.layers.end());
+    CHECK(std::get<ConvAttributes>(conv_a->attributes).pool.kind == PoolKind::none);
+    CHECK(conv_a->placement == Placement::device);
+    const auto pool = std::find_if(m.layers.begin(), m.layers.end(), [](const Layer& l) { return l.name == "pool_a"; });
+    REQUIRE(pool != m.layers.end());
+    CHECK(pool->kind == LayerKind::max_pool);
+    CHECK(pool->placement == Placement::host);
+    REQUIRE(m.unmapped.size() == 1);
+    CHECK(m.unmapped[0].node == "pool_a");
+    CHECK_THAT(m.unmapped[0].reason,
+               Catch::StartsWith("max_pool_must_feed_a_convolution: on this target a convolution with a fused MaxPool "
+                                 "must feed a Conv/Depthwise layer"));
+    CHECK_THAT(m.unmapped[0].reason, Catch::Contains("(feeds a Dense) (fused into 'conv_a', read by 'flatten'); alone: "
+                                                     "layer_kind_not_supported_by_target"));
+  }
+  SECTION("the pooled map feeds a Conv: the pool is fused") {
+    const LoweredModel m = lower(build(false), find_target("akida-v2"), o);
+    CHECK(m.unmapped.empty());
+    const auto conv_a = std::find_if(m.layers.begin(), m.layers.end(), [](const Layer& l) { return l.name == "conv_a"; });
+    REQUIRE(conv_a != m.layers.end());
+    CHECK(std::get<ConvAttributes>(conv_a->attributes).pool == max_pool(2, 2));
+  }
+  SECTION("cpu-int8 states no connection rule: the pool is fused before the Gemm") {
+    const LoweredModel m = lower(build(true), find_target("cpu-int8"), o);
+    CHECK(m.unmapped.empty());
+    const auto conv_a = std::find_if(m.layers.begin(), m.layers.end(), [](const Layer& l) { return l.name == "conv_a"; });
+    REQUIRE(conv_a != m.layers.end());
+    CHECK(std::get<ConvAttributes>(conv_a->attributes).pool == max_pool(2, 2));
+  }
 }

@@ -1,12 +1,23 @@
 // statiq/core/diagnostics.hpp — how a broken rule becomes ONE compile error whose first line
 // names the rule, the layer and the numbers: each rule is a class template in statiq::diag
 // (declared next to the check that uses it) instantiated only for the first failing rule.
+//
+// Validity is computed silently and reported from one place (Boost.Hana's "check once, then
+// stop"): a check returns a verdict, whose type names the diagnostic of the first failing rule
+// without instantiating it; the layer reads verdict.ok for its `valid` and instantiates the
+// diagnostic in one static_assert of its own (STATIQ_REPORT). Nothing else depends on the
+// failing class, so neither g++ nor clang piles further errors on top of it.
 #pragma once
+
+#include <type_traits>
 
 namespace statiq::diag {
 
 template <class...>
 inline constexpr bool always_false = false;
+
+// What a verdict carries when every rule holds.
+struct no_diagnostic {};
 
 // A requirement: Ok says whether it holds; Diagnostic is the diag:: class template
 // specialisation to instantiate (and so to report) when it does not.
@@ -16,18 +27,46 @@ struct rule {
   using diagnostic = Diagnostic;
 };
 
-// Instantiates the diagnostic of the first failing rule only, so the user reads one message
-// (Boost.Hana's "check once, then stop"). Returns whether all rules hold.
+// The outcome of a check: Diagnostic is no_diagnostic, or the first failing rule's diagnostic
+// (named, not instantiated). Tested with `if constexpr (!v)` or v.ok.
+template <class Diagnostic>
+struct verdict {
+  using diagnostic = Diagnostic;
+  static constexpr bool ok = std::is_same_v<Diagnostic, no_diagnostic>;
+  constexpr explicit operator bool() const { return ok; }
+};
+
+inline constexpr verdict<no_diagnostic> holds{};
+
+namespace verdicts {
+template <class... Rs>
+struct first_failing {
+  using type = no_diagnostic;
+};
 template <class R, class... Rs>
-constexpr bool report_first() {
-  if constexpr (!R::ok) {
-    return R::diagnostic::ok;  // instantiating the diagnostic fires its static_assert
-  } else if constexpr (sizeof...(Rs) > 0) {
-    return report_first<Rs...>();
-  } else {
-    return true;
-  }
+struct first_failing<R, Rs...> {
+  using type = typename std::conditional_t<R::ok, first_failing<Rs...>,
+                                           std::type_identity<typename R::diagnostic>>::type;
+};
+template <class... Vs>
+struct first_failed_verdict {
+  using type = verdict<no_diagnostic>;
+};
+template <class V, class... Vs>
+struct first_failed_verdict<V, Vs...> {
+  using type = std::conditional_t<V::ok, typename first_failed_verdict<Vs...>::type, V>;
+};
+}  // namespace verdicts
+
+// The verdict of a list of rules: the first failing one's diagnostic, or none.
+template <class... Rs>
+constexpr auto report_first() {
+  return verdict<typename verdicts::first_failing<Rs...>::type>{};
 }
+
+// The first failed of several verdicts (types), or the verdict that holds.
+template <class... Vs>
+using first_failed = typename verdicts::first_failed_verdict<std::remove_cvref_t<Vs>...>::type;
 
 }  // namespace statiq::diag
 
@@ -39,3 +78,8 @@ constexpr bool report_first() {
     static_assert(::statiq::diag::always_false<NAME>, "statiq: " MESSAGE);         \
     static constexpr bool ok = false;                                              \
   }
+
+// Reports a verdict (a constexpr object at class scope): instantiates its diagnostic, which fires
+// the rule's static_assert when the verdict failed. The only place a diagnostic is instantiated.
+#define STATIQ_REPORT(VERDICT) \
+  static_assert(sizeof(typename std::remove_cvref_t<decltype(VERDICT)>::diagnostic) > 0)

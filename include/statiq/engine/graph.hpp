@@ -3,6 +3,7 @@
 // static arena planned by liveness, with no heap allocation. Sequential is the chain shorthand.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "statiq/engine/arena.hpp"
 #include "statiq/layers/layer_kind.hpp"
 #include "statiq/targets/host.hpp"
+#include "statiq/targets/rules.hpp"
 
 namespace statiq {
 
@@ -80,6 +82,13 @@ constexpr ElementType output_element_type() {
   else return element_type_of<typename L::output_element, typename L::output_type>();
 }
 
+// The pool a layer fuses (none for layers that fuse no pool).
+template <class L>
+constexpr Pool fused_pool_of() {
+  if constexpr (requires { L::attributes.pool; }) return L::attributes.pool;
+  else return no_pool;
+}
+
 template <class T>
 struct device_of_t { using type = T; };
 template <class T>
@@ -110,9 +119,6 @@ STATIQ_DIAGNOSTIC(arena_exceeds_board_memory,
                   "(its RAM less the stack and statics): a board with more RAM, or a smaller model",
                   fixed_string Model, fixed_string Board, fixed_string Target, std::size_t arena_bytes,
                   std::size_t board_arena_bytes);
-STATIQ_DIAGNOSTIC(max_pool_must_feed_a_convolution,
-                  "on this target a convolution with a fused MaxPool must feed a Conv/Depthwise layer",
-                  fixed_string Layer, fixed_string Target, fixed_string Consumer, LayerKind consumer_kind);
 }  // namespace diag
 
 template <class... Nodes>
@@ -128,9 +134,11 @@ class Graph {
   using target = detail::device_of<typename layer_at<0>::target>;
 
  private:
-  // Input edges of each node, defaults filled in: edges[i][j], count[i].
+  // Input edges of each node, defaults filled in: edges[i][j], count[i]. Room for the most inputs
+  // any node lists, so none is dropped: a count that differs from the layer's arity is reported.
+  static constexpr std::size_t max_inputs = std::max({std::size_t{1}, Nodes::inputs.size()...});
   struct Edges {
-    std::array<std::array<int, 4>, node_count> from{};
+    std::array<std::array<int, max_inputs>, node_count> from{};
     std::array<int, node_count> count{};
     std::array<int, node_count> expected{};
   };
@@ -146,7 +154,7 @@ class Graph {
             e.from[i][0] = static_cast<int>(i) - 1;
           } else {
             e.count[i] = static_cast<int>(listed.size());
-            for (std::size_t j = 0; j < listed.size() && j < 4; ++j) e.from[i][j] = listed[j];
+            for (std::size_t j = 0; j < listed.size(); ++j) e.from[i][j] = listed[j];
           }
           ++i;
         }(),
@@ -170,18 +178,20 @@ class Graph {
   }();
 
   template <std::size_t I>
-  static constexpr bool check_node() {
+  static constexpr auto check_node() {
     using L = layer_at<I>;
     constexpr const Edges& e = edges;
     constexpr int count = edges.count[I];
+    // The inputs past a wrong count are not the layer's: only the count is reported then.
+    constexpr int checked = count == edges.expected[I] ? count : 0;
     constexpr auto bad_index = [] {
-      for (int j = 0; j < count; ++j)
+      for (int j = 0; j < checked; ++j)
         if (edges.from[I][j] < -1 || edges.from[I][j] >= static_cast<int>(I)) return j;
       return -1;
     }();
     constexpr auto mismatch = [] {
       // first input j whose shape or type differs from its producer's; -1 if none
-      for (int j = 0; j < count; ++j) {
+      for (int j = 0; j < checked; ++j) {
         const int f = edges.from[I][j];
         if (f < 0) continue;
         if (output_shapes[f] != detail::input_shape_of<L>(j)) return j;
@@ -189,7 +199,7 @@ class Graph {
       return -1;
     }();
     constexpr auto type_mismatch = [] {
-      for (int j = 0; j < count; ++j) {
+      for (int j = 0; j < checked; ++j) {
         const int f = edges.from[I][j];
         if (f < 0) continue;
         if (output_types[f] != detail::input_element_type<L>(j)) return j;
@@ -198,7 +208,7 @@ class Graph {
     }();
     constexpr auto input_disagrees = [] {
       // an input j of this node reading the graph input, expecting other than the first reader
-      for (int j = 0; j < count; ++j)
+      for (int j = 0; j < checked; ++j)
         if (edges.from[I][j] == -1 && first_input_reader >= 0 &&
             (detail::input_shape_of<L>(j) != first_input_shapes[std::size_t(first_input_reader)] ||
              detail::input_element_type<L>(j) != input_types[std::size_t(first_input_reader)]))
@@ -222,42 +232,45 @@ class Graph {
                                    graph_input>>>();
   }
 
-  // Akida 2.0: a Conv2D/Depthwise with a fused MaxPool must feed a convolution.
+  // The target's rules about how layers connect (targets/rules.hpp, Connection), for each edge
+  // out of node I: the first broken one is reported, naming the producer and the consumer.
   template <std::size_t I>
-  static constexpr bool check_consumers() {
+  static constexpr auto check_consumers() {
     using L = layer_at<I>;
-    using T = typename L::target;
-    if constexpr (requires { requires T::max_pool_must_feed_convolution; } &&
-                  (L::kind == LayerKind::conv2d || L::kind == LayerKind::depthwise_conv2d)) {
-      if constexpr (L::attributes.pool.kind == PoolKind::max) {
-        constexpr int consumer = [] {
-          for (std::size_t k = I + 1; k < node_count; ++k)
-            for (int j = 0; j < edges.count[k]; ++j)
-              if (edges.from[k][j] == static_cast<int>(I) && kinds[k] != LayerKind::conv2d &&
-                  kinds[k] != LayerKind::depthwise_conv2d)
-                return static_cast<int>(k);
-          return -1;
-        }();
-        if constexpr (consumer >= 0) {
-          using C = layer_at<std::size_t(consumer)>;
-          return diag::report_first<diag::rule<false, diag::max_pool_must_feed_a_convolution<
-                                                          L::fixed_name, T::name, C::fixed_name, C::kind>>>();
-        }
-      }
+    using T = typename L::target;  // a layer on the host is bound by no device rule
+    constexpr Violation broken = [] {
+      const Pool pool = detail::fused_pool_of<L>();
+      for (std::size_t k = I + 1; k < node_count; ++k)
+        for (int j = 0; j < edges.count[k]; ++j)
+          if (edges.from[k][j] == static_cast<int>(I))
+            if (const Violation v = T::connects(Connection{L::kind, pool, kinds[k]}); v.broken()) {
+              Violation at = v;
+              at.value = static_cast<int>(k);
+              return at;
+            }
+      return no_violation;
+    }();
+    if constexpr (broken.broken()) {
+      using C = layer_at<std::size_t(broken.value)>;
+      return report_connection_violation<L::fixed_name, T::name, C::fixed_name, broken>();
+    } else {
+      return diag::holds;
     }
-    return true;
   }
 
   static constexpr bool layers_valid = (Nodes::layer::valid && ...);
-  static constexpr bool edges_valid = [] {
+  // Every node's inputs, then the targets' connection rules; the first failure is reported.
+  static constexpr auto edges_verdict = [] {
     if constexpr (!layers_valid) {
-      return false;  // the broken layer has reported; do not pile chaining errors on top
+      return diag::holds;  // the broken layer has reported; do not pile chaining errors on top
     } else {
       return []<std::size_t... I>(std::index_sequence<I...>) {
-        return ((check_node<I>() && ...)) && (check_consumers<I>() && ...);
+        return diag::first_failed<decltype(check_node<I>())..., decltype(check_consumers<I>())...>{};
       }(std::make_index_sequence<node_count>{});
     }
   }();
+  static constexpr bool edges_valid = layers_valid && edges_verdict.ok;
+  STATIQ_REPORT(edges_verdict);
 
   // Buffers: [0] the graph input, [1 + i] the output of node i, [1 + N + i] node i's scratch.
   static constexpr std::size_t buffer_count = 1 + 2 * node_count;
@@ -319,7 +332,7 @@ class Graph {
   static constexpr std::size_t buffer_offset(std::size_t b) { return plan.offsets[b]; }
 
  private:
-  static constexpr bool memory_ok = [] {
+  static constexpr auto memory_verdict = [] {
     if constexpr (target::memory_bytes > 0 && valid && requires { typename target::board; }) {
       return diag::report_first<diag::rule<
           (arena_bytes <= target::memory_bytes),
@@ -330,10 +343,10 @@ class Graph {
                                            diag::arena_exceeds_target_memory<target::name, arena_bytes,
                                                                              target::memory_bytes>>>();
     } else {
-      return true;
+      return diag::holds;
     }
   }();
-  static_assert((void(memory_ok), true));
+  STATIQ_REPORT(memory_verdict);
 
  public:
   constexpr Graph() = default;

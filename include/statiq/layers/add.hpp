@@ -50,19 +50,21 @@ class Add {
   static constexpr AddAttributes attributes = A;
 
  private:
-  static constexpr bool check() {
+  static constexpr auto check() {
     constexpr bool positive = A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0;
     constexpr bool bits_ok = valid_bit_width(A.bits.in) && valid_bit_width(A.bits.out);
     using namespace diag;
-    constexpr bool common = report_first<
+    constexpr auto common = report_first<
         rule<positive, shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
         rule<bits_ok, bit_width_not_1_2_4_or_8<Name, A.bits>>>();
-    if constexpr (!common) return false;
+    if constexpr (!common) return common;
     else return Target::template check<Name, LayerKind::add, A>();
   }
 
  public:
-  static constexpr bool valid = check();
+  static constexpr auto verdict = check();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr int arity = 2;
   static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
   static constexpr Shape output_shape = input_shape;

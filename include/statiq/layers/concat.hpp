@@ -59,20 +59,22 @@ class Concat {
   static constexpr ConcatAttributes attributes = A;
 
  private:
-  static constexpr bool check() {
+  static constexpr auto check() {
     constexpr int bad = concat_mismatch(A);
     using namespace diag;
-    constexpr bool common = report_first<
+    constexpr auto common = report_first<
         rule<(A.count >= 2 && A.count <= 4), concat_takes_2_to_4_inputs<Name, A.count>>,
         rule<bad == 0, concat_inputs_differ_in_height_or_width<Name, A.inputs[0], A.inputs[bad]>>,
         rule<valid_bit_width(A.bits.in) && valid_bit_width(A.bits.out), bit_width_not_1_2_4_or_8<Name, A.bits>>>();
-    if constexpr (!common) return false;
+    if constexpr (!common) return common;
     else return Target::template check<Name, LayerKind::concat, A>();
   }
 
 
  public:
-  static constexpr bool valid = check();
+  static constexpr auto verdict = check();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr int arity = valid ? A.count : 2;
   static constexpr Shape output_shape = valid ? statiq::output_shape(A) : Shape{1, 1, 1};
   static constexpr Pattern pattern = Pattern{{"Concat"}, 1};

@@ -322,12 +322,9 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
 
 namespace detail {
 
-template <class Target>
-concept HasProfile = arith::ArithmeticProfile<typename Target::profile>;
-
 // The rules every convolution must meet whatever the target, then the target's own.
 template <fixed_string Name, LayerKind Kind, ConvAttributes A, class Target>
-constexpr bool check_convolution() {
+constexpr auto check_convolution() {
   constexpr Shape in = A.input;
   constexpr bool positive = in.h > 0 && in.w > 0 && in.c > 0 && A.filters > 0 && A.kernel.h > 0 &&
                             A.kernel.w > 0 && A.strides.h > 0 && A.strides.w > 0 && A.dilations.h > 0 &&
@@ -343,7 +340,7 @@ constexpr bool check_convolution() {
       bits_ok ? accumulator_bound(taps, A.bits.in, A.signed_input, A.bits.w, A.weight_stats, sums) : 0;
   constexpr int acc_bits = Target::profile::accumulator_bits;
   using namespace diag;
-  constexpr bool common = report_first<
+  constexpr auto common = report_first<
       rule<positive, shape_has_a_non_positive_dimension<Name, in, A.filters, A.kernel, A.strides>>,
       rule<divisible, channels_not_divisible_by_group<Name, in.c, A.filters, A.group>>,
       rule<Kind != LayerKind::depthwise_conv2d || A.group == in.c,
@@ -359,7 +356,7 @@ constexpr bool check_convolution() {
       rule<bound <= accumulator_limit(acc_bits),
            accumulator_may_overflow<Name, bound, acc_bits, accumulator_limit(acc_bits)>>>();
   if constexpr (!common) {
-    return false;  // reported; the target is not asked, so the user reads one error
+    return common;  // failed; the target is not asked, so the user reads one error
   } else {
     return Target::template check<Name, Kind, A>();
   }
@@ -382,7 +379,9 @@ class Convolution {
   static constexpr auto fixed_name = Name;
   static constexpr ConvAttributes attributes = A;
   // All rules, target rules included; only the first broken one is reported.
-  static constexpr bool valid = detail::check_convolution<Name, Kind, A, Target>();
+  static constexpr auto verdict = detail::check_convolution<Name, Kind, A, Target>();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
 
   static constexpr Shape input_shape = A.input;
   static constexpr Pads pads = resolve_pads(A.pads, A.input, A.kernel, A.strides, A.dilations);

@@ -77,7 +77,7 @@ class Dense {
   static constexpr DenseAttributes attributes = A;
 
  private:
-  static constexpr bool check() {
+  static constexpr auto check() {
     constexpr bool positive = A.units > 0 && A.input.h > 0 && A.input.w > 0 && A.input.c > 0;
     constexpr bool bits_ok = valid_bit_width(A.bits.in) && valid_bit_width(A.bits.w) && valid_bit_width(A.bits.out);
     constexpr std::int64_t bound =
@@ -85,17 +85,19 @@ class Dense {
                             : 0;
     constexpr int acc_bits = profile::accumulator_bits;
     using namespace diag;
-    constexpr bool common = report_first<
+    constexpr auto common = report_first<
         rule<positive, dense_has_no_units_or_inputs<Name, A.input, A.units>>,
         rule<bits_ok, bit_width_not_1_2_4_or_8<Name, A.bits>>,
         rule<bound <= accumulator_limit(acc_bits),
              accumulator_may_overflow<Name, bound, acc_bits, accumulator_limit(acc_bits)>>>();
-    if constexpr (!common) return false;
+    if constexpr (!common) return common;
     else return Target::template check<Name, LayerKind::dense, A>();
   }
 
  public:
-  static constexpr bool valid = check();
+  static constexpr auto verdict = check();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr Shape input_shape = A.input;
   static constexpr int units = valid ? A.units : 1;
   static constexpr Shape output_shape{1, 1, units};

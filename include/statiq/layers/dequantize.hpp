@@ -35,10 +35,12 @@ class Dequantize {
   static constexpr DequantizeAttributes attributes = A;
 
  private:
-  static constexpr bool check() { return detail::check_boundary<Name, LayerKind::dequantize, A, Target>(); }
+  static constexpr auto check() { return detail::check_boundary<Name, LayerKind::dequantize, A, Target>(); }
 
  public:
-  static constexpr bool valid = check();
+  static constexpr auto verdict = check();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
   static constexpr Shape output_shape = input_shape;
   static constexpr Pattern pattern = Pattern{{"DequantizeLinear"}, 1};

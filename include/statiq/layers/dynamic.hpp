@@ -302,7 +302,7 @@ struct DynamicParameters {
 
 namespace detail {
 template <fixed_string Name, class Target, Pool P>
-constexpr bool check_dynamic() {
+constexpr auto check_dynamic() {
   using namespace diag;
   return report_first<rule<DynamicQuantizationTarget<Target>, target_has_no_dynamic_quantization<Name, Target::name>>,
                       rule<P.kind == PoolKind::none || P.kind == PoolKind::max, dynamic_layer_fuses_max_pool_only<Name, P>>>();
@@ -323,13 +323,16 @@ class DynamicConvolution {
   static constexpr ConvAttributes attributes = detail::dynamic_integer_part(A);
 
  private:
-  static constexpr bool check() {
-    if constexpr (!detail::check_dynamic<Name, Target, A.pool>()) return false;
+  static constexpr auto check() {
+    constexpr auto dynamic = detail::check_dynamic<Name, Target, A.pool>();
+    if constexpr (!dynamic) return dynamic;
     else return detail::check_convolution<Name, Kind, attributes, Target>();
   }
 
  public:
-  static constexpr bool valid = check();
+  static constexpr auto verdict = check();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr Shape input_shape = A.input;
   static constexpr Shape conv_shape = valid ? conv_output_shape(attributes) : Shape{1, 1, 1};
   static constexpr Shape output_shape = valid ? A.pool.output_shape(conv_shape) : Shape{1, 1, 1};
@@ -386,13 +389,16 @@ class DynamicDense {
 
  private:
   using integer_part = Dense<Name, attributes, Target>;
-  static constexpr bool check() {
-    if constexpr (!detail::check_dynamic<Name, Target, no_pool>()) return false;
-    else return integer_part::valid;
+  static constexpr auto check() {
+    constexpr auto dynamic = detail::check_dynamic<Name, Target, no_pool>();
+    if constexpr (!dynamic) return dynamic;
+    else return integer_part::verdict;
   }
 
  public:
-  static constexpr bool valid = check();
+  static constexpr auto verdict = check();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr Shape input_shape = A.input;
   static constexpr int units = valid ? A.units : 1;
   static constexpr Shape output_shape{1, 1, units};
@@ -438,7 +444,7 @@ class DynamicAdd {
   static constexpr AddAttributes attributes = A;
 
  private:
-  static constexpr bool check() {
+  static constexpr auto check() {
     using namespace diag;
     constexpr bool positive = A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0;
     return report_first<
@@ -448,7 +454,9 @@ class DynamicAdd {
   }
 
  public:
-  static constexpr bool valid = check();
+  static constexpr auto verdict = check();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr int arity = 2;
   static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
   static constexpr Shape output_shape = input_shape;

@@ -83,19 +83,19 @@ void compute(const PoolAttributes& a, const X* x, const LayerData<Profile>& d, Y
 
 namespace detail {
 template <fixed_string Name, LayerKind Kind, PoolAttributes A, class Target>
-constexpr bool check_pool() {
+constexpr auto check_pool() {
   constexpr Shape out = A.pool.output_shape(A.input);
   constexpr bool positive = A.input.h > 0 && A.input.w > 0 && A.input.c > 0;
   constexpr Pads p = resolve_pads(A.pool.pads, A.input, A.pool.kernel, A.pool.stride);
   constexpr bool padded = p.top || p.left || p.bottom || p.right;
   using namespace diag;
-  constexpr bool common = report_first<
+  constexpr auto common = report_first<
       rule<positive, shape_has_a_non_positive_dimension<Name, A.input, A.input.c, A.pool.kernel, A.pool.stride>>,
       rule<(out.h > 0 && out.w > 0), pool_window_does_not_fit<Name, A.input, A.pool>>,
       rule<Kind != LayerKind::average_pool || !padded || A.count_include_pad,
            average_pool_count_varies_with_padding<Name, A.pool>>,
       rule<valid_bit_width(A.bits.in) && valid_bit_width(A.bits.out), bit_width_not_1_2_4_or_8<Name, A.bits>>>();
-  if constexpr (!common) return false;
+  if constexpr (!common) return common;
   else return Target::template check<Name, Kind, A>();
 }
 }  // namespace detail
@@ -109,7 +109,9 @@ struct PoolLayerBase {
   static constexpr std::string_view name = Name.view();
   static constexpr auto fixed_name = Name;
   static constexpr PoolAttributes attributes = A;
-  static constexpr bool valid = detail::check_pool<Name, Kind, A, Target>();
+  static constexpr auto verdict = detail::check_pool<Name, Kind, A, Target>();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr Shape input_shape = valid ? A.input : Shape{1, 1, 1};
   static constexpr Shape output_shape = valid ? A.pool.output_shape(A.input) : Shape{1, 1, 1};
   static constexpr Pads pads = resolve_pads(A.pool.pads, A.input, A.pool.kernel, A.pool.stride);

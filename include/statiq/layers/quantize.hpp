@@ -22,13 +22,13 @@ namespace detail {
 // Quantize and Dequantize (the float boundary): a positive shape and a valid bit-width, then the
 // target's rules.
 template <fixed_string Name, LayerKind Kind, auto A, class Target>
-constexpr bool check_boundary() {
+constexpr auto check_boundary() {
   using namespace diag;
-  constexpr bool common = report_first<
+  constexpr auto common = report_first<
       rule<(A.shape.h > 0 && A.shape.w > 0 && A.shape.c > 0),
            shape_has_a_non_positive_dimension<Name, A.shape, A.shape.c, Kernel{}, Stride{}>>,
       rule<valid_bit_width(A.bits), bit_width_not_1_2_4_or_8<Name, Bits{A.bits, A.bits, A.bits}>>>();
-  if constexpr (!common) return false;
+  if constexpr (!common) return common;
   else return Target::template check<Name, Kind, A>();
 }
 
@@ -73,10 +73,12 @@ class Quantize {
   static constexpr QuantizeAttributes attributes = A;
 
  private:
-  static constexpr bool check() { return detail::check_boundary<Name, LayerKind::quantize, A, Target>(); }
+  static constexpr auto check() { return detail::check_boundary<Name, LayerKind::quantize, A, Target>(); }
 
  public:
-  static constexpr bool valid = check();
+  static constexpr auto verdict = check();
+  static constexpr bool valid = verdict.ok;
+  STATIQ_REPORT(verdict);
   static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
   static constexpr Shape output_shape = input_shape;
   static constexpr Pattern pattern = Pattern{{"QuantizeLinear"}, 1};

@@ -19,8 +19,6 @@ struct akida_v2 : target_rules<akida_v2> {
   using profile = arith::pow2;
   static constexpr bool packs_sub_byte = true;  // 4-bit weights two to a byte
   static constexpr std::size_t memory_bytes = 0;  // not modelled: no arena limit
-  // TARGETS.md: a Conv2D/Depthwise with a fused MaxPool "must feed a Conv/Depthwise" (a graph rule).
-  static constexpr bool max_pool_must_feed_convolution = true;
   // For statiq-codegen: the fields are described in statiq/targets/target_list.hpp.
   static constexpr std::string_view description =
       "BrainChip Akida 2.0 (QuantizeML): power-of-two fixed point, 4 or 8 bits";
@@ -114,6 +112,17 @@ struct akida_v2 : target_rules<akida_v2> {
     return {.rule = Rule::pool_expects_pads,
             .text1 = pads_text(resolve_pads(Pads::same, conv_out, pool.kernel, pool.stride)),
             .text2 = pads_text(resolve_pads(pool.pads, conv_out, pool.kernel, pool.stride))};
+  }
+
+  // TARGETS.md: a Conv2D/Depthwise with a fused MaxPool "must feed a Conv/Depthwise" (the graph's
+  // output, read by nothing, is fine).
+  static constexpr Violation connects(const Connection& c) {
+    // (the InputConv2D's pool is not bound by it: TARGETS.md states it for Conv2D/Depthwise)
+    const bool convolution = c.producer == LayerKind::conv2d || c.producer == LayerKind::depthwise_conv2d;
+    const bool feeds_convolution = c.consumer == LayerKind::conv2d || c.consumer == LayerKind::depthwise_conv2d;
+    if (convolution && c.producer_pool.kind == PoolKind::max && !feeds_convolution)
+      return {.rule = Rule::max_pool_must_feed_a_convolution, .kind = c.consumer};
+    return no_violation;
   }
 
   // Dense1D: W = H = 1 after Flatten, W*H*C <= 2048, bits (4|8)/(4|8)/(4|8).

@@ -55,6 +55,7 @@ inline std::string describe(const Violation& v) {
       break;
     case Rule::dense_input_too_large: details = fmt::format("{} inputs, at most {}", v.value, v.limit); break;
     case Rule::output_rows_too_few: details = fmt::format("{} rows", v.value); break;
+    case Rule::max_pool_must_feed_a_convolution: details = fmt::format("feeds a {}", layer_kind_name(v.kind)); break;
     default: break;
   }
   std::string s = fmt::format("{}: {}", name_of(v.rule), message_of(v.rule));

@@ -86,6 +86,7 @@ enum class Rule {
   output_rows_too_few,
   global_average_before_relu_on_akida_v1,
   depthwise_is_fused_with_pointwise_on_akida_v1,
+  max_pool_must_feed_a_convolution,
   count_
 };
 
@@ -109,6 +110,17 @@ struct Violation {
 };
 
 inline constexpr Violation no_violation{};
+
+// An edge of the network as a target's connection rules see it: what the producing layer is and
+// fuses, and what kind of layer reads its output. A target states its rules about edges in
+// `static constexpr Violation connects(const Connection&)` (target_rules gives the default: any
+// edge is fine); the Graph checks every edge at compile time and statiq-codegen asks the same
+// function before fusing.
+struct Connection {
+  LayerKind producer = LayerKind::conv2d;
+  Pool producer_pool{};
+  LayerKind consumer = LayerKind::conv2d;
+};
 
 template <Rule R>
 inline constexpr std::string_view rule_message = "";
@@ -188,6 +200,10 @@ STATIQ_RULE(depthwise_is_fused_with_pointwise_on_akida_v1,
             "Akida 1.0 has no stand-alone depthwise layer: it fuses depthwise and pointwise "
             "(SeparableConvolutional)",
             fixed_string Layer, fixed_string Target)
+STATIQ_RULE(max_pool_must_feed_a_convolution,
+            "on this target a convolution with a fused MaxPool must feed a Conv/Depthwise layer: run the MaxPool "
+            "as a layer of its own (on the host) or change what reads it",
+            fixed_string Layer, fixed_string Target, fixed_string Consumer, LayerKind consumer_kind)
 
 // The message and the identifier of a rule at run time.
 constexpr std::string_view message_of(Rule r) {
@@ -259,44 +275,56 @@ constexpr Violation eight_bit_layer(std::span<const Pattern> table, const Patter
 // target and the numbers (one error), or does nothing when no rule is broken. Returns whether the
 // layer is valid.
 template <fixed_string Layer, fixed_string Target, Violation V>
-constexpr bool report_violation() {
+constexpr auto report_violation() {
   using namespace diag;
   constexpr Rule r = V.rule;
-  if constexpr (r == Rule::none) return true;
-  else if constexpr (r == Rule::pattern_not_in_target_table) return pattern_not_in_target_table<Layer, Target, V.text1>::ok;
-  else if constexpr (r == Rule::layer_kind_not_supported_by_target) return layer_kind_not_supported_by_target<Layer, Target, V.kind>::ok;
-  else if constexpr (r == Rule::kernel_size_not_supported) return kernel_size_not_supported<Layer, Target, V.kind, V.kernel>::ok;
-  else if constexpr (r == Rule::stride_2_only_with_3x3_kernels) return stride_2_only_with_3x3_kernels<Layer, Target, V.kernel, V.strides>::ok;
-  else if constexpr (r == Rule::stride_not_supported_for_kernel) return stride_not_supported_for_kernel<Layer, Target, V.kernel, V.strides, V.limit>::ok;
-  else if constexpr (r == Rule::expects_pads) return expects_pads<Layer, Target, V.text1, V.text2>::ok;
-  else if constexpr (r == Rule::pool_expects_pads) return pool_expects_pads<Layer, Target, V.text1, V.text2>::ok;
-  else if constexpr (r == Rule::input_bits_not_supported) return input_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
-  else if constexpr (r == Rule::weight_bits_not_supported) return weight_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
-  else if constexpr (r == Rule::output_bits_not_supported) return output_bits_not_supported<Layer, Target, V.value, V.text1>::ok;
-  else if constexpr (r == Rule::input_must_be_unsigned_8_bit) return input_must_be_unsigned_8_bit<Layer, Target, V.value, V.flag>::ok;
-  else if constexpr (r == Rule::activations_must_be_signed) return activations_must_be_signed<Layer, Target>::ok;
-  else if constexpr (r == Rule::input_channels_not_supported) return input_channels_not_supported<Layer, Target, V.value>::ok;
-  else if constexpr (r == Rule::input_size_out_of_range) return input_size_out_of_range<Layer, Target, V.shape, V.limit, V.limit2>::ok;
-  else if constexpr (r == Rule::tensor_too_large) return tensor_too_large<Layer, Target, V.shape, V.limit, V.limit2>::ok;
-  else if constexpr (r == Rule::too_many_filters) return too_many_filters<Layer, Target, V.value, V.limit>::ok;
-  else if constexpr (r == Rule::dilation_not_supported) return dilation_not_supported<Layer, Target, V.dilations>::ok;
-  else if constexpr (r == Rule::groups_not_supported) return groups_not_supported<Layer, Target, V.value>::ok;
-  else if constexpr (r == Rule::pool_not_supported) return pool_not_supported<Layer, Target, V.pool>::ok;
-  else if constexpr (r == Rule::global_average_pool_input_too_large) return global_average_pool_input_too_large<Layer, Target, V.shape, V.limit, V.limit2>::ok;
-  else if constexpr (r == Rule::dense_input_too_large) return dense_input_too_large<Layer, Target, V.value, V.limit>::ok;
-  else if constexpr (r == Rule::output_rows_too_few) return output_rows_too_few<Layer, Target, V.value>::ok;
-  else if constexpr (r == Rule::global_average_before_relu_on_akida_v1) return global_average_before_relu_on_akida_v1<Layer, Target>::ok;
-  else if constexpr (r == Rule::depthwise_is_fused_with_pointwise_on_akida_v1) return depthwise_is_fused_with_pointwise_on_akida_v1<Layer, Target>::ok;
+  if constexpr (r == Rule::none) return holds;
+  else if constexpr (r == Rule::pattern_not_in_target_table) return verdict<pattern_not_in_target_table<Layer, Target, V.text1>>{};
+  else if constexpr (r == Rule::layer_kind_not_supported_by_target) return verdict<layer_kind_not_supported_by_target<Layer, Target, V.kind>>{};
+  else if constexpr (r == Rule::kernel_size_not_supported) return verdict<kernel_size_not_supported<Layer, Target, V.kind, V.kernel>>{};
+  else if constexpr (r == Rule::stride_2_only_with_3x3_kernels) return verdict<stride_2_only_with_3x3_kernels<Layer, Target, V.kernel, V.strides>>{};
+  else if constexpr (r == Rule::stride_not_supported_for_kernel) return verdict<stride_not_supported_for_kernel<Layer, Target, V.kernel, V.strides, V.limit>>{};
+  else if constexpr (r == Rule::expects_pads) return verdict<expects_pads<Layer, Target, V.text1, V.text2>>{};
+  else if constexpr (r == Rule::pool_expects_pads) return verdict<pool_expects_pads<Layer, Target, V.text1, V.text2>>{};
+  else if constexpr (r == Rule::input_bits_not_supported) return verdict<input_bits_not_supported<Layer, Target, V.value, V.text1>>{};
+  else if constexpr (r == Rule::weight_bits_not_supported) return verdict<weight_bits_not_supported<Layer, Target, V.value, V.text1>>{};
+  else if constexpr (r == Rule::output_bits_not_supported) return verdict<output_bits_not_supported<Layer, Target, V.value, V.text1>>{};
+  else if constexpr (r == Rule::input_must_be_unsigned_8_bit) return verdict<input_must_be_unsigned_8_bit<Layer, Target, V.value, V.flag>>{};
+  else if constexpr (r == Rule::activations_must_be_signed) return verdict<activations_must_be_signed<Layer, Target>>{};
+  else if constexpr (r == Rule::input_channels_not_supported) return verdict<input_channels_not_supported<Layer, Target, V.value>>{};
+  else if constexpr (r == Rule::input_size_out_of_range) return verdict<input_size_out_of_range<Layer, Target, V.shape, V.limit, V.limit2>>{};
+  else if constexpr (r == Rule::tensor_too_large) return verdict<tensor_too_large<Layer, Target, V.shape, V.limit, V.limit2>>{};
+  else if constexpr (r == Rule::too_many_filters) return verdict<too_many_filters<Layer, Target, V.value, V.limit>>{};
+  else if constexpr (r == Rule::dilation_not_supported) return verdict<dilation_not_supported<Layer, Target, V.dilations>>{};
+  else if constexpr (r == Rule::groups_not_supported) return verdict<groups_not_supported<Layer, Target, V.value>>{};
+  else if constexpr (r == Rule::pool_not_supported) return verdict<pool_not_supported<Layer, Target, V.pool>>{};
+  else if constexpr (r == Rule::global_average_pool_input_too_large) return verdict<global_average_pool_input_too_large<Layer, Target, V.shape, V.limit, V.limit2>>{};
+  else if constexpr (r == Rule::dense_input_too_large) return verdict<dense_input_too_large<Layer, Target, V.value, V.limit>>{};
+  else if constexpr (r == Rule::output_rows_too_few) return verdict<output_rows_too_few<Layer, Target, V.value>>{};
+  else if constexpr (r == Rule::global_average_before_relu_on_akida_v1) return verdict<global_average_before_relu_on_akida_v1<Layer, Target>>{};
+  else if constexpr (r == Rule::depthwise_is_fused_with_pointwise_on_akida_v1) return verdict<depthwise_is_fused_with_pointwise_on_akida_v1<Layer, Target>>{};
   else static_assert(diag::always_false<decltype(V)>, "statiq: internal: a Rule without a diagnostic");
+}
+
+// The compiler's side of a broken connection rule: the producing layer, the target, the consumer.
+template <fixed_string Layer, fixed_string Target, fixed_string Consumer, Violation V>
+constexpr auto report_connection_violation() {
+  using namespace diag;
+  constexpr Rule r = V.rule;
+  if constexpr (r == Rule::none) return holds;
+  else if constexpr (r == Rule::max_pool_must_feed_a_convolution) return verdict<max_pool_must_feed_a_convolution<Layer, Target, Consumer, V.kind>>{};
+  else static_assert(diag::always_false<decltype(V)>, "statiq: internal: a connection Rule without a diagnostic");
 }
 
 // The adapter every target uses: its constexpr rules(kind, attributes) checked at compile time.
 template <class Derived>
 struct target_rules {
   template <fixed_string Name, LayerKind Kind, auto A>
-  static constexpr bool check() {
+  static constexpr auto check() {
     return report_violation<Name, Derived::name, Derived::rules(Kind, A)>();
   }
+  // No rule about how layers connect unless the target states one (it hides this).
+  static constexpr Violation connects(const Connection&) { return no_violation; }
 };
 
 }  // namespace statiq

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# expect_one_library_error.sh <rule> <regex> <compiler command...> (g++ or clang++): the KO build
+# must fail with ONE error from the library, the static_assert of statiq::diag::<rule>, and at most
+# one more: the test file's own `static_assert(... ::valid)` (a user's check of the model). Nothing
+# piled on top. A non-empty <regex> (extended) must moreover match the output: the rule's exact
+# arguments as that compiler spells them.
+set -u
+rule=$1 regex=$2
+shift 2
+out=$(LC_ALL=C "$@" 2>&1)
+rc=$?
+if [ $rc -eq 0 ]; then echo "KO build compiled, expected statiq::diag::$rule"; exit 1; fi
+errors=$(printf '%s\n' "$out" | grep -E ': error:')
+count=$(printf '%s\n' "$errors" | grep -c .)
+library=$(printf '%s\n' "$errors" | grep -vc 'tests/compile_fail/')
+if [ "$library" -ne 1 ] || [ "$count" -gt 2 ]; then
+  echo "expected one error from the library (and at most the test's own static_assert), got $count:"
+  printf '%s\n' "$errors" | head -20; exit 1
+fi
+# g++: "In instantiation of 'struct statiq::diag::<rule><...>'"; clang: "requirement
+# '::statiq::diag::always_false<statiq::diag::<rule><...>>'"
+if ! printf '%s\n' "$out" | grep -Eq "(struct |always_false<)statiq::diag::$rule<"; then
+  echo "the library's error is not statiq::diag::$rule:"; printf '%s\n' "$out" | head -20; exit 1
+fi
+if [ -n "$regex" ] && ! printf '%s\n' "$out" | grep -Eq -- "$regex"; then
+  echo "the error is statiq::diag::$rule, but not with: $regex"; printf '%s\n' "$out" | head -20; exit 1
+fi
