@@ -111,7 +111,7 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("-o,--output", o.output_dir, "folder for the generated files (written atomically)");
   app.add_option("--name", o.name, "C++ namespace of the generated code (default: the model file's stem)");
   app.add_option("--calib-samples", o.read.max_samples, "use only the first N calibration samples");
-  app.add_option("--calib-method", method, "minmax (default), percentile, entropy");
+  app.add_option("--calib-method", method, "minmax (default), percentile, entropy, mse (least quantization error at the tensor's bits)");
   app.add_option("--percentile", o.calibration.percentile, "percentile for --calib-method percentile (99.999)");
   app.add_option("--preprocess", preprocess,
                  "image folders: none (0..255), unit (/255), imagenet, caffe2, mxnet");
@@ -122,6 +122,16 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--weight-quantizer", weights, "max, max-per-axis (default), std, std-per-axis");
   app.add_option("--activations", activations, "cpu-int8: uint8 (default), int8, int8-symmetric");
   app.add_flag("--reduce-range", o.quantize.reduce_range, "cpu-int8: 7-bit weights (hosts without VNNI)");
+  app.add_flag("--weight-scale-search", o.ptq.weight_scale_search,
+               "per weight group the clipping scale of least weight MSE instead of max|w| (for 4-bit weights)");
+  app.add_flag("--bias-correction", o.ptq.bias_correction,
+               "fold the mean output shift quantizing the weights causes into the bias (calibration samples)");
+  app.add_flag("--adaround", o.ptq.adaround,
+               "round each weight up or down to minimise the layer's output error (AdaRound; calibration samples)");
+  app.add_option("--adaround-iterations", o.ptq.adaround_options.iterations, "AdaRound steps per layer (1000)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--ptq-samples", o.ptq.max_samples,
+                 "calibration samples --bias-correction and --adaround read (256; 0: all)");
   app.add_option("--unmapped", policy,
                  "nodes the target cannot run: error (default on hardware), host (integer, on the host CPU), "
                  "float (the rest stays float)");

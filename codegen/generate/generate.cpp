@@ -547,9 +547,13 @@ GenerateResult generate(const GenerateOptions& o) {
   // Calibration (every tensor's range through the float executor) and quantization. Dynamic
   // quantization has no activation ranges: its samples only measure accuracy.
   if (!calibration) calibration = samples.read(o.calib, o.read);
-  const Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, o.calibration);
+  calib::CalibrationOptions calibration_options = o.calibration;
+  if (calibration_options.method == calib::CalibrationMethod::mse) ptq::set_mse_grids(r.model, calibration_options);
+  const Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, calibration_options);
   std::vector<std::string> dynamic_notes;
+  ptq::PtqNotes ptq_notes;  // per layer, what each post-training method changed
   if (o.dynamic) dynamic_notes = quantize_dynamic(r.model, qo);
+  else if (o.ptq.any()) ptq_notes = ptq::quantize_with_ptq(r.model, graph, *calibration, ranges, qo, o.ptq);
   else quantize(r.model, ranges, qo);
 
   // Evaluation: the float executor against the integer simulation; the first samples are the golden vectors.
@@ -588,6 +592,7 @@ GenerateResult generate(const GenerateOptions& o) {
   r.accuracy = e.accuracy;
 
   r.report = report_of(r, ranges, e, dynamic_notes);
+  for (const auto& [k, lines] : ptq_notes) r.report.layers.at(k).ptq = lines;
   r.written = write_outputs(o, graph, r.model, r.report, std::move(e.golden));
   r.graph = std::move(graph);
   return r;
