@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <new>
 #include <iostream>
 #include <optional>
@@ -122,10 +123,25 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--weight-quantizer", weights, "max, max-per-axis (default), std, std-per-axis");
   app.add_option("--activations", activations, "cpu-int8: uint8 (default), int8, int8-symmetric");
   app.add_flag("--reduce-range", o.quantize.reduce_range, "cpu-int8: 7-bit weights (hosts without VNNI)");
-  app.add_flag("--weight-scale-search", o.ptq.weight_scale_search,
-               "per weight group the clipping scale of least weight MSE instead of max|w| (for 4-bit weights)");
-  app.add_flag("--bias-correction", o.ptq.bias_correction,
-               "fold the mean output shift quantizing the weights causes into the bias (calibration samples)");
+  app.add_flag("--activation-range-search", o.ptq.activation_range_search,
+               "choose each layer's activation range by the model's output error on the calibration samples");
+  const std::map<std::string, ptq::ScaleSearch> scale_searches{{"weight", ptq::ScaleSearch::weight_error},
+                                                                {"output", ptq::ScaleSearch::output_error}};
+  app.add_option("--weight-scale-search", o.ptq.weight_scale_search,
+                 "per weight group the clipping scale of least error instead of max|w|: weight (the weights' MSE) or "
+                 "output (the layer's output MSE on the calibration samples)")
+      ->transform(CLI::CheckedTransformer(scale_searches));
+  const std::map<std::string, ptq::BiasReference> bias_references{{"weights", ptq::BiasReference::quantized_input},
+                                                                   {"float", ptq::BiasReference::float_input}};
+  app.add_option_function<ptq::BiasReference>(
+         "--bias-correction",
+         [&o](const ptq::BiasReference& r) {
+           o.ptq.bias_correction = true;
+           o.ptq.bias_reference = r;
+         },
+                 "fold a mean output shift into the bias (calibration samples): weights (the shift quantizing the "
+                 "weights causes) or float (the layer's whole mean error against the float model)")
+      ->transform(CLI::CheckedTransformer(bias_references));
   app.add_flag("--adaround", o.ptq.adaround,
                "round each weight up or down to minimise the layer's output error (AdaRound; calibration samples)");
   app.add_option("--adaround-iterations", o.ptq.adaround_options.iterations, "AdaRound steps per layer (1000)")

@@ -549,7 +549,7 @@ GenerateResult generate(const GenerateOptions& o) {
   if (!calibration) calibration = samples.read(o.calib, o.read);
   calib::CalibrationOptions calibration_options = o.calibration;
   if (calibration_options.method == calib::CalibrationMethod::mse) ptq::set_mse_grids(r.model, calibration_options);
-  const Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, calibration_options);
+  Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, calibration_options);
   std::vector<std::string> dynamic_notes;
   ptq::PtqNotes ptq_notes;  // per layer, what each post-training method changed
   if (o.dynamic) dynamic_notes = quantize_dynamic(r.model, qo);

@@ -11,7 +11,7 @@
 #include <span>
 
 #include "codegen/calib/progress_bar.hpp"
-#include "codegen/quantize/ptq/adaround_options.hpp"
+#include "codegen/quantize/ptq/ptq_options.hpp"
 #include "codegen/quantize/ptq/input_statistics.hpp"
 #include "codegen/quantize/quantize.hpp"
 

@@ -7,7 +7,8 @@
 namespace statiq::codegen::ptq {
 
 BiasCorrectionResult correct_bias(std::span<const float> w, const quant::QuantizedWeights& q,
-                                  const InputStatistics& stats, std::vector<float>& bias) {
+                                  const InputStatistics& stats, std::vector<float>& bias,
+                                  BiasReference reference) {
   BiasCorrectionResult r;
   if (stats.groups.empty() || stats.patches == 0) return r;
   const std::size_t k = std::size_t(stats.groups[0].mean_q.size());
@@ -18,11 +19,12 @@ BiasCorrectionResult correct_bias(std::span<const float> w, const quant::Quantiz
   if (bias.empty()) bias.assign(channels, 0.0f);
   r.channels = int(channels);
   for (std::size_t c = 0; c < channels; ++c) {
-    const Eigen::VectorXd& mean = stats.groups[c / per_group].mean_q;
+    const GroupMoments& m = stats.groups[c / per_group];
+    const Eigen::VectorXd& mean_w = reference == BiasReference::float_input ? m.mean_f : m.mean_q;
     const double s = q.scale(c);
     double shift = 0;
     for (std::size_t i = 0; i < k; ++i)
-      shift += (double(q.values[c * k + i]) * s - double(w[c * k + i])) * mean[Eigen::Index(i)];
+      shift += double(q.values[c * k + i]) * s * m.mean_q[Eigen::Index(i)] - double(w[c * k + i]) * mean_w[Eigen::Index(i)];
     bias[c] = float(double(bias[c]) - shift);
     r.mean_abs_shift += std::fabs(shift);
     r.max_abs_shift = std::max(r.max_abs_shift, std::fabs(shift));

@@ -25,6 +25,7 @@ InputStatisticsBuilder::InputStatisticsBuilder(const Layer& layer, std::size_t m
   sums_.resize(std::size_t(groups_));
   for (GroupMoments& m : sums_) {
     m.mean_q = Eigen::VectorXd::Zero(k_);
+    m.mean_f = Eigen::VectorXd::Zero(k_);
     m.qq = Eigen::MatrixXd::Zero(k_, k_);
     m.qf = Eigen::MatrixXd::Zero(k_, k_);
     m.ff = Eigen::MatrixXd::Zero(k_, k_);
@@ -67,6 +68,7 @@ void InputStatisticsBuilder::add(const std::vector<float>& x_q, const std::vecto
     }
     GroupMoments& m = sums_[std::size_t(grp)];
     m.mean_q += pq.colwise().sum().transpose().cast<double>();
+    m.mean_f += pf.colwise().sum().transpose().cast<double>();
     m.qq += (pq.transpose() * pq).cast<double>();
     m.qf += (pq.transpose() * pf).cast<double>();
     m.ff += (pf.transpose() * pf).cast<double>();
@@ -81,6 +83,7 @@ InputStatistics InputStatisticsBuilder::finish() {
   const double inv = count_ ? 1.0 / double(count_) : 0.0;
   for (GroupMoments& m : sums_) {
     m.mean_q *= inv;
+    m.mean_f *= inv;
     m.qq *= inv;
     m.qf *= inv;
     m.ff *= inv;

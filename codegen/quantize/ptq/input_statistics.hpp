@@ -17,6 +17,7 @@ namespace statiq::codegen::ptq {
 
 struct GroupMoments {
   Eigen::VectorXd mean_q;  // E[x_q], K values (K = the patch size: kh * kw * input channels per group)
+  Eigen::VectorXd mean_f;  // E[x_f]
   Eigen::MatrixXd qq;      // E[x_q x_q^T], K x K
   Eigen::MatrixXd qf;      // E[x_q x_f^T]
   Eigen::MatrixXd ff;      // E[x_f x_f^T]

@@ -10,6 +10,7 @@
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/lower/target_registry.hpp"
 #include "codegen/exec/parallel_for.hpp"
+#include "codegen/quantize/ptq/activation_range_search.hpp"
 #include "codegen/quantize/ptq/adaround.hpp"
 #include "codegen/quantize/ptq/bias_correction.hpp"
 #include "codegen/quantize/ptq/input_statistics.hpp"
@@ -67,8 +68,16 @@ LayerInput layer_input(const LoweredModel& model, const exec::FloatExecutor& exe
 }  // namespace
 
 PtqNotes quantize_with_ptq(LoweredModel& model, const ir::Graph& graph, const calib::CalibrationSet& set,
-                           const Ranges& ranges, const QuantizeOptions& options, const PtqOptions& o) {
+                           Ranges& ranges, const QuantizeOptions& options, const PtqOptions& o) {
   PtqNotes notes;
+  if (o.activation_range_search) {
+    std::vector<RangeChoice> changed;
+    ranges = search_activation_ranges(model, graph, set, ranges, options, o.max_samples, changed, o.progress);
+    for (const RangeChoice& c : changed)
+      notes[c.layer].push_back(fmt::format("activation range search (output error): range x{:g}, output MSE {} on "
+                                           "the calibration samples",
+                                           c.factor, percent_change(c.error_before, c.error_after)));
+  }
   std::map<std::size_t, Choice> fixed;     // layers the data-driven methods are done with
   std::map<std::size_t, Choice> proposed;  // what the last quantize() chose for every layer
   std::map<std::size_t, ScaleSearchResult> searched;
@@ -80,7 +89,8 @@ PtqNotes quantize_with_ptq(LoweredModel& model, const ir::Graph& graph, const ca
       b = it->second.bias;
       return;
     }
-    if (o.weight_scale_search && grid.hi >= 1) searched[k] = search_weight_scales(l.weights, grid, w);
+    if (o.weight_scale_search == ScaleSearch::weight_error) searched[k] = search_weight_scales(l.weights, grid, w);
+
     proposed[k] = Choice{grid, w, b};
   };
   if (o.needs_data()) {
@@ -108,6 +118,8 @@ PtqNotes quantize_with_ptq(LoweredModel& model, const ir::Graph& graph, const ca
       }
       const InputStatistics stats = builder.finish();
       Choice c = proposed.at(k);
+      if (o.weight_scale_search == ScaleSearch::output_error)
+        searched[k] = search_weight_scales(l.weights, c.grid, c.weights, &stats);
       if (o.adaround) {
         const AdaRoundResult r = adaround(l.weights, c.grid, c.weights, stats, o.adaround_options, &bar);
         notes[k].push_back(fmt::format("adaround: {} of {} weights rounded away from the nearest integer, output error "
@@ -117,9 +129,10 @@ PtqNotes quantize_with_ptq(LoweredModel& model, const ir::Graph& graph, const ca
                                        r.kept_given ? "; not better than the given rounding, which stays" : ""));
       }
       if (o.bias_correction) {
-        const BiasCorrectionResult r = correct_bias(l.weights, c.weights, stats, c.bias);
-        notes[k].push_back(fmt::format("bias correction: mean |shift| {:.4g}, max {:.4g} (real units, {} channels, {} "
-                                       "samples)",
+        const BiasCorrectionResult r = correct_bias(l.weights, c.weights, stats, c.bias, o.bias_reference);
+        notes[k].push_back(fmt::format("bias correction ({}): mean |shift| {:.4g}, max {:.4g} (real units, {} "
+                                       "channels, {} samples)",
+                                       o.bias_reference == BiasReference::float_input ? "against float" : "weights",
                                        r.mean_abs_shift, r.max_abs_shift, r.channels, n));
       }
       fixed[k] = std::move(c);
@@ -129,9 +142,11 @@ PtqNotes quantize_with_ptq(LoweredModel& model, const ir::Graph& graph, const ca
   quantize(model, ranges, q);
   for (const auto& [k, r] : searched) {
     auto& v = notes[k];
-    v.insert(v.begin(), fmt::format("weight scale search (MSE): {} of {} scale groups clip their largest |w|, weight "
-                                    "error {}",
-                                    r.clipped_groups, r.groups, percent_change(r.mse_before, r.mse_after)));
+    const bool output = o.weight_scale_search == ScaleSearch::output_error;
+    v.insert(v.begin(), fmt::format("weight scale search ({} error): {} of {} scales changed, {} clip their largest "
+                                    "|w|; {} error {}",
+                                    output ? "output" : "weight", r.changed_groups, r.groups, r.clipped_groups,
+                                    output ? "output" : "weight", percent_change(r.error_before, r.error_after)));
   }
   return notes;
 }

@@ -13,33 +13,22 @@
 #include "codegen/calib/calibration_set.hpp"
 #include "codegen/calib/progress_bar.hpp"
 #include "codegen/ir/graph.hpp"
-#include "codegen/quantize/ptq/adaround_options.hpp"
+#include "codegen/quantize/ptq/ptq_options.hpp"
 #include "codegen/quantize/quantize.hpp"
 
 namespace statiq::codegen::ptq {
 
-struct PtqOptions {
-  bool weight_scale_search = false;  // weight_scale_search.hpp (data-free)
-  bool bias_correction = false;      // bias_correction.hpp (calibration samples)
-  bool adaround = false;             // adaround.hpp (calibration samples)
-  AdaRoundOptions adaround_options;
-  std::size_t max_samples = 256;     // calibration samples the data-driven methods read
-  std::size_t max_patches = 256;     // patch positions per sample and layer
-  calib::ProgressBar::Mode progress = calib::ProgressBar::Mode::automatic;
-
-  bool any() const { return weight_scale_search || bias_correction || adaround; }
-  bool needs_data() const { return bias_correction || adaround; }
-};
 
 // Per layer (LoweredModel::layers index), one line per method saying what it changed.
 using PtqNotes = std::map<std::size_t, std::vector<std::string>>;
 
-// quantize(model, ranges, options) with the methods of `ptq` applied to every conv and dense layer.
-// The data-driven methods go layer by layer in execution order: a layer's input is measured on
-// the quantized model with every layer before it already refined (the integer simulation of
-// simulate.hpp), its float input on the float graph. Throws what quantize() throws.
+// quantize(model, ranges, options) with the methods of `ptq`. The activation range search goes
+// first and leaves the ranges it chose in `ranges`; then the weight methods run on every conv and
+// dense layer. The data-driven ones go layer by layer in execution order: a layer's input is
+// measured on the quantized model with every layer before it already refined (the integer
+// simulation of simulate.hpp), its float input on the float graph. Throws what quantize() throws.
 PtqNotes quantize_with_ptq(LoweredModel& model, const ir::Graph& graph, const calib::CalibrationSet& set,
-                           const Ranges& ranges, const QuantizeOptions& options, const PtqOptions& ptq);
+                           Ranges& ranges, const QuantizeOptions& options, const PtqOptions& ptq);
 
 // For --calib-method mse: the grid each tensor's range is searched on, from the lowered model (the
 // target's scale rule: power-of-two steps on pow2; every layer's output bits, and the input's).
