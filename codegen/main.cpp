@@ -123,6 +123,8 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--weight-quantizer", weights, "max, max-per-axis (default), std, std-per-axis");
   app.add_option("--activations", activations, "cpu-int8: uint8 (default), int8, int8-symmetric");
   app.add_flag("--reduce-range", o.quantize.reduce_range, "cpu-int8: 7-bit weights (hosts without VNNI)");
+  app.add_flag("--cross-layer-equalization", o.ptq.cross_layer_equalization,
+               "rescale the channels of Conv -> [Relu] -> Conv chains so both weight ranges match (exact in float)");
   app.add_flag("--activation-range-search", o.ptq.activation_range_search,
                "choose each layer's activation range by the model's output error on the calibration samples");
   const std::map<std::string, ptq::ScaleSearch> scale_searches{{"weight", ptq::ScaleSearch::weight_error},

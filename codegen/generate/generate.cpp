@@ -535,6 +535,15 @@ GenerateResult generate(const GenerateOptions& o) {
     samples.legalised(*r.legalization, *calibration);
   }
 
+  // Cross-layer equalization rescales the float graph (exactly) before it is calibrated and lowered.
+  std::vector<std::string> equalized;
+  if (o.ptq.cross_layer_equalization)
+    for (const ptq::EqualizedPair& p : ptq::equalize_cross_layer(graph))
+      equalized.push_back(fmt::format("cross-layer equalization: '{}' -> '{}', {} channels rescaled, largest weight "
+                                      "range ratio {:.3g} -> {:.3g}",
+                                      display_name(p.first), display_name(p.second), p.channels, p.max_ratio_before,
+                                      p.max_ratio_after));
+
   // Pattern matching onto the target's layers.
   LowerOptions lo;
   QuantizeOptions qo;
@@ -593,6 +602,7 @@ GenerateResult generate(const GenerateOptions& o) {
 
   r.report = report_of(r, ranges, e, dynamic_notes);
   for (const auto& [k, lines] : ptq_notes) r.report.layers.at(k).ptq = lines;
+  for (const std::string& e : equalized) r.report.notes.push_back(e);
   r.written = write_outputs(o, graph, r.model, r.report, std::move(e.golden));
   r.graph = std::move(graph);
   return r;

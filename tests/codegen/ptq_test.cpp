@@ -16,6 +16,10 @@
 #include "codegen/generate/generate.hpp"
 #include "codegen/quantize/ptq/adaround.hpp"
 #include "codegen/quantize/ptq/bias_correction.hpp"
+#include "codegen/quantize/ptq/cross_layer_equalization.hpp"
+#include "codegen/exec/float_executor.hpp"
+#include "codegen/normalize/normalize.hpp"
+#include "codegen/onnx/load_onnx.hpp"
 #include "codegen/quantize/ptq/input_statistics.hpp"
 #include "codegen/quantize/ptq/weight_scale_search.hpp"
 #include "codegen/simulate/simulate.hpp"
@@ -246,6 +250,57 @@ TEST_CASE("ptq: mnist8 on akida-v1, 4 bits within a point of float, 2-bit weight
   w2.ptq.bias_correction = true;
   w2.ptq.bias_reference = ptq::BiasReference::float_input;
   CHECK(correct(w2) == 9535);
+}
+
+TEST_CASE("cross-layer equalization: mlperf_kws's depthwise-separable chains, the float model unchanged",
+          "[codegen][ptq]") {
+  ir::Graph g = load_onnx(shared / "models" / "mlperf_kws" / "model.onnx");
+  normalize::normalize(g);
+  const std::vector<float> all = statiq::io::read_npy(shared / "models" / "mlperf_kws" / "inputs.npy").as<float>();
+  const ir::Tensor& in = g.tensor(g.inputs.at(0));
+  const std::size_t n = std::size_t(ir::element_count(*in.shape));
+  exec::Array x;
+  x.dtype = ir::DataType::float32;
+  x.shape = *in.shape;
+  x.f.assign(all.begin(), all.begin() + long(n));
+  const std::vector<float> before = exec::FloatExecutor(g).run({x}).outputs.at(0).f;
+  const std::vector<ptq::EqualizedPair> pairs = ptq::equalize_cross_layer(g);
+  // conv -> depthwise and depthwise -> pointwise, four blocks: 8 pairs of 64 channels.
+  REQUIRE(pairs.size() == 8);
+  for (const ptq::EqualizedPair& p : pairs) {
+    INFO(p.first << " -> " << p.second);
+    CHECK(p.channels == 64);
+    CHECK(p.max_ratio_after < p.max_ratio_before);
+    CHECK(p.max_ratio_after < 2.0);
+  }
+  const std::vector<float> after = exec::FloatExecutor(g).run({x}).outputs.at(0).f;
+  REQUIRE(after.size() == before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-4).margin(1e-6));
+}
+
+TEST_CASE("ptq: mlperf_kws on akida-v2 at 4 bits, output cosine on its 5 samples", "[codegen][ptq]") {
+  // No labels: the engine's output against the float model's, on the 5 samples it is calibrated on.
+  GenerateOptions o;
+  o.model = shared / "models" / "mlperf_kws" / "model.onnx";
+  o.target = "akida-v2";
+  o.calib = shared / "models" / "mlperf_kws" / "inputs.npy";
+  o.legalize = legalize::LegalizeOptions{};
+  o.policy = UnmappedPolicy::host;
+  o.lower.weight_bits = 4;
+  o.lower.activation_bits = 4;
+  o.golden = 0;
+  o.ptq.progress = calib::ProgressBar::Mode::never;
+  const auto cosine = [](const GenerateOptions& g) {
+    const GenerateResult r = generate(g);
+    REQUIRE(r.mean_cosine);
+    return *r.mean_cosine;
+  };
+  CHECK(cosine(o) == Approx(0.82945).margin(5e-6));
+  o.calibration.method = calib::CalibrationMethod::mse;
+  CHECK(cosine(o) == Approx(0.88229).margin(5e-6));
+  o.ptq.adaround = true;
+  o.ptq.adaround_options.iterations = 300;
+  CHECK(cosine(o) == Approx(0.99322).margin(5e-6));
 }
 
 #ifdef STATIQ_COMPARE_WITH_ORT

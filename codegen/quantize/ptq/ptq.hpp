@@ -13,6 +13,7 @@
 #include "codegen/calib/calibration_set.hpp"
 #include "codegen/calib/progress_bar.hpp"
 #include "codegen/ir/graph.hpp"
+#include "codegen/quantize/ptq/cross_layer_equalization.hpp"
 #include "codegen/quantize/ptq/ptq_options.hpp"
 #include "codegen/quantize/quantize.hpp"
 

@@ -23,6 +23,7 @@ struct AdaRoundOptions {
 };
 
 struct PtqOptions {
+  bool cross_layer_equalization = false;  // cross_layer_equalization.hpp (on the float graph, before calibration)
   bool activation_range_search = false;  // activation_range_search.hpp (calibration samples)
   ScaleSearch weight_scale_search = ScaleSearch::off;
   bool bias_correction = false;
@@ -34,7 +35,8 @@ struct PtqOptions {
   calib::ProgressBar::Mode progress = calib::ProgressBar::Mode::automatic;
 
   bool any() const {
-    return activation_range_search || weight_scale_search != ScaleSearch::off || bias_correction || adaround;
+    return cross_layer_equalization || activation_range_search || weight_scale_search != ScaleSearch::off ||
+           bias_correction || adaround;
   }
   bool needs_data() const { return weight_scale_search == ScaleSearch::output_error || bias_correction || adaround; }
 };
