@@ -68,7 +68,9 @@ std::vector<EqualizedPair> equalize_cross_layer(ir::Graph& graph, int iterations
         for (std::size_t i = 0; i < per_a; ++i) r1 = std::max(r1, double(std::fabs(wa->float_data[std::size_t(c) * per_a + i])));
         for (std::int64_t o = g * out_per_group; o < (g + 1) * out_per_group; ++o)
           for (std::size_t i = 0; i < kb; ++i) r2 = std::max(r2, double(std::fabs(wb->float_data[b_index(o, ci, i)])));
-        if (!(r1 > 0) || !(r2 > 0)) continue;
+        // A dead channel (a BatchNorm with gamma ~ 0 leaves weights ~1e-30 and the bias as the whole
+        // output: mlperf_vww) would have its bias blown up by 1/s: left as it is.
+        if (!(r1 > 0) || !(r2 > 0) || r1 / r2 > 1e6 || r2 / r1 > 1e6) continue;
         const double s = std::sqrt(r1 / r2);
         worst_before = std::max(worst_before, std::max(r1 / r2, r2 / r1));
         if (std::fabs(s - 1.0) < 1e-6) continue;
@@ -101,7 +103,7 @@ std::vector<EqualizedPair> equalize_cross_layer(ir::Graph& graph, int iterations
       for (std::int64_t o = g * out_per_group; o < (g + 1) * out_per_group; ++o)
         for (std::size_t i = 0; i < kb; ++i)
           r2 = std::max(r2, double(std::fabs(wb.float_data[(std::size_t(o) * std::size_t(in_per_group) + std::size_t(ci)) * kb + i])));
-      if (r1 > 0 && r2 > 0) worst = std::max(worst, std::max(r1 / r2, r2 / r1));
+      if (r1 > 0 && r2 > 0 && r1 / r2 <= 1e6 && r2 / r1 <= 1e6) worst = std::max(worst, std::max(r1 / r2, r2 / r1));
     }
     p.max_ratio_after = worst;
     if (p.channels > 0) out.push_back(p);

@@ -24,7 +24,8 @@ struct EqualizedPair {
 // Rescales every chain Conv -> [Relu] -> Conv of the normalised graph whose middle tensors have one
 // reader and whose weights and biases are initializers no other node reads; `iterations` passes
 // (each pass equalizes the pairs in graph order, a later pair changing an earlier one's second conv).
-// A Clip (ReLU6) between them stops the chain: a bound does not scale. Returns what it changed.
+// A Clip (ReLU6) between them stops the chain: a bound does not scale. Channels whose two ranges
+// differ by more than 10^6 (dead channels) are left alone. Returns what it changed.
 std::vector<EqualizedPair> equalize_cross_layer(ir::Graph& graph, int iterations = 2);
 
 }  // namespace statiq::codegen::ptq
