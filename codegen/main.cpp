@@ -127,23 +127,33 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
                "rescale the channels of Conv -> [Relu] -> Conv chains so both weight ranges match (exact in float)");
   app.add_flag("--activation-range-search", o.ptq.activation_range_search,
                "choose each layer's activation range by the model's output error on the calibration samples");
-  const std::map<std::string, ptq::ScaleSearch> scale_searches{{"weight", ptq::ScaleSearch::weight_error},
-                                                                {"output", ptq::ScaleSearch::output_error}};
+  // A word, turned into the enum's number for CLI11 (which reads enums as integers); anything else
+  // is a usage error naming the choices.
+  const auto one_of = [](std::map<std::string, int> words, std::string what) {
+    return CLI::Validator(
+        [words, what](std::string& v) -> std::string {
+          const auto it = words.find(v);
+          if (it == words.end()) return "'" + v + "' is not one of " + what;
+          v = std::to_string(it->second);
+          return "";
+        },
+        what);
+  };
   app.add_option("--weight-scale-search", o.ptq.weight_scale_search,
                  "per weight group the clipping scale of least error instead of max|w|: weight (the weights' MSE) or "
                  "output (the layer's output MSE on the calibration samples)")
-      ->transform(CLI::CheckedTransformer(scale_searches));
-  const std::map<std::string, ptq::BiasReference> bias_references{{"weights", ptq::BiasReference::quantized_input},
-                                                                   {"float", ptq::BiasReference::float_input}};
+      ->transform(one_of({{"weight", int(ptq::ScaleSearch::weight_error)}, {"output", int(ptq::ScaleSearch::output_error)}},
+                     "weight|output"));
   app.add_option_function<ptq::BiasReference>(
          "--bias-correction",
          [&o](const ptq::BiasReference& r) {
            o.ptq.bias_correction = true;
            o.ptq.bias_reference = r;
          },
-                 "fold a mean output shift into the bias (calibration samples): weights (the shift quantizing the "
-                 "weights causes) or float (the layer's whole mean error against the float model)")
-      ->transform(CLI::CheckedTransformer(bias_references));
+         "fold a mean output shift into the bias (calibration samples): weights (the shift quantizing the weights "
+         "causes) or float (the layer's whole mean error against the float model)")
+      ->transform(one_of({{"weights", int(ptq::BiasReference::quantized_input)}, {"float", int(ptq::BiasReference::float_input)}},
+                     "weights|float"));
   app.add_flag("--adaround", o.ptq.adaround,
                "round each weight up or down to minimise the layer's output error (AdaRound; calibration samples)");
   app.add_option("--adaround-iterations", o.ptq.adaround_options.iterations, "AdaRound steps per layer (1000)")

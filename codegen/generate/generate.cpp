@@ -548,6 +548,10 @@ GenerateResult generate(const GenerateOptions& o) {
   LowerOptions lo;
   QuantizeOptions qo;
   configure(o, target, graph, r.legalization, lo, qo);
+  if (o.dynamic && o.ptq.any())
+    throw std::runtime_error("--dynamic with a post-training method (--weight-scale-search, --bias-correction, "
+                             "--adaround, --activation-range-search, --cross-layer-equalization): they refine static "
+                             "quantization; drop --dynamic or the method");
   if (o.dynamic && !target.dynamic_quantization)
     throw std::runtime_error("--dynamic is onnxruntime's dynamic quantization, a CPU scheme: use --target cpu-int8 "
                              "(not " + o.target + ")");

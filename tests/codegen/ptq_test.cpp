@@ -24,6 +24,8 @@
 #include "codegen/quantize/ptq/weight_scale_search.hpp"
 #include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/selftest.hpp"
 #include "statiq/quant/activation_params.hpp"
 
 namespace fs = std::filesystem;
@@ -173,6 +175,45 @@ TEST_CASE("ptq: every method is off by default", "[codegen][ptq]") {
 namespace {
 
 const fs::path shared = fs::path(STATIQ_SHARED_DIR);
+
+}  // namespace
+
+TEST_CASE("ptq: the CLI, the report and the generated engine (golden vectors bit for bit)", "[codegen][ptq]") {
+  statiq::test::ScratchDir dir("statiq_ptq_cli");
+  const std::string base = std::string("'") + STATIQ_CODEGEN_EXE + "' '" +
+                           (shared / "models" / "mnist8" / "model.onnx").string() + "' --calib '" +
+                           (shared / "models" / "mnist8" / "inputs.npy").string() + "'";
+  // A value that is not one of the choices: a usage error naming them.
+  CHECK(statiq::test::run_command(base + " --weight-scale-search max", dir.path / "bad.log") == 2);
+  CHECK_THAT(statiq::test::slurp(dir.path / "bad.log"), Catch::Contains("'max' is not one of weight|output"));
+  CHECK(statiq::test::run_command(base + " --bias-correction", dir.path / "bad2.log") == 2);  // needs its value
+  const fs::path out = dir.path / "out";
+  REQUIRE(statiq::test::run_command(base + " --target akida-v2 --unmapped host --weight-bits 4 --activation-bits 4 "
+                                           "--calib-method mse --weight-scale-search output --adaround "
+                                           "--adaround-iterations 100 --bias-correction float -o '" + out.string() + "'",
+                                    dir.path / "run.log") == 0);
+  const std::string text = statiq::test::slurp(out / "mnist8_report.txt");
+  CHECK_THAT(text, Catch::Contains("layer 2 'Convolution110' post-training weight scale search (output error)"));
+  CHECK_THAT(text, Catch::Contains("post-training adaround:"));
+  CHECK_THAT(text, Catch::Contains("post-training bias correction (against float)"));
+  CHECK_THAT(statiq::test::slurp(out / "mnist8_report.json"), Catch::Contains("\"post_training\""));
+  const std::string selftest = statiq::test::compile_and_self_test(out, "mnist8");
+  INFO(selftest);
+  CHECK(selftest.empty());
+}
+
+TEST_CASE("ptq: refused with --dynamic, named", "[codegen][ptq]") {
+  GenerateOptions o;
+  o.model = shared / "models" / "mnist8" / "model.onnx";
+  o.target = "cpu-int8";
+  o.calib = shared / "models" / "mnist8" / "inputs.npy";
+  o.dynamic = true;
+  o.ptq.adaround = true;
+  CHECK_THROWS_WITH(generate(o), Catch::Contains("--dynamic with a post-training method") &&
+                                     Catch::Contains("drop --dynamic or the method"));
+}
+
+namespace {
 
 // mnist8 on the 10,000 digits (ordered by class: every one is evaluated), calibrated on the 13 digits
 // shipped with the model, as the baseline.
