@@ -279,6 +279,31 @@ TEST_CASE("ptq: mnist8 on akida-v2, 4-bit weights and activations, each method's
   CHECK_THAT(r.report.layers.at(2).ptq.at(1), Catch::Contains("bias correction (against float)"));
 }
 
+TEST_CASE("ptq: mnist8 on akida-v2 w4/a4 calibrated on 300 digits, ranges chosen by error", "[codegen][ptq][mnist8]") {
+  // 300 digits spread over the classes (every 33rd: the file is ordered by class).
+  statiq::test::ScratchDir dir("statiq_ptq_300");
+  const std::vector<std::uint8_t> all = statiq::io::read_npy(shared / "data" / "mnist_10k_u8.npy").as<std::uint8_t>();
+  std::vector<std::uint8_t> x;
+  for (std::size_t i = 0; i < 300; ++i)
+    x.insert(x.end(), all.begin() + long(i * 33 * 784), all.begin() + long((i * 33 + 1) * 784));
+  statiq::io::write_npy(dir.path / "calib.npy", {300, 28, 28}, std::span<const std::uint8_t>(x));
+  GenerateOptions o = mnist8("akida-v2");
+  o.calib = dir.path / "calib.npy";
+  o.lower.weight_bits = 4;
+  o.lower.activation_bits = 4;
+  CHECK(correct(o) == 9645);  // minmax ranges over 300 digits: wide, 4-bit steps too coarse
+  GenerateOptions mse = o;
+  mse.calibration.method = calib::CalibrationMethod::mse;
+  CHECK(correct(mse) == 9840);
+  o.ptq.activation_range_search = true;  // the model's output error decides each layer's range
+  const GenerateResult r = generate(o);
+  CHECK(std::lround(r.accuracy->quantized_model * 10000) == 9840);
+  std::size_t narrowed = 0;
+  for (const LayerReport& l : r.report.layers)
+    for (const std::string& line : l.ptq) narrowed += line.find("activation range search (output error): range x0.5") == 0;
+  CHECK(narrowed >= 1);
+}
+
 TEST_CASE("ptq: mnist8 on akida-v1, 4 bits within a point of float, 2-bit weights recovered", "[codegen][ptq][mnist8]") {
   GenerateOptions o = mnist8("akida-v1");  // its default: 4-bit weights and activations
   CHECK(correct(o) == 9867);
