@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <new>
 #include <iostream>
 #include <optional>
@@ -111,7 +112,7 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("-o,--output", o.output_dir, "folder for the generated files (written atomically)");
   app.add_option("--name", o.name, "C++ namespace of the generated code (default: the model file's stem)");
   app.add_option("--calib-samples", o.read.max_samples, "use only the first N calibration samples");
-  app.add_option("--calib-method", method, "minmax (default), percentile, entropy");
+  app.add_option("--calib-method", method, "minmax (default), percentile, entropy, mse (least quantization error at the tensor's bits)");
   app.add_option("--percentile", o.calibration.percentile, "percentile for --calib-method percentile (99.999)");
   app.add_option("--preprocess", preprocess,
                  "image folders: none (0..255), unit (/255), imagenet, caffe2, mxnet");
@@ -122,6 +123,43 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--weight-quantizer", weights, "max, max-per-axis (default), std, std-per-axis");
   app.add_option("--activations", activations, "cpu-int8: uint8 (default), int8, int8-symmetric");
   app.add_flag("--reduce-range", o.quantize.reduce_range, "cpu-int8: 7-bit weights (hosts without VNNI)");
+  app.add_flag("--cross-layer-equalization", o.ptq.cross_layer_equalization,
+               "rescale the channels of Conv -> [Relu] -> Conv chains so both weight ranges match (exact in float)");
+  app.add_flag("--activation-range-search", o.ptq.activation_range_search,
+               "choose each layer's activation range by the model's output error on the calibration samples");
+  // A word, turned into the enum's number for CLI11 (which reads enums as integers); anything else
+  // is a usage error naming the choices.
+  const auto one_of = [](std::map<std::string, int> words, std::string what) {
+    return CLI::Validator(
+        [words, what](std::string& v) -> std::string {
+          const auto it = words.find(v);
+          if (it == words.end()) return "'" + v + "' is not one of " + what;
+          v = std::to_string(it->second);
+          return "";
+        },
+        what);
+  };
+  app.add_option("--weight-scale-search", o.ptq.weight_scale_search,
+                 "per weight group the clipping scale of least error instead of max|w|: weight (the weights' MSE) or "
+                 "output (the layer's output MSE on the calibration samples)")
+      ->transform(one_of({{"weight", int(ptq::ScaleSearch::weight_error)}, {"output", int(ptq::ScaleSearch::output_error)}},
+                     "weight|output"));
+  app.add_option_function<ptq::BiasReference>(
+         "--bias-correction",
+         [&o](const ptq::BiasReference& r) {
+           o.ptq.bias_correction = true;
+           o.ptq.bias_reference = r;
+         },
+         "fold a mean output shift into the bias (calibration samples): weights (the shift quantizing the weights "
+         "causes) or float (the layer's whole mean error against the float model)")
+      ->transform(one_of({{"weights", int(ptq::BiasReference::quantized_input)}, {"float", int(ptq::BiasReference::float_input)}},
+                     "weights|float"));
+  app.add_flag("--adaround", o.ptq.adaround,
+               "round each weight up or down to minimise the layer's output error (AdaRound; calibration samples)");
+  app.add_option("--adaround-iterations", o.ptq.adaround_options.iterations, "AdaRound steps per layer (1000)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--ptq-samples", o.ptq.max_samples,
+                 "calibration samples --bias-correction and --adaround read (256; 0: all)");
   app.add_option("--unmapped", policy,
                  "nodes the target cannot run: error (default on hardware), host (integer, on the host CPU), "
                  "float (the rest stays float)");

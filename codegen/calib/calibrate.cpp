@@ -16,15 +16,17 @@ std::string_view to_string(CalibrationMethod m) {
     case CalibrationMethod::min_max: return "minmax";
     case CalibrationMethod::percentile: return "percentile";
     case CalibrationMethod::entropy: return "entropy";
+    case CalibrationMethod::mse: return "mse";
   }
   return "?";
 }
 
 CalibrationMethod parse_calibration_method(std::string_view name) {
-  for (auto m : {CalibrationMethod::min_max, CalibrationMethod::percentile, CalibrationMethod::entropy})
+  for (auto m : {CalibrationMethod::min_max, CalibrationMethod::percentile, CalibrationMethod::entropy,
+                 CalibrationMethod::mse})
     if (to_string(m) == name) return m;
   throw std::runtime_error("unknown calibration method '" + std::string(name) +
-                           "': use minmax, percentile or entropy");
+                           "': use minmax, percentile, entropy or mse");
 }
 
 std::unique_ptr<TensorObserver> make_observer(const CalibrationOptions& o) {
@@ -33,6 +35,7 @@ std::unique_ptr<TensorObserver> make_observer(const CalibrationOptions& o) {
     case CalibrationMethod::percentile:
       return std::make_unique<PercentileObserver>(o.percentile, o.percentile_symmetric, o.num_bins);
     case CalibrationMethod::entropy: return std::make_unique<EntropyObserver>(o.num_bins, o.num_quantized_bins);
+    case CalibrationMethod::mse: return std::make_unique<MseObserver>(o.mse_grid, o.mse_bits, o.num_bins);
   }
   throw std::logic_error("make_observer: unknown method");
 }

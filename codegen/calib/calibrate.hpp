@@ -9,16 +9,17 @@
 #include <string_view>
 
 #include "codegen/calib/calibration_set.hpp"
+#include "codegen/calib/mse_observer.hpp"
 #include "codegen/calib/progress_bar.hpp"
 #include "codegen/calib/tensor_observer.hpp"
 #include "codegen/ir/graph.hpp"
 
 namespace statiq::codegen::calib {
 
-enum class CalibrationMethod { min_max, percentile, entropy };
+enum class CalibrationMethod { min_max, percentile, entropy, mse };
 
 std::string_view to_string(CalibrationMethod m);
-// "minmax", "percentile", "entropy"; throws listing them.
+// "minmax", "percentile", "entropy", "mse"; throws listing them.
 CalibrationMethod parse_calibration_method(std::string_view name);
 
 struct CalibrationOptions {
@@ -27,9 +28,13 @@ struct CalibrationOptions {
   bool percentile_symmetric = true; // percentile: of |x| (true, onnxruntime's default) or both tails
   std::size_t num_bins = 2048;      // percentile and entropy histograms
   std::size_t num_quantized_bins = 128;  // entropy
+  // mse (mse_observer.hpp): the quantizer each tensor's range is chosen for; generate() fills them
+  // from the target (pow2 or not) and every layer's output bits.
+  MseGrid mse_grid;
+  std::map<std::string, int> mse_bits;  // by tensor name; mse_grid.bits for the others
 };
 
-// The observer for the options (MinMaxObserver, PercentileObserver or EntropyObserver).
+// The observer for the options (MinMaxObserver, PercentileObserver, EntropyObserver or MseObserver).
 std::unique_ptr<TensorObserver> make_observer(const CalibrationOptions& options);
 
 // Feeds every sample (validated first) through exec::FloatExecutor, once per observer pass,

@@ -125,6 +125,11 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
       s += fmt::format("layer {} '{}' runs on the host: {}\n", i, display_name(model.layers[i].name),
                        printable(host_reason(model.layers[i])));
 
+  for (std::size_t i = 0; i < model.layers.size(); ++i)
+    if (const LayerReport* r = layer_report(report, i))
+      for (const std::string& line : r->ptq)
+        s += fmt::format("layer {} '{}' post-training {}\n", i, display_name(model.layers[i].name), line);
+
   const ReportTotals t = report_totals(model, provenance.packs_sub_byte);
   s += fmt::format("\ntotals: {} layers ({} on the host), {} parameters, {} weight bytes, {} MACs, arena {} bytes\n",
                    model.layers.size(), t.host_layers, t.params, t.weight_bytes, t.macs, t.arena_bytes);
@@ -196,6 +201,7 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
     }
     o["range"] = r && r->range_min && r->range_max ? json{{"min", *r->range_min}, {"max", *r->range_max}} : json(nullptr);
     o["sqnr_db"] = r && r->sqnr_db && std::isfinite(*r->sqnr_db) ? json(*r->sqnr_db) : json(nullptr);
+    if (r && !r->ptq.empty()) o["post_training"] = r->ptq;  // only with --weight-scale-search etc.
     layers.push_back(std::move(o));
   }
   j["layers"] = std::move(layers);

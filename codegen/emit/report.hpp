@@ -16,6 +16,7 @@ struct LayerReport {
   std::optional<float> range_min;  // calibrated range of the layer's output, real units
   std::optional<float> range_max;
   std::optional<double> sqnr_db;   // integer simulation vs the float executor, at this layer's output
+  std::vector<std::string> ptq;    // what each post-training method (quantize/ptq) changed, one line each
 };
 
 // Float vs quantized accuracy on the user's samples (labels given), or top-1 agreement without labels.

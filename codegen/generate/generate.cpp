@@ -535,10 +535,23 @@ GenerateResult generate(const GenerateOptions& o) {
     samples.legalised(*r.legalization, *calibration);
   }
 
+  // Cross-layer equalization rescales the float graph (exactly) before it is calibrated and lowered.
+  std::vector<std::string> equalized;
+  if (o.ptq.cross_layer_equalization)
+    for (const ptq::EqualizedPair& p : ptq::equalize_cross_layer(graph))
+      equalized.push_back(fmt::format("cross-layer equalization: '{}' -> '{}', {} channels rescaled, largest weight "
+                                      "range ratio {:.3g} -> {:.3g}",
+                                      display_name(p.first), display_name(p.second), p.channels, p.max_ratio_before,
+                                      p.max_ratio_after));
+
   // Pattern matching onto the target's layers.
   LowerOptions lo;
   QuantizeOptions qo;
   configure(o, target, graph, r.legalization, lo, qo);
+  if (o.dynamic && o.ptq.any())
+    throw std::runtime_error("--dynamic with a post-training method (--weight-scale-search, --bias-correction, "
+                             "--adaround, --activation-range-search, --cross-layer-equalization): they refine static "
+                             "quantization; drop --dynamic or the method");
   if (o.dynamic && !target.dynamic_quantization)
     throw std::runtime_error("--dynamic is onnxruntime's dynamic quantization, a CPU scheme: use --target cpu-int8 "
                              "(not " + o.target + ")");
@@ -547,9 +560,13 @@ GenerateResult generate(const GenerateOptions& o) {
   // Calibration (every tensor's range through the float executor) and quantization. Dynamic
   // quantization has no activation ranges: its samples only measure accuracy.
   if (!calibration) calibration = samples.read(o.calib, o.read);
-  const Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, o.calibration);
+  calib::CalibrationOptions calibration_options = o.calibration;
+  if (calibration_options.method == calib::CalibrationMethod::mse) ptq::set_mse_grids(r.model, calibration_options);
+  Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, calibration_options);
   std::vector<std::string> dynamic_notes;
+  ptq::PtqNotes ptq_notes;  // per layer, what each post-training method changed
   if (o.dynamic) dynamic_notes = quantize_dynamic(r.model, qo);
+  else if (o.ptq.any()) ptq_notes = ptq::quantize_with_ptq(r.model, graph, *calibration, ranges, qo, o.ptq);
   else quantize(r.model, ranges, qo);
 
   // Evaluation: the float executor against the integer simulation; the first samples are the golden vectors.
@@ -588,6 +605,8 @@ GenerateResult generate(const GenerateOptions& o) {
   r.accuracy = e.accuracy;
 
   r.report = report_of(r, ranges, e, dynamic_notes);
+  for (const auto& [k, lines] : ptq_notes) r.report.layers.at(k).ptq = lines;
+  for (const std::string& e : equalized) r.report.notes.push_back(e);
   r.written = write_outputs(o, graph, r.model, r.report, std::move(e.golden));
   r.graph = std::move(graph);
   return r;

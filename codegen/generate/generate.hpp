@@ -16,6 +16,7 @@
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/lower/lower.hpp"
 #include "codegen/model/lowered_model.hpp"
+#include "codegen/quantize/ptq/ptq.hpp"
 #include "codegen/quantize/quantize.hpp"
 
 namespace statiq::codegen {
@@ -30,6 +31,7 @@ struct GenerateOptions {
   calib::CalibrationOptions calibration;   // method
   LowerOptions lower;                      // policy, bits
   QuantizeOptions quantize;                // weight quantizer, activation type, reduce_range
+  ptq::PtqOptions ptq;                     // post-training methods (weight scale search, bias correction, AdaRound); off by default
   std::optional<UnmappedPolicy> policy;    // default: error for hardware targets, host otherwise
   std::filesystem::path eval;              // samples for accuracy (default: the calibration samples)
   std::filesystem::path labels;            // .npy labels of the eval samples: accuracy instead of agreement

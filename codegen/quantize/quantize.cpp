@@ -367,6 +367,14 @@ class ProfileQuantizer {
     }
   }
 
+  // The integers weights() gives `bits`-bit weights on this profile (what a post-training method must keep).
+  WeightGrid weight_grid(int bits, bool per_axis) const {
+    if constexpr (qlinear) return {options_.reduce_range ? -63 : -127, options_.reduce_range ? 63 : 127, per_axis};
+    else if constexpr (tflite || gemmini) return {-127, 127, per_axis};
+    else if constexpr (pow2) return {-(1 << (bits - 1)), (1 << (bits - 1)) - 1, per_axis};
+    else return {-((1 << (bits - 1)) - 1), (1 << (bits - 1)) - 1, per_axis};
+  }
+
   // --- layers ------------------------------------------------------------------------------
 
   // Conv and Dense: weights, bias, per-channel requantization, output bounds.
@@ -381,14 +389,16 @@ class ProfileQuantizer {
         pow2 && gap_count > 1 && act.kind == ActivationKind::clipped_relu && l.clip_max > 0.0f;
     // Weights first: a NaN/Inf weight also makes the output's calibrated range non-finite, and
     // the weight is the cause to name.
-    const quant::QuantizedWeights w = weights(l, weight_count(a), out_channels, a.bits.w, clip_in_accumulator);
+    quant::QuantizedWeights w = weights(l, weight_count(a), out_channels, a.bits.w, clip_in_accumulator);
+    std::vector<float> float_bias = l.bias;  // what the integers are derived from (ptq may correct it)
+    if (options_.refine_weights) options_.refine_weights(l, weight_grid(a.bits.w, w.per_axis), w, float_bias);
     const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, act, l.clip_max, a.signed_output);
     a.signed_output = y.is_signed;
     if (!l.bias.empty() && l.bias.size() != static_cast<std::size_t>(out_channels))
       fail(l, "has " + std::to_string(l.bias.size()) + " biases for " + std::to_string(out_channels) +
                   " output channels (lowering bug)");
-    for (std::size_t i = 0; i < l.bias.size(); ++i)
-      if (!std::isfinite(l.bias[i]))
+    for (std::size_t i = 0; i < float_bias.size(); ++i)
+      if (!std::isfinite(float_bias[i]))
         fail(l, "bias " + std::to_string(i) + " is NaN or infinite: the float model is broken there; fix it before "
                 "quantizing");
     l.qweights.assign(w.values.begin(), w.values.end());
@@ -404,14 +414,14 @@ class ProfileQuantizer {
         // first) must the bias be in the accumulator. A fused average adds gap_count accumulators:
         // one unit of the sum is worth unit / gap_count of the average (and the bias gap_count times).
         const bool bias_in_accumulator = gap_count > 1 && act.kind != ActivationKind::none;
-        const float b = l.bias.empty() ? 0.0f : l.bias[c];
+        const float b = float_bias.empty() ? 0.0f : float_bias[c];
         l.qbias.push_back(bias_in_accumulator ? bias(l, c, b, x.scale, ws) : 0);
         const double unit = static_cast<double>(x.scale) * ws / gap_count;
         const bool fires = l.placement == Placement::device && act.kind != ActivationKind::none;
         d.channel.push_back(
             akida_v1_channel(l, "output channel " + std::to_string(c), unit, y, bias_in_accumulator ? 0.0 : b, fires));
       } else {
-        l.qbias.push_back(l.bias.empty() ? 0 : bias(l, c, l.bias[c], x.scale, ws));
+        l.qbias.push_back(float_bias.empty() ? 0 : bias(l, c, float_bias[c], x.scale, ws));
         d.channel.push_back(P::channel(x.scale, ws, y.scale, gap_count));
       }
     }

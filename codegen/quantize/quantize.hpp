@@ -4,10 +4,13 @@
 
 #include "codegen/calib/range.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "codegen/model/lowered_model.hpp"
+#include "statiq/quant/quantized_weights.hpp"
 
 namespace statiq::codegen {
 
@@ -19,6 +22,21 @@ enum class WeightQuantizerKind { max, max_per_axis, std, std_per_axis };
 
 // onnxruntime's activation choices for cpu_int8 (QuantType + symmetric activations).
 enum class ActivationType { uint8_asymmetric, int8_asymmetric, int8_symmetric };
+
+// The integers a conv or dense layer's weights may take on the target ([lo, hi], symmetric scale,
+// zero point 0) and whether its scales are per output channel: what a post-training method
+// (quantize/ptq/) must keep when it changes the weights.
+struct WeightGrid {
+  int lo = -127;
+  int hi = 127;
+  bool per_axis = true;
+};
+
+// Called by quantize() for each conv and dense layer with the weights as the target's quantizer chose
+// them and the float bias they are quantized with; may change the integers and the scales (within
+// `grid`, keeping per_axis) and the bias. The requantization data is then derived from what it leaves.
+using RefineWeights =
+    std::function<void(const Layer&, const WeightGrid& grid, quant::QuantizedWeights& weights, std::vector<float>& bias)>;
 
 struct QuantizeOptions {
   // qlinear, gemmini and akida_v1 weights; gemmini takes the per-tensor form of a per-axis choice
@@ -34,6 +52,8 @@ struct QuantizeOptions {
   // bias above half an activation step) goes to the host, reported in LoweredModel::unmapped, instead
   // of stopping quantization (generate() sets it for the unmapped policy host).
   bool akida_v1_host_fallback = false;
+  // Post-training methods (quantize/ptq/ptq.hpp): empty by default, so quantization is the target's rule.
+  RefineWeights refine_weights;
 };
 
 // Quantizes every layer of `model` in the profile of model.target (statiq::targets::<target>::profile,
