@@ -9,12 +9,34 @@
 // failing class, so neither g++ nor clang piles further errors on top of it.
 #pragma once
 
+#include <cstddef>
 #include <type_traits>
+#include <utility>
+
+#include "statiq/core/fixed_string.hpp"
 
 namespace statiq::diag {
 
 template <class...>
 inline constexpr bool always_false = false;
+
+// A name as a pack of characters: clang 14 prints a fixed_string template argument as character
+// codes ({{99, 111, 110, 118, 49, 0}}) but a char pack as text (spelled<'c', 'o', 'n', 'v', '1'>),
+// so each diagnostic's static_assert shows its layer this way too (g++ shows the fixed_string).
+template <char... C>
+struct spelled {};
+
+namespace verdicts {
+template <fixed_string S, class I = std::make_index_sequence<S.size()>>
+struct spell;
+template <fixed_string S, std::size_t... I>
+struct spell<S, std::index_sequence<I...>> {
+  using type = spelled<S.data[I]...>;
+};
+}  // namespace verdicts
+
+template <fixed_string S>
+using spelled_name = typename verdicts::spell<S>::type;
 
 // What a verdict carries when every rule holds.
 struct no_diagnostic {};
@@ -71,12 +93,26 @@ using first_failed = typename verdicts::first_failed_verdict<std::remove_cvref_t
 }  // namespace statiq::diag
 
 // Declares statiq::diag::NAME<PARAMS...>: a failing rule whose message is MESSAGE. The
-// template parameters are what the compiler shows: the layer name and the numbers.
-#define STATIQ_DIAGNOSTIC(NAME, MESSAGE, ...)                                      \
-  template <__VA_ARGS__>                                                           \
-  struct NAME {                                                                    \
-    static_assert(::statiq::diag::always_false<NAME>, "statiq: " MESSAGE);         \
-    static constexpr bool ok = false;                                              \
+// template parameters are what the compiler shows: the layer name and the numbers. PARAMS must
+// name the layer `fixed_string Layer` (it is shown spelled out too, for clang).
+#define STATIQ_DIAGNOSTIC(NAME, MESSAGE, ...) \
+  STATIQ_DIAGNOSTIC_SHOWING(NAME, ::statiq::diag::spelled_name<Layer>, MESSAGE, __VA_ARGS__)
+
+// The same, for a rule about something other than a layer: SHOWN is a type the static_assert's
+// condition shows beside the rule (e.g. ::statiq::diag::spelled_name<Target>).
+// The static_assert sits in a member function whose return type is deduced, so instantiating
+// NAME instantiates it, and g++ names every parameter beside its value in the error's first line:
+//   In instantiation of '... statiq::diag::accumulator_may_overflow<...>::report() [with ...
+//   Layer = statiq::fixed_string<4>{"fc1"}; long long int worst_case = 2147516160; ...]'
+#define STATIQ_DIAGNOSTIC_SHOWING(NAME, SHOWN, MESSAGE, ...)                          \
+  template <__VA_ARGS__>                                                              \
+  struct NAME {                                                                       \
+    static constexpr auto report() {                                                  \
+      static_assert(::statiq::diag::always_false<NAME, SHOWN>, "statiq: " MESSAGE);   \
+      return false;                                                                   \
+    }                                                                                 \
+    using reported = decltype(report());                                              \
+    static constexpr bool ok = false;                                                 \
   }
 
 // Reports a verdict (a constexpr object at class scope): instantiates its diagnostic, which fires

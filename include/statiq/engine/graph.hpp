@@ -111,10 +111,10 @@ STATIQ_DIAGNOSTIC(element_types_do_not_chain,
 STATIQ_DIAGNOSTIC(graph_inputs_disagree,
                   "every layer reading the graph input (-1) must expect the same shape and element type",
                   fixed_string Layer, Shape expected, Shape graph_input);
-STATIQ_DIAGNOSTIC(arena_exceeds_target_memory,
+STATIQ_DIAGNOSTIC_SHOWING(arena_exceeds_target_memory, spelled_name<Target>,
                   "the engine's arena (activations + scratch, after reuse) exceeds the target's memory",
                   fixed_string Target, std::size_t arena_bytes, std::size_t memory_bytes);
-STATIQ_DIAGNOSTIC(arena_exceeds_board_memory,
+STATIQ_DIAGNOSTIC_SHOWING(arena_exceeds_board_memory, spelled_name<Model>,
                   "the engine's arena (activations + scratch, after reuse) does not fit the board's data memory "
                   "(its RAM less the stack and statics): a board with more RAM, or a smaller model",
                   fixed_string Model, fixed_string Board, fixed_string Target, std::size_t arena_bytes,

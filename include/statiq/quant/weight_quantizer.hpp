@@ -54,7 +54,7 @@ inline float max_abs(std::span<const float> w) {
 }  // namespace statiq::quant
 
 namespace statiq::diag {
-STATIQ_DIAGNOSTIC(weight_quantizer_needs_per_axis_and_scale_factor,
+STATIQ_DIAGNOSTIC_SHOWING(weight_quantizer_needs_per_axis_and_scale_factor, Quantizer,
                   "a weight quantizer needs `static constexpr bool per_axis` and "
                   "`float scale_factor(std::span<const float> weights, int bits) const`",
                   class Quantizer);
