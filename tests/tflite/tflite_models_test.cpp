@@ -584,6 +584,19 @@ TEST_CASE("compare --against tflite: per layer, end to end and layer-local, on o
   CHECK(text.find("TFLite 2.9, builtin kernels") != std::string::npos);
   CHECK(text.find("layer-local (fed TFLite's own inputs), these layers differ on their own: ") != std::string::npos);
 
+  // The same model for tflite-int8-x86 (ruy's output stage): every layer matches.
+  o.generate.target = "tflite-int8-x86";
+  const Comparison x86 = compare(o);
+  REQUIRE(x86.layers.size() == 15);
+  for (const LayerComparison& l : x86.layers) {
+    INFO(l.name);
+    CHECK(l.mismatches == std::size_t{0});
+    CHECK(l.local_mismatches == std::size_t{0});
+  }
+  CHECK(!x86.first_difference.has_value());
+  CHECK(comparison_text(x86).find("every layer matches TFLite bit for bit") != std::string::npos);
+  o.generate.target = "tflite-int8";
+
   o.generate.model = shared / "models/mlperf_kws/model.onnx";
   o.generate.calib = o.input = shared / "models/mlperf_kws/inputs.npy";
   const Comparison kws = compare(o);
