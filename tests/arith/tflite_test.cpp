@@ -1,7 +1,7 @@
 // The tflite profiles: QuantizeMultiplier edge cases, the gemmlowp primitives against Debian's
 // gemmlowp (fixedpoint.h) on edge values and a large random set, double vs single rounding,
 // requantize, int8 Add and Requantize; TFLite's x86 builtin kernels (tflite_x86): ruy's GEMM output
-// stage and the Quantize that adds the zero point before rounding.
+// stage and the Quantize that divides in double.
 #include "statiq/arith/tflite.hpp"
 #include "statiq/layers/quantize.hpp"
 
@@ -392,16 +392,20 @@ TEST_CASE("tflite_x86 requantize_gemm: ruy's stage, + zero point in 32 bits, cla
   STATIC_REQUIRE(std::string_view(tflite_x86::name) == "tflite_x86");
 }
 
-TEST_CASE("tflite_x86 Quantize adds the zero point before rounding half away from zero") {
+TEST_CASE("tflite_x86 Quantize divides by the scale in double, then rounds half away from zero") {
   using statiq::detail::quantize_value;
-  // x / s = -0.5, zp 3: round(2.5) = 3; the reference kernels: round(-0.5) + 3 = -1 + 3 = 2.
-  CHECK(quantize_value<tflite_x86>(-0.25f, 0.5f, 3, -128, 127) == 3);
-  CHECK(quantize_value<tflite>(-0.25f, 0.5f, 3, -128, 127) == 2);
-  // x / s = 1.5, zp -4: round(-2.5) = -3; reference: round(1.5) - 4 = -2.
-  CHECK(quantize_value<tflite_x86>(0.75f, 0.5f, -4, -128, 127) == -3);
-  CHECK(quantize_value<tflite>(0.75f, 0.5f, -4, -128, 127) == -2);
-  // x / s = 2.5, zp 0: both 3. Saturation: 100 / 0.5 + 3 -> 127.
-  CHECK(quantize_value<tflite_x86>(1.25f, 0.5f, 0, -128, 127) == 3);
+  // 0.1f = 0.100000001490116...: 0.25 / 0.1f = 2.4999999627 exactly, which is 2.5 in float (its
+  // ulp there is 2^-22): float division rounds it up to 3, double division down to 2.
+  CHECK(quantize_value<tflite_x86>(0.25f, 0.1f, 10, -128, 127) == 12);
+  CHECK(quantize_value<tflite>(0.25f, 0.1f, 10, -128, 127) == 13);
+  CHECK(quantize_value<tflite_x86>(-0.25f, 0.1f, 10, -128, 127) == 8);  // -2.49999996 -> -2
+  CHECK(quantize_value<tflite>(-0.25f, 0.1f, 10, -128, 127) == 7);      // -2.5 -> -3
+  // An exact tie rounds half away from zero before the zero point in both: -0.5 -> -1, + 3.
+  CHECK(quantize_value<tflite_x86>(-0.25f, 0.5f, 3, -128, 127) == 2);
+  CHECK(quantize_value<tflite_x86>(0.75f, 0.5f, -4, -128, 127) == -2);  // 1.5 -> 2, - 4
+  // Saturation, and NaN to the zero point.
   CHECK(quantize_value<tflite_x86>(100.0f, 0.5f, 3, -128, 127) == 127);
   CHECK(quantize_value<tflite_x86>(-100.0f, 0.5f, 3, -128, 127) == -128);
+  CHECK(quantize_value<tflite_x86>(std::numeric_limits<float>::infinity(), 0.5f, 3, -128, 127) == 127);
+  CHECK(quantize_value<tflite_x86>(std::numeric_limits<float>::quiet_NaN(), 0.5f, 3, -128, 127) == 3);
 }

@@ -27,6 +27,7 @@
 #include "codegen/generate/generate.hpp"
 #include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
+#include "statiq/layers/quantize.hpp"
 #include "tests/support/files.hpp"
 
 namespace fs = std::filesystem;
@@ -202,12 +203,14 @@ Measured compare_layers(const LoweredModel& m, const fs::path& tflite, const fs:
       const bool group_1 = (conv && conv->group == 1 && conv->pool.kind == statiq::PoolKind::none) ||
                            l.kind == statiq::LayerKind::dense;
       if (rule == Rule::ruy_half_up && l.kind == statiq::LayerKind::quantize) {
-        // TFLite 2.9's optimized QUANTIZE on x86-64: the zero point added before the rounding,
-        // round_half_away(x / s + zp), where the reference (and the engine) rounds x / s first.
+        // TFLite 2.9's optimized QUANTIZE on x86-64: x / s in double, rounded half away from zero,
+        // + zp, where the reference kernel (and the tflite-int8 engine) divides in float. (The near-tie
+        // test below tells them apart; natural inputs rarely do.)
         const std::vector<float> xn = nchw_to_nhwc(row, m.input_shape);
         for (std::size_t e = 0; e < xn.size(); ++e) {
-          const float v = std::round(xn[e] / l.output.scale + static_cast<float>(l.output.zero_point));
-          r.rule_exceptions += static_cast<std::int32_t>(std::clamp(v, -128.0f, 127.0f)) != mine[i][e];
+          const double v = std::round(static_cast<double>(xn[e]) / static_cast<double>(l.output.scale)) +
+                           l.output.zero_point;
+          r.rule_exceptions += static_cast<std::int32_t>(std::clamp(v, -128.0, 127.0)) != mine[i][e];
           ++r.rule_checked;
         }
       }
@@ -556,6 +559,60 @@ TEST_CASE("TFLite export: engine == TFLite, XNNPACK, single rounding, tv_resnet_
                .golden_local = {{3, 1}, {13, 1}},
                .golden_end_to_end = 94,
                .golden_rule_exceptions = 0});
+}
+
+// TFLite's x86 QUANTIZE on inputs where dividing in float and in double round differently: values
+// within a few float ulps of (k + 1/2) * scale for every k in range. tflite-int8-x86 (double) equals
+// TFLite at every element of every layer; the reference kernels' rule (float, tflite-int8) differs at
+// every element chosen, so these inputs decide between the two.
+TEST_CASE("TFLite's x86 QUANTIZE divides in double: near-tie inputs on mlperf_kws", "[tflite][builtin][x86][quantize]") {
+  ScratchDir dir("statiq_tflite_quantize_ties");
+  const fs::path model_dir = shared / "models" / "mlperf_kws";
+  GenerateOptions o;
+  o.model = model_dir / "model.onnx";
+  o.target = "tflite-int8-x86";
+  o.calib = model_dir / "inputs.npy";
+  o.golden = 0;
+  const LoweredModel m = generate(o).model;
+  const Layer& q = m.layers.at(0);
+  REQUIRE(q.kind == statiq::LayerKind::quantize);
+  REQUIRE(m.input_shape.c == 1);  // so the NCHW rows written below are also NHWC
+  const float s = q.output.scale;
+  const std::int32_t zp = q.output.zero_point;
+  std::vector<float> ties;
+  for (int k = -128 - zp; k <= 127 - zp; ++k) {
+    const float center = static_cast<float>((k + 0.5) * static_cast<double>(s));
+    float below = center, above = center;
+    for (int step = 0; step <= 6; ++step) {
+      for (const float x : {below, above})
+        if (statiq::detail::quantize_value<statiq::arith::tflite_x86>(x, s, zp, -128, 127) !=
+            statiq::detail::quantize_value<statiq::arith::tflite>(x, s, zp, -128, 127))
+          ties.push_back(x);
+      below = std::nextafter(below, -INFINITY);
+      above = std::nextafter(above, INFINITY);
+    }
+  }
+  const std::size_t row = std::size_t(m.input_shape.size()), rows = 2;
+  REQUIRE(ties.size() > 100);
+  std::vector<float> x(row * rows);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = ties[i % ties.size()];
+  const fs::path input = dir.path / "ties.npy";
+  statiq::io::write_npy(input, {rows, 1, std::size_t(m.input_shape.h), std::size_t(m.input_shape.w)},
+                        std::span<const float>(x));
+  const fs::path model = dir.path / "layers.tflite";
+  write_tflite_model(m, model, {.every_layer_output = true});
+  const Measured r = compare_layers(m, model, input, "--nchw", dir.path, "kws x86 near ties", Rule::ruy_half_up);
+  CHECK(r.local.empty());
+  CHECK(r.end_to_end == 0);
+  CHECK(r.rule_exceptions == 0);
+  // TFLite's QUANTIZE output against the reference kernels' float division: every element differs.
+  const std::vector<std::int32_t> tfl =
+      statiq::io::read_npy(dir.path / "out" / tflite_file_name(tflite_tensor_name(m, 0))).as<std::int32_t>();
+  REQUIRE(tfl.size() == x.size());
+  std::size_t float_rule = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    float_rule += statiq::detail::quantize_value<statiq::arith::tflite>(x[i], s, zp, -128, 127) != tfl[i];
+  CHECK(float_rule == x.size());
 }
 
 // statiq-codegen compare --against tflite: the same layer-local and end-to-end counts, for one input.

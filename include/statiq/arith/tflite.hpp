@@ -21,8 +21,8 @@ enum class tflite_rounding { double_rounding, single_rounding };
 // single-rounding one). x86_builtin: TFLite's builtin (optimized) kernels on an x86-64 CPU with AVX
 // (measured on TFLite 2.9, tests/tflite), which differ in two operators: CONV_2D and
 // FULLY_CONNECTED run their GEMM through ruy, whose x86 output stage rounds both halves of the
-// double rounding half up (requantize_gemm); the float QUANTIZE adds the zero point before it
-// rounds. DEPTHWISE_CONV_2D, ADD, MEAN, AVERAGE_POOL_2D and the int8 QUANTIZE keep gemmlowp's.
+// double rounding half up (requantize_gemm); the float QUANTIZE divides by the scale in double.
+// DEPTHWISE_CONV_2D, ADD, MEAN, AVERAGE_POOL_2D and the int8 QUANTIZE keep gemmlowp's.
 enum class tflite_kernels { reference, x86_builtin };
 
 template <tflite_rounding R, tflite_kernels K = tflite_kernels::reference>
@@ -41,9 +41,11 @@ struct tflite_profile {
   // Quantize (float -> int8) rounds x / scale half away from zero, then adds the zero point:
   // TfLiteRound in reference_ops::AffineQuantize, which TFLite Micro runs (statiq/layers/quantize.hpp).
   static constexpr bool quantize_rounds_half_away_from_zero = true;
-  // TFLite's builtin QUANTIZE on x86-64 (optimized_ops::AffineQuantize, no NEON) rounds x / scale +
-  // zero_point, in float: a different integer where x / scale is within a float ulp of a tie.
-  static constexpr bool quantize_adds_zero_point_before_rounding = K == tflite_kernels::x86_builtin;
+  // TFLite's builtin QUANTIZE on x86-64 (optimized_ops::AffineQuantize without NEON) divides x by the
+  // scale widened to double, where the reference kernel (and TFLite Micro) divides in float: a
+  // different integer where the float quotient rounds onto or across a tie (measured in tests/tflite
+  // on near-tie inputs, which a float division, or adding the zero point first, does not explain).
+  static constexpr bool quantize_divides_in_double = K == tflite_kernels::x86_builtin;
 
   // A quantized multiplier: value = multiplier * 2^(shift - 31); shift > 0 is a left shift.
   struct channel_params {
