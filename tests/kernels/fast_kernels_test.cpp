@@ -655,3 +655,63 @@ TEST_CASE("vectorized ruy output stage equals tflite_x86::requantize_gemm at INT
       }
   CHECK(wrapped > 0);  // the zero point's wrap was exercised
 }
+
+namespace {
+// A 4x4x16 int8 map of -6, through a 1x1 group-1 convolution with identity weights, a 1x1 depthwise
+// convolution of weight 1, or a Dense with identity weights (a 16-pixel map's first pixel is 16
+// inputs): every accumulator is -6; with the multiplier 0.25 = (2^30, -1) the output is -1.5.
+template <class P>
+std::vector<std::int8_t> minus_one_and_a_half(bool depthwise, bool dense, bool fast_layout) {
+  const std::vector<std::int32_t> bias(16, 0);
+  const std::vector<typename P::channel_params> ch(16, typename P::channel_params{1 << 30, -1});
+  const LayerData<P> d{bias.data(), ch.data(), typename P::output_params{5, -128, 127}, 0, 0};
+  std::vector<std::int32_t> w;
+  for (int o = 0; o < 16; ++o)
+    for (int c = 0; c < (depthwise ? 1 : 16); ++c) w.push_back(depthwise || o == c ? 1 : 0);
+  const std::vector<std::int8_t> x(4 * 4 * 16, std::int8_t(-6));
+  if (dense) {
+    DenseAttributes a;
+    a.input = {1, 1, 16};
+    a.units = 16;
+    a.signed_input = a.signed_output = true;
+    const WeightLayout layout = fast_layout ? weight_layout(a, true) : row_major_layout;
+    std::vector<std::uint8_t> wb(layout.stored(w.size()));
+    lay_out_weights(layout, w, w.size(), wb.data());
+    std::vector<std::int8_t> y(16);
+    std::vector<std::int32_t> scratch(scratch_words(a, layout));
+    compute<P>(a, x.data(), weight_view<qint<8, true>>{wb.data(), layout}, d, y.data(), scratch.data());
+    return y;
+  }
+  ConvAttributes a;
+  a.input = {4, 4, 16};
+  a.filters = 16;
+  a.group = depthwise ? 16 : 1;
+  a.signed_input = a.signed_output = true;
+  const WeightLayout layout = fast_layout ? weight_layout(a, true) : row_major_layout;
+  std::vector<std::uint8_t> wb(layout.stored(w.size()));
+  lay_out_weights(layout, w, w.size(), wb.data());
+  std::vector<std::int8_t> y(std::size_t(output_shape(a).size()));
+  std::vector<std::int32_t> scratch(scratch_words(a, layout));
+  compute<P>(a, x.data(), weight_view<qint<8, true>>{wb.data(), layout}, d, y.data(), scratch.data());
+  return y;
+}
+}  // namespace
+
+// tflite_x86: the layers TFLite runs as a GEMM (CONV_2D of group 1, a Dense exported as one) take
+// ruy's stage, -1.5 -> -1 (half up); DEPTHWISE_CONV_2D keeps gemmlowp's, -1.5 -> -2 (away from zero);
+// both layouts (fast kernel and reference). tflite: -2 everywhere.
+TEST_CASE("tflite_x86 requantizes group-1 convolutions and Dense with ruy's stage, depthwise with gemmlowp's") {
+  if (!cpu_runs_this_variant()) return;
+  for (const bool fast : {true, false}) {
+    INFO((fast ? "fast layout" : "row-major layout"));
+    const auto all = [](const std::vector<std::int8_t>& y, int v) {
+      return std::all_of(y.begin(), y.end(), [v](std::int8_t e) { return e == v; });
+    };
+    CHECK(all(minus_one_and_a_half<arith::tflite_x86>(false, false, fast), -1 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite_x86>(false, true, fast), -1 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite_x86>(true, false, fast), -2 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite>(false, false, fast), -2 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite>(false, true, fast), -2 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite>(true, false, fast), -2 + 5));
+  }
+}
