@@ -186,8 +186,9 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
                  "cpu-int8: also write the quantized model in ONNX's QOperator form (file.onnx: QLinearConv, QGemm, "
                  "QLinearAdd, QLinearGlobalAveragePool ...), which onnxruntime runs without graph optimisation");
   app.add_option("--tflite", o.tflite,
-                 "tflite-int8 / tflite-int8-single-rounding: also write the quantized model as a TensorFlow Lite "
-                 "flatbuffer (file.tflite) with the engine's integers, for TFLite, TFLite Micro and CMSIS-NN");
+                 "tflite-int8 / tflite-int8-single-rounding / tflite-int8-x86: also write the quantized model as a "
+                 "TensorFlow Lite flatbuffer (file.tflite) with the engine's integers, for TFLite, TFLite Micro and "
+                 "CMSIS-NN (one graph for the three; tflite-int8-x86's engine rounds as TFLite's x86 kernels)");
   app.add_flag("--dynamic", o.dynamic,
                "cpu-int8: onnxruntime's dynamic quantization (int8 weights; each Conv/Gemm quantizes its float "
                "input to uint8 at run time; float between layers); --weight-quantizer max (per tensor) or "

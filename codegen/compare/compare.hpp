@@ -87,7 +87,7 @@ Comparison compare_with_onnxruntime(const LoweredModel& model, const float* inpu
                                     const LoweredModel* exported = nullptr);
 
 // Against TensorFlow Lite (builtin kernels, or XNNPACK) on the .tflite export of `model` (a
-// tflite-int8 or tflite-int8-single-rounding model), one thread, every layer an output of the
+// model of a tflite target: tflite-int8, -single-rounding, -x86), one thread, every layer an output of the
 // exported graph. Throws std::runtime_error with what to do when run_tflite is missing or fails.
 Comparison compare_with_tflite(const LoweredModel& model, const float* input_nchw, bool xnnpack,
                                const TfliteRunner& runner = {});

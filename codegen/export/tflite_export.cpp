@@ -5,6 +5,8 @@
 // its type (n) and its value (n + 1); union values count from 1 in the order the schema declares.
 #include "codegen/export/tflite_export.hpp"
 
+#include "codegen/lower/target_registry.hpp"
+
 #include <flatbuffers/flatbuffers.h>
 
 #include <unistd.h>
@@ -98,17 +100,20 @@ struct OperatorDef {
   OptionsDef options;
 };
 
+// A layer's data in one of TFLite's arithmetics (arith::is_tflite_profile): every tflite target
+// exports the same graph, its integers differ only in where the engine rounds.
+template <class D>
+constexpr bool is_tflite_data = false;
 template <class P>
-constexpr bool is_tflite_data = std::is_same_v<P, ProfileData<arith::tflite>> ||
-                                std::is_same_v<P, ProfileData<arith::tflite_single_rounding>>;
+constexpr bool is_tflite_data<ProfileData<P>> = arith::is_tflite_profile<P>;
 
 class Exporter {
  public:
   Exporter(const LoweredModel& m, const TfliteExportOptions& o) : m_(m), o_(o) {
-    if (m.target != "tflite_int8" && m.target != "tflite_int8_single_rounding")
-      throw std::runtime_error("TFLite export: the model is for " + m.target +
-                               "; only tflite_int8 and tflite_int8_single_rounding (TFLite's arithmetic) have a "
-                               "TFLite form");
+    const TargetInfo* target = lookup_target(m.target);
+    if (!target || !target->tflite_form)
+      throw std::runtime_error("TFLite export: the model is for " + m.target + "; only " +
+                               tflite_target_names() + " (TFLite's arithmetic) have a TFLite form");
     if (m.dynamic) throw std::runtime_error("TFLite export: a dynamically quantized model has no TFLite int8 form");
     buffers_.emplace_back();  // buffer 0: the empty sentinel every tensor without data refers to
   }
@@ -201,15 +206,14 @@ class Exporter {
   int input_tensor(const Layer& l, std::size_t k) const { return layer_tensor_[std::size_t(l.inputs.at(k))]; }
   bool input_is_2d(const Layer& l, std::size_t k) const { return producer(l, k).kind == LayerKind::dense; }
 
-  template <class P>
-  static const ProfileData<P>* data_as(const Layer& l) {
-    return std::get_if<ProfileData<P>>(&l.data);
-  }
-  // The output bounds the engine clamps to (the same in both tflite profiles).
+  // The output bounds the engine clamps to (the same in every tflite profile).
   static std::pair<std::int32_t, std::int32_t> bounds(const Layer& l) {
-    if (const auto* d = data_as<arith::tflite>(l)) return {d->output.lo, d->output.hi};
-    const auto* d = data_as<arith::tflite_single_rounding>(l);
-    return {d->output.lo, d->output.hi};
+    return std::visit(
+        [](const auto& d) -> std::pair<std::int32_t, std::int32_t> {
+          if constexpr (is_tflite_data<std::decay_t<decltype(d)>>) return {d.output.lo, d.output.hi};
+          else throw std::logic_error("TFLite export: a layer without tflite data");  // refused in run()
+        },
+        l.data);
   }
 
   // The fused activation whose clamp TFLite derives (CalculateActivationRangeQuantized) is the

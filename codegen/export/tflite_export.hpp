@@ -1,6 +1,6 @@
-// codegen/export/tflite_export.hpp — a quantized tflite_int8 / tflite_int8_single_rounding
-// LoweredModel as a TensorFlow Lite flatbuffer (.tflite, schema version 3): the engine's integers
-// (int8 per-channel weights, int32 biases, every tensor's scale and zero point) in TFLite's builtin
+// codegen/export/tflite_export.hpp — a quantized LoweredModel of a tflite target (tflite_int8, its
+// single-rounding and x86 variants: one graph, their integers differ only in the engine's rounding)
+// as a TensorFlow Lite flatbuffer (.tflite, schema version 3): the engine's integers (int8 per-channel weights, int32 biases, every tensor's scale and zero point) in TFLite's builtin
 // operators, NHWC, so TFLite, TFLite Micro and CMSIS-NN run the model the engine runs.
 #pragma once
 

@@ -510,10 +510,9 @@ GenerateResult generate(const GenerateOptions& o) {
     check_output_dir(o.qoperator.has_parent_path() ? o.qoperator.parent_path() : std::filesystem::path("."));
   }
   if (!o.tflite.empty()) {
-    const std::string_view t = find_target(o.target).name;
-    if (t != "tflite_int8" && t != "tflite_int8_single_rounding")
-      throw std::runtime_error("--tflite writes a TensorFlow Lite int8 model, whose arithmetic only the tflite-int8 "
-                               "and tflite-int8-single-rounding targets compute (not " + o.target +
+    if (!find_target(o.target).tflite_form)
+      throw std::runtime_error("--tflite writes a TensorFlow Lite int8 model, whose arithmetic only the " +
+                               tflite_target_names() + " targets compute (not " + o.target +
                                "); drop --tflite or use --target tflite-int8");
     if (o.dynamic) throw std::runtime_error("--tflite with --dynamic: the TFLite export is of static int8 quantization");
     check_output_dir(o.tflite.has_parent_path() ? o.tflite.parent_path() : std::filesystem::path("."));

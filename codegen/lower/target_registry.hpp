@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "statiq/arith/tflite.hpp"
 #include "statiq/layers/dynamic.hpp"
 #include "statiq/targets/target_list.hpp"
 
@@ -34,6 +35,7 @@ struct TargetInfo {
   bool packs_sub_byte;       // weights below 8 bits share a byte in the generated data
   bool dynamic_quantization; // has the float-in/float-out layers of statiq/layers/dynamic.hpp (--dynamic)
   int default_bits;          // weights and activations unless configured
+  bool tflite_form;          // computes in one of TFLite's arithmetics: its models have a .tflite form (--tflite)
 };
 
 namespace detail {
@@ -58,7 +60,8 @@ TargetInfo target_info() {
                     T::hardware,
                     T::packs_sub_byte,
                     DynamicQuantizationTarget<T>,
-                    T::default_bits};
+                    T::default_bits,
+                    arith::is_tflite_profile<typename T::profile>};
 }
 }  // namespace detail
 
@@ -78,6 +81,14 @@ inline std::string target_names(TargetSpelling spelling) {
   std::string s;
   for (const TargetInfo& t : all_targets())
     s += (s.empty() ? "" : ", ") + (spelling == TargetSpelling::cli ? t.cli_name : std::string(t.name));
+  return s;
+}
+
+// "tflite-int8, tflite-int8-single-rounding, ...": the targets whose models have a .tflite form.
+inline std::string tflite_target_names() {
+  std::string s;
+  for (const TargetInfo& t : all_targets())
+    if (t.tflite_form) s += (s.empty() ? "" : ", ") + t.cli_name;
   return s;
 }
 

@@ -69,7 +69,7 @@ template <class P>
 class ProfileQuantizer {
   static constexpr bool qlinear = std::is_same_v<P, arith::qlinear>;
   static constexpr bool pow2 = std::is_same_v<P, arith::pow2>;
-  static constexpr bool tflite = std::is_same_v<P, arith::tflite> || std::is_same_v<P, arith::tflite_single_rounding>;
+  static constexpr bool tflite = arith::is_tflite_profile<P>;
   static constexpr bool gemmini = std::is_same_v<P, arith::gemmini>;
   static constexpr bool akida1 = std::is_same_v<P, arith::akida_v1>;
   static_assert(qlinear || pow2 || tflite || gemmini || akida1);

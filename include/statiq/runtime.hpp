@@ -40,5 +40,6 @@
 #include "statiq/targets/host.hpp"
 #include "statiq/targets/target_list.hpp"
 #include "statiq/targets/tflite_int8.hpp"
+#include "statiq/targets/tflite_int8_x86.hpp"
 
 #include "statiq/engine/graph.hpp"

@@ -1,7 +1,9 @@
 // The tflite profiles: QuantizeMultiplier edge cases, the gemmlowp primitives against Debian's
 // gemmlowp (fixedpoint.h) on edge values and a large random set, double vs single rounding,
-// requantize, int8 Add and Requantize.
+// requantize, int8 Add and Requantize; TFLite's x86 builtin kernels (tflite_x86): ruy's GEMM output
+// stage and the Quantize that divides in double.
 #include "statiq/arith/tflite.hpp"
+#include "statiq/layers/quantize.hpp"
 
 #include <gemmlowp/fixedpoint/fixedpoint.h>
 
@@ -17,6 +19,7 @@
 
 using statiq::arith::tflite;
 using statiq::arith::tflite_single_rounding;
+using statiq::arith::tflite_x86;
 
 namespace {
 
@@ -310,4 +313,99 @@ TEST_CASE("tflite average_pool divides the integers first, then requantizes") {
   CHECK(tflite::average_pool(-6, one, 4, 0, {0, -128, 127}) == -2);
   // requantized by 2.0 after the division: 2 * 2 = 4
   CHECK(tflite::average_pool(6, tflite::mean_channel(1.0f, 0.5f), 4, 0, {0, -128, 127}) == 4);
+}
+
+// tflite_x86: ruy's x86 output stage for CONV_2D / FULLY_CONNECTED, hi = (x m + 2^30) >> 31 and then
+// (hi + 2^(k-1)) >> k, both floor shifts: half up twice. Values worked by hand below.
+TEST_CASE("tflite_x86 GEMM output stage: ruy's double rounding, both halves up") {
+  constexpr auto ruy = [](std::int32_t x, std::int32_t m, int shift) {
+    return tflite_x86::ruy_multiply_by_quantized_multiplier(x, m, shift);
+  };
+  // -6 * 0.5 * 2^-1 = -1.5: hi = floor(-2.5) = -3, (-3 + 1) >> 1 = -1; gemmlowp: -3, then -1.5 away: -2.
+  STATIC_REQUIRE(ruy(-6, two_30, -1) == -1);
+  STATIC_REQUIRE(tflite::multiply_by_quantized_multiplier(-6, two_30, -1) == -2);
+  // 6 * 0.25 = 1.5: hi = floor(3.5) = 3, (3 + 1) >> 1 = 2, as gemmlowp.
+  STATIC_REQUIRE(ruy(6, two_30, -1) == 2);
+  STATIC_REQUIRE(tflite::multiply_by_quantized_multiplier(6, two_30, -1) == 2);
+  // Two roundings, not one: 1 * 0.75 / 2 = 0.375: hi = floor(1.25) = 1, (1 + 1) >> 1 = 1 (single: 0).
+  STATIC_REQUIRE(ruy(1, 1610612736, -1) == 1);
+  STATIC_REQUIRE(tflite_single_rounding::multiply_by_quantized_multiplier(1, 1610612736, -1) == 0);
+  // -0.375: hi = floor(-0.25) = -1, (-1 + 1) >> 1 = 0; gemmlowp: SRDHM -1, then -0.5 away: -1.
+  STATIC_REQUIRE(ruy(-1, 1610612736, -1) == 0);
+  STATIC_REQUIRE(tflite::multiply_by_quantized_multiplier(-1, 1610612736, -1) == -1);
+  // The first half alone (shift 0) rounds half up as SRDHM does: -2.5 -> -2, 2.5 -> 3.
+  STATIC_REQUIRE(ruy(-5, two_30, 0) == -2);
+  STATIC_REQUIRE(ruy(5, two_30, 0) == 3);
+  // Left shifts multiply first: 3 * 4 * 0.5 = 6; -3 * 2 * 0.75 = -4.5 -> -4 (floor(-4.5 + 0.5)).
+  STATIC_REQUIRE(ruy(3, two_30, 2) == 6);
+  STATIC_REQUIRE(ruy(-3, 1610612736, 1) == -4);
+  // The left shift wraps in 32 bits (vpsllvd): 2^30 << 2 = 0; (2^30 + 1) << 1 = -2^31 + 2, times
+  // 0.5 = -1073741823 exactly.
+  STATIC_REQUIRE(ruy(two_30, two_30, 2) == 0);
+  STATIC_REQUIRE(ruy(two_30 + 1, two_30, 1) == -1073741823);
+  // INT32 extremes: INT_MIN * (1 - 2^-31) = -2147483647 + 0.5 -> -2147483647 (half up);
+  // INT_MAX * (1 - 2^-31) = 2147483646 + (2^30 + 1) / 2^31 -> 2147483646.
+  STATIC_REQUIRE(ruy(int_min, int_max, 0) == -2147483647);
+  STATIC_REQUIRE(ruy(int_max, int_max, 0) == 2147483646);
+  // INT_MIN * 0.5 * 2^-31 = -0.5 exactly: hi = -2^30, (-2^30 + 2^30) >> 31 = 0; gemmlowp -1.
+  STATIC_REQUIRE(ruy(int_min, two_30, -31) == 0);
+  STATIC_REQUIRE(tflite::multiply_by_quantized_multiplier(int_min, two_30, -31) == -1);
+  STATIC_REQUIRE(ruy(int_max, int_max, -31) == 1);  // (2147483646 + 2^30) >> 31
+  STATIC_REQUIRE(ruy(int_min, 0, -31) == 0);        // a flushed multiplier
+
+  // Half up is floor(x m 2^left / 2^31 + 1/2), then floor(hi / 2^k + 1/2): checked in exact
+  // integer division on random values (the second step with its own tie rule written out).
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<std::int32_t> acc(int_min, int_max);
+  std::uniform_int_distribution<std::int32_t> multiplier(two_30, int_max);
+  std::uniform_int_distribution<int> shift(-31, 0);
+  const auto floor_div = [](std::int64_t n, std::int64_t d) { return n >= 0 ? n / d : -((-n + d - 1) / d); };
+  for (int i = 0; i < 100000; ++i) {
+    const std::int32_t x = acc(rng), m = multiplier(rng);
+    const int s = shift(rng);
+    const std::int64_t hi = floor_div(std::int64_t{x} * m + (std::int64_t{1} << 30), std::int64_t{1} << 31);
+    const std::int64_t d = std::int64_t{1} << -s;
+    const std::int64_t expected = s == 0 ? hi : floor_div(2 * hi + d, 2 * d);
+    REQUIRE(ruy(x, m, s) == expected);
+  }
+}
+
+TEST_CASE("tflite_x86 requantize_gemm: ruy's stage, + zero point in 32 bits, clamp; other layers keep gemmlowp's") {
+  constexpr tflite_x86::output_params out{3, -128, 127};
+  STATIC_REQUIRE(tflite_x86::requantize_gemm(-6, {two_30, -1}, out) == 2);  // -1.5 -> -1, + 3
+  STATIC_REQUIRE(tflite_x86::requantize(-6, {two_30, -1}, out) == 1);       // -1.5 -> -2, + 3
+  STATIC_REQUIRE(statiq::arith::requantize_gemm<tflite_x86>(-6, {two_30, -1}, out) == 2);
+  STATIC_REQUIRE(statiq::arith::requantize_gemm<tflite>(-6, {two_30, -1}, {3, -128, 127}) == 1);
+  STATIC_REQUIRE(tflite_x86::requantize_gemm(1000, {two_30, 0}, out) == 127);
+  STATIC_REQUIRE(tflite_x86::requantize_gemm(-1000, {two_30, 0}, out) == -128);
+  STATIC_REQUIRE(tflite_x86::requantize_gemm(-100, {two_30, 0}, {3, 3, 127}) == 3);  // ReLU
+  // ruy adds the zero point with vpaddd: 2147483646 + 5 wraps to -2147483645, clamped to -128
+  // (the reference kernels' int64 sum saturates to 127 instead).
+  STATIC_REQUIRE(tflite_x86::requantize_gemm(int_max, {int_max, 0}, {5, -128, 127}) == -128);
+  STATIC_REQUIRE(tflite::requantize(int_max, {int_max, 0}, {5, -128, 127}) == 127);
+  // Everything but the GEMM operators is tflite's: Add, Requantize, MEAN.
+  const auto tie = tflite_x86::make_add(0.5f, 0, 0.5f, 0, 1.0f, 0, -128, 127);
+  CHECK(tflite_x86::add(-3, -2, tie) == -3);  // away from zero, as tflite
+  const auto quarter = tflite_x86::make_rescale(0.25f, 10, 1.0f, 0, -128, 127);
+  CHECK(tflite_x86::rescale(0, quarter) == -3);  // -2.5 away from zero
+  CHECK(tflite_x86::mean(-10, tflite_x86::mean_channel(0.5f, 0.5f), 4, {0, -128, 127}) == -3);
+  STATIC_REQUIRE(std::string_view(tflite_x86::name) == "tflite_x86");
+}
+
+TEST_CASE("tflite_x86 Quantize divides by the scale in double, then rounds half away from zero") {
+  using statiq::detail::quantize_value;
+  // 0.1f = 0.100000001490116...: 0.25 / 0.1f = 2.4999999627 exactly, which is 2.5 in float (its
+  // ulp there is 2^-22): float division rounds it up to 3, double division down to 2.
+  CHECK(quantize_value<tflite_x86>(0.25f, 0.1f, 10, -128, 127) == 12);
+  CHECK(quantize_value<tflite>(0.25f, 0.1f, 10, -128, 127) == 13);
+  CHECK(quantize_value<tflite_x86>(-0.25f, 0.1f, 10, -128, 127) == 8);  // -2.49999996 -> -2
+  CHECK(quantize_value<tflite>(-0.25f, 0.1f, 10, -128, 127) == 7);      // -2.5 -> -3
+  // An exact tie rounds half away from zero before the zero point in both: -0.5 -> -1, + 3.
+  CHECK(quantize_value<tflite_x86>(-0.25f, 0.5f, 3, -128, 127) == 2);
+  CHECK(quantize_value<tflite_x86>(0.75f, 0.5f, -4, -128, 127) == -2);  // 1.5 -> 2, - 4
+  // Saturation, and NaN to the zero point.
+  CHECK(quantize_value<tflite_x86>(100.0f, 0.5f, 3, -128, 127) == 127);
+  CHECK(quantize_value<tflite_x86>(-100.0f, 0.5f, 3, -128, 127) == -128);
+  CHECK(quantize_value<tflite_x86>(std::numeric_limits<float>::infinity(), 0.5f, 3, -128, 127) == 127);
+  CHECK(quantize_value<tflite_x86>(std::numeric_limits<float>::quiet_NaN(), 0.5f, 3, -128, 127) == 3);
 }

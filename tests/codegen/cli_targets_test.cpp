@@ -1,6 +1,7 @@
 // Every target of the library (statiq::targets::target_list) is reachable from statiq-codegen:
 // --target <name> generates mnist8 for it, `check` accepts it, --help describes it; the engine of
-// tflite-int8-single-rounding (once refused by the CLI) compiles and reproduces its golden vectors.
+// tflite-int8-single-rounding (once refused by the CLI) and tflite-int8-x86 (ruy's GEMM output stage)
+// compile and reproduce their golden vectors.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -53,6 +54,11 @@ TEST_CASE("the registry holds every library target, in the list's order", "[code
   CHECK(codegen::find_target("cpu-int8").dynamic_quantization);
   CHECK(!codegen::find_target("tflite-int8").dynamic_quantization);
   CHECK(codegen::find_target("tflite-int8-single-rounding").profile == "tflite_single_rounding");
+  CHECK(codegen::find_target("tflite-int8-x86").profile == "tflite_x86");
+  // the targets with a .tflite form (--tflite): TFLite's arithmetics, and only those
+  for (const codegen::TargetInfo& t : codegen::all_targets())
+    CHECK(t.tflite_form == (t.profile.rfind("tflite", 0) == 0));
+  CHECK(codegen::tflite_target_names() == "tflite-int8, tflite-int8-single-rounding, tflite-int8-x86");
 }
 
 TEST_CASE("visit_target calls generic code with the target's type", "[codegen][targets]") {
@@ -65,6 +71,7 @@ TEST_CASE("visit_target calls generic code with the target's type", "[codegen][t
   CHECK(profile("gemmini") == "gemmini");
   CHECK(profile("tflite-int8") == "tflite");
   CHECK(profile("tflite-int8-single-rounding") == "tflite_single_rounding");
+  CHECK(profile("tflite-int8-x86") == "tflite_x86");
   // an unknown name lists every choice, akida-v1 and the single-rounding TFLite included
   CHECK_THROWS_WITH(profile("tpu"), Catch::Contains("unknown target 'tpu'") && Catch::Contains("akida-v1") &&
                                         Catch::Contains("tflite-int8-single-rounding"));
@@ -93,6 +100,10 @@ TEST_CASE("--target <name> generates mnist8 for every library target", "[codegen
   const fs::path single = dir.path / "tflite-int8-single-rounding";
   CHECK(statiq::test::compile_and_self_test(single, "mnist8") == "");
   CHECK_THAT(slurp(single / "selftest.log"), Catch::Contains("(tflite_int8_single_rounding): 2 golden vectors, bit-exact"));
+  // ruy's output stage in the generated engine (the Dense layer) equals the simulation's
+  const fs::path x86 = dir.path / "tflite-int8-x86";
+  CHECK(statiq::test::compile_and_self_test(x86, "mnist8") == "");
+  CHECK_THAT(slurp(x86 / "selftest.log"), Catch::Contains("(tflite_int8_x86): 2 golden vectors, bit-exact"));
 }
 
 TEST_CASE("check and --help read the registry", "[codegen][targets][cli]") {

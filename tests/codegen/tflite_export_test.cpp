@@ -46,6 +46,9 @@ TEST_CASE("--tflite is refused for a target whose arithmetic is not TFLite's, no
   INFO(log);
   CHECK(status == 1);
   CHECK(log.find("--tflite writes a TensorFlow Lite int8 model") != std::string::npos);
+  // the registry's tflite targets (TargetInfo::tflite_form), every one
+  CHECK(log.find("only the tflite-int8, tflite-int8-single-rounding, tflite-int8-x86 targets compute") !=
+        std::string::npos);
   CHECK(log.find("use --target tflite-int8") != std::string::npos);
   CHECK(!fs::exists(file));
   CHECK(empty_folder(out));
@@ -70,12 +73,13 @@ TEST_CASE("--tflite that cannot be written leaves neither it nor the generated f
     CHECK(e.path().string().find("statiq-tmp") == std::string::npos);
 }
 
-TEST_CASE("--tflite writes the exporter's flatbuffer beside the engine, for both tflite targets", "[codegen][tflite]") {
+TEST_CASE("--tflite writes the exporter's flatbuffer beside the engine, for every tflite target", "[codegen][tflite]") {
   if (!fs::exists(mnist8)) {
     WARN("../shared/models/mnist8 is absent: not run");
     return;
   }
-  for (const char* target : {"tflite-int8", "tflite-int8-single-rounding"}) {
+  // tflite-int8-x86 exports the same graph: only where the engine rounds differs (tests/tflite runs it).
+  for (const char* target : {"tflite-int8", "tflite-int8-single-rounding", "tflite-int8-x86"}) {
     ScratchDir dir(std::string("statiq_tflite_written_") + target);
     const fs::path out = dir.path / "out", file = dir.path / "m.tflite";
     const int status = run_command(codegen(std::string("--target ") + target + " -o '" + out.string() + "' --tflite '" +
@@ -113,5 +117,5 @@ TEST_CASE("the TFLite exporter refuses a model of another target, naming it", "[
   o.golden = 0;
   const LoweredModel m = generate(o).model;
   CHECK_THROWS_WITH(tflite_model(m), Catch::Contains("the model is for cpu_int8") &&
-                                         Catch::Contains("only tflite_int8 and tflite_int8_single_rounding"));
+                                         Catch::Contains("only tflite-int8, tflite-int8-single-rounding, tflite-int8-x86"));
 }

@@ -181,6 +181,10 @@ arith::tflite_single_rounding::channel_params random_channel<arith::tflite_singl
   return {uniform(1 << 30, 0x7fffffff), uniform(-20, 1)};
 }
 template <>
+arith::tflite_x86::channel_params random_channel<arith::tflite_x86>() {
+  return {uniform(1 << 30, 0x7fffffff), uniform(-20, 1)};
+}
+template <>
 arith::pow2::channel_params random_channel<arith::pow2>() {
   return {static_cast<std::uint8_t>(uniform(1, 255)), uniform(8, 24)};
 }
@@ -207,6 +211,11 @@ arith::tflite::output_params random_output<arith::tflite>(bool s) {
 }
 template <>
 arith::tflite_single_rounding::output_params random_output<arith::tflite_single_rounding>(bool s) {
+  const int zp = s ? uniform(-128, 20) : uniform(0, 40);
+  return {zp, s ? (coin() ? zp : -128) : 0, s ? 127 : 255};
+}
+template <>
+arith::tflite_x86::output_params random_output<arith::tflite_x86>(bool s) {
   const int zp = s ? uniform(-128, 20) : uniform(0, 40);
   return {zp, s ? (coin() ? zp : -128) : 0, s ? 127 : 255};
 }
@@ -276,14 +285,16 @@ TEST_CASE("fast convolution layers equal the reference layers for every profile"
   compare_profile<arith::qlinear>(600);
   compare_profile<arith::tflite>(400);
   compare_profile<arith::tflite_single_rounding>(300);
+  compare_profile<arith::tflite_x86>(300);
   compare_profile<arith::pow2>(300);
   compare_profile<arith::gemmini>(200);
   compare_profile<arith::akida_v1>(200);
 }
 
-TEST_CASE("fast dense equals the reference dense") {
-  if (!cpu_runs_this_variant()) return;
-  for (int iter = 0; iter < 400; ++iter) {
+namespace {
+template <class P>
+void compare_dense(int iterations) {
+  for (int iter = 0; iter < iterations; ++iter) {
     DenseAttributes a;
     a.input = {1, 1, pick({1, 3, 4, 15, 16, 63, 64, 65, 256, 257, 1000, 2048})};
     if (coin(0.3)) a.input = {uniform(1, 6), uniform(1, 6), uniform(1, 40)};
@@ -297,24 +308,31 @@ TEST_CASE("fast dense equals the reference dense") {
     std::vector<std::uint8_t> wf(fast_layout.stored(o.w.size())), wr(o.w.size());
     lay_out_weights(fast_layout, o.w, o.w.size(), wf.data());
     lay_out_weights(row_major_layout, o.w, o.w.size(), wr.data());
-    std::vector<arith::qlinear::channel_params> ch;
-    for (int c = 0; c < a.units; ++c) ch.push_back(random_channel<arith::qlinear>());
-    const LayerData<arith::qlinear> d{o.bias.data(), ch.data(), random_output<arith::qlinear>(false), o.x_zero_point,
-                                      o.w_zero_point};
+    std::vector<typename P::channel_params> ch;
+    for (int c = 0; c < a.units; ++c) ch.push_back(random_channel<P>());
+    const LayerData<P> d{o.bias.data(), ch.data(), random_output<P>(false), o.x_zero_point, o.w_zero_point};
     std::vector<std::uint8_t> yf(std::size_t(a.units), 1), yr(std::size_t(a.units), 2);
     std::vector<std::int32_t> sf(scratch_words(a, fast_layout)), sr(scratch_words(a, row_major_layout));
     if (signed_input) {
       const auto x = as_bytes<std::int8_t>(o.x);
-      compute<arith::qlinear>(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
-      compute<arith::qlinear>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
+      compute<P>(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
+      compute<P>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
     } else {
       const auto x = as_bytes<std::uint8_t>(o.x);
-      compute<arith::qlinear>(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
-      compute<arith::qlinear>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
+      compute<P>(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
+      compute<P>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
     }
-    INFO("dense " << a.input.size() << " -> " << a.units << (signed_input ? " int8" : " uint8"));
+    INFO("dense " << a.input.size() << " -> " << a.units << (signed_input ? " int8" : " uint8") << " profile "
+                  << P::name);
     REQUIRE(yf == yr);
   }
+}
+}  // namespace
+
+TEST_CASE("fast dense equals the reference dense") {
+  if (!cpu_runs_this_variant()) return;
+  compare_dense<arith::qlinear>(400);
+  compare_dense<arith::tflite_x86>(200);  // ruy's GEMM output stage
 }
 
 namespace {
@@ -559,8 +577,9 @@ std::int32_t hard_accumulator() {
   }
 }
 
+// `gemm`: the output stage of a GEMM layer (arith::requantize_gemm: ruy's in tflite_x86).
 template <class P>
-void compare_requantize_rows(typename P::channel_params (*channel)(), int iterations) {
+void compare_requantize_rows(typename P::channel_params (*channel)(), int iterations, bool gemm = false) {
   for (int iter = 0; iter < iterations; ++iter) {
     const int pixels = uniform(1, 5), n = pick({1, 7, 16, 17, 33});
     const std::size_t ld = std::size_t(n) + std::size_t(uniform(0, 20));
@@ -573,10 +592,13 @@ void compare_requantize_rows(typename P::channel_params (*channel)(), int iterat
     const LayerData<P> d{nullptr, ch.data(), out, 0, 0};
     const auto run = [&]<class Y>(Y*) {
       std::vector<Y> fast(std::size_t(pixels * n)), ref(fast.size());
-      detail::requantize_rows(acc.data(), ld, pixels, n, d, fast.data());
+      detail::requantize_rows(acc.data(), ld, pixels, n, d, fast.data(), gemm);
       for (int p = 0; p < pixels; ++p)
-        for (int c = 0; c < n; ++c)
-          ref[std::size_t(p * n + c)] = static_cast<Y>(P::requantize(acc[std::size_t(p) * ld + std::size_t(c)], ch[std::size_t(c)], out));
+        for (int c = 0; c < n; ++c) {
+          const std::int32_t a = acc[std::size_t(p) * ld + std::size_t(c)];
+          ref[std::size_t(p * n + c)] = static_cast<Y>(gemm ? arith::requantize_gemm<P>(a, ch[std::size_t(c)], out)
+                                                            : P::requantize(a, ch[std::size_t(c)], out));
+        }
       REQUIRE(fast == ref);
     };
     if (s) run(static_cast<std::int8_t*>(nullptr));
@@ -600,5 +622,96 @@ TEST_CASE("vectorized requantization equals each profile's scalar rule on ties a
   if (!cpu_runs_this_variant()) return;
   compare_requantize_rows<arith::tflite>(tflite_hard_channel<arith::tflite>, 2000);
   compare_requantize_rows<arith::tflite_single_rounding>(tflite_hard_channel<arith::tflite_single_rounding>, 2000);
+  compare_requantize_rows<arith::tflite_x86>(tflite_hard_channel<arith::tflite_x86>, 2000, true);   // ruy's stage
+  compare_requantize_rows<arith::tflite_x86>(tflite_hard_channel<arith::tflite_x86>, 1000, false);  // gemmlowp's
+  compare_requantize_rows<arith::tflite>(tflite_hard_channel<arith::tflite>, 500, true);  // no GEMM stage of its own
   compare_requantize_rows<arith::qlinear>(qlinear_hard_channel, 2000);
+}
+
+// ruy's stage at the edges, every lane: the 32-bit left shift that wraps, a multiplier of 1 - 2^-31
+// on INT32 extremes (the zero point's 32-bit sum wraps past them), negative ties at every right shift.
+TEST_CASE("vectorized ruy output stage equals tflite_x86::requantize_gemm at INT32 extremes and ties") {
+  if (!cpu_runs_this_variant()) return;
+  using P = arith::tflite_x86;
+  constexpr std::int32_t lo32 = std::numeric_limits<std::int32_t>::min(), hi32 = std::numeric_limits<std::int32_t>::max();
+  const std::vector<std::int32_t> xs = {lo32, lo32 + 1, -(1 << 30) - 1, -6, -5, -3, -1, 0, 1, 3, 5, 6, (1 << 30) + 1,
+                                        hi32 - 1, hi32};
+  std::size_t wrapped = 0;
+  for (const std::int32_t zp : {-128, -5, 0, 5, 127})
+    for (int shift = -31; shift <= 3; ++shift)
+      for (const std::int32_t m : {0, 1 << 30, 1610612736, hi32}) {
+        const int n = int(xs.size());
+        const std::vector<P::channel_params> ch(xs.size(), P::channel_params{m, shift});
+        const P::output_params out{zp, -128, 127};
+        const LayerData<P> d{nullptr, ch.data(), out, 0, 0};
+        std::vector<std::int8_t> fast(xs.size());
+        detail::requantize_rows(xs.data(), xs.size(), 1, n, d, fast.data(), true);
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+          INFO("x " << xs[i] << " m " << m << " shift " << shift << " zp " << zp);
+          REQUIRE(fast[i] == P::requantize_gemm(xs[i], ch[i], out));
+          const std::int64_t r = P::ruy_multiply_by_quantized_multiplier(xs[i], m, shift);
+          wrapped += r + zp > hi32 || r + zp < lo32;
+        }
+      }
+  CHECK(wrapped > 0);  // the zero point's wrap was exercised
+}
+
+namespace {
+// A 4x4x16 int8 map of -6, through a 1x1 group-1 convolution with identity weights, a 1x1 depthwise
+// convolution of weight 1, or a Dense with identity weights (a 16-pixel map's first pixel is 16
+// inputs): every accumulator is -6; with the multiplier 0.25 = (2^30, -1) the output is -1.5.
+template <class P>
+std::vector<std::int8_t> minus_one_and_a_half(bool depthwise, bool dense, bool fast_layout) {
+  const std::vector<std::int32_t> bias(16, 0);
+  const std::vector<typename P::channel_params> ch(16, typename P::channel_params{1 << 30, -1});
+  const LayerData<P> d{bias.data(), ch.data(), typename P::output_params{5, -128, 127}, 0, 0};
+  std::vector<std::int32_t> w;
+  for (int o = 0; o < 16; ++o)
+    for (int c = 0; c < (depthwise ? 1 : 16); ++c) w.push_back(depthwise || o == c ? 1 : 0);
+  const std::vector<std::int8_t> x(4 * 4 * 16, std::int8_t(-6));
+  if (dense) {
+    DenseAttributes a;
+    a.input = {1, 1, 16};
+    a.units = 16;
+    a.signed_input = a.signed_output = true;
+    const WeightLayout layout = fast_layout ? weight_layout(a, true) : row_major_layout;
+    std::vector<std::uint8_t> wb(layout.stored(w.size()));
+    lay_out_weights(layout, w, w.size(), wb.data());
+    std::vector<std::int8_t> y(16);
+    std::vector<std::int32_t> scratch(scratch_words(a, layout));
+    compute<P>(a, x.data(), weight_view<qint<8, true>>{wb.data(), layout}, d, y.data(), scratch.data());
+    return y;
+  }
+  ConvAttributes a;
+  a.input = {4, 4, 16};
+  a.filters = 16;
+  a.group = depthwise ? 16 : 1;
+  a.signed_input = a.signed_output = true;
+  const WeightLayout layout = fast_layout ? weight_layout(a, true) : row_major_layout;
+  std::vector<std::uint8_t> wb(layout.stored(w.size()));
+  lay_out_weights(layout, w, w.size(), wb.data());
+  std::vector<std::int8_t> y(std::size_t(output_shape(a).size()));
+  std::vector<std::int32_t> scratch(scratch_words(a, layout));
+  compute<P>(a, x.data(), weight_view<qint<8, true>>{wb.data(), layout}, d, y.data(), scratch.data());
+  return y;
+}
+}  // namespace
+
+// tflite_x86: the layers TFLite runs as a GEMM (CONV_2D of group 1, a Dense exported as one) take
+// ruy's stage, -1.5 -> -1 (half up); DEPTHWISE_CONV_2D keeps gemmlowp's, -1.5 -> -2 (away from zero);
+// both layouts (fast kernel and reference). tflite: -2 everywhere.
+TEST_CASE("tflite_x86 requantizes group-1 convolutions and Dense with ruy's stage, depthwise with gemmlowp's") {
+  if (!cpu_runs_this_variant()) return;
+  for (const bool fast : {true, false}) {
+    INFO((fast ? "fast layout" : "row-major layout"));
+    const auto all = [](const std::vector<std::int8_t>& y, int v) {
+      return std::all_of(y.begin(), y.end(), [v](std::int8_t e) { return e == v; });
+    };
+    CHECK(all(minus_one_and_a_half<arith::tflite_x86>(false, false, fast), -1 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite_x86>(false, true, fast), -1 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite_x86>(true, false, fast), -2 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite>(false, false, fast), -2 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite>(false, true, fast), -2 + 5));
+    CHECK(all(minus_one_and_a_half<arith::tflite>(true, false, fast), -2 + 5));
+  }
 }

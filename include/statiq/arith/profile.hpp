@@ -39,6 +39,25 @@ concept ArithmeticProfile = requires(std::int64_t acc, std::int32_t q,
   { P::round_real(1.0f) } -> std::same_as<std::int64_t>;
 };
 
+// A profile whose target runs its GEMM operators (a group-1 convolution, a Dense layer) through a
+// library with an output stage of its own (TFLite on x86-64: ruy) declares
+//   static std::int32_t requantize_gemm(std::int64_t acc, const channel_params&, const output_params&);
+// requantize_gemm<P> is that stage, or P::requantize in every other profile.
+template <class P>
+concept HasGemmRequantize = requires(std::int64_t acc, const typename P::channel_params& ch,
+                                     const typename P::output_params& out) {
+  { P::requantize_gemm(acc, ch, out) } -> std::same_as<std::int32_t>;
+};
+
+template <class P>
+constexpr std::int32_t requantize_gemm(std::int64_t acc, const typename P::channel_params& ch,
+                                       const typename P::output_params& out) {
+  if constexpr (HasGemmRequantize<P>)
+    return P::requantize_gemm(acc, ch, out);
+  else
+    return P::requantize(acc, ch, out);
+}
+
 // The parameters of profile P as C++ source (designated initializers with the fields' names), for
 // generated code: specialised in statiq/arith/<profile>_cpp.hpp, one of() per parameter struct.
 template <class P>

@@ -1,5 +1,6 @@
-// statiq/arith/tflite.hpp — the `tflite` and `tflite_single_rounding` profiles: TFLite / TFLM /
-// CMSIS-NN integer requantization (QuantizeMultiplier, gemmlowp SRDHM + RoundingDivideByPOT).
+// statiq/arith/tflite.hpp — the `tflite`, `tflite_single_rounding` and `tflite_x86` profiles: TFLite /
+// TFLM / CMSIS-NN integer requantization (QuantizeMultiplier, gemmlowp SRDHM + RoundingDivideByPOT),
+// and TFLite's builtin kernels on x86-64 (ruy's output stage for CONV_2D / FULLY_CONNECTED).
 #pragma once
 
 #include <cmath>
@@ -15,11 +16,24 @@ namespace statiq::arith {
 // flag of TFLM / CMSIS-NN.
 enum class tflite_rounding { double_rounding, single_rounding };
 
-template <tflite_rounding R>
+// Which of TFLite's kernels the profile reproduces. reference: TFLite's reference kernels, TFLite
+// Micro and CMSIS-NN (every operator through gemmlowp's MultiplyByQuantizedMultiplier, or the
+// single-rounding one). x86_builtin: TFLite's builtin (optimized) kernels on an x86-64 CPU with AVX
+// (measured on TFLite 2.9, tests/tflite), which differ in two operators: CONV_2D and
+// FULLY_CONNECTED run their GEMM through ruy, whose x86 output stage rounds both halves of the
+// double rounding half up (requantize_gemm); the float QUANTIZE divides by the scale in double.
+// DEPTHWISE_CONV_2D, ADD, MEAN, AVERAGE_POOL_2D and the int8 QUANTIZE keep gemmlowp's.
+enum class tflite_kernels { reference, x86_builtin };
+
+template <tflite_rounding R, tflite_kernels K = tflite_kernels::reference>
 struct tflite_profile {
+  static_assert(K == tflite_kernels::reference || R == tflite_rounding::double_rounding,
+                "statiq: TFLite's builtin kernels use double rounding (there is no single-rounding build of them)");
   static constexpr tflite_rounding rounding = R;
-  static constexpr const char* name =
-      R == tflite_rounding::double_rounding ? "tflite" : "tflite_single_rounding";
+  static constexpr tflite_kernels kernels = K;
+  static constexpr const char* name = K == tflite_kernels::x86_builtin         ? "tflite_x86"
+                                      : R == tflite_rounding::double_rounding ? "tflite"
+                                                                              : "tflite_single_rounding";
   static constexpr int accumulator_bits = 32;
   static constexpr bool supports_zero_points = true;
   static constexpr bool supports_per_channel = true;
@@ -27,6 +41,11 @@ struct tflite_profile {
   // Quantize (float -> int8) rounds x / scale half away from zero, then adds the zero point:
   // TfLiteRound in reference_ops::AffineQuantize, which TFLite Micro runs (statiq/layers/quantize.hpp).
   static constexpr bool quantize_rounds_half_away_from_zero = true;
+  // TFLite's builtin QUANTIZE on x86-64 (optimized_ops::AffineQuantize without NEON) divides x by the
+  // scale widened to double, where the reference kernel (and TFLite Micro) divides in float: a
+  // different integer where the float quotient rounds onto or across a tie (measured in tests/tflite
+  // on near-tie inputs, which a float division, or adding the zero point first, does not explain).
+  static constexpr bool quantize_divides_in_double = K == tflite_kernels::x86_builtin;
 
   // A quantized multiplier: value = multiplier * 2^(shift - 31); shift > 0 is a left shift.
   struct channel_params {
@@ -165,6 +184,38 @@ struct tflite_profile {
     return static_cast<std::int32_t>(saturate(std::int64_t{r} + out.zero_point, out.lo, out.hi));
   }
 
+  // ruy's x86 output stage (kernel_avx.cc, kernel_avx2_fma.cc, kernel_avx512.cc, since ruy's
+  // rounding change of October 2020), the one TFLite's CONV_2D and FULLY_CONNECTED run on a CPU with
+  // AVX: x << left in 32 bits (wrapping), then hi = (x * m + 2^30) >> 31 and (hi + 2^(right - 1))
+  // >> right, both arithmetic (floor) shifts of exact 64-bit values: each rounding half up, toward
+  // +inf, where gemmlowp rounds a negative tie away from zero. The shifts equal ruy's own (which
+  // special-cases an int32 overflow of hi + nudge, and gets the floor's result there too).
+  // ruy's portable C++ path (a CPU without AVX) rounds once instead: this profile models AVX.
+  static constexpr std::int32_t ruy_multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier,
+                                                                     int shift) {
+    const int left = shift > 0 ? shift : 0;
+    const int right = shift > 0 ? 0 : -shift;
+    // vpsllvd: a count above 31 gives 0.
+    const std::int64_t shifted = left > 31 ? 0
+                                           : static_cast<std::int32_t>(static_cast<std::uint32_t>(
+                                                 static_cast<std::uint64_t>(static_cast<std::uint32_t>(x)) << left));
+    const std::int64_t hi = (shifted * multiplier + (std::int64_t{1} << 30)) >> 31;
+    const std::int64_t nudge = right > 0 ? std::int64_t{1} << (right - 1) : 0;
+    return static_cast<std::int32_t>((hi + nudge) >> right);
+  }
+
+  // The output stage of a GEMM operator (CONV_2D, FULLY_CONNECTED), in a profile of TFLite's x86
+  // builtin kernels: ruy's multiplier, then + zp_out in 32 bits (vpaddd, wrapping, as ruy adds it)
+  // and the clamp. Other layers keep requantize (arith::requantize_gemm picks).
+  static constexpr std::int32_t requantize_gemm(std::int64_t acc, const channel_params& ch, const output_params& out)
+    requires(K == tflite_kernels::x86_builtin)
+  {
+    const std::int32_t r = ruy_multiply_by_quantized_multiplier(static_cast<std::int32_t>(acc), ch.multiplier, ch.shift);
+    const auto with_zero_point =
+        static_cast<std::int32_t>(static_cast<std::uint32_t>(r) + static_cast<std::uint32_t>(out.zero_point));
+    return with_zero_point < out.lo ? out.lo : with_zero_point > out.hi ? out.hi : with_zero_point;
+  }
+
   // int8 Add (reference_integer_ops::Add, TFLM add.cc): inputs offset by -zp, shifted left by
   // 20, each scaled by s_i / (2 max(s_a, s_b)), summed, then scaled by
   // 2 max(s_a, s_b) / (2^20 s_out), + zp_out, clamped.
@@ -239,13 +290,17 @@ struct tflite_profile {
 
 using tflite = tflite_profile<tflite_rounding::double_rounding>;
 using tflite_single_rounding = tflite_profile<tflite_rounding::single_rounding>;
+using tflite_x86 = tflite_profile<tflite_rounding::double_rounding, tflite_kernels::x86_builtin>;
 
+// Any of TFLite's arithmetics: the profiles whose models have a TFLite form (codegen/export).
 template <class P>
 inline constexpr bool is_tflite_profile = false;
-template <tflite_rounding R>
-inline constexpr bool is_tflite_profile<tflite_profile<R>> = true;
+template <tflite_rounding R, tflite_kernels K>
+inline constexpr bool is_tflite_profile<tflite_profile<R, K>> = true;
 
 static_assert(ArithmeticProfile<tflite>);
 static_assert(ArithmeticProfile<tflite_single_rounding>);
+static_assert(ArithmeticProfile<tflite_x86>);
+static_assert(HasGemmRequantize<tflite_x86> && !HasGemmRequantize<tflite>);
 
 }  // namespace statiq::arith

@@ -1,4 +1,4 @@
-// statiq/arith/tflite_cpp.hpp — the tflite profiles' parameters (both roundings) as C++
+// statiq/arith/tflite_cpp.hpp — the tflite profiles' parameters (every rounding and kernel set) as C++
 // designated initializers, for generated code (statiq-codegen's data translation unit).
 #pragma once
 
@@ -9,9 +9,9 @@
 
 namespace statiq::arith {
 
-template <tflite_rounding R>
-struct cpp_initializers<tflite_profile<R>> {
-  using P = tflite_profile<R>;
+template <tflite_rounding R, tflite_kernels K>
+struct cpp_initializers<tflite_profile<R, K>> {
+  using P = tflite_profile<R, K>;
   static std::string of(const typename P::channel_params& c) {
     return io::designated_initializer()("multiplier", c.multiplier)("shift", c.shift).str();
   }

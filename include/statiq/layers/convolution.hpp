@@ -152,10 +152,11 @@ template <class P>
 inline constexpr bool has_accumulator_clip = requires(typename P::output_params o) { o.accumulator_clip; };
 
 namespace detail {
-// Pixels' channels: y[p * channels + c] = requantize(acc[p * ld + c]).
+// Pixels' channels: y[p * channels + c] = requantize(acc[p * ld + c]); `gemm`: the layer is one a
+// target runs as a GEMM (a group-1 convolution, a Dense layer), requantized by arith::requantize_gemm.
 template <class Profile, class Y>
 void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int channels, const LayerData<Profile>& d,
-                     Y* y) {
+                     Y* y, [[maybe_unused]] bool gemm) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if constexpr (std::is_same_v<Profile, arith::qlinear> && sizeof(Y) == 1) {
     static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
@@ -165,21 +166,28 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
   } else if constexpr (arith::is_tflite_profile<Profile> && sizeof(Y) == 1) {
     static_assert(sizeof(typename Profile::channel_params) == 2 * sizeof(std::int32_t) &&
                   std::is_same_v<decltype(Profile::channel_params::shift), int>);
-    kernels::x86::requantize_tflite<Profile::rounding == arith::tflite_rounding::single_rounding>(
-        acc, ld, pixels, channels, reinterpret_cast<const std::int32_t*>(d.channel), d.output.zero_point, d.output.lo,
-        d.output.hi, y);
+    using kernels::x86::tflite_output_stage;
+    const tflite_output_stage stage = arith::HasGemmRequantize<Profile> && gemm ? tflite_output_stage::ruy
+                                      : Profile::rounding == arith::tflite_rounding::single_rounding
+                                          ? tflite_output_stage::single_rounding
+                                          : tflite_output_stage::gemmlowp;
+    kernels::x86::requantize_tflite(stage, acc, ld, pixels, channels, reinterpret_cast<const std::int32_t*>(d.channel),
+                                    d.output.zero_point, d.output.lo, d.output.hi, y);
     return;
   }
 #endif
   for (int p = 0; p < pixels; ++p)
-    for (int c = 0; c < channels; ++c)
+    for (int c = 0; c < channels; ++c) {
+      const std::int64_t a = acc[std::size_t(p) * ld + std::size_t(c)];
       y[std::size_t(p) * std::size_t(channels) + std::size_t(c)] =
-          static_cast<Y>(Profile::requantize(acc[std::size_t(p) * ld + std::size_t(c)], d.channel[c], d.output));
+          static_cast<Y>(gemm ? arith::requantize_gemm<Profile>(a, d.channel[c], d.output)
+                              : Profile::requantize(a, d.channel[c], d.output));
+    }
 }
 
 template <class Profile, class Y>
-void requantize_map(const std::int32_t* acc, int pixels, int channels, const LayerData<Profile>& d, Y* y) {
-  requantize_rows(acc, std::size_t(channels), pixels, channels, d, y);
+void requantize_map(const std::int32_t* acc, int pixels, int channels, const LayerData<Profile>& d, Y* y, bool gemm) {
+  requantize_rows(acc, std::size_t(channels), pixels, channels, d, y, gemm);
 }
 
 // Operands a fast kernel can take: byte activations in and out, byte weights with a layout.
@@ -253,6 +261,8 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
   const Shape out_shape = output_shape(a);
   const kernels::reference::Conv2DGeometry g = conv_geometry(a);
   const int channels = a.filters;
+  // A group-1 convolution is a GEMM (im2col) in the runtimes that have one (TFLite's CONV_2D).
+  const bool gemm = a.group == 1;
   std::int32_t* acc = scratch;
   kernels::ConvKernel kernel = kernels::ConvKernel::reference;
   if constexpr (detail::FastKernelOperands<X, W, Y>) {
@@ -266,7 +276,7 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
         detail::run_conv_kernel(kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias,
                                 scratch, [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                   detail::requantize_rows(rows, ld, count, channels, d,
-                                                          y + std::size_t(first) * std::size_t(channels));
+                                                          y + std::size_t(first) * std::size_t(channels), gemm);
                                 });
         return;
       }
@@ -288,12 +298,12 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
       std::int32_t* pooled = acc + conv_shape.size();
       kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
                         static_cast<const std::int32_t*>(acc), pooled);
-      detail::requantize_map(pooled, out_shape.h * out_shape.w, channels, d, y);
+      detail::requantize_map(pooled, out_shape.h * out_shape.w, channels, d, y, gemm);
     } else {
       // One pooled row at a time, into the kernel's scratch (free now), requantized at once.
       detail::max_pool_rows(a, acc, scratch, [&](int oh, const std::int32_t* row) {
         detail::requantize_map(row, out_shape.w, channels, d,
-                               y + std::size_t(oh) * std::size_t(out_shape.w) * std::size_t(channels));
+                               y + std::size_t(oh) * std::size_t(out_shape.w) * std::size_t(channels), gemm);
       });
     }
   } else if (a.pool.kind == PoolKind::global_average) {
@@ -316,7 +326,7 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
       y[c] = static_cast<Y>(Profile::requantize(sum, d.channel[c], after_sum));
     }
   } else {
-    detail::requantize_map(acc, conv_shape.h * conv_shape.w, channels, d, y);
+    detail::requantize_map(acc, conv_shape.h * conv_shape.w, channels, d, y, gemm);
   }
 }
 

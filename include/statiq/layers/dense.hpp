@@ -57,13 +57,14 @@ void compute(const DenseAttributes& a, const X* x, const W& w, const LayerData<P
     if (k != kernels::ConvKernel::reference) {
       detail::run_conv_kernel(k, conv_geometry(a), x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, scratch,
                               [&](int, int, const std::int32_t* acc, std::size_t ld) {
-                                detail::requantize_rows(acc, ld, 1, a.units, d, y);
+                                detail::requantize_rows(acc, ld, 1, a.units, d, y, true);
                               });
       return;
     }
   }
   kernels::reference::dense(a.input.size(), a.units, x, d.input_zero_point, w, d.weight_zero_point, d.bias, scratch);
-  for (int u = 0; u < a.units; ++u) y[u] = static_cast<Y>(Profile::requantize(scratch[u], d.channel[u], d.output));
+  for (int u = 0; u < a.units; ++u)
+    y[u] = static_cast<Y>(arith::requantize_gemm<Profile>(scratch[u], d.channel[u], d.output));
 }
 
 template <fixed_string Name, DenseAttributes A, class Target>

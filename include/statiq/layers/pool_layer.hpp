@@ -78,7 +78,7 @@ void compute(const PoolAttributes& a, const X* x, const LayerData<Profile>& d, Y
     }
     return;
   }
-  detail::requantize_map(scratch, out.h * out.w, out.c, d, y);
+  detail::requantize_map(scratch, out.h * out.w, out.c, d, y, false);
 }
 
 namespace detail {

@@ -36,9 +36,17 @@ constexpr auto check_boundary() {
 template <class P>
 constexpr bool quantize_rounds_half_away = requires { requires P::quantize_rounds_half_away_from_zero; };
 
+// TFLite's builtin QUANTIZE on x86-64 divides in double (arith::tflite_x86).
+template <class P>
+constexpr bool quantize_divides_in_double = requires { requires P::quantize_divides_in_double; };
+
 template <class P>
 std::int32_t quantize_value(float x, float scale, std::int32_t zero_point, std::int32_t lo, std::int32_t hi) {
   if (std::isnan(x)) return zero_point;  // no integer means NaN; zero is the least surprising
+  if constexpr (quantize_divides_in_double<P>) {
+    const double q = std::round(static_cast<double>(x) / static_cast<double>(scale)) + zero_point;
+    return q < lo ? lo : q > hi ? hi : static_cast<std::int32_t>(q);
+  }
   // Division in float32 as ONNX QuantizeLinear; saturate before converting so no value overflows.
   float v = x / scale;
   v = quantize_rounds_half_away<P> ? std::round(v) : std::nearbyint(v);

@@ -13,6 +13,7 @@
 #include "statiq/targets/cpu_int8.hpp"
 #include "statiq/targets/gemmini.hpp"
 #include "statiq/targets/tflite_int8.hpp"
+#include "statiq/targets/tflite_int8_x86.hpp"
 
 namespace statiq::targets {
 
@@ -31,7 +32,8 @@ struct type_list {
 //   signed_activations  every activation is a signed integer (zero point 0 or int8);
 //   default_bits        weights and activations unless configured.
 // The order is the order of --help and of the error that lists the choices.
-using target_list = type_list<cpu_int8, akida_v2, akida_v1, gemmini, tflite_int8, tflite_int8_single_rounding>;
+using target_list =
+    type_list<cpu_int8, akida_v2, akida_v1, gemmini, tflite_int8, tflite_int8_single_rounding, tflite_int8_x86>;
 
 // Calls f(std::type_identity<T>{}) for every target T of the list, in order.
 template <class F>

@@ -1,7 +1,8 @@
-// statiq/kernels/x86/requantize.hpp — the qlinear output stage 16 channels at a time, the same
-// operations as arith::qlinear::requantize: float32(acc) (rounds to nearest even like the scalar
-// cast), one float32 multiply, clamp in float, round half to even (vcvtps2dq under the default
-// MXCSR), + zero point. No fused multiply-add is possible here: every step is its own instruction.
+// statiq/kernels/x86/requantize.hpp — the qlinear and tflite output stages 16 channels at a time.
+// qlinear: the same operations as arith::qlinear::requantize: float32(acc) (rounds to nearest even
+// like the scalar cast), one float32 multiply, clamp in float, round half to even (vcvtps2dq under
+// the default MXCSR), + zero point. No fused multiply-add is possible here: every step is its own
+// instruction.
 #pragma once
 
 #include "statiq/kernels/isa.hpp"
@@ -90,19 +91,27 @@ inline __m512i rounding_divide_by_pot(__m512i x, __m512i exponent) {
 
 }  // namespace detail
 
-// The tflite profile's MultiplyByQuantizedMultiplier and output stage, 16 channels at a time:
-// multiplier/shift pairs per channel (interleaved as arith::tflite::channel_params), integer steps
-// only, so equal to the scalar definition by construction (and tested so). SingleRounding selects
-// (x * m + 2^(30 - shift)) >> (31 - shift) in 64 bits instead of SRDHM then RoundingDivideByPOT.
-template <bool SingleRounding, class Y>
-inline void requantize_tflite(const std::int32_t* acc, std::size_t ld, int pixels, int n, const std::int32_t* params,
-                              std::int32_t zero_point, std::int32_t lo, std::int32_t hi, Y* y) {
+// The output stages of the tflite profiles: gemmlowp's MultiplyByQuantizedMultiplier (SRDHM then
+// RoundingDivideByPOT), the single-rounding one ((x * m + 2^(30 - shift)) >> (31 - shift) in 64
+// bits), and ruy's x86 GEMM stage (arith::tflite_x86::requantize_gemm: both halves half up, the
+// zero point added wrapping before the clamp).
+enum class tflite_output_stage { gemmlowp, single_rounding, ruy };
+
+// The tflite profiles' output stage `stage`, 16 channels at a time: multiplier/shift pairs per
+// channel (interleaved as arith::tflite::channel_params), integer steps only, so equal to the scalar
+// definitions by construction (and tested so).
+template <class Y>
+inline void requantize_tflite(tflite_output_stage stage, const std::int32_t* acc, std::size_t ld, int pixels, int n,
+                              const std::int32_t* params, std::int32_t zero_point, std::int32_t lo, std::int32_t hi,
+                              Y* y) {
   static_assert(sizeof(Y) == 1);
   const __m512i even_index = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i odd_index = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
   const __m512i zp = _mm512_set1_epi32(zero_point);
   const __m512i rlo = _mm512_set1_epi32(lo - zero_point), rhi = _mm512_set1_epi32(hi - zero_point);
+  const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
   const __m512i zero = _mm512_setzero_si512();
+  const __m512i one = _mm512_set1_epi64(1);
   for (int c = 0; c < n; c += 16) {
     const int valid = n - c < 16 ? n - c : 16;
     const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
@@ -113,22 +122,41 @@ inline void requantize_tflite(const std::int32_t* acc, std::size_t ld, int pixel
     const __m512i multiplier = _mm512_permutex2var_epi32(p0, even_index, p1);
     const __m512i shift = _mm512_permutex2var_epi32(p0, odd_index, p1);
     const __m512i left = _mm512_maskz_max_epi32(detail::all16, shift, zero), right = _mm512_maskz_max_epi32(detail::all16, _mm512_sub_epi32(zero, shift), zero);
+    // The per-lane 64-bit shift counts of the even and odd lanes.
+    const __m512i total = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
+    const __m512i total_even = _mm512_maskz_mov_epi32(__mmask16(0x5555), total);
+    const __m512i total_odd = _mm512_maskz_srli_epi64(detail::all64, total, 32);
+    const __m512i right_even = _mm512_maskz_mov_epi32(__mmask16(0x5555), right);
+    const __m512i right_odd = _mm512_maskz_srli_epi64(detail::all64, right, 32);
     for (int p = 0; p < pixels; ++p) {
       const __m512i x = _mm512_maskz_loadu_epi32(m, acc + std::size_t(p) * ld + c);
       __m512i r;
-      if constexpr (SingleRounding) {
+      if (stage == tflite_output_stage::single_rounding) {
         // (x * m + 2^(total - 1)) >> total in 64 bits, total = 31 - shift.
-        const __m512i total = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
-        const __m512i total_even = _mm512_maskz_mov_epi32(__mmask16(0x5555), total);
-        const __m512i total_odd = _mm512_maskz_srli_epi64(detail::all64, total, 32);
         __m512i even, odd;
         detail::mul_wide(x, multiplier, even, odd);
-        const __m512i one = _mm512_set1_epi64(1);
         even = _mm512_maskz_srav_epi64(detail::all64, _mm512_add_epi64(even, _mm512_maskz_sllv_epi64(detail::all64, one, _mm512_sub_epi64(total_even, one))),
                                  total_even);
         odd = _mm512_maskz_srav_epi64(detail::all64, _mm512_add_epi64(odd, _mm512_maskz_sllv_epi64(detail::all64, one, _mm512_sub_epi64(total_odd, one))),
                                 total_odd);
         r = detail::join_low(even, odd);
+      } else if (stage == tflite_output_stage::ruy) {
+        // hi = (x << left) * m + 2^30 >> 31, then (hi + 2^(right - 1)) >> right, floor shifts of
+        // 64-bit lanes (a count of -1 in sllv gives a nudge of 0 where right is 0).
+        __m512i even, odd;
+        detail::mul_wide(_mm512_maskz_sllv_epi32(detail::all16, x, left), multiplier, even, odd);
+        const __m512i half = _mm512_set1_epi64(std::int64_t{1} << 30);
+        even = _mm512_maskz_srai_epi64(detail::all64, _mm512_add_epi64(even, half), 31);
+        odd = _mm512_maskz_srai_epi64(detail::all64, _mm512_add_epi64(odd, half), 31);
+        even = _mm512_maskz_srav_epi64(detail::all64, _mm512_add_epi64(even, _mm512_maskz_sllv_epi64(detail::all64, one, _mm512_sub_epi64(right_even, one))),
+                                 right_even);
+        odd = _mm512_maskz_srav_epi64(detail::all64, _mm512_add_epi64(odd, _mm512_maskz_sllv_epi64(detail::all64, one, _mm512_sub_epi64(right_odd, one))),
+                                right_odd);
+        r = detail::join_low(even, odd);
+        // ruy adds the zero point in 32 bits, wrapping, then clamps.
+        r = _mm512_maskz_min_epi32(detail::all16, _mm512_maskz_max_epi32(detail::all16, _mm512_add_epi32(r, zp), vlo), vhi);
+        _mm_mask_storeu_epi8(y + std::size_t(p) * std::size_t(n) + c, m, _mm512_maskz_cvtepi32_epi8(m, r));
+        continue;
       } else {
         r = detail::rounding_divide_by_pot(detail::srdhm(_mm512_maskz_sllv_epi32(detail::all16, x, left), multiplier), right);
       }
