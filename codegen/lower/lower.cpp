@@ -443,7 +443,7 @@ class Lowering {
       if (i < 0 || i >= int(m_.layers.size())) throw fail("reads layer " + std::to_string(i) + ", which does not exist");
     const Shape out = output_type(l.attributes).shape;
     if (out != m.output_shape)
-      throw fail("outputs " + shape_text(out) + " where " + m.nodes.back()->describe() + " outputs " +
+      throw fail("outputs " + shape_text(out) + " where node '" + display_name(m.nodes.back()->name) + "' outputs " +
                  shape_text(m.output_shape));
     const Shape in0 = output_shape_of(l.inputs[0]);
     auto expect_input = [&](Shape declared) {
