@@ -9,4 +9,4 @@ CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUI
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DSTATIQ_FUZZ=ON -DSTATIQ_FUZZ_SECONDS="$seconds" \
   -DSTATIQ_BUILD_TESTS=OFF -DSTATIQ_BUILD_EXAMPLES=OFF -DSTATIQ_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_all
-ctest --test-dir build-fuzz -L fuzz --output-on-failure
+ctest --test-dir build-fuzz -L fuzz --output-on-failure -j"$(nproc)"

@@ -92,7 +92,10 @@ void add_ir_node(onnx::GraphProto& g, const ir::Node& node) {
   onnx::NodeProto* n = add_node(g, node.op_type, node.name, node.inputs, node.outputs);
   if (!node.domain.empty()) n->set_domain(node.domain);
   const std::string where = "node '" + node.name + "' (" + node.op_type + ")";
-  for (const auto& [key, value] : node.attributes) {
+  for (const auto& attribute : node.attributes) {
+    // not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambda below
+    const std::string& key = attribute.first;
+    const auto& value = attribute.second;
     auto* a = n->add_attribute();
     a->set_name(key);
     std::visit(

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "codegen/ir/graph.hpp"
+#include "codegen/emit/cpp_escape.hpp"
 
 namespace statiq::codegen::ir {
 
@@ -75,7 +76,9 @@ bool Tensor::has_static_shape() const {
 
 // --- Node ------------------------------------------------------------------------------------
 
-std::string Node::describe() const { return "node '" + name + "' (" + op_type + ")"; }
+// Names from the model are shown escaped where the message is made (a report or log then never
+// holds raw control bytes).
+std::string Node::describe() const { return "node '" + display_name(name) + "' (" + display_name(op_type) + ")"; }
 
 namespace {
 template <class T>
@@ -83,7 +86,7 @@ const T* get_attr(const Node& n, const std::string& key, const char* kind) {
   auto it = n.attributes.find(key);
   if (it == n.attributes.end()) return nullptr;
   const T* v = std::get_if<T>(&it->second);
-  if (!v) throw std::runtime_error(n.describe() + ": attribute '" + key + "' is not of kind " + kind);
+  if (!v) throw std::runtime_error(n.describe() + ": attribute '" + display_name(key) + "' is not of kind " + kind);
   return v;
 }
 }  // namespace
@@ -110,7 +113,7 @@ std::vector<float> Node::attr_floats(const std::string& key, const std::vector<f
 }
 const Tensor& Node::attr_tensor(const std::string& key) const {
   const auto* v = get_attr<Tensor>(*this, key, "TENSOR");
-  if (!v) throw std::runtime_error(describe() + ": attribute '" + key + "' is missing");
+  if (!v) throw std::runtime_error(describe() + ": attribute '" + display_name(key) + "' is missing");
   return *v;
 }
 
@@ -118,12 +121,12 @@ const Tensor& Node::attr_tensor(const std::string& key) const {
 
 const Tensor& Graph::tensor(const std::string& n) const {
   auto it = tensors.find(n);
-  if (it == tensors.end()) throw std::runtime_error("graph '" + name + "': no tensor named '" + n + "'");
+  if (it == tensors.end()) throw std::runtime_error("graph '" + display_name(name) + "': no tensor named '" + display_name(n) + "'");
   return it->second;
 }
 Tensor& Graph::tensor(const std::string& n) {
   auto it = tensors.find(n);
-  if (it == tensors.end()) throw std::runtime_error("graph '" + name + "': no tensor named '" + n + "'");
+  if (it == tensors.end()) throw std::runtime_error("graph '" + display_name(name) + "': no tensor named '" + display_name(n) + "'");
   return it->second;
 }
 
@@ -186,7 +189,7 @@ void Graph::sort_topologically() {
       if (done[i]) continue;
       for (const auto& in : nodes[i].inputs)
         if (!in.empty() && !available.count(in))
-          throw std::runtime_error(nodes[i].describe() + ": input '" + in +
+          throw std::runtime_error(nodes[i].describe() + ": input '" + display_name(in) +
                                    "' is produced by no node, graph input or initializer (or the graph has a cycle)");
     }
   }
@@ -198,24 +201,24 @@ void Graph::validate() const {
   for (const auto& [n, t] : tensors)
     if (t.is_initializer) available.insert(n);
   for (const auto& i : inputs) {
-    if (!tensors.count(i)) throw std::runtime_error("graph input '" + i + "' has no tensor entry");
+    if (!tensors.count(i)) throw std::runtime_error("graph input '" + display_name(i) + "' has no tensor entry");
     available.insert(i);
   }
   for (const auto& n : nodes) {
     for (const auto& in : n.inputs) {
       if (in.empty()) continue;
       if (!available.count(in))
-        throw std::runtime_error(n.describe() + ": input '" + in + "' is not produced before the node");
-      if (!tensors.count(in)) throw std::runtime_error(n.describe() + ": input '" + in + "' has no tensor entry");
+        throw std::runtime_error(n.describe() + ": input '" + display_name(in) + "' is not produced before the node");
+      if (!tensors.count(in)) throw std::runtime_error(n.describe() + ": input '" + display_name(in) + "' has no tensor entry");
     }
     for (const auto& o : n.outputs) {
       if (o.empty()) continue;
-      if (!tensors.count(o)) throw std::runtime_error(n.describe() + ": output '" + o + "' has no tensor entry");
+      if (!tensors.count(o)) throw std::runtime_error(n.describe() + ": output '" + display_name(o) + "' has no tensor entry");
       available.insert(o);
     }
   }
   for (const auto& o : outputs)
-    if (!available.count(o)) throw std::runtime_error("graph output '" + o + "' is produced by no node");
+    if (!available.count(o)) throw std::runtime_error("graph output '" + display_name(o) + "' is produced by no node");
 }
 
 }  // namespace statiq::codegen::ir

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "codegen/emit/cpp_escape.hpp"
 #include "statiq/targets/describe.hpp"
 
 namespace statiq::codegen {
@@ -25,14 +26,14 @@ std::runtime_error node_error(const Node& n, const std::string& what) {
 Shape nhwc_of(const ir::Graph& g, const std::string& tensor, const Node& at) {
   const ir::Tensor& t = g.tensor(tensor);
   if (!t.shape || !t.has_static_shape())
-    throw node_error(at, "tensor '" + tensor + "' has no static shape (statiq engines are statically sized)");
+    throw node_error(at, "tensor '" + display_name(tensor) + "' has no static shape (statiq engines are statically sized)");
   const ir::Dims& d = *t.shape;
   if (d.empty() || d[0] != 1)
-    throw node_error(at, "tensor '" + tensor + "' " + ir::to_string(d) + " must have batch 1");
+    throw node_error(at, "tensor '" + display_name(tensor) + "' " + ir::to_string(d) + " must have batch 1");
   if (d.size() == 4) return Shape{int(d[2]), int(d[3]), int(d[1])};
   if (d.size() == 2) return Shape{1, 1, int(d[1])};
   if (d.size() == 3) return Shape{1, int(d[2]), int(d[1])};
-  throw node_error(at, "tensor '" + tensor + "' " + ir::to_string(d) + " is not [1,C,H,W], [1,C,W] or [1,N]");
+  throw node_error(at, "tensor '" + display_name(tensor) + "' " + ir::to_string(d) + " is not [1,C,H,W], [1,C,W] or [1,N]");
 }
 
 const std::vector<float>& initializer(const ir::Graph& g, const Node& n, std::size_t input, const char* what) {
@@ -160,15 +161,15 @@ class Lowering {
     auto check_names = [&](const std::set<std::string>& names, const char* option) {
       for (const std::string& name : names)
         if (!g_.find_node(name))
-          throw std::invalid_argument(std::string(option) + ": no node named '" + name + "' in " + g_.source +
+          throw std::invalid_argument(std::string(option) + ": no node named '" + display_name(name) + "' in " + display_name(g_.source) +
                                       " (names are those of the normalised graph: a BatchNormalization folded "
                                       "into its Conv is gone, the Conv keeps its name)");
     };
     check_names(o_.nodes_to_exclude, "nodes_to_exclude");
     check_names(o_.nodes_to_quantize, "nodes_to_quantize");
     for (const CustomPattern& p : o_.custom_patterns) {
-      if (p.ops.empty()) throw std::invalid_argument("custom pattern '" + p.name + "' has no op types");
-      if (!p.build) throw std::invalid_argument("custom pattern '" + p.name + "' has no build function");
+      if (p.ops.empty()) throw std::invalid_argument("custom pattern '" + display_name(p.name) + "' has no op types");
+      if (!p.build) throw std::invalid_argument("custom pattern '" + display_name(p.name) + "' has no build function");
       patterns_.push_back(&p);
     }
     // Longest chain first (QuantizeML's rule: the most specific fusion wins); stable among equals.
@@ -178,7 +179,7 @@ class Lowering {
 
   LoweredModel run() {
     if (g_.inputs.size() != 1 || g_.outputs.size() != 1)
-      throw std::runtime_error(g_.source + ": statiq engines take one input and give one output (the model has " +
+      throw std::runtime_error(display_name(g_.source) + ": statiq engines take one input and give one output (the model has " +
                                std::to_string(g_.inputs.size()) + " and " + std::to_string(g_.outputs.size()) + ")");
     m_.name = o_.name;
     m_.target = std::string(t_.name);
@@ -245,7 +246,7 @@ class Lowering {
       // Folded into its Gemm's layer, it computes nothing of its own: it follows the Gemm.
       if (const Node* next = sole_consumer(g_, n.outputs[0]); next && next->op_type == "Gemm") {
         if (exclusion(*next).empty()) return "";
-        return std::string(excluded_by_user) + " (it feeds node '" + next->name + "' (Gemm), kept float)";
+        return std::string(excluded_by_user) + " (it feeds node '" + display_name(next->name) + "' (Gemm), kept float)";
       }
     }
     if (!o_.nodes_to_quantize.empty() && !o_.nodes_to_quantize.count(n.name))
@@ -263,7 +264,7 @@ class Lowering {
   int producer(const std::string& tensor, const Node& reader) const {
     auto it = layer_of_.find(tensor);
     if (it == layer_of_.end())
-      throw node_error(reader, "input '" + tensor + "' is not produced by an integer layer (a constant operand "
+      throw node_error(reader, "input '" + display_name(tensor) + "' is not produced by an integer layer (a constant operand "
                                "or a float-only op): statiq layers take activations only");
     return it->second;
   }
@@ -328,7 +329,7 @@ class Lowering {
     }
     for (const auto& out : n.outputs) blocked_.insert(out);
     if (o_.policy == UnmappedPolicy::host && unrepresentable_.empty())
-      unrepresentable_ = "node '" + n.name + "' (" + n.op_type + ")";
+      unrepresentable_ = n.describe();
   }
 
   bool reads_blocked(const Node& n) const {
@@ -366,7 +367,7 @@ class Lowering {
     auto it = layer_of_.find(last);
     if (it == layer_of_.end()) {
       if (o_.policy == UnmappedPolicy::error && !m_.unmapped.empty()) return;  // reported below
-      throw std::runtime_error(g_.source + ": no integer layer produces '" + last + "'");
+      throw std::runtime_error(display_name(g_.source) + ": no integer layer produces '" + display_name(last) + "'");
     }
     const Layer& src = layer(it->second);
     Layer l;
@@ -432,7 +433,7 @@ class Lowering {
           },
           l.attributes);
       const bool kept = place(l, n, v);
-      if (v.broken()) m_.unmapped.back().reason = "as custom pattern '" + p->name + "': " + m_.unmapped.back().reason;
+      if (v.broken()) m_.unmapped.back().reason = "as custom pattern '" + display_name(p->name) + "': " + m_.unmapped.back().reason;
       if (!kept) {
         m_.float_tail.push_back(n.name);
         return true;
@@ -448,7 +449,7 @@ class Lowering {
   void check_custom(const Layer& l, const PatternMatch& m, const CustomPattern& p) const {
     const Node& head = *m.nodes.front();
     auto fail = [&](const std::string& what) {
-      return node_error(head, "custom pattern '" + p.name + "' built a " + std::string(layer_kind_name(l.kind)) +
+      return node_error(head, "custom pattern '" + display_name(p.name) + "' built a " + std::string(layer_kind_name(l.kind)) +
                                   " layer that " + what);
     };
     if (!kind_matches(l.kind, l.attributes)) throw fail("has attributes of another kind of layer");
@@ -456,7 +457,7 @@ class Lowering {
       if (i < 0 || i >= int(m_.layers.size())) throw fail("reads layer " + std::to_string(i) + ", which does not exist");
     const Shape out = output_type(l.attributes).shape;
     if (out != m.output_shape)
-      throw fail("outputs " + shape_text(out) + " where node '" + m.nodes.back()->name + "' outputs " +
+      throw fail("outputs " + shape_text(out) + " where node '" + display_name(m.nodes.back()->name) + "' outputs " +
                  shape_text(m.output_shape));
     const Shape in0 = output_shape_of(l.inputs[0]);
     auto expect_input = [&](Shape declared) {
@@ -492,7 +493,7 @@ class Lowering {
       m_.float_tail.push_back(n.name);
       return;
     }
-    unmappable(n, "no statiq layer computes " + n.op_type);
+    unmappable(n, "no statiq layer computes " + display_name(n.op_type));
   }
 
   // Conv [-> Relu | Clip(0, max)] [-> MaxPool | GlobalAveragePool]: the longest run the target fuses.
@@ -557,7 +558,7 @@ class Lowering {
       const Rule broken = t_.conv(kind, fused).rule;
       if ((broken == Rule::pool_not_supported || broken == Rule::pool_expects_pads) && !t_.conv(kind, a).broken()) {
         use_pool = false;
-        unfused_pool_[pool_node->name] = describe(t_.conv(kind, fused)) + " (fused into '" + n.name + "')";
+        unfused_pool_[pool_node->name] = describe(t_.conv(kind, fused)) + " (fused into '" + display_name(n.name) + "')";
       }
     }
     // The target's rules about how layers connect (Akida 2.0: a fused MaxPool must feed a
@@ -900,10 +901,12 @@ std::string unmapped_report(const LoweredModel& model, UnmappedPolicy policy) {
     s << unmapped.size() << " node(s) not quantized for " << model.target
       << " because their pattern was not found or breaks a rule: [";
     for (std::size_t i = 0; i < unmapped.size(); ++i)
-      s << (i ? ", " : "") << unmapped[i]->node << " (" << unmapped[i]->op_type << ")";
+      s << (i ? ", " : "") << display_name(unmapped[i]->node) << " (" << display_name(unmapped[i]->op_type) << ")";
     s << "]\n";
-    for (const Unmapped* u : unmapped) s << "  node '" << u->node << "' (" << u->op_type << "): " << u->reason << "\n";
-    s << "first node where the mapping stopped: '" << unmapped.front()->node << "' (" << unmapped.front()->op_type
+    for (const Unmapped* u : unmapped)
+      s << "  node '" << display_name(u->node) << "' (" << display_name(u->op_type) << "): " << u->reason << "\n";
+    s << "first node where the mapping stopped: '" << display_name(unmapped.front()->node) << "' ("
+      << display_name(unmapped.front()->op_type)
       << ")\n"
       << "what to do: ";
     if (policy != UnmappedPolicy::host)
@@ -913,7 +916,7 @@ std::string unmapped_report(const LoweredModel& model, UnmappedPolicy policy) {
          "nodes fit the rules above\n";
   }
   for (const Unmapped* u : excluded)
-    s << "node '" << u->node << "' (" << u->op_type << ") " << u->reason
+    s << "node '" << display_name(u->node) << "' (" << display_name(u->op_type) << ") " << u->reason
       << ": the integer engine stops before it, the rest of the graph stays float\n";
   return s.str();
 }

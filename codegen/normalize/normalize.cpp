@@ -147,7 +147,7 @@ std::size_t remove_dead(ir::Graph& g, NormalizeReport& report) {
     if (!referenced.count(name)) unused.push_back(name);
   std::vector<std::string> initializers;
   for (const auto& name : unused) {
-    if (g.tensor(name).is_initializer) initializers.push_back("'" + name + "'");
+    if (g.tensor(name).is_initializer) initializers.push_back("'" + display_name(name) + "'");
     g.tensors.erase(name);
   }
   // Not counted as a change: dropping entries never enables another rewrite.
@@ -191,7 +191,7 @@ std::size_t remove_identities(ir::Graph& g, NormalizeReport& report) {
     if (n.op_type == "Dropout") {
       const auto mask_uses = n.outputs.size() > 1 && !n.outputs[1].empty() ? uses.find(n.outputs[1]) : uses.end();
       if (mask_uses != uses.end() && mask_uses->second > 0) {
-        report.add(std::string(kept_prefix) + label(n) + ": its mask output '" + n.outputs[1] + "' is read");
+        report.add(std::string(kept_prefix) + label(n) + ": its mask output '" + display_name(n.outputs[1]) + "' is read");
         continue;
       }
       if (n.has_input(2)) {
@@ -210,14 +210,17 @@ std::size_t remove_identities(ir::Graph& g, NormalizeReport& report) {
     std::string how;
     if (y.empty() || !graph_outputs.count(y)) {
       if (!y.empty()) alias[y] = x;
-      how = "its consumers read '" + x + "' directly";
+      how = "its consumers read '" + display_name(x) + "' directly";
     } else {
       // y is a graph output and must keep its name: the producer of x writes y instead.
       if (edit::constant(g, x)) continue;  // fold_constants turns y into an initializer
       const auto p = producer.find(x);
       if (p == producer.end() || graph_outputs.count(x)) {
-        report.add(std::string(kept_prefix) + label(n) + ": it copies " + edit::origin(g, x) + " to graph output '" +
-                   y + "'");
+        // (not looked up in the whole graph: on 100k-node graphs that made this pass quadratic)
+        const std::string from = p != producer.end() ? label(g.nodes[p->second])
+                                 : g.tensor(x).is_initializer ? "initializer '" + display_name(x) + "'"
+                                                              : "graph input '" + display_name(x) + "'";
+        report.add(std::string(kept_prefix) + label(n) + ": it copies " + from + " to graph output '" + display_name(y) + "'");
         continue;
       }
       for (auto& o : g.nodes[p->second].outputs)
@@ -229,7 +232,7 @@ std::size_t remove_identities(ir::Graph& g, NormalizeReport& report) {
       if (!t.shape) t.shape = src.shape;
       if (t.dtype == ir::DataType::undefined) t.dtype = src.dtype;
       g.tensors.erase(x);
-      how = "graph output '" + y + "' is now written by " + label(g.nodes[p->second]) + " (was '" + x + "')";
+      how = "graph output '" + display_name(y) + "' is now written by " + label(g.nodes[p->second]) + " (was '" + display_name(x) + "')";
     }
     dead[i] = true;
     dropped.insert(dropped.end(), n.outputs.begin(), n.outputs.end());
@@ -285,11 +288,11 @@ std::size_t fold_constants(ir::Graph& g, NormalizeReport& report) {
         if (a.is_float()) t.float_data = std::move(a.f);
         else t.int64_data = std::move(a.i);
         if (!what.empty()) what += ", ";
-        what += "'" + out + "' " + ir::to_string(a.shape) + values_text(exec::Array::from_tensor(t));
+        what += "'" + display_name(out) + "' " + ir::to_string(a.shape) + values_text(exec::Array::from_tensor(t));
       }
       std::string why = "its inputs are constant";
       if (n.op_type == "Shape" && !edit::constant(g, n.inputs[0]))
-        why = "'" + n.inputs[0] + "' has the static shape " + edit::shape_of(g, n.inputs[0]);
+        why = "'" + display_name(n.inputs[0]) + "' has the static shape " + edit::shape_of(g, n.inputs[0]);
       folded[i] = true;
       report.add("folded " + label(n) + " into initializer " + what + " (" + why + ")");
       ++changes;
@@ -303,6 +306,7 @@ std::size_t fold_constants(ir::Graph& g, NormalizeReport& report) {
 
 std::size_t canonicalize_clip(ir::Graph& g, NormalizeReport& report) {
   std::size_t changes = 0;
+  GraphEdit e(g);  // no node is erased: the index only answers "is this bound still read?"
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& n = g.nodes[i];
     if (!n.domain.empty() || n.op_type != "Clip" || !n.has_input(1)) continue;
@@ -312,11 +316,9 @@ std::size_t canonicalize_clip(ir::Graph& g, NormalizeReport& report) {
     if (n.has_input(2)) hi = edit::scalar(g, n.inputs[2]);
     if (!hi) continue;  // max computed at run time: not a clipped ReLU we can name
     if (std::isinf(*hi) && *hi > 0) {
-      const std::vector<std::string> old = n.inputs;
       n.op_type = "Relu";
-      n.inputs = {old[0]};
       n.attributes.clear();
-      for (std::size_t k = 1; k < old.size(); ++k) edit::drop_if_unreferenced(g, old[k]);
+      e.set_inputs(i, {n.inputs[0]});
       report.add(label(g.nodes[i]) + " was Clip with min 0 and no max: became Relu");
       ++changes;
       continue;
@@ -326,11 +328,10 @@ std::size_t canonicalize_clip(ir::Graph& g, NormalizeReport& report) {
     for (std::size_t k = 1; k <= 2; ++k) {
       const ir::Tensor& bound = g.tensor(n.inputs[k]);
       if (bound.shape->empty()) continue;
-      const std::string old = n.inputs[k];
       const ir::DataType dtype = bound.dtype;  // Clip wants min/max of X's type: keep it
-      n.inputs[k] = edit::add_initializer(g, n.name + (k == 1 ? ".min" : ".max"), {}, {k == 1 ? 0.0f : *hi});
-      g.tensor(n.inputs[k]).dtype = dtype;
-      edit::drop_if_unreferenced(g, old);
+      const std::string name = edit::add_initializer(g, n.name + (k == 1 ? ".min" : ".max"), {}, {k == 1 ? 0.0f : *hi});
+      g.tensor(name).dtype = dtype;
+      e.set_input(i, k, name);
       rewritten = true;
     }
     const std::string kind = *hi == 6.0f ? " (ReLU6)" : "";
@@ -373,12 +374,18 @@ std::size_t tag_depthwise(ir::Graph& g, NormalizeReport& report) {
 
 std::size_t report_input_preprocessing(const ir::Graph& g, NormalizeReport& report) {
   std::size_t reported = 0;
+  std::unordered_map<std::string, std::vector<std::size_t>> consumers;  // one scan, not one per step
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
+    for (const auto& in : g.nodes[i].inputs)
+      if (!in.empty() && (consumers[in].empty() || consumers[in].back() != i)) consumers[in].push_back(i);
+  const std::vector<std::size_t> none;
   for (const auto& input : g.inputs) {
-    std::string cur = input, where = "graph input '" + input + "'";
+    std::string cur = input, where = "graph input '" + display_name(input) + "'";
     // Follow the chain while each step is an elementwise op with a constant on the tensor coming
     // from the input; later steps must be the only reader of the previous one.
     for (bool first = true;; first = false) {
-      const auto readers = g.consumers(cur);
+      const auto found = consumers.find(cur);
+      const std::vector<std::size_t>& readers = found == consumers.end() ? none : found->second;
       if (readers.empty() || (!first && readers.size() != 1)) break;
       std::string next;
       for (auto r : readers) {
@@ -391,7 +398,7 @@ std::size_t report_input_preprocessing(const ir::Graph& g, NormalizeReport& repo
         if (!c || !g.tensor(cur).shape) continue;
         std::string value;
         if (c->float_data.size() == 1) value = edit::number(c->float_data[0]);
-        else if (edit::per_channel(*c, *g.tensor(cur).shape)) value = "per-channel '" + n.inputs[k] + "' " + ir::to_string(*c->shape);
+        else if (edit::per_channel(*c, *g.tensor(cur).shape)) value = "per-channel '" + display_name(n.inputs[k]) + "' " + ir::to_string(*c->shape);
         else continue;
         const char* op = n.op_type == "Add" ? " + " : n.op_type == "Sub" ? " - " : n.op_type == "Mul" ? " * " : " / ";
         const std::string expr = k == 1 ? "x" + std::string(op) + value : value + op + "x";
@@ -401,7 +408,7 @@ std::size_t report_input_preprocessing(const ir::Graph& g, NormalizeReport& repo
         if (readers.size() == 1) next = n.outputs.at(0);
       }
       if (next.empty()) break;
-      where = "the output of " + label(g.nodes[readers[0]]) + " (from graph input '" + input + "')";
+      where = "the output of " + label(g.nodes[readers[0]]) + " (from graph input '" + display_name(input) + "')";
       cur = next;
     }
   }

@@ -766,7 +766,15 @@ TEST_CASE("hostile inputs: exit 1, a message naming the input and the fix, nothi
              b.graph->mutable_node(1)->set_name("wave\n\x1b[2J");
            })),
            calib),
-       {"wave", "\\x1b[2J' (Sin)"}},
+       // escaped where the message is made: the newline too, not only at the terminal
+       {"'wave\\x0a\\x1b[2J' (Sin)"}},
+      {"a node name that would forge a line of the log",
+       gen(file("forge.onnx", tiny_model([](auto& b) {
+             b.graph->mutable_node(1)->set_op_type("Sin");
+             b.graph->mutable_node(1)->set_name("r\nstatiq-codegen: wrote out/tiny.hpp");
+           })),
+           calib),
+       {"'r\\x0astatiq-codegen: wrote out/tiny.hpp' (Sin)", "no statiq layer computes Sin"}},
   };
   REQUIRE(::mkfifo((in / "wpipe.bin").c_str(), 0600) == 0);
 

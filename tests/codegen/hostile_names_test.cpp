@@ -161,3 +161,68 @@ TEST_CASE("hostile names reach the generated code only escaped; it compiles and 
   // the engine reproduces its golden vectors.
   CHECK(statiq::test::compile_and_self_test(out, name, "-Wall -Werror=comment -Werror=trigraphs") == "");
 }
+
+TEST_CASE("names in messages and reports are escaped where the message is made, not only at the terminal",
+          "[codegen][hostile]") {
+  // A newline in a name would forge a line of the log or of the report ("statiq-codegen: wrote
+  // ..."), an escape sequence would act on the terminal: every message that shows a name shows
+  // display_name() of it, so the JSON report's strings hold no control byte either.
+  const statiq::test::ScratchDir scratch("statiq_hostile_messages");
+  const fs::path& dir = scratch.path;
+  const std::string bn = "bn\nstatiq-codegen: wrote FORGED_BN\x1b[2J\\";
+  const std::string id = "id\r\nstatiq-codegen: wrote FORGED_ID";
+  const std::string scale = "scale\n\x07";
+  OnnxBuilder b;
+  b.input("x", {1, 1, 8, 8}).output("y", {1, 4, 1, 1});
+  b.initializer("w", {4, 1, 3, 3}, random_values(36, 11, 0.5f));
+  b.initializer(scale, {4}, {1.0f, 0.5f, 2.0f, 1.5f}).initializer("shift", {4}, {0.1f, -0.1f, 0.0f, 0.2f});
+  b.initializer("mean", {4}, {0.0f, 0.1f, -0.1f, 0.0f}).initializer("var", {4}, {1.0f, 2.0f, 0.5f, 1.0f});
+  auto& c = b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  OnnxBuilder::attr(c, "kernel_shape", std::vector<std::int64_t>{3, 3});
+  OnnxBuilder::attr(c, "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  b.node("BatchNormalization", {"c", scale, "shift", "mean", "var"}, {"n"}, bn);
+  b.node("Identity", {"n"}, {"i"}, id);
+  b.node("Relu", {"i"}, {"r"}, "relu");
+  b.node("GlobalAveragePool", {"r"}, {"y"}, "gap");
+  const fs::path model = dir / "model.onnx";
+  {
+    std::ofstream f(model, std::ios::binary);
+    REQUIRE(b.model.SerializeToOstream(&f));
+  }
+  std::vector<float> rows = random_values(8 * 64, 7, 60.0f);
+  for (float& v : rows) v = std::min(std::abs(v), 255.0f);
+  statiq::io::write_npy<float>(dir / "x.npy", {8, 1, 8, 8}, rows);
+
+  const fs::path out = dir / "out";
+  const int status = run_codegen({model.string(), "--target", "cpu-int8", "--name", "m", "--calib",
+                                  (dir / "x.npy").string(), "-o", out.string()},
+                                 dir / "codegen.log");
+  const std::string log = statiq::test::slurp(dir / "codegen.log");
+  INFO(log);
+  REQUIRE(status == 0);
+  auto printable_lines = [](const std::string& text) {
+    return std::all_of(text.begin(), text.end(), [](char ch) { return ch == '\n' || (ch >= 0x20 && ch < 0x7f); });
+  };
+  CHECK(printable_lines(log));
+  CHECK(log.find("\nstatiq-codegen: wrote FORGED") == std::string::npos);
+
+  const std::string text_report = statiq::test::slurp(out / "m_report.txt");
+  CHECK(printable_lines(text_report));
+  CHECK(text_report.find("\nstatiq-codegen: wrote FORGED") == std::string::npos);
+
+  // The JSON report's strings, decoded: no control byte in any note (names shown escaped), and the
+  // normalisation's notes name the nodes in display_name's form.
+  const nlohmann::json report = nlohmann::json::parse(statiq::test::slurp(out / "m_report.json"));
+  REQUIRE(report.contains("notes"));
+  std::string notes;
+  for (const auto& n : report["notes"]) {
+    const std::string s = n.get<std::string>();
+    INFO(s);
+    CHECK(std::all_of(s.begin(), s.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f; }));
+    notes += s + "\n";
+  }
+  INFO(notes);
+  CHECK(notes.find("folded BatchNormalization 'bn\\x0astatiq-codegen: wrote FORGED_BN\\x1b[2J\\x5c' into Conv "
+                   "'conv'") != std::string::npos);
+  CHECK(notes.find("removed Identity 'id\\x0d\\x0astatiq-codegen: wrote FORGED_ID'") != std::string::npos);
+}
