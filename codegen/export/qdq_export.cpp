@@ -336,6 +336,27 @@ class Exporter {
     quantize(y, out, l.output);
   }
 
+  // DQ -> op -> Q: onnxruntime fuses LeakyRelu and Sigmoid into QLinearLeakyRelu / QLinearSigmoid
+  // (a table, as statiq's) and runs the others in float between DQ and Q, which gives the same codes.
+  void layer(const Layer& l, const LookupTableAttributes& a, const std::string& out) {
+    const std::string x = dequantize(input_name(l, 0), input_q(l, 0));
+    const std::string y = fresh(l.name + "_" + std::string(lookup_function_op(a.function)));
+    if (a.function == LookupFunction::hard_swish) {
+      // opset 13 has no HardSwish: ONNX's own definition of it (its function body), op by op.
+      const std::string gate = fresh(l.name + "_HardSigmoid");
+      auto* hs = node("HardSigmoid", l.name + "_HardSigmoid", {x}, {gate});
+      onnx_writer::set_attribute(hs, "alpha", 1.0f / 6.0f);
+      onnx_writer::set_attribute(hs, "beta", 0.5f);
+      node("Mul", l.name, {x, gate}, {y});
+    } else {
+      auto* n = node(std::string(lookup_function_op(a.function)), l.name, {x}, {y});
+      if (a.function == LookupFunction::leaky_relu || a.function == LookupFunction::hard_sigmoid)
+        onnx_writer::set_attribute(n, "alpha", a.alpha);
+      if (a.function == LookupFunction::hard_sigmoid) onnx_writer::set_attribute(n, "beta", a.beta);
+    }
+    quantize(y, out, l.output);
+  }
+
   void layer(const Layer& l, const PoolAttributes& a, const std::string& out) {
     const std::string x = dequantize(input_name(l, 0), input_q(l, 0));
     const std::string y = fresh(l.name + "_pool");

@@ -108,6 +108,16 @@ Pool pool_of(const ir::Graph& g, const Node& n, Shape in) {
   return max_pool(k, s, p);
 }
 
+// The elementwise function a LookupTable layer computes for `op_type`, if it is one.
+std::optional<LookupFunction> lookup_function_of(const std::string& op_type) {
+  if (op_type == "LeakyRelu") return LookupFunction::leaky_relu;
+  if (op_type == "Sigmoid") return LookupFunction::sigmoid;
+  if (op_type == "Tanh") return LookupFunction::tanh;
+  if (op_type == "HardSigmoid") return LookupFunction::hard_sigmoid;
+  if (op_type == "HardSwish") return LookupFunction::hard_swish;
+  return std::nullopt;
+}
+
 bool is_pool(const Node& n) {
   return n.op_type == "MaxPool" || n.op_type == "AveragePool" || n.op_type == "GlobalAveragePool";
 }
@@ -133,6 +143,7 @@ bool kind_matches(LayerKind k, const LayerAttributes& a) {
   if (std::holds_alternative<AddAttributes>(a)) return k == LayerKind::add;
   if (std::holds_alternative<ConcatAttributes>(a)) return k == LayerKind::concat;
   if (std::holds_alternative<PoolAttributes>(a)) return is_pool_kind(k);
+  if (std::holds_alternative<LookupTableAttributes>(a)) return k == LayerKind::lookup_table;
   return false;  // Quantize / Dequantize: the engine's boundaries, never a custom layer
 }
 
@@ -414,6 +425,7 @@ class Lowering {
             else if constexpr (std::is_same_v<A, AddAttributes>) return t_.add(l.kind, a);
             else if constexpr (std::is_same_v<A, ConcatAttributes>) return t_.concat(l.kind, a);
             else if constexpr (std::is_same_v<A, PoolAttributes>) return t_.pool(l.kind, a);
+            else if constexpr (std::is_same_v<A, LookupTableAttributes>) return t_.lookup_table(l.kind, a);
             else return no_violation;  // refused by check_custom
           },
           l.attributes);
@@ -472,6 +484,7 @@ class Lowering {
     if (n.op_type == "Add") return lower_add(n);
     if (n.op_type == "Concat") return lower_concat(n);
     if (is_pool(n)) return lower_pool(n);
+    if (const auto f = lookup_function_of(n.op_type)) return lower_lookup_table(n, *f);
     if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
       // The classifier's last op stays float, after the Dequantize (cheap and exact there).
       stopped_ = true;
@@ -708,6 +721,35 @@ class Lowering {
     a.signed_output = a.signed_input;
     l.attributes = a;
     if (!place(l, n, t_.concat(LayerKind::concat, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  // LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish: a table of 256 output codes, as onnxruntime's
+  // QLinearLeakyRelu / QLinearSigmoid (quantize/lookup_table.hpp builds it).
+  void lower_lookup_table(const Node& n, LookupFunction f) {
+    if (t_.profile != arith::qlinear::name)
+      return unmappable(n, n.op_type + " runs as onnxruntime's 256-entry lookup table, which statiq builds for "
+                           "cpu-int8 only; on " + std::string(t_.name) + " no statiq layer computes it yet: "
+                           "--unmapped float keeps it float, or generate for cpu-int8");
+    const int src = producer(n.inputs[0], n);
+    const Shape shape = output_shape_of(src);
+    if (nhwc_of(g_, n.outputs[0], n) != shape) throw node_error(n, "output shape differs from its input's (lowering bug)");
+    LookupTableAttributes a{.shape = shape, .function = f};
+    if (f == LookupFunction::leaky_relu) a.alpha = n.attr_float("alpha", 0.01f);
+    if (f == LookupFunction::hard_sigmoid) a.alpha = n.attr_float("alpha", 0.2f), a.beta = n.attr_float("beta", 0.5f);
+    a.bits = Bits{out_bits_of(src), 8, output_bits(n.name)};
+    a.signed_input = out_signed_of(src);
+    a.signed_output = signed_output(no_activation);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::lookup_table;
+    l.onnx_nodes = {n.name};
+    l.inputs = {src};
+    l.attributes = a;
+    if (!place(l, n, t_.lookup_table(LayerKind::lookup_table, a))) {
       m_.float_tail.push_back(n.name);
       return;
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "codegen/lower/target_registry.hpp"
+#include "codegen/quantize/lookup_table.hpp"
 #include "statiq/quant/quant.hpp"
 
 namespace statiq::codegen {
@@ -542,6 +543,26 @@ class ProfileQuantizer {
       else
         d.channel.push_back(P::average_channel(x.scale, y.scale, count));
     }
+    d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
+    l.input_zero_point = x.zero_point;
+    l.output = y;
+    l.data = std::move(d);
+  }
+
+  void layer(Layer& l, LookupTableAttributes& a) {
+    const TensorQuantization x = input(l, 0);
+    if (x.bits != 8) fail(l, "reads a " + std::to_string(x.bits) + "-bit tensor; a lookup table indexes 8-bit codes");
+    a.signed_input = x.is_signed;
+    a.bits.in = x.bits;
+    const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, no_activation, 0.0f, a.signed_output);
+    a.signed_output = y.is_signed;
+    if constexpr (!qlinear) {
+      fail(l, "lookup tables are built as onnxruntime builds them, for cpu-int8 only: generate for cpu-int8 or keep "
+              "the node float (--unmapped float)");
+    } else {
+      l.qweights = qlinear_lookup_table(a, x, y);
+    }
+    ProfileData<P> d;
     d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
     l.input_zero_point = x.zero_point;
     l.output = y;

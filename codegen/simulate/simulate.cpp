@@ -198,6 +198,15 @@ class Simulator {
     r.layers[i] = std::move(y);
   }
 
+  void layer(const Layer& l, const LookupTableAttributes& a, const ProfileData<P>&, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& x = input(l, 0, r, i, a.shape.size());
+    check_weights(l, 256);
+    std::vector<std::int32_t> y(static_cast<std::size_t>(a.shape.size()));
+    compute(a, x.data(), l.qweights.data(), y.data());
+    r.layers[i] = std::move(y);
+  }
+
   void layer(const Layer& l, const QuantizeAttributes& a, const ProfileData<P>&, const std::vector<float>& x,
              SimulationResult& r, std::size_t i) {
     if (!l.inputs.empty() && l.inputs[0] >= 0) fail(l, "a Quantize layer reads the float graph input");
