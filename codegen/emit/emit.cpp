@@ -206,6 +206,13 @@ std::vector<std::string> attribute_fields(const LookupTableAttributes& a, LayerK
             case LookupFunction::tanh: return "tanh";
             case LookupFunction::hard_sigmoid: return "hard_sigmoid";
             case LookupFunction::hard_swish: return "hard_swish";
+            case LookupFunction::max_constant: return "max_constant";
+            case LookupFunction::min_constant: return "min_constant";
+            case LookupFunction::add_constant: return "add_constant";
+            case LookupFunction::sub_constant: return "sub_constant";
+            case LookupFunction::constant_sub: return "constant_sub";
+            case LookupFunction::mul_constant: return "mul_constant";
+            case LookupFunction::div_constant: return "div_constant";
           }
           return "leaky_relu";
         }()));

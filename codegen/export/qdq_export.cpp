@@ -348,6 +348,12 @@ class Exporter {
       onnx_writer::set_attribute(hs, "alpha", 1.0f / 6.0f);
       onnx_writer::set_attribute(hs, "beta", 0.5f);
       node("Mul", l.name, {x, gate}, {y});
+    } else if (a.function >= LookupFunction::max_constant) {
+      // an elementwise op with a float constant: onnxruntime runs it in float between DQ and Q
+      const std::string c = scale_init(fresh(l.name + "_constant"), {a.alpha}, false);
+      const bool constant_first = a.function == LookupFunction::constant_sub;
+      node(std::string(lookup_function_op(a.function)), l.name, constant_first ? std::vector<std::string>{c, x}
+                                                                               : std::vector<std::string>{x, c}, {y});
     } else {
       auto* n = node(std::string(lookup_function_op(a.function)), l.name, {x}, {y});
       if (a.function == LookupFunction::leaky_relu || a.function == LookupFunction::hard_sigmoid)

@@ -118,6 +118,11 @@ std::optional<LookupFunction> lookup_function_of(const std::string& op_type) {
   return std::nullopt;
 }
 
+bool is_layout_op(const Node& n) {
+  return n.op_type == "Flatten" || n.op_type == "Reshape" || n.op_type == "Squeeze" || n.op_type == "Unsqueeze" ||
+         n.op_type == "Transpose";
+}
+
 bool is_pool(const Node& n) {
   return n.op_type == "MaxPool" || n.op_type == "AveragePool" || n.op_type == "GlobalAveragePool";
 }
@@ -480,7 +485,8 @@ class Lowering {
   void lower_node(const Node& n) {
     if (n.op_type == "Conv") return lower_conv(n);
     if (n.op_type == "Gemm") return lower_gemm(n);
-    if (n.op_type == "Flatten" || n.op_type == "Reshape") return lower_flatten(n);
+    if (is_layout_op(n)) return lower_layout(n);
+    if (const auto f = constant_operand_function(n)) return lower_lookup_table(n, f->first, f->second);
     if (n.op_type == "Add") return lower_add(n);
     if (n.op_type == "Concat") return lower_concat(n);
     if (is_pool(n)) return lower_pool(n);
@@ -586,13 +592,98 @@ class Lowering {
     push(std::move(l), run.back()->outputs[0]);
   }
 
+  // Flatten / Reshape / Squeeze / Unsqueeze / Transpose. Nothing runs for it where it leaves the
+  // bytes of statiq's NHWC tensors in place: feeding a Gemm as [1, N] (the Dense takes its weights
+  // permuted once), giving the same NHWC shape (squeezing 1-dims), or reshaping the graph input
+  // (the input Quantize takes the new shape: same bytes, same order). Otherwise refused by name.
+  void lower_layout(const Node& n) {
+    const Node* next = sole_consumer(g_, n.outputs[0]);
+    const ir::Tensor& out = g_.tensor(n.outputs[0]);
+    if (next && next->op_type == "Gemm" && out.shape && out.shape->size() == 2 &&
+        (n.op_type == "Flatten" || n.op_type == "Reshape"))
+      return lower_flatten(n);
+    const ir::Tensor& in = g_.tensor(n.inputs[0]);
+    const std::string change = "turns " + (in.shape ? ir::to_string(*in.shape) : std::string("?")) + " into " +
+                               (out.shape ? ir::to_string(*out.shape) : std::string("?"));
+    const std::optional<bool> in_place = moves_no_byte(n);
+    if (!in_place)
+      return unmappable(n, change + ": statiq tensors are [1, C, H, W], [1, C, W] or [1, N] with static shapes; "
+                               "export the model with such shapes, or --unmapped float keeps it float");
+    if (!*in_place)
+      return unmappable(n, change + ", which moves values in memory (statiq keeps tensors channels-last, NHWC, so "
+                               "this is a transposition there) and no statiq layer moves data: change the model so "
+                               "the op keeps the channel order (or drop it), or --unmapped float keeps it and what "
+                               "follows float");
+    const int src = producer(n.inputs[0], n);
+    const Shape new_shape = nhwc_of(g_, n.outputs[0], n);
+    if (new_shape == output_shape_of(src)) {  // the same NHWC tensor: an alias
+      layer_of_[n.outputs[0]] = src;
+      consumed_.insert(n.name);
+      return;
+    }
+    if (src == 0 && m_.layers.size() == 1 && sole_consumer(g_, n.inputs[0]) == &n) {
+      // The graph input, read only here: the engine takes it in the new shape (same bytes).
+      std::get<QuantizeAttributes>(m_.layers[0].attributes).shape = new_shape;
+      m_.input_shape = new_shape;
+      m_.layers[0].onnx_nodes.push_back(n.name);
+      layer_of_[n.outputs[0]] = 0;
+      consumed_.insert(n.name);
+      return;
+    }
+    return unmappable(n, change + ": it keeps the bytes in place but changes statiq's shape " + shape_text(output_shape_of(src)) +
+                             " into " + shape_text(new_shape) + " inside the network, which no statiq layer does yet "
+                             "(only at the graph input): --unmapped float keeps it and what follows float");
+  }
+
+  // Whether `n` (a layout op) leaves every value at its place in statiq's NHWC order: for each
+  // output element, the input element ONNX says it is must sit at the same NHWC offset. Nothing
+  // when a shape is unknown or not one statiq holds.
+  std::optional<bool> moves_no_byte(const Node& n) const {
+    const ir::Tensor& in = g_.tensor(n.inputs[0]);
+    const ir::Tensor& out = g_.tensor(n.outputs[0]);
+    auto holdable = [](const ir::Tensor& t) {
+      return t.shape && t.has_static_shape() && t.shape->size() >= 2 && t.shape->size() <= 4 && (*t.shape)[0] == 1;
+    };
+    if (!holdable(in) || !holdable(out)) return std::nullopt;
+    const ir::Dims& din = *in.shape;
+    const ir::Dims& dout = *out.shape;
+    std::vector<std::int64_t> perm;
+    if (n.op_type == "Transpose") {
+      perm = n.attr_ints("perm", {});
+      if (perm.empty())
+        for (std::size_t k = din.size(); k-- > 0;) perm.push_back(std::int64_t(k));
+      if (perm.size() != din.size() || din.size() != dout.size()) return std::nullopt;
+    }
+    // NHWC offset of an ONNX multi-index [0, c, (h,) w] / [0, c].
+    auto nhwc = [](const ir::Dims& d, const std::vector<std::int64_t>& i) -> std::int64_t {
+      if (d.size() == 2) return i[1];
+      if (d.size() == 3) return i[2] * d[1] + i[1];
+      return (i[2] * d[3] + i[3]) * d[1] + i[1];
+    };
+    auto unflatten = [](const ir::Dims& d, std::int64_t f) {
+      std::vector<std::int64_t> i(d.size());
+      for (std::size_t k = d.size(); k-- > 0;) i[k] = f % d[k], f /= d[k];
+      return i;
+    };
+    std::int64_t total = 1;
+    for (std::int64_t v : dout) total *= v;
+    for (std::int64_t f = 0; f < total; ++f) {
+      const std::vector<std::int64_t> io = unflatten(dout, f);
+      std::vector<std::int64_t> ii;
+      if (perm.empty()) {
+        ii = unflatten(din, f);  // Reshape, Flatten, Squeeze, Unsqueeze keep ONNX's (row-major) order
+      } else {
+        ii.assign(din.size(), 0);
+        for (std::size_t k = 0; k < perm.size(); ++k) ii[std::size_t(perm[k])] = io[k];
+      }
+      if (nhwc(din, ii) != nhwc(dout, io)) return false;
+    }
+    return true;
+  }
+
   // Flatten / Reshape to [1, N] feeding a Gemm: the Dense reads the map as it is (NHWC) and takes
   // its weights permuted once; nothing runs for it.
   void lower_flatten(const Node& n) {
-    const Node* next = sole_consumer(g_, n.outputs[0]);
-    const ir::Tensor& out = g_.tensor(n.outputs[0]);
-    if (!next || next->op_type != "Gemm" || !out.shape || out.shape->size() != 2)
-      return unmappable(n, "a Flatten/Reshape is supported only as the [1, N] input of a Gemm");
     layer_of_[n.outputs[0]] = producer(n.inputs[0], n);
     flattened_[n.outputs[0]] = nhwc_of(g_, n.inputs[0], n);
     consumed_.insert(n.name);
@@ -729,15 +820,42 @@ class Lowering {
 
   // LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish: a table of 256 output codes, as onnxruntime's
   // QLinearLeakyRelu / QLinearSigmoid (quantize/lookup_table.hpp builds it).
-  void lower_lookup_table(const Node& n, LookupFunction f) {
+  // Max, Min, Add, Sub, Mul, Div of a tensor and a constant that is one number (a scalar, or a
+  // tensor of equal values that does not broadcast the other operand): an elementwise function of
+  // one 8-bit tensor, a table. The function and the constant, or nothing.
+  std::optional<std::pair<LookupFunction, float>> constant_operand_function(const Node& n) const {
+    static const std::map<std::string, std::pair<LookupFunction, LookupFunction>> ops = {
+        {"Max", {LookupFunction::max_constant, LookupFunction::max_constant}},
+        {"Min", {LookupFunction::min_constant, LookupFunction::min_constant}},
+        {"Add", {LookupFunction::add_constant, LookupFunction::add_constant}},
+        {"Sub", {LookupFunction::sub_constant, LookupFunction::constant_sub}},
+        {"Mul", {LookupFunction::mul_constant, LookupFunction::mul_constant}},
+        {"Div", {LookupFunction::div_constant, LookupFunction::div_constant}}};
+    const auto op = ops.find(n.op_type);
+    if (op == ops.end() || n.inputs.size() != 2 || n.outputs.empty()) return std::nullopt;
+    auto constant = [&](std::size_t i) { return g_.has_tensor(n.inputs[i]) && g_.tensor(n.inputs[i]).is_initializer; };
+    if (constant(0) == constant(1)) return std::nullopt;
+    const std::size_t c = constant(0) ? 0 : 1;
+    if (c == 0 && n.op_type == "Div") return std::nullopt;  // c / x: not (yet) a table here
+    const std::vector<float>& v = g_.tensor(n.inputs[c]).float_data;
+    if (v.empty() || std::any_of(v.begin(), v.end(), [&](float e) { return e != v[0]; })) return std::nullopt;
+    const ir::Tensor& x = g_.tensor(n.inputs[1 - c]);
+    const ir::Tensor& y = g_.tensor(n.outputs[0]);
+    if (!x.shape || !y.shape || *x.shape != *y.shape) return std::nullopt;  // the constant broadcasts the tensor
+    return std::pair{c == 0 ? op->second.second : op->second.first, v[0]};
+  }
+
+  void lower_lookup_table(const Node& n, LookupFunction f, float constant = 0.0f) {
     if (t_.profile != arith::qlinear::name)
-      return unmappable(n, n.op_type + " runs as onnxruntime's 256-entry lookup table, which statiq builds for "
+      return unmappable(n, n.op_type + (f >= LookupFunction::max_constant ? " with a constant" : "") +
+                               " runs as onnxruntime's 256-entry lookup table, which statiq builds for "
                            "cpu-int8 only; on " + std::string(t_.name) + " no statiq layer computes it yet: "
                            "--unmapped float keeps it float, or generate for cpu-int8");
-    const int src = producer(n.inputs[0], n);
+    const bool constant_first = g_.has_tensor(n.inputs[0]) && g_.tensor(n.inputs[0]).is_initializer;
+    const int src = producer(n.inputs[constant_first ? 1 : 0], n);
     const Shape shape = output_shape_of(src);
     if (nhwc_of(g_, n.outputs[0], n) != shape) throw node_error(n, "output shape differs from its input's (lowering bug)");
-    LookupTableAttributes a{.shape = shape, .function = f};
+    LookupTableAttributes a{.shape = shape, .function = f, .alpha = constant};
     if (f == LookupFunction::leaky_relu) a.alpha = n.attr_float("alpha", 0.01f);
     if (f == LookupFunction::hard_sigmoid) a.alpha = n.attr_float("alpha", 0.2f), a.beta = n.attr_float("beta", 0.5f);
     a.bits = Bits{out_bits_of(src), 8, output_bits(n.name)};

@@ -74,6 +74,14 @@ float onnxruntime_float_function(LookupFunction f, float alpha, float beta, floa
     case LookupFunction::tanh: return mlas_tanh(x);
     case LookupFunction::hard_sigmoid: return hard_sigmoid(alpha, beta, x);
     case LookupFunction::hard_swish: return x * hard_sigmoid(1.0f / 6.0f, 0.5f, x);
+    // onnxruntime's float Max, Min, Add, Sub, Mul, Div: one IEEE operation each.
+    case LookupFunction::max_constant: return std::max(x, alpha);
+    case LookupFunction::min_constant: return std::min(x, alpha);
+    case LookupFunction::add_constant: return x + alpha;
+    case LookupFunction::sub_constant: return x - alpha;
+    case LookupFunction::constant_sub: return alpha - x;
+    case LookupFunction::mul_constant: return x * alpha;
+    case LookupFunction::div_constant: return x / alpha;
   }
   return x;
 }

@@ -12,7 +12,8 @@ namespace statiq::codegen {
 // f(x) in float32 exactly as onnxruntime 1.30 computes it on x86-64 (FMA3): LeakyRelu and Sigmoid as
 // in its QLinearLeakyRelu / QLinearSigmoid tables (MLAS's logistic kernel), Tanh as MLAS's tanh
 // kernel, HardSigmoid as its Eigen functor (multiply, then add: no fused multiply-add), HardSwish as
-// ONNX's function body (x * HardSigmoid(x; 1/6, 1/2)), which onnxruntime runs op by op.
+// ONNX's function body (x * HardSigmoid(x; 1/6, 1/2)), which onnxruntime runs op by op; Max, Min,
+// Add, Sub, Mul, Div with a constant as its float kernels (one rounding each).
 float onnxruntime_float_function(LookupFunction f, float alpha, float beta, float x);
 
 // The table of onnxruntime's QlinearBuildLookupTable: entry b (the input byte; an int8 -1 is entry

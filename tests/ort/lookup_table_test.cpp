@@ -69,6 +69,18 @@ std::vector<Case> cases(bool is_signed) {
       c.y = output_of(c);
       out.push_back(c);
     }
+  // Max, Min, Add, Sub (both ways), Mul, Div with a constant, on the awkward input scale: constants
+  // that are not multiples of the step, so the float operation rounds.
+  const LookupFunction with_constant[] = {LookupFunction::max_constant, LookupFunction::min_constant,
+                                          LookupFunction::add_constant, LookupFunction::sub_constant,
+                                          LookupFunction::constant_sub, LookupFunction::mul_constant,
+                                          LookupFunction::div_constant};
+  for (LookupFunction f : with_constant)
+    for (float constant : {0.3137f, -0.7071f, 2.71828f}) {
+      Case c{f, constant, 0.0f, xs[1], {}};
+      c.y = output_of(c);
+      out.push_back(c);
+    }
   return out;
 }
 
@@ -124,6 +136,10 @@ onnx::ModelProto model_of(const std::vector<Case>& cs, bool is_signed, bool hard
       float_attribute(hs, "alpha", 1.0f / 6.0f);
       float_attribute(hs, "beta", 0.5f);
       node("Mul", {p + "xf", p + "gate"}, p + "yf");
+    } else if (c.function >= LookupFunction::max_constant) {
+      scalar(g, p + "c", onnx::TensorProto::FLOAT, c.alpha, 0);
+      if (c.function == LookupFunction::constant_sub) node(op_of(c.function), {p + "c", p + "xf"}, p + "yf");
+      else node(op_of(c.function), {p + "xf", p + "c"}, p + "yf");
     } else {
       onnx::NodeProto* n = node(op_of(c.function), {p + "xf"}, p + "yf");
       if (c.function == LookupFunction::leaky_relu || c.function == LookupFunction::hard_sigmoid)
@@ -167,14 +183,15 @@ std::vector<std::size_t> run(bool is_signed, bool hard_swish_op, const std::vect
 
 }  // namespace
 
-TEST_CASE("LookupTable: every input code of LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish equals onnxruntime",
+TEST_CASE("LookupTable: every input code of LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish and of Max, Min, Add, "
+          "Sub, Mul, Div with a constant equals onnxruntime",
           "[ort][lookup_table]") {
   for (const bool is_signed : {false, true}) {
     const std::vector<Case> cs = cases(is_signed);
     std::string optimized;
     const std::vector<std::size_t> bad = run(is_signed, false, cs, &optimized);
     for (std::size_t k = 0; k < cs.size(); ++k) {
-      INFO((is_signed ? "int8 " : "uint8 ") << op_of(cs[k].function) << " x scale " << cs[k].x.scale << " zp "
+      INFO((is_signed ? "int8 " : "uint8 ") << op_of(cs[k].function) << " (constant/alpha " << cs[k].alpha << ") x scale " << cs[k].x.scale << " zp "
                                             << cs[k].x.zero_point << ", y scale " << cs[k].y.scale << " zp "
                                             << cs[k].y.zero_point);
       CHECK(bad[k] == 0);

@@ -19,8 +19,22 @@
 
 namespace statiq {
 
-// The function a table stands for, by its ONNX operator (alpha, beta: the operator's attributes).
-enum class LookupFunction { leaky_relu, sigmoid, tanh, hard_sigmoid, hard_swish };
+// The function a table stands for, by its ONNX operator (alpha, beta: the operator's attributes;
+// for the elementwise ops with a constant, alpha is the constant c).
+enum class LookupFunction {
+  leaky_relu,
+  sigmoid,
+  tanh,
+  hard_sigmoid,
+  hard_swish,
+  max_constant,   // Max(x, c)
+  min_constant,   // Min(x, c)
+  add_constant,   // x + c
+  sub_constant,   // x - c
+  constant_sub,   // c - x
+  mul_constant,   // x * c
+  div_constant,   // x / c
+};
 
 constexpr std::string_view lookup_function_op(LookupFunction f) {
   switch (f) {
@@ -29,6 +43,13 @@ constexpr std::string_view lookup_function_op(LookupFunction f) {
     case LookupFunction::tanh: return "Tanh";
     case LookupFunction::hard_sigmoid: return "HardSigmoid";
     case LookupFunction::hard_swish: return "HardSwish";
+    case LookupFunction::max_constant: return "Max";
+    case LookupFunction::min_constant: return "Min";
+    case LookupFunction::add_constant: return "Add";
+    case LookupFunction::sub_constant:
+    case LookupFunction::constant_sub: return "Sub";
+    case LookupFunction::mul_constant: return "Mul";
+    case LookupFunction::div_constant: return "Div";
   }
   return "?";
 }
@@ -36,7 +57,7 @@ constexpr std::string_view lookup_function_op(LookupFunction f) {
 struct LookupTableAttributes {
   Shape shape{};
   LookupFunction function = LookupFunction::leaky_relu;
-  float alpha = 0.0f;  // LeakyRelu's slope, HardSigmoid's alpha (the table holds the numbers; kept to name them)
+  float alpha = 0.0f;  // LeakyRelu's slope, HardSigmoid's alpha, the constant c (the table holds the numbers)
   float beta = 0.0f;   // HardSigmoid's beta
   Bits bits{};         // .in and .out: 8 (a table of 256 entries); .w unused
   bool signed_input = false;
