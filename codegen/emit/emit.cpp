@@ -20,6 +20,7 @@
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/layer_facts.hpp"
 #include "codegen/lower/target_registry.hpp"
+#include "codegen/quantize/qlinear_mul.hpp"
 #include "statiq/arith/akida_v1_cpp.hpp"
 #include "statiq/arith/gemmini_cpp.hpp"
 #include "statiq/arith/pow2_cpp.hpp"
@@ -195,6 +196,17 @@ std::vector<std::string> attribute_fields(const DequantizeAttributes& a, LayerKi
   return f.items;
 }
 
+std::vector<std::string> attribute_fields(const MulAttributes& a, LayerKind) {
+  const MulAttributes d{};
+  Fields f;
+  if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
+  if (a.per_channel_second) f.add("per_channel_second", "true");
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  return f.items;
+}
+
 std::vector<std::string> attribute_fields(const LookupTableAttributes& a, LayerKind) {
   const LookupTableAttributes d{};
   Fields f;
@@ -213,6 +225,7 @@ std::vector<std::string> attribute_fields(const LookupTableAttributes& a, LayerK
             case LookupFunction::constant_sub: return "constant_sub";
             case LookupFunction::mul_constant: return "mul_constant";
             case LookupFunction::div_constant: return "div_constant";
+            case LookupFunction::clip: return "clip";
           }
           return "leaky_relu";
         }()));
@@ -279,6 +292,7 @@ std::string_view attributes_type(LayerKind kind) {
     case LayerKind::quantize: return "QuantizeAttributes";
     case LayerKind::dequantize: return "DequantizeAttributes";
     case LayerKind::lookup_table: return "LookupTableAttributes";
+    case LayerKind::mul: return "MulAttributes";
   }
   return "?";
 }
@@ -721,6 +735,14 @@ void layer_data(const Plan& plan, const LayerPlan& lp, WeightSink& sink, std::st
       arrays += fmt::format("const std::{}int8_t {}_table[256] = {{\n    {}}};\n", f.signed_output ? "" : "u", lp.id,
                             list(l.qweights, [](std::int32_t v) { return int_literal(v); }));
       construct += fmt::format("{}({{.table = data::{}_table}})", lp.id, lp.id);
+      break;
+    }
+    case LayerKind::mul: {
+      const arith::qlinear_mul_params p = qlinear_mul_params(*plan.model, l);
+      construct += fmt::format("{}({{.mul = {}}})", lp.id,
+                               io::designated_initializer()("ratio", p.ratio)("a_zero_point", p.a_zero_point)(
+                                   "b_zero_point", p.b_zero_point)("y_zero_point", p.y_zero_point)("lo", p.lo)("hi", p.hi)
+                                   .str());
       break;
     }
     case LayerKind::max_pool: construct += lp.id + "{}"; break;

@@ -224,6 +224,10 @@ class Exporter {
     if (a.function == LookupFunction::leaky_relu) onnx_writer::set_attribute(n, "alpha", a.alpha);
   }
 
+  void layer(const Layer& l, const MulAttributes&) {
+    fail(l, "a Mul is not written in QOperator form yet: use the QDQ export (--qdq), which onnxruntime fuses into QLinearMul");
+  }
+
   void layer(const Layer& l, const AddAttributes&) {
     check_full_range(l);
     const auto [as, az] = params(l.name + "_a", producer(l, 0).output);

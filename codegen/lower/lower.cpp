@@ -149,6 +149,7 @@ bool kind_matches(LayerKind k, const LayerAttributes& a) {
   if (std::holds_alternative<ConcatAttributes>(a)) return k == LayerKind::concat;
   if (std::holds_alternative<PoolAttributes>(a)) return is_pool_kind(k);
   if (std::holds_alternative<LookupTableAttributes>(a)) return k == LayerKind::lookup_table;
+  if (std::holds_alternative<MulAttributes>(a)) return k == LayerKind::mul;
   return false;  // Quantize / Dequantize: the engine's boundaries, never a custom layer
 }
 
@@ -431,6 +432,7 @@ class Lowering {
             else if constexpr (std::is_same_v<A, ConcatAttributes>) return t_.concat(l.kind, a);
             else if constexpr (std::is_same_v<A, PoolAttributes>) return t_.pool(l.kind, a);
             else if constexpr (std::is_same_v<A, LookupTableAttributes>) return t_.lookup_table(l.kind, a);
+            else if constexpr (std::is_same_v<A, MulAttributes>) return t_.mul(l.kind, a);
             else return no_violation;  // refused by check_custom
           },
           l.attributes);
@@ -491,6 +493,8 @@ class Lowering {
     if (n.op_type == "Concat") return lower_concat(n);
     if (is_pool(n)) return lower_pool(n);
     if (const auto f = lookup_function_of(n.op_type)) return lower_lookup_table(n, *f);
+    if (n.op_type == "Relu" || n.op_type == "Clip") return lower_clip(n);
+    if (n.op_type == "Mul") return lower_mul(n);
     if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
       // The classifier's last op stays float, after the Dequantize (cheap and exact there).
       stopped_ = true;
@@ -845,9 +849,65 @@ class Lowering {
     return std::pair{c == 0 ? op->second.second : op->second.first, v[0]};
   }
 
-  void lower_lookup_table(const Node& n, LookupFunction f, float constant = 0.0f) {
+  // Relu or Clip that no convolution fused: a table of max(min(x, hi), lo) (+inf: no upper bound).
+  void lower_clip(const Node& n) {
+    float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+    if (n.op_type == "Relu") {
+      lo = 0.0f;
+    } else {
+      if (n.has_attribute("min")) lo = n.attr_float("min", lo);
+      if (n.has_attribute("max")) hi = n.attr_float("max", hi);
+      for (std::size_t i : {std::size_t{1}, std::size_t{2}}) {
+        if (!n.has_input(i)) continue;
+        const bool scalar = g_.has_tensor(n.inputs[i]) && g_.tensor(n.inputs[i]).is_initializer &&
+                            g_.tensor(n.inputs[i]).float_data.size() == 1;
+        if (!scalar)
+          return unmappable(n, "its " + std::string(i == 1 ? "min" : "max") + " is not a constant scalar: a Clip is a "
+                               "table of one tensor only with constant bounds");
+        (i == 1 ? lo : hi) = g_.tensor(n.inputs[i]).float_data[0];
+      }
+    }
+    lower_lookup_table(n, LookupFunction::clip, lo, hi);
+  }
+
+  // Mul of two tensors of the same shape, or of a map and one value per channel ([1, C, 1, 1]):
+  // onnxruntime's QLinearMul (the squeeze-excite gate, HardSwish's x * gate).
+  void lower_mul(const Node& n) {
     if (t_.profile != arith::qlinear::name)
-      return unmappable(n, n.op_type + (f >= LookupFunction::max_constant ? " with a constant" : "") +
+      return unmappable(n, "a Mul of two tensors is onnxruntime's QLinearMul, which statiq has for cpu-int8 only; on " +
+                               std::string(t_.name) + " no statiq layer computes it yet: --unmapped float keeps it "
+                               "float, or generate for cpu-int8");
+    if (n.inputs.size() != 2) return unmappable(n, "Mul takes two inputs");
+    int s0 = producer(n.inputs[0], n), s1 = producer(n.inputs[1], n);
+    const Shape shape = nhwc_of(g_, n.outputs[0], n);
+    if (output_shape_of(s0) != shape) std::swap(s0, s1);  // the per-channel operand second
+    const Shape second = output_shape_of(s1);
+    const bool per_channel = second == Shape{1, 1, shape.c} && shape != second;
+    if (output_shape_of(s0) != shape || (second != shape && !per_channel))
+      return unmappable(n, "statiq's Mul multiplies two tensors of the same shape, or a map by one value per channel "
+                           "([1, C, 1, 1]); here " + shape_text(output_shape_of(s0)) + " and " + shape_text(second));
+    MulAttributes a{.shape = shape, .per_channel_second = per_channel};
+    a.bits = Bits{out_bits_of(s0), 8, output_bits(n.name)};
+    a.signed_input = out_signed_of(s0);
+    a.signed_output = signed_output(no_activation);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::mul;
+    l.onnx_nodes = {n.name};
+    l.inputs = {s0, s1};
+    l.attributes = a;
+    if (out_signed_of(s0) != out_signed_of(s1) || out_bits_of(s0) != out_bits_of(s1))
+      return unmappable(n, "the two inputs of the Mul differ in type; onnxruntime's QLinearMul takes one 8-bit type");
+    if (!place(l, n, t_.mul(LayerKind::mul, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  void lower_lookup_table(const Node& n, LookupFunction f, float constant = 0.0f, float constant2 = 0.0f) {
+    if (t_.profile != arith::qlinear::name)
+      return unmappable(n, n.op_type + (with_constant(f) ? " with a constant" : "") +
                                " runs as onnxruntime's 256-entry lookup table, which statiq builds for "
                            "cpu-int8 only; on " + std::string(t_.name) + " no statiq layer computes it yet: "
                            "--unmapped float keeps it float, or generate for cpu-int8");
@@ -855,7 +915,7 @@ class Lowering {
     const int src = producer(n.inputs[constant_first ? 1 : 0], n);
     const Shape shape = output_shape_of(src);
     if (nhwc_of(g_, n.outputs[0], n) != shape) throw node_error(n, "output shape differs from its input's (lowering bug)");
-    LookupTableAttributes a{.shape = shape, .function = f, .alpha = constant};
+    LookupTableAttributes a{.shape = shape, .function = f, .alpha = constant, .beta = constant2};
     if (f == LookupFunction::leaky_relu) a.alpha = n.attr_float("alpha", 0.01f);
     if (f == LookupFunction::hard_sigmoid) a.alpha = n.attr_float("alpha", 0.2f), a.beta = n.attr_float("beta", 0.5f);
     a.bits = Bits{out_bits_of(src), 8, output_bits(n.name)};

@@ -82,6 +82,7 @@ float onnxruntime_float_function(LookupFunction f, float alpha, float beta, floa
     case LookupFunction::constant_sub: return alpha - x;
     case LookupFunction::mul_constant: return x * alpha;
     case LookupFunction::div_constant: return x / alpha;
+    case LookupFunction::clip: return std::min(std::max(x, alpha), beta);  // onnxruntime's Clip: max, then min
   }
   return x;
 }

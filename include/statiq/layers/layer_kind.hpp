@@ -22,7 +22,8 @@ enum class LayerKind {
   global_average_pool,
   quantize,
   dequantize,
-  lookup_table,  // statiq/layers/lookup_table.hpp: LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish
+  lookup_table,  // statiq/layers/lookup_table.hpp: LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish ...
+  mul,           // statiq/layers/mul.hpp: onnxruntime's QLinearMul
 };
 
 constexpr std::string_view layer_kind_name(LayerKind k) {
@@ -39,6 +40,7 @@ constexpr std::string_view layer_kind_name(LayerKind k) {
     case LayerKind::quantize: return "Quantize";
     case LayerKind::dequantize: return "Dequantize";
     case LayerKind::lookup_table: return "LookupTable";
+    case LayerKind::mul: return "Mul";
   }
   return "?";
 }

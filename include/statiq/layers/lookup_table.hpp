@@ -34,7 +34,13 @@ enum class LookupFunction {
   constant_sub,   // c - x
   mul_constant,   // x * c
   div_constant,   // x / c
+  clip,           // Clip(x, alpha, beta); Relu is Clip(x, 0, +inf)
 };
+
+// Max, Min, Add, Sub, Mul, Div with a constant (alpha).
+constexpr bool with_constant(LookupFunction f) {
+  return f >= LookupFunction::max_constant && f <= LookupFunction::div_constant;
+}
 
 constexpr std::string_view lookup_function_op(LookupFunction f) {
   switch (f) {
@@ -50,6 +56,7 @@ constexpr std::string_view lookup_function_op(LookupFunction f) {
     case LookupFunction::constant_sub: return "Sub";
     case LookupFunction::mul_constant: return "Mul";
     case LookupFunction::div_constant: return "Div";
+    case LookupFunction::clip: return "Clip";
   }
   return "?";
 }

@@ -9,6 +9,7 @@
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/lookup_table.hpp"
+#include "statiq/layers/mul.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
@@ -27,7 +28,7 @@ struct int8_cpu_rules {
       {{"MaxPool"}, 1},        {{"AveragePool"}, 1},            {{"GlobalAveragePool"}, 1},
       {{"QuantizeLinear"}, 1}, {{"DequantizeLinear"}, 1},
       {{"LeakyRelu"}, 1},      {{"Sigmoid"}, 1},                {{"Tanh"}, 1},
-      {{"HardSigmoid"}, 1},    {{"HardSwish"}, 1},
+      {{"HardSigmoid"}, 1},    {{"HardSwish"}, 1},              {{"Mul"}, 1},
   };
 
   static constexpr Violation rules(LayerKind, const ConvAttributes& a) {
@@ -48,6 +49,11 @@ struct int8_cpu_rules {
   // statiq builds it as onnxruntime does. TFLite computes these in its own arithmetic (no statiq
   // layer for it yet), so tflite_int8 has none.
   static constexpr Violation rules(LayerKind kind, const LookupTableAttributes& a) {
+    if (SignedActivations) return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
+    return eight_bit_tensors(Bits{a.bits.in, 8, a.bits.out}, a.signed_input, a.signed_output, SignedActivations);
+  }
+  // Mul is onnxruntime's QLinearMul; TFLite's MUL requantizes in its own arithmetic (no statiq layer yet).
+  static constexpr Violation rules(LayerKind kind, const MulAttributes& a) {
     if (SignedActivations) return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
     return eight_bit_tensors(Bits{a.bits.in, 8, a.bits.out}, a.signed_input, a.signed_output, SignedActivations);
   }
