@@ -874,9 +874,9 @@ class Lowering {
   // onnxruntime's QLinearMul (the squeeze-excite gate, HardSwish's x * gate).
   void lower_mul(const Node& n) {
     if (t_.profile != arith::qlinear::name)
-      return unmappable(n, "a Mul of two tensors is onnxruntime's QLinearMul, which statiq has for cpu-int8 only; on " +
-                               std::string(t_.name) + " no statiq layer computes it yet: --unmapped float keeps it "
-                               "float, or generate for cpu-int8");
+      return unmappable(n, "no statiq layer computes a Mul of two tensors on " + std::string(t_.name) +
+                               " yet: it is onnxruntime's QLinearMul, which statiq has for cpu-int8 only; --unmapped "
+                               "float keeps it float, or generate for cpu-int8");
     if (n.inputs.size() != 2) return unmappable(n, "Mul takes two inputs");
     int s0 = producer(n.inputs[0], n), s1 = producer(n.inputs[1], n);
     const Shape shape = nhwc_of(g_, n.outputs[0], n);
@@ -907,10 +907,10 @@ class Lowering {
 
   void lower_lookup_table(const Node& n, LookupFunction f, float constant = 0.0f, float constant2 = 0.0f) {
     if (t_.profile != arith::qlinear::name)
-      return unmappable(n, n.op_type + (with_constant(f) ? " with a constant" : "") +
-                               " runs as onnxruntime's 256-entry lookup table, which statiq builds for "
-                           "cpu-int8 only; on " + std::string(t_.name) + " no statiq layer computes it yet: "
-                           "--unmapped float keeps it float, or generate for cpu-int8");
+      return unmappable(n, "no statiq layer computes " + n.op_type + (with_constant(f) ? " with a constant" : "") +
+                               " on " + std::string(t_.name) + " yet: it is a 256-entry lookup table as onnxruntime "
+                               "builds it, which statiq has for cpu-int8 only; --unmapped float keeps it float, or "
+                               "generate for cpu-int8");
     const bool constant_first = g_.has_tensor(n.inputs[0]) && g_.tensor(n.inputs[0]).is_initializer;
     const int src = producer(n.inputs[constant_first ? 1 : 0], n);
     const Shape shape = output_shape_of(src);
