@@ -163,3 +163,67 @@ TEST_CASE("LookupTable activations: check gives generate's verdicts (cpu-int8: d
                                                    " yet: it is a 256-entry lookup table as onnxruntime builds it"));
   }
 }
+
+TEST_CASE("LookupTable in QOperator form: QLinearLeakyRelu and QLinearSigmoid run by onnxruntime give the engine's "
+          "integers",
+          "[ort][lookup_table]") {
+  const ScratchDir dir("statiq_qoperator_activations");
+  const std::size_t samples = 8;
+  const std::vector<float> xs = random_values(samples * 3 * 64, 9u, 1.0f);
+  statiq::io::write_npy<float>(dir.path / "x.npy", {samples, 3, 8, 8}, std::span<const float>(xs));
+  // x -> conv1 -> LeakyRelu -> conv2 -> Sigmoid -> conv3 -> y
+  OnnxBuilder b;
+  b.input("x", {1, 3, 8, 8}).output("y", {1, 4, 8, 8});
+  const char* acts[] = {"LeakyRelu", "Sigmoid"};
+  std::string in = "x";
+  int channels = 3;
+  for (int k = 1; k <= 3; ++k) {
+    const int out = k == 3 ? 4 : 5;
+    const std::string w = fmt::format("w{}", k), bias = fmt::format("b{}", k), conv_out = k == 3 ? "y" : fmt::format("c{}", k);
+    b.initializer(w, {out, channels, 1, 1}, random_values(std::size_t(out * channels), 300u + unsigned(k), 1.5f));
+    b.initializer(bias, {out}, random_values(std::size_t(out), 400u + unsigned(k), 0.5f));
+    b.node("Conv", {in, w, bias}, {conv_out}, fmt::format("conv{}", k));
+    if (k == 3) break;
+    auto& a = b.node(acts[k - 1], {conv_out}, {std::string(acts[k - 1]) + "_out"}, acts[k - 1]);
+    if (k == 1) OnnxBuilder::attr(a, "alpha", 0.15f);
+    in = std::string(acts[k - 1]) + "_out";
+    channels = out;
+  }
+  GenerateOptions o;
+  o.model = dir.path / "two.onnx";
+  {
+    std::ofstream f(o.model, std::ios::binary);
+    REQUIRE(b.model.SerializeToOstream(&f));
+  }
+  o.calib = dir.path / "x.npy";
+  o.target = "cpu-int8";
+  o.golden = 0;
+  o.qoperator = dir.path / "qop.onnx";
+  const LoweredModel m = generate(o).model;
+  const std::string exported = statiq::test::slurp(o.qoperator);
+  CHECK(exported.find("QLinearLeakyRelu") != std::string::npos);
+  CHECK(exported.find("QLinearSigmoid") != std::string::npos);
+  std::string names;
+  for (std::size_t i = 0; i < m.layers.size(); ++i)
+    if (const std::string n = qdq_tensor_name(m, i); !n.empty()) names += (names.empty() ? "" : ",") + n;
+  const fs::path out = dir.path / "layers";
+  fs::create_directories(out);
+  statiq::test::run_ort(o.qoperator, dir.path / "x.npy",
+                        fmt::format("--level disabled --outputs '{}' --out-dir '{}'", names, out.string()),
+                        dir.path / "ort.log");
+  std::size_t compared = 0;
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    const std::string n = qdq_tensor_name(m, i);
+    if (n.empty()) continue;
+    const std::vector<std::int32_t> ort = statiq::io::read_npy(out / statiq::test::ort_file_name(n)).as<std::int32_t>();
+    std::size_t bad = 0;
+    for (std::size_t s = 0; s < samples; ++s) {
+      const SimulationResult sim = simulate(m, xs.data() + s * 3 * 64);
+      bad += statiq::test::mismatches(statiq::test::row_nhwc(ort, s, sim.shapes[i]), sim.layers[i]);
+    }
+    INFO("layer " << i << " '" << m.layers[i].name << "'");
+    CHECK(bad == 0);
+    ++compared;
+  }
+  CHECK(compared == 6);  // input Quantize, 3 convolutions, 2 tables
+}
