@@ -20,6 +20,7 @@
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/layer_facts.hpp"
 #include "codegen/lower/target_registry.hpp"
+#include "codegen/quantize/qlinear_mul.hpp"
 #include "statiq/arith/akida_v1_cpp.hpp"
 #include "statiq/arith/gemmini_cpp.hpp"
 #include "statiq/arith/pow2_cpp.hpp"
@@ -195,6 +196,47 @@ std::vector<std::string> attribute_fields(const DequantizeAttributes& a, LayerKi
   return f.items;
 }
 
+std::vector<std::string> attribute_fields(const MulAttributes& a, LayerKind) {
+  const MulAttributes d{};
+  Fields f;
+  if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
+  if (a.per_channel_second) f.add("per_channel_second", "true");
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  return f.items;
+}
+
+std::vector<std::string> attribute_fields(const LookupTableAttributes& a, LayerKind) {
+  const LookupTableAttributes d{};
+  Fields f;
+  if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
+  f.add("function", fmt::format("statiq::LookupFunction::{}", [&] {
+          switch (a.function) {
+            case LookupFunction::leaky_relu: return "leaky_relu";
+            case LookupFunction::sigmoid: return "sigmoid";
+            case LookupFunction::tanh: return "tanh";
+            case LookupFunction::hard_sigmoid: return "hard_sigmoid";
+            case LookupFunction::hard_swish: return "hard_swish";
+            case LookupFunction::max_constant: return "max_constant";
+            case LookupFunction::min_constant: return "min_constant";
+            case LookupFunction::add_constant: return "add_constant";
+            case LookupFunction::sub_constant: return "sub_constant";
+            case LookupFunction::constant_sub: return "constant_sub";
+            case LookupFunction::mul_constant: return "mul_constant";
+            case LookupFunction::div_constant: return "div_constant";
+            case LookupFunction::clip: return "clip";
+          }
+          return "leaky_relu";
+        }()));
+  if (a.alpha != d.alpha) f.add("alpha", float_literal(a.alpha));
+  if (a.beta != d.beta) f.add("beta", float_literal(a.beta));
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  return f.items;
+}
+
 // Joins items with ", ", wrapping before `width` columns; continuation lines start at `indent`.
 constexpr std::size_t line_width = 120;
 
@@ -249,6 +291,8 @@ std::string_view attributes_type(LayerKind kind) {
     case LayerKind::global_average_pool: return "PoolAttributes";
     case LayerKind::quantize: return "QuantizeAttributes";
     case LayerKind::dequantize: return "DequantizeAttributes";
+    case LayerKind::lookup_table: return "LookupTableAttributes";
+    case LayerKind::mul: return "MulAttributes";
   }
   return "?";
 }
@@ -682,6 +726,24 @@ void layer_data(const Plan& plan, const LayerPlan& lp, WeightSink& sink, std::st
       std::vector<std::string> r;
       for (const auto& x : data_of<P>(l).rescale) r.push_back(params(x));
       construct += fmt::format("{}({{.rescale = {{{{{}}}}}}})", lp.id, wrap(r, 30, 10));
+      break;
+    }
+    case LayerKind::lookup_table: {
+      if (l.qweights.size() != 256)
+        refuse(l, fmt::format("its table has {} entries, not 256: quantize the model again", l.qweights.size()));
+      arrays += "\n" + comment(fmt::format("{}: {} as a table of output codes, indexed by the input byte",
+                                           shorten(l.name), lookup_function_op(std::get<LookupTableAttributes>(l.attributes).function)));
+      arrays += fmt::format("const std::{}int8_t {}_table[256] = {{\n    {}}};\n", f.signed_output ? "" : "u", lp.id,
+                            list(l.qweights, [](std::int32_t v) { return int_literal(v); }));
+      construct += fmt::format("{}({{.table = data::{}_table}})", lp.id, lp.id);
+      break;
+    }
+    case LayerKind::mul: {
+      const arith::qlinear_mul_params p = qlinear_mul_params(*plan.model, l);
+      construct += fmt::format("{}({{.mul = {}}})", lp.id,
+                               io::designated_initializer()("ratio", p.ratio)("a_zero_point", p.a_zero_point)(
+                                   "b_zero_point", p.b_zero_point)("y_zero_point", p.y_zero_point)("lo", p.lo)("hi", p.hi)
+                                   .str());
       break;
     }
     case LayerKind::max_pool: construct += lp.id + "{}"; break;

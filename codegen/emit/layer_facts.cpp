@@ -129,6 +129,26 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
       f.pattern = "QuantizeLinear";
       break;
     }
+    case LayerKind::lookup_table: {
+      const auto& a = attributes_as<LookupTableAttributes>(layer);
+      f.output = a.shape;
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.params = 256;
+      f.pattern = std::string(lookup_function_op(a.function));
+      break;
+    }
+    case LayerKind::mul: {
+      const auto& a = attributes_as<MulAttributes>(layer);
+      f.output = a.shape;
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.arity = 2;
+      f.pattern = "Mul";
+      break;
+    }
     case LayerKind::dequantize: {
       const auto& a = attributes_as<DequantizeAttributes>(layer);
       f.output = a.shape;

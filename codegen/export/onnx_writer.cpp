@@ -55,6 +55,13 @@ void set_attribute(onnx::NodeProto* n, const std::string& name, const std::vecto
   for (auto v : values) a->add_ints(v);
 }
 
+void set_attribute(onnx::NodeProto* n, const std::string& name, float value) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(value);
+}
+
 onnx::TensorProto* add_initializer(onnx::GraphProto& g, const std::string& name, int type,
                                    const std::vector<std::int64_t>& dims) {
   onnx::TensorProto* t = g.add_initializer();

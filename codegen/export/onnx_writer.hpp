@@ -31,6 +31,7 @@ onnx::NodeProto* add_node(onnx::GraphProto& g, const std::string& op, const std:
                           const std::vector<std::string>& inputs, const std::vector<std::string>& outputs);
 void set_attribute(onnx::NodeProto* n, const std::string& name, std::int64_t value);
 void set_attribute(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& values);
+void set_attribute(onnx::NodeProto* n, const std::string& name, float value);
 onnx::TensorProto* add_initializer(onnx::GraphProto& g, const std::string& name, int type,
                                    const std::vector<std::int64_t>& dims);
 

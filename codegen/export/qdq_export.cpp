@@ -336,6 +336,46 @@ class Exporter {
     quantize(y, out, l.output);
   }
 
+  // DQ -> op -> Q: onnxruntime fuses LeakyRelu and Sigmoid into QLinearLeakyRelu / QLinearSigmoid
+  // (a table, as statiq's) and runs the others in float between DQ and Q, which gives the same codes.
+  void layer(const Layer& l, const LookupTableAttributes& a, const std::string& out) {
+    const std::string x = dequantize(input_name(l, 0), input_q(l, 0));
+    const std::string y = fresh(l.name + "_" + std::string(lookup_function_op(a.function)));
+    if (a.function == LookupFunction::hard_swish) {
+      // opset 13 has no HardSwish: ONNX's own definition of it (its function body), op by op.
+      const std::string gate = fresh(l.name + "_HardSigmoid");
+      auto* hs = node("HardSigmoid", l.name + "_HardSigmoid", {x}, {gate});
+      onnx_writer::set_attribute(hs, "alpha", 1.0f / 6.0f);
+      onnx_writer::set_attribute(hs, "beta", 0.5f);
+      node("Mul", l.name, {x, gate}, {y});
+    } else if (a.function == LookupFunction::clip) {
+      const std::string lo = scale_init(fresh(l.name + "_min"), {a.alpha}, false);
+      const std::string hi = scale_init(fresh(l.name + "_max"), {a.beta}, false);
+      node("Clip", l.name, {x, lo, hi}, {y});
+    } else if (with_constant(a.function)) {
+      // an elementwise op with a float constant: onnxruntime runs it in float between DQ and Q
+      const std::string c = scale_init(fresh(l.name + "_constant"), {a.alpha}, false);
+      const bool constant_first = a.function == LookupFunction::constant_sub;
+      node(std::string(lookup_function_op(a.function)), l.name, constant_first ? std::vector<std::string>{c, x}
+                                                                               : std::vector<std::string>{x, c}, {y});
+    } else {
+      auto* n = node(std::string(lookup_function_op(a.function)), l.name, {x}, {y});
+      if (a.function == LookupFunction::leaky_relu || a.function == LookupFunction::hard_sigmoid)
+        onnx_writer::set_attribute(n, "alpha", a.alpha);
+      if (a.function == LookupFunction::hard_sigmoid) onnx_writer::set_attribute(n, "beta", a.beta);
+    }
+    quantize(y, out, l.output);
+  }
+
+  // DQ, DQ -> Mul -> Q: onnxruntime fuses it into QLinearMul (uint8), statiq's Mul layer.
+  void layer(const Layer& l, const MulAttributes&, const std::string& out) {
+    const std::string x0 = dequantize(input_name(l, 0), input_q(l, 0));
+    const std::string x1 = dequantize(input_name(l, 1), input_q(l, 1));
+    const std::string y = fresh(l.name + "_product");
+    node("Mul", l.name, {x0, x1}, {y});
+    quantize(y, out, l.output);
+  }
+
   void layer(const Layer& l, const PoolAttributes& a, const std::string& out) {
     const std::string x = dequantize(input_name(l, 0), input_q(l, 0));
     const std::string y = fresh(l.name + "_pool");

@@ -212,6 +212,22 @@ class Exporter {
     attr(n, "transB", std::int64_t{1});
   }
 
+  // onnxruntime's QLinearLeakyRelu / QLinearSigmoid build the same table; Tanh, HardSigmoid and
+  // HardSwish have no QOperator form (the QDQ export has them).
+  void layer(const Layer& l, const LookupTableAttributes& a) {
+    if (a.function != LookupFunction::leaky_relu && a.function != LookupFunction::sigmoid)
+      fail(l, std::string(lookup_function_op(a.function)) + " has no QOperator form in onnxruntime: use the QDQ export (--qdq)");
+    const auto [xs, xz] = params(l.name + "_x", producer(l, 0).output);
+    const auto [ys, yz] = params(l.name + "_y", l.output);
+    auto* n = node(a.function == LookupFunction::leaky_relu ? "QLinearLeakyRelu" : "QLinearSigmoid", l.name,
+                   {input_name(l, 0), xs, xz, ys, yz}, {qdq_tensor_name(m_, index_)}, true);
+    if (a.function == LookupFunction::leaky_relu) onnx_writer::set_attribute(n, "alpha", a.alpha);
+  }
+
+  void layer(const Layer& l, const MulAttributes&) {
+    fail(l, "a Mul is not written in QOperator form yet: use the QDQ export (--qdq), which onnxruntime fuses into QLinearMul");
+  }
+
   void layer(const Layer& l, const AddAttributes&) {
     check_full_range(l);
     const auto [as, az] = params(l.name + "_a", producer(l, 0).output);

@@ -416,6 +416,15 @@ class Exporter {
     layer_tensor_[index_] = y;
   }
 
+  // statiq builds lookup tables for cpu_int8 only (onnxruntime's); lowering refuses them on tflite.
+  void layer(const Layer& l, const LookupTableAttributes&) {
+    fail(l, "a lookup-table activation is a cpu_int8 layer; TFLite computes it in its own arithmetic");
+  }
+
+  void layer(const Layer& l, const MulAttributes&) {
+    fail(l, "a Mul layer is onnxruntime's QLinearMul, a cpu_int8 layer; TFLite's MUL requantizes in its own arithmetic");
+  }
+
   void layer(const Layer& l, const AddAttributes& a) {
     if (input_is_2d(l, 0) != input_is_2d(l, 1)) fail(l, "adds a Dense output to a 4-D tensor");
     const ts::ActivationFunctionType act = fused(l, a.activation);

@@ -123,6 +123,21 @@ Pool pool_of(const ir::Graph& g, const Node& n, Shape in) {
   return max_pool(k, s, p);
 }
 
+// The elementwise function a LookupTable layer computes for `op_type`, if it is one.
+std::optional<LookupFunction> lookup_function_of(const std::string& op_type) {
+  if (op_type == "LeakyRelu") return LookupFunction::leaky_relu;
+  if (op_type == "Sigmoid") return LookupFunction::sigmoid;
+  if (op_type == "Tanh") return LookupFunction::tanh;
+  if (op_type == "HardSigmoid") return LookupFunction::hard_sigmoid;
+  if (op_type == "HardSwish") return LookupFunction::hard_swish;
+  return std::nullopt;
+}
+
+bool is_layout_op(const Node& n) {
+  return n.op_type == "Flatten" || n.op_type == "Reshape" || n.op_type == "Squeeze" || n.op_type == "Unsqueeze" ||
+         n.op_type == "Transpose";
+}
+
 bool is_pool(const Node& n) {
   return n.op_type == "MaxPool" || n.op_type == "AveragePool" || n.op_type == "GlobalAveragePool";
 }
@@ -148,6 +163,8 @@ bool kind_matches(LayerKind k, const LayerAttributes& a) {
   if (std::holds_alternative<AddAttributes>(a)) return k == LayerKind::add;
   if (std::holds_alternative<ConcatAttributes>(a)) return k == LayerKind::concat;
   if (std::holds_alternative<PoolAttributes>(a)) return is_pool_kind(k);
+  if (std::holds_alternative<LookupTableAttributes>(a)) return k == LayerKind::lookup_table;
+  if (std::holds_alternative<MulAttributes>(a)) return k == LayerKind::mul;
   return false;  // Quantize / Dequantize: the engine's boundaries, never a custom layer
 }
 
@@ -429,6 +446,8 @@ class Lowering {
             else if constexpr (std::is_same_v<A, AddAttributes>) return t_.add(l.kind, a);
             else if constexpr (std::is_same_v<A, ConcatAttributes>) return t_.concat(l.kind, a);
             else if constexpr (std::is_same_v<A, PoolAttributes>) return t_.pool(l.kind, a);
+            else if constexpr (std::is_same_v<A, LookupTableAttributes>) return t_.lookup_table(l.kind, a);
+            else if constexpr (std::is_same_v<A, MulAttributes>) return t_.mul(l.kind, a);
             else return no_violation;  // refused by check_custom
           },
           l.attributes);
@@ -483,10 +502,14 @@ class Lowering {
   void lower_node(const Node& n) {
     if (n.op_type == "Conv") return lower_conv(n);
     if (n.op_type == "Gemm") return lower_gemm(n);
-    if (n.op_type == "Flatten" || n.op_type == "Reshape") return lower_flatten(n);
+    if (is_layout_op(n)) return lower_layout(n);
+    if (const auto f = constant_operand_function(n)) return lower_lookup_table(n, f->first, f->second);
     if (n.op_type == "Add") return lower_add(n);
     if (n.op_type == "Concat") return lower_concat(n);
     if (is_pool(n)) return lower_pool(n);
+    if (const auto f = lookup_function_of(n.op_type)) return lower_lookup_table(n, *f);
+    if (n.op_type == "Relu" || n.op_type == "Clip") return lower_clip(n);
+    if (n.op_type == "Mul") return lower_mul(n);
     if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
       // The classifier's last op stays float, after the Dequantize (cheap and exact there).
       stopped_ = true;
@@ -601,13 +624,98 @@ class Lowering {
     push(std::move(l), run.back()->outputs[0]);
   }
 
+  // Flatten / Reshape / Squeeze / Unsqueeze / Transpose. Nothing runs for it where it leaves the
+  // bytes of statiq's NHWC tensors in place: feeding a Gemm as [1, N] (the Dense takes its weights
+  // permuted once), giving the same NHWC shape (squeezing 1-dims), or reshaping the graph input
+  // (the input Quantize takes the new shape: same bytes, same order). Otherwise refused by name.
+  void lower_layout(const Node& n) {
+    const Node* next = sole_consumer(g_, n.outputs[0]);
+    const ir::Tensor& out = g_.tensor(n.outputs[0]);
+    if (next && next->op_type == "Gemm" && out.shape && out.shape->size() == 2 &&
+        (n.op_type == "Flatten" || n.op_type == "Reshape"))
+      return lower_flatten(n);
+    const ir::Tensor& in = g_.tensor(n.inputs[0]);
+    const std::string change = "turns " + (in.shape ? ir::to_string(*in.shape) : std::string("?")) + " into " +
+                               (out.shape ? ir::to_string(*out.shape) : std::string("?"));
+    const std::optional<bool> in_place = moves_no_byte(n);
+    if (!in_place)
+      return unmappable(n, change + ": statiq tensors are [1, C, H, W], [1, C, W] or [1, N] with static shapes; "
+                               "export the model with such shapes, or --unmapped float keeps it float");
+    if (!*in_place)
+      return unmappable(n, change + ", which moves values in memory (statiq keeps tensors channels-last, NHWC, so "
+                               "this is a transposition there) and no statiq layer moves data: change the model so "
+                               "the op keeps the channel order (or drop it), or --unmapped float keeps it and what "
+                               "follows float");
+    const int src = producer(n.inputs[0], n);
+    const Shape new_shape = nhwc_of(g_, n.outputs[0], n);
+    if (new_shape == output_shape_of(src)) {  // the same NHWC tensor: an alias
+      layer_of_[n.outputs[0]] = src;
+      consumed_.insert(n.name);
+      return;
+    }
+    if (src == 0 && m_.layers.size() == 1 && sole_consumer(g_, n.inputs[0]) == &n) {
+      // The graph input, read only here: the engine takes it in the new shape (same bytes).
+      std::get<QuantizeAttributes>(m_.layers[0].attributes).shape = new_shape;
+      m_.input_shape = new_shape;
+      m_.layers[0].onnx_nodes.push_back(n.name);
+      layer_of_[n.outputs[0]] = 0;
+      consumed_.insert(n.name);
+      return;
+    }
+    return unmappable(n, change + ": it keeps the bytes in place but changes statiq's shape " + shape_text(output_shape_of(src)) +
+                             " into " + shape_text(new_shape) + " inside the network, which no statiq layer does yet "
+                             "(only at the graph input): --unmapped float keeps it and what follows float");
+  }
+
+  // Whether `n` (a layout op) leaves every value at its place in statiq's NHWC order: for each
+  // output element, the input element ONNX says it is must sit at the same NHWC offset. Nothing
+  // when a shape is unknown or not one statiq holds.
+  std::optional<bool> moves_no_byte(const Node& n) const {
+    const ir::Tensor& in = g_.tensor(n.inputs[0]);
+    const ir::Tensor& out = g_.tensor(n.outputs[0]);
+    auto holdable = [](const ir::Tensor& t) {
+      return t.shape && t.has_static_shape() && t.shape->size() >= 2 && t.shape->size() <= 4 && (*t.shape)[0] == 1;
+    };
+    if (!holdable(in) || !holdable(out)) return std::nullopt;
+    const ir::Dims& din = *in.shape;
+    const ir::Dims& dout = *out.shape;
+    std::vector<std::int64_t> perm;
+    if (n.op_type == "Transpose") {
+      perm = n.attr_ints("perm", {});
+      if (perm.empty())
+        for (std::size_t k = din.size(); k-- > 0;) perm.push_back(std::int64_t(k));
+      if (perm.size() != din.size() || din.size() != dout.size()) return std::nullopt;
+    }
+    // NHWC offset of an ONNX multi-index [0, c, (h,) w] / [0, c].
+    auto nhwc = [](const ir::Dims& d, const std::vector<std::int64_t>& i) -> std::int64_t {
+      if (d.size() == 2) return i[1];
+      if (d.size() == 3) return i[2] * d[1] + i[1];
+      return (i[2] * d[3] + i[3]) * d[1] + i[1];
+    };
+    auto unflatten = [](const ir::Dims& d, std::int64_t f) {
+      std::vector<std::int64_t> i(d.size());
+      for (std::size_t k = d.size(); k-- > 0;) i[k] = f % d[k], f /= d[k];
+      return i;
+    };
+    std::int64_t total = 1;
+    for (std::int64_t v : dout) total *= v;
+    for (std::int64_t f = 0; f < total; ++f) {
+      const std::vector<std::int64_t> io = unflatten(dout, f);
+      std::vector<std::int64_t> ii;
+      if (perm.empty()) {
+        ii = unflatten(din, f);  // Reshape, Flatten, Squeeze, Unsqueeze keep ONNX's (row-major) order
+      } else {
+        ii.assign(din.size(), 0);
+        for (std::size_t k = 0; k < perm.size(); ++k) ii[std::size_t(perm[k])] = io[k];
+      }
+      if (nhwc(din, ii) != nhwc(dout, io)) return false;
+    }
+    return true;
+  }
+
   // Flatten / Reshape to [1, N] feeding a Gemm: the Dense reads the map as it is (NHWC) and takes
   // its weights permuted once; nothing runs for it.
   void lower_flatten(const Node& n) {
-    const Node* next = sole_consumer(g_, n.outputs[0]);
-    const ir::Tensor& out = g_.tensor(n.outputs[0]);
-    if (!next || next->op_type != "Gemm" || !out.shape || out.shape->size() != 2)
-      return unmappable(n, "a Flatten/Reshape is supported only as the [1, N] input of a Gemm");
     layer_of_[n.outputs[0]] = producer(n.inputs[0], n);
     flattened_[n.outputs[0]] = nhwc_of(g_, n.inputs[0], n);
     consumed_.insert(n.name);
@@ -736,6 +844,118 @@ class Lowering {
     a.signed_output = a.signed_input;
     l.attributes = a;
     if (!place(l, n, t_.concat(LayerKind::concat, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  // LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish: a table of 256 output codes, as onnxruntime's
+  // QLinearLeakyRelu / QLinearSigmoid (quantize/lookup_table.hpp builds it).
+  // Max, Min, Add, Sub, Mul, Div of a tensor and a constant that is one number (a scalar, or a
+  // tensor of equal values that does not broadcast the other operand): an elementwise function of
+  // one 8-bit tensor, a table. The function and the constant, or nothing.
+  std::optional<std::pair<LookupFunction, float>> constant_operand_function(const Node& n) const {
+    static const std::map<std::string, std::pair<LookupFunction, LookupFunction>> ops = {
+        {"Max", {LookupFunction::max_constant, LookupFunction::max_constant}},
+        {"Min", {LookupFunction::min_constant, LookupFunction::min_constant}},
+        {"Add", {LookupFunction::add_constant, LookupFunction::add_constant}},
+        {"Sub", {LookupFunction::sub_constant, LookupFunction::constant_sub}},
+        {"Mul", {LookupFunction::mul_constant, LookupFunction::mul_constant}},
+        {"Div", {LookupFunction::div_constant, LookupFunction::div_constant}}};
+    const auto op = ops.find(n.op_type);
+    if (op == ops.end() || n.inputs.size() != 2 || n.outputs.empty()) return std::nullopt;
+    auto constant = [&](std::size_t i) { return g_.has_tensor(n.inputs[i]) && g_.tensor(n.inputs[i]).is_initializer; };
+    if (constant(0) == constant(1)) return std::nullopt;
+    const std::size_t c = constant(0) ? 0 : 1;
+    if (c == 0 && n.op_type == "Div") return std::nullopt;  // c / x: not (yet) a table here
+    const std::vector<float>& v = g_.tensor(n.inputs[c]).float_data;
+    if (v.empty() || std::any_of(v.begin(), v.end(), [&](float e) { return e != v[0]; })) return std::nullopt;
+    const ir::Tensor& x = g_.tensor(n.inputs[1 - c]);
+    const ir::Tensor& y = g_.tensor(n.outputs[0]);
+    if (!x.shape || !y.shape || *x.shape != *y.shape) return std::nullopt;  // the constant broadcasts the tensor
+    return std::pair{c == 0 ? op->second.second : op->second.first, v[0]};
+  }
+
+  // Relu or Clip that no convolution fused: a table of max(min(x, hi), lo) (+inf: no upper bound).
+  void lower_clip(const Node& n) {
+    float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+    if (n.op_type == "Relu") {
+      lo = 0.0f;
+    } else {
+      if (n.has_attribute("min")) lo = n.attr_float("min", lo);
+      if (n.has_attribute("max")) hi = n.attr_float("max", hi);
+      for (std::size_t i : {std::size_t{1}, std::size_t{2}}) {
+        if (!n.has_input(i)) continue;
+        const bool scalar = g_.has_tensor(n.inputs[i]) && g_.tensor(n.inputs[i]).is_initializer &&
+                            g_.tensor(n.inputs[i]).float_data.size() == 1;
+        if (!scalar)
+          return unmappable(n, "its " + std::string(i == 1 ? "min" : "max") + " is not a constant scalar: a Clip is a "
+                               "table of one tensor only with constant bounds");
+        (i == 1 ? lo : hi) = g_.tensor(n.inputs[i]).float_data[0];
+      }
+    }
+    lower_lookup_table(n, LookupFunction::clip, lo, hi);
+  }
+
+  // Mul of two tensors of the same shape, or of a map and one value per channel ([1, C, 1, 1]):
+  // onnxruntime's QLinearMul (the squeeze-excite gate, HardSwish's x * gate).
+  void lower_mul(const Node& n) {
+    if (t_.profile != arith::qlinear::name)
+      return unmappable(n, "no statiq layer computes a Mul of two tensors on " + std::string(t_.name) +
+                               " yet: it is onnxruntime's QLinearMul, which statiq has for cpu-int8 only; --unmapped "
+                               "float keeps it float, or generate for cpu-int8");
+    if (n.inputs.size() != 2) return unmappable(n, "Mul takes two inputs");
+    int s0 = producer(n.inputs[0], n), s1 = producer(n.inputs[1], n);
+    const Shape shape = nhwc_of(g_, n.outputs[0], n);
+    if (output_shape_of(s0) != shape) std::swap(s0, s1);  // the per-channel operand second
+    const Shape second = output_shape_of(s1);
+    const bool per_channel = second == Shape{1, 1, shape.c} && shape != second;
+    if (output_shape_of(s0) != shape || (second != shape && !per_channel))
+      return unmappable(n, "statiq's Mul multiplies two tensors of the same shape, or a map by one value per channel "
+                           "([1, C, 1, 1]); here " + shape_text(output_shape_of(s0)) + " and " + shape_text(second));
+    MulAttributes a{.shape = shape, .per_channel_second = per_channel};
+    a.bits = Bits{out_bits_of(s0), 8, output_bits(n.name)};
+    a.signed_input = out_signed_of(s0);
+    a.signed_output = signed_output(no_activation);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::mul;
+    l.onnx_nodes = {n.name};
+    l.inputs = {s0, s1};
+    l.attributes = a;
+    if (out_signed_of(s0) != out_signed_of(s1) || out_bits_of(s0) != out_bits_of(s1))
+      return unmappable(n, "the two inputs of the Mul differ in type; onnxruntime's QLinearMul takes one 8-bit type");
+    if (!place(l, n, t_.mul(LayerKind::mul, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  void lower_lookup_table(const Node& n, LookupFunction f, float constant = 0.0f, float constant2 = 0.0f) {
+    if (t_.profile != arith::qlinear::name)
+      return unmappable(n, "no statiq layer computes " + n.op_type + (with_constant(f) ? " with a constant" : "") +
+                               " on " + std::string(t_.name) + " yet: it is a 256-entry lookup table as onnxruntime "
+                               "builds it, which statiq has for cpu-int8 only; --unmapped float keeps it float, or "
+                               "generate for cpu-int8");
+    const bool constant_first = g_.has_tensor(n.inputs[0]) && g_.tensor(n.inputs[0]).is_initializer;
+    const int src = producer(n.inputs[constant_first ? 1 : 0], n);
+    const Shape shape = output_shape_of(src);
+    if (nhwc_of(g_, n.outputs[0], n) != shape) throw node_error(n, "output shape differs from its input's (lowering bug)");
+    LookupTableAttributes a{.shape = shape, .function = f, .alpha = constant, .beta = constant2};
+    if (f == LookupFunction::leaky_relu) a.alpha = n.attr_float("alpha", 0.01f);
+    if (f == LookupFunction::hard_sigmoid) a.alpha = n.attr_float("alpha", 0.2f), a.beta = n.attr_float("beta", 0.5f);
+    a.bits = Bits{out_bits_of(src), 8, output_bits(n.name)};
+    a.signed_input = out_signed_of(src);
+    a.signed_output = signed_output(no_activation);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::lookup_table;
+    l.onnx_nodes = {n.name};
+    l.inputs = {src};
+    l.attributes = a;
+    if (!place(l, n, t_.lookup_table(LayerKind::lookup_table, a))) {
       m_.float_tail.push_back(n.name);
       return;
     }

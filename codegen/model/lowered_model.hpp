@@ -15,6 +15,8 @@
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
+#include "statiq/layers/lookup_table.hpp"
+#include "statiq/layers/mul.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
@@ -24,7 +26,8 @@ namespace statiq::codegen {
 
 // A layer's attributes: exactly those of the library's layer types (one per kind family).
 using LayerAttributes = std::variant<ConvAttributes, DenseAttributes, AddAttributes, ConcatAttributes, PoolAttributes,
-                                     QuantizeAttributes, DequantizeAttributes>;
+                                     QuantizeAttributes, DequantizeAttributes, LookupTableAttributes,
+                                     MulAttributes>;
 
 // What a layer outputs: shape (NHWC) and integer type (a Dequantize outputs float: bits 32, signed).
 struct OutputType {
@@ -42,6 +45,8 @@ inline OutputType output_type(const LayerAttributes& attributes) {
     OutputType operator()(const PoolAttributes& a) const { return {output_shape(a), a.bits.out, a.signed_output}; }
     OutputType operator()(const QuantizeAttributes& a) const { return {a.shape, a.bits, a.signed_output}; }
     OutputType operator()(const DequantizeAttributes& a) const { return {a.shape, 32, true}; }
+    OutputType operator()(const LookupTableAttributes& a) const { return {a.shape, a.bits.out, a.signed_output}; }
+    OutputType operator()(const MulAttributes& a) const { return {a.shape, a.bits.out, a.signed_output}; }
   };
   return std::visit(Visitor{}, attributes);
 }
@@ -112,7 +117,7 @@ struct Layer {
   float clip_max = 0.0f;  // a clipped ReLU's bound in real units (0: none)
 
   // Integers (filled by quantization).
-  std::vector<std::int32_t> qweights;   // same layout as weights, in the weight bits
+  std::vector<std::int32_t> qweights;   // same layout as weights, in the weight bits; a LookupTable's 256 output codes
   std::vector<float> weight_scales;     // per output channel (or one)
   std::vector<std::int32_t> qbias;      // int32 at input scale x weight scale
   std::int32_t input_zero_point = 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "codegen/lower/target_registry.hpp"
+#include "codegen/quantize/lookup_table.hpp"
 #include "statiq/quant/quant.hpp"
 
 namespace statiq::codegen {
@@ -554,6 +555,43 @@ class ProfileQuantizer {
     }
     d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
     l.input_zero_point = x.zero_point;
+    l.output = y;
+    l.data = std::move(d);
+  }
+
+  void layer(Layer& l, LookupTableAttributes& a) {
+    const TensorQuantization x = input(l, 0);
+    if (x.bits != 8) fail(l, "reads a " + std::to_string(x.bits) + "-bit tensor; a lookup table indexes 8-bit codes");
+    a.signed_input = x.is_signed;
+    a.bits.in = x.bits;
+    const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, no_activation, 0.0f, a.signed_output);
+    a.signed_output = y.is_signed;
+    if constexpr (!qlinear) {
+      fail(l, "lookup tables are built as onnxruntime builds them, for cpu-int8 only: generate for cpu-int8 or keep "
+              "the node float (--unmapped float)");
+    } else {
+      l.qweights = qlinear_lookup_table(a, x, y);
+    }
+    ProfileData<P> d;
+    d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
+    l.input_zero_point = x.zero_point;
+    l.output = y;
+    l.data = std::move(d);
+  }
+
+  void layer(Layer& l, MulAttributes& a) {
+    const TensorQuantization xa = input(l, 0), xb = input(l, 1);
+    if (xa.bits != 8 || xb.bits != 8 || xa.is_signed != xb.is_signed)
+      fail(l, "its inputs differ in type or are not 8-bit; onnxruntime's QLinearMul takes one 8-bit type");
+    a.signed_input = xa.is_signed;
+    a.bits.in = 8;
+    const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, no_activation, 0.0f, a.signed_output);
+    a.signed_output = y.is_signed;
+    if constexpr (!qlinear)
+      fail(l, "a Mul of two tensors is onnxruntime's QLinearMul, for cpu-int8 only: generate for cpu-int8 or keep the "
+              "node float (--unmapped float)");
+    ProfileData<P> d;
+    d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
     l.output = y;
     l.data = std::move(d);
   }

@@ -1,5 +1,6 @@
 // codegen/simulate/simulate.cpp — runs a quantized LoweredModel layer by layer with statiq::compute
 // (the functions the engine's layer types call), on int32 buffers holding each tensor's integers.
+#include "codegen/quantize/qlinear_mul.hpp"
 #include "codegen/simulate/simulate.hpp"
 
 #include <algorithm>
@@ -195,6 +196,24 @@ class Simulator {
     LayerData<P> data{nullptr, nullptr, d.output, l.input_zero_point, 0};
     if (a.pool.kind != PoolKind::max) data = layer_data(l, d, static_cast<std::size_t>(a.input.c));
     compute<P>(a, x.data(), data, y.data(), scratch.data());
+    r.layers[i] = std::move(y);
+  }
+
+  void layer(const Layer& l, const LookupTableAttributes& a, const ProfileData<P>&, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& x = input(l, 0, r, i, a.shape.size());
+    check_weights(l, 256);
+    std::vector<std::int32_t> y(static_cast<std::size_t>(a.shape.size()));
+    compute(a, x.data(), l.qweights.data(), y.data());
+    r.layers[i] = std::move(y);
+  }
+
+  void layer(const Layer& l, const MulAttributes& a, const ProfileData<P>&, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& xa = input(l, 0, r, i, a.shape.size());
+    const auto& xb = input(l, 1, r, i, a.second_shape().size());
+    std::vector<std::int32_t> y(static_cast<std::size_t>(a.shape.size()));
+    compute(a, xa.data(), xb.data(), qlinear_mul_params(model_, l), y.data());
     r.layers[i] = std::move(y);
   }
 

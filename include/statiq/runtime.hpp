@@ -29,7 +29,9 @@
 #include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/global_average_pool.hpp"
 #include "statiq/layers/input_conv2d.hpp"
+#include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/max_pool.hpp"
+#include "statiq/layers/mul.hpp"
 #include "statiq/layers/quantize.hpp"
 
 #include "statiq/targets/akida_v1.hpp"

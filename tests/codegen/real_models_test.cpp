@@ -64,8 +64,9 @@ const std::map<std::string, Expectation> cpu_int8 = {
     {"mlperf_kws", generates(0.75, 0.99, 0)},
     {"mlperf_resnet8", generates(0.75, 0.99, 0)},
     {"mlperf_vww", generates(0.75, 0.99, 0)},
-    // an Add of a constant that no statiq layer computes, not even on the host
-    {"ppocr_cls", refused({"'p2o.Add.0' (Add)", "not even on the host"})},
+    // MobileNetV3: hard-swish as Add/Clip/Mul/Div and squeeze-excite gates (LookupTable and Mul
+    // layers); measured top-1 7/8, cosine 0.825 (every op requantized, as onnxruntime's QDQ form)
+    {"ppocr_cls", generates(0.75, 0.8, 0)},
     // random weights: only structure is tested (it generates, compiles and is bit-exact)
     {"tv_resnet_bb1111_random", generates(0, 0, 0)},
 };

@@ -24,6 +24,7 @@
 #include "statiq/layers/add.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dynamic.hpp"
+#include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/quantize.hpp"
 
 using namespace statiq;
@@ -714,4 +715,32 @@ TEST_CASE("tflite_x86 requantizes group-1 convolutions and Dense with ruy's stag
     CHECK(all(minus_one_and_a_half<arith::tflite>(false, true, fast), -2 + 5));
     CHECK(all(minus_one_and_a_half<arith::tflite>(true, false, fast), -2 + 5));
   }
+}
+
+TEST_CASE("fast LookupTable (AVX-512 VBMI vpermi2b) equals the reference lookup on every byte and length") {
+#if defined(STATIQ_KERNELS_AVX512_VBMI)
+  if (!__builtin_cpu_supports("avx512vbmi")) {
+    std::puts("fast_kernels_test: this CPU lacks AVX-512 VBMI; the lookup-table kernel is not run");
+    return;
+  }
+#endif
+  std::mt19937 gen(41);
+  std::uniform_int_distribution<int> byte(0, 255);
+  auto check = [&]<class X, class Y>(X*, Y*) {
+    std::vector<Y> table(256);
+    for (Y& t : table) t = static_cast<Y>(byte(gen));
+    for (int n : {1, 63, 64, 65, 127, 128, 256, 300, 1000}) {
+      std::vector<X> x(std::size_t(n) + 64);
+      // every byte value first (so index bits 6 and 7 both vary), then random ones
+      for (int i = 0; i < n; ++i) x[std::size_t(i)] = static_cast<X>(i < 256 ? i : byte(gen));
+      std::vector<Y> fast(std::size_t(n) + 64, Y(0x5a)), ref(std::size_t(n) + 64, Y(0x5a));
+      compute(LookupTableAttributes{.shape = {1, 1, n}}, x.data(), table.data(), fast.data());
+      kernels::reference::lookup_table(x.data(), n, table.data(), ref.data());
+      INFO("n = " << n);
+      CHECK(fast == ref);  // the 64 bytes past the end untouched too (masked stores)
+    }
+  };
+  check(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+  check(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
+  check(static_cast<std::int8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
 }

@@ -117,8 +117,8 @@ TEST_CASE("--qdq drop-in: mnist8's export has the float model's interface and gi
 TEST_CASE("--qdq drop-in: a 2-D input and a float tail (Softmax; --unmapped float) keep the float model's interface",
           "[ort]") {
   const ScratchDir dir("statiq_qdq_drop_in_2d");
-  // x [1, 16] -> Gemm (8) -> Relu -> Gemm (4) -> [LeakyRelu -> Gemm (4)] -> Softmax -> y [1, 4]
-  auto model = [&](bool leaky) {
+  // x [1, 16] -> Gemm (8) -> Relu -> Gemm (4) -> [Elu -> Gemm (4)] -> Softmax -> y [1, 4]
+  auto model = [&](bool tail) {
     OnnxBuilder b;
     b.input("x", {1, 16}).output("y", {1, 4});
     std::vector<float> w1, w2, w3;
@@ -132,13 +132,13 @@ TEST_CASE("--qdq drop-in: a 2-D input and a float tail (Softmax; --unmapped floa
     b.node("Relu", {"h"}, {"hr"}, "relu1");
     OnnxBuilder::attr(b.node("Gemm", {"hr", "w2", "b2"}, {"logits"}, "fc2"), "transB", std::int64_t{1});
     std::string last = "logits";
-    if (leaky) {
-      b.node("LeakyRelu", {"logits"}, {"l"}, "leaky");
+    if (tail) {
+      b.node("Elu", {"logits"}, {"l"}, "elu");  // no statiq layer: float from here on
       OnnxBuilder::attr(b.node("Gemm", {"l", "w3", "b3"}, {"l3"}, "fc3"), "transB", std::int64_t{1});
       last = "l3";
     }
     b.node("Softmax", {last}, {"y"}, "softmax");
-    const fs::path file = dir.path / (leaky ? "leaky.onnx" : "plain.onnx");
+    const fs::path file = dir.path / (tail ? "tail.onnx" : "plain.onnx");
     std::ofstream f(file, std::ios::binary);
     REQUIRE(b.model.SerializeToOstream(&f));
     return file;
@@ -149,23 +149,23 @@ TEST_CASE("--qdq drop-in: a 2-D input and a float tail (Softmax; --unmapped floa
   const fs::path samples = dir.path / "x.npy";
   statiq::io::write_npy<float>(samples, {16, 16}, std::span<const float>(xs));
 
-  for (const bool leaky : {false, true}) {
-    INFO((leaky ? "LeakyRelu + Gemm + Softmax in float (--unmapped float)" : "Softmax in float"));
+  for (const bool tail : {false, true}) {
+    INFO((tail ? "Elu + Gemm + Softmax in float (--unmapped float)" : "Softmax in float"));
     GenerateOptions o;
-    o.model = model(leaky);
+    o.model = model(tail);
     o.calib = samples;
     o.target = "cpu-int8";
     o.golden = 0;
-    if (leaky) o.policy = UnmappedPolicy::float_tail;
-    o.qdq = dir.path / (leaky ? "leaky_qdq.onnx" : "plain_qdq.onnx");
+    if (tail) o.policy = UnmappedPolicy::float_tail;
+    o.qdq = dir.path / (tail ? "leaky_qdq.onnx" : "plain_qdq.onnx");
     const GenerateResult r = generate(o);
     same_interface(o.model, o.qdq);
     CHECK(has_op(o.qdq, "Softmax"));
-    CHECK(has_op(o.qdq, "LeakyRelu") == leaky);
+    CHECK(has_op(o.qdq, "Elu") == tail);
 
     // The export's output: the float tail applied to the engine's dequantized output. Without the
-    // LeakyRelu it is softmax(engine logits), up to onnxruntime's own float Softmax rounding.
-    const fs::path out = dir.path / (leaky ? "leaky.npy" : "plain.npy");
+    // Elu it is softmax(engine logits), up to onnxruntime's own float Softmax rounding.
+    const fs::path out = dir.path / (tail ? "tail.npy" : "plain.npy");
     statiq::test::run_ort(o.qdq, samples, "-o '" + out.string() + "'", dir.path / "ort.log");
     const std::vector<float> ort = statiq::io::read_npy(out).as<float>();
     REQUIRE(ort.size() == 16 * 4);
@@ -173,7 +173,7 @@ TEST_CASE("--qdq drop-in: a 2-D input and a float tail (Softmax; --unmapped floa
       double sum = 0;
       for (std::size_t i = 0; i < 4; ++i) sum += ort[s * 4 + i];
       CHECK(sum == Approx(1.0).epsilon(1e-5));  // probabilities: the Softmax ran
-      if (leaky) continue;
+      if (tail) continue;
       const SimulationResult sim = simulate(r.model, xs.data() + s * 16);
       REQUIRE(sim.dequantized.size() == 4);
       double mx = sim.dequantized[0], den = 0;

@@ -152,6 +152,10 @@ TEST_CASE("QDQ export: generated engine == onnxruntime, mlperf_resnet8", "[ort]"
 TEST_CASE("QDQ export: generated engine == onnxruntime, mlperf_vww", "[ort]") {
   check_model({"mlperf_vww", shared / "models/mlperf_vww/inputs.npy", 0, std::nullopt});
 }
+// MobileNetV3: LookupTable layers (hard-swish's Add/Clip/Div, HardSigmoid) and Mul (QLinearMul).
+TEST_CASE("QDQ export: generated engine == onnxruntime, ppocr_cls", "[ort]") {
+  check_model({"ppocr_cls", shared / "models/ppocr_cls/inputs.npy", 0, std::nullopt});
+}
 TEST_CASE("QDQ export: generated engine == onnxruntime, tv_resnet_bb1111_random", "[ort]") {
   check_model({"tv_resnet_bb1111_random", shared / "models/tv_resnet_bb1111_random/inputs.npy", 0, std::nullopt});
 }

@@ -22,6 +22,8 @@ enum class LayerKind {
   global_average_pool,
   quantize,
   dequantize,
+  lookup_table,  // statiq/layers/lookup_table.hpp: LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish ...
+  mul,           // statiq/layers/mul.hpp: onnxruntime's QLinearMul
 };
 
 constexpr std::string_view layer_kind_name(LayerKind k) {
@@ -37,6 +39,8 @@ constexpr std::string_view layer_kind_name(LayerKind k) {
     case LayerKind::global_average_pool: return "GlobalAveragePool";
     case LayerKind::quantize: return "Quantize";
     case LayerKind::dequantize: return "Dequantize";
+    case LayerKind::lookup_table: return "LookupTable";
+    case LayerKind::mul: return "Mul";
   }
   return "?";
 }

@@ -8,6 +8,8 @@
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
+#include "statiq/layers/lookup_table.hpp"
+#include "statiq/layers/mul.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
@@ -143,6 +145,13 @@ struct akida_v2 : target_rules<akida_v2> {
   static constexpr Violation rules(LayerKind, const DequantizeAttributes&) { return no_violation; }
   // No stand-alone pooling: only fused into a convolution.
   static constexpr Violation rules(LayerKind kind, const PoolAttributes&) {
+    return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
+  }
+  // No lookup-table activations (LeakyRelu, Sigmoid ...) on Akida 2.0.
+  static constexpr Violation rules(LayerKind kind, const LookupTableAttributes&) {
+    return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
+  }
+  static constexpr Violation rules(LayerKind kind, const MulAttributes&) {
     return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
   }
 };

@@ -8,6 +8,8 @@
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
+#include "statiq/layers/lookup_table.hpp"
+#include "statiq/layers/mul.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
@@ -25,6 +27,8 @@ struct int8_cpu_rules {
       {{"Add"}, 1},            {{"Add", "Relu"}, 2},            {{"Concat"}, 1},
       {{"MaxPool"}, 1},        {{"AveragePool"}, 1},            {{"GlobalAveragePool"}, 1},
       {{"QuantizeLinear"}, 1}, {{"DequantizeLinear"}, 1},
+      {{"LeakyRelu"}, 1},      {{"Sigmoid"}, 1},                {{"Tanh"}, 1},
+      {{"HardSigmoid"}, 1},    {{"HardSwish"}, 1},              {{"Mul"}, 1},
   };
 
   static constexpr Violation rules(LayerKind, const ConvAttributes& a) {
@@ -40,6 +44,18 @@ struct int8_cpu_rules {
   }
   static constexpr Violation rules(LayerKind, const DequantizeAttributes& a) {
     return eight_bit_tensors(Bits{a.bits, 8, 8}, a.signed_input, true, SignedActivations);
+  }
+  // A lookup table (LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish) is onnxruntime's QLinear form:
+  // statiq builds it as onnxruntime does. TFLite computes these in its own arithmetic (no statiq
+  // layer for it yet), so tflite_int8 has none.
+  static constexpr Violation rules(LayerKind kind, const LookupTableAttributes& a) {
+    if (SignedActivations) return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
+    return eight_bit_tensors(Bits{a.bits.in, 8, a.bits.out}, a.signed_input, a.signed_output, SignedActivations);
+  }
+  // Mul is onnxruntime's QLinearMul; TFLite's MUL requantizes in its own arithmetic (no statiq layer yet).
+  static constexpr Violation rules(LayerKind kind, const MulAttributes& a) {
+    if (SignedActivations) return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
+    return eight_bit_tensors(Bits{a.bits.in, 8, a.bits.out}, a.signed_input, a.signed_output, SignedActivations);
   }
   // Add, Concat, MaxPool, AveragePool, GlobalAveragePool: 8-bit tensors.
   template <class Attributes>
