@@ -79,15 +79,15 @@ std::string activation_expr(Activation a) {
 }
 
 std::string pool_expr(const Pool& p) {
-  const bool square = p.kernel.h == p.kernel.w && p.stride.h == p.stride.w;
+  const bool square = p.kernel.h == p.kernel.w && p.strides.h == p.strides.w;
   const std::string window = fmt::format("statiq::Kernel{{{}, {}}}, statiq::Stride{{{}, {}}}", p.kernel.h,
-                                         p.kernel.w, p.stride.h, p.stride.w);
+                                         p.kernel.w, p.strides.h, p.strides.w);
   const std::string pads = p.pads == Pads::valid ? "" : ", " + pads_expr(p.pads);
   switch (p.kind) {
     case PoolKind::none: return "statiq::no_pool";
     case PoolKind::global_average: return "statiq::global_average_pool";
     case PoolKind::max:
-      if (square && p.pads == Pads::valid) return fmt::format("statiq::max_pool({}, {})", p.kernel.h, p.stride.h);
+      if (square && p.pads == Pads::valid) return fmt::format("statiq::max_pool({}, {})", p.kernel.h, p.strides.h);
       return "statiq::max_pool(" + window + pads + ")";
     case PoolKind::average: return "statiq::average_pool(" + window + pads + ")";
   }

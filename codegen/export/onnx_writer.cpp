@@ -145,9 +145,9 @@ void set_conv_attributes(onnx::NodeProto* n, const ConvAttributes& a) {
 }
 
 void set_pool_attributes(onnx::NodeProto* n, const Pool& pool, Shape in) {
-  const Pads p = resolve_pads(pool.pads, in, pool.kernel, pool.stride);
+  const Pads p = resolve_pads(pool.pads, in, pool.kernel, pool.strides);
   set_attribute(n, "kernel_shape", std::vector<std::int64_t>{pool.kernel.h, pool.kernel.w});
-  set_attribute(n, "strides", std::vector<std::int64_t>{pool.stride.h, pool.stride.w});
+  set_attribute(n, "strides", std::vector<std::int64_t>{pool.strides.h, pool.strides.w});
   set_attribute(n, "pads", std::vector<std::int64_t>{p.top, p.left, p.bottom, p.right});
 }
 

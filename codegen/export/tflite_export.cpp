@@ -373,8 +373,8 @@ class Exporter {
   }
 
   int max_pool(const Layer& l, int x, Shape in, const Pool& pool, const TensorQuantization& q, const std::string& name) {
-    const Pads p = resolve_pads(pool.pads, in, pool.kernel, pool.stride);
-    const Pads same = resolve_pads(Pads::same, in, pool.kernel, pool.stride);
+    const Pads p = resolve_pads(pool.pads, in, pool.kernel, pool.strides);
+    const Pads same = resolve_pads(Pads::same, in, pool.kernel, pool.strides);
     PadChoice choice = pad_choice(p, same);
     if (choice == PadChoice::explicit_pads) {
       x = pad(l, x, in, p, q, std::int8_t{-128});
@@ -387,7 +387,7 @@ class Exporter {
 
   static OptionsDef pool_options(std::int32_t padding, const Pool& pool) {
     return {ts::Pool2DOptions,
-            {{0, 1, padding}, {1, 4, pool.stride.w}, {2, 4, pool.stride.h}, {3, 4, pool.kernel.w},
+            {{0, 1, padding}, {1, 4, pool.strides.w}, {2, 4, pool.strides.h}, {3, 4, pool.kernel.w},
              {4, 4, pool.kernel.h}, {5, 1, ts::NONE}},
             -1, {}};
   }

@@ -55,7 +55,7 @@ std::optional<Kernel> single_average_window(const Layer& l) {
   const auto* a = std::get_if<PoolAttributes>(&l.attributes);
   if (!a) return std::nullopt;
   if (a->pool.kind == PoolKind::global_average) return Kernel{a->input.h, a->input.w};
-  const Pads p = resolve_pads(a->pool.pads, a->input, a->pool.kernel, a->pool.stride);
+  const Pads p = resolve_pads(a->pool.pads, a->input, a->pool.kernel, a->pool.strides);
   const Shape out = output_shape(*a);
   if (a->pool.kind != PoolKind::average || out.h != 1 || out.w != 1 || p.top != 0 || p.left != 0 || p.bottom != 0 ||
       p.right != 0)

@@ -307,7 +307,7 @@ inline codegen::EmitOptions emit_options(const LoweredModel& m) {
   else
     for (const auto& x : akida_v2_inputs()) o.golden.push_back(simulate<arith::pow2>(m, x));
   o.report.layers.resize(m.layers.size());
-  o.report.layers[1] = {.range_min = 0.0f, .range_max = 12.5f, .sqnr_db = 31.25};
+  o.report.layers[1] = {.range_min = 0.0f, .range_max = 12.5f, .sqnr_db = 31.25, .ptq = {}};
   o.report.accuracy = codegen::Accuracy{.float_model = 0.985, .quantized_model = 0.98, .samples = 200};
   return o;
 }

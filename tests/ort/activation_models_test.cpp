@@ -23,6 +23,7 @@
 #include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
 #include "tests/codegen/onnx_builder.hpp"
+#include "tests/ort/ort_layers.hpp"
 #include "tests/ort/ort_oracle.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/selftest.hpp"
@@ -101,32 +102,18 @@ TEST_CASE("LookupTable activations in a network: cpu-int8 engine == onnxruntime 
   CHECK(self_test.empty());
 
   // onnxruntime on the QDQ export: every layer's integers on every sample.
-  std::string names;
-  for (std::size_t i = 0; i < m.layers.size(); ++i)
-    if (const std::string n = qdq_tensor_name(m, i); !n.empty()) names += (names.empty() ? "" : ",") + n;
-  const fs::path out = dir.path / "layers";
-  fs::create_directories(out);
-  statiq::test::run_ort(o.qdq, dir.path / "x.npy",
-                        fmt::format("--outputs '{}' --out-dir '{}' --optimized-model '{}'", names, out.string(),
-                                    (dir.path / "optimized.onnx").string()),
-                        dir.path / "ort.log");
+  const auto compared = statiq::test::ort_layer_mismatches(
+      m, o.qdq, dir.path / "x.npy", xs, 3 * 64, dir.path,
+      fmt::format("--optimized-model '{}'", (dir.path / "optimized.onnx").string()));
   const std::string optimized = statiq::test::slurp(dir.path / "optimized.onnx");
   CHECK(optimized.find("QLinearLeakyRelu") != std::string::npos);  // onnxruntime's own tables ran
   CHECK(optimized.find("QLinearSigmoid") != std::string::npos);
   std::size_t total = 0, table_layers = 0;
-  for (std::size_t i = 0; i < m.layers.size(); ++i) {
-    const std::string n = qdq_tensor_name(m, i);
-    if (n.empty()) continue;
-    const std::vector<std::int32_t> ort = statiq::io::read_npy(out / statiq::test::ort_file_name(n)).as<std::int32_t>();
-    std::size_t bad = 0;
-    for (std::size_t s = 0; s < samples; ++s) {
-      const SimulationResult sim = simulate(m, xs.data() + s * 3 * 64);
-      bad += statiq::test::mismatches(statiq::test::row_nhwc(ort, s, sim.shapes[i]), sim.layers[i]);
-    }
-    INFO("layer " << i << " '" << m.layers[i].name << "'");
-    CHECK(bad == 0);
-    total += bad;
-    table_layers += m.layers[i].kind == statiq::LayerKind::lookup_table;
+  for (const statiq::test::LayerMismatches& c : compared) {
+    INFO("layer " << c.layer << " '" << m.layers[c.layer].name << "'");
+    CHECK(c.count == 0);
+    total += c.count;
+    table_layers += m.layers[c.layer].kind == statiq::LayerKind::lookup_table;
   }
   CHECK(table_layers == 5);
   CHECK(total == 0);
@@ -203,27 +190,11 @@ TEST_CASE("LookupTable in QOperator form: QLinearLeakyRelu and QLinearSigmoid ru
   const std::string exported = statiq::test::slurp(o.qoperator);
   CHECK(exported.find("QLinearLeakyRelu") != std::string::npos);
   CHECK(exported.find("QLinearSigmoid") != std::string::npos);
-  std::string names;
-  for (std::size_t i = 0; i < m.layers.size(); ++i)
-    if (const std::string n = qdq_tensor_name(m, i); !n.empty()) names += (names.empty() ? "" : ",") + n;
-  const fs::path out = dir.path / "layers";
-  fs::create_directories(out);
-  statiq::test::run_ort(o.qoperator, dir.path / "x.npy",
-                        fmt::format("--level disabled --outputs '{}' --out-dir '{}'", names, out.string()),
-                        dir.path / "ort.log");
-  std::size_t compared = 0;
-  for (std::size_t i = 0; i < m.layers.size(); ++i) {
-    const std::string n = qdq_tensor_name(m, i);
-    if (n.empty()) continue;
-    const std::vector<std::int32_t> ort = statiq::io::read_npy(out / statiq::test::ort_file_name(n)).as<std::int32_t>();
-    std::size_t bad = 0;
-    for (std::size_t s = 0; s < samples; ++s) {
-      const SimulationResult sim = simulate(m, xs.data() + s * 3 * 64);
-      bad += statiq::test::mismatches(statiq::test::row_nhwc(ort, s, sim.shapes[i]), sim.layers[i]);
-    }
-    INFO("layer " << i << " '" << m.layers[i].name << "'");
-    CHECK(bad == 0);
-    ++compared;
+  const auto compared = statiq::test::ort_layer_mismatches(m, o.qoperator, dir.path / "x.npy", xs, 3 * 64, dir.path,
+                                                           "--level disabled");
+  for (const statiq::test::LayerMismatches& c : compared) {
+    INFO("layer " << c.layer << " '" << m.layers[c.layer].name << "'");
+    CHECK(c.count == 0);
   }
-  CHECK(compared == 6);  // input Quantize, 3 convolutions, 2 tables
+  CHECK(compared.size() == 6);  // input Quantize, 3 convolutions, 2 tables
 }

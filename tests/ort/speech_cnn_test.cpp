@@ -23,6 +23,7 @@
 #include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
 #include "tests/codegen/onnx_builder.hpp"
+#include "tests/ort/ort_layers.hpp"
 #include "tests/ort/ort_oracle.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/selftest.hpp"
@@ -104,26 +105,13 @@ TEST_CASE("speech CNN (Reshape at the input, Conv, LeakyRelu, Max with a constan
   CHECK(self_test.empty());
 
   // onnxruntime on the drop-in export ([1, 640] float in), every layer on every sample.
-  std::string names;
-  for (std::size_t i = 0; i < m.layers.size(); ++i)
-    if (const std::string n = qdq_tensor_name(m, i); !n.empty()) names += (names.empty() ? "" : ",") + n;
-  const fs::path out = dir.path / "layers";
-  fs::create_directories(out);
-  statiq::test::run_ort(o.qdq, dir.path / "audio.npy", fmt::format("--outputs '{}' --out-dir '{}'", names, out.string()),
-                        dir.path / "ort.log");
   std::size_t total = 0;
-  for (std::size_t i = 0; i < m.layers.size(); ++i) {
-    const std::string n = qdq_tensor_name(m, i);
-    if (n.empty()) continue;
-    const std::vector<std::int32_t> ort = statiq::io::read_npy(out / statiq::test::ort_file_name(n)).as<std::int32_t>();
-    std::size_t bad = 0;
-    for (std::size_t s = 0; s < samples; ++s) {
-      const SimulationResult sim = simulate(m, xs.data() + s * 640);
-      bad += statiq::test::mismatches(statiq::test::row_nhwc(ort, s, sim.shapes[i]), sim.layers[i]);
-    }
-    INFO("layer " << i << " '" << m.layers[i].name << "'");
-    CHECK(bad == 0);
-    total += bad;
+  const auto compared = statiq::test::ort_layer_mismatches(m, o.qdq, dir.path / "audio.npy", xs, 640, dir.path);
+  CHECK(compared.size() == m.layers.size() - 1);  // every layer but the final Dequantize's float
+  for (const statiq::test::LayerMismatches& c : compared) {
+    INFO("layer " << c.layer << " '" << m.layers[c.layer].name << "'");
+    CHECK(c.count == 0);
+    total += c.count;
   }
   CHECK(total == 0);
 

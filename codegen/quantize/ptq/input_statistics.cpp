@@ -20,7 +20,7 @@ kernels::reference::Conv2DGeometry geometry_of(const Layer& l) {
 InputStatisticsBuilder::InputStatisticsBuilder(const Layer& layer, std::size_t max_patches)
     : layer_(layer), max_patches_(std::max<std::size_t>(max_patches, 1)) {
   const auto g = geometry_of(layer);
-  groups_ = g.groups;
+  groups_ = g.group;
   k_ = g.kernel.h * g.kernel.w * g.in_channels_per_group();
   sums_.resize(std::size_t(groups_));
   for (GroupMoments& m : sums_) {
@@ -51,10 +51,10 @@ void InputStatisticsBuilder::add(const std::vector<float>& x_q, const std::vecto
     for (std::size_t r = 0; r < used.size(); ++r) {
       const int oy = int(used[r] / std::size_t(g.out.w)), ox = int(used[r] % std::size_t(g.out.w));
       for (int ky = 0; ky < g.kernel.h; ++ky) {
-        const int iy = oy * g.stride.h - g.pads.top + ky * g.dilation.h;
+        const int iy = oy * g.strides.h - g.pads.top + ky * g.dilations.h;
         if (iy < 0 || iy >= g.in.h) continue;  // padding: real 0
         for (int kx = 0; kx < g.kernel.w; ++kx) {
-          const int ix = ox * g.stride.w - g.pads.left + kx * g.dilation.w;
+          const int ix = ox * g.strides.w - g.pads.left + kx * g.dilations.w;
           if (ix < 0 || ix >= g.in.w) continue;
           const std::size_t base = (std::size_t(iy) * std::size_t(g.in.w) + std::size_t(ix)) * std::size_t(g.in.c) +
                                    std::size_t(grp * cg);

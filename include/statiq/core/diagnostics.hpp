@@ -100,15 +100,18 @@ using first_failed = typename verdicts::first_failed_verdict<std::remove_cvref_t
 
 // The same, for a rule about something other than a layer: SHOWN is a type the static_assert's
 // condition shows beside the rule (e.g. ::statiq::diag::spelled_name<Target>).
-// The static_assert sits in a member function whose return type is deduced, so instantiating
-// NAME instantiates it, and g++ names every parameter beside its value in the error's first line:
+// The message ends with the parameters' declarations, so the values clang prints in order (it
+// names no template parameter) can be read against their names. The static_assert sits in a
+// member function whose return type is deduced, so instantiating NAME instantiates it, and g++
+// names every parameter beside its value in the error's first line:
 //   In instantiation of '... statiq::diag::accumulator_may_overflow<...>::report() [with ...
 //   Layer = statiq::fixed_string<4>{"fc1"}; long long int worst_case = 2147516160; ...]'
 #define STATIQ_DIAGNOSTIC_SHOWING(NAME, SHOWN, MESSAGE, ...)                          \
   template <__VA_ARGS__>                                                              \
   struct NAME {                                                                       \
     static constexpr auto report() {                                                  \
-      static_assert(::statiq::diag::always_false<NAME, SHOWN>, "statiq: " MESSAGE);   \
+      static_assert(::statiq::diag::always_false<NAME, SHOWN>,                        \
+                    "statiq: " MESSAGE " [arguments: " #__VA_ARGS__ "]");            \
       return false;                                                                   \
     }                                                                                 \
     using reported = decltype(report());                                              \

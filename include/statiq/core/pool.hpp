@@ -12,7 +12,7 @@ enum class PoolKind { none, max, average, global_average };
 struct Pool {
   PoolKind kind = PoolKind::none;
   Kernel kernel{1, 1};
-  Stride stride{1, 1};
+  Stride strides{1, 1};
   Pads pads{};
 
   constexpr bool operator==(const Pool&) const = default;
@@ -21,7 +21,7 @@ struct Pool {
     switch (kind) {
       case PoolKind::none: return in;
       case PoolKind::global_average: return Shape{1, 1, in.c};
-      default: return window_output_shape(in, in.c, kernel, stride, pads);
+      default: return window_output_shape(in, in.c, kernel, strides, pads);
     }
   }
 };

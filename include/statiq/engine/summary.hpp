@@ -25,7 +25,7 @@ std::string kernel_cell() {
   } else if constexpr (requires { L::attributes.pool; }) {
     constexpr auto a = L::attributes;
     if constexpr (a.pool.kind == PoolKind::global_average) return "global";
-    else return fmt::format("{}x{}/{}", a.pool.kernel.h, a.pool.kernel.w, a.pool.stride.h);
+    else return fmt::format("{}x{}/{}", a.pool.kernel.h, a.pool.kernel.w, a.pool.strides.h);
   } else {
     return "";
   }

@@ -29,9 +29,9 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
   const int taps = g.kernel.h * g.kernel.w;
   if (!byte_weights) return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
   // oc16_k4 segments: a kernel row (kernel.w * channels, contiguous in NHWC), or one tap when dilated.
-  if (g.groups == 1)
-    return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilation.w == 1 ? g.kernel.w * g.in.c : g.in.c};
-  if (g.groups == g.in.c && g.out.c == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
+  if (g.group == 1)
+    return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilations.w == 1 ? g.kernel.w * g.in.c : g.in.c};
+  if (g.group == g.in.c && g.out.c == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
   return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
 }
 
@@ -39,7 +39,7 @@ enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512 }
 
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w) {
   if constexpr (isa == Isa::avx512_vnni) {
-    if (w.order == WeightOrder::oc16_k4 && g.groups == 1) return ConvKernel::conv2d_avx512_vnni;
+    if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx512_vnni;
     if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx512;
   }
   return ConvKernel::reference;
@@ -71,27 +71,27 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
 
 // Pooling: the fast kernel where one exists for these element types, else the reference.
 template <class X, class T>
-void max_pool(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, const X* x, T* y) {
+void max_pool(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, const X* x, T* y) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
                                          std::is_same_v<T, std::uint8_t>)) {
-    x86::max_pool(in, out, kernel, stride, pads, x, y);
+    x86::max_pool(in, out, kernel, strides, pads, x, y);
     return;
   }
 #endif
-  reference::max_pool(in, out, kernel, stride, pads, x, y);
+  reference::max_pool(in, out, kernel, strides, pads, x, y);
 }
 
 template <class X>
-void window_sum(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, const X* x, std::int32_t zero_point,
+void window_sum(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, const X* x, std::int32_t zero_point,
                 std::int32_t* sum) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
-    x86::window_sum(in, out, kernel, stride, pads, x, zero_point, sum);
+    x86::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
     return;
   }
 #endif
-  reference::window_sum(in, out, kernel, stride, pads, x, zero_point, sum);
+  reference::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
 }
 
 template <class X>

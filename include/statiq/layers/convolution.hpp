@@ -236,14 +236,14 @@ void max_pool_rows(const ConvAttributes& a, const std::int32_t* acc, std::int32_
   const Shape conv_shape = conv_output_shape(a);
   const Shape out_shape = output_shape(a);
   const int channels = a.filters;
-  const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
+  const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.strides);
   const std::size_t pixel_words = std::size_t(conv_shape.w) * std::size_t(channels);
   for (int oh = 0; oh < out_shape.h; ++oh) {
-    const int first = std::max(oh * a.pool.stride.h - pool_pads.top, 0);
-    const int last = std::min(oh * a.pool.stride.h - pool_pads.top + a.pool.kernel.h, conv_shape.h);
+    const int first = std::max(oh * a.pool.strides.h - pool_pads.top, 0);
+    const int last = std::min(oh * a.pool.strides.h - pool_pads.top + a.pool.kernel.h, conv_shape.h);
     const int rows = last - first;
     kernels::max_pool(Shape{rows, conv_shape.w, channels}, Shape{1, out_shape.w, channels},
-                      Kernel{rows, a.pool.kernel.w}, Stride{1, a.pool.stride.w},
+                      Kernel{rows, a.pool.kernel.w}, Stride{1, a.pool.strides.w},
                       Pads{0, pool_pads.left, 0, pool_pads.right}, acc + std::size_t(first) * pixel_words, row);
     emit(oh, static_cast<const std::int32_t*>(row));
   }
@@ -293,10 +293,10 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
   if (a.pool.kind == PoolKind::max) {
     // Requantization is monotonic per channel, so pooling the accumulators equals pooling the
     // requantized outputs (the ONNX order) and is the order Akida executes.
-    const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
+    const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.strides);
     if (kernel == kernels::ConvKernel::reference) {
       std::int32_t* pooled = acc + conv_shape.size();
-      kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
+      kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.strides, pool_pads,
                         static_cast<const std::int32_t*>(acc), pooled);
       detail::requantize_map(pooled, out_shape.h * out_shape.w, channels, d, y, gemm);
     } else {

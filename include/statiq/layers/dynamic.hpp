@@ -226,8 +226,8 @@ void compute_dynamic(const ConvAttributes& attributes, const float* x, const W& 
   const std::int32_t* src = acc;
   if (max_pool) {
     std::int32_t* pooled = acc + conv_shape.size();
-    const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.stride);
-    kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.stride, pool_pads,
+    const Pads pool_pads = resolve_pads(a.pool.pads, conv_shape, a.pool.kernel, a.pool.strides);
+    kernels::max_pool(conv_shape, out_shape, a.pool.kernel, a.pool.strides, pool_pads,
                       static_cast<const std::int32_t*>(acc), pooled);
     src = pooled;
   }

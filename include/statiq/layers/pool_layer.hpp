@@ -29,7 +29,7 @@ STATIQ_DIAGNOSTIC(average_pool_count_varies_with_padding,
 
 constexpr Shape output_shape(const PoolAttributes& a) { return a.pool.output_shape(a.input); }
 constexpr Pads resolved_pads(const PoolAttributes& a) {
-  return resolve_pads(a.pool.pads, a.input, a.pool.kernel, a.pool.stride);
+  return resolve_pads(a.pool.pads, a.input, a.pool.kernel, a.pool.strides);
 }
 constexpr std::size_t scratch_words(const PoolAttributes& a) {
   return a.pool.kind == PoolKind::max ? 0 : std::size_t(output_shape(a).size());
@@ -58,13 +58,13 @@ template <class Profile, class X, class Y>
 void compute(const PoolAttributes& a, const X* x, const LayerData<Profile>& d, Y* y, std::int32_t* scratch) {
   const Shape out = output_shape(a);
   if (a.pool.kind == PoolKind::max) {
-    kernels::max_pool(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x, y);
+    kernels::max_pool(a.input, out, a.pool.kernel, a.pool.strides, resolved_pads(a), x, y);
     return;
   }
   if (a.pool.kind == PoolKind::global_average)
     kernels::global_sum(a.input, x, d.input_zero_point, scratch);
   else
-    kernels::window_sum(a.input, out, a.pool.kernel, a.pool.stride, resolved_pads(a), x, d.input_zero_point, scratch);
+    kernels::window_sum(a.input, out, a.pool.kernel, a.pool.strides, resolved_pads(a), x, d.input_zero_point, scratch);
   if constexpr (divides_mean_after_requantize<Profile>) {
     if (averages_whole_map(a)) {
       const int count = a.input.h * a.input.w;
@@ -86,11 +86,11 @@ template <fixed_string Name, LayerKind Kind, PoolAttributes A, class Target>
 constexpr auto check_pool() {
   constexpr Shape out = A.pool.output_shape(A.input);
   constexpr bool positive = A.input.h > 0 && A.input.w > 0 && A.input.c > 0;
-  constexpr Pads p = resolve_pads(A.pool.pads, A.input, A.pool.kernel, A.pool.stride);
+  constexpr Pads p = resolve_pads(A.pool.pads, A.input, A.pool.kernel, A.pool.strides);
   constexpr bool padded = p.top || p.left || p.bottom || p.right;
   using namespace diag;
   constexpr auto common = report_first<
-      rule<positive, shape_has_a_non_positive_dimension<Name, A.input, A.input.c, A.pool.kernel, A.pool.stride>>,
+      rule<positive, shape_has_a_non_positive_dimension<Name, A.input, A.input.c, A.pool.kernel, A.pool.strides>>,
       rule<(out.h > 0 && out.w > 0), pool_window_does_not_fit<Name, A.input, A.pool>>,
       rule<Kind != LayerKind::average_pool || !padded || A.count_include_pad,
            average_pool_count_varies_with_padding<Name, A.pool>>,
@@ -114,7 +114,7 @@ struct PoolLayerBase {
   STATIQ_REPORT(verdict);
   static constexpr Shape input_shape = valid ? A.input : Shape{1, 1, 1};
   static constexpr Shape output_shape = valid ? A.pool.output_shape(A.input) : Shape{1, 1, 1};
-  static constexpr Pads pads = resolve_pads(A.pool.pads, A.input, A.pool.kernel, A.pool.stride);
+  static constexpr Pads pads = resolve_pads(A.pool.pads, A.input, A.pool.kernel, A.pool.strides);
   static constexpr Pattern pattern = Pattern{{pool_op(A.pool)}, 1};
   static constexpr std::size_t params = 0;
   static constexpr std::int64_t macs = 0;

@@ -64,8 +64,8 @@ struct akida_v1 : target_rules<akida_v1> {
       const bool kernel_ok = k.h == k.w && (k.h == 3 || k.h == 5 || k.h == 7);
       const bool pool_ok = a.pool.kind == PoolKind::none ||
                            (a.pool.kind == PoolKind::max && a.pool.kernel.h <= 2 && a.pool.kernel.w <= 2 &&
-                            a.pool.kernel.h * a.pool.kernel.w >= 2 && a.pool.stride.h == a.pool.kernel.h &&
-                            a.pool.stride.w == a.pool.kernel.w);
+                            a.pool.kernel.h * a.pool.kernel.w >= 2 && a.pool.strides.h == a.pool.kernel.h &&
+                            a.pool.strides.w == a.pool.kernel.w);
       if (a.bits.in != 8 || a.signed_input)
         return {.rule = Rule::input_must_be_unsigned_8_bit, .value = a.bits.in, .flag = a.signed_input};
       if (in.c != 1 && in.c != 3) return {.rule = Rule::input_channels_not_supported, .value = in.c};
@@ -85,7 +85,7 @@ struct akida_v1 : target_rules<akida_v1> {
     }
     const bool kernel_ok = k.h == k.w && (k.h == 1 || k.h == 3 || k.h == 5 || k.h == 7);
     const bool pool_ok = a.pool.kind == PoolKind::none ||
-                         (a.pool.kind == PoolKind::max && a.pool.kernel == Kernel{2, 2} && a.pool.stride == Stride{2, 2}) ||
+                         (a.pool.kind == PoolKind::max && a.pool.kernel == Kernel{2, 2} && a.pool.strides == Stride{2, 2}) ||
                          a.pool.kind == PoolKind::global_average;
     if (!kernel_ok) return {.rule = Rule::kernel_size_not_supported, .kind = kind, .kernel = k};
     if (s.h != s.w || (s.h != 1 && s.h != 2))

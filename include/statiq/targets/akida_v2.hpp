@@ -61,9 +61,9 @@ struct akida_v2 : target_rules<akida_v2> {
       const int max_stride = k.h != k.w ? 0 : k.h == 3 ? 3 : k.h == 4 ? 4 : k.h == 5 ? 5 : k.h == 7 ? 6 : 0;
       const bool pool_ok = a.pool.kind == PoolKind::none ||
                            (a.pool.kind == PoolKind::max && a.pool.kernel.h == a.pool.kernel.w &&
-                            a.pool.stride.h == a.pool.stride.w &&
-                            ((a.pool.kernel.h == 2 && a.pool.stride.h == 2) ||
-                             (a.pool.kernel.h == 3 && a.pool.stride.h == 2)));
+                            a.pool.strides.h == a.pool.strides.w &&
+                            ((a.pool.kernel.h == 2 && a.pool.strides.h == 2) ||
+                             (a.pool.kernel.h == 3 && a.pool.strides.h == 2)));
       if (a.bits.in != 8 || a.signed_input)
         return {.rule = Rule::input_must_be_unsigned_8_bit, .value = a.bits.in, .flag = a.signed_input};
       if (in.c != 1 && in.c != 3) return {.rule = Rule::input_channels_not_supported, .value = in.c};
@@ -85,7 +85,7 @@ struct akida_v2 : target_rules<akida_v2> {
         k.h == k.w && (k.h == 3 || k.h == 5 || k.h == 7 || (k.h == 1 && kind == LayerKind::conv2d));
     const bool pool_ok = a.pool.kind == PoolKind::none ||
                          (a.pool.kind == PoolKind::max && a.pool.kernel == Kernel{2, 2} &&
-                          a.pool.stride.h == a.pool.stride.w && (a.pool.stride.h == 1 || a.pool.stride.h == 2)) ||
+                          a.pool.strides.h == a.pool.strides.w && (a.pool.strides.h == 1 || a.pool.strides.h == 2)) ||
                          a.pool.kind == PoolKind::global_average;
     const bool gap_ok =
         a.pool.kind != PoolKind::global_average || (conv_out.w <= 64 && conv_out.w * conv_out.h < 144);
@@ -109,11 +109,11 @@ struct akida_v2 : target_rules<akida_v2> {
   // or none where the layer may be "valid" (the input layer). ONNX's symmetric [1, 1, 1, 1] of a 3x3
   // stride-2 pool on an even map moves every window one pixel: refused, not silently shifted.
   static constexpr Violation pool_pads(const Pool& pool, Shape conv_out, bool valid_allowed) {
-    if (pool.kind != PoolKind::max || pads_are_same_or_valid(pool.pads, conv_out, pool.kernel, pool.stride, valid_allowed))
+    if (pool.kind != PoolKind::max || pads_are_same_or_valid(pool.pads, conv_out, pool.kernel, pool.strides, valid_allowed))
       return {};
     return {.rule = Rule::pool_expects_pads,
-            .text1 = pads_text(resolve_pads(Pads::same, conv_out, pool.kernel, pool.stride)),
-            .text2 = pads_text(resolve_pads(pool.pads, conv_out, pool.kernel, pool.stride))};
+            .text1 = pads_text(resolve_pads(Pads::same, conv_out, pool.kernel, pool.strides)),
+            .text2 = pads_text(resolve_pads(pool.pads, conv_out, pool.kernel, pool.strides))};
   }
 
   // TARGETS.md: a Conv2D/Depthwise with a fused MaxPool "must feed a Conv/Depthwise" (the graph's

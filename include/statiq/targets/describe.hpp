@@ -48,7 +48,7 @@ inline std::string describe(const Violation& v) {
     case Rule::groups_not_supported: details = fmt::format("group {}", v.value); break;
     case Rule::pool_not_supported:
       details = fmt::format("{} {}x{} stride {}x{}", pool_op(v.pool), v.pool.kernel.h, v.pool.kernel.w,
-                            v.pool.stride.h, v.pool.stride.w);
+                            v.pool.strides.h, v.pool.strides.w);
       break;
     case Rule::global_average_pool_input_too_large:
       details = fmt::format("input {}, width <= {}, W*H < {}", shape(), v.limit, v.limit2);

@@ -36,13 +36,13 @@ constexpr std::size_t pixel_offset(int h, int w, int width, std::size_t channels
 // x [in.h][in.w][in.c], y [out.h][out.w][in.c]. For int8/uint8 tensors and int32 accumulators
 // alike. Pads are explicit; every window must overlap the input (ONNX requires pads < kernel).
 template <class X, class T>
-void max_pool(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, const X& x, T* y) {
+void max_pool(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, const X& x, T* y) {
   using std::size_t;
   const size_t channels = static_cast<size_t>(in.c);
   for (int oh = 0; oh < out.h; ++oh) {
-    const detail::WindowSpan rows = detail::window_span(oh, stride.h, pads.top, kernel.h, in.h);
+    const detail::WindowSpan rows = detail::window_span(oh, strides.h, pads.top, kernel.h, in.h);
     for (int ow = 0; ow < out.w; ++ow) {
-      const detail::WindowSpan cols = detail::window_span(ow, stride.w, pads.left, kernel.w, in.w);
+      const detail::WindowSpan cols = detail::window_span(ow, strides.w, pads.left, kernel.w, in.w);
       assert(rows.begin < rows.end && cols.begin < cols.end && "max_pool window lies in the padding");
       T* dst = y + detail::pixel_offset(oh, ow, out.w, channels);
       // The window's first valid pixel seeds the maximum, so no "minus infinity" is needed.
@@ -65,15 +65,15 @@ void max_pool(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, cons
 // (x - zero_point). Padded positions add nothing (they stand for the real value 0); how many
 // of them the mean counts is average_pool_divisor's business.
 template <class Acc, class X>
-void window_sum(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, const X& x,
+void window_sum(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, const X& x,
                 std::int32_t zero_point, Acc* sum) {
   using std::size_t;
   const size_t channels = static_cast<size_t>(in.c);
   const Acc zp = static_cast<Acc>(zero_point);
   for (int oh = 0; oh < out.h; ++oh) {
-    const detail::WindowSpan rows = detail::window_span(oh, stride.h, pads.top, kernel.h, in.h);
+    const detail::WindowSpan rows = detail::window_span(oh, strides.h, pads.top, kernel.h, in.h);
     for (int ow = 0; ow < out.w; ++ow) {
-      const detail::WindowSpan cols = detail::window_span(ow, stride.w, pads.left, kernel.w, in.w);
+      const detail::WindowSpan cols = detail::window_span(ow, strides.w, pads.left, kernel.w, in.w);
       Acc* dst = sum + detail::pixel_offset(oh, ow, out.w, channels);
       for (size_t c = 0; c < channels; ++c) dst[c] = Acc{0};
       for (int ih = rows.begin; ih < rows.end; ++ih) {
@@ -89,17 +89,17 @@ void window_sum(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, co
 // AveragePool's divisor at output (oh, ow), as ONNX defines it: count_include_pad = 0 counts
 // the window's positions inside the input; count_include_pad = 1 also counts pad positions,
 // but not positions beyond the pads (reachable only in ceil mode), as onnxruntime does.
-constexpr int average_pool_divisor(Shape in, Kernel kernel, Stride stride, Pads pads, int oh, int ow,
+constexpr int average_pool_divisor(Shape in, Kernel kernel, Stride strides, Pads pads, int oh, int ow,
                                    bool count_include_pad) {
   if (count_include_pad) {
-    const int h0 = oh * stride.h - pads.top;
-    const int w0 = ow * stride.w - pads.left;
+    const int h0 = oh * strides.h - pads.top;
+    const int w0 = ow * strides.w - pads.left;
     const int rows = std::min(h0 + kernel.h, in.h + pads.bottom) - h0;
     const int cols = std::min(w0 + kernel.w, in.w + pads.right) - w0;
     return rows * cols;
   }
-  const detail::WindowSpan r = detail::window_span(oh, stride.h, pads.top, kernel.h, in.h);
-  const detail::WindowSpan c = detail::window_span(ow, stride.w, pads.left, kernel.w, in.w);
+  const detail::WindowSpan r = detail::window_span(oh, strides.h, pads.top, kernel.h, in.h);
+  const detail::WindowSpan c = detail::window_span(ow, strides.w, pads.left, kernel.w, in.w);
   return (r.end - r.begin) * (c.end - c.begin);
 }
 

@@ -153,7 +153,7 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
 
 }  // namespace detail
 
-// The convolution of g (groups == 1) over NHWC x, weights w stored as `layout` (oc16_k4, rows =
+// The convolution of g (group == 1) over NHWC x, weights w stored as `layout` (oc16_k4, rows =
 // out.c, cols = kernel.h * kernel.w * in.c, segments of a kernel row or of one tap). For each output
 // pixel (row-major over out.h x out.w) calls epilogue(first, count, acc, ld) once per block of
 // pixels: pixel first + p has acc[p * ld + oc] (oc < out.c), the reference kernel's accumulator
@@ -203,7 +203,7 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   const int taps_per_segment = int(segment / c);  // kernel.w, or 1 when dilated
   for (int s = 0; s < segments; ++s) {
     const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
-    offset[s] = (kh * g.dilation.h * wp + kw * g.dilation.w) * int(c);
+    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * int(c);
   }
 
   const int pixels = g.out.h * g.out.w;
@@ -214,7 +214,7 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     for (int p = 0; p < conv_pixel_block; ++p) {
       const int q = p0 + (p < np ? p : np - 1);  // a short block repeats its last pixel, never stored
       const int oh = q / g.out.w, ow = q % g.out.w;
-      pixel[p] = in + (std::size_t(oh * g.stride.h) * std::size_t(wp) + std::size_t(ow * g.stride.w)) * c;
+      pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
     }
     int b = 0;
     for (; b + 4 <= blocks; b += 4)

@@ -26,7 +26,7 @@ constexpr std::size_t depthwise_conv2d_scratch_words(const reference::Conv2DGeom
   return std::size_t(g.out.w) * w.padded_rows();
 }
 
-// Depthwise convolution (groups == in.c == out.c) over NHWC x, weights tap_major (rows = channels,
+// Depthwise convolution (group == in.c == out.c) over NHWC x, weights tap_major (rows = channels,
 // cols = kernel.h * kernel.w). Calls epilogue(first, count, acc, ld) as x86::conv2d does, once per
 // output row.
 template <class X, class Epilogue>
@@ -44,7 +44,7 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
   // The masked forms with every lane set: GCC 12 warns (-Wmaybe-uninitialized) on the unmasked ones.
   constexpr __mmask16 all = 0xffff;
   for (int oh = 0; oh < g.out.h; ++oh) {
-    const int ih0 = oh * g.stride.h - g.pads.top;
+    const int ih0 = oh * g.strides.h - g.pads.top;
     for (int c0 = 0; c0 < channels; c0 += 16) {
       const int valid = channels - c0 < 16 ? channels - c0 : 16;
       const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
@@ -55,14 +55,14 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
             wzp);
       const __m512i bv = bias ? _mm512_maskz_loadu_epi32(m, bias + c0) : _mm512_setzero_si512();
       for (int ow = 0; ow < g.out.w; ++ow) {
-        const int iw0 = ow * g.stride.w - g.pads.left;
+        const int iw0 = ow * g.strides.w - g.pads.left;
         __m512i acc = bv;
         for (int kh = 0; kh < g.kernel.h; ++kh) {
-          const int ih = ih0 + kh * g.dilation.h;
+          const int ih = ih0 + kh * g.dilations.h;
           if (ih < 0 || ih >= g.in.h) continue;
           const X* row = x + std::size_t(ih) * in_w * in_c + std::size_t(c0);
           for (int kw = 0; kw < g.kernel.w; ++kw) {
-            const int iw = iw0 + kw * g.dilation.w;
+            const int iw = iw0 + kw * g.dilations.w;
             if (iw < 0 || iw >= g.in.w) continue;
             const __m128i bytes = _mm_maskz_loadu_epi8(m, row + std::size_t(iw) * in_c);
             __m512i xv;

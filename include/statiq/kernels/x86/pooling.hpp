@@ -61,13 +61,13 @@ inline __m512i widen(__mmask16 m, const X* p, __m512i zp) {
 
 // y[oh][ow][c] = max of x over the window (padded positions never win), as reference::max_pool.
 template <class T>
-void max_pool(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, const T* x, T* y) {
+void max_pool(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, const T* x, T* y) {
   using L = detail::lanes<T>;
   const std::size_t channels = std::size_t(in.c);
   for (int oh = 0; oh < out.h; ++oh) {
-    const auto rows = reference::detail::window_span(oh, stride.h, pads.top, kernel.h, in.h);
+    const auto rows = reference::detail::window_span(oh, strides.h, pads.top, kernel.h, in.h);
     for (int ow = 0; ow < out.w; ++ow) {
-      const auto cols = reference::detail::window_span(ow, stride.w, pads.left, kernel.w, in.w);
+      const auto cols = reference::detail::window_span(ow, strides.w, pads.left, kernel.w, in.w);
       T* dst = y + reference::detail::pixel_offset(oh, ow, out.w, channels);
       for (int c = 0; c < in.c; c += L::n) {
         const auto m = L::tail(in.c - c);
@@ -83,14 +83,14 @@ void max_pool(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, cons
 
 // sum[oh][ow][c] = sum over the window's valid positions of (x - zero_point), as reference::window_sum.
 template <class X>
-void window_sum(Shape in, Shape out, Kernel kernel, Stride stride, Pads pads, const X* x, std::int32_t zero_point,
+void window_sum(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, const X* x, std::int32_t zero_point,
                 std::int32_t* sum) {
   const std::size_t channels = std::size_t(in.c);
   const __m512i zp = _mm512_set1_epi32(zero_point);
   for (int oh = 0; oh < out.h; ++oh) {
-    const auto rows = reference::detail::window_span(oh, stride.h, pads.top, kernel.h, in.h);
+    const auto rows = reference::detail::window_span(oh, strides.h, pads.top, kernel.h, in.h);
     for (int ow = 0; ow < out.w; ++ow) {
-      const auto cols = reference::detail::window_span(ow, stride.w, pads.left, kernel.w, in.w);
+      const auto cols = reference::detail::window_span(ow, strides.w, pads.left, kernel.w, in.w);
       std::int32_t* dst = sum + reference::detail::pixel_offset(oh, ow, out.w, channels);
       for (int c = 0; c < in.c; c += 16) {
         const __mmask16 m = in.c - c >= 16 ? __mmask16(0xffff) : __mmask16((1u << (in.c - c)) - 1u);
