@@ -103,4 +103,14 @@ struct OnnxBuilder {
   }
 };
 
+// A rank-0 initializer of `type`: FLOAT holds f, an integer type (zero points) holds i. For tests
+// that write QDQ/QOperator graphs node by node.
+inline void scalar_initializer(onnx::GraphProto* g, const std::string& name, int type, float f, std::int32_t i) {
+  onnx::TensorProto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(type);
+  if (type == onnx::TensorProto::FLOAT) t->add_float_data(f);
+  else t->add_int32_data(i);
+}
+
 }  // namespace statiq::test

@@ -20,6 +20,7 @@
 
 #include "codegen/quantize/lookup_table.hpp"
 #include "statiq/io/npy.hpp"
+#include "tests/codegen/onnx_builder.hpp"
 #include "tests/ort/ort_oracle.hpp"
 #include "tests/support/files.hpp"
 
@@ -84,14 +85,6 @@ std::vector<Case> cases(bool is_signed) {
   return out;
 }
 
-void scalar(onnx::GraphProto* g, const std::string& name, int type, float f, std::int32_t i) {
-  onnx::TensorProto* t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(type);
-  if (type == onnx::TensorProto::FLOAT) t->add_float_data(f);
-  else t->add_int32_data(i);
-}
-
 void float_attribute(onnx::NodeProto* n, const char* name, float v) {
   auto* a = n->add_attribute();
   a->set_name(name);
@@ -126,10 +119,10 @@ onnx::ModelProto model_of(const std::vector<Case>& cs, bool is_signed, bool hard
   for (std::size_t k = 0; k < cs.size(); ++k) {
     const Case& c = cs[k];
     const std::string p = fmt::format("c{}_", k);
-    scalar(g, p + "xs", onnx::TensorProto::FLOAT, c.x.scale, 0);
-    scalar(g, p + "xz", q, 0, c.x.zero_point);
-    scalar(g, p + "ys", onnx::TensorProto::FLOAT, c.y.scale, 0);
-    scalar(g, p + "yz", q, 0, c.y.zero_point);
+    statiq::test::scalar_initializer(g, p + "xs", onnx::TensorProto::FLOAT, c.x.scale, 0);
+    statiq::test::scalar_initializer(g, p + "xz", q, 0, c.x.zero_point);
+    statiq::test::scalar_initializer(g, p + "ys", onnx::TensorProto::FLOAT, c.y.scale, 0);
+    statiq::test::scalar_initializer(g, p + "yz", q, 0, c.y.zero_point);
     node("DequantizeLinear", {"x", p + "xs", p + "xz"}, p + "xf");
     if (c.function == LookupFunction::hard_swish && !hard_swish_op) {
       onnx::NodeProto* hs = node("HardSigmoid", {p + "xf"}, p + "gate");
@@ -137,7 +130,7 @@ onnx::ModelProto model_of(const std::vector<Case>& cs, bool is_signed, bool hard
       float_attribute(hs, "beta", 0.5f);
       node("Mul", {p + "xf", p + "gate"}, p + "yf");
     } else if (c.function >= LookupFunction::max_constant) {
-      scalar(g, p + "c", onnx::TensorProto::FLOAT, c.alpha, 0);
+      statiq::test::scalar_initializer(g, p + "c", onnx::TensorProto::FLOAT, c.alpha, 0);
       if (c.function == LookupFunction::constant_sub) node(op_of(c.function), {p + "c", p + "xf"}, p + "yf");
       else node(op_of(c.function), {p + "xf", p + "c"}, p + "yf");
     } else {

@@ -20,6 +20,7 @@
 #include "statiq/arith/qlinear_mul.hpp"
 #include "statiq/core/qint.hpp"
 #include "statiq/io/npy.hpp"
+#include "tests/codegen/onnx_builder.hpp"
 #include "tests/ort/ort_oracle.hpp"
 #include "tests/support/files.hpp"
 
@@ -36,14 +37,6 @@ struct Params {
   float sy;
   int zy;
 };
-
-void scalar(onnx::GraphProto* g, const std::string& name, int type, float f, std::int32_t i) {
-  onnx::TensorProto* t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(type);
-  if (type == onnx::TensorProto::FLOAT) t->add_float_data(f);
-  else t->add_int32_data(i);
-}
 
 }  // namespace
 
@@ -85,12 +78,12 @@ TEST_CASE("Mul: every pair of input codes equals onnxruntime's QLinearMul (uint8
     for (std::size_t k = 0; k < ps.size(); ++k) {
       const Params& p = ps[k];
       const std::string c = fmt::format("c{}_", k);
-      scalar(g, c + "sa", onnx::TensorProto::FLOAT, p.sa, 0);
-      scalar(g, c + "za", q, 0, p.za);
-      scalar(g, c + "sb", onnx::TensorProto::FLOAT, p.sb, 0);
-      scalar(g, c + "zb", q, 0, p.zb);
-      scalar(g, c + "sy", onnx::TensorProto::FLOAT, p.sy, 0);
-      scalar(g, c + "zy", q, 0, p.zy);
+      statiq::test::scalar_initializer(g, c + "sa", onnx::TensorProto::FLOAT, p.sa, 0);
+      statiq::test::scalar_initializer(g, c + "za", q, 0, p.za);
+      statiq::test::scalar_initializer(g, c + "sb", onnx::TensorProto::FLOAT, p.sb, 0);
+      statiq::test::scalar_initializer(g, c + "zb", q, 0, p.zb);
+      statiq::test::scalar_initializer(g, c + "sy", onnx::TensorProto::FLOAT, p.sy, 0);
+      statiq::test::scalar_initializer(g, c + "zy", q, 0, p.zy);
       node("DequantizeLinear", {"a", c + "sa", c + "za"}, {c + "af"});
       node("DequantizeLinear", {"b", c + "sb", c + "zb"}, {c + "bf"});
       node("Mul", {c + "af", c + "bf"}, {c + "yf"});
