@@ -4,16 +4,23 @@
 
 namespace statiq::kernels {
 
-enum class Isa { reference, avx512_vnni };
+enum class Isa { reference, avx512_vnni, arm_dsp };
 
 #if !defined(STATIQ_REFERENCE_KERNELS) && defined(__AVX512F__) && defined(__AVX512BW__) && \
     defined(__AVX512VL__) && defined(__AVX512VNNI__)
 #define STATIQ_KERNELS_AVX512_VNNI 1
 inline constexpr Isa isa = Isa::avx512_vnni;
+#elif !defined(STATIQ_REFERENCE_KERNELS) && defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
+// Cortex-M4/M7/M55 (Armv7E-M, Armv8-M Mainline with the DSP extension): SMLAD, SXTB16 (kernels/arm).
+#define STATIQ_KERNELS_ARM_DSP 1
+inline constexpr Isa isa = Isa::arm_dsp;
 #else
 inline constexpr Isa isa = Isa::reference;
 #endif
 
-constexpr const char* isa_name(Isa i) { return i == Isa::avx512_vnni ? "avx512_vnni" : "reference"; }
+constexpr const char* isa_name(Isa i) {
+  if (i == Isa::arm_dsp) return "arm_dsp";
+  return i == Isa::avx512_vnni ? "avx512_vnni" : "reference";
+}
 
 }  // namespace statiq::kernels

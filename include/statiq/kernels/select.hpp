@@ -18,6 +18,10 @@
 #include "statiq/kernels/x86/pooling.hpp"
 #include "statiq/kernels/x86/requantize.hpp"
 #endif
+#if defined(STATIQ_KERNELS_ARM_DSP)
+#include "statiq/kernels/arm/conv2d.hpp"
+#include "statiq/kernels/arm/depthwise_conv2d.hpp"
+#endif
 
 namespace statiq::kernels {
 
@@ -35,12 +39,16 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
   return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
 }
 
-enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512 };
+enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp };
 
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w) {
   if constexpr (isa == Isa::avx512_vnni) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx512_vnni;
     if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx512;
+  }
+  if constexpr (isa == Isa::arm_dsp) {
+    if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_arm_dsp;
+    if (w.order == WeightOrder::tap_major) return ConvKernel::depthwise_conv2d_arm_dsp;
   }
   return ConvKernel::reference;
 }
@@ -49,6 +57,8 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
   switch (k) {
     case ConvKernel::conv2d_avx512_vnni: return "x86::conv2d (avx512_vnni)";
     case ConvKernel::depthwise_conv2d_avx512: return "x86::depthwise_conv2d (avx512)";
+    case ConvKernel::conv2d_arm_dsp: return "arm::conv2d (dsp)";
+    case ConvKernel::depthwise_conv2d_arm_dsp: return "arm::depthwise_conv2d (dsp)";
     default: return "reference::conv2d";
   }
 }
@@ -60,6 +70,10 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == ConvKernel::conv2d_avx512_vnni) return x86::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_avx512) return x86::depthwise_conv2d_scratch_words(g, w);
+#elif defined(STATIQ_KERNELS_ARM_DSP)
+  (void)signed_input;
+  if (k == ConvKernel::conv2d_arm_dsp) return arm::conv2d_scratch_words(g, w);
+  if (k == ConvKernel::depthwise_conv2d_arm_dsp) return arm::depthwise_conv2d_scratch_words(g);
 #else
   (void)g;
   (void)w;

@@ -211,6 +211,11 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
     kernels::x86::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
   else
     kernels::x86::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+#elif defined(STATIQ_KERNELS_ARM_DSP)
+  if (k == kernels::ConvKernel::conv2d_arm_dsp)
+    kernels::arm::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else
+    kernels::arm::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #endif
 }
 
