@@ -180,10 +180,11 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
   return f;
 }
 
-std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte) {
+namespace {
+// The engine's buffers as statiq::Graph lists them: [0] the graph input, [1 + i] node i's output,
+// [1 + n + i] node i's scratch, each with the steps it lives.
+std::vector<BufferUse> arena_uses(const LoweredModel& model, bool packs_sub_byte) {
   const std::size_t n = model.layers.size();
-  if (n == 0) return 0;
-  // as statiq::Graph: [0] the graph input, [1 + i] node i's output, [1 + n + i] node i's scratch
   std::vector<BufferUse> uses(1 + 2 * n);
   const LayerFacts first = facts_of(model.layers[0], packs_sub_byte);
   uses[0].bytes = std::size_t(model.input_shape.size()) * (first.float_input ? sizeof(float) : 1);
@@ -200,6 +201,13 @@ std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte) {
       BufferUse& b = uses[std::size_t(from + 1)];
       b.last = std::max(b.last, int(i));
     }
+  return uses;
+}
+}  // namespace
+
+std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte) {
+  if (model.layers.empty()) return 0;
+  const std::vector<BufferUse> uses = arena_uses(model, packs_sub_byte);
   const std::size_t count = uses.size();
   if (count <= 16) return plan_bytes<16>(uses);
   if (count <= 128) return plan_bytes<128>(uses);
@@ -208,6 +216,11 @@ std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte) {
   std::size_t total = 0;  // beyond any real network: no reuse, an upper bound
   for (const BufferUse& b : uses) total += align_up(b.bytes);
   return total;
+}
+
+ArenaBound arena_bound(const LoweredModel& model, bool packs_sub_byte) {
+  if (model.layers.empty()) return {};
+  return arena_lower_bound(arena_uses(model, packs_sub_byte));
 }
 
 }  // namespace statiq::codegen

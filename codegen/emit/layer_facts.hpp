@@ -7,6 +7,7 @@
 #include <string>
 
 #include "codegen/model/lowered_model.hpp"
+#include "statiq/engine/arena.hpp"
 
 namespace statiq::codegen {
 
@@ -36,5 +37,7 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte);
 
 // The engine's static arena in bytes as statiq::Graph plans it (liveness, reuse, 16-byte alignment).
 std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte);
+// Its lower bound (statiq::arena_lower_bound): the most bytes live at one step of the schedule.
+ArenaBound arena_bound(const LoweredModel& model, bool packs_sub_byte);
 
 }  // namespace statiq::codegen

@@ -74,8 +74,29 @@ ReportTotals report_totals(const LoweredModel& model, bool packs_sub_byte) {
     t.host_layers += l.placement == Placement::host;
   }
   t.arena_bytes = arena_bytes(model, packs_sub_byte);
+  t.arena_bound = arena_bound(model, packs_sub_byte);
   return t;
 }
+
+namespace {
+// The arena against its lower bound, and where it is larger, why: each buffer's 16-byte alignment,
+// then the gaps the greedy placement leaves (largest first, no backtracking).
+std::string arena_bound_text(const LoweredModel& model, const ReportTotals& t) {
+  const ArenaBound& b = t.arena_bound;
+  if (model.layers.empty()) return {};
+  std::string s = fmt::format("arena lower bound: {} bytes live at step {} (layer '{}': its inputs, output and scratch, "
+                              "and the tensors still to be read)",
+                              b.bytes, b.step, display_name(model.layers[std::size_t(b.step)].name));
+  if (t.arena_bytes <= b.bytes) return s + "; the arena equals it\n";
+  s += fmt::format("; the arena is {} bytes larger:", t.arena_bytes - b.bytes);
+  const std::size_t alignment = std::min(t.arena_bytes, b.aligned_bytes) - b.bytes;
+  if (alignment > 0) s += fmt::format(" {} bytes of 16-byte alignment of the buffers live at the worst step", alignment);
+  if (t.arena_bytes > b.aligned_bytes)
+    s += fmt::format("{} {} bytes of gaps left by the greedy placement (largest buffer first, no backtracking)",
+                     alignment > 0 ? "," : "", t.arena_bytes - b.aligned_bytes);
+  return s + "\n";
+}
+}  // namespace
 
 std::string quality_text(const Quality& q) {
   std::string s = fmt::format("evaluated on {} samples:", q.samples);
@@ -133,6 +154,7 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
   const ReportTotals t = report_totals(model, provenance.packs_sub_byte);
   s += fmt::format("\ntotals: {} layers ({} on the host), {} parameters, {} weight bytes, {} MACs, arena {} bytes\n",
                    model.layers.size(), t.host_layers, t.params, t.weight_bytes, t.macs, t.arena_bytes);
+  s += arena_bound_text(model, t);
   if (model.unmapped.empty()) {
     s += "unmapped nodes: none\n";
   } else {
@@ -207,7 +229,9 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
   j["layers"] = std::move(layers);
   const ReportTotals t = report_totals(model, provenance.packs_sub_byte);
   j["totals"] = {{"layers", model.layers.size()}, {"host_layers", t.host_layers}, {"params", t.params},
-                 {"weight_bytes", t.weight_bytes}, {"macs", t.macs}, {"arena_bytes", t.arena_bytes}};
+                 {"weight_bytes", t.weight_bytes}, {"macs", t.macs}, {"arena_bytes", t.arena_bytes},
+                 {"arena_lower_bound", {{"bytes", t.arena_bound.bytes}, {"aligned_bytes", t.arena_bound.aligned_bytes},
+                                        {"step", t.arena_bound.step}}}};
   json unmapped = json::array();
   for (const Unmapped& u : model.unmapped)
     unmapped.push_back({{"node", u.node}, {"op_type", u.op_type}, {"reason", u.reason}});

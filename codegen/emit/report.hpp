@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "codegen/model/lowered_model.hpp"
+#include "statiq/engine/arena.hpp"
 
 namespace statiq::codegen {
 
@@ -49,6 +50,7 @@ struct ReportTotals {
   std::int64_t macs = 0;
   std::size_t weight_bytes = 0;  // as stored (packed where the target packs)
   std::size_t arena_bytes = 0;   // the engine's activations + scratch after reuse
+  ArenaBound arena_bound{};      // the most bytes live at one step: no arena can be smaller
   std::size_t host_layers = 0;
 };
 

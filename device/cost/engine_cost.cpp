@@ -1,6 +1,6 @@
 // device/cost/engine_cost.cpp — what one inference of a generated engine costs on the board:
 // instructions executed (statiq::board::instructions, exact to the SysTick granularity under
-// qemu -icount) in total and per layer, the measured peak stack and the arena. It runs golden
+// qemu -icount) in total and per layer, the measured peak stack, the arena and its lower bound. It runs golden
 // vector 0 and checks the integer output, so the figures are those of a correct inference.
 // Compiled with -DSTATIQ_MODEL_HEADER="<name>.hpp" -DSTATIQ_MODEL_NAMESPACE=<name>.
 #include STATIQ_MODEL_HEADER
@@ -65,6 +65,8 @@ int main() {
   std::printf("instructions %llu\n", static_cast<unsigned long long>(total));
   print_layers(per_layer, std::make_index_sequence<layers>{});
   std::printf("arena %zu\n", net::model::arena_bytes);
+  // No plan can use less: the most bytes live at one step (engine/arena.hpp).
+  std::printf("arena_lower_bound %zu at step %d\n", net::model::arena_lower_bound.bytes, net::model::arena_lower_bound.step);
   std::printf("peak_stack %zu of %zu\n", statiq::board::peak_stack_bytes(), statiq::board::stack_bytes());
   if (!ok || !ok_again) {
     std::printf("engine_cost: golden vector 0's integer output differs: the figures are not those of a correct "

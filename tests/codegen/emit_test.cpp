@@ -343,6 +343,12 @@ TEST_CASE("reports: per layer fields, totals by hand, unmapped nodes, accuracy",
     // The reference kernel's conv scratch (72 + 18 words = 368 B) at 0 in step 1, fc.0's input
     // (18 B -> 32) above the conv's input (36 B -> 48 at 368), so at 416: 448 bytes.
     CHECK(j["totals"]["arena_bytes"] == 448);
+    // Its lower bound: step 1 holds the conv's input (36), output (18) and scratch (368): 422 bytes,
+    // 448 with each buffer 16-byte aligned, which the plan reaches.
+    CHECK(j["totals"]["arena_lower_bound"]["bytes"] == 422);
+    CHECK(j["totals"]["arena_lower_bound"]["aligned_bytes"] == 448);
+    CHECK_THAT(text, Catch::Contains("arena lower bound: 422 bytes live at step 1 (layer 'features_conv1_conv'"));
+    CHECK_THAT(text, Catch::Contains("the arena is 26 bytes larger: 26 bytes of 16-byte alignment"));
   } else {
     // The VNNI kernel's conv scratch: 16 channel constants + 36 pixels (the whole 6x6 output, one
     // block) x 16 accumulators + 3 segment offsets (kernel rows of 3 bytes) + the padded input copy
@@ -351,7 +357,11 @@ TEST_CASE("reports: per layer fields, totals by hand, unmapped nodes, accuracy",
     // (48) at 2800, fc.0's input (32) at 2848: 2880 bytes (the Dense scratch, 16 + 16 + 1 + 21 words,
     // fits at 0 in step 2).
     CHECK(j["totals"]["arena_bytes"] == 2880);
+    // Its lower bound: step 1 holds the conv's input (36), output (18) and scratch (2796): 2850 bytes.
+    CHECK(j["totals"]["arena_lower_bound"]["bytes"] == 2850);
+    CHECK(j["totals"]["arena_lower_bound"]["aligned_bytes"] == 2880);
   }
+  CHECK(j["totals"]["arena_lower_bound"]["step"] == 1);
   CHECK(j["layers"].size() == 4);
   CHECK(j["layers"][1]["struct"] == "features_conv1_conv");
   CHECK(j["layers"][1]["onnx_nodes"].size() == 3);

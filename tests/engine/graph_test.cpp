@@ -28,12 +28,35 @@ TEST_CASE("plan_arena reuses dead buffers and never overlaps live ones") {
   CHECK(p2.offsets[0] != p2.offsets[1]);
 }
 
+TEST_CASE("arena_lower_bound is the most bytes live at one step, and no plan goes below it") {
+  // step 0: in 160 + t1 320 = 480; step 1: t1 320 + t2 160 = 480; step 2: t2 160 + t3 48 = 208.
+  const std::array<BufferUse, 4> chain{{{160, 0, 0}, {320, 0, 1}, {160, 1, 2}, {48, 2, 2}}};
+  const ArenaBound b = arena_lower_bound(chain);
+  CHECK(b.bytes == 480);
+  CHECK(b.step == 0);  // the first step that reaches it
+  CHECK(b.aligned_bytes == 480);
+  CHECK(plan_arena(chain).bytes == b.aligned_bytes);  // this plan is optimal
+  // Odd sizes: 1 + 17 + 3 live at step 1 (21 bytes), 16 + 32 + 16 aligned; a scratch of 0 adds nothing.
+  const std::vector<BufferUse> odd{{1, 0, 1}, {17, 1, 1}, {3, 1, 2}, {0, 0, 2}, {5, 2, 2}};
+  const ArenaBound o = arena_lower_bound(odd);
+  CHECK(o.bytes == 21);
+  CHECK(o.step == 1);
+  CHECK(o.aligned_bytes == 64);
+  // D (48, step 3) at 0; A (32, steps 0-1) and B (32, step 2) share [0, 32); C (16, steps 1-2) goes
+  // above them at 32. Live at most: 48 bytes at step 1 (A + C), reached by the plan.
+  const std::array<BufferUse, 4> shared{{{32, 0, 1}, {32, 2, 2}, {16, 1, 2}, {48, 3, 3}}};
+  CHECK(arena_lower_bound(shared).bytes == 48);
+  CHECK(arena_lower_bound(shared).step == 1);
+  CHECK(plan_arena(shared).bytes == 48);
+}
+
 TEST_CASE("a DAG (residual Add, Concat) runs in its arena as its layers do on separate buffers") {
   using fixture::model;
   static_assert(model::valid);
   static_assert(model::input_shape == Shape{10, 10, 3});
   static_assert(model::output_shape == Shape{1, 1, 4});
   static_assert(model::arena_bytes < model::arena_bytes_without_reuse);
+  static_assert(model::arena_lower_bound.bytes > 0 && model::arena_lower_bound.aligned_bytes <= model::arena_bytes);
 
   const fixture::data d;
   static model m = d.make();
@@ -88,4 +111,6 @@ TEST_CASE("summary lists every layer with its numbers and the totals") {
   CHECK(s.find(fast ? "x86::depthwise_conv2d (avx512)" : "reference::conv2d") != std::string::npos);
   CHECK(s.find("Runs on") != std::string::npos);
   CHECK(s.find("Arena: " + std::to_string(model::arena_bytes) + " bytes") != std::string::npos);
+  CHECK(s.find("lower bound " + std::to_string(model::arena_lower_bound.bytes) + " bytes at step " +
+               std::to_string(model::arena_lower_bound.step)) != std::string::npos);
 }

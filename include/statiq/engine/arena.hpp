@@ -61,4 +61,37 @@ constexpr ArenaPlan<N> plan_arena(const std::array<BufferUse, N>& uses) {
   return plan;
 }
 
+// The arena's lower bound: at the step where the most bytes are live together (the tensors made or
+// read at that step, and the step's scratch) no plan can use less than their sum, nor less than the
+// sum of their aligned sizes when every buffer starts on an arena_alignment boundary. A plan above
+// `aligned_bytes` lost the difference to placement (greedy by size, no backtracking: gaps).
+struct ArenaBound {
+  std::size_t bytes = 0;          // the largest sum of live bytes at one step
+  std::size_t aligned_bytes = 0;  // the largest sum of live aligned sizes at one step
+  int step = 0;                   // the step where `bytes` is reached (the first such)
+};
+
+// Uses: any range of BufferUse (std::array for the engine, std::vector for the generator).
+template <class Uses>
+constexpr ArenaBound arena_lower_bound(const Uses& uses) {
+  ArenaBound bound;
+  int last_step = 0;
+  for (const BufferUse& b : uses)
+    if (b.last > last_step) last_step = b.last;
+  for (int step = 0; step <= last_step; ++step) {
+    std::size_t live = 0, aligned = 0;
+    for (const BufferUse& b : uses)
+      if (b.bytes > 0 && b.first <= step && step <= b.last) {
+        live += b.bytes;
+        aligned += align_up(b.bytes);
+      }
+    if (live > bound.bytes) {
+      bound.bytes = live;
+      bound.step = step;
+    }
+    if (aligned > bound.aligned_bytes) bound.aligned_bytes = aligned;
+  }
+  return bound;
+}
+
 }  // namespace statiq

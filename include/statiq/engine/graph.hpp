@@ -329,6 +329,8 @@ class Graph {
     for (const auto& b : uses) s += align_up(b.bytes);
     return s;
   }();
+  // The least any plan could use (engine/arena.hpp): the most bytes live at one step.
+  static constexpr ArenaBound arena_lower_bound = statiq::arena_lower_bound(uses);
   static constexpr std::size_t buffer_offset(std::size_t b) { return plan.offsets[b]; }
 
  private:
