@@ -2,14 +2,15 @@
 # bench/device/run.sh — what the generated engines cost on the emulated boards: per model, target and
 # board, flash (code + read-only data, of which the weights and requantization parameters), static RAM
 # (.data + .bss, of which the arena), the measured peak stack, and the instructions executed by one
-# inference (QEMU -icount: an emulated instruction count, not a time), in total and per layer.
-# The engines use the reference kernels (no Arm kernels yet). Prints Markdown tables.
+# inference (QEMU -icount: an emulated instruction count, not a time), in total and per layer, each
+# built twice: with the Arm DSP kernels (kernels/arm, what a Cortex-M build selects) and forced to the
+# scalar reference kernels (-DSTATIQ_REFERENCE_KERNELS). Prints Markdown tables.
 #
 #   bench/device/run.sh                       # M4 and M55, mnist8 mlperf_kws mlperf_resnet8 mlperf_vww
 #   BOARDS=cortex-m4 MODELS=mnist8 TARGETS=tflite-int8 bench/device/run.sh
 # Environment: BOARDS (toolchain files of cmake/toolchains), MODELS, TARGETS (comma lists), OPT (-O2),
 # STATIQ_CODEGEN_EXECUTABLE (default build/codegen/statiq-codegen), STATIQ_SHARED_DIR (../shared),
-# WORK_DIR (build-device-bench), LAYERS=1 for the per-layer tables.
+# WORK_DIR (build-device-bench), LAYERS=1 for the per-layer tables, KERNELS ("dsp reference", or one).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 codegen="${STATIQ_CODEGEN_EXECUTABLE:-$root/build/codegen/statiq-codegen}"
@@ -20,6 +21,7 @@ targets="${TARGETS:-cpu-int8,tflite-int8}"
 opt="${OPT:--O2}"
 work="${WORK_DIR:-$root/build-device-bench}"
 layers="${LAYERS:-0}"
+kernel_sets="${KERNELS:-dsp reference}"
 
 if [ ! -x "$codegen" ]; then
   echo "bench/device/run.sh: no statiq-codegen at $codegen: build it (cmake --build build --target statiq-codegen)" \
@@ -38,59 +40,83 @@ symbol_bytes() {
 
 rows=()
 layer_rows=()
+declare -A count  # instructions per "model|target|board|kernels"
 for board in $boards; do
-  dir="$work/$board"
-  cmake -S "$root/device" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/$board.cmake" \
-    -DSTATIQ_CODEGEN_EXECUTABLE="$codegen" -DSTATIQ_SHARED_DIR="$shared" -DSTATIQ_DEVICE_MODELS="$models" \
-    -DSTATIQ_DEVICE_TARGETS="$targets" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="$opt" >/dev/null
-  # -k: an engine that does not fit the board fails its link ("region RAM overflowed"); the others go on.
-  cmake --build "$dir" -j2 -- -k >"$dir/build.log" 2>&1 || true
-  machine=$(sed -n 's/^STATIQ_BOARD:STRING=//p' "$dir/CMakeCache.txt")
-  for model in ${models//,/ }; do
-    for target in ${targets//,/ }; do
-      name="${model}_${target//-/_}"
-      exe="$dir/engine_cost_$name"
-      if [ ! -f "$exe" ]; then
-        # This program's own reason (the build log mixes every target's).
-        why=$(cmake --build "$dir" --target "engine_cost_$name" 2>&1 |
-              grep -m1 -oE "region [^ ]+ overflowed by [0-9]+ bytes|statiq-codegen: error: .{0,100}" || true)
-        rows+=("| $model | $target | $machine | not built: ${why:-see $dir/build.log} ||||||")
-        continue
-      fi
-      out=$(ctest --test-dir "$dir" -R "^engine_cost_${name}\$" -V 2>&1 | sed -n 's/^[0-9]*: //p')
-      if ! grep -q "^instructions " <<<"$out"; then
-        rows+=("| $model | $target | $machine | did not run: $(tail -n1 <<<"$out") ||||||")
-        continue
-      fi
-      instructions=$(awk '/^instructions /{print $2}' <<<"$out")
-      arena=$(awk '/^arena /{print $2}' <<<"$out")
-      stack=$(awk '/^peak_stack /{print $2}' <<<"$out")
-      # Flash: everything loaded (code, read-only data, .data's initial values); RAM: .data + .bss
-      # (the stack is its own section, reported by its measured peak).
-      read -r flash ram < <(arm-none-eabi-size -A "$exe" | awk '
-        $1 ~ /^\.(text|ARM\.extab|ARM\.exidx|preinit_array|init_array|fini_array|data)$/ { flash += $2 }
-        $1 ~ /^\.(data|bss)$/ { ram += $2 }
-        END { print flash, ram }')
-      weights=$(symbol_bytes "$exe" "$name::data::")
-      golden=$(symbol_bytes "$exe" "$name::golden_")
-      rows+=("| $model | $target | $machine | $flash | $weights | $golden | $ram | $arena | $stack | $instructions |")
-      if [ "$layers" = 1 ]; then
-        while read -r _ index layer count; do
-          layer_rows+=("| $model | $target | $machine | $index | $layer | $count | $(awk -v c="$count" -v t="$instructions" 'BEGIN { printf "%.1f%%", 100 * c / t }') |")
-        done < <(grep '^layer ' <<<"$out")
-      fi
+  for kernels in $kernel_sets; do
+    dir="$work/$board-$kernels"
+    flags="$opt"
+    [ "$kernels" = reference ] && flags="$opt -DSTATIQ_REFERENCE_KERNELS"
+    cmake -S "$root/device" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/$board.cmake" \
+      -DSTATIQ_CODEGEN_EXECUTABLE="$codegen" -DSTATIQ_SHARED_DIR="$shared" -DSTATIQ_DEVICE_MODELS="$models" \
+      -DSTATIQ_DEVICE_TARGETS="$targets" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="$flags" >/dev/null
+    # -k: an engine that does not fit the board fails its link ("region RAM overflowed"); the others go on.
+    cmake --build "$dir" -j2 -- -k >"$dir/build.log" 2>&1 || true
+    machine=$(sed -n 's/^STATIQ_BOARD:STRING=//p' "$dir/CMakeCache.txt")
+    for model in ${models//,/ }; do
+      for target in ${targets//,/ }; do
+        name="${model}_${target//-/_}"
+        exe="$dir/engine_cost_$name"
+        if [ ! -f "$exe" ]; then
+          # This program's own reason (the build log mixes every target's).
+          why=$(cmake --build "$dir" --target "engine_cost_$name" 2>&1 |
+                grep -m1 -oE "region [^ ]+ overflowed by [0-9]+ bytes|statiq-codegen: error: .{0,100}" || true)
+          rows+=("| $model | $target | $machine | $kernels | not built: ${why:-see $dir/build.log} |||||||")
+          continue
+        fi
+        out=$(ctest --test-dir "$dir" -R "^engine_cost_${name}\$" -V 2>&1 | sed -n 's/^[0-9]*: //p')
+        if ! grep -q "^instructions " <<<"$out"; then
+          rows+=("| $model | $target | $machine | $kernels | did not run: $(tail -n1 <<<"$out") |||||||")
+          continue
+        fi
+        instructions=$(awk '/^instructions /{print $2}' <<<"$out")
+        arena=$(awk '/^arena /{print $2}' <<<"$out")
+        bound=$(awk '/^arena_lower_bound /{print $2}' <<<"$out")
+        stack=$(awk '/^peak_stack /{print $2}' <<<"$out")
+        # Flash: everything loaded (code, read-only data, .data's initial values); RAM: .data + .bss
+        # (the stack is its own section, reported by its measured peak).
+        read -r flash ram < <(arm-none-eabi-size -A "$exe" | awk '
+          $1 ~ /^\.(text|ARM\.extab|ARM\.exidx|preinit_array|init_array|fini_array|data)$/ { flash += $2 }
+          $1 ~ /^\.(data|bss)$/ { ram += $2 }
+          END { print flash, ram }')
+        # The data translation unit's arrays, or with --weights-encoding incbin its statiq_<name>_ blobs.
+        weights=$(( $(symbol_bytes "$exe" "$name::data::") + $(symbol_bytes "$exe" "statiq_${name}_") ))
+        golden=$(symbol_bytes "$exe" "$name::golden_")
+        count["$model|$target|$machine|$kernels"]=$instructions
+        rows+=("| $model | $target | $machine | $kernels | $flash | $weights | $golden | $ram | $arena | $bound | $stack | $instructions |")
+        if [ "$layers" = 1 ]; then
+          while read -r _ index layer layer_count; do
+            layer_rows+=("| $model | $target | $machine | $kernels | $index | $layer | $layer_count | $(awk -v c="$layer_count" -v t="$instructions" 'BEGIN { printf "%.1f%%", 100 * c / t }') |")
+          done < <(grep '^layer ' <<<"$out")
+        fi
+      done
     done
   done
 done
 
-echo "Optimisation: $opt; reference kernels; instructions are QEMU -icount counts (SysTick, ±1 tick of 40 / 31.25)."
+echo "Optimisation: $opt; kernels: $kernel_sets; instructions are QEMU -icount counts (SysTick, ±1 tick of 40 / 31.25)."
 echo
-echo "| model | target | board | flash B | of which weights+params B | of which golden vectors B | static RAM B | of which arena B | peak stack B | instructions / inference |"
-echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| model | target | board | kernels | flash B | of which weights+params B | of which golden vectors B | static RAM B | of which arena B | arena lower bound B | peak stack B | instructions / inference |"
+echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
+# Reference against DSP kernels, where both ran.
+comparison=()
+for key in "${!count[@]}"; do
+  [[ "$key" == *"|dsp" ]] || continue
+  ref="${count[${key%|dsp}|reference]:-}"
+  [ -n "$ref" ] || continue
+  IFS='|' read -r model target machine _ <<<"$key"
+  dsp="${count[$key]}"
+  comparison+=("| $model | $target | $machine | $ref | $dsp | $(awk -v r="$ref" -v d="$dsp" 'BEGIN { printf "%.2f", r / d }') |")
+done
+if [ "${#comparison[@]}" -gt 0 ]; then
+  echo
+  echo "| model | target | board | instructions, reference kernels | instructions, DSP kernels | reference / DSP |"
+  echo "|---|---|---|---:|---:|---:|"
+  printf '%s\n' "${comparison[@]}" | sort
+fi
 if [ "$layers" = 1 ]; then
   echo
-  echo "| model | target | board | node | layer | instructions | share |"
-  echo "|---|---|---|---:|---|---:|---:|"
+  echo "| model | target | board | kernels | node | layer | instructions | share |"
+  echo "|---|---|---|---|---:|---|---:|---:|"
   printf '%s\n' "${layer_rows[@]}"
 fi
