@@ -1,6 +1,6 @@
 // tests/device/arm_kernels_test.cpp — the Arm kernels (kernels/arm) against the reference kernels, bit
 // for bit, on the emulated board (built by device/ for a Cortex-M toolchain, run under QEMU; label
-// device): random geometries (kernels 1..7, strides, dilations, asymmetric pads, channel counts that
+// device; on the Cortex-M55 the MVE kernels, and the DSP kernels too): random geometries (kernels 1..7, strides, dilations, asymmetric pads, channel counts that
 // are not multiples of 4, 1x1 outputs), extreme operands and zero points, both input signs; first the
 // accumulators, then whole layers (kernel + fused pool + requantization) for every profile, and Dense.
 // The same kind of suite as tests/kernels/fast_kernels_test.cpp, without Catch2 or a heap: static
@@ -42,6 +42,14 @@ std::int32_t acc_fast[max_outputs], acc_reference[max_outputs];
 std::int32_t scratch_fast[max_scratch], scratch_reference[max_scratch];
 std::uint8_t y_fast[max_outputs], y_reference[max_outputs];
 int x_zero_point = 0, w_zero_point = 0;
+
+// The kernels this build selects: MVE on the Cortex-M55, DSP on the M4 and M7.
+constexpr kernels::ConvKernel conv_kernel_of_isa = kernels::isa == kernels::Isa::arm_mve
+                                                       ? kernels::ConvKernel::conv2d_arm_mve
+                                                       : kernels::ConvKernel::conv2d_arm_dsp;
+constexpr kernels::ConvKernel depthwise_kernel_of_isa = kernels::isa == kernels::Isa::arm_mve
+                                                            ? kernels::ConvKernel::depthwise_conv2d_arm_mve
+                                                            : kernels::ConvKernel::depthwise_conv2d_arm_dsp;
 int failures = 0;
 
 std::mt19937& rng() {
@@ -229,8 +237,9 @@ int compare_dense(int iterations) {
     a.signed_input = signed_input;
     random_operands(std::size_t(a.input.size()), weight_count(a), a.units, signed_input);
     const WeightLayout layout = weight_layout(a, true);
-    if (dense_kernel(a, layout) != kernels::ConvKernel::conv2d_arm_dsp) {
-      std::printf("MISMATCH dense %d -> %d: not run by arm::conv2d\n", a.input.size(), a.units);
+    if (dense_kernel(a, layout) != conv_kernel_of_isa) {
+      std::printf("MISMATCH dense %d -> %d: not run by %s\n", a.input.size(), a.units,
+                  kernels::conv_kernel_name(conv_kernel_of_isa));
       ++failures;
       continue;
     }
@@ -268,8 +277,7 @@ int main() {
     const ConvAttributes a = random_conv(dw);
     const kernels::ConvKernel k = conv_kernel(a, weight_layout(a, true));
     // One channel in, one out: depthwise and group 1 at once, run as the group-1 convolution.
-    const kernels::ConvKernel want =
-        a.group == 1 ? kernels::ConvKernel::conv2d_arm_dsp : kernels::ConvKernel::depthwise_conv2d_arm_dsp;
+    const kernels::ConvKernel want = a.group == 1 ? conv_kernel_of_isa : depthwise_kernel_of_isa;
     const bool signed_input = coin();
     random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
     if (k != want) {
@@ -282,9 +290,19 @@ int main() {
       describe(kernels::conv_kernel_name(k), a, signed_input);
       ++failures;
     }
+    if constexpr (kernels::isa == kernels::Isa::arm_mve) {
+      // The DSP kernels are built on the M55 too: compare them as well.
+      const kernels::ConvKernel dsp =
+          a.group == 1 ? kernels::ConvKernel::conv2d_arm_dsp : kernels::ConvKernel::depthwise_conv2d_arm_dsp;
+      if (!(signed_input ? accumulators_agree<std::int8_t>(a, dsp) : accumulators_agree<std::uint8_t>(a, dsp))) {
+        describe(kernels::conv_kernel_name(dsp), a, signed_input);
+        ++failures;
+      }
+    }
     (dw ? depthwise : conv) += 1;
   }
-  std::printf("arm kernels: %d convolutions, %d depthwise convolutions: accumulators compared\n", conv, depthwise);
+  std::printf("arm kernels (%s): %d convolutions, %d depthwise convolutions: accumulators compared\n",
+              kernels::isa_name(kernels::isa), conv, depthwise);
   int layers = 0;
   layers += compare_profile<arith::qlinear>(250);
   layers += compare_profile<arith::tflite>(200);

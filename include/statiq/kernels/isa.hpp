@@ -4,22 +4,29 @@
 
 namespace statiq::kernels {
 
-enum class Isa { reference, avx512_vnni, arm_dsp };
+enum class Isa { reference, avx512_vnni, arm_dsp, arm_mve };
 
 #if !defined(STATIQ_REFERENCE_KERNELS) && defined(__AVX512F__) && defined(__AVX512BW__) && \
     defined(__AVX512VL__) && defined(__AVX512VNNI__)
 #define STATIQ_KERNELS_AVX512_VNNI 1
 inline constexpr Isa isa = Isa::avx512_vnni;
 #elif !defined(STATIQ_REFERENCE_KERNELS) && defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
-// Cortex-M4/M7/M55 (Armv7E-M, Armv8-M Mainline with the DSP extension): SMLAD, SXTB16 (kernels/arm).
+// Cortex-M4/M7/M55 (Armv7E-M, Armv8-M Mainline with the DSP extension): SMLAD, SXTB16 (kernels/arm);
+// with integer MVE (Cortex-M55, Armv8.1-M) the MVE kernels (kernels/arm/mve), the DSP ones still built.
 #define STATIQ_KERNELS_ARM_DSP 1
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#define STATIQ_KERNELS_ARM_MVE 1
+inline constexpr Isa isa = Isa::arm_mve;
+#else
 inline constexpr Isa isa = Isa::arm_dsp;
+#endif
 #else
 inline constexpr Isa isa = Isa::reference;
 #endif
 
 constexpr const char* isa_name(Isa i) {
   if (i == Isa::arm_dsp) return "arm_dsp";
+  if (i == Isa::arm_mve) return "arm_mve";
   return i == Isa::avx512_vnni ? "avx512_vnni" : "reference";
 }
 

@@ -21,6 +21,8 @@
 #if defined(STATIQ_KERNELS_ARM_DSP)
 #include "statiq/kernels/arm/conv2d.hpp"
 #include "statiq/kernels/arm/depthwise_conv2d.hpp"
+#include "statiq/kernels/arm/mve/conv2d.hpp"
+#include "statiq/kernels/arm/mve/depthwise_conv2d.hpp"
 #endif
 
 namespace statiq::kernels {
@@ -39,7 +41,8 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
   return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
 }
 
-enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp };
+enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp,
+                        conv2d_arm_mve, depthwise_conv2d_arm_mve };
 
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w) {
   if constexpr (isa == Isa::avx512_vnni) {
@@ -50,6 +53,10 @@ constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const Weigh
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_arm_dsp;
     if (w.order == WeightOrder::tap_major) return ConvKernel::depthwise_conv2d_arm_dsp;
   }
+  if constexpr (isa == Isa::arm_mve) {
+    if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_arm_mve;
+    if (w.order == WeightOrder::tap_major) return ConvKernel::depthwise_conv2d_arm_mve;
+  }
   return ConvKernel::reference;
 }
 
@@ -59,6 +66,8 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
     case ConvKernel::depthwise_conv2d_avx512: return "x86::depthwise_conv2d (avx512)";
     case ConvKernel::conv2d_arm_dsp: return "arm::conv2d (dsp)";
     case ConvKernel::depthwise_conv2d_arm_dsp: return "arm::depthwise_conv2d (dsp)";
+    case ConvKernel::conv2d_arm_mve: return "arm::mve::conv2d (mve)";
+    case ConvKernel::depthwise_conv2d_arm_mve: return "arm::mve::depthwise_conv2d (mve)";
     default: return "reference::conv2d";
   }
 }
@@ -74,6 +83,10 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
   (void)signed_input;
   if (k == ConvKernel::conv2d_arm_dsp) return arm::conv2d_scratch_words(g, w);
   if (k == ConvKernel::depthwise_conv2d_arm_dsp) return arm::depthwise_conv2d_scratch_words(g);
+#if defined(STATIQ_KERNELS_ARM_MVE)
+  if (k == ConvKernel::conv2d_arm_mve) return arm::mve::conv2d_scratch_words(g, w);
+  if (k == ConvKernel::depthwise_conv2d_arm_mve) return arm::mve::depthwise_conv2d_scratch_words(g);
+#endif
 #else
   (void)g;
   (void)w;

@@ -212,6 +212,12 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
   else
     kernels::x86::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #elif defined(STATIQ_KERNELS_ARM_DSP)
+#if defined(STATIQ_KERNELS_ARM_MVE)
+  if (k == kernels::ConvKernel::conv2d_arm_mve)
+    return kernels::arm::mve::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  if (k == kernels::ConvKernel::depthwise_conv2d_arm_mve)
+    return kernels::arm::mve::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+#endif
   if (k == kernels::ConvKernel::conv2d_arm_dsp)
     kernels::arm::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
   else

@@ -44,6 +44,41 @@ inline std::uint32_t load_word(const void* p) {
 // columns 1 and 3 (weight bytes 1 and 3, after a rotation by 8).
 constexpr std::size_t gathered(std::size_t k) { return ((k >> 1) ^ k) & 1 ? k ^ 3 : k; }
 
+// The window of output pixel `pixel` as int16 (x - x_zero_point) at the weights' padded columns
+// (padded_cols of dst; a pad, like the segments' padding columns, is zero: it adds nothing), in the
+// order 0 2 1 3 of each group of 4 when `paired` (the SMLAD kernel), else in order. Returns the
+// window's sum of (x - x_zero_point), mod 2^32. dst's padding columns must be zero already.
+template <bool paired, class X>
+std::uint32_t gather_window(const reference::Conv2DGeometry& g, const WeightLayout& layout, const X* x,
+                            std::int32_t x_zero_point, int pixel, std::int16_t* dst) {
+  const std::size_t segment = layout.segment_cols(), padded_segment = layout.padded_segment();
+  const std::size_t in_c = std::size_t(g.in.c), in_w = std::size_t(g.in.w);
+  const auto at = [](std::size_t k) { return paired ? gathered(k) : k; };
+  std::uint32_t sum = 0;
+  const int oh = pixel / g.out.w, ow = pixel % g.out.w;
+  const int ih0 = oh * g.strides.h - g.pads.top, iw0 = ow * g.strides.w - g.pads.left;
+  for (int kh = 0; kh < g.kernel.h; ++kh) {
+    const int ih = ih0 + kh * g.dilations.h;
+    for (int kw = 0; kw < g.kernel.w; ++kw) {
+      const int iw = iw0 + kw * g.dilations.w;
+      // A tap's channels lie in one segment (a segment is a kernel row or one tap).
+      const std::size_t first = std::size_t(kh * g.kernel.w + kw) * in_c;
+      const std::size_t start = first / segment * padded_segment + first % segment;
+      if (ih < 0 || ih >= g.in.h || iw < 0 || iw >= g.in.w) {
+        for (std::size_t c = 0; c < in_c; ++c) dst[at(start + c)] = 0;
+        continue;
+      }
+      const X* src = x + (std::size_t(ih) * in_w + std::size_t(iw)) * in_c;
+      for (std::size_t c = 0; c < in_c; ++c) {
+        const std::int32_t v = std::int32_t(src[c]) - x_zero_point;  // in [-255, 255]
+        dst[at(start + c)] = static_cast<std::int16_t>(v);
+        sum += std::uint32_t(v);
+      }
+    }
+  }
+  return sum;
+}
+
 // P pixels' dot products with output channels oc and oc + 1 (oc + 1 == oc when out.c is odd: the
 // same row again, not stored). w0, w1: the channels' first 4 weights in the oc16_k4 blocks.
 template <int P>
@@ -86,11 +121,10 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
             Epilogue&& epilogue) {
   static_assert(sizeof(X) == 1, "the DSP convolution reads byte activations");
   const std::size_t cols = layout.padded_cols(), k4 = cols / 4;
-  const std::size_t segment = layout.segment_cols(), padded_segment = layout.padded_segment();
   const std::size_t block_stride = cols * WeightLayout::block_rows;
   const int pixels = g.out.h * g.out.w;
   const int block = pixels < conv_pixel_block ? 1 : conv_pixel_block;
-  const std::size_t in_c = std::size_t(g.in.c), in_w = std::size_t(g.in.w), out_c = std::size_t(g.out.c);
+  const std::size_t out_c = std::size_t(g.out.c);
   auto* windows = reinterpret_cast<std::int16_t*>(scratch);
   std::int32_t* tile = scratch + std::size_t(block) * cols / 2;
   // The segments' padding columns (zero weights) stay zero: only real columns are written below.
@@ -101,29 +135,8 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     std::uint32_t sum[conv_pixel_block] = {};  // each window's sum of (x - x_zero_point), mod 2^32
     const std::int16_t* window[conv_pixel_block];
     for (int p = 0; p < np; ++p) {
-      std::int16_t* dst = windows + std::size_t(p) * cols;
-      window[p] = dst;
-      const int oh = (p0 + p) / g.out.w, ow = (p0 + p) % g.out.w;
-      const int ih0 = oh * g.strides.h - g.pads.top, iw0 = ow * g.strides.w - g.pads.left;
-      for (int kh = 0; kh < g.kernel.h; ++kh) {
-        const int ih = ih0 + kh * g.dilations.h;
-        for (int kw = 0; kw < g.kernel.w; ++kw) {
-          const int iw = iw0 + kw * g.dilations.w;
-          // A tap's channels lie in one segment (a segment is a kernel row or one tap).
-          const std::size_t first = std::size_t(kh * g.kernel.w + kw) * in_c;
-          const std::size_t at = first / segment * padded_segment + first % segment;
-          if (ih < 0 || ih >= g.in.h || iw < 0 || iw >= g.in.w) {
-            for (std::size_t c = 0; c < in_c; ++c) dst[detail::gathered(at + c)] = 0;  // a pad adds nothing
-            continue;
-          }
-          const X* src = x + (std::size_t(ih) * in_w + std::size_t(iw)) * in_c;
-          for (std::size_t c = 0; c < in_c; ++c) {
-            const std::int32_t v = std::int32_t(src[c]) - x_zero_point;  // in [-255, 255]
-            dst[detail::gathered(at + c)] = static_cast<std::int16_t>(v);
-            sum[p] += std::uint32_t(v);
-          }
-        }
-      }
+      window[p] = windows + std::size_t(p) * cols;
+      sum[p] = detail::gather_window<true>(g, layout, x, x_zero_point, p0 + p, windows + std::size_t(p) * cols);
     }
     for (int p = 0; p < np; ++p) {
       // bias - w_zero_point * sum (x - x_zero_point): the dot products below read the raw weights.
