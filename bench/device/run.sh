@@ -3,14 +3,15 @@
 # board, flash (code + read-only data, of which the weights and requantization parameters), static RAM
 # (.data + .bss, of which the arena), the measured peak stack, and the instructions executed by one
 # inference (QEMU -icount: an emulated instruction count, not a time), in total and per layer, each
-# built twice: with the Arm DSP kernels (kernels/arm, what a Cortex-M build selects) and forced to the
-# scalar reference kernels (-DSTATIQ_REFERENCE_KERNELS). Prints Markdown tables.
+# built twice: with the Arm kernels the board selects (kernels/arm: DSP extension on the M4 and M7, MVE
+# on the M55) and forced to the scalar reference kernels (-DSTATIQ_REFERENCE_KERNELS). Prints Markdown
+# tables; the kernels column is the engine's own kernels::isa_name (arm_dsp, arm_mve, reference).
 #
 #   bench/device/run.sh                       # M4 and M55, mnist8 mlperf_kws mlperf_resnet8 mlperf_vww
 #   BOARDS=cortex-m4 MODELS=mnist8 TARGETS=tflite-int8 bench/device/run.sh
 # Environment: BOARDS (toolchain files of cmake/toolchains), MODELS, TARGETS (comma lists), OPT (-O2),
 # STATIQ_CODEGEN_EXECUTABLE (default build/codegen/statiq-codegen), STATIQ_SHARED_DIR (../shared),
-# WORK_DIR (build-device-bench), LAYERS=1 for the per-layer tables, KERNELS ("dsp reference", or one).
+# WORK_DIR (build-device-bench), LAYERS=1 for the per-layer tables, KERNELS ("arm reference", or one).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 codegen="${STATIQ_CODEGEN_EXECUTABLE:-$root/build/codegen/statiq-codegen}"
@@ -21,7 +22,7 @@ targets="${TARGETS:-cpu-int8,tflite-int8}"
 opt="${OPT:--O2}"
 work="${WORK_DIR:-$root/build-device-bench}"
 layers="${LAYERS:-0}"
-kernel_sets="${KERNELS:-dsp reference}"
+kernel_sets="${KERNELS:-arm reference}"
 
 if [ ! -x "$codegen" ]; then
   echo "bench/device/run.sh: no statiq-codegen at $codegen: build it (cmake --build build --target statiq-codegen)" \
@@ -40,7 +41,8 @@ symbol_bytes() {
 
 rows=()
 layer_rows=()
-declare -A count  # instructions per "model|target|board|kernels"
+declare -A count    # instructions per "model|target|board|kernels" (kernels: arm or reference)
+declare -A arm_isa  # the Arm kernels' name per "model|target|board"
 for board in $boards; do
   for kernels in $kernel_sets; do
     dir="$work/$board-$kernels"
@@ -60,15 +62,16 @@ for board in $boards; do
           # This program's own reason (the build log mixes every target's).
           why=$(cmake --build "$dir" --target "engine_cost_$name" 2>&1 |
                 grep -m1 -oE "region [^ ]+ overflowed by [0-9]+ bytes|statiq-codegen: error: .{0,100}" || true)
-          rows+=("| $model | $target | $machine | $kernels | not built: ${why:-see $dir/build.log} |||||||")
+          rows+=("| $model | $target | $machine | $kernels kernels | not built: ${why:-see $dir/build.log} |||||||")
           continue
         fi
         out=$(ctest --test-dir "$dir" -R "^engine_cost_${name}\$" -V 2>&1 | sed -n 's/^[0-9]*: //p')
         if ! grep -q "^instructions " <<<"$out"; then
-          rows+=("| $model | $target | $machine | $kernels | did not run: $(tail -n1 <<<"$out") |||||||")
+          rows+=("| $model | $target | $machine | $kernels kernels | did not run: $(tail -n1 <<<"$out") |||||||")
           continue
         fi
         instructions=$(awk '/^instructions /{print $2}' <<<"$out")
+        isa=$(awk '/^kernels /{print $2}' <<<"$out")
         arena=$(awk '/^arena /{print $2}' <<<"$out")
         bound=$(awk '/^arena_lower_bound /{print $2}' <<<"$out")
         stack=$(awk '/^peak_stack /{print $2}' <<<"$out")
@@ -82,10 +85,11 @@ for board in $boards; do
         weights=$(( $(symbol_bytes "$exe" "$name::data::") + $(symbol_bytes "$exe" "statiq_${name}_") ))
         golden=$(symbol_bytes "$exe" "$name::golden_")
         count["$model|$target|$machine|$kernels"]=$instructions
-        rows+=("| $model | $target | $machine | $kernels | $flash | $weights | $golden | $ram | $arena | $bound | $stack | $instructions |")
+        [ "$kernels" = arm ] && arm_isa["$model|$target|$machine"]=$isa
+        rows+=("| $model | $target | $machine | $isa | $flash | $weights | $golden | $ram | $arena | $bound | $stack | $instructions |")
         if [ "$layers" = 1 ]; then
           while read -r _ index layer layer_count; do
-            layer_rows+=("| $model | $target | $machine | $kernels | $index | $layer | $layer_count | $(awk -v c="$layer_count" -v t="$instructions" 'BEGIN { printf "%.1f%%", 100 * c / t }') |")
+            layer_rows+=("| $model | $target | $machine | $isa | $index | $layer | $layer_count | $(awk -v c="$layer_count" -v t="$instructions" 'BEGIN { printf "%.1f%%", 100 * c / t }') |")
           done < <(grep '^layer ' <<<"$out")
         fi
       done
@@ -98,20 +102,20 @@ echo
 echo "| model | target | board | kernels | flash B | of which weights+params B | of which golden vectors B | static RAM B | of which arena B | arena lower bound B | peak stack B | instructions / inference |"
 echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
-# Reference against DSP kernels, where both ran.
+# Reference against Arm kernels, where both ran.
 comparison=()
 for key in "${!count[@]}"; do
-  [[ "$key" == *"|dsp" ]] || continue
-  ref="${count[${key%|dsp}|reference]:-}"
+  [[ "$key" == *"|arm" ]] || continue
+  ref="${count[${key%|arm}|reference]:-}"
   [ -n "$ref" ] || continue
   IFS='|' read -r model target machine _ <<<"$key"
-  dsp="${count[$key]}"
-  comparison+=("| $model | $target | $machine | $ref | $dsp | $(awk -v r="$ref" -v d="$dsp" 'BEGIN { printf "%.2f", r / d }') |")
+  fast="${count[$key]}"
+  comparison+=("| $model | $target | $machine | $ref | ${arm_isa[$model|$target|$machine]} | $fast | $(awk -v r="$ref" -v d="$fast" 'BEGIN { printf "%.2f", r / d }') |")
 done
 if [ "${#comparison[@]}" -gt 0 ]; then
   echo
-  echo "| model | target | board | instructions, reference kernels | instructions, DSP kernels | reference / DSP |"
-  echo "|---|---|---|---:|---:|---:|"
+  echo "| model | target | board | instructions, reference kernels | Arm kernels | instructions, Arm kernels | reference / Arm |"
+  echo "|---|---|---|---:|---|---:|---:|"
   printf '%s\n' "${comparison[@]}" | sort
 fi
 if [ "$layers" = 1 ]; then

@@ -62,6 +62,7 @@ int main() {
   const bool ok_again = output_is_golden();
 
   std::printf("board %s\n", statiq::board::name());
+  std::printf("kernels %s\n", statiq::kernels::isa_name(statiq::kernels::isa));  // kernels/isa.hpp
   std::printf("instructions %llu\n", static_cast<unsigned long long>(total));
   print_layers(per_layer, std::make_index_sequence<layers>{});
   std::printf("arena %zu\n", net::model::arena_bytes);
