@@ -2,12 +2,14 @@
 // for bit, on the emulated board (built by device/ for a Cortex-M toolchain, run under QEMU; label
 // device; on the Cortex-M55 the MVE kernels, and the DSP kernels too): random geometries (kernels 1..7, strides, dilations, asymmetric pads, channel counts that
 // are not multiples of 4, 1x1 outputs), extreme operands and zero points, both input signs; first the
-// accumulators, then whole layers (kernel + fused pool + requantization) for every profile, and Dense.
+// accumulators, then whole layers (kernel + fused pool + requantization) for every profile, and Dense,
+// and the Arm requantization of the TFLite profile element by element against arith::tflite.
 // The same kind of suite as tests/kernels/fast_kernels_test.cpp, without Catch2 or a heap: static
 // buffers, and a printed description of the first difference. Exit status 0 only if all agree.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <type_traits>
 
@@ -268,6 +270,54 @@ int compare_dense(int iterations) {
   return iterations;
 }
 
+// kernels/arm/requantize.hpp against arith::tflite's requantize, element by element: accumulators
+// over the whole int32 range and its extremes, multipliers from QuantizeMultiplier's range and its
+// edges, shifts from -31 to 33 (left shifts that wrap, and past 31), both output types.
+int compare_requantize(int iterations) {
+  using P = arith::tflite;
+  constexpr int pixels = 3, channels = 37;
+  std::int32_t acc[pixels * channels];
+  P::channel_params ch[channels];
+  std::int8_t y_signed[pixels * channels];
+  std::uint8_t y_unsigned[pixels * channels];
+  int compared = 0;
+  for (int iter = 0; iter < iterations; ++iter) {
+    for (int c = 0; c < channels; ++c) {
+      const int kind = uniform(0, 9);
+      ch[c].multiplier = kind == 0 ? 0 : kind == 1 ? 0x7fffffff : kind == 2 ? (1 << 30) : uniform(1 << 30, 0x7fffffff);
+      ch[c].shift = coin(0.1) ? uniform(1, 33) : uniform(-31, 0);
+    }
+    for (int i = 0; i < pixels * channels; ++i) {
+      const int kind = uniform(0, 7);
+      acc[i] = kind == 0 ? std::numeric_limits<std::int32_t>::min()
+               : kind == 1 ? std::numeric_limits<std::int32_t>::max()
+               : kind == 2 ? uniform(-3, 3)
+               : kind == 3 ? uniform(-(1 << 16), 1 << 16)
+                           : static_cast<std::int32_t>(rng()());
+    }
+    const bool s = coin();
+    const P::output_params out = random_output<P>(s);
+    const std::size_t ld = channels;
+    if (s) kernels::arm::requantize_tflite(acc, ld, pixels, channels, ch, out.zero_point, out.lo, out.hi, y_signed);
+    else kernels::arm::requantize_tflite(acc, ld, pixels, channels, ch, out.zero_point, out.lo, out.hi, y_unsigned);
+    for (int p = 0; p < pixels; ++p)
+      for (int c = 0; c < channels; ++c) {
+        const int i = p * channels + c;
+        const std::int32_t want = P::requantize(acc[i], ch[c], out);
+        const std::int32_t got = s ? std::int32_t(y_signed[i]) : std::int32_t(y_unsigned[i]);
+        ++compared;
+        if (got != want) {
+          if (failures < 20)
+            std::printf("MISMATCH requantize: acc %ld multiplier %ld shift %d zp %ld [%ld, %ld]: %ld, want %ld\n",
+                        long(acc[i]), long(ch[c].multiplier), ch[c].shift, long(out.zero_point), long(out.lo),
+                        long(out.hi), long(got), long(want));
+          ++failures;
+        }
+      }
+  }
+  return compared;
+}
+
 }  // namespace
 
 int main() {
@@ -313,6 +363,8 @@ int main() {
   std::printf("arm kernels: %d layers (kernel, fused pool, requantization) compared\n", layers);
   int dense = compare_dense<arith::qlinear>(120) + compare_dense<arith::tflite>(80);
   std::printf("arm kernels: %d dense layers compared\n", dense);
+  const int requantized = compare_requantize(300);
+  std::printf("arm kernels: %d tflite requantizations compared\n", requantized);
   if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 750) {
     std::printf("arm kernels: %d mismatches\n", failures);
     return 1;

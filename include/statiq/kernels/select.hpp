@@ -21,6 +21,7 @@
 #if defined(STATIQ_KERNELS_ARM_DSP)
 #include "statiq/kernels/arm/conv2d.hpp"
 #include "statiq/kernels/arm/depthwise_conv2d.hpp"
+#include "statiq/kernels/arm/requantize.hpp"
 #include "statiq/kernels/arm/mve/conv2d.hpp"
 #include "statiq/kernels/arm/mve/depthwise_conv2d.hpp"
 #endif

@@ -175,6 +175,19 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
                                     d.output.zero_point, d.output.lo, d.output.hi, y);
     return;
   }
+#elif defined(STATIQ_KERNELS_ARM_DSP)
+  // TFLite / TFLM / CMSIS-NN's double rounding (the device's own arithmetic) on a Cortex-M.
+  constexpr bool gemmlowp = [] {
+    if constexpr (arith::is_tflite_profile<Profile>)
+      return !arith::HasGemmRequantize<Profile> && Profile::rounding == arith::tflite_rounding::double_rounding;
+    else
+      return false;
+  }();
+  if constexpr (gemmlowp && sizeof(Y) == 1) {
+    kernels::arm::requantize_tflite(acc, ld, pixels, channels, d.channel, d.output.zero_point, d.output.lo,
+                                    d.output.hi, y);
+    return;
+  }
 #endif
   for (int p = 0; p < pixels; ++p)
     for (int c = 0; c < channels; ++c) {
