@@ -139,14 +139,14 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
       f.pattern = std::string(lookup_function_op(a.function));
       break;
     }
-    case LayerKind::mul: {
-      const auto& a = attributes_as<MulAttributes>(layer);
+    case LayerKind::elementwise: {
+      const auto& a = attributes_as<ElementwiseAttributes>(layer);
       f.output = a.shape;
       f.bits = a.bits;
       f.signed_input = a.signed_input;
       f.signed_output = a.signed_output;
       f.arity = 2;
-      f.pattern = "Mul";
+      f.pattern = std::string(elementwise_op_name(a.op));
       break;
     }
     case LayerKind::dequantize: {

@@ -367,12 +367,14 @@ class Exporter {
     quantize(y, out, l.output);
   }
 
-  // DQ, DQ -> Mul -> Q: onnxruntime fuses it into QLinearMul (uint8), statiq's Mul layer.
-  void layer(const Layer& l, const MulAttributes&, const std::string& out) {
+  // DQ, DQ -> Mul | Max | Min | Sub -> Q: onnxruntime fuses Mul into QLinearMul and runs the others
+  // in float between DQ and Q, as statiq's Elementwise layer computes them.
+  void layer(const Layer& l, const ElementwiseAttributes& a, const std::string& out) {
     const std::string x0 = dequantize(input_name(l, 0), input_q(l, 0));
     const std::string x1 = dequantize(input_name(l, 1), input_q(l, 1));
-    const std::string y = fresh(l.name + "_product");
-    node("Mul", l.name, {x0, x1}, {y});
+    const std::string op(elementwise_op_name(a.op));
+    const std::string y = fresh(l.name + "_" + op);
+    node(op, l.name, {x0, x1}, {y});
     quantize(y, out, l.output);
   }
 

@@ -224,8 +224,8 @@ class Exporter {
     if (a.function == LookupFunction::leaky_relu) onnx_writer::set_attribute(n, "alpha", a.alpha);
   }
 
-  void layer(const Layer& l, const MulAttributes&) {
-    fail(l, "a Mul is not written in QOperator form yet: use the QDQ export (--qdq), which onnxruntime fuses into QLinearMul");
+  void layer(const Layer& l, const ElementwiseAttributes&) {
+    fail(l, "an elementwise Mul/Max/Min/Sub of two tensors is not written in QOperator form: use the QDQ export (--qdq)");
   }
 
   void layer(const Layer& l, const AddAttributes&) {

@@ -421,8 +421,9 @@ class Exporter {
     fail(l, "a lookup-table activation is a cpu_int8 layer; TFLite computes it in its own arithmetic");
   }
 
-  void layer(const Layer& l, const MulAttributes&) {
-    fail(l, "a Mul layer is onnxruntime's QLinearMul, a cpu_int8 layer; TFLite's MUL requantizes in its own arithmetic");
+  void layer(const Layer& l, const ElementwiseAttributes&) {
+    fail(l, "an elementwise Mul/Max/Min/Sub layer is onnxruntime's QDQ form, a cpu_int8 layer; TFLite's MUL/MAXIMUM/"
+            "MINIMUM/SUB requantize in their own arithmetic");
   }
 
   void layer(const Layer& l, const AddAttributes& a) {

@@ -164,7 +164,7 @@ bool kind_matches(LayerKind k, const LayerAttributes& a) {
   if (std::holds_alternative<ConcatAttributes>(a)) return k == LayerKind::concat;
   if (std::holds_alternative<PoolAttributes>(a)) return is_pool_kind(k);
   if (std::holds_alternative<LookupTableAttributes>(a)) return k == LayerKind::lookup_table;
-  if (std::holds_alternative<MulAttributes>(a)) return k == LayerKind::mul;
+  if (std::holds_alternative<ElementwiseAttributes>(a)) return k == LayerKind::elementwise;
   return false;  // Quantize / Dequantize: the engine's boundaries, never a custom layer
 }
 
@@ -447,7 +447,7 @@ class Lowering {
             else if constexpr (std::is_same_v<A, ConcatAttributes>) return t_.concat(l.kind, a);
             else if constexpr (std::is_same_v<A, PoolAttributes>) return t_.pool(l.kind, a);
             else if constexpr (std::is_same_v<A, LookupTableAttributes>) return t_.lookup_table(l.kind, a);
-            else if constexpr (std::is_same_v<A, MulAttributes>) return t_.mul(l.kind, a);
+            else if constexpr (std::is_same_v<A, ElementwiseAttributes>) return t_.elementwise(l.kind, a);
             else return no_violation;  // refused by check_custom
           },
           l.attributes);
@@ -509,7 +509,7 @@ class Lowering {
     if (is_pool(n)) return lower_pool(n);
     if (const auto f = lookup_function_of(n.op_type)) return lower_lookup_table(n, *f);
     if (n.op_type == "Relu" || n.op_type == "Clip") return lower_clip(n);
-    if (n.op_type == "Mul") return lower_mul(n);
+    if (const auto op = elementwise_op_of(n.op_type)) return lower_elementwise(n, *op);
     if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
       // The classifier's last op stays float, after the Dequantize (cheap and exact there).
       stopped_ = true;
@@ -898,35 +898,54 @@ class Lowering {
     lower_lookup_table(n, LookupFunction::clip, lo, hi);
   }
 
-  // Mul of two tensors of the same shape, or of a map and one value per channel ([1, C, 1, 1]):
-  // onnxruntime's QLinearMul (the squeeze-excite gate, HardSwish's x * gate).
-  void lower_mul(const Node& n) {
+  static std::optional<ElementwiseOp> elementwise_op_of(const std::string& op_type) {
+    if (op_type == "Mul") return ElementwiseOp::mul;
+    if (op_type == "Max") return ElementwiseOp::max;
+    if (op_type == "Min") return ElementwiseOp::min;
+    if (op_type == "Sub") return ElementwiseOp::sub;
+    return std::nullopt;
+  }
+
+  // Mul, Max, Min, Sub of two tensors of the same shape, or of a map and one value per channel
+  // ([1, C, 1, 1]) as onnxruntime runs their QDQ form: Mul fused into QLinearMul (the squeeze-excite
+  // gate, HardSwish's x * gate), Max/Min/Sub in float between DQ and Q.
+  void lower_elementwise(const Node& n, ElementwiseOp op) {
+    const std::string form = op == ElementwiseOp::mul ? "onnxruntime's QLinearMul"
+                                                      : "onnxruntime's float " + n.op_type + " between DequantizeLinear and QuantizeLinear";
     if (t_.profile != arith::qlinear::name)
-      return unmappable(n, "no statiq layer computes a Mul of two tensors on " + std::string(t_.name) +
-                               " yet: it is onnxruntime's QLinearMul, which statiq has for cpu-int8 only; --unmapped "
-                               "float keeps it float, or generate for cpu-int8");
-    if (n.inputs.size() != 2) return unmappable(n, "Mul takes two inputs");
+      return unmappable(n, "no statiq layer computes a " + n.op_type + " of two tensors on " + std::string(t_.name) +
+                               " yet: it is " + form + ", which statiq has for cpu-int8 only; --unmapped float keeps it "
+                               "float, or generate for cpu-int8");
+    if (n.inputs.size() != 2) return unmappable(n, n.op_type + " takes two inputs here (a variadic " + n.op_type +
+                                                       " of " + std::to_string(n.inputs.size()) + " has no statiq layer)");
     int s0 = producer(n.inputs[0], n), s1 = producer(n.inputs[1], n);
     const Shape shape = nhwc_of(g_, n.outputs[0], n);
-    if (output_shape_of(s0) != shape) std::swap(s0, s1);  // the per-channel operand second
+    if (output_shape_of(s0) != shape) {
+      if (op == ElementwiseOp::sub)
+        return unmappable(n, "statiq's Sub subtracts a tensor of the same shape or one value per channel from a map; "
+                             "here the first input " + shape_text(output_shape_of(s0)) + " is the smaller one");
+      std::swap(s0, s1);  // the per-channel operand second
+    }
     const Shape second = output_shape_of(s1);
     const bool per_channel = second == Shape{1, 1, shape.c} && shape != second;
     if (output_shape_of(s0) != shape || (second != shape && !per_channel))
-      return unmappable(n, "statiq's Mul multiplies two tensors of the same shape, or a map by one value per channel "
-                           "([1, C, 1, 1]); here " + shape_text(output_shape_of(s0)) + " and " + shape_text(second));
-    MulAttributes a{.shape = shape, .per_channel_second = per_channel};
+      return unmappable(n, "statiq's " + n.op_type + " combines two tensors of the same shape, or a map and one value "
+                           "per channel ([1, C, 1, 1]); here " + shape_text(output_shape_of(s0)) + " and " +
+                           shape_text(second));
+    ElementwiseAttributes a{.op = op, .shape = shape, .per_channel_second = per_channel};
     a.bits = Bits{out_bits_of(s0), 8, output_bits(n.name)};
     a.signed_input = out_signed_of(s0);
     a.signed_output = signed_output(no_activation);
     Layer l;
     l.name = n.name;
-    l.kind = LayerKind::mul;
+    l.kind = LayerKind::elementwise;
     l.onnx_nodes = {n.name};
     l.inputs = {s0, s1};
     l.attributes = a;
     if (out_signed_of(s0) != out_signed_of(s1) || out_bits_of(s0) != out_bits_of(s1))
-      return unmappable(n, "the two inputs of the Mul differ in type; onnxruntime's QLinearMul takes one 8-bit type");
-    if (!place(l, n, t_.mul(LayerKind::mul, a))) {
+      return unmappable(n, "the two inputs of the " + n.op_type + " differ in type; statiq's elementwise layer takes one "
+                           "8-bit type for both");
+    if (!place(l, n, t_.elementwise(LayerKind::elementwise, a))) {
       m_.float_tail.push_back(n.name);
       return;
     }

@@ -23,7 +23,7 @@ enum class LayerKind {
   quantize,
   dequantize,
   lookup_table,  // statiq/layers/lookup_table.hpp: LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish ...
-  mul,           // statiq/layers/mul.hpp: onnxruntime's QLinearMul
+  elementwise,   // statiq/layers/elementwise.hpp: Mul (QLinearMul), Max, Min, Sub of two tensors
 };
 
 constexpr std::string_view layer_kind_name(LayerKind k) {
@@ -40,7 +40,7 @@ constexpr std::string_view layer_kind_name(LayerKind k) {
     case LayerKind::quantize: return "Quantize";
     case LayerKind::dequantize: return "Dequantize";
     case LayerKind::lookup_table: return "LookupTable";
-    case LayerKind::mul: return "Mul";
+    case LayerKind::elementwise: return "Elementwise";
   }
   return "?";
 }

@@ -9,7 +9,7 @@
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/lookup_table.hpp"
-#include "statiq/layers/mul.hpp"
+#include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
