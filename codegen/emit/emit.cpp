@@ -193,6 +193,7 @@ std::vector<std::string> attribute_fields(const DequantizeAttributes& a, LayerKi
   if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
   if (a.bits != d.bits) f.add("bits", std::to_string(a.bits));
   if (a.signed_input) f.add("signed_input", "true");
+  if (a.softmax) f.add("softmax", "true");
   return f.items;
 }
 

@@ -155,7 +155,7 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
       f.bits = Bits{a.bits, a.bits, a.bits};
       f.signed_input = a.signed_input;
       f.float_output = true;
-      f.pattern = "DequantizeLinear";
+      f.pattern = a.softmax ? pattern_string(Pattern{{"DequantizeLinear", "Softmax"}, 2}) : "DequantizeLinear";
       break;
     }
   }

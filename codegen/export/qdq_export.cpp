@@ -132,6 +132,8 @@ class Exporter {
       available.insert(tensor);
     };
     std::set<std::string> tail(m_.float_tail.begin(), m_.float_tail.end());
+    for (const Layer& l : m_.layers)  // a final Softmax the engine's Dequantize computes: float after the DQ here too
+      if (l.kind == LayerKind::dequantize) tail.insert(l.onnx_nodes.begin(), l.onnx_nodes.end());
     for (const ir::Node& n : source_->nodes) {  // graph order
       if (!tail.count(n.name)) continue;
       for (const std::string& x : n.inputs) need(x, "the float tail's node '" + n.name + "'");

@@ -303,6 +303,8 @@ class Exporter {
     layer_tensor_[index_] = y;
   }
 
+  // A final Softmax the engine's Dequantize computes (a.softmax) is not written: the .tflite ends
+  // at the dequantized scores, as TFLite models are compared layer by layer in integers.
   void layer(const Layer& l, const DequantizeAttributes& a) {
     const Layer& p = producer(l, 0);
     const bool two_d = p.kind == LayerKind::dense;

@@ -377,6 +377,7 @@ class Lowering {
   void add_output() {
     // The tensor the integer engine ends with: the graph output, or the input of the float tail.
     std::string last = m_.output_tensor;
+    if (softmax_node_) last = softmax_node_->inputs[0];
     if (!m_.float_tail.empty()) {
       const Node* first = g_.find_node(m_.float_tail.front());
       last = first && !first->inputs.empty() ? first->inputs[0] : last;
@@ -391,9 +392,13 @@ class Lowering {
     l.name = m_.output_tensor + "_dequantize";
     l.kind = LayerKind::dequantize;
     l.attributes = DequantizeAttributes{.shape = output_shape_of(it->second), .bits = out_bits_of(it->second),
-                                        .signed_input = out_signed_of(it->second)};
+                                        .signed_input = out_signed_of(it->second), .softmax = softmax_node_ != nullptr};
     l.inputs = {it->second};
     l.output_tensor = src.output_tensor;
+    if (softmax_node_) {  // the engine's float output is the model's: the Softmax's
+      l.onnx_nodes = {softmax_node_->name};
+      l.output_tensor = softmax_node_->outputs[0];
+    }
     m_.layers.push_back(std::move(l));
   }
 
@@ -511,9 +516,16 @@ class Lowering {
     if (n.op_type == "Relu" || n.op_type == "Clip") return lower_clip(n);
     if (const auto op = elementwise_op_of(n.op_type)) return lower_elementwise(n, *op);
     if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
-      // The classifier's last op stays float, after the Dequantize (cheap and exact there).
+      // The classifier's last op is float, after the Dequantize (cheap there). Over the channels
+      // (axis 1, the last for a [1, C] output) the engine's Dequantize computes it; along another
+      // axis it stays a float tail for the application.
       stopped_ = true;
-      m_.float_tail.push_back(n.name);
+      const ir::Tensor& x = g_.tensor(n.inputs[0]);
+      const std::int64_t rank = x.shape ? std::int64_t(x.shape->size()) : 0;
+      std::int64_t axis = n.attr_int("axis", -1);
+      if (axis < 0) axis += rank;
+      if (axis == 1 && (rank == 2 || rank == 4) && layer_of_.count(n.inputs[0])) softmax_node_ = &n;
+      else m_.float_tail.push_back(n.name);
       return;
     }
     unmappable(n, "no statiq layer computes " + display_name(n.op_type));
@@ -1017,6 +1029,7 @@ class Lowering {
   std::set<std::string> blocked_;   // outputs of nodes that did not map, and of their consumers
   std::string unrepresentable_;     // the first node no statiq layer computes (host policy)
   bool stopped_ = false;
+  const Node* softmax_node_ = nullptr;  // the model's final Softmax, computed by the engine's Dequantize
 };
 
 Shape Lowering::output_shape_of(int i) const { return output_type(layer(i).attributes).shape; }

@@ -5,6 +5,8 @@
 // fail naming it.
 #include <catch2/catch.hpp>
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/normalize/normalize.hpp"
 #include "codegen/onnx/load_onnx.hpp"
+#include "codegen/simulate/simulate.hpp"
 #include "statiq/io/npy.hpp"
 #include "tests/codegen/onnx_builder.hpp"
 #include "tests/ort/ort_layers.hpp"
@@ -85,7 +88,7 @@ LoweredModel generate_exact(const ScratchDir& dir, const fs::path& model, std::v
   return r.model;
 }
 
-// check and generate (--unmapped host, no --legalize) on `target`: a node check refuses makes
+// check and generate (--unmapped host, no --legalize) on `target`, calibrated on |x.npy|: a node check refuses makes
 // generate fail naming one such node; otherwise generate succeeds, each node on the device exactly
 // where check said it maps. Returns the nodes check refused.
 std::vector<std::string> check_agrees(const ScratchDir& dir, const fs::path& model, const std::string& target) {
@@ -95,9 +98,14 @@ std::vector<std::string> check_agrees(const ScratchDir& dir, const fs::path& mod
   std::vector<std::string> refused;
   for (const auto& c : nodes)
     if (c.refused) refused.push_back(c.node);
+  // Non-negative samples (|x|): Akida's input layer reads pixels, and check does not read the data.
+  const statiq::io::NpyArray x = statiq::io::read_npy(dir.path / "x.npy");
+  std::vector<float> pixels = x.as<float>();
+  for (float& v : pixels) v = std::abs(v);
+  statiq::io::write_npy<float>(dir.path / "pixels.npy", x.shape, std::span<const float>(pixels));
   GenerateOptions o;
   o.model = model;
-  o.calib = dir.path / "x.npy";
+  o.calib = dir.path / "pixels.npy";
   o.target = target;
   o.golden = 0;
   o.max_eval = 1;
@@ -119,14 +127,28 @@ std::vector<std::string> check_agrees(const ScratchDir& dir, const fs::path& mod
     return refused;
   }
   REQUIRE(error.empty());
+  std::string host_reasons;
+  for (const auto& u : r.model.unmapped) host_reasons += u.node + " (" + u.op_type + "): " + u.reason + "\n";
+  INFO("generate's host layers:\n" << host_reasons);
   std::map<std::string, bool> on_device;
+  std::map<std::string, std::string> layer_of;
   for (const Layer& l : r.model.layers)
-    for (const std::string& n : l.onnx_nodes) on_device[n] = l.placement == Placement::device;
+    for (const std::string& n : l.onnx_nodes) on_device[n] = l.placement == Placement::device, layer_of[n] = l.name;
+  std::map<std::string, std::string> host_reason;  // layer -> why generate put it on the host
+  for (const auto& u : r.model.unmapped) host_reason[u.node] = u.reason;
   for (const auto& c : nodes) {
     INFO("node " << c.node << " (" << c.op_type << "): check says " << (c.maps ? "device" : "host") << ", " << c.rule);
     const auto it = on_device.find(c.node);
-    if (c.maps) CHECK((it != on_device.end() && it->second));
-    else CHECK((it == on_device.end() || !it->second));
+    if (c.maps && it != on_device.end() && !it->second) {
+      // Only what the calibration decides, which check does not read: Akida 1.0's threshold registers.
+      const std::string& why = host_reason[layer_of[c.node]];
+      INFO("generate: " << why);
+      CHECK(why.find("registers") != std::string::npos);
+    } else if (c.maps) {
+      CHECK((it != on_device.end() && it->second));
+    } else {
+      CHECK((it == on_device.end() || !it->second));
+    }
   }
   return refused;
 }
@@ -159,6 +181,91 @@ TEST_CASE("Max, Min, Sub of two tensors (same shape and per channel): cpu-int8 =
   CHECK(ops[statiq::ElementwiseOp::min] == 2);
   CHECK(ops[statiq::ElementwiseOp::sub] == 12);
 
+  CHECK(check_agrees(dir, dir.path / "m.onnx", "cpu-int8").empty());
+  for (const char* target : {"tflite-int8", "gemmini", "akida-v2", "akida-v1"}) {
+    INFO(target);
+    const std::vector<std::string> refused = check_agrees(dir, dir.path / "m.onnx", target);
+    WARN(target << ": check refuses " << refused.size() << " nodes");
+  }
+}
+
+TEST_CASE("Pad before a Conv, AveragePool, ReduceMean over H,W, final Softmax: cpu-int8 == onnxruntime on every "
+          "layer, the engine's Softmax within 4 ulp of onnxruntime's; check agrees with generate on every target",
+          "[ort][pad][reduce_mean][softmax]") {
+  const ScratchDir dir("statiq_ort_pad_mean_softmax");
+  OnnxBuilder b;
+  b.input("x", {1, 3, 12, 12}).output("probabilities", {1, 5});
+  b.initializer_i64("pads", {8}, {0, 0, 1, 2, 0, 0, 2, 1});  // asymmetric: top 1, left 2, bottom 2, right 1
+  b.node("Pad", {"x", "pads"}, {"padded"}, "pad");
+  conv(b, "conv1", "padded", 3, 6, 3, 11u);  // pads 1 of its own, plus the Pad's: 15x15 -> 15x15
+  b.node("Relu", {"conv1"}, {"relu1"}, "relu1");
+  auto& pool = b.node("AveragePool", {"relu1"}, {"pool"}, "pool");  // 15x15 -> 7x7 (floor)
+  OnnxBuilder::attr(pool, "kernel_shape", std::vector<std::int64_t>{2, 2});
+  OnnxBuilder::attr(pool, "strides", std::vector<std::int64_t>{2, 2});
+  conv(b, "conv2", "pool", 6, 8, 3, 12u);
+  b.node("Relu", {"conv2"}, {"relu2"}, "relu2");
+  auto& mean = b.node("ReduceMean", {"relu2"}, {"mean"}, "mean");
+  OnnxBuilder::attr(mean, "axes", std::vector<std::int64_t>{-2, -1});
+  OnnxBuilder::attr(mean, "keepdims", std::int64_t{0});
+  b.initializer("fc_w", {5, 8}, uniform(40, 13u, -1.5f, 1.5f));
+  b.initializer("fc_b", {5}, uniform(5, 14u, -0.3f, 0.3f));
+  OnnxBuilder::attr(b.node("Gemm", {"mean", "fc_w", "fc_b"}, {"scores"}, "fc"), "transB", std::int64_t{1});
+  b.node("Softmax", {"scores"}, {"probabilities"}, "softmax");
+  save(b, dir.path / "m.onnx");
+
+  const LoweredModel m = generate_exact(dir, dir.path / "m.onnx", {3, 12, 12}, 3 * 12 * 12);
+  std::map<statiq::LayerKind, int> kinds;
+  for (const Layer& l : m.layers) kinds[l.kind] += 1;
+  CHECK(m.float_tail.empty());  // the Softmax is the engine's, not the application's
+  const auto* dq = std::get_if<statiq::DequantizeAttributes>(&m.layers.back().attributes);
+  REQUIRE(dq);
+  CHECK(dq->softmax);
+  CHECK(m.layers.back().onnx_nodes == std::vector<std::string>{"softmax"});
+  CHECK(kinds[statiq::LayerKind::average_pool] == 1);
+  for (const Layer& l : m.layers) {  // the Pad is conv1's pads; the ReduceMean a global average
+    INFO(l.name);
+    if (const auto* c = std::get_if<statiq::ConvAttributes>(&l.attributes); c && l.name == "conv1") {
+      CHECK(c->input == statiq::Shape{12, 12, 3});
+      CHECK(c->pads.top == 1 + 1);  // its own 1, plus the Pad's
+      CHECK(c->pads.left == 1 + 2);
+      CHECK(c->pads.bottom == 1 + 2);
+      CHECK(c->pads.right == 1 + 1);
+    }
+  }
+  bool averaged = kinds[statiq::LayerKind::global_average_pool] == 1;
+  for (const Layer& l : m.layers)
+    if (const auto* c = std::get_if<statiq::ConvAttributes>(&l.attributes))
+      averaged = averaged || c->pool.kind == statiq::PoolKind::global_average;
+  CHECK(averaged);
+
+  // The float output: onnxruntime's Softmax (MLAS's exp) against the engine's, on every sample.
+  fs::create_directories(dir.path / "final");
+  statiq::test::run_ort(dir.path / "qdq.onnx", dir.path / "x.npy", fmt::format("--out-dir '{}'", (dir.path / "final").string()),
+                        dir.path / "final.log");
+  const std::vector<float> ort = statiq::io::read_npy(dir.path / "final" / "probabilities.npy").as<float>();
+  const std::vector<float> xs = statiq::io::read_npy(dir.path / "x.npy").as<float>();
+  REQUIRE(ort.size() == 8 * 5);
+  std::int64_t worst_ulp = 0;
+  double sum_error = 0;
+  for (std::size_t s = 0; s < 8; ++s) {
+    const SimulationResult r = simulate(m, xs.data() + s * 3 * 12 * 12);
+    REQUIRE(r.dequantized.size() == 5);
+    float total = 0;
+    for (std::size_t k = 0; k < 5; ++k) {
+      const float e = r.dequantized[k], o = ort[s * 5 + k];
+      worst_ulp = std::max<std::int64_t>(worst_ulp, std::abs(std::int64_t(std::bit_cast<std::int32_t>(e)) -
+                                                               std::int64_t(std::bit_cast<std::int32_t>(o))));
+      sum_error += std::abs(double(e) - double(o));
+      total += e;
+    }
+    CHECK(std::abs(total - 1.0f) < 1e-5f);
+  }
+  WARN("final Softmax: engine vs onnxruntime, worst " << worst_ulp << " ulp, mean |error| " << sum_error / 40);
+  CHECK(worst_ulp <= 4);
+
+  ir::Graph g = load_onnx(dir.path / "m.onnx");
+  normalize::normalize(g);
+  for (const ir::Node& n : g.nodes) CHECK((n.op_type != "Pad" && n.op_type != "ReduceMean"));
   CHECK(check_agrees(dir, dir.path / "m.onnx", "cpu-int8").empty());
   for (const char* target : {"tflite-int8", "gemmini", "akida-v2", "akida-v1"}) {
     INFO(target);
