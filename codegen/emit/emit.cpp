@@ -217,6 +217,17 @@ std::vector<std::string> attribute_fields(const ElementwiseAttributes& a, LayerK
   return f.items;
 }
 
+std::vector<std::string> attribute_fields(const CopyAttributes& a, LayerKind) {
+  const CopyAttributes d{};
+  Fields f;
+  if (a.input != d.input) f.add("input", shape_init(a.input));
+  if (a.output != d.output) f.add("output", shape_init(a.output));
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  return f.items;
+}
+
 std::vector<std::string> attribute_fields(const LookupTableAttributes& a, LayerKind) {
   const LookupTableAttributes d{};
   Fields f;
@@ -303,6 +314,7 @@ std::string_view attributes_type(LayerKind kind) {
     case LayerKind::dequantize: return "DequantizeAttributes";
     case LayerKind::lookup_table: return "LookupTableAttributes";
     case LayerKind::elementwise: return "ElementwiseAttributes";
+    case LayerKind::copy: return "CopyAttributes";
   }
   return "?";
 }
@@ -746,6 +758,14 @@ void layer_data(const Plan& plan, const LayerPlan& lp, WeightSink& sink, std::st
       arrays += fmt::format("const std::{}int8_t {}_table[256] = {{\n    {}}};\n", f.signed_output ? "" : "u", lp.id,
                             list(l.qweights, [](std::int32_t v) { return int_literal(v); }));
       construct += fmt::format("{}({{.table = data::{}_table}})", lp.id, lp.id);
+      break;
+    }
+    case LayerKind::copy: {
+      arrays += "\n" + comment(fmt::format("{}: the input offset of each output value (NHWC)", shorten(l.name)));
+      arrays += fmt::format("const std::int32_t {}_index[{}] = {{\n    {}}};\n", lp.id, l.qweights.size(),
+                            list(l.qweights, [](std::int32_t v) { return int_literal(v); }));
+      construct += fmt::format("{}({{.index = data::{}_index, .fill = {}}})", lp.id, lp.id,
+                               int_literal(l.output.zero_point));
       break;
     }
     case LayerKind::elementwise: {

@@ -149,6 +149,16 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
       f.pattern = std::string(elementwise_op_name(a.op));
       break;
     }
+    case LayerKind::copy: {
+      const auto& a = attributes_as<CopyAttributes>(layer);
+      f.output = a.output;
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.params = std::size_t(a.output.size());
+      f.pattern = "Resize";
+      break;
+    }
     case LayerKind::dequantize: {
       const auto& a = attributes_as<DequantizeAttributes>(layer);
       f.output = a.shape;

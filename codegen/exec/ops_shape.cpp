@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "codegen/exec/ops.hpp"
+#include "codegen/exec/resize_nearest.hpp"
 
 namespace statiq::codegen::exec::ops {
 
@@ -289,6 +290,48 @@ void cast(const ir::Node& node, const std::vector<const Array*>& inputs, std::ve
   outputs[0] = std::move(y);
 }
 
+// Resize in "nearest" mode over H and W of an [N, C, H, W] tensor (exec/resize_nearest.hpp);
+// the output size from `sizes`, else floor(input * scales).
+void resize(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in_float(node, inputs, 0);
+  const std::string mode = node.attr_string("mode", "nearest");
+  const std::string transform = node.attr_string("coordinate_transformation_mode", "half_pixel");
+  const std::string nearest = node.attr_string("nearest_mode", "round_prefer_floor");
+  if (mode != "nearest" || !resize_nearest_supported(transform, nearest) || x.rank() != 4)
+    fail("node '" + node.name + "' (Resize): only mode 'nearest' on a 4-D tensor is run by the float executor");
+  std::vector<float> scales;
+  std::vector<std::int64_t> sizes;
+  if (inputs.size() > 2 && inputs[2] && inputs[2]->size() == 4) scales = inputs[2]->f;
+  if (inputs.size() > 3 && inputs[3]) sizes = in_ints(node, inputs, 3);
+  ir::Dims out = x.shape;
+  float scale[2] = {1.0f, 1.0f};
+  for (int d = 0; d < 2; ++d) {
+    const std::int64_t length = x.shape[std::size_t(2 + d)];
+    if (sizes.size() == 4) {
+      out[std::size_t(2 + d)] = sizes[std::size_t(2 + d)];
+      scale[d] = float(sizes[std::size_t(2 + d)]) / float(length);
+    } else if (scales.size() == 4) {
+      scale[d] = scales[std::size_t(2 + d)];
+      out[std::size_t(2 + d)] = std::int64_t(std::floor(float(length) * scale[d]));
+    } else {
+      fail("node '" + node.name + "' (Resize): needs constant scales or sizes");
+    }
+  }
+  if ((sizes.size() == 4 && (sizes[0] != x.shape[0] || sizes[1] != x.shape[1])) ||
+      (scales.size() == 4 && (scales[0] != 1.0f || scales[1] != 1.0f)))
+    fail("node '" + node.name + "' (Resize): only H and W are resized by the float executor");
+  Array y = Array::floats(out);
+  const std::int64_t C = x.shape[0] * x.shape[1], H = x.shape[2], W = x.shape[3], OH = out[2], OW = out[3];
+  for (std::int64_t h = 0; h < OH; ++h) {
+    const std::int64_t ih = resize_nearest_source(int(h), int(H), int(OH), scale[0], transform, nearest);
+    for (std::int64_t w = 0; w < OW; ++w) {
+      const std::int64_t iw = resize_nearest_source(int(w), int(W), int(OW), scale[1], transform, nearest);
+      for (std::int64_t c = 0; c < C; ++c) y.f[std::size_t((c * OH + h) * OW + w)] = x.f[std::size_t((c * H + ih) * W + iw)];
+    }
+  }
+  outputs[0] = std::move(y);
+}
+
 }  // namespace
 
 void register_shape_ops(std::map<std::string, OpFn>& table) {
@@ -302,6 +345,7 @@ void register_shape_ops(std::map<std::string, OpFn>& table) {
   table["Concat"] = concat;
   table["Slice"] = slice;
   table["Gather"] = gather;
+  table["Resize"] = resize;
   table["Shape"] = shape_op;
   table["Cast"] = cast;
 }

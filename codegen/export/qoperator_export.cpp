@@ -230,6 +230,9 @@ class Exporter {
     if (a.function == LookupFunction::leaky_relu) onnx_writer::set_attribute(n, "alpha", a.alpha);
   }
 
+  void layer(const Layer& l, const CopyAttributes&) {
+    fail(l, "a Copy (Resize nearest) is not written in QOperator form: use the QDQ export (--qdq)");
+  }
   void layer(const Layer& l, const ElementwiseAttributes&) {
     fail(l, "an elementwise Mul/Max/Min/Sub of two tensors is not written in QOperator form: use the QDQ export (--qdq)");
   }

@@ -423,6 +423,9 @@ class Exporter {
     fail(l, "a lookup-table activation is a cpu_int8 layer; TFLite computes it in its own arithmetic");
   }
 
+  void layer(const Layer& l, const CopyAttributes&) {
+    fail(l, "a Copy (Resize nearest) is not written to .tflite yet (RESIZE_NEAREST_NEIGHBOR is not in statiq's writer)");
+  }
   void layer(const Layer& l, const ElementwiseAttributes&) {
     fail(l, "an elementwise Mul/Max/Min/Sub layer is onnxruntime's QDQ form, a cpu_int8 layer; TFLite's MUL/MAXIMUM/"
             "MINIMUM/SUB requantize in their own arithmetic");

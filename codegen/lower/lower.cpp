@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "codegen/emit/cpp_escape.hpp"
+#include "codegen/exec/resize_nearest.hpp"
 #include "statiq/targets/describe.hpp"
 
 namespace statiq::codegen {
@@ -165,6 +166,7 @@ bool kind_matches(LayerKind k, const LayerAttributes& a) {
   if (std::holds_alternative<PoolAttributes>(a)) return is_pool_kind(k);
   if (std::holds_alternative<LookupTableAttributes>(a)) return k == LayerKind::lookup_table;
   if (std::holds_alternative<ElementwiseAttributes>(a)) return k == LayerKind::elementwise;
+  if (std::holds_alternative<CopyAttributes>(a)) return k == LayerKind::copy;
   return false;  // Quantize / Dequantize: the engine's boundaries, never a custom layer
 }
 
@@ -453,6 +455,7 @@ class Lowering {
             else if constexpr (std::is_same_v<A, PoolAttributes>) return t_.pool(l.kind, a);
             else if constexpr (std::is_same_v<A, LookupTableAttributes>) return t_.lookup_table(l.kind, a);
             else if constexpr (std::is_same_v<A, ElementwiseAttributes>) return t_.elementwise(l.kind, a);
+            else if constexpr (std::is_same_v<A, CopyAttributes>) return t_.copy(l.kind, a);
             else return no_violation;  // refused by check_custom
           },
           l.attributes);
@@ -515,6 +518,7 @@ class Lowering {
     if (const auto f = lookup_function_of(n.op_type)) return lower_lookup_table(n, *f);
     if (n.op_type == "Relu" || n.op_type == "Clip") return lower_clip(n);
     if (const auto op = elementwise_op_of(n.op_type)) return lower_elementwise(n, *op);
+    if (n.op_type == "Resize") return lower_resize(n);
     if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
       // The classifier's last op is float, after the Dequantize (cheap there). Over the channels
       // (axis 1, the last for a [1, C] output) the engine's Dequantize computes it; along another
@@ -958,6 +962,58 @@ class Lowering {
       return unmappable(n, "the two inputs of the " + n.op_type + " differ in type; statiq's elementwise layer takes one "
                            "8-bit type for both");
     if (!place(l, n, t_.elementwise(LayerKind::elementwise, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  // Resize in "nearest" mode over H and W: every output pixel is an input pixel, a Copy layer with
+  // the index table computed here as ONNX defines it (the coordinate transform in float32, then the
+  // nearest mode), so it is exact on every target (on the host where the device has no copy).
+  void lower_resize(const Node& n) {
+    const std::string mode = n.attr_string("mode", "nearest");
+    if (mode != "nearest")
+      return unmappable(n, "Resize in mode '" + display_name(mode) + "' interpolates; statiq computes only mode "
+                           "'nearest' (a copy): export the model with nearest upsampling, or --unmapped float");
+    const Shape in = nhwc_of(g_, n.inputs[0], n), out = nhwc_of(g_, n.outputs[0], n);
+    const ir::Tensor& xt = g_.tensor(n.inputs[0]);
+    if (!xt.shape || xt.shape->size() != 4 || in.c != out.c)
+      return unmappable(n, "statiq's Resize scales H and W of an [N, C, H, W] tensor only (here " +
+                           shape_text(in) + " -> " + shape_text(out) + ")");
+    // Scales: the `scales` input when given (float), else out / in from the shapes.
+    float scale_h = float(out.h) / float(in.h), scale_w = float(out.w) / float(in.w);
+    if (n.has_input(2) && g_.tensor(n.inputs[2]).is_initializer && g_.tensor(n.inputs[2]).float_data.size() == 4) {
+      scale_h = g_.tensor(n.inputs[2]).float_data[2];
+      scale_w = g_.tensor(n.inputs[2]).float_data[3];
+    }
+    const std::string transform = n.attr_string("coordinate_transformation_mode", "half_pixel");
+    const std::string nearest = n.attr_string("nearest_mode", "round_prefer_floor");
+    if (!exec::resize_nearest_supported(transform, nearest))
+      return unmappable(n, "Resize with coordinate_transformation_mode '" + display_name(transform) +
+                           "' and nearest_mode '" + display_name(nearest) + "' is not computed by statiq");
+    auto source = [&](int y, int length_in, int length_out, float scale) {
+      return exec::resize_nearest_source(y, length_in, length_out, scale, transform, nearest);
+    };
+    const int s = producer(n.inputs[0], n);
+    CopyAttributes a{.input = in, .output = out};
+    a.bits = Bits{out_bits_of(s), 8, out_bits_of(s)};
+    a.signed_input = a.signed_output = out_signed_of(s);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::copy;
+    l.onnx_nodes = {n.name};
+    l.inputs = {s};
+    l.attributes = a;
+    l.qweights.resize(std::size_t(out.size()));
+    for (int h = 0; h < out.h; ++h) {
+      const int ih = source(h, in.h, out.h, scale_h);
+      for (int w = 0; w < out.w; ++w) {
+        const int iw = source(w, in.w, out.w, scale_w);
+        for (int c = 0; c < out.c; ++c) l.qweights[std::size_t((h * out.w + w) * out.c + c)] = (ih * in.w + iw) * in.c + c;
+      }
+    }
+    if (!place(l, n, t_.copy(LayerKind::copy, a))) {
       m_.float_tail.push_back(n.name);
       return;
     }

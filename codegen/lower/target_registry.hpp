@@ -30,6 +30,7 @@ struct TargetInfo {
   Violation (*pool)(LayerKind, const PoolAttributes&);
   Violation (*lookup_table)(LayerKind, const LookupTableAttributes&);
   Violation (*elementwise)(LayerKind, const ElementwiseAttributes&);
+  Violation (*copy)(LayerKind, const CopyAttributes&);
   Violation (*connects)(const Connection&);  // the target's rules about how layers connect
   bool signed_activations;   // every activation signed (tflite, gemmini)
   bool akida_conventions;    // an InputConv2D of uint8 pixels, unsigned after a ReLU (target_list.hpp)
@@ -58,6 +59,7 @@ TargetInfo target_info() {
                     static_cast<Violation (*)(LayerKind, const PoolAttributes&)>(&T::rules),
                     static_cast<Violation (*)(LayerKind, const LookupTableAttributes&)>(&T::rules),
                     static_cast<Violation (*)(LayerKind, const ElementwiseAttributes&)>(&T::rules),
+                    static_cast<Violation (*)(LayerKind, const CopyAttributes&)>(&T::rules),
                     &T::connects,
                     T::signed_activations,
                     T::akida_conventions,

@@ -16,6 +16,7 @@
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/lookup_table.hpp"
+#include "statiq/layers/copy.hpp"
 #include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
@@ -27,7 +28,7 @@ namespace statiq::codegen {
 // A layer's attributes: exactly those of the library's layer types (one per kind family).
 using LayerAttributes = std::variant<ConvAttributes, DenseAttributes, AddAttributes, ConcatAttributes, PoolAttributes,
                                      QuantizeAttributes, DequantizeAttributes, LookupTableAttributes,
-                                     ElementwiseAttributes>;
+                                     ElementwiseAttributes, CopyAttributes>;
 
 // What a layer outputs: shape (NHWC) and integer type (a Dequantize outputs float: bits 32, signed).
 struct OutputType {
@@ -47,6 +48,7 @@ inline OutputType output_type(const LayerAttributes& attributes) {
     OutputType operator()(const DequantizeAttributes& a) const { return {a.shape, 32, true}; }
     OutputType operator()(const LookupTableAttributes& a) const { return {a.shape, a.bits.out, a.signed_output}; }
     OutputType operator()(const ElementwiseAttributes& a) const { return {a.shape, a.bits.out, a.signed_output}; }
+    OutputType operator()(const CopyAttributes& a) const { return {a.output, a.bits.out, a.signed_output}; }
   };
   return std::visit(Visitor{}, attributes);
 }

@@ -559,6 +559,16 @@ class ProfileQuantizer {
     l.data = std::move(d);
   }
 
+  // A Copy moves values: its output is quantized as its input (the index table is the lowering's).
+  void layer(Layer& l, CopyAttributes& a) {
+    const TensorQuantization x = input(l, 0);
+    a.bits = Bits{x.bits, 8, x.bits};
+    a.signed_input = a.signed_output = x.is_signed;
+    l.input_zero_point = x.zero_point;
+    l.output = x;
+    l.data = ProfileData<P>{};
+  }
+
   void layer(Layer& l, LookupTableAttributes& a) {
     const TensorQuantization x = input(l, 0);
     if (x.bits != 8) fail(l, "reads a " + std::to_string(x.bits) + "-bit tensor; a lookup table indexes 8-bit codes");

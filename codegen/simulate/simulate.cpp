@@ -199,6 +199,15 @@ class Simulator {
     r.layers[i] = std::move(y);
   }
 
+  void layer(const Layer& l, const CopyAttributes& a, const ProfileData<P>&, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& x = input(l, 0, r, i, a.input.size());
+    if (l.qweights.size() != std::size_t(a.output.size())) fail(l, "has no index table (lowering bug)");
+    std::vector<std::int32_t> y(std::size_t(a.output.size()));
+    compute(a, x.data(), l.qweights.data(), l.output.zero_point, y.data());
+    r.layers[i] = std::move(y);
+  }
+
   void layer(const Layer& l, const LookupTableAttributes& a, const ProfileData<P>&, const std::vector<float>&,
              SimulationResult& r, std::size_t i) {
     const auto& x = input(l, 0, r, i, a.shape.size());

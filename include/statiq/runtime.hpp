@@ -31,6 +31,7 @@
 #include "statiq/layers/input_conv2d.hpp"
 #include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/max_pool.hpp"
+#include "statiq/layers/copy.hpp"
 #include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/quantize.hpp"
 

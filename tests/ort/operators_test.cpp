@@ -273,3 +273,61 @@ TEST_CASE("Pad before a Conv, AveragePool, ReduceMean over H,W, final Softmax: c
     WARN(target << ": check refuses " << refused.size() << " nodes");
   }
 }
+
+TEST_CASE("Resize nearest (scales, half_pixel; sizes, asymmetric + floor as PyTorch exports it): a Copy layer, "
+          "cpu-int8 == onnxruntime on every layer; on the other targets a host layer, check agrees with generate",
+          "[ort][resize]") {
+  const ScratchDir dir("statiq_ort_resize");
+  OnnxBuilder b;
+  b.input("x", {1, 3, 5, 6}).output("y", {1, 2, 15, 16});
+  conv(b, "conv1", "x", 3, 4, 3, 21u);
+  b.node("Relu", {"conv1"}, {"relu1"}, "relu1");
+  b.initializer("scales", {4}, {1.0f, 1.0f, 2.0f, 2.0f});
+  b.node("Resize", {"relu1", "", "scales"}, {"up2"}, "up2");  // 5x6 -> 10x12, defaults: half_pixel, round_prefer_floor
+  conv(b, "conv2", "up2", 4, 4, 3, 22u);
+  b.initializer_i64("sizes", {4}, {1, 4, 15, 16});  // a non-integer factor: 10x12 -> 15x16
+  auto& up = b.node("Resize", {"conv2", "", "", "sizes"}, {"up3"}, "up3");
+  OnnxBuilder::attr(up, "coordinate_transformation_mode", std::string("asymmetric"));
+  OnnxBuilder::attr(up, "nearest_mode", std::string("floor"));
+  conv(b, "y", "up3", 4, 2, 1, 23u);
+  save(b, dir.path / "m.onnx");
+
+  const LoweredModel m = generate_exact(dir, dir.path / "m.onnx", {3, 5, 6}, 3 * 5 * 6);
+  int copies = 0;
+  for (const Layer& l : m.layers)
+    if (const auto* a = std::get_if<statiq::CopyAttributes>(&l.attributes)) {
+      ++copies;
+      INFO(l.name);
+      CHECK(l.output.scale == m.layers[std::size_t(l.inputs[0])].output.scale);  // a copy keeps the quantization
+      if (l.name == "up2") {
+        CHECK(a->output == statiq::Shape{10, 12, 4});
+        // half_pixel, factor 2: output row 0 and 1 copy input row 0, rows 2 and 3 row 1 ...
+        CHECK(l.qweights[std::size_t((3 * 12 + 5) * 4 + 1)] == (1 * 6 + 2) * 4 + 1);
+      } else {
+        CHECK(a->output == statiq::Shape{15, 16, 4});
+        // asymmetric + floor: row 14 -> floor(14 * 10 / 15) = 9, column 15 -> floor(15 * 12 / 16) = 11
+        CHECK(l.qweights[std::size_t((14 * 16 + 15) * 4 + 3)] == (9 * 12 + 11) * 4 + 3);
+      }
+    }
+  CHECK(copies == 2);
+
+  CHECK(check_agrees(dir, dir.path / "m.onnx", "cpu-int8").empty());
+  for (const char* target : {"tflite-int8", "gemmini", "akida-v2", "akida-v1"}) {
+    INFO(target);
+    CHECK(check_agrees(dir, dir.path / "m.onnx", target).empty());  // a copy is exact in any arithmetic: host at worst
+  }
+  // The Copy on Akida 2.0's host, in its pow2 engine: compiles, and reproduces its golden vectors.
+  GenerateOptions o;
+  o.model = dir.path / "m.onnx";
+  o.calib = dir.path / "pixels.npy";
+  o.target = "akida-v2";
+  o.policy = UnmappedPolicy::host;
+  o.output_dir = dir.path / "akida";
+  const GenerateResult r = generate(o);
+  int host_copies = 0;
+  for (const Layer& l : r.model.layers) host_copies += l.kind == statiq::LayerKind::copy && l.placement == Placement::host;
+  CHECK(host_copies == 2);
+  const std::string self_test = statiq::test::compile_and_self_test(o.output_dir, r.model.name);
+  INFO(self_test);
+  CHECK(self_test.empty());
+}

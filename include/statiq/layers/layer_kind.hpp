@@ -24,6 +24,7 @@ enum class LayerKind {
   dequantize,
   lookup_table,  // statiq/layers/lookup_table.hpp: LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish ...
   elementwise,   // statiq/layers/elementwise.hpp: Mul (QLinearMul), Max, Min, Sub of two tensors
+  copy,          // statiq/layers/copy.hpp: Resize (nearest), values moved by an index table
 };
 
 constexpr std::string_view layer_kind_name(LayerKind k) {
@@ -41,6 +42,7 @@ constexpr std::string_view layer_kind_name(LayerKind k) {
     case LayerKind::dequantize: return "Dequantize";
     case LayerKind::lookup_table: return "LookupTable";
     case LayerKind::elementwise: return "Elementwise";
+    case LayerKind::copy: return "Copy";
   }
   return "?";
 }

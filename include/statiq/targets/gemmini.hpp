@@ -6,6 +6,7 @@
 #include "statiq/layers/add.hpp"
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/convolution.hpp"
+#include "statiq/layers/copy.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/lookup_table.hpp"
