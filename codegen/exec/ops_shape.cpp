@@ -1,5 +1,6 @@
 // codegen/exec/ops_shape.cpp — data movement and shape computation (float and int64): Reshape,
-// Flatten, Squeeze, Unsqueeze, Transpose, Concat, Slice, Gather, Shape, Cast, Identity, Dropout.
+// Flatten, Squeeze, Unsqueeze, Transpose, Concat, Slice, Gather, Shape, Cast, Identity, Dropout,
+// Resize (nearest), Pad (constant), ReduceMean.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -332,6 +333,69 @@ void resize(const ir::Node& node, const std::vector<const Array*>& inputs, std::
   outputs[0] = std::move(y);
 }
 
+// Pad in mode constant (pads from the input since opset 11, the attribute before; the value from
+// input 2 or the attribute), any rank; negative pads crop.
+void pad(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in_float(node, inputs, 0);
+  if (node.attr_string("mode", "constant") != "constant" || node.has_input(3))
+    fail("node '" + node.name + "' (Pad): only mode 'constant' without axes is run by the float executor");
+  const std::vector<std::int64_t> pads = node.has_input(1) ? in_ints(node, inputs, 1) : node.attr_ints("pads", {});
+  const std::int64_t rank = x.rank();
+  if (std::int64_t(pads.size()) != 2 * rank) fail("node '" + node.name + "' (Pad): pads must hold 2 x rank values");
+  float value = node.attr_float("value", 0.0f);
+  if (node.has_input(2)) value = in_float(node, inputs, 2).f.at(0);
+  ir::Dims out(x.shape.size());
+  for (std::int64_t d = 0; d < rank; ++d) out[std::size_t(d)] = x.shape[std::size_t(d)] + pads[std::size_t(d)] + pads[std::size_t(d + rank)];
+  Array y = Array::floats(out, std::vector<float>(std::size_t(ir::element_count(out)), value));
+  std::vector<std::int64_t> at(std::size_t(rank), 0);
+  for (std::int64_t i = 0; i < x.size(); ++i) {  // each input element to its padded position
+    std::int64_t rest = i, o = 0;
+    bool inside = true;
+    for (std::int64_t d = rank - 1; d >= 0; --d) {
+      at[std::size_t(d)] = rest % x.shape[std::size_t(d)] + pads[std::size_t(d)];
+      rest /= x.shape[std::size_t(d)];
+      inside = inside && at[std::size_t(d)] >= 0 && at[std::size_t(d)] < out[std::size_t(d)];
+    }
+    if (!inside) continue;
+    for (std::int64_t d = 0; d < rank; ++d) o = o * out[std::size_t(d)] + at[std::size_t(d)];
+    y.f[std::size_t(o)] = x.f[std::size_t(i)];
+  }
+  outputs[0] = std::move(y);
+}
+
+// ReduceMean over `axes` (attribute up to opset 17, input from 18; none: every axis), keepdims.
+void reduce_mean(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in_float(node, inputs, 0);
+  const std::int64_t rank = x.rank();
+  std::vector<std::int64_t> axes = node.has_input(1) ? in_ints(node, inputs, 1) : node.attr_ints("axes", {});
+  std::vector<bool> reduced(std::size_t(rank), axes.empty());
+  for (std::int64_t a : axes) reduced[std::size_t(normalize_axis(a, rank))] = true;
+  ir::Dims kept(x.shape.size());
+  std::int64_t count = 1;
+  for (std::int64_t d = 0; d < rank; ++d) {
+    kept[std::size_t(d)] = reduced[std::size_t(d)] ? 1 : x.shape[std::size_t(d)];
+    if (reduced[std::size_t(d)]) count *= x.shape[std::size_t(d)];
+  }
+  std::vector<double> sum(std::size_t(ir::element_count(kept)), 0.0);
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    std::int64_t rest = i, o = 0, stride = 1;
+    for (std::int64_t d = rank - 1; d >= 0; --d) {
+      const std::int64_t c = rest % x.shape[std::size_t(d)];
+      rest /= x.shape[std::size_t(d)];
+      if (!reduced[std::size_t(d)]) o += c * stride;
+      stride *= kept[std::size_t(d)];
+    }
+    sum[std::size_t(o)] += x.f[std::size_t(i)];
+  }
+  ir::Dims out;
+  const bool keepdims = node.attr_int("keepdims", 1) != 0;
+  for (std::int64_t d = 0; d < rank; ++d)
+    if (keepdims || !reduced[std::size_t(d)]) out.push_back(kept[std::size_t(d)]);
+  Array y = Array::floats(out);
+  for (std::size_t k = 0; k < sum.size(); ++k) y.f[k] = float(sum[k] / double(count));
+  outputs[0] = std::move(y);
+}
+
 }  // namespace
 
 void register_shape_ops(std::map<std::string, OpFn>& table) {
@@ -346,6 +410,8 @@ void register_shape_ops(std::map<std::string, OpFn>& table) {
   table["Slice"] = slice;
   table["Gather"] = gather;
   table["Resize"] = resize;
+  table["Pad"] = pad;
+  table["ReduceMean"] = reduce_mean;
   table["Shape"] = shape_op;
   table["Cast"] = cast;
 }
