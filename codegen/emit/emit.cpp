@@ -20,7 +20,7 @@
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/layer_facts.hpp"
 #include "codegen/lower/target_registry.hpp"
-#include "codegen/quantize/qlinear_mul.hpp"
+#include "codegen/quantize/elementwise_params.hpp"
 #include "statiq/arith/akida_v1_cpp.hpp"
 #include "statiq/arith/gemmini_cpp.hpp"
 #include "statiq/arith/pow2_cpp.hpp"
@@ -193,14 +193,35 @@ std::vector<std::string> attribute_fields(const DequantizeAttributes& a, LayerKi
   if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
   if (a.bits != d.bits) f.add("bits", std::to_string(a.bits));
   if (a.signed_input) f.add("signed_input", "true");
+  if (a.softmax) f.add("softmax", "true");
   return f.items;
 }
 
-std::vector<std::string> attribute_fields(const MulAttributes& a, LayerKind) {
-  const MulAttributes d{};
+std::vector<std::string> attribute_fields(const ElementwiseAttributes& a, LayerKind) {
+  const ElementwiseAttributes d{};
   Fields f;
+  if (a.op != d.op) f.add("op", fmt::format("statiq::ElementwiseOp::{}", [&] {
+                            switch (a.op) {
+                              case ElementwiseOp::mul: return "mul";
+                              case ElementwiseOp::max: return "max";
+                              case ElementwiseOp::min: return "min";
+                              case ElementwiseOp::sub: return "sub";
+                            }
+                            return "mul";
+                          }()));
   if (a.shape != d.shape) f.add("shape", shape_init(a.shape));
   if (a.per_channel_second) f.add("per_channel_second", "true");
+  if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
+  if (a.signed_input) f.add("signed_input", "true");
+  if (a.signed_output) f.add("signed_output", "true");
+  return f.items;
+}
+
+std::vector<std::string> attribute_fields(const CopyAttributes& a, LayerKind) {
+  const CopyAttributes d{};
+  Fields f;
+  if (a.input != d.input) f.add("input", shape_init(a.input));
+  if (a.output != d.output) f.add("output", shape_init(a.output));
   if (a.bits != d.bits) f.add("bits", bits_init(a.bits));
   if (a.signed_input) f.add("signed_input", "true");
   if (a.signed_output) f.add("signed_output", "true");
@@ -292,7 +313,8 @@ std::string_view attributes_type(LayerKind kind) {
     case LayerKind::quantize: return "QuantizeAttributes";
     case LayerKind::dequantize: return "DequantizeAttributes";
     case LayerKind::lookup_table: return "LookupTableAttributes";
-    case LayerKind::mul: return "MulAttributes";
+    case LayerKind::elementwise: return "ElementwiseAttributes";
+    case LayerKind::copy: return "CopyAttributes";
   }
   return "?";
 }
@@ -738,12 +760,26 @@ void layer_data(const Plan& plan, const LayerPlan& lp, WeightSink& sink, std::st
       construct += fmt::format("{}({{.table = data::{}_table}})", lp.id, lp.id);
       break;
     }
-    case LayerKind::mul: {
-      const arith::qlinear_mul_params p = qlinear_mul_params(*plan.model, l);
-      construct += fmt::format("{}({{.mul = {}}})", lp.id,
-                               io::designated_initializer()("ratio", p.ratio)("a_zero_point", p.a_zero_point)(
-                                   "b_zero_point", p.b_zero_point)("y_zero_point", p.y_zero_point)("lo", p.lo)("hi", p.hi)
-                                   .str());
+    case LayerKind::copy: {
+      arrays += "\n" + comment(fmt::format("{}: the input offset of each output value (NHWC)", shorten(l.name)));
+      arrays += fmt::format("const std::int32_t {}_index[{}] = {{\n    {}}};\n", lp.id, l.qweights.size(),
+                            list(l.qweights, [](std::int32_t v) { return int_literal(v); }));
+      construct += fmt::format("{}({{.index = data::{}_index, .fill = {}}})", lp.id, lp.id,
+                               int_literal(l.output.zero_point));
+      break;
+    }
+    case LayerKind::elementwise: {
+      const ElementwiseParams p = elementwise_params(*plan.model, l);
+      if (std::get<ElementwiseAttributes>(l.attributes).op == ElementwiseOp::mul)
+        construct += fmt::format("{}({{.mul = {}}})", lp.id,
+                                 io::designated_initializer()("ratio", p.mul.ratio)("a_zero_point", p.mul.a_zero_point)(
+                                     "b_zero_point", p.mul.b_zero_point)("y_zero_point", p.mul.y_zero_point)(
+                                     "lo", p.mul.lo)("hi", p.mul.hi).str());
+      else
+        construct += fmt::format("{}({{.qdq = {}}})", lp.id,
+                                 io::designated_initializer()("a_scale", p.qdq.a_scale)("a_zero_point", p.qdq.a_zero_point)(
+                                     "b_scale", p.qdq.b_scale)("b_zero_point", p.qdq.b_zero_point)("y_scale", p.qdq.y_scale)(
+                                     "y_zero_point", p.qdq.y_zero_point)("lo", p.qdq.lo)("hi", p.qdq.hi).str());
       break;
     }
     case LayerKind::max_pool: construct += lp.id + "{}"; break;

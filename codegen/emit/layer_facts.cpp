@@ -139,14 +139,24 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
       f.pattern = std::string(lookup_function_op(a.function));
       break;
     }
-    case LayerKind::mul: {
-      const auto& a = attributes_as<MulAttributes>(layer);
+    case LayerKind::elementwise: {
+      const auto& a = attributes_as<ElementwiseAttributes>(layer);
       f.output = a.shape;
       f.bits = a.bits;
       f.signed_input = a.signed_input;
       f.signed_output = a.signed_output;
       f.arity = 2;
-      f.pattern = "Mul";
+      f.pattern = std::string(elementwise_op_name(a.op));
+      break;
+    }
+    case LayerKind::copy: {
+      const auto& a = attributes_as<CopyAttributes>(layer);
+      f.output = a.output;
+      f.bits = a.bits;
+      f.signed_input = a.signed_input;
+      f.signed_output = a.signed_output;
+      f.params = std::size_t(a.output.size());
+      f.pattern = "Resize";
       break;
     }
     case LayerKind::dequantize: {
@@ -155,7 +165,7 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
       f.bits = Bits{a.bits, a.bits, a.bits};
       f.signed_input = a.signed_input;
       f.float_output = true;
-      f.pattern = "DequantizeLinear";
+      f.pattern = a.softmax ? pattern_string(Pattern{{"DequantizeLinear", "Softmax"}, 2}) : "DequantizeLinear";
       break;
     }
   }

@@ -1,10 +1,12 @@
 // codegen/exec/ops_shape.cpp — data movement and shape computation (float and int64): Reshape,
-// Flatten, Squeeze, Unsqueeze, Transpose, Concat, Slice, Gather, Shape, Cast, Identity, Dropout.
+// Flatten, Squeeze, Unsqueeze, Transpose, Concat, Slice, Gather, Shape, Cast, Identity, Dropout,
+// Resize (nearest), Pad (constant), ReduceMean.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "codegen/exec/ops.hpp"
+#include "codegen/exec/resize_nearest.hpp"
 
 namespace statiq::codegen::exec::ops {
 
@@ -289,6 +291,111 @@ void cast(const ir::Node& node, const std::vector<const Array*>& inputs, std::ve
   outputs[0] = std::move(y);
 }
 
+// Resize in "nearest" mode over H and W of an [N, C, H, W] tensor (exec/resize_nearest.hpp);
+// the output size from `sizes`, else floor(input * scales).
+void resize(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in_float(node, inputs, 0);
+  const std::string mode = node.attr_string("mode", "nearest");
+  const std::string transform = node.attr_string("coordinate_transformation_mode", "half_pixel");
+  const std::string nearest = node.attr_string("nearest_mode", "round_prefer_floor");
+  if (mode != "nearest" || !resize_nearest_supported(transform, nearest) || x.rank() != 4)
+    fail("node '" + node.name + "' (Resize): only mode 'nearest' on a 4-D tensor is run by the float executor");
+  std::vector<float> scales;
+  std::vector<std::int64_t> sizes;
+  if (inputs.size() > 2 && inputs[2] && inputs[2]->size() == 4) scales = inputs[2]->f;
+  if (inputs.size() > 3 && inputs[3]) sizes = in_ints(node, inputs, 3);
+  ir::Dims out = x.shape;
+  float scale[2] = {1.0f, 1.0f};
+  for (int d = 0; d < 2; ++d) {
+    const std::int64_t length = x.shape[std::size_t(2 + d)];
+    if (sizes.size() == 4) {
+      out[std::size_t(2 + d)] = sizes[std::size_t(2 + d)];
+      scale[d] = float(sizes[std::size_t(2 + d)]) / float(length);
+    } else if (scales.size() == 4) {
+      scale[d] = scales[std::size_t(2 + d)];
+      out[std::size_t(2 + d)] = std::int64_t(std::floor(float(length) * scale[d]));
+    } else {
+      fail("node '" + node.name + "' (Resize): needs constant scales or sizes");
+    }
+  }
+  if ((sizes.size() == 4 && (sizes[0] != x.shape[0] || sizes[1] != x.shape[1])) ||
+      (scales.size() == 4 && (scales[0] != 1.0f || scales[1] != 1.0f)))
+    fail("node '" + node.name + "' (Resize): only H and W are resized by the float executor");
+  Array y = Array::floats(out);
+  const std::int64_t C = x.shape[0] * x.shape[1], H = x.shape[2], W = x.shape[3], OH = out[2], OW = out[3];
+  for (std::int64_t h = 0; h < OH; ++h) {
+    const std::int64_t ih = resize_nearest_source(int(h), int(H), int(OH), scale[0], transform, nearest);
+    for (std::int64_t w = 0; w < OW; ++w) {
+      const std::int64_t iw = resize_nearest_source(int(w), int(W), int(OW), scale[1], transform, nearest);
+      for (std::int64_t c = 0; c < C; ++c) y.f[std::size_t((c * OH + h) * OW + w)] = x.f[std::size_t((c * H + ih) * W + iw)];
+    }
+  }
+  outputs[0] = std::move(y);
+}
+
+// Pad in mode constant (pads from the input since opset 11, the attribute before; the value from
+// input 2 or the attribute), any rank; negative pads crop.
+void pad(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in_float(node, inputs, 0);
+  if (node.attr_string("mode", "constant") != "constant" || node.has_input(3))
+    fail("node '" + node.name + "' (Pad): only mode 'constant' without axes is run by the float executor");
+  const std::vector<std::int64_t> pads = node.has_input(1) ? in_ints(node, inputs, 1) : node.attr_ints("pads", {});
+  const std::int64_t rank = x.rank();
+  if (std::int64_t(pads.size()) != 2 * rank) fail("node '" + node.name + "' (Pad): pads must hold 2 x rank values");
+  float value = node.attr_float("value", 0.0f);
+  if (node.has_input(2)) value = in_float(node, inputs, 2).f.at(0);
+  ir::Dims out(x.shape.size());
+  for (std::int64_t d = 0; d < rank; ++d) out[std::size_t(d)] = x.shape[std::size_t(d)] + pads[std::size_t(d)] + pads[std::size_t(d + rank)];
+  Array y = Array::floats(out, std::vector<float>(std::size_t(ir::element_count(out)), value));
+  std::vector<std::int64_t> at(std::size_t(rank), 0);
+  for (std::int64_t i = 0; i < x.size(); ++i) {  // each input element to its padded position
+    std::int64_t rest = i, o = 0;
+    bool inside = true;
+    for (std::int64_t d = rank - 1; d >= 0; --d) {
+      at[std::size_t(d)] = rest % x.shape[std::size_t(d)] + pads[std::size_t(d)];
+      rest /= x.shape[std::size_t(d)];
+      inside = inside && at[std::size_t(d)] >= 0 && at[std::size_t(d)] < out[std::size_t(d)];
+    }
+    if (!inside) continue;
+    for (std::int64_t d = 0; d < rank; ++d) o = o * out[std::size_t(d)] + at[std::size_t(d)];
+    y.f[std::size_t(o)] = x.f[std::size_t(i)];
+  }
+  outputs[0] = std::move(y);
+}
+
+// ReduceMean over `axes` (attribute up to opset 17, input from 18; none: every axis), keepdims.
+void reduce_mean(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  const Array& x = in_float(node, inputs, 0);
+  const std::int64_t rank = x.rank();
+  std::vector<std::int64_t> axes = node.has_input(1) ? in_ints(node, inputs, 1) : node.attr_ints("axes", {});
+  std::vector<bool> reduced(std::size_t(rank), axes.empty());
+  for (std::int64_t a : axes) reduced[std::size_t(normalize_axis(a, rank))] = true;
+  ir::Dims kept(x.shape.size());
+  std::int64_t count = 1;
+  for (std::int64_t d = 0; d < rank; ++d) {
+    kept[std::size_t(d)] = reduced[std::size_t(d)] ? 1 : x.shape[std::size_t(d)];
+    if (reduced[std::size_t(d)]) count *= x.shape[std::size_t(d)];
+  }
+  std::vector<double> sum(std::size_t(ir::element_count(kept)), 0.0);
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    std::int64_t rest = i, o = 0, stride = 1;
+    for (std::int64_t d = rank - 1; d >= 0; --d) {
+      const std::int64_t c = rest % x.shape[std::size_t(d)];
+      rest /= x.shape[std::size_t(d)];
+      if (!reduced[std::size_t(d)]) o += c * stride;
+      stride *= kept[std::size_t(d)];
+    }
+    sum[std::size_t(o)] += x.f[std::size_t(i)];
+  }
+  ir::Dims out;
+  const bool keepdims = node.attr_int("keepdims", 1) != 0;
+  for (std::int64_t d = 0; d < rank; ++d)
+    if (keepdims || !reduced[std::size_t(d)]) out.push_back(kept[std::size_t(d)]);
+  Array y = Array::floats(out);
+  for (std::size_t k = 0; k < sum.size(); ++k) y.f[k] = float(sum[k] / double(count));
+  outputs[0] = std::move(y);
+}
+
 }  // namespace
 
 void register_shape_ops(std::map<std::string, OpFn>& table) {
@@ -302,6 +409,9 @@ void register_shape_ops(std::map<std::string, OpFn>& table) {
   table["Concat"] = concat;
   table["Slice"] = slice;
   table["Gather"] = gather;
+  table["Resize"] = resize;
+  table["Pad"] = pad;
+  table["ReduceMean"] = reduce_mean;
   table["Shape"] = shape_op;
   table["Cast"] = cast;
 }

@@ -132,6 +132,8 @@ class Exporter {
       available.insert(tensor);
     };
     std::set<std::string> tail(m_.float_tail.begin(), m_.float_tail.end());
+    for (const Layer& l : m_.layers)  // a final Softmax the engine's Dequantize computes: float after the DQ here too
+      if (l.kind == LayerKind::dequantize) tail.insert(l.onnx_nodes.begin(), l.onnx_nodes.end());
     for (const ir::Node& n : source_->nodes) {  // graph order
       if (!tail.count(n.name)) continue;
       for (const std::string& x : n.inputs) need(x, "the float tail's node '" + n.name + "'");
@@ -367,12 +369,45 @@ class Exporter {
     quantize(y, out, l.output);
   }
 
-  // DQ, DQ -> Mul -> Q: onnxruntime fuses it into QLinearMul (uint8), statiq's Mul layer.
-  void layer(const Layer& l, const MulAttributes&, const std::string& out) {
+  // DQ, DQ -> Mul | Max | Min | Sub -> Q: onnxruntime fuses Mul into QLinearMul and runs the others
+  // in float between DQ and Q, as statiq's Elementwise layer computes them.
+  void layer(const Layer& l, const ElementwiseAttributes& a, const std::string& out) {
     const std::string x0 = dequantize(input_name(l, 0), input_q(l, 0));
     const std::string x1 = dequantize(input_name(l, 1), input_q(l, 1));
-    const std::string y = fresh(l.name + "_product");
-    node("Mul", l.name, {x0, x1}, {y});
+    const std::string op(elementwise_op_name(a.op));
+    const std::string y = fresh(l.name + "_" + op);
+    node(op, l.name, {x0, x1}, {y});
+    quantize(y, out, l.output);
+  }
+
+  // A Copy (Resize nearest) as a gather of the dequantized values: DQ -> Reshape [1, C*H*W] ->
+  // Gather (the index table in NCHW offsets) -> Reshape [1, C, H', W'] -> Q, with the input's
+  // quantization: values are copied, so onnxruntime's integers are the engine's whatever it fuses.
+  void layer(const Layer& l, const CopyAttributes& a, const std::string& out) {
+    const std::string x = dequantize(input_name(l, 0), input_q(l, 0));
+    auto shape = [&](const std::string& base, const std::vector<std::int64_t>& dims) {
+      const std::string name = fresh(base);
+      TensorProto* t = initializer(name, TensorProto::INT64, {std::int64_t(dims.size())});
+      for (std::int64_t d : dims) t->add_int64_data(d);
+      return name;
+    };
+    const std::string flat = fresh(l.name + "_flat");
+    node("Reshape", flat + "_Reshape", {x, shape(l.name + "_flat_shape", {1, a.input.size()})}, {flat});
+    const std::string indices = fresh(l.name + "_indices");
+    TensorProto* t = initializer(indices, TensorProto::INT64, {std::int64_t(a.output.size())});
+    for (int c = 0; c < a.output.c; ++c)
+      for (int h = 0; h < a.output.h; ++h)
+        for (int w = 0; w < a.output.w; ++w) {
+          const std::int32_t src = l.qweights.at(std::size_t((h * a.output.w + w) * a.output.c + c));
+          if (src < 0) fail(l, "fills with the zero point; its QDQ form is not written");
+          const int ih = src / (a.input.w * a.input.c), iw = (src / a.input.c) % a.input.w, ic = src % a.input.c;
+          t->add_int64_data((std::int64_t(ic) * a.input.h + ih) * a.input.w + iw);
+        }
+    const std::string gathered = fresh(l.name + "_gathered");
+    onnx_writer::set_attribute(node("Gather", gathered + "_Gather", {flat, indices}, {gathered}), "axis", std::int64_t{1});
+    const std::string y = fresh(l.name + "_copied");
+    node("Reshape", y + "_Reshape",
+         {gathered, shape(l.name + "_shape", {1, a.output.c, a.output.h, a.output.w})}, {y});
     quantize(y, out, l.output);
   }
 

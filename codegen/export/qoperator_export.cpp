@@ -169,10 +169,16 @@ class Exporter {
          {qdq_tensor_name(m_, index_)});
   }
 
-  void layer(const Layer& l, const DequantizeAttributes&) {
+  void layer(const Layer& l, const DequantizeAttributes& a) {
     const TensorQuantization& x = producer(l, 0).output;
     const auto [s, z] = params(m_.output_tensor + "_dequantize", x);
-    node("DequantizeLinear", l.name, {input_name(l, 0), s, z}, {m_.output_tensor});
+    if (!a.softmax) {
+      node("DequantizeLinear", l.name, {input_name(l, 0), s, z}, {m_.output_tensor});
+      return;
+    }
+    const std::string scores = m_.output_tensor + "_dequantized";  // then the model's final Softmax, in float
+    node("DequantizeLinear", l.name, {input_name(l, 0), s, z}, {scores});
+    attr(node("Softmax", l.name + "_softmax", {scores}, {m_.output_tensor}), "axis", 1);
   }
 
   void layer(const Layer& l, const ConvAttributes& a) {
@@ -224,8 +230,11 @@ class Exporter {
     if (a.function == LookupFunction::leaky_relu) onnx_writer::set_attribute(n, "alpha", a.alpha);
   }
 
-  void layer(const Layer& l, const MulAttributes&) {
-    fail(l, "a Mul is not written in QOperator form yet: use the QDQ export (--qdq), which onnxruntime fuses into QLinearMul");
+  void layer(const Layer& l, const CopyAttributes&) {
+    fail(l, "a Copy (Resize nearest) is not written in QOperator form: use the QDQ export (--qdq)");
+  }
+  void layer(const Layer& l, const ElementwiseAttributes&) {
+    fail(l, "an elementwise Mul/Max/Min/Sub of two tensors is not written in QOperator form: use the QDQ export (--qdq)");
   }
 
   void layer(const Layer& l, const AddAttributes&) {

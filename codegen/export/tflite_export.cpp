@@ -303,6 +303,8 @@ class Exporter {
     layer_tensor_[index_] = y;
   }
 
+  // A final Softmax the engine's Dequantize computes (a.softmax) is not written: the .tflite ends
+  // at the dequantized scores, as TFLite models are compared layer by layer in integers.
   void layer(const Layer& l, const DequantizeAttributes& a) {
     const Layer& p = producer(l, 0);
     const bool two_d = p.kind == LayerKind::dense;
@@ -421,8 +423,12 @@ class Exporter {
     fail(l, "a lookup-table activation is a cpu_int8 layer; TFLite computes it in its own arithmetic");
   }
 
-  void layer(const Layer& l, const MulAttributes&) {
-    fail(l, "a Mul layer is onnxruntime's QLinearMul, a cpu_int8 layer; TFLite's MUL requantizes in its own arithmetic");
+  void layer(const Layer& l, const CopyAttributes&) {
+    fail(l, "a Copy (Resize nearest) is not written to .tflite yet (RESIZE_NEAREST_NEIGHBOR is not in statiq's writer)");
+  }
+  void layer(const Layer& l, const ElementwiseAttributes&) {
+    fail(l, "an elementwise Mul/Max/Min/Sub layer is onnxruntime's QDQ form, a cpu_int8 layer; TFLite's MUL/MAXIMUM/"
+            "MINIMUM/SUB requantize in their own arithmetic");
   }
 
   void layer(const Layer& l, const AddAttributes& a) {

@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "codegen/emit/cpp_escape.hpp"
+#include "codegen/exec/resize_nearest.hpp"
 #include "statiq/targets/describe.hpp"
 
 namespace statiq::codegen {
@@ -164,7 +165,8 @@ bool kind_matches(LayerKind k, const LayerAttributes& a) {
   if (std::holds_alternative<ConcatAttributes>(a)) return k == LayerKind::concat;
   if (std::holds_alternative<PoolAttributes>(a)) return is_pool_kind(k);
   if (std::holds_alternative<LookupTableAttributes>(a)) return k == LayerKind::lookup_table;
-  if (std::holds_alternative<MulAttributes>(a)) return k == LayerKind::mul;
+  if (std::holds_alternative<ElementwiseAttributes>(a)) return k == LayerKind::elementwise;
+  if (std::holds_alternative<CopyAttributes>(a)) return k == LayerKind::copy;
   return false;  // Quantize / Dequantize: the engine's boundaries, never a custom layer
 }
 
@@ -377,6 +379,7 @@ class Lowering {
   void add_output() {
     // The tensor the integer engine ends with: the graph output, or the input of the float tail.
     std::string last = m_.output_tensor;
+    if (softmax_node_) last = softmax_node_->inputs[0];
     if (!m_.float_tail.empty()) {
       const Node* first = g_.find_node(m_.float_tail.front());
       last = first && !first->inputs.empty() ? first->inputs[0] : last;
@@ -391,9 +394,13 @@ class Lowering {
     l.name = m_.output_tensor + "_dequantize";
     l.kind = LayerKind::dequantize;
     l.attributes = DequantizeAttributes{.shape = output_shape_of(it->second), .bits = out_bits_of(it->second),
-                                        .signed_input = out_signed_of(it->second)};
+                                        .signed_input = out_signed_of(it->second), .softmax = softmax_node_ != nullptr};
     l.inputs = {it->second};
     l.output_tensor = src.output_tensor;
+    if (softmax_node_) {  // the engine's float output is the model's: the Softmax's
+      l.onnx_nodes = {softmax_node_->name};
+      l.output_tensor = softmax_node_->outputs[0];
+    }
     m_.layers.push_back(std::move(l));
   }
 
@@ -447,7 +454,8 @@ class Lowering {
             else if constexpr (std::is_same_v<A, ConcatAttributes>) return t_.concat(l.kind, a);
             else if constexpr (std::is_same_v<A, PoolAttributes>) return t_.pool(l.kind, a);
             else if constexpr (std::is_same_v<A, LookupTableAttributes>) return t_.lookup_table(l.kind, a);
-            else if constexpr (std::is_same_v<A, MulAttributes>) return t_.mul(l.kind, a);
+            else if constexpr (std::is_same_v<A, ElementwiseAttributes>) return t_.elementwise(l.kind, a);
+            else if constexpr (std::is_same_v<A, CopyAttributes>) return t_.copy(l.kind, a);
             else return no_violation;  // refused by check_custom
           },
           l.attributes);
@@ -509,11 +517,19 @@ class Lowering {
     if (is_pool(n)) return lower_pool(n);
     if (const auto f = lookup_function_of(n.op_type)) return lower_lookup_table(n, *f);
     if (n.op_type == "Relu" || n.op_type == "Clip") return lower_clip(n);
-    if (n.op_type == "Mul") return lower_mul(n);
+    if (const auto op = elementwise_op_of(n.op_type)) return lower_elementwise(n, *op);
+    if (n.op_type == "Resize") return lower_resize(n);
     if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
-      // The classifier's last op stays float, after the Dequantize (cheap and exact there).
+      // The classifier's last op is float, after the Dequantize (cheap there). Over the channels
+      // (axis 1, the last for a [1, C] output) the engine's Dequantize computes it; along another
+      // axis it stays a float tail for the application.
       stopped_ = true;
-      m_.float_tail.push_back(n.name);
+      const ir::Tensor& x = g_.tensor(n.inputs[0]);
+      const std::int64_t rank = x.shape ? std::int64_t(x.shape->size()) : 0;
+      std::int64_t axis = n.attr_int("axis", -1);
+      if (axis < 0) axis += rank;
+      if (axis == 1 && (rank == 2 || rank == 4) && layer_of_.count(n.inputs[0])) softmax_node_ = &n;
+      else m_.float_tail.push_back(n.name);
       return;
     }
     unmappable(n, "no statiq layer computes " + display_name(n.op_type));
@@ -898,35 +914,106 @@ class Lowering {
     lower_lookup_table(n, LookupFunction::clip, lo, hi);
   }
 
-  // Mul of two tensors of the same shape, or of a map and one value per channel ([1, C, 1, 1]):
-  // onnxruntime's QLinearMul (the squeeze-excite gate, HardSwish's x * gate).
-  void lower_mul(const Node& n) {
+  static std::optional<ElementwiseOp> elementwise_op_of(const std::string& op_type) {
+    if (op_type == "Mul") return ElementwiseOp::mul;
+    if (op_type == "Max") return ElementwiseOp::max;
+    if (op_type == "Min") return ElementwiseOp::min;
+    if (op_type == "Sub") return ElementwiseOp::sub;
+    return std::nullopt;
+  }
+
+  // Mul, Max, Min, Sub of two tensors of the same shape, or of a map and one value per channel
+  // ([1, C, 1, 1]) as onnxruntime runs their QDQ form: Mul fused into QLinearMul (the squeeze-excite
+  // gate, HardSwish's x * gate), Max/Min/Sub in float between DQ and Q.
+  void lower_elementwise(const Node& n, ElementwiseOp op) {
+    const std::string form = op == ElementwiseOp::mul ? "onnxruntime's QLinearMul"
+                                                      : "onnxruntime's float " + n.op_type + " between DequantizeLinear and QuantizeLinear";
     if (t_.profile != arith::qlinear::name)
-      return unmappable(n, "no statiq layer computes a Mul of two tensors on " + std::string(t_.name) +
-                               " yet: it is onnxruntime's QLinearMul, which statiq has for cpu-int8 only; --unmapped "
-                               "float keeps it float, or generate for cpu-int8");
-    if (n.inputs.size() != 2) return unmappable(n, "Mul takes two inputs");
+      return unmappable(n, "no statiq layer computes a " + n.op_type + " of two tensors on " + std::string(t_.name) +
+                               " yet: it is " + form + ", which statiq has for cpu-int8 only; --unmapped float keeps it "
+                               "float, or generate for cpu-int8");
+    if (n.inputs.size() != 2) return unmappable(n, n.op_type + " takes two inputs here (a variadic " + n.op_type +
+                                                       " of " + std::to_string(n.inputs.size()) + " has no statiq layer)");
     int s0 = producer(n.inputs[0], n), s1 = producer(n.inputs[1], n);
     const Shape shape = nhwc_of(g_, n.outputs[0], n);
-    if (output_shape_of(s0) != shape) std::swap(s0, s1);  // the per-channel operand second
+    if (output_shape_of(s0) != shape) {
+      if (op == ElementwiseOp::sub)
+        return unmappable(n, "statiq's Sub subtracts a tensor of the same shape or one value per channel from a map; "
+                             "here the first input " + shape_text(output_shape_of(s0)) + " is the smaller one");
+      std::swap(s0, s1);  // the per-channel operand second
+    }
     const Shape second = output_shape_of(s1);
     const bool per_channel = second == Shape{1, 1, shape.c} && shape != second;
     if (output_shape_of(s0) != shape || (second != shape && !per_channel))
-      return unmappable(n, "statiq's Mul multiplies two tensors of the same shape, or a map by one value per channel "
-                           "([1, C, 1, 1]); here " + shape_text(output_shape_of(s0)) + " and " + shape_text(second));
-    MulAttributes a{.shape = shape, .per_channel_second = per_channel};
+      return unmappable(n, "statiq's " + n.op_type + " combines two tensors of the same shape, or a map and one value "
+                           "per channel ([1, C, 1, 1]); here " + shape_text(output_shape_of(s0)) + " and " +
+                           shape_text(second));
+    ElementwiseAttributes a{.op = op, .shape = shape, .per_channel_second = per_channel};
     a.bits = Bits{out_bits_of(s0), 8, output_bits(n.name)};
     a.signed_input = out_signed_of(s0);
     a.signed_output = signed_output(no_activation);
     Layer l;
     l.name = n.name;
-    l.kind = LayerKind::mul;
+    l.kind = LayerKind::elementwise;
     l.onnx_nodes = {n.name};
     l.inputs = {s0, s1};
     l.attributes = a;
     if (out_signed_of(s0) != out_signed_of(s1) || out_bits_of(s0) != out_bits_of(s1))
-      return unmappable(n, "the two inputs of the Mul differ in type; onnxruntime's QLinearMul takes one 8-bit type");
-    if (!place(l, n, t_.mul(LayerKind::mul, a))) {
+      return unmappable(n, "the two inputs of the " + n.op_type + " differ in type; statiq's elementwise layer takes one "
+                           "8-bit type for both");
+    if (!place(l, n, t_.elementwise(LayerKind::elementwise, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  // Resize in "nearest" mode over H and W: every output pixel is an input pixel, a Copy layer with
+  // the index table computed here as ONNX defines it (the coordinate transform in float32, then the
+  // nearest mode), so it is exact on every target (on the host where the device has no copy).
+  void lower_resize(const Node& n) {
+    const std::string mode = n.attr_string("mode", "nearest");
+    if (mode != "nearest")
+      return unmappable(n, "Resize in mode '" + display_name(mode) + "' interpolates; statiq computes only mode "
+                           "'nearest' (a copy): export the model with nearest upsampling, or --unmapped float");
+    const Shape in = nhwc_of(g_, n.inputs[0], n), out = nhwc_of(g_, n.outputs[0], n);
+    const ir::Tensor& xt = g_.tensor(n.inputs[0]);
+    if (!xt.shape || xt.shape->size() != 4 || in.c != out.c)
+      return unmappable(n, "statiq's Resize scales H and W of an [N, C, H, W] tensor only (here " +
+                           shape_text(in) + " -> " + shape_text(out) + ")");
+    // Scales: the `scales` input when given (float), else out / in from the shapes.
+    float scale_h = float(out.h) / float(in.h), scale_w = float(out.w) / float(in.w);
+    if (n.has_input(2) && g_.tensor(n.inputs[2]).is_initializer && g_.tensor(n.inputs[2]).float_data.size() == 4) {
+      scale_h = g_.tensor(n.inputs[2]).float_data[2];
+      scale_w = g_.tensor(n.inputs[2]).float_data[3];
+    }
+    const std::string transform = n.attr_string("coordinate_transformation_mode", "half_pixel");
+    const std::string nearest = n.attr_string("nearest_mode", "round_prefer_floor");
+    if (!exec::resize_nearest_supported(transform, nearest))
+      return unmappable(n, "Resize with coordinate_transformation_mode '" + display_name(transform) +
+                           "' and nearest_mode '" + display_name(nearest) + "' is not computed by statiq");
+    auto source = [&](int y, int length_in, int length_out, float scale) {
+      return exec::resize_nearest_source(y, length_in, length_out, scale, transform, nearest);
+    };
+    const int s = producer(n.inputs[0], n);
+    CopyAttributes a{.input = in, .output = out};
+    a.bits = Bits{out_bits_of(s), 8, out_bits_of(s)};
+    a.signed_input = a.signed_output = out_signed_of(s);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::copy;
+    l.onnx_nodes = {n.name};
+    l.inputs = {s};
+    l.attributes = a;
+    l.qweights.resize(std::size_t(out.size()));
+    for (int h = 0; h < out.h; ++h) {
+      const int ih = source(h, in.h, out.h, scale_h);
+      for (int w = 0; w < out.w; ++w) {
+        const int iw = source(w, in.w, out.w, scale_w);
+        for (int c = 0; c < out.c; ++c) l.qweights[std::size_t((h * out.w + w) * out.c + c)] = (ih * in.w + iw) * in.c + c;
+      }
+    }
+    if (!place(l, n, t_.copy(LayerKind::copy, a))) {
       m_.float_tail.push_back(n.name);
       return;
     }
@@ -998,6 +1085,7 @@ class Lowering {
   std::set<std::string> blocked_;   // outputs of nodes that did not map, and of their consumers
   std::string unrepresentable_;     // the first node no statiq layer computes (host policy)
   bool stopped_ = false;
+  const Node* softmax_node_ = nullptr;  // the model's final Softmax, computed by the engine's Dequantize
 };
 
 Shape Lowering::output_shape_of(int i) const { return output_type(layer(i).attributes).shape; }

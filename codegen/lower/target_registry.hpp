@@ -29,7 +29,8 @@ struct TargetInfo {
   Violation (*concat)(LayerKind, const ConcatAttributes&);
   Violation (*pool)(LayerKind, const PoolAttributes&);
   Violation (*lookup_table)(LayerKind, const LookupTableAttributes&);
-  Violation (*mul)(LayerKind, const MulAttributes&);
+  Violation (*elementwise)(LayerKind, const ElementwiseAttributes&);
+  Violation (*copy)(LayerKind, const CopyAttributes&);
   Violation (*connects)(const Connection&);  // the target's rules about how layers connect
   bool signed_activations;   // every activation signed (tflite, gemmini)
   bool akida_conventions;    // an InputConv2D of uint8 pixels, unsigned after a ReLU (target_list.hpp)
@@ -57,7 +58,8 @@ TargetInfo target_info() {
                     static_cast<Violation (*)(LayerKind, const ConcatAttributes&)>(&T::rules),
                     static_cast<Violation (*)(LayerKind, const PoolAttributes&)>(&T::rules),
                     static_cast<Violation (*)(LayerKind, const LookupTableAttributes&)>(&T::rules),
-                    static_cast<Violation (*)(LayerKind, const MulAttributes&)>(&T::rules),
+                    static_cast<Violation (*)(LayerKind, const ElementwiseAttributes&)>(&T::rules),
+                    static_cast<Violation (*)(LayerKind, const CopyAttributes&)>(&T::rules),
                     &T::connects,
                     T::signed_activations,
                     T::akida_conventions,

@@ -16,7 +16,8 @@
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/lookup_table.hpp"
-#include "statiq/layers/mul.hpp"
+#include "statiq/layers/copy.hpp"
+#include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
@@ -27,7 +28,7 @@ namespace statiq::codegen {
 // A layer's attributes: exactly those of the library's layer types (one per kind family).
 using LayerAttributes = std::variant<ConvAttributes, DenseAttributes, AddAttributes, ConcatAttributes, PoolAttributes,
                                      QuantizeAttributes, DequantizeAttributes, LookupTableAttributes,
-                                     MulAttributes>;
+                                     ElementwiseAttributes, CopyAttributes>;
 
 // What a layer outputs: shape (NHWC) and integer type (a Dequantize outputs float: bits 32, signed).
 struct OutputType {
@@ -46,7 +47,8 @@ inline OutputType output_type(const LayerAttributes& attributes) {
     OutputType operator()(const QuantizeAttributes& a) const { return {a.shape, a.bits, a.signed_output}; }
     OutputType operator()(const DequantizeAttributes& a) const { return {a.shape, 32, true}; }
     OutputType operator()(const LookupTableAttributes& a) const { return {a.shape, a.bits.out, a.signed_output}; }
-    OutputType operator()(const MulAttributes& a) const { return {a.shape, a.bits.out, a.signed_output}; }
+    OutputType operator()(const ElementwiseAttributes& a) const { return {a.shape, a.bits.out, a.signed_output}; }
+    OutputType operator()(const CopyAttributes& a) const { return {a.output, a.bits.out, a.signed_output}; }
   };
   return std::visit(Visitor{}, attributes);
 }

@@ -346,6 +346,96 @@ std::size_t canonicalize_clip(ir::Graph& g, NormalizeReport& report) {
   return changes;
 }
 
+// --- 7b. ReduceMean over H, W -------------------------------------------------------------------
+
+std::size_t reduce_mean_to_pool(ir::Graph& g, NormalizeReport& report) {
+  std::size_t changes = 0;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    ir::Node& n = g.nodes[i];
+    if (!n.domain.empty() || n.op_type != "ReduceMean" || n.inputs.empty() || n.outputs.size() != 1) continue;
+    const ir::Tensor& x = g.tensor(n.inputs[0]);
+    if (!x.shape || x.shape->size() != 4) continue;
+    // axes: an attribute up to opset 17, a constant input from 18.
+    std::vector<std::int64_t> axes = n.attr_ints("axes", {});
+    if (n.has_input(1)) {
+      const ir::Tensor* a = edit::constant(g, n.inputs[1]);
+      if (!a || a->int64_data.empty()) continue;
+      axes = a->int64_data;
+    }
+    for (std::int64_t& a : axes) a = a < 0 ? a + 4 : a;
+    std::sort(axes.begin(), axes.end());
+    if (axes != std::vector<std::int64_t>{2, 3}) continue;
+    const bool keepdims = n.attr_int("keepdims", 1) != 0;
+    const std::string before = label(n);
+    n.op_type = "GlobalAveragePool";
+    n.attributes.clear();
+    n.inputs.resize(1);
+    if (!keepdims) {  // GlobalAveragePool to [N, C, 1, 1], then Flatten to the ReduceMean's [N, C]
+      const std::string out = n.outputs[0];
+      const std::string pooled = edit::fresh_name(g, out + "_pooled");
+      ir::Tensor t;
+      t.name = pooled;
+      t.dtype = g.tensor(out).dtype;
+      t.shape = ir::Dims{(*x.shape)[0], (*x.shape)[1], 1, 1};
+      g.tensors[pooled] = t;
+      n.outputs[0] = pooled;
+      ir::Node flatten;
+      flatten.name = edit::fresh_name(g, n.name + "_flatten");
+      flatten.op_type = "Flatten";
+      flatten.inputs = {pooled};
+      flatten.outputs = {out};
+      flatten.attributes["axis"] = ir::AttributeValue{std::int64_t{1}};
+      g.nodes.insert(g.nodes.begin() + std::ptrdiff_t(i) + 1, std::move(flatten));
+    }
+    report.add(before + " (ReduceMean over H, W) became GlobalAveragePool" + (keepdims ? "" : " -> Flatten"));
+    ++changes;
+  }
+  return changes;
+}
+
+// --- 7c. Pad before a Conv ----------------------------------------------------------------------
+
+std::size_t fold_pad_into_conv(ir::Graph& g, NormalizeReport& report) {
+  std::size_t changes = 0;
+  const auto uses = use_counts(g);
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& pad = g.nodes[i];
+    if (!pad.domain.empty() || pad.op_type != "Pad" || pad.outputs.size() != 1 || pad.inputs.empty()) continue;
+    if (pad.attr_string("mode", "constant") != "constant") continue;
+    // pads: an attribute before opset 11, a constant input since; the value must be 0.
+    std::vector<std::int64_t> pads = pad.attr_ints("pads", {});
+    if (pad.has_input(1)) {
+      const ir::Tensor* p = edit::constant(g, pad.inputs[1]);
+      if (!p) continue;
+      pads = p->int64_data;
+    }
+    float value = pad.attr_float("value", 0.0f);
+    if (pad.has_input(2)) {
+      const auto v = edit::scalar(g, pad.inputs[2]);
+      if (!v) continue;
+      value = *v;
+    }
+    if (pad.has_input(3) || value != 0.0f || pads.size() != 8) continue;  // axes input: not folded here
+    if (pads[0] || pads[1] || pads[4] || pads[5] || std::any_of(pads.begin(), pads.end(), [](std::int64_t v) { return v < 0; }))
+      continue;
+    const auto it = uses.find(pad.outputs[0]);
+    if (it == uses.end() || it->second != 1) continue;
+    const std::vector<std::size_t> readers = g.consumers(pad.outputs[0]);
+    if (readers.size() != 1) continue;
+    ir::Node& conv = g.nodes[readers[0]];
+    if (conv.op_type != "Conv" || !conv.domain.empty() || conv.inputs[0] != pad.outputs[0]) continue;
+    if (conv.attr_string("auto_pad", "NOTSET") != "NOTSET") continue;
+    std::vector<std::int64_t> cp = conv.attr_ints("pads", {0, 0, 0, 0});
+    if (cp.size() != 4) continue;
+    cp[0] += pads[2], cp[1] += pads[3], cp[2] += pads[6], cp[3] += pads[7];
+    conv.attributes["pads"] = ir::AttributeValue{cp};
+    conv.inputs[0] = pad.inputs[0];
+    report.add(label(pad) + " (zeros around H, W) folded into " + label(conv) + "'s pads");
+    ++changes;
+  }
+  return changes ? changes + remove_dead(g, report) : 0;
+}
+
 // --- 8. depthwise tag ---------------------------------------------------------------------------
 
 bool is_tagged_depthwise(const ir::Node& n) {
@@ -429,6 +519,8 @@ NormalizeReport normalize(ir::Graph& g, const NormalizeOptions& options) {
     if (options.fold_bias_add) changes += fold_bias_add(g, step);
     if (options.flatten_before_gemm) changes += flatten_before_gemm(g, step);
     if (options.canonicalize_clip) changes += canonicalize_clip(g, step);
+    if (options.reduce_mean_to_pool) changes += reduce_mean_to_pool(g, step);
+    if (options.fold_pad_into_conv) changes += fold_pad_into_conv(g, step);
     ++report.iterations;
     for (auto& m : step.actions)
       if (changes == 0 || !is_kept_note(m)) report.add(std::move(m));

@@ -34,6 +34,8 @@ struct NormalizeOptions {
   bool matmul_to_gemm = true;
   bool flatten_before_gemm = true;
   bool canonicalize_clip = true;
+  bool reduce_mean_to_pool = true;
+  bool fold_pad_into_conv = true;
   bool tag_depthwise = true;
   bool report_input_preprocessing = true;
   std::size_t max_iterations = 32;  // bound of the fixed-point loop (a change never undoes another)
@@ -87,6 +89,12 @@ std::size_t flatten_before_gemm(ir::Graph& graph, NormalizeReport& report);
 //   max are rank-0 float initializers, min == 0 (max == 6 is ReLU6). Matchers read inputs[2].
 // A Clip whose bounds are not constants, or whose min is not 0, is left as it is.
 std::size_t canonicalize_clip(ir::Graph& graph, NormalizeReport& report);
+// ReduceMean over H and W of an [N, C, H, W] tensor is GlobalAveragePool (keepdims 0: then a
+// Flatten to [N, C]), which every target's average layers compute.
+std::size_t reduce_mean_to_pool(ir::Graph& g, NormalizeReport& report);
+// A constant Pad of zeros over H and W whose only reader is a Conv becomes the Conv's own pads
+// (the quantized engine pads with the zero point: the same real zero).
+std::size_t fold_pad_into_conv(ir::Graph& g, NormalizeReport& report);
 
 // Attribute set on depthwise Conv nodes: "statiq_depthwise" (INT, 1) and "statiq_depth_multiplier"
 // (INT, output channels / group). Depthwise means group > 1, group == input channels and output

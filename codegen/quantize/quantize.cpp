@@ -559,6 +559,16 @@ class ProfileQuantizer {
     l.data = std::move(d);
   }
 
+  // A Copy moves values: its output is quantized as its input (the index table is the lowering's).
+  void layer(Layer& l, CopyAttributes& a) {
+    const TensorQuantization x = input(l, 0);
+    a.bits = Bits{x.bits, 8, x.bits};
+    a.signed_input = a.signed_output = x.is_signed;
+    l.input_zero_point = x.zero_point;
+    l.output = x;
+    l.data = ProfileData<P>{};
+  }
+
   void layer(Layer& l, LookupTableAttributes& a) {
     const TensorQuantization x = input(l, 0);
     if (x.bits != 8) fail(l, "reads a " + std::to_string(x.bits) + "-bit tensor; a lookup table indexes 8-bit codes");
@@ -579,17 +589,18 @@ class ProfileQuantizer {
     l.data = std::move(d);
   }
 
-  void layer(Layer& l, MulAttributes& a) {
+  void layer(Layer& l, ElementwiseAttributes& a) {
     const TensorQuantization xa = input(l, 0), xb = input(l, 1);
     if (xa.bits != 8 || xb.bits != 8 || xa.is_signed != xb.is_signed)
-      fail(l, "its inputs differ in type or are not 8-bit; onnxruntime's QLinearMul takes one 8-bit type");
+      fail(l, "its inputs differ in type or are not 8-bit; statiq's elementwise layer (onnxruntime's QLinearMul, or its "
+              "float Max/Min/Sub between DQ and Q) takes one 8-bit type");
     a.signed_input = xa.is_signed;
     a.bits.in = 8;
     const TensorQuantization y = activation(l, l.output_tensor, a.bits.out, no_activation, 0.0f, a.signed_output);
     a.signed_output = y.is_signed;
     if constexpr (!qlinear)
-      fail(l, "a Mul of two tensors is onnxruntime's QLinearMul, for cpu-int8 only: generate for cpu-int8 or keep the "
-              "node float (--unmapped float)");
+      fail(l, "a Mul/Max/Min/Sub of two tensors is onnxruntime's QDQ form, for cpu-int8 only: generate for cpu-int8 "
+              "or keep the node float (--unmapped float)");
     ProfileData<P> d;
     d.output = P::output(real(y), bounds(y, no_activation, 0.0f));
     l.output = y;

@@ -1,6 +1,6 @@
 // codegen/simulate/simulate.cpp — runs a quantized LoweredModel layer by layer with statiq::compute
 // (the functions the engine's layer types call), on int32 buffers holding each tensor's integers.
-#include "codegen/quantize/qlinear_mul.hpp"
+#include "codegen/quantize/elementwise_params.hpp"
 #include "codegen/simulate/simulate.hpp"
 
 #include <algorithm>
@@ -199,6 +199,15 @@ class Simulator {
     r.layers[i] = std::move(y);
   }
 
+  void layer(const Layer& l, const CopyAttributes& a, const ProfileData<P>&, const std::vector<float>&,
+             SimulationResult& r, std::size_t i) {
+    const auto& x = input(l, 0, r, i, a.input.size());
+    if (l.qweights.size() != std::size_t(a.output.size())) fail(l, "has no index table (lowering bug)");
+    std::vector<std::int32_t> y(std::size_t(a.output.size()));
+    compute(a, x.data(), l.qweights.data(), l.output.zero_point, y.data());
+    r.layers[i] = std::move(y);
+  }
+
   void layer(const Layer& l, const LookupTableAttributes& a, const ProfileData<P>&, const std::vector<float>&,
              SimulationResult& r, std::size_t i) {
     const auto& x = input(l, 0, r, i, a.shape.size());
@@ -208,12 +217,12 @@ class Simulator {
     r.layers[i] = std::move(y);
   }
 
-  void layer(const Layer& l, const MulAttributes& a, const ProfileData<P>&, const std::vector<float>&,
+  void layer(const Layer& l, const ElementwiseAttributes& a, const ProfileData<P>&, const std::vector<float>&,
              SimulationResult& r, std::size_t i) {
     const auto& xa = input(l, 0, r, i, a.shape.size());
     const auto& xb = input(l, 1, r, i, a.second_shape().size());
     std::vector<std::int32_t> y(static_cast<std::size_t>(a.shape.size()));
-    compute(a, xa.data(), xb.data(), qlinear_mul_params(model_, l), y.data());
+    compute(a, xa.data(), xb.data(), elementwise_params(model_, l), y.data());
     r.layers[i] = std::move(y);
   }
 

@@ -31,7 +31,8 @@
 #include "statiq/layers/input_conv2d.hpp"
 #include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/max_pool.hpp"
-#include "statiq/layers/mul.hpp"
+#include "statiq/layers/copy.hpp"
+#include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/quantize.hpp"
 
 #include "statiq/targets/akida_v1.hpp"

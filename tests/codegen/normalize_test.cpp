@@ -946,3 +946,50 @@ TEST_CASE("normalisation is linear: 20,000 x (Reshape, Reshape, MatMul, Add, Bat
   CHECK(report.mentions("Reshape 'reshape_a0' + Reshape 'reshape_b0' ([1,4] -> [1,4]) before Gemm 'matmul0' became "
                         "Flatten 'reshape_b0' (axis 1)"));
 }
+
+// --- 7b/7c. ReduceMean over H, W; Pad before a Conv (issue 12) ----------------------------------
+
+TEST_CASE("ReduceMean over H,W becomes GlobalAveragePool (-> Flatten); over C it stays", "[codegen][normalize]") {
+  for (const std::int64_t keepdims : {std::int64_t{1}, std::int64_t{0}}) {
+    INFO("keepdims " << keepdims);
+    OnnxBuilder b;
+    b.input("x", {1, 3, 4, 5}).output("y", keepdims ? std::vector<std::int64_t>{1, 3, 1, 1} : std::vector<std::int64_t>{1, 3});
+    b.output("z", {1, 1, 4, 5});
+    auto& m = b.node("ReduceMean", {"x"}, {"y"}, "mean_hw");
+    OnnxBuilder::attr(m, "axes", std::vector<std::int64_t>{3, -2});
+    OnnxBuilder::attr(m, "keepdims", keepdims);
+    OnnxBuilder::attr(b.node("ReduceMean", {"x"}, {"z"}, "mean_c"), "axes", std::vector<std::int64_t>{1});
+    const auto r = run_normalize(b);  // the executor agrees before and after
+    CHECK(node_named(r.after, "mean_hw").op_type == "GlobalAveragePool");
+    CHECK(node_named(r.after, "mean_c").op_type == "ReduceMean");
+    CHECK(count_op(r.after, "Flatten") == std::size_t(keepdims ? 0 : 1));
+    CHECK(r.after.outputs == std::vector<std::string>{"y", "z"});
+    CHECK(r.report.mentions("'mean_hw'"));
+  }
+}
+
+TEST_CASE("a zero Pad over H,W before a Conv becomes the Conv's pads; other Pads stay", "[codegen][normalize]") {
+  OnnxBuilder b;
+  b.input("x", {1, 2, 5, 5}).output("y", {1, 3, 8, 5}).output("p", {1, 2, 6, 6}).output("q", {1, 2, 5, 7});
+  b.initializer_i64("pads", {8}, {0, 0, 1, 0, 0, 0, 2, 1});  // top 1, bottom 2, right 1
+  b.node("Pad", {"x", "pads"}, {"padded"}, "pad");
+  b.initializer("w", {3, 2, 3, 3}, std::vector<float>(54, 0.25f));
+  auto& c = b.node("Conv", {"padded", "w"}, {"y"}, "conv");
+  OnnxBuilder::attr(c, "pads", std::vector<std::int64_t>{1, 1, 1, 0});
+  // A Pad with a non-zero value, and one read by a MaxPool (its pads are -inf there): kept.
+  b.initializer_i64("pads1", {8}, {0, 0, 1, 1, 0, 0, 0, 0});
+  b.initializer("half", {}, {0.5f});
+  b.node("Pad", {"x", "pads1", "half"}, {"p"}, "pad_half");
+  b.initializer_i64("pads2", {8}, {0, 0, 0, 1, 0, 0, 0, 1});
+  b.node("Pad", {"x", "pads2"}, {"padded2"}, "pad_pool");
+  auto& pool = b.node("MaxPool", {"padded2"}, {"q"}, "pool");
+  OnnxBuilder::attr(pool, "kernel_shape", std::vector<std::int64_t>{1, 1});
+  const auto r = run_normalize(b);  // the executor agrees before and after
+  const ir::Node& conv = node_named(r.after, "conv");
+  CHECK(conv.inputs[0] == "x");
+  CHECK(conv.attr_ints("pads", {}) == std::vector<std::int64_t>{2, 1, 3, 1});
+  CHECK(r.after.find_node("pad") == nullptr);
+  CHECK(r.after.find_node("pad_half") != nullptr);
+  CHECK(r.after.find_node("pad_pool") != nullptr);
+  CHECK(r.report.mentions("folded into"));
+}

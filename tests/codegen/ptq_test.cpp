@@ -361,12 +361,14 @@ TEST_CASE("ptq: mlperf_kws on akida-v2 at 4 bits, output cosine on its 5 samples
     REQUIRE(r.mean_cosine);
     return *r.mean_cosine;
   };
-  CHECK(cosine(o) == Approx(0.82945).margin(5e-6));
+  // The engine's output is the model's: its final Softmax is the engine's (issue 12), so the cosine
+  // compares probabilities (on the logits before: 0.82945, 0.88229, 0.99322).
+  CHECK(cosine(o) == Approx(0.74136).margin(5e-6));
   o.calibration.method = calib::CalibrationMethod::mse;
-  CHECK(cosine(o) == Approx(0.88229).margin(5e-6));
+  CHECK(cosine(o) == Approx(0.88154).margin(5e-6));
   o.ptq.adaround = true;
   o.ptq.adaround_options.iterations = 300;
-  CHECK(cosine(o) == Approx(0.99322).margin(5e-6));
+  CHECK(cosine(o) == Approx(0.99999).margin(5e-6));
 }
 
 #ifdef STATIQ_COMPARE_WITH_ORT

@@ -164,7 +164,8 @@ TEST_CASE("--qdq drop-in: a 2-D input and a float tail (Softmax; --unmapped floa
     CHECK(has_op(o.qdq, "Elu") == tail);
 
     // The export's output: the float tail applied to the engine's dequantized output. Without the
-    // Elu it is softmax(engine logits), up to onnxruntime's own float Softmax rounding.
+    // Elu the engine computes the final Softmax itself (its Dequantize), and the export's is
+    // softmax(engine logits), up to onnxruntime's own float Softmax rounding.
     const fs::path out = dir.path / (tail ? "tail.npy" : "plain.npy");
     statiq::test::run_ort(o.qdq, samples, "-o '" + out.string() + "'", dir.path / "ort.log");
     const std::vector<float> ort = statiq::io::read_npy(out).as<float>();
@@ -176,11 +177,17 @@ TEST_CASE("--qdq drop-in: a 2-D input and a float tail (Softmax; --unmapped floa
       if (tail) continue;
       const SimulationResult sim = simulate(r.model, xs.data() + s * 16);
       REQUIRE(sim.dequantized.size() == 4);
-      double mx = sim.dequantized[0], den = 0;
-      for (float v : sim.dequantized) mx = std::max(mx, double(v));
-      for (float v : sim.dequantized) den += std::exp(double(v) - mx);
-      for (std::size_t i = 0; i < 4; ++i)
-        CHECK(ort[s * 4 + i] == Approx(std::exp(double(sim.dequantized[i]) - mx) / den).epsilon(1e-5));
+      REQUIRE(sim.output.size() == 4);
+      const TensorQuantization& q = r.model.layers.back().output;  // what the final Dequantize undoes
+      std::vector<double> logits;
+      for (std::int32_t v : sim.output) logits.push_back(double(v - q.zero_point) * double(q.scale));
+      double mx = logits[0], den = 0;
+      for (double v : logits) mx = std::max(mx, v);
+      for (double v : logits) den += std::exp(v - mx);
+      for (std::size_t i = 0; i < 4; ++i) {
+        CHECK(sim.dequantized[i] == Approx(std::exp(logits[i] - mx) / den).epsilon(1e-5));  // the engine's Softmax
+        CHECK(ort[s * 4 + i] == Approx(std::exp(logits[i] - mx) / den).epsilon(1e-5));
+      }
     }
   }
 }

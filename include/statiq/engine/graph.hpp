@@ -404,7 +404,7 @@ class Graph {
     auto* out = reinterpret_cast<typename L::output_element*>(arena_ + plan.offsets[1 + I]);
     auto* scratch = reinterpret_cast<std::int32_t*>(arena_ + plan.offsets[1 + node_count + I]);
     const L& layer = std::get<I>(layers_);
-    if constexpr (L::kind == LayerKind::add || L::kind == LayerKind::mul) {
+    if constexpr (L::kind == LayerKind::add || L::kind == LayerKind::elementwise) {
       layer(input_of<I, 0>(), input_of<I, 1>(), out, scratch);
     } else if constexpr (L::kind == LayerKind::concat) {
       [&]<int... J>(std::integer_sequence<int, J...>) {

@@ -39,7 +39,8 @@ std::string bits_cell() {
     constexpr auto b = L::attributes.bits;
     if constexpr (L::kind == LayerKind::add || L::kind == LayerKind::concat || L::kind == LayerKind::max_pool ||
                   L::kind == LayerKind::average_pool || L::kind == LayerKind::global_average_pool ||
-                  L::kind == LayerKind::lookup_table || L::kind == LayerKind::mul)
+                  L::kind == LayerKind::lookup_table || L::kind == LayerKind::elementwise ||
+                  L::kind == LayerKind::copy)
       return fmt::format("{}/-/{}", b.in, b.out);
     else
       return fmt::format("{}/{}/{}", b.in, b.w, b.out);

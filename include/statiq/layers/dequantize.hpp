@@ -1,11 +1,14 @@
 // statiq/layers/dequantize.hpp — Dequantize: the engine's integer output back to float,
-// (q - zero_point) * scale in float32 as ONNX DequantizeLinear (a power of two on Akida).
+// (q - zero_point) * scale in float32 as ONNX DequantizeLinear (a power of two on Akida); with
+// `softmax`, then the model's final Softmax over the channels of each pixel (statiq/arith/softmax.hpp),
+// so the engine's output is the model's, not left to the application.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "statiq/arith/dequantize.hpp"
+#include "statiq/arith/softmax.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/quantize.hpp"
 
@@ -15,13 +18,16 @@ struct DequantizeAttributes {
   Shape shape{};
   int bits = 8;
   bool signed_input = false;
+  bool softmax = false;  // then Softmax over the channels (ONNX Softmax on axis 1 of the model's output)
   constexpr bool operator==(const DequantizeAttributes&) const = default;
 };
 
-// Dequantize with run-time attributes: (q - zero_point) * scale in float32.
+// Dequantize with run-time attributes: (q - zero_point) * scale in float32 [, then Softmax per pixel].
 template <class X>
 void compute(const DequantizeAttributes& a, const X* x, float scale, std::int32_t zero_point, float* y) {
   for (int i = 0; i < a.shape.size(); ++i) y[i] = arith::dequantize(static_cast<std::int32_t>(x[i]), scale, zero_point);
+  if (a.softmax)
+    for (int p = 0; p < a.shape.h * a.shape.w; ++p) arith::softmax(y + p * a.shape.c, y + p * a.shape.c, a.shape.c);
 }
 
 template <fixed_string Name, DequantizeAttributes A, class Target>
@@ -43,7 +49,8 @@ class Dequantize {
   STATIQ_REPORT(verdict);
   static constexpr Shape input_shape = valid ? A.shape : Shape{1, 1, 1};
   static constexpr Shape output_shape = input_shape;
-  static constexpr Pattern pattern = Pattern{{"DequantizeLinear"}, 1};
+  static constexpr Pattern pattern =
+      A.softmax ? Pattern{{"DequantizeLinear", "Softmax"}, 2} : Pattern{{"DequantizeLinear"}, 1};
   static constexpr std::size_t params = 0;
   static constexpr std::int64_t macs = 0;
   static constexpr std::size_t scratch_words = 0;

@@ -23,7 +23,8 @@ enum class LayerKind {
   quantize,
   dequantize,
   lookup_table,  // statiq/layers/lookup_table.hpp: LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish ...
-  mul,           // statiq/layers/mul.hpp: onnxruntime's QLinearMul
+  elementwise,   // statiq/layers/elementwise.hpp: Mul (QLinearMul), Max, Min, Sub of two tensors
+  copy,          // statiq/layers/copy.hpp: Resize (nearest), values moved by an index table
 };
 
 constexpr std::string_view layer_kind_name(LayerKind k) {
@@ -40,7 +41,8 @@ constexpr std::string_view layer_kind_name(LayerKind k) {
     case LayerKind::quantize: return "Quantize";
     case LayerKind::dequantize: return "Dequantize";
     case LayerKind::lookup_table: return "LookupTable";
-    case LayerKind::mul: return "Mul";
+    case LayerKind::elementwise: return "Elementwise";
+    case LayerKind::copy: return "Copy";
   }
   return "?";
 }

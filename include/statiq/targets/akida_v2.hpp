@@ -6,10 +6,11 @@
 #include "statiq/layers/add.hpp"
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/convolution.hpp"
+#include "statiq/layers/copy.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/lookup_table.hpp"
-#include "statiq/layers/mul.hpp"
+#include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
@@ -151,7 +152,11 @@ struct akida_v2 : target_rules<akida_v2> {
   static constexpr Violation rules(LayerKind kind, const LookupTableAttributes&) {
     return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
   }
-  static constexpr Violation rules(LayerKind kind, const MulAttributes&) {
+  static constexpr Violation rules(LayerKind kind, const ElementwiseAttributes&) {
+    return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
+  }
+  // No Resize on Akida 2.0: the copy runs on the host (exact in any arithmetic).
+  static constexpr Violation rules(LayerKind kind, const CopyAttributes&) {
     return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
   }
 };

@@ -6,10 +6,11 @@
 #include "statiq/layers/add.hpp"
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/convolution.hpp"
+#include "statiq/layers/copy.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/lookup_table.hpp"
-#include "statiq/layers/mul.hpp"
+#include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/pool_layer.hpp"
 #include "statiq/layers/quantize.hpp"
 #include "statiq/targets/rules.hpp"
@@ -29,6 +30,7 @@ struct int8_cpu_rules {
       {{"QuantizeLinear"}, 1}, {{"DequantizeLinear"}, 1},
       {{"LeakyRelu"}, 1},      {{"Sigmoid"}, 1},                {{"Tanh"}, 1},
       {{"HardSigmoid"}, 1},    {{"HardSwish"}, 1},              {{"Mul"}, 1},
+      {{"Max"}, 1},            {{"Min"}, 1},                    {{"Sub"}, 1},
   };
 
   static constexpr Violation rules(LayerKind, const ConvAttributes& a) {
@@ -52,8 +54,9 @@ struct int8_cpu_rules {
     if (SignedActivations) return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
     return eight_bit_tensors(Bits{a.bits.in, 8, a.bits.out}, a.signed_input, a.signed_output, SignedActivations);
   }
-  // Mul is onnxruntime's QLinearMul; TFLite's MUL requantizes in its own arithmetic (no statiq layer yet).
-  static constexpr Violation rules(LayerKind kind, const MulAttributes& a) {
+  // Mul/Max/Min/Sub of two tensors are onnxruntime's QDQ forms; TFLite's MUL ... requantize in its own
+  // arithmetic (no statiq layer yet).
+  static constexpr Violation rules(LayerKind kind, const ElementwiseAttributes& a) {
     if (SignedActivations) return {.rule = Rule::layer_kind_not_supported_by_target, .kind = kind};
     return eight_bit_tensors(Bits{a.bits.in, 8, a.bits.out}, a.signed_input, a.signed_output, SignedActivations);
   }

@@ -1,8 +1,9 @@
-// Mul (statiq/arith/qlinear_mul.hpp) against onnxruntime on every pair of input codes: x holds two
-// 256x256 planes (plane a: the row index, plane b: the column index), split and multiplied in one
-// QDQ graph per parameter set; onnxruntime fuses DQ, DQ -> Mul -> Q into QLinearMul (uint8 and int8).
-// Its integers must be statiq's, and differ from the plain float form Q(DQ(a) * DQ(b)) somewhere (the
-// test tells the two apart).
+// The Elementwise layer's Mul, Max, Min and Sub (statiq/layers/elementwise.hpp) against onnxruntime
+// on every pair of input codes: x holds two 256x256 planes (plane a: the row index, plane b: the
+// column index), split and combined in one QDQ graph per parameter set. onnxruntime fuses DQ, DQ ->
+// Mul -> Q into QLinearMul (uint8 and int8), whose integers differ from the plain float form
+// Q(DQ(a) * DQ(b)) somewhere (the test tells the two apart); it has no QLinear kernel for Max, Min
+// and Sub (the optimized model must keep them float between DQ and Q).
 #include <catch2/catch.hpp>
 
 #include <onnx/onnx_pb.h>
@@ -17,7 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "statiq/arith/qlinear_mul.hpp"
+#include "statiq/layers/elementwise.hpp"
 #include "statiq/core/qint.hpp"
 #include "statiq/io/npy.hpp"
 #include "tests/codegen/onnx_builder.hpp"
@@ -40,9 +41,11 @@ struct Params {
 
 }  // namespace
 
-TEST_CASE("Mul: every pair of input codes equals onnxruntime's QLinearMul (uint8 and int8)",
-          "[ort][mul]") {
+TEST_CASE("Elementwise Mul, Max, Min, Sub: every pair of input codes equals onnxruntime's QDQ form (uint8 and int8)",
+          "[ort][elementwise]") {
+  for (const ElementwiseOp op : {ElementwiseOp::mul, ElementwiseOp::max, ElementwiseOp::min, ElementwiseOp::sub})
   for (const bool is_signed : {false, true}) {
+    const std::string op_type(elementwise_op_name(op));
     const int z = is_signed ? 0 : 128;
     // Round and awkward scales, zero points off the middle, products that saturate both ways.
     const std::vector<Params> ps = {{0.05f, z, 0.02f, z, 0.01f, z},
@@ -54,7 +57,7 @@ TEST_CASE("Mul: every pair of input codes equals onnxruntime's QLinearMul (uint8
     m.set_ir_version(7);
     m.add_opset_import()->set_version(13);
     onnx::GraphProto* g = m.mutable_graph();
-    g->set_name("mul");
+    g->set_name("elementwise");
     auto io = [&](onnx::ValueInfoProto* v, const std::string& name, std::int64_t planes) {
       v->set_name(name);
       auto* t = v->mutable_type()->mutable_tensor_type();
@@ -86,11 +89,11 @@ TEST_CASE("Mul: every pair of input codes equals onnxruntime's QLinearMul (uint8
       statiq::test::scalar_initializer(g, c + "zy", q, 0, p.zy);
       node("DequantizeLinear", {"a", c + "sa", c + "za"}, {c + "af"});
       node("DequantizeLinear", {"b", c + "sb", c + "zb"}, {c + "bf"});
-      node("Mul", {c + "af", c + "bf"}, {c + "yf"});
+      node(op_type, {c + "af", c + "bf"}, {c + "yf"});
       node("QuantizeLinear", {c + "yf", c + "sy", c + "zy"}, {c + "y"});
       io(g->add_output(), c + "y", 1);
     }
-    const statiq::test::ScratchDir dir(fmt::format("statiq_ort_mul_{}", int(is_signed)));
+    const statiq::test::ScratchDir dir(fmt::format("statiq_ort_elementwise_{}_{}", op_type, int(is_signed)));
     {
       std::ofstream f(dir.path / "m.onnx", std::ios::binary);
       REQUIRE(m.SerializeToOstream(&f));
@@ -108,24 +111,40 @@ TEST_CASE("Mul: every pair of input codes equals onnxruntime's QLinearMul (uint8
                           fmt::format("--dtype {} --out-dir '{}' --optimized-model '{}'", is_signed ? "int8" : "uint8",
                                       dir.path.string(), (dir.path / "opt.onnx").string()),
                           dir.path / "log");
-    CHECK(statiq::test::slurp(dir.path / "opt.onnx").find("QLinearMul") != std::string::npos);
+    const std::string optimized = statiq::test::slurp(dir.path / "opt.onnx");
+    INFO(op_type);
+    if (op == ElementwiseOp::mul) CHECK(optimized.find("QLinearMul") != std::string::npos);
+    else CHECK(optimized.find("QLinear") == std::string::npos);  // no fused kernel: float between DQ and Q
     std::size_t float_form_differs = 0;
     for (std::size_t k = 0; k < ps.size(); ++k) {
       const Params& p = ps[k];
       const std::vector<std::int32_t> ort =
           statiq::io::read_npy(dir.path / statiq::test::ort_file_name(fmt::format("c{}_y", k))).as<std::int32_t>();
-      const arith::qlinear_mul_params mp = arith::make_qlinear_mul(
-          {p.sa, p.za}, {p.sb, p.zb}, {p.sy, p.zy}, {qmin(8, is_signed), qmax(8, is_signed)});
+      // The layer itself, as the generated engine runs it (its own compute over the two planes).
+      const arith::output_bounds bounds{qmin(8, is_signed), qmax(8, is_signed)};
+      const ElementwiseParams params{
+          .mul = arith::make_qlinear_mul({p.sa, p.za}, {p.sb, p.zb}, {p.sy, p.zy}, bounds),
+          .qdq = arith::make_qdq_elementwise({p.sa, p.za}, {p.sb, p.zb}, {p.sy, p.zy}, bounds)};
+      const ElementwiseAttributes attributes{.op = op, .shape = {256, 256, 1}};
       std::vector<std::int32_t> ours(65536);
-      for (int i = 0; i < 65536; ++i) ours[std::size_t(i)] = arith::qlinear_mul(x[std::size_t(i)], x[std::size_t(65536 + i)], mp);
+      compute(attributes, x.data(), x.data() + 65536, params, ours.data());
       INFO((is_signed ? "int8" : "uint8") << " parameter set " << k);
       CHECK(statiq::test::mismatches(ort, ours) == 0);
+      // The plain float form, written here from the ONNX definitions (double where it is exact).
+      std::size_t saturated = 0;
       for (int i = 0; i < 65536; ++i) {
         const float fa = p.sa * float(x[std::size_t(i)] - p.za), fb = p.sb * float(x[std::size_t(65536 + i)] - p.zb);
-        const std::int32_t plain = std::clamp(int(std::nearbyint((fa * fb) / p.sy)) + p.zy, qmin(8, is_signed), qmax(8, is_signed));
+        const float r = op == ElementwiseOp::mul ? fa * fb
+                        : op == ElementwiseOp::max ? (fa > fb ? fa : fb)
+                        : op == ElementwiseOp::min ? (fa < fb ? fa : fb)
+                                                    : fa - fb;
+        const std::int32_t plain = std::clamp(int(std::nearbyint(r / p.sy)) + p.zy, qmin(8, is_signed), qmax(8, is_signed));
         float_form_differs += plain != ours[std::size_t(i)];
+        saturated += ort[std::size_t(i)] == qmin(8, is_signed) || ort[std::size_t(i)] == qmax(8, is_signed);
       }
+      CHECK(saturated < 65536);  // the parameter set exercises more than the bounds
     }
-    CHECK(float_form_differs > 0);
+    if (op == ElementwiseOp::mul) CHECK(float_form_differs > 0);
+    else CHECK(float_form_differs == 0);  // Max, Min, Sub are exactly the float form
   }
 }
