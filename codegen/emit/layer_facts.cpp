@@ -23,11 +23,28 @@ const A& attributes_as(const Layer& layer) {
 std::string pattern_string(const Pattern& p) { return std::string(pattern_text<64>(p).view()); }
 
 // plan_arena takes its buffer count as a template argument; the sizes past the model's are empty.
+struct PlanSummary {
+  std::size_t bytes = 0;
+  bool in_place = false;
+};
+
 template <std::size_t N>
-std::size_t plan_bytes(const std::vector<BufferUse>& uses) {
+PlanSummary plan_summary(const std::vector<BufferUse>& uses) {
   std::array<BufferUse, N> a{};
   std::copy(uses.begin(), uses.end(), a.begin());
-  return plan_arena(a).bytes;
+  const ArenaPlan<N> plan = plan_arena(a);
+  return {plan.bytes, plan.in_place};
+}
+
+PlanSummary plan_summary(const std::vector<BufferUse>& uses) {
+  const std::size_t count = uses.size();
+  if (count <= 16) return plan_summary<16>(uses);
+  if (count <= 128) return plan_summary<128>(uses);
+  if (count <= 1024) return plan_summary<1024>(uses);
+  if (count <= 4096) return plan_summary<4096>(uses);
+  std::size_t total = 0;  // beyond any real network: no reuse, an upper bound
+  for (const BufferUse& b : uses) total += align_up(b.bytes);
+  return {total, false};
 }
 
 }  // namespace
@@ -193,7 +210,7 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
 namespace {
 // The engine's buffers as statiq::Graph lists them: [0] the graph input, [1 + i] node i's output,
 // [1 + n + i] node i's scratch, each with the steps it lives.
-std::vector<BufferUse> arena_uses(const LoweredModel& model, bool packs_sub_byte) {
+std::vector<BufferUse> arena_uses(const LoweredModel& model, bool packs_sub_byte, bool in_place = true) {
   const std::size_t n = model.layers.size();
   std::vector<BufferUse> uses(1 + 2 * n);
   const LayerFacts first = facts_of(model.layers[0], packs_sub_byte);
@@ -211,21 +228,27 @@ std::vector<BufferUse> arena_uses(const LoweredModel& model, bool packs_sub_byte
       BufferUse& b = uses[std::size_t(from + 1)];
       b.last = std::max(b.last, int(i));
     }
+  if (in_place)
+    for (std::size_t i = 0; i < n; ++i)
+      if (runs_in_place(model.layers[i].kind))
+        for (const int from : model.layers[i].inputs)
+          if (from >= -1 && from < int(n) && share_in_place(uses, 1 + i, std::size_t(from + 1))) break;
   return uses;
 }
 }  // namespace
 
-std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte) {
+std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte, bool in_place) {
+  if (model.layers.empty()) return 0;
+  return plan_summary(arena_uses(model, packs_sub_byte, in_place)).bytes;
+}
+
+std::size_t in_place_layers(const LoweredModel& model, bool packs_sub_byte) {
   if (model.layers.empty()) return 0;
   const std::vector<BufferUse> uses = arena_uses(model, packs_sub_byte);
-  const std::size_t count = uses.size();
-  if (count <= 16) return plan_bytes<16>(uses);
-  if (count <= 128) return plan_bytes<128>(uses);
-  if (count <= 1024) return plan_bytes<1024>(uses);
-  if (count <= 4096) return plan_bytes<4096>(uses);
-  std::size_t total = 0;  // beyond any real network: no reuse, an upper bound
-  for (const BufferUse& b : uses) total += align_up(b.bytes);
-  return total;
+  if (!plan_summary(uses).in_place) return 0;  // the plan keeps every buffer apart: it is smaller
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < model.layers.size(); ++i) k += uses[1 + i].shares >= 0 ? 1 : 0;
+  return k;
 }
 
 ArenaBound arena_bound(const LoweredModel& model, bool packs_sub_byte) {

@@ -35,8 +35,11 @@ struct LayerFacts {
 // packs_sub_byte: the target stores weights narrower than 8 bits several to a byte.
 LayerFacts facts_of(const Layer& layer, bool packs_sub_byte);
 
-// The engine's static arena in bytes as statiq::Graph plans it (liveness, reuse, 16-byte alignment).
-std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte);
+// The engine's static arena in bytes as statiq::Graph plans it (liveness, reuse, 16-byte alignment,
+// elementwise layers in place unless `in_place` is false).
+std::size_t arena_bytes(const LoweredModel& model, bool packs_sub_byte, bool in_place = true);
+// The layers that write their output over an input's buffer (engine/arena.hpp, share_in_place).
+std::size_t in_place_layers(const LoweredModel& model, bool packs_sub_byte);
 // Its lower bound (statiq::arena_lower_bound): the most bytes live at one step of the schedule.
 ArenaBound arena_bound(const LoweredModel& model, bool packs_sub_byte);
 

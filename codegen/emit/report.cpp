@@ -75,6 +75,8 @@ ReportTotals report_totals(const LoweredModel& model, bool packs_sub_byte) {
   }
   t.arena_bytes = arena_bytes(model, packs_sub_byte);
   t.arena_bound = arena_bound(model, packs_sub_byte);
+  t.in_place_layers = in_place_layers(model, packs_sub_byte);
+  t.arena_bytes_without_in_place = arena_bytes(model, packs_sub_byte, false);
   return t;
 }
 
@@ -154,6 +156,9 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
   const ReportTotals t = report_totals(model, provenance.packs_sub_byte);
   s += fmt::format("\ntotals: {} layers ({} on the host), {} parameters, {} weight bytes, {} MACs, arena {} bytes\n",
                    model.layers.size(), t.host_layers, t.params, t.weight_bytes, t.macs, t.arena_bytes);
+  if (t.in_place_layers > 0)
+    s += fmt::format("in place: {} elementwise layers write over an input no later layer reads, saving {} bytes of arena\n",
+                     t.in_place_layers, t.arena_bytes_without_in_place - std::min(t.arena_bytes_without_in_place, t.arena_bytes));
   s += arena_bound_text(model, t);
   if (model.unmapped.empty()) {
     s += "unmapped nodes: none\n";
@@ -231,7 +236,9 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
   j["totals"] = {{"layers", model.layers.size()}, {"host_layers", t.host_layers}, {"params", t.params},
                  {"weight_bytes", t.weight_bytes}, {"macs", t.macs}, {"arena_bytes", t.arena_bytes},
                  {"arena_lower_bound", {{"bytes", t.arena_bound.bytes}, {"aligned_bytes", t.arena_bound.aligned_bytes},
-                                        {"step", t.arena_bound.step}}}};
+                                        {"step", t.arena_bound.step}}},
+                 {"arena_in_place", {{"layers", t.in_place_layers},
+                                     {"bytes_without_in_place", t.arena_bytes_without_in_place}}}};
   json unmapped = json::array();
   for (const Unmapped& u : model.unmapped)
     unmapped.push_back({{"node", u.node}, {"op_type", u.op_type}, {"reason", u.reason}});

@@ -51,6 +51,8 @@ struct ReportTotals {
   std::size_t weight_bytes = 0;  // as stored (packed where the target packs)
   std::size_t arena_bytes = 0;   // the engine's activations + scratch after reuse
   ArenaBound arena_bound{};      // the most bytes live at one step: no arena can be smaller
+  std::size_t in_place_layers = 0;            // elementwise layers writing over their input
+  std::size_t arena_bytes_without_in_place = 0;  // the arena if each of them had its own output
   std::size_t host_layers = 0;
 };
 

@@ -50,6 +50,29 @@ TEST_CASE("arena_lower_bound is the most bytes live at one step, and no plan goe
   CHECK(plan_arena(shared).bytes == 48);
 }
 
+TEST_CASE("an elementwise step writes over its input when no later step reads it") {
+  // step 0: r = f(in); step 1: a = g(r); step 2: b = lut(a); step 3: c = add(b, r). All 64 bytes.
+  // Buffers: in (0-0), r (0-3), a (1-2), b (2-3), c (3-3).
+  std::array<BufferUse, 5> uses{{{64, 0, 0}, {64, 0, 3}, {64, 1, 2}, {64, 2, 3}, {64, 3, 3}}};
+  // Each in its own space: r, a and b live together at step 2.
+  CHECK(plan_arena(uses).bytes == 192);
+  CHECK(arena_lower_bound(uses).bytes == 192);
+  CHECK_FALSE(share_in_place(uses, 1, 0));  // never over the graph input
+  CHECK_FALSE(share_in_place(uses, 2, 1));  // a over r: r is read again at step 3
+  CHECK(share_in_place(uses, 3, 2));        // b over a: a's last reader is b's step
+  CHECK_FALSE(share_in_place(uses, 3, 2));  // once
+  CHECK(share_in_place(uses, 4, 3));        // c over b, so over a too: one chain
+  const auto plan = plan_arena(uses);
+  CHECK(plan.offsets[3] == plan.offsets[2]);
+  CHECK(plan.offsets[4] == plan.offsets[2]);
+  CHECK(plan.offsets[1] != plan.offsets[2]);
+  CHECK(plan.bytes == 128);  // {a, b, c} (steps 1-3) beside r; in where the chain is not yet
+  CHECK(arena_lower_bound(uses).bytes == 128);
+  // Sizes must match: a 32-byte output never takes a 64-byte input's place.
+  std::array<BufferUse, 3> sizes{{{64, 0, 0}, {64, 0, 1}, {32, 1, 1}}};
+  CHECK_FALSE(share_in_place(sizes, 2, 1));
+}
+
 TEST_CASE("a DAG (residual Add, Concat) runs in its arena as its layers do on separate buffers") {
   using fixture::model;
   static_assert(model::valid);
@@ -57,6 +80,11 @@ TEST_CASE("a DAG (residual Add, Concat) runs in its arena as its layers do on se
   static_assert(model::output_shape == Shape{1, 1, 4});
   static_assert(model::arena_bytes < model::arena_bytes_without_reuse);
   static_assert(model::arena_lower_bound.bytes > 0 && model::arena_lower_bound.aligned_bytes <= model::arena_bytes);
+  // The residual Add (node 4) is the last reader of both its inputs (nodes 2 and 3): it writes over
+  // the first, so the check below runs it in place.
+  static_assert(model::in_place_nodes == 1);
+  static_assert(model::buffer_offset(1 + 4) == model::buffer_offset(1 + 2));
+  static_assert(model::arena_bytes <= model::arena_bytes_without_in_place);
 
   const fixture::data d;
   static model m = d.make();

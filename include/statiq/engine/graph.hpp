@@ -278,7 +278,7 @@ class Graph {
   static constexpr std::size_t bytes_of(int elements) {
     return sizeof(E) * static_cast<std::size_t>(elements);
   }
-  static constexpr std::array<BufferUse, buffer_count> make_uses() {
+  static constexpr std::array<BufferUse, buffer_count> make_uses(bool in_place) {
     std::array<BufferUse, buffer_count> u{};
     const int last_step = static_cast<int>(node_count) - 1;
     std::size_t i = 0;
@@ -297,6 +297,11 @@ class Graph {
         BufferUse& b = u[std::size_t(f + 1)];
         if (int(n) > b.last) b.last = int(n);
       }
+    if (in_place)
+      for (std::size_t n = 0; n < node_count; ++n)
+        if (runs_in_place(kinds[n]))
+          for (int j = 0; j < edges.count[n]; ++j)
+            if (share_in_place(u, 1 + n, std::size_t(edges.from[n][j] + 1))) break;
     return u;
   }
 
@@ -313,12 +318,13 @@ class Graph {
   static constexpr bool valid = layers_valid && edges_valid;
 
  private:
-  static constexpr std::array<BufferUse, buffer_count> uses = [] {
-    auto u = make_uses();
+  static constexpr std::array<BufferUse, buffer_count> uses_of(bool in_place) {
+    auto u = make_uses(in_place);
     u[0].bytes = bytes_of<input_element>(input_shape.size());
     u[0].first = 0;
     return u;
-  }();
+  }
+  static constexpr std::array<BufferUse, buffer_count> uses = uses_of(true);
   static constexpr ArenaPlan<buffer_count> plan = plan_arena(uses);
 
  public:
@@ -328,6 +334,14 @@ class Graph {
     std::size_t s = 0;
     for (const auto& b : uses) s += align_up(b.bytes);
     return s;
+  }();
+  // What running elementwise layers in place saved: the plan with every output in its own buffer.
+  static constexpr std::size_t arena_bytes_without_in_place = plan_arena(uses_of(false)).bytes;
+  // The nodes that write their output over an input's buffer (none when that would not save).
+  static constexpr std::size_t in_place_nodes = [] {
+    std::size_t k = 0;
+    for (std::size_t n = 0; n < node_count; ++n) k += uses[1 + n].shares >= 0 ? 1 : 0;
+    return plan.in_place ? k : 0;
   }();
   // The least any plan could use (engine/arena.hpp): the most bytes live at one step.
   static constexpr ArenaBound arena_lower_bound = statiq::arena_lower_bound(uses);

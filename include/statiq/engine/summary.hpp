@@ -109,9 +109,11 @@ std::string summary() {
         ...);
   }(std::make_index_sequence<Model::node_count>{});
   out += rule + "\n";
-  out += fmt::format("Total params: {}   MACs: {}   Arena: {} bytes (without reuse {} bytes, lower bound {} bytes at "
-                     "step {})", params, macs, Model::arena_bytes, Model::arena_bytes_without_reuse,
-                     Model::arena_lower_bound.bytes, Model::arena_lower_bound.step);
+  out += fmt::format("Total params: {}   MACs: {}   Arena: {} bytes (without reuse {} bytes, {} layers in place save {} "
+                     "bytes, lower bound {} bytes at step {})", params, macs, Model::arena_bytes,
+                     Model::arena_bytes_without_reuse, Model::in_place_nodes,
+                     Model::arena_bytes_without_in_place - Model::arena_bytes, Model::arena_lower_bound.bytes,
+                     Model::arena_lower_bound.step);
   if constexpr (Model::target::memory_bytes > 0)
     out += fmt::format("   Target memory: {} bytes", Model::target::memory_bytes);
   out += "\n";

@@ -47,6 +47,13 @@ constexpr std::string_view layer_kind_name(LayerKind k) {
   return "?";
 }
 
+// Layers whose output element i depends on their inputs' element i alone, computed block by block
+// (read a block, write the same block): they may write their output over an input of the same size
+// that no later layer reads (engine/arena.hpp, share_in_place).
+constexpr bool runs_in_place(LayerKind k) {
+  return k == LayerKind::add || k == LayerKind::lookup_table || k == LayerKind::elementwise;
+}
+
 // A short text that can be a template argument, so a diagnostic can show an op sequence.
 template <std::size_t N = 48>
 struct text {
