@@ -9,6 +9,7 @@
 
 #include "statiq/arith/qdq_elementwise.hpp"
 #include "statiq/arith/qlinear_mul.hpp"
+#include "statiq/kernels/x86/elementwise.hpp"
 #include "statiq/layers/convolution.hpp"  // Shape, Bits, qint and the shared diagnostics
 
 namespace statiq {
@@ -63,6 +64,18 @@ void elementwise_loop(const ElementwiseAttributes& m, const X* a, const X* b, Y*
 template <class X, class Y>
 void compute(const ElementwiseAttributes& m, const X* a, const X* b, const ElementwiseParams& p, Y* y) {
   using arith::qdq_binary;
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if constexpr (sizeof(X) == 1 && sizeof(Y) == 1) {  // 16 at a time, bit for bit (kernels/x86/elementwise.hpp)
+    namespace x86 = kernels::x86;
+    const int n = m.shape.size(), channels = m.per_channel_second ? m.shape.c : 0;
+    switch (m.op) {
+      case ElementwiseOp::mul: return x86::qlinear_mul(a, b, n, channels, p.mul, y);
+      case ElementwiseOp::max: return x86::qdq_elementwise<qdq_binary::max>(a, b, n, channels, p.qdq, y);
+      case ElementwiseOp::min: return x86::qdq_elementwise<qdq_binary::min>(a, b, n, channels, p.qdq, y);
+      case ElementwiseOp::sub: return x86::qdq_elementwise<qdq_binary::sub>(a, b, n, channels, p.qdq, y);
+    }
+  }
+#endif
   switch (m.op) {
     case ElementwiseOp::mul:
       return detail::elementwise_loop(m, a, b, y, [&](std::int32_t u, std::int32_t v) { return arith::qlinear_mul(u, v, p.mul); });
