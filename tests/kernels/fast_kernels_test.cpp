@@ -580,7 +580,8 @@ std::int32_t hard_accumulator() {
 
 // `gemm`: the output stage of a GEMM layer (arith::requantize_gemm: ruy's in tflite_x86).
 template <class P>
-void compare_requantize_rows(typename P::channel_params (*channel)(), int iterations, bool gemm = false) {
+void compare_requantize_rows(typename P::channel_params (*channel)(), int iterations, bool gemm = false,
+                             typename P::output_params (*output)(bool) = random_output<P>) {
   for (int iter = 0; iter < iterations; ++iter) {
     const int pixels = uniform(1, 5), n = pick({1, 7, 16, 17, 33});
     const std::size_t ld = std::size_t(n) + std::size_t(uniform(0, 20));
@@ -589,7 +590,7 @@ void compare_requantize_rows(typename P::channel_params (*channel)(), int iterat
     std::vector<typename P::channel_params> ch;
     for (int c = 0; c < n; ++c) ch.push_back(channel());
     const bool s = coin();
-    const auto out = random_output<P>(s);
+    const auto out = output(s);
     const LayerData<P> d{nullptr, ch.data(), out, 0, 0};
     const auto run = [&]<class Y>(Y*) {
       std::vector<Y> fast(std::size_t(pixels * n)), ref(fast.size());
@@ -613,6 +614,47 @@ typename P::channel_params tflite_hard_channel() {
   return {coin(0.4) ? (1 << 30) : coin(0.2) ? 0x7fffffff : uniform(1 << 30, 0x7fffffff), uniform(-31, 1)};
 }
 
+// pow2: every mantissa, right shifts (ties at 1 and beyond the product's bits), exact left shifts.
+arith::pow2::channel_params pow2_hard_channel() {
+  return {static_cast<std::uint8_t>(coin(0.2) ? pick({0, 1, 128, 255}) : uniform(0, 255)),
+          coin(0.2) ? uniform(-8, 0) : coin(0.1) ? uniform(41, 64) : uniform(1, 40)};
+}
+// Bounds of 8 and 4 bits, accumulator clips inside and outside int32 (the latter: the scalar rule).
+arith::pow2::output_params pow2_hard_output(bool s) {
+  arith::pow2::output_params out{s ? -128 : 0, s ? 127 : 255};
+  if (coin(0.2)) out = {s ? -8 : 0, s ? 7 : 15};
+  switch (uniform(0, 5)) {
+    case 0: out.accumulator_clip = uniform(0, 1 << 20); break;
+    case 1: out.accumulator_clip = std::numeric_limits<std::int32_t>::min() + uniform(0, 2); break;
+    case 2: out.accumulator_clip = std::int64_t{std::numeric_limits<std::int32_t>::max()} + uniform(-2, 2); break;
+    case 3: out.accumulator_clip = std::int64_t{std::numeric_limits<std::int32_t>::min()} - 1 - uniform(0, 5); break;
+    default: break;  // no clip
+  }
+  return out;
+}
+// akida_v1: thresholds over int32, steps from 1 to past the vector path's bound ((hi + 1) * step < 2^31).
+arith::akida_v1::channel_params akida_v1_hard_channel() {
+  const std::int32_t threshold = coin(0.3) ? static_cast<std::int32_t>(rng()()) : uniform(-1000, 1000);
+  const std::int32_t step = coin(0.2) ? 1 : coin(0.1) ? uniform(1 << 26, std::numeric_limits<std::int32_t>::max())
+                                                      : uniform(1, coin() ? 7 : 1 << 20);
+  return {threshold, step};
+}
+arith::akida_v1::output_params akida_v1_hard_output(bool) {
+  switch (uniform(0, 4)) {
+    case 0: return {0, 1};
+    case 1: return {0, 3};
+    case 2: return {0, 255};
+    case 3: return {2, 9};
+    default: return {0, 15};
+  }
+}
+arith::gemmini::channel_params gemmini_hard_channel() {
+  return {coin(0.5) ? 1.0f / float(1 << uniform(0, 30)) : std::uniform_real_distribution<float>(1e-9f, 2.0f)(rng())};
+}
+arith::gemmini::output_params gemmini_hard_output(bool) {
+  return {pick({-128, 0}), coin(0.2) ? arith::gemmini::relu6_max(uniform(0, 4)) : 127};
+}
+
 arith::qlinear::channel_params qlinear_hard_channel() {
   return {coin(0.5) ? 1.0f / float(1 << uniform(1, 30)) : std::uniform_real_distribution<float>(1e-9f, 1.0f)(rng())};
 }
@@ -627,6 +669,36 @@ TEST_CASE("vectorized requantization equals each profile's scalar rule on ties a
   compare_requantize_rows<arith::tflite_x86>(tflite_hard_channel<arith::tflite_x86>, 1000, false);  // gemmlowp's
   compare_requantize_rows<arith::tflite>(tflite_hard_channel<arith::tflite>, 500, true);  // no GEMM stage of its own
   compare_requantize_rows<arith::qlinear>(qlinear_hard_channel, 2000);
+  compare_requantize_rows<arith::pow2>(pow2_hard_channel, 3000, false, pow2_hard_output);
+  compare_requantize_rows<arith::akida_v1>(akida_v1_hard_channel, 3000, false, akida_v1_hard_output);
+  compare_requantize_rows<arith::gemmini>(gemmini_hard_channel, 2000, false, gemmini_hard_output);
+}
+
+// akida_v1 at the edges of its exact division: every accumulator around each level's boundary
+// threshold + k * step (k = 0 .. hi + 1, +-1), the largest steps the vector path takes, int32 extremes.
+TEST_CASE("vectorized akida_v1 activation equals the scalar ceiling at every level boundary") {
+  if (!cpu_runs_this_variant()) return;
+  using P = arith::akida_v1;
+  for (const std::int32_t hi : {1, 15, 255})
+    for (const std::int32_t step : {1, 2, 3, 7, 1000, 65537, (1 << 23) - 1, std::numeric_limits<std::int32_t>::max() / (hi + 1)})
+      for (const std::int32_t threshold : {std::numeric_limits<std::int32_t>::min() + 5, -12345, 0, 777, 1 << 29}) {
+        std::vector<std::int32_t> xs = {std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()};
+        for (std::int64_t k = 0; k <= hi + 1; ++k)
+          for (int e = -1; e <= 1; ++e) {
+            const std::int64_t v = threshold + k * step + e;
+            if (v >= std::numeric_limits<std::int32_t>::min() && v <= std::numeric_limits<std::int32_t>::max())
+              xs.push_back(static_cast<std::int32_t>(v));
+          }
+        const std::vector<P::channel_params> ch(xs.size(), P::channel_params{threshold, step});
+        const P::output_params out{0, hi};
+        const LayerData<P> d{nullptr, ch.data(), out, 0, 0};
+        std::vector<std::uint8_t> fast(xs.size());
+        detail::requantize_rows(xs.data(), xs.size(), 1, int(xs.size()), d, fast.data(), false);
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+          INFO("acc " << xs[i] << " threshold " << threshold << " step " << step << " hi " << hi);
+          REQUIRE(fast[i] == P::requantize(xs[i], ch[i], out));
+        }
+      }
 }
 
 // ruy's stage at the edges, every lane: the 32-bit left shift that wraps, a multiplier of 1 - 2^-31

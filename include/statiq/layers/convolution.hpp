@@ -10,6 +10,9 @@
 #include <span>
 #include <type_traits>
 
+#include "statiq/arith/akida_v1.hpp"
+#include "statiq/arith/gemmini.hpp"
+#include "statiq/arith/pow2.hpp"
 #include "statiq/arith/profile.hpp"
 #include "statiq/arith/qlinear.hpp"
 #include "statiq/arith/tflite.hpp"
@@ -173,6 +176,19 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
                                           : tflite_output_stage::gemmlowp;
     kernels::x86::requantize_tflite(stage, acc, ld, pixels, channels, reinterpret_cast<const std::int32_t*>(d.channel),
                                     d.output.zero_point, d.output.lo, d.output.hi, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::pow2> && sizeof(Y) == 1) {
+    kernels::x86::requantize_pow2(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::akida_v1> && sizeof(Y) == 1) {
+    kernels::x86::requantize_akida_v1(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::gemmini> && sizeof(Y) == 1) {
+    // ACC_SCALE: RNE(float(acc) * scale) saturated to int8 then to [lo, hi] is qlinear's stage with
+    // a zero point of 0 and the bounds intersected (rounding is monotonic, the bounds are integers).
+    static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
+    kernels::x86::requantize_qlinear(acc, ld, pixels, channels, reinterpret_cast<const float*>(d.channel), 0,
+                                     std::max(d.output.lo, Profile::int8_min), std::min(d.output.hi, Profile::int8_max), y);
     return;
   }
 #endif
