@@ -816,3 +816,74 @@ TEST_CASE("fast LookupTable (AVX-512 VBMI vpermi2b) equals the reference lookup 
   check(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
   check(static_cast<std::int8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
 }
+
+namespace {
+// Add through the layer's compute (fast where the build has it) against Profile::add element by
+// element: random lengths around the 16-lane rows and the 256-element blocks, or all 65,536 code
+// pairs; every signedness of the two inputs and the output.
+template <class P>
+void compare_add(typename P::add_params (*params)(bool signed_output), int iterations) {
+  for (int iter = 0; iter < iterations; ++iter) {
+    const bool all_pairs = coin(0.1);
+    const int n = all_pairs ? 65536 : pick({1, 15, 16, 17, 63, 64, 65, 255, 256, 257, 300, 1000});
+    const AddAttributes a{.shape = {1, 1, n}};
+    const bool sa = coin(), sb = coin(), sy = coin();
+    const auto p = params(sy);
+    const auto run = [&]<class A, class B, class Y>(A*, B*, Y*) {
+      std::vector<A> xa(std::size_t(n), 0);
+      std::vector<B> xb(xa.size(), 0);
+      for (int i = 0; i < n; ++i) {
+        xa[std::size_t(i)] = static_cast<A>(all_pairs ? i % 256 : uniform(0, 255));
+        xb[std::size_t(i)] = static_cast<B>(all_pairs ? i / 256 : uniform(0, 255));
+      }
+      std::vector<Y> fast(xa.size()), ref(xa.size());
+      compute<P>(a, xa.data(), xb.data(), p, fast.data());
+      for (std::size_t i = 0; i < xa.size(); ++i) ref[i] = static_cast<Y>(P::add(xa[i], xb[i], p));
+      INFO(P::name << " n " << n << " signed " << sa << sb << sy);
+      REQUIRE(fast == ref);
+    };
+    using s8 = std::int8_t;
+    using u8 = std::uint8_t;
+    if (sa && sb) sy ? run((s8*)nullptr, (s8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (s8*)nullptr, (u8*)nullptr);
+    else if (sa) sy ? run((s8*)nullptr, (u8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (u8*)nullptr, (u8*)nullptr);
+    else if (sb) sy ? run((u8*)nullptr, (s8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (s8*)nullptr, (u8*)nullptr);
+    else sy ? run((u8*)nullptr, (u8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (u8*)nullptr, (u8*)nullptr);
+  }
+}
+
+float some_scale() { return coin(0.3) ? 1.0f / float(1 << uniform(0, 10)) : std::uniform_real_distribution<float>(0.002f, 0.3f)(rng()); }
+
+// Alignment shifts from none to past int32 (the scalar rule then), every output rescale.
+arith::pow2::add_params pow2_add(bool s) {
+  const auto out = pow2_hard_output(s);
+  const int fa = uniform(0, 8), fb = coin(0.1) ? uniform(23, 30) : uniform(0, 8);
+  return arith::pow2::make_add(fa, fb, pow2_hard_channel(), out.lo, out.hi);
+}
+arith::akida_v1::add_params akida_v1_add(bool) {
+  const auto out = akida_v1_hard_output(false);
+  return {uniform(0, 4), coin(0.1) ? uniform(23, 26) : uniform(0, 4), akida_v1_hard_channel(), out.lo, out.hi};
+}
+arith::gemmini::add_params gemmini_add(bool) {
+  auto p = arith::gemmini::make_add(some_scale(), some_scale(), some_scale(), coin());
+  if (coin(0.3)) p.c_scale = gemmini_hard_channel().multiplier;
+  if (coin(0.2)) p.hi = arith::gemmini::relu6_max(uniform(0, 4));
+  return p;
+}
+template <class P>
+typename P::add_params tflite_add(bool s) {
+  const int lo = s ? -128 : 0, hi = s ? 127 : 255;
+  const int zy = uniform(lo, hi);
+  return P::make_add(some_scale(), uniform(-128, 255), some_scale(), uniform(-128, 255), some_scale(), zy,
+                     coin() ? zy : lo, hi);
+}
+}  // namespace
+
+TEST_CASE("fast Add equals each profile's scalar Add (pow2, akida_v1, gemmini, tflite)") {
+  if (!cpu_runs_this_variant()) return;
+  compare_add<arith::pow2>(pow2_add, 300);
+  compare_add<arith::akida_v1>(akida_v1_add, 300);
+  compare_add<arith::gemmini>(gemmini_add, 300);
+  compare_add<arith::tflite>(tflite_add<arith::tflite>, 300);
+  compare_add<arith::tflite_single_rounding>(tflite_add<arith::tflite_single_rounding>, 300);
+  compare_add<arith::tflite_x86>(tflite_add<arith::tflite_x86>, 300);
+}

@@ -1,7 +1,7 @@
-// statiq/kernels/x86/add.hpp — QLinearAdd 16 elements at a time with MLAS's x86 formula
+// statiq/kernels/x86/add.hpp — Add 16 elements at a time. QLinearAdd with MLAS's x86 formula
 // (arith::qlinear::add, add_kernel::x86_fma): r = fma(a, ra, fma(b, rb, fixed)) in float32, rounded
 // half to even (vcvtps2dq), saturated. Fused multiply-adds round once each, as std::fma does, so the
-// result equals the scalar definition bit for bit.
+// result equals the scalar definition bit for bit. The other profiles: add_by_tables.
 #pragma once
 
 #include "statiq/kernels/isa.hpp"
@@ -38,6 +38,46 @@ void add_qlinear_fma(const X* a, const X2* b, int n, float a_ratio, float b_rati
                                      _mm512_fmadd_ps(detail::bytes_to_float(m, b + i), rb, f));
     const __m512i q = _mm512_maskz_cvtps_epi32(m, _mm512_maskz_min_ps(m, _mm512_maskz_max_ps(m, r, vlo), vhi));
     _mm_mask_storeu_epi8(y + i, m, _mm512_maskz_cvtepi32_epi8(m, q));
+  }
+}
+
+// The byte of a code as a table index: uint8 codes as they are, int8 codes + 128.
+template <class X>
+constexpr int code_index(std::int32_t q) {
+  return std::is_signed_v<X> ? q + 128 : q;
+}
+
+// An Add whose inputs each contribute an int32 that depends on their code only (a shift, a
+// fixed-point or float rescale: table_a[code_index<X>(a)]), and whose sum goes through an output
+// stage: y[i] = stage(table_a[a[i]] + table_b[b[i]]). The sums are made 256 at a time (vpgatherdd,
+// exact) and handed to stage(sums, rows, columns, y) as rows of 16 (rows * 16 outputs, then one
+// last row of columns < 16), the form the output stages of kernels/x86/requantize.hpp take.
+// The tables are the scalar definition's own per-input steps, so the sums are exact as long as
+// they fit int32 (the caller checks).
+template <class X, class X2, class Y, class Stage>
+void add_by_tables(const X* a, const X2* b, int n, const std::int32_t* table_a, const std::int32_t* table_b,
+                   Stage&& stage, Y* y) {
+  static_assert(sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1);
+  alignas(64) std::int32_t sums[256];
+  const __m512i flip_a = _mm512_set1_epi32(std::is_signed_v<X> ? 128 : 0);
+  const __m512i flip_b = _mm512_set1_epi32(std::is_signed_v<X2> ? 128 : 0);
+  for (int i0 = 0; i0 < n; i0 += 256) {
+    const int count = n - i0 < 256 ? n - i0 : 256;
+    for (int i = 0; i < count; i += 16) {
+      const __mmask16 m = count - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (count - i)) - 1u);
+      const __m128i ba = _mm_maskz_loadu_epi8(m, a + i0 + i), bb = _mm_maskz_loadu_epi8(m, b + i0 + i);
+      // The code as an int32, + 128 for int8 (a signed widening then the flip keeps 0..255).
+      const __m512i ia = _mm512_add_epi32(std::is_signed_v<X> ? _mm512_maskz_cvtepi8_epi32(m, ba)
+                                                              : _mm512_maskz_cvtepu8_epi32(m, ba), flip_a);
+      const __m512i ib = _mm512_add_epi32(std::is_signed_v<X2> ? _mm512_maskz_cvtepi8_epi32(m, bb)
+                                                               : _mm512_maskz_cvtepu8_epi32(m, bb), flip_b);
+      const __m512i va = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, ia, table_a, 4);
+      const __m512i vb = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, ib, table_b, 4);
+      _mm512_store_si512(sums + i, _mm512_add_epi32(va, vb));
+    }
+    const int rows = count / 16, rest = count % 16;
+    if (rows > 0) stage(static_cast<const std::int32_t*>(sums), rows, 16, y + i0);
+    if (rest > 0) stage(static_cast<const std::int32_t*>(sums) + rows * 16, 1, rest, y + i0 + rows * 16);
   }
 }
 
