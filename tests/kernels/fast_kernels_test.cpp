@@ -22,6 +22,7 @@
 #include "statiq/core/qint.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/add.hpp"
+#include "statiq/layers/concat.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/lookup_table.hpp"
@@ -36,6 +37,12 @@ bool cpu_runs_this_variant() {
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
   if (!ok) std::puts("fast_kernels_test: this CPU lacks AVX-512 VNNI; the avx512_vnni kernels are not run");
+#if defined(STATIQ_KERNELS_AVX512_VBMI)
+  // The VBMI build's byte lookups (LookupTable, Concat) are in every path of this variant.
+  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+  if (ok && !vbmi) std::puts("fast_kernels_test: this CPU lacks AVX-512 VBMI; the avx512_vbmi variant is not run");
+  return ok && vbmi;
+#endif
   return ok;
 #else
   return true;
@@ -886,4 +893,65 @@ TEST_CASE("fast Add equals each profile's scalar Add (pow2, akida_v1, gemmini, t
   compare_add<arith::tflite>(tflite_add<arith::tflite>, 300);
   compare_add<arith::tflite_single_rounding>(tflite_add<arith::tflite_single_rounding>, 300);
   compare_add<arith::tflite_x86>(tflite_add<arith::tflite_x86>, 300);
+}
+
+namespace {
+// A Concat input's rescale: the output's own quantization (a copy) or another one.
+template <class P>
+typename P::rescale_params random_rescale(bool signed_input, bool signed_output) {
+  const arith::output_bounds b{signed_output ? -128 : 0, signed_output ? 127 : 255};
+  const auto quantization = [&](bool s) {
+    if constexpr (std::is_same_v<P, arith::pow2> || std::is_same_v<P, arith::gemmini>)
+      return arith::scale_zero_point{1.0f / float(1 << uniform(0, 10)), 0};
+    else
+      return arith::scale_zero_point{some_scale(), s ? uniform(-128, 127) : uniform(0, 255)};
+  };
+  if constexpr (std::is_same_v<P, arith::akida_v1>) {
+    return coin(0.3) ? P::identity_rescale(b) : P::make_rescale(akida_v1_hard_channel(), b);
+  } else {
+    const auto y = quantization(signed_output);
+    return P::rescale_from(coin(0.3) && signed_input == signed_output ? y : quantization(signed_input), y, b);
+  }
+}
+
+template <class P>
+void compare_concat(int iterations) {
+  for (int iter = 0; iter < iterations; ++iter) {
+    ConcatAttributes a;
+    a.count = uniform(2, 4);
+    const int h = uniform(1, 9), w = uniform(1, 9);
+    for (int i = 0; i < a.count; ++i) a.inputs[i] = {h, w, pick({1, 3, 16, 17, 32, 64, 65, 100})};
+    const bool sx = coin(), sy = coin();
+    std::vector<typename P::rescale_params> rescale;
+    for (int i = 0; i < a.count; ++i) rescale.push_back(random_rescale<P>(sx, sy));
+    const auto run = [&]<class X, class Y>(X*, Y*) {
+      std::vector<std::vector<X>> inputs(std::size_t(a.count));
+      std::vector<const X*> xs;
+      for (int i = 0; i < a.count; ++i) {
+        for (int k = 0; k < a.inputs[i].size(); ++k) inputs[std::size_t(i)].push_back(static_cast<X>(uniform(0, 255)));
+        xs.push_back(inputs[std::size_t(i)].data());
+      }
+      std::vector<Y> fast(std::size_t(output_shape(a).size())), ref(fast.size());
+      compute<P>(a, xs.data(), rescale.data(), fast.data());
+      int channels[4]{};
+      for (int i = 0; i < a.count; ++i) channels[i] = a.inputs[i].c;
+      kernels::reference::concat(h * w, a.count, xs.data(), channels, ref.data(),
+                                 [&](int i, std::int32_t q) { return P::rescale(q, rescale[std::size_t(i)]); });
+      INFO(P::name << " inputs " << a.count << " pixels " << h * w << " signed " << sx << sy);
+      REQUIRE(fast == ref);
+    };
+    if (sx) sy ? run((std::int8_t*)nullptr, (std::int8_t*)nullptr) : run((std::int8_t*)nullptr, (std::uint8_t*)nullptr);
+    else sy ? run((std::uint8_t*)nullptr, (std::int8_t*)nullptr) : run((std::uint8_t*)nullptr, (std::uint8_t*)nullptr);
+  }
+}
+}  // namespace
+
+TEST_CASE("fast Concat equals the reference concat with each profile's rescale") {
+  if (!cpu_runs_this_variant()) return;
+  compare_concat<arith::qlinear>(200);
+  compare_concat<arith::pow2>(200);
+  compare_concat<arith::akida_v1>(200);
+  compare_concat<arith::gemmini>(200);
+  compare_concat<arith::tflite>(200);
+  compare_concat<arith::tflite_x86>(100);
 }
