@@ -955,3 +955,80 @@ TEST_CASE("fast Concat equals the reference concat with each profile's rescale")
   compare_concat<arith::tflite>(200);
   compare_concat<arith::tflite_x86>(100);
 }
+
+namespace {
+// Weights of B bits packed 8/B to a byte (low bits first) in a layout known at run time: what a
+// qview of a packing target holds, with the layout as a value.
+template <int B>
+struct packed_view {
+  using element = qint<B, true>;
+  static constexpr std::size_t per_byte = 8 / B;
+  const std::uint8_t* data = nullptr;
+  WeightLayout layout{};
+  int operator[](std::size_t i) const { return statiq::detail::unpack<element, per_byte>(data, layout.index(i)); }
+  const std::uint8_t* bytes() const { return data; }
+};
+
+// Packs logical weights as the generator does: placed in `layout` (padding 0), then 8/B to a byte.
+template <int B>
+std::vector<std::uint8_t> pack(const WeightLayout& layout, const std::vector<std::int32_t>& w) {
+  std::vector<std::int32_t> stored(layout.stored(w.size()), 0);
+  for (std::size_t i = 0; i < w.size(); ++i) stored[layout.index(i)] = w[i];
+  constexpr std::size_t per_byte = 8 / B;
+  std::vector<std::uint8_t> bytes((stored.size() + per_byte - 1) / per_byte, 0);
+  for (std::size_t i = 0; i < stored.size(); ++i)
+    bytes[i / per_byte] |= static_cast<std::uint8_t>((unsigned(stored[i]) & ((1u << B) - 1u)) << (i % per_byte * B));
+  return bytes;
+}
+
+// A layer with B-bit packed weights through the fast kernel (oc16_k4, widened in registers) against
+// the reference path (the same weights packed row-major): random geometries, weights over the
+// whole B-bit range or pinned to its extremes, every profile's requantization.
+template <int B, class P>
+void compare_packed(int iterations) {
+  constexpr int wlo = -(1 << (B - 1)), whi = (1 << (B - 1)) - 1;
+  for (int iter = 0; iter < iterations; ++iter) {
+    const bool dense = coin(0.2);
+    ConvAttributes a = random_conv(false);
+    if (dense) a = ConvAttributes{.input = {1, 1, pick({1, 5, 16, 64, 100, 257})}, .filters = pick({1, 10, 16, 17, 33})};
+    a.signed_input = coin();
+    a.signed_output = coin();
+    Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, a.signed_input);
+    const int mode = uniform(0, 2);
+    for (auto& v : o.w) v = mode == 0 ? wlo : mode == 1 ? whi : uniform(wlo, whi);
+    const WeightLayout fast_layout = weight_layout(a, false);
+    REQUIRE(fast_layout.order == WeightOrder::oc16_k4);
+    if constexpr (kernels::isa != kernels::Isa::reference)
+      REQUIRE(conv_kernel(a, fast_layout) == kernels::ConvKernel::conv2d_avx512_vnni);
+    const std::vector<std::uint8_t> wf = pack<B>(fast_layout, o.w), wr = pack<B>(row_major_layout, o.w);
+    std::vector<typename P::channel_params> ch;
+    for (int c = 0; c < a.filters; ++c) ch.push_back(random_channel<P>());
+    const auto run = [&]<class X, class Y>(X*, Y*) {
+      const LayerData<P> d{o.bias.data(), ch.data(), random_output<P>(std::is_signed_v<Y>), o.x_zero_point, o.w_zero_point};
+      const auto x = as_bytes<X>(o.x);
+      const std::size_t n = std::size_t(output_shape(a).size());
+      std::vector<Y> yf(n, 1), yr(n, 2);
+      std::vector<std::int32_t> sf(scratch_words(a, fast_layout)), sr(scratch_words(a, row_major_layout));
+      compute<P>(a, x.data(), packed_view<B>{wf.data(), fast_layout}, d, yf.data(), sf.data());
+      compute<P>(a, x.data(), packed_view<B>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
+      INFO(describe(a) << " weights " << B << " bits, profile " << P::name);
+      REQUIRE(yf == yr);
+    };
+    using s8 = std::int8_t;
+    using u8 = std::uint8_t;
+    if (a.signed_input) a.signed_output ? run((s8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (u8*)nullptr);
+    else a.signed_output ? run((u8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (u8*)nullptr);
+  }
+}
+}  // namespace
+
+TEST_CASE("fast convolution with packed 1/2/4-bit weights equals the reference") {
+  if (!cpu_runs_this_variant()) return;
+  compare_packed<4, arith::pow2>(150);
+  compare_packed<2, arith::pow2>(100);
+  compare_packed<1, arith::pow2>(100);
+  compare_packed<4, arith::akida_v1>(80);
+  compare_packed<4, arith::qlinear>(80);
+  compare_packed<2, arith::tflite>(50);
+  compare_packed<1, arith::gemmini>(50);
+}

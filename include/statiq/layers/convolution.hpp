@@ -206,7 +206,14 @@ void requantize_map(const std::int32_t* acc, int pixels, int channels, const Lay
   requantize_rows(acc, std::size_t(channels), pixels, channels, d, y, gemm);
 }
 
-// Operands a fast kernel can take: byte activations in and out, byte weights with a layout.
+// Bits per stored weight of a weight view: the element's bits when packed several to a byte, else 8.
+template <class W>
+inline constexpr int stored_weight_bits = 8;
+template <class W>
+  requires(W::per_byte > 1)
+inline constexpr int stored_weight_bits<W> = W::element::bits;
+
+// Operands a fast kernel can take: byte activations in and out, weights with a layout.
 template <class X, class W, class Y>
 concept FastKernelOperands = std::is_integral_v<X> && sizeof(X) == 1 && std::is_integral_v<Y> && sizeof(Y) == 1 &&
                              requires(const W& w) {
@@ -216,7 +223,7 @@ concept FastKernelOperands = std::is_integral_v<X> && sizeof(X) == 1 && std::is_
 
 // Runs fast kernel k over the whole convolution, epilogue(first, count, acc, ld) per block of pixels;
 // acc = bias + sum (x - x_zero_point) * (w - w_zero_point) (no bias when bias is null).
-template <class X, class Epilogue>
+template <int WeightBits = 8, class X, class Epilogue>
 void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] const kernels::reference::Conv2DGeometry& g,
                      [[maybe_unused]] const X* x, [[maybe_unused]] std::int32_t x_zero_point,
                      [[maybe_unused]] const WeightLayout& layout, [[maybe_unused]] const std::uint8_t* w,
@@ -224,8 +231,8 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
                      [[maybe_unused]] std::int32_t* scratch, [[maybe_unused]] Epilogue&& epilogue) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == kernels::ConvKernel::conv2d_avx512_vnni)
-    kernels::x86::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
-  else
+    kernels::x86::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
     kernels::x86::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #endif
 }
@@ -289,16 +296,18 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
     if constexpr (detail::FastKernelOperands<X, W, Y>) {
       if (a.pool.kind == PoolKind::none) {
         // Requantized in the kernel's epilogue, a block of pixels at a time: no accumulator map.
-        detail::run_conv_kernel(kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias,
-                                scratch, [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+        detail::run_conv_kernel<detail::stored_weight_bits<W>>(
+            kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, scratch,
+            [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                   detail::requantize_rows(rows, ld, count, channels, d,
                                                           y + std::size_t(first) * std::size_t(channels), gemm);
                                 });
         return;
       }
       acc = scratch + fast_map_offset(a, w.layout);
-      detail::run_conv_kernel(kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias,
-                              scratch, [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+      detail::run_conv_kernel<detail::stored_weight_bits<W>>(
+          kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, scratch,
+          [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                 detail::store_accumulator_rows(rows, ld, count, channels,
                                                                acc + std::size_t(first) * std::size_t(channels));
                               });
