@@ -59,7 +59,7 @@ bool coin(double p = 0.5) { return std::bernoulli_distribution(p)(rng()); }
 int pick(std::initializer_list<int> v) { return *(v.begin() + uniform(0, int(v.size()) - 1)); }
 
 // A random convolution: kernel 1..7 (not square), strides 1-2, dilation, asymmetric pads, channel
-// counts around the vector widths, 1x1 spatial sizes; group 1 or depthwise.
+// counts around the vector widths, 1x1 spatial sizes; group 1 or depthwise (multipliers 1-7).
 ConvAttributes random_conv(bool depthwise) {
   ConvAttributes a;
   a.kernel = {uniform(1, 7), uniform(1, 7)};
@@ -72,7 +72,9 @@ ConvAttributes random_conv(bool depthwise) {
   const int w = std::max(1, uniform(1, 12) + (coin(0.3) ? 0 : ew - a.pads.left - a.pads.right));
   const int c = pick({1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 65});
   a.input = {h, w, c};
-  a.filters = depthwise ? c : pick({1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 80, 96});
+  // Depthwise with a channel multiplier now and then (output channel oc reads input channel oc / m).
+  a.filters = depthwise ? c * (coin(0.3) ? pick({2, 3, 4, 7}) : 1)
+                        : pick({1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 80, 96});
   a.group = depthwise ? c : 1;
   // The output must not be empty.
   if (conv_output_shape(a).h <= 0 || conv_output_shape(a).w <= 0) a.pads = Pads{eh - 1, ew - 1, eh - 1, ew - 1};

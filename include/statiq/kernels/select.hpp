@@ -32,7 +32,8 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
   if (g.group == 1)
     return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilations.w == 1 ? g.kernel.w * g.in.c : g.in.c};
   if (!byte_weights) return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
-  if (g.group == g.in.c && g.out.c == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
+  // Depthwise, any channel multiplier (out.c = multiplier * in.c).
+  if (g.group == g.in.c && byte_weights) return {WeightOrder::tap_major, g.out.c, taps};
   return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
 }
 
