@@ -448,6 +448,8 @@ Plan make_plan(const LoweredModel& model, const EmitOptions& options) {
       try {
         // In the order the engine's kernels read (statiq/core/weight_layout.hpp), padding zero.
         const WeightLayout& wl = f.weight_layout;
+        // Checked in the model's order first, so that a refusal names the weight as the model holds it.
+        (void)pack_weights(layer.qweights, f.bits.w, plan.target->packs_sub_byte);
         std::vector<std::int32_t> stored(wl.stored(layer.qweights.size()), 0);
         for (std::size_t k = 0; k < layer.qweights.size(); ++k) stored[wl.index(k)] = layer.qweights[k];
         lp.weight_bytes = pack_weights(stored, f.bits.w, plan.target->packs_sub_byte);

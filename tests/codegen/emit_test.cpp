@@ -20,6 +20,7 @@
 #include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/cpp_literals.hpp"
 #include "codegen/emit/emit.hpp"
+#include "codegen/emit/layer_facts.hpp"
 #include "emit_fixture.hpp"
 
 namespace fs = std::filesystem;
@@ -257,13 +258,21 @@ TEST_CASE("pow2 / akida_v2: sub-byte packed weights, the bits, host layers", "[c
   CHECK_THAT(h, Catch::Contains("struct dense : statiq::Dense<\"dense\", statiq::DenseAttributes{\n"
                                 "    .input = {4, 4, 4}, .units = 3, .bits = {4, 4, 8}, .signed_output = true,\n"));
   CHECK_THAT(h, Catch::Contains("}}, statiq::targets::host<target>> {\n  using Dense::Dense;"));
-  // 144 four-bit weights of conv_1 in 72 bytes, two to a byte, low nibble first
+  // 144 four-bit weights of conv_1 (a group-1 convolution: 4 filters of 3x3x4), placed in the fast
+  // kernel's oc16_k4 order (16 rows, 3 segments of 12 columns: 576 places, padding 0), then two to a
+  // byte, low nibble first: 288 bytes.
   const Layer& conv1 = m.layers[2];
-  std::vector<std::uint8_t> expected(72);
-  for (std::size_t i = 0; i < 144; ++i)
-    expected[i / 2] = std::uint8_t(expected[i / 2] | ((unsigned(conv1.qweights[i]) & 0xFu) << (4 * (i % 2))));
-  CHECK_THAT(d, Catch::Contains("// conv_1: 144 weights of 4 bits (2 to a byte, low bits first), OHWI\n"
-                                "alignas(64) const char conv_1_weights[] =\n    " + bytes_literal(expected) + ";\n"));
+  const statiq::WeightLayout wl{statiq::WeightOrder::oc16_k4, 4, 36, 12};
+  REQUIRE(facts_of(conv1, true).weight_layout == wl);
+  REQUIRE(wl.stored(144) == 576);
+  std::vector<std::uint8_t> expected(288);
+  for (std::size_t i = 0; i < 144; ++i) {
+    const std::size_t at = wl.index(i);
+    expected[at / 2] = std::uint8_t(expected[at / 2] | ((unsigned(conv1.qweights[i]) & 0xFu) << (4 * (at % 2))));
+  }
+  CHECK_THAT(d, Catch::Contains("// conv_1: 144 weights of 4 bits (2 to a byte, low bits first), OHWI, stored oc16_k4\n"
+                                "alignas(64) const statiq::weight_bytes<statiq::WeightLayout{statiq::WeightOrder::oc16_k4, "
+                                "4, 36, 12}, 288> conv_1_weights = {\n    " + bytes_literal(expected) + "};\n"));
   // every layer's weights start on a 64-byte boundary, whatever their layout type
   std::size_t weight_arrays = 0;
   for (std::size_t at = d.find("_weights"); at != std::string::npos; at = d.find("_weights", at + 1)) {

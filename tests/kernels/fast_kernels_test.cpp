@@ -22,6 +22,7 @@
 #include "statiq/core/qint.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/add.hpp"
+#include "statiq/layers/concat.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/lookup_table.hpp"
@@ -36,6 +37,12 @@ bool cpu_runs_this_variant() {
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
   if (!ok) std::puts("fast_kernels_test: this CPU lacks AVX-512 VNNI; the avx512_vnni kernels are not run");
+#if defined(STATIQ_KERNELS_AVX512_VBMI)
+  // The VBMI build's byte lookups (LookupTable, Concat) are in every path of this variant.
+  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+  if (ok && !vbmi) std::puts("fast_kernels_test: this CPU lacks AVX-512 VBMI; the avx512_vbmi variant is not run");
+  return ok && vbmi;
+#endif
   return ok;
 #else
   return true;
@@ -52,7 +59,7 @@ bool coin(double p = 0.5) { return std::bernoulli_distribution(p)(rng()); }
 int pick(std::initializer_list<int> v) { return *(v.begin() + uniform(0, int(v.size()) - 1)); }
 
 // A random convolution: kernel 1..7 (not square), strides 1-2, dilation, asymmetric pads, channel
-// counts around the vector widths, 1x1 spatial sizes; group 1 or depthwise.
+// counts around the vector widths, 1x1 spatial sizes; group 1 or depthwise (multipliers 1-7).
 ConvAttributes random_conv(bool depthwise) {
   ConvAttributes a;
   a.kernel = {uniform(1, 7), uniform(1, 7)};
@@ -65,7 +72,9 @@ ConvAttributes random_conv(bool depthwise) {
   const int w = std::max(1, uniform(1, 12) + (coin(0.3) ? 0 : ew - a.pads.left - a.pads.right));
   const int c = pick({1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 65});
   a.input = {h, w, c};
-  a.filters = depthwise ? c : pick({1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 80, 96});
+  // Depthwise with a channel multiplier now and then (output channel oc reads input channel oc / m).
+  a.filters = depthwise ? c * (coin(0.3) ? pick({2, 3, 4, 7}) : 1)
+                        : pick({1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 80, 96});
   a.group = depthwise ? c : 1;
   // The output must not be empty.
   if (conv_output_shape(a).h <= 0 || conv_output_shape(a).w <= 0) a.pads = Pads{eh - 1, ew - 1, eh - 1, ew - 1};
@@ -580,7 +589,8 @@ std::int32_t hard_accumulator() {
 
 // `gemm`: the output stage of a GEMM layer (arith::requantize_gemm: ruy's in tflite_x86).
 template <class P>
-void compare_requantize_rows(typename P::channel_params (*channel)(), int iterations, bool gemm = false) {
+void compare_requantize_rows(typename P::channel_params (*channel)(), int iterations, bool gemm = false,
+                             typename P::output_params (*output)(bool) = random_output<P>) {
   for (int iter = 0; iter < iterations; ++iter) {
     const int pixels = uniform(1, 5), n = pick({1, 7, 16, 17, 33});
     const std::size_t ld = std::size_t(n) + std::size_t(uniform(0, 20));
@@ -589,7 +599,7 @@ void compare_requantize_rows(typename P::channel_params (*channel)(), int iterat
     std::vector<typename P::channel_params> ch;
     for (int c = 0; c < n; ++c) ch.push_back(channel());
     const bool s = coin();
-    const auto out = random_output<P>(s);
+    const auto out = output(s);
     const LayerData<P> d{nullptr, ch.data(), out, 0, 0};
     const auto run = [&]<class Y>(Y*) {
       std::vector<Y> fast(std::size_t(pixels * n)), ref(fast.size());
@@ -613,6 +623,47 @@ typename P::channel_params tflite_hard_channel() {
   return {coin(0.4) ? (1 << 30) : coin(0.2) ? 0x7fffffff : uniform(1 << 30, 0x7fffffff), uniform(-31, 1)};
 }
 
+// pow2: every mantissa, right shifts (ties at 1 and beyond the product's bits), exact left shifts.
+arith::pow2::channel_params pow2_hard_channel() {
+  return {static_cast<std::uint8_t>(coin(0.2) ? pick({0, 1, 128, 255}) : uniform(0, 255)),
+          coin(0.2) ? uniform(-8, 0) : coin(0.1) ? uniform(41, 64) : uniform(1, 40)};
+}
+// Bounds of 8 and 4 bits, accumulator clips inside and outside int32 (the latter: the scalar rule).
+arith::pow2::output_params pow2_hard_output(bool s) {
+  arith::pow2::output_params out{s ? -128 : 0, s ? 127 : 255};
+  if (coin(0.2)) out = {s ? -8 : 0, s ? 7 : 15};
+  switch (uniform(0, 5)) {
+    case 0: out.accumulator_clip = uniform(0, 1 << 20); break;
+    case 1: out.accumulator_clip = std::numeric_limits<std::int32_t>::min() + uniform(0, 2); break;
+    case 2: out.accumulator_clip = std::int64_t{std::numeric_limits<std::int32_t>::max()} + uniform(-2, 2); break;
+    case 3: out.accumulator_clip = std::int64_t{std::numeric_limits<std::int32_t>::min()} - 1 - uniform(0, 5); break;
+    default: break;  // no clip
+  }
+  return out;
+}
+// akida_v1: thresholds over int32, steps from 1 to past the vector path's bound ((hi + 1) * step < 2^31).
+arith::akida_v1::channel_params akida_v1_hard_channel() {
+  const std::int32_t threshold = coin(0.3) ? static_cast<std::int32_t>(rng()()) : uniform(-1000, 1000);
+  const std::int32_t step = coin(0.2) ? 1 : coin(0.1) ? uniform(1 << 26, std::numeric_limits<std::int32_t>::max())
+                                                      : uniform(1, coin() ? 7 : 1 << 20);
+  return {threshold, step};
+}
+arith::akida_v1::output_params akida_v1_hard_output(bool) {
+  switch (uniform(0, 4)) {
+    case 0: return {0, 1};
+    case 1: return {0, 3};
+    case 2: return {0, 255};
+    case 3: return {2, 9};
+    default: return {0, 15};
+  }
+}
+arith::gemmini::channel_params gemmini_hard_channel() {
+  return {coin(0.5) ? 1.0f / float(1 << uniform(0, 30)) : std::uniform_real_distribution<float>(1e-9f, 2.0f)(rng())};
+}
+arith::gemmini::output_params gemmini_hard_output(bool) {
+  return {pick({-128, 0}), coin(0.2) ? arith::gemmini::relu6_max(uniform(0, 4)) : 127};
+}
+
 arith::qlinear::channel_params qlinear_hard_channel() {
   return {coin(0.5) ? 1.0f / float(1 << uniform(1, 30)) : std::uniform_real_distribution<float>(1e-9f, 1.0f)(rng())};
 }
@@ -627,6 +678,36 @@ TEST_CASE("vectorized requantization equals each profile's scalar rule on ties a
   compare_requantize_rows<arith::tflite_x86>(tflite_hard_channel<arith::tflite_x86>, 1000, false);  // gemmlowp's
   compare_requantize_rows<arith::tflite>(tflite_hard_channel<arith::tflite>, 500, true);  // no GEMM stage of its own
   compare_requantize_rows<arith::qlinear>(qlinear_hard_channel, 2000);
+  compare_requantize_rows<arith::pow2>(pow2_hard_channel, 3000, false, pow2_hard_output);
+  compare_requantize_rows<arith::akida_v1>(akida_v1_hard_channel, 3000, false, akida_v1_hard_output);
+  compare_requantize_rows<arith::gemmini>(gemmini_hard_channel, 2000, false, gemmini_hard_output);
+}
+
+// akida_v1 at the edges of its exact division: every accumulator around each level's boundary
+// threshold + k * step (k = 0 .. hi + 1, +-1), the largest steps the vector path takes, int32 extremes.
+TEST_CASE("vectorized akida_v1 activation equals the scalar ceiling at every level boundary") {
+  if (!cpu_runs_this_variant()) return;
+  using P = arith::akida_v1;
+  for (const std::int32_t hi : {1, 15, 255})
+    for (const std::int32_t step : {1, 2, 3, 7, 1000, 65537, (1 << 23) - 1, std::numeric_limits<std::int32_t>::max() / (hi + 1)})
+      for (const std::int32_t threshold : {std::numeric_limits<std::int32_t>::min() + 5, -12345, 0, 777, 1 << 29}) {
+        std::vector<std::int32_t> xs = {std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()};
+        for (std::int64_t k = 0; k <= hi + 1; ++k)
+          for (int e = -1; e <= 1; ++e) {
+            const std::int64_t v = threshold + k * step + e;
+            if (v >= std::numeric_limits<std::int32_t>::min() && v <= std::numeric_limits<std::int32_t>::max())
+              xs.push_back(static_cast<std::int32_t>(v));
+          }
+        const std::vector<P::channel_params> ch(xs.size(), P::channel_params{threshold, step});
+        const P::output_params out{0, hi};
+        const LayerData<P> d{nullptr, ch.data(), out, 0, 0};
+        std::vector<std::uint8_t> fast(xs.size());
+        detail::requantize_rows(xs.data(), xs.size(), 1, int(xs.size()), d, fast.data(), false);
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+          INFO("acc " << xs[i] << " threshold " << threshold << " step " << step << " hi " << hi);
+          REQUIRE(fast[i] == P::requantize(xs[i], ch[i], out));
+        }
+      }
 }
 
 // ruy's stage at the edges, every lane: the 32-bit left shift that wraps, a multiplier of 1 - 2^-31
@@ -743,4 +824,213 @@ TEST_CASE("fast LookupTable (AVX-512 VBMI vpermi2b) equals the reference lookup 
   check(static_cast<std::uint8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
   check(static_cast<std::int8_t*>(nullptr), static_cast<std::int8_t*>(nullptr));
   check(static_cast<std::int8_t*>(nullptr), static_cast<std::uint8_t*>(nullptr));
+}
+
+namespace {
+// Add through the layer's compute (fast where the build has it) against Profile::add element by
+// element: random lengths around the 16-lane rows and the 256-element blocks, or all 65,536 code
+// pairs; every signedness of the two inputs and the output.
+template <class P>
+void compare_add(typename P::add_params (*params)(bool signed_output), int iterations) {
+  for (int iter = 0; iter < iterations; ++iter) {
+    const bool all_pairs = coin(0.1);
+    const int n = all_pairs ? 65536 : pick({1, 15, 16, 17, 63, 64, 65, 255, 256, 257, 300, 1000});
+    const AddAttributes a{.shape = {1, 1, n}};
+    const bool sa = coin(), sb = coin(), sy = coin();
+    const auto p = params(sy);
+    const auto run = [&]<class A, class B, class Y>(A*, B*, Y*) {
+      std::vector<A> xa(std::size_t(n), 0);
+      std::vector<B> xb(xa.size(), 0);
+      for (int i = 0; i < n; ++i) {
+        xa[std::size_t(i)] = static_cast<A>(all_pairs ? i % 256 : uniform(0, 255));
+        xb[std::size_t(i)] = static_cast<B>(all_pairs ? i / 256 : uniform(0, 255));
+      }
+      std::vector<Y> fast(xa.size()), ref(xa.size());
+      compute<P>(a, xa.data(), xb.data(), p, fast.data());
+      for (std::size_t i = 0; i < xa.size(); ++i) ref[i] = static_cast<Y>(P::add(xa[i], xb[i], p));
+      INFO(P::name << " n " << n << " signed " << sa << sb << sy);
+      REQUIRE(fast == ref);
+    };
+    using s8 = std::int8_t;
+    using u8 = std::uint8_t;
+    if (sa && sb) sy ? run((s8*)nullptr, (s8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (s8*)nullptr, (u8*)nullptr);
+    else if (sa) sy ? run((s8*)nullptr, (u8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (u8*)nullptr, (u8*)nullptr);
+    else if (sb) sy ? run((u8*)nullptr, (s8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (s8*)nullptr, (u8*)nullptr);
+    else sy ? run((u8*)nullptr, (u8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (u8*)nullptr, (u8*)nullptr);
+  }
+}
+
+float some_scale() { return coin(0.3) ? 1.0f / float(1 << uniform(0, 10)) : std::uniform_real_distribution<float>(0.002f, 0.3f)(rng()); }
+
+// Alignment shifts from none to past int32 (the scalar rule then), every output rescale.
+arith::pow2::add_params pow2_add(bool s) {
+  const auto out = pow2_hard_output(s);
+  const int fa = uniform(0, 8), fb = coin(0.1) ? uniform(23, 30) : uniform(0, 8);
+  return arith::pow2::make_add(fa, fb, pow2_hard_channel(), out.lo, out.hi);
+}
+arith::akida_v1::add_params akida_v1_add(bool) {
+  const auto out = akida_v1_hard_output(false);
+  return {uniform(0, 4), coin(0.1) ? uniform(23, 26) : uniform(0, 4), akida_v1_hard_channel(), out.lo, out.hi};
+}
+arith::gemmini::add_params gemmini_add(bool) {
+  auto p = arith::gemmini::make_add(some_scale(), some_scale(), some_scale(), coin());
+  if (coin(0.3)) p.c_scale = gemmini_hard_channel().multiplier;
+  if (coin(0.2)) p.hi = arith::gemmini::relu6_max(uniform(0, 4));
+  return p;
+}
+template <class P>
+typename P::add_params tflite_add(bool s) {
+  const int lo = s ? -128 : 0, hi = s ? 127 : 255;
+  const int zy = uniform(lo, hi);
+  return P::make_add(some_scale(), uniform(-128, 255), some_scale(), uniform(-128, 255), some_scale(), zy,
+                     coin() ? zy : lo, hi);
+}
+}  // namespace
+
+TEST_CASE("fast Add equals each profile's scalar Add (pow2, akida_v1, gemmini, tflite)") {
+  if (!cpu_runs_this_variant()) return;
+  compare_add<arith::pow2>(pow2_add, 300);
+  compare_add<arith::akida_v1>(akida_v1_add, 300);
+  compare_add<arith::gemmini>(gemmini_add, 300);
+  compare_add<arith::tflite>(tflite_add<arith::tflite>, 300);
+  compare_add<arith::tflite_single_rounding>(tflite_add<arith::tflite_single_rounding>, 300);
+  compare_add<arith::tflite_x86>(tflite_add<arith::tflite_x86>, 300);
+}
+
+namespace {
+// A Concat input's rescale: the output's own quantization (a copy) or another one.
+template <class P>
+typename P::rescale_params random_rescale(bool signed_input, bool signed_output) {
+  const arith::output_bounds b{signed_output ? -128 : 0, signed_output ? 127 : 255};
+  const auto quantization = [&](bool s) {
+    if constexpr (std::is_same_v<P, arith::pow2> || std::is_same_v<P, arith::gemmini>)
+      return arith::scale_zero_point{1.0f / float(1 << uniform(0, 10)), 0};
+    else
+      return arith::scale_zero_point{some_scale(), s ? uniform(-128, 127) : uniform(0, 255)};
+  };
+  if constexpr (std::is_same_v<P, arith::akida_v1>) {
+    return coin(0.3) ? P::identity_rescale(b) : P::make_rescale(akida_v1_hard_channel(), b);
+  } else {
+    const auto y = quantization(signed_output);
+    return P::rescale_from(coin(0.3) && signed_input == signed_output ? y : quantization(signed_input), y, b);
+  }
+}
+
+template <class P>
+void compare_concat(int iterations) {
+  for (int iter = 0; iter < iterations; ++iter) {
+    ConcatAttributes a;
+    a.count = uniform(2, 4);
+    const int h = uniform(1, 9), w = uniform(1, 9);
+    for (int i = 0; i < a.count; ++i) a.inputs[i] = {h, w, pick({1, 3, 16, 17, 32, 64, 65, 100})};
+    const bool sx = coin(), sy = coin();
+    std::vector<typename P::rescale_params> rescale;
+    for (int i = 0; i < a.count; ++i) rescale.push_back(random_rescale<P>(sx, sy));
+    const auto run = [&]<class X, class Y>(X*, Y*) {
+      std::vector<std::vector<X>> inputs(std::size_t(a.count));
+      std::vector<const X*> xs;
+      for (int i = 0; i < a.count; ++i) {
+        for (int k = 0; k < a.inputs[i].size(); ++k) inputs[std::size_t(i)].push_back(static_cast<X>(uniform(0, 255)));
+        xs.push_back(inputs[std::size_t(i)].data());
+      }
+      std::vector<Y> fast(std::size_t(output_shape(a).size())), ref(fast.size());
+      compute<P>(a, xs.data(), rescale.data(), fast.data());
+      int channels[4]{};
+      for (int i = 0; i < a.count; ++i) channels[i] = a.inputs[i].c;
+      kernels::reference::concat(h * w, a.count, xs.data(), channels, ref.data(),
+                                 [&](int i, std::int32_t q) { return P::rescale(q, rescale[std::size_t(i)]); });
+      INFO(P::name << " inputs " << a.count << " pixels " << h * w << " signed " << sx << sy);
+      REQUIRE(fast == ref);
+    };
+    if (sx) sy ? run((std::int8_t*)nullptr, (std::int8_t*)nullptr) : run((std::int8_t*)nullptr, (std::uint8_t*)nullptr);
+    else sy ? run((std::uint8_t*)nullptr, (std::int8_t*)nullptr) : run((std::uint8_t*)nullptr, (std::uint8_t*)nullptr);
+  }
+}
+}  // namespace
+
+TEST_CASE("fast Concat equals the reference concat with each profile's rescale") {
+  if (!cpu_runs_this_variant()) return;
+  compare_concat<arith::qlinear>(200);
+  compare_concat<arith::pow2>(200);
+  compare_concat<arith::akida_v1>(200);
+  compare_concat<arith::gemmini>(200);
+  compare_concat<arith::tflite>(200);
+  compare_concat<arith::tflite_x86>(100);
+}
+
+namespace {
+// Weights of B bits packed 8/B to a byte (low bits first) in a layout known at run time: what a
+// qview of a packing target holds, with the layout as a value.
+template <int B>
+struct packed_view {
+  using element = qint<B, true>;
+  static constexpr std::size_t per_byte = 8 / B;
+  const std::uint8_t* data = nullptr;
+  WeightLayout layout{};
+  int operator[](std::size_t i) const { return statiq::detail::unpack<element, per_byte>(data, layout.index(i)); }
+  const std::uint8_t* bytes() const { return data; }
+};
+
+// Packs logical weights as the generator does: placed in `layout` (padding 0), then 8/B to a byte.
+template <int B>
+std::vector<std::uint8_t> pack(const WeightLayout& layout, const std::vector<std::int32_t>& w) {
+  std::vector<std::int32_t> stored(layout.stored(w.size()), 0);
+  for (std::size_t i = 0; i < w.size(); ++i) stored[layout.index(i)] = w[i];
+  constexpr std::size_t per_byte = 8 / B;
+  std::vector<std::uint8_t> bytes((stored.size() + per_byte - 1) / per_byte, 0);
+  for (std::size_t i = 0; i < stored.size(); ++i)
+    bytes[i / per_byte] |= static_cast<std::uint8_t>((unsigned(stored[i]) & ((1u << B) - 1u)) << (i % per_byte * B));
+  return bytes;
+}
+
+// A layer with B-bit packed weights through the fast kernel (oc16_k4, widened in registers) against
+// the reference path (the same weights packed row-major): random geometries, weights over the
+// whole B-bit range or pinned to its extremes, every profile's requantization.
+template <int B, class P>
+void compare_packed(int iterations) {
+  constexpr int wlo = -(1 << (B - 1)), whi = (1 << (B - 1)) - 1;
+  for (int iter = 0; iter < iterations; ++iter) {
+    const bool dense = coin(0.2);
+    ConvAttributes a = random_conv(false);
+    if (dense) a = ConvAttributes{.input = {1, 1, pick({1, 5, 16, 64, 100, 257})}, .filters = pick({1, 10, 16, 17, 33})};
+    a.signed_input = coin();
+    a.signed_output = coin();
+    Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, a.signed_input);
+    const int mode = uniform(0, 2);
+    for (auto& v : o.w) v = mode == 0 ? wlo : mode == 1 ? whi : uniform(wlo, whi);
+    const WeightLayout fast_layout = weight_layout(a, false);
+    REQUIRE(fast_layout.order == WeightOrder::oc16_k4);
+    if constexpr (kernels::isa != kernels::Isa::reference)
+      REQUIRE(conv_kernel(a, fast_layout) == kernels::ConvKernel::conv2d_avx512_vnni);
+    const std::vector<std::uint8_t> wf = pack<B>(fast_layout, o.w), wr = pack<B>(row_major_layout, o.w);
+    std::vector<typename P::channel_params> ch;
+    for (int c = 0; c < a.filters; ++c) ch.push_back(random_channel<P>());
+    const auto run = [&]<class X, class Y>(X*, Y*) {
+      const LayerData<P> d{o.bias.data(), ch.data(), random_output<P>(std::is_signed_v<Y>), o.x_zero_point, o.w_zero_point};
+      const auto x = as_bytes<X>(o.x);
+      const std::size_t n = std::size_t(output_shape(a).size());
+      std::vector<Y> yf(n, 1), yr(n, 2);
+      std::vector<std::int32_t> sf(scratch_words(a, fast_layout)), sr(scratch_words(a, row_major_layout));
+      compute<P>(a, x.data(), packed_view<B>{wf.data(), fast_layout}, d, yf.data(), sf.data());
+      compute<P>(a, x.data(), packed_view<B>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
+      INFO(describe(a) << " weights " << B << " bits, profile " << P::name);
+      REQUIRE(yf == yr);
+    };
+    using s8 = std::int8_t;
+    using u8 = std::uint8_t;
+    if (a.signed_input) a.signed_output ? run((s8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (u8*)nullptr);
+    else a.signed_output ? run((u8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (u8*)nullptr);
+  }
+}
+}  // namespace
+
+TEST_CASE("fast convolution with packed 1/2/4-bit weights equals the reference") {
+  if (!cpu_runs_this_variant()) return;
+  compare_packed<4, arith::pow2>(150);
+  compare_packed<2, arith::pow2>(100);
+  compare_packed<1, arith::pow2>(100);
+  compare_packed<4, arith::akida_v1>(80);
+  compare_packed<4, arith::qlinear>(80);
+  compare_packed<2, arith::tflite>(50);
+  compare_packed<1, arith::gemmini>(50);
 }

@@ -31,14 +31,16 @@ namespace statiq::kernels {
 // The weight layout of a convolution (Dense: a 1x1 convolution of a 1x1xN input). It depends on
 // the geometry only, never on the ISA, so the generated data fits every build of the engine (the
 // reference kernel reads any layout through its logical indices). Weights packed several to a
-// byte stay row-major.
+// byte are packed in the same order (the group-1 kernel widens them as it reads them), or stay
+// row-major where no fast kernel reads them.
 constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bool byte_weights) {
   const int taps = g.kernel.h * g.kernel.w;
-  if (!byte_weights) return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
   // oc16_k4 segments: a kernel row (kernel.w * channels, contiguous in NHWC), or one tap when dilated.
   if (g.group == 1)
     return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilations.w == 1 ? g.kernel.w * g.in.c : g.in.c};
-  if (g.group == g.in.c && g.out.c == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
+  if (!byte_weights) return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
+  // Depthwise, any channel multiplier (out.c = multiplier * in.c).
+  if (g.group == g.in.c && byte_weights) return {WeightOrder::tap_major, g.out.c, taps};
   return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
 }
 

@@ -2,11 +2,13 @@
 // (a residual connection), with an optional fused ReLU, in the target's arithmetic.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
 #include "statiq/kernels/x86/add.hpp"
+#include "statiq/kernels/x86/requantize.hpp"
 #include "statiq/layers/convolution.hpp"
 
 namespace statiq {
@@ -24,15 +26,104 @@ struct AddAttributes {
   constexpr bool second_input_signed() const { return signed_second_input < 0 ? signed_input : signed_second_input != 0; }
 };
 
+namespace detail {
+
+// Below this many elements the scalar Add costs less than the vectorized one's setup (tables, constants).
+inline constexpr int add_vectorized_from = 64;
+
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+// table[code_index<X>(q)] = term(q) for every code q of X; false when a sum of two terms may leave
+// int32 (|term| >= 2^30), where the caller runs the scalar rule.
+template <class X, class Term>
+bool fill_add_table(Term&& term, std::int32_t* table) {
+  constexpr int lo = std::is_signed_v<X> ? -128 : 0;
+  bool fits = true;
+  for (int q = lo; q < lo + 256; ++q) {
+    const std::int64_t t = term(q);
+    fits = fits && t > -(std::int64_t{1} << 30) && t < (std::int64_t{1} << 30);
+    table[kernels::x86::code_index<X>(q)] = static_cast<std::int32_t>(t);
+  }
+  return fits;
+}
+
+// The vectorized Add of profiles other than qlinear: each input's own step (pow2/akida_v1: the
+// aligning left shift; gemmini: MVIN_SCALE; tflite: the offset, the left shift by 20 and the input's
+// MultiplyByQuantizedMultiplier, as in Profile::add, as a table of its 256 codes), and the sum goes
+// through the profile's vectorized output stage, which is Profile::add's last step:
+// pow2/akida_v1/gemmini requantize(sum) with the Add's output parameters, tflite the output
+// multiplier, + zero point, saturated. False when this profile or these operands have no fast path.
+template <class Profile, class X, class X2, class Y>
+bool add_vectorized(const X* a, const X2* b, int n, const typename Profile::add_params& p, Y* y) {
+  namespace x86 = kernels::x86;
+  if constexpr (std::is_same_v<Profile, arith::pow2> || std::is_same_v<Profile, arith::akida_v1>) {
+    // |q| <= 255 shifted by at most 22 stays below 2^30, so the sum fits int32.
+    if (p.a_shift < 0 || p.a_shift > 22 || p.b_shift < 0 || p.b_shift > 22) return false;
+    const auto ta = x86::shift_term(p.a_shift), tb = x86::shift_term(p.b_shift);
+    typename Profile::channel_params ch[16];
+    if constexpr (std::is_same_v<Profile, arith::pow2>) {
+      std::fill_n(ch, 16, p.output);
+      const arith::pow2::output_params out{p.lo, p.hi};
+      x86::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
+        x86::requantize_pow2(s, 16, rows, cols, ch, out, o);
+      }, y);
+    } else {
+      std::fill_n(ch, 16, p.activation);
+      const arith::akida_v1::output_params out{p.lo, p.hi};
+      x86::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
+        x86::requantize_akida_v1(s, 16, rows, cols, ch, out, o);
+      }, y);
+    }
+    return true;
+  } else if constexpr (std::is_same_v<Profile, arith::gemmini>) {
+    const auto ta = x86::mvin_scale_term(p.a_scale), tb = x86::mvin_scale_term(p.b_scale);
+    float c[16];
+    std::fill_n(c, 16, p.c_scale);
+    // ACC_SCALE then the clamp: qlinear's stage with a zero point of 0 and the bounds intersected.
+    const std::int32_t lo = std::max(p.lo, Profile::int8_min), hi = std::min(p.hi, Profile::int8_max);
+    x86::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
+      x86::requantize_qlinear(s, 16, rows, cols, c, 0, lo, hi, o);
+    }, y);
+    return true;
+  } else if constexpr (arith::is_tflite_profile<Profile>) {
+    const auto term = [&](std::int32_t q, std::int32_t offset, const typename Profile::channel_params& ch) {
+      const std::int32_t shifted = (q + offset) * (1 << p.left_shift);
+      return Profile::multiply_by_quantized_multiplier(shifted, ch.multiplier, ch.shift);
+    };
+    alignas(64) std::int32_t table_a[256], table_b[256];
+    if (!fill_add_table<X>([&](std::int32_t q) { return term(q, p.a_offset, p.a); }, table_a) ||
+        !fill_add_table<X2>([&](std::int32_t q) { return term(q, p.b_offset, p.b); }, table_b))
+      return false;
+    const auto ta = x86::table_term<X>(table_a), tb = x86::table_term<X2>(table_b);
+    std::int32_t params[32];
+    for (int i = 0; i < 16; ++i) params[2 * i] = p.output.multiplier, params[2 * i + 1] = p.output.shift;
+    const auto stage = Profile::rounding == arith::tflite_rounding::single_rounding
+                           ? x86::tflite_output_stage::single_rounding
+                           : x86::tflite_output_stage::gemmlowp;
+    x86::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
+      x86::requantize_tflite(stage, s, 16, rows, cols, params, p.output_offset, p.lo, p.hi, o);
+    }, y);
+    return true;
+  } else {
+    return false;
+  }
+}
+#endif
+
+}  // namespace detail
+
 // Add with run-time attributes: y = Profile::add(a, b) elementwise (a fused ReLU is in the bounds).
 template <class Profile, class X, class X2, class Y>
 void compute(const AddAttributes& attributes, const X* a, const X2* b, const typename Profile::add_params& p, Y* y) {
   const int n = attributes.shape.size();
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-  if constexpr (std::is_same_v<Profile, arith::qlinear> && sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1) {
-    if (p.kernel == arith::qlinear::add_kernel::x86_fma) {
-      kernels::x86::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
-      return;
+  if constexpr (sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1) {
+    if constexpr (std::is_same_v<Profile, arith::qlinear>) {
+      if (p.kernel == arith::qlinear::add_kernel::x86_fma) {
+        kernels::x86::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
+        return;
+      }
+    } else {
+      if (n >= detail::add_vectorized_from && detail::add_vectorized<Profile>(a, b, n, p, y)) return;
     }
   }
 #endif

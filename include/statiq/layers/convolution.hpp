@@ -10,6 +10,9 @@
 #include <span>
 #include <type_traits>
 
+#include "statiq/arith/akida_v1.hpp"
+#include "statiq/arith/gemmini.hpp"
+#include "statiq/arith/pow2.hpp"
 #include "statiq/arith/profile.hpp"
 #include "statiq/arith/qlinear.hpp"
 #include "statiq/arith/tflite.hpp"
@@ -174,6 +177,19 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
     kernels::x86::requantize_tflite(stage, acc, ld, pixels, channels, reinterpret_cast<const std::int32_t*>(d.channel),
                                     d.output.zero_point, d.output.lo, d.output.hi, y);
     return;
+  } else if constexpr (std::is_same_v<Profile, arith::pow2> && sizeof(Y) == 1) {
+    kernels::x86::requantize_pow2(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::akida_v1> && sizeof(Y) == 1) {
+    kernels::x86::requantize_akida_v1(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::gemmini> && sizeof(Y) == 1) {
+    // ACC_SCALE: RNE(float(acc) * scale) saturated to int8 then to [lo, hi] is qlinear's stage with
+    // a zero point of 0 and the bounds intersected (rounding is monotonic, the bounds are integers).
+    static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
+    kernels::x86::requantize_qlinear(acc, ld, pixels, channels, reinterpret_cast<const float*>(d.channel), 0,
+                                     std::max(d.output.lo, Profile::int8_min), std::min(d.output.hi, Profile::int8_max), y);
+    return;
   }
 #elif defined(STATIQ_KERNELS_ARM_DSP)
   // TFLite / TFLM / CMSIS-NN's double rounding (the device's own arithmetic) on a Cortex-M.
@@ -203,7 +219,14 @@ void requantize_map(const std::int32_t* acc, int pixels, int channels, const Lay
   requantize_rows(acc, std::size_t(channels), pixels, channels, d, y, gemm);
 }
 
-// Operands a fast kernel can take: byte activations in and out, byte weights with a layout.
+// Bits per stored weight of a weight view: the element's bits when packed several to a byte, else 8.
+template <class W>
+inline constexpr int stored_weight_bits = 8;
+template <class W>
+  requires(W::per_byte > 1)
+inline constexpr int stored_weight_bits<W> = W::element::bits;
+
+// Operands a fast kernel can take: byte activations in and out, weights with a layout.
 template <class X, class W, class Y>
 concept FastKernelOperands = std::is_integral_v<X> && sizeof(X) == 1 && std::is_integral_v<Y> && sizeof(Y) == 1 &&
                              requires(const W& w) {
@@ -213,7 +236,7 @@ concept FastKernelOperands = std::is_integral_v<X> && sizeof(X) == 1 && std::is_
 
 // Runs fast kernel k over the whole convolution, epilogue(first, count, acc, ld) per block of pixels;
 // acc = bias + sum (x - x_zero_point) * (w - w_zero_point) (no bias when bias is null).
-template <class X, class Epilogue>
+template <int WeightBits = 8, class X, class Epilogue>
 void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] const kernels::reference::Conv2DGeometry& g,
                      [[maybe_unused]] const X* x, [[maybe_unused]] std::int32_t x_zero_point,
                      [[maybe_unused]] const WeightLayout& layout, [[maybe_unused]] const std::uint8_t* w,
@@ -221,8 +244,8 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
                      [[maybe_unused]] std::int32_t* scratch, [[maybe_unused]] Epilogue&& epilogue) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == kernels::ConvKernel::conv2d_avx512_vnni)
-    kernels::x86::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
-  else
+    kernels::x86::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
     kernels::x86::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #elif defined(STATIQ_KERNELS_ARM_DSP)
 #if defined(STATIQ_KERNELS_ARM_MVE)
@@ -297,16 +320,18 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
     if constexpr (detail::FastKernelOperands<X, W, Y>) {
       if (a.pool.kind == PoolKind::none) {
         // Requantized in the kernel's epilogue, a block of pixels at a time: no accumulator map.
-        detail::run_conv_kernel(kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias,
-                                scratch, [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+        detail::run_conv_kernel<detail::stored_weight_bits<W>>(
+            kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, scratch,
+            [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                   detail::requantize_rows(rows, ld, count, channels, d,
                                                           y + std::size_t(first) * std::size_t(channels), gemm);
                                 });
         return;
       }
       acc = scratch + fast_map_offset(a, w.layout);
-      detail::run_conv_kernel(kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias,
-                              scratch, [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+      detail::run_conv_kernel<detail::stored_weight_bits<W>>(
+          kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, scratch,
+          [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                 detail::store_accumulator_rows(rows, ld, count, channels,
                                                                acc + std::size_t(first) * std::size_t(channels));
                               });

@@ -61,11 +61,46 @@ inline std::int32_t load_u32(const std::uint8_t* p) {
   return v;
 }
 
+// Bytes of one oc16_k4 weight vector (64 weights: 4 reduction elements of 16 channels) stored
+// Bits wide: 64 for bytes, 32/16/8 for weights packed 2/4/8 to a byte (low bits first).
+template <int Bits>
+inline constexpr std::size_t vector_bytes = 64 * std::size_t(Bits) / 8;
+
+// The 64 signed weights of one oc16_k4 vector as bytes. Packed ones are widened in registers: each
+// 64-bit lane takes the 8 weights it will hold (8 * Bits bits), which are spread to one per byte by
+// three shift-or-mask steps (halves, quarters, eighths of the lane), then sign-extended from Bits
+// bits ((v ^ h) - h, h = 2^(Bits-1)). Only AVX-512F/BW, so every build of this kernel reads them.
+template <int Bits>
+inline __m512i load_weights(const std::uint8_t* w) {
+  if constexpr (Bits == 8) {
+    return _mm512_loadu_si512(w);
+  } else {
+    constexpr __mmask8 all = 0xff;
+    __m512i v;
+    if constexpr (Bits == 4) v = _mm512_maskz_cvtepu32_epi64(all, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)));
+    else if constexpr (Bits == 2) v = _mm512_maskz_cvtepu16_epi64(all, _mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+    else v = _mm512_maskz_cvtepu8_epi64(all, _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w)));
+    // Field i (Bits wide, at bit i * Bits) moves to bit 8 * i: fields 4-7 to bit 32, then 2-3 of each
+    // half to its bit 16, then 1 of each quarter to its bit 8, keeping what is in place.
+    constexpr auto low = [](int n) { return (std::uint64_t{1} << n) - 1; };
+    const auto step = [&](__m512i x, unsigned shift, std::uint64_t keep) {
+      // (x | x << shift) & keep in one vpternlogq (0xa8: (A | B) & C).
+      return _mm512_ternarylogic_epi64(x, _mm512_maskz_slli_epi64(all, x, shift),
+                                       _mm512_set1_epi64(static_cast<std::int64_t>(keep)), 0xa8);
+    };
+    v = step(v, 4 * (8 - Bits), low(4 * Bits) | low(4 * Bits) << 32);
+    v = step(v, 2 * (8 - Bits), low(2 * Bits) * 0x0001000100010001u);
+    v = step(v, 8 - Bits, low(Bits) * 0x0101010101010101u);
+    const __m512i h = _mm512_set1_epi8(static_cast<char>(1 << (Bits - 1)));
+    return _mm512_sub_epi8(_mm512_xor_si512(v, h), h);
+  }
+}
+
 // acc[p][q] = start + sum over k < k4 of pixel[p][offset + 4k .. +3] . w[block q][k], 16 channels a
 // vector, where start is what `out` holds when accumulate is set, else the channels' constants
 // base[q * 16 ..] (bias and zero-point terms). Stores the first n (<= P) pixels' rows; the others
 // repeat a pixel of the block.
-template <int P, int Q>
+template <int P, int Q, int Bits>
 inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset, int k4, const std::uint8_t* w,
                      std::size_t block_stride, std::int32_t* out, std::size_t ld, bool accumulate,
                      const std::int32_t* base) {
@@ -87,10 +122,10 @@ inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset
   const std::uint8_t* x[P];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset;
-  for (int k = 0; k < k4; ++k, w += 64) {
+  for (int k = 0; k < k4; ++k, w += vector_bytes<Bits>) {
     __m512i wv[Q];
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q) wv[q] = _mm512_loadu_si512(w + std::size_t(q) * block_stride);
+    for (int q = 0; q < Q; ++q) wv[q] = load_weights<Bits>(w + std::size_t(q) * block_stride);
 #pragma GCC unroll 16
     for (int p = 0; p < P; ++p) {
       const __m512i xb = _mm512_set1_epi32(load_u32(x[p] + 4 * k));
@@ -108,18 +143,18 @@ inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset
 // Q blocks of 16 channels, starting at block b, for the np pixels of a block: the reduction in
 // chunks (segment by segment, conv_k_chunk groups at a time), each chunk's weights used by every
 // pixel before the next chunk is read.
-template <int P, int Q>
+template <int P, int Q, int Bits>
 inline void dot_blocks(const std::uint8_t* const* pixel, int np, const std::int32_t* offset, int segments, int k4,
                        const std::uint8_t* w, std::size_t block_stride, std::int32_t* tile, std::size_t ld,
                        const std::int32_t* base) {
   for (int s = 0; s < segments; ++s)
     for (int k0 = 0; k0 < k4; k0 += conv_k_chunk) {
       const int kn = k4 - k0 < conv_k_chunk ? k4 - k0 : conv_k_chunk;
-      const std::uint8_t* wc = w + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * 64;
+      const std::uint8_t* wc = w + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * vector_bytes<Bits>;
       const std::size_t at = std::size_t(offset[s]) + 4 * std::size_t(k0);
       for (int sub = 0; sub < np; sub += P)
-        dot_tile<P, Q>(pixel + sub, np - sub, at, kn, wc, block_stride, tile + std::size_t(sub) * ld, ld,
-                       s > 0 || k0 > 0, base);
+        dot_tile<P, Q, Bits>(pixel + sub, np - sub, at, kn, wc, block_stride, tile + std::size_t(sub) * ld, ld,
+                             s > 0 || k0 > 0, base);
     }
 }
 
@@ -157,8 +192,9 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
 // out.c, cols = kernel.h * kernel.w * in.c, segments of a kernel row or of one tap). For each output
 // pixel (row-major over out.h x out.w) calls epilogue(first, count, acc, ld) once per block of
 // pixels: pixel first + p has acc[p * ld + oc] (oc < out.c), the reference kernel's accumulator
-// bias[oc] + sum (x - x_zero_point) * (w - w_zero_point).
-template <class X, class Epilogue>
+// bias[oc] + sum (x - x_zero_point) * (w - w_zero_point). WeightBits: 8, or 4/2/1 for weights packed
+// 2/4/8 to a byte in the same order (widened in registers as they are read).
+template <int WeightBits = 8, class X, class Epilogue>
 void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point, const WeightLayout& layout,
             const std::uint8_t* w, std::int32_t w_zero_point, const std::int32_t* bias, std::int32_t* scratch,
             Epilogue&& epilogue) {
@@ -167,7 +203,7 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   const int segments = int(layout.segments());
   const int k4 = int(layout.padded_segment() / 4);
   const int blocks = int(rows / 16);
-  const std::size_t block_stride = cols * 16;
+  const std::size_t block_stride = cols * 16 * WeightBits / 8;  // bytes of 16 rows
   const int block = conv_block_pixels(g);
   std::int32_t* base = scratch;
   std::int32_t* tile = base + rows;
@@ -182,7 +218,8 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   for (int b = 0; b < blocks; ++b) {
     __m512i s = _mm512_setzero_si512();
     const std::uint8_t* wb = w + std::size_t(b) * block_stride;
-    for (std::size_t k = 0; k < cols; k += 4) s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(wb + k * 16));
+    for (std::size_t k = 0; k < cols; k += 4)
+      s = _mm512_dpbusd_epi32(s, ones, detail::load_weights<WeightBits>(wb + k / 4 * detail::vector_bytes<WeightBits>));
     const int first = b * 16;
     const int valid = g.out.c - first < 16 ? g.out.c - first : 16;
     const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
@@ -218,15 +255,15 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     }
     int b = 0;
     for (; b + 4 <= blocks; b += 4)
-      detail::dot_blocks<6, 4>(pixel, np, offset, segments, k4, w + std::size_t(b) * block_stride, block_stride,
+      detail::dot_blocks<6, 4, WeightBits>(pixel, np, offset, segments, k4, w + std::size_t(b) * block_stride, block_stride,
                                tile + std::size_t(b) * 16, rows, base + std::size_t(b) * 16);
     const int rest = blocks - b;
     const std::uint8_t* wr = w + std::size_t(b) * block_stride;
     std::int32_t* tr = tile + std::size_t(b) * 16;
     const std::int32_t* br = base + std::size_t(b) * 16;
-    if (rest == 3) detail::dot_blocks<6, 3>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
-    else if (rest == 2) detail::dot_blocks<12, 2>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
-    else if (rest == 1) detail::dot_blocks<12, 1>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
+    if (rest == 3) detail::dot_blocks<6, 3, WeightBits>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
+    else if (rest == 2) detail::dot_blocks<12, 2, WeightBits>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
+    else if (rest == 1) detail::dot_blocks<12, 1, WeightBits>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
     if (w_zero_point != 0) {
       // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp): each window's sum, mod 2^32.
       for (int p = 0; p < np; ++p) {

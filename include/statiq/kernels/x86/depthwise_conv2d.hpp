@@ -1,5 +1,5 @@
-// statiq/kernels/x86/depthwise_conv2d.hpp — the AVX-512 depthwise convolution (channel multiplier 1):
-// 16 channels a vector, the kernel's taps (weights stored tap_major) held across a row of output
+// statiq/kernels/x86/depthwise_conv2d.hpp — the AVX-512 depthwise convolution (any channel
+// multiplier: output channel oc reads input channel oc / multiplier): 16 output channels a vector, the kernel's taps (weights stored tap_major) held across a row of output
 // pixels, int32 products (exact); the accumulators of each pixel handed to an epilogue.
 // Equal to kernels/reference/conv2d.hpp bit for bit (tests/kernels/fast_kernels_test.cpp).
 #pragma once
@@ -26,8 +26,8 @@ constexpr std::size_t depthwise_conv2d_scratch_words(const reference::Conv2DGeom
   return std::size_t(g.out.w) * w.padded_rows();
 }
 
-// Depthwise convolution (group == in.c == out.c) over NHWC x, weights tap_major (rows = channels,
-// cols = kernel.h * kernel.w). Calls epilogue(first, count, acc, ld) as x86::conv2d does, once per
+// Depthwise convolution (group == in.c, out.c = multiplier * in.c) over NHWC x, weights tap_major
+// (rows = output channels, cols = kernel.h * kernel.w). Calls epilogue(first, count, acc, ld) as x86::conv2d does, once per
 // output row.
 template <class X, class Epilogue>
 void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point,
@@ -38,6 +38,7 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
   const std::size_t rows = layout.padded_rows();
   const int taps = g.kernel.h * g.kernel.w;
   const int channels = g.out.c;
+  const int multiplier = g.out.c / g.in.c;
   const std::size_t in_c = std::size_t(g.in.c), in_w = std::size_t(g.in.w);
   const __m512i zp = _mm512_set1_epi32(x_zero_point);
   const __m512i wzp = _mm512_set1_epi32(w_zero_point);
@@ -48,6 +49,14 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
     for (int c0 = 0; c0 < channels; c0 += 16) {
       const int valid = channels - c0 < 16 ? channels - c0 : 16;
       const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
+      // The input channels of these output channels: from `first`, byte i of the vector is input
+      // channel (c0 + i) / multiplier, `reads` bytes in all (a byte shuffle spreads them).
+      const int first = c0 / multiplier;
+      const int last = (c0 + valid - 1) / multiplier;
+      const __mmask16 read = static_cast<__mmask16>((1u << (last - first + 1)) - 1u);
+      alignas(16) std::int8_t spread_index[16];
+      for (int i = 0; i < 16; ++i) spread_index[i] = static_cast<std::int8_t>(i < valid ? (c0 + i) / multiplier - first : 0);
+      const __m128i spread = _mm_load_si128(reinterpret_cast<const __m128i*>(spread_index));
       __m512i wv[depthwise_max_taps];
       for (int t = 0; t < taps; ++t)
         wv[t] = _mm512_sub_epi32(
@@ -60,11 +69,12 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
         for (int kh = 0; kh < g.kernel.h; ++kh) {
           const int ih = ih0 + kh * g.dilations.h;
           if (ih < 0 || ih >= g.in.h) continue;
-          const X* row = x + std::size_t(ih) * in_w * in_c + std::size_t(c0);
+          const X* row = x + std::size_t(ih) * in_w * in_c + std::size_t(first);
           for (int kw = 0; kw < g.kernel.w; ++kw) {
             const int iw = iw0 + kw * g.dilations.w;
             if (iw < 0 || iw >= g.in.w) continue;
-            const __m128i bytes = _mm_maskz_loadu_epi8(m, row + std::size_t(iw) * in_c);
+            __m128i bytes = _mm_maskz_loadu_epi8(read, row + std::size_t(iw) * in_c);
+            if (multiplier > 1) bytes = _mm_shuffle_epi8(bytes, spread);
             __m512i xv;
             if constexpr (std::is_signed_v<X>) xv = _mm512_maskz_cvtepi8_epi32(all, bytes);
             else xv = _mm512_maskz_cvtepu8_epi32(all, bytes);

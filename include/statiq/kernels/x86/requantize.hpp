@@ -1,4 +1,5 @@
-// statiq/kernels/x86/requantize.hpp — the qlinear and tflite output stages 16 channels at a time.
+// statiq/kernels/x86/requantize.hpp — every profile's output stage 16 channels at a time (qlinear,
+// tflite's three, pow2, akida_v1; gemmini is qlinear's with a zero point of 0).
 // qlinear: the same operations as arith::qlinear::requantize: float32(acc) (rounds to nearest even
 // like the scalar cast), one float32 multiply, clamp in float, round half to even (vcvtps2dq under
 // the default MXCSR), + zero point. No fused multiply-add is possible here: every step is its own
@@ -14,6 +15,9 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+
+#include "statiq/arith/akida_v1.hpp"
+#include "statiq/arith/pow2.hpp"
 
 namespace statiq::kernels::x86 {
 
@@ -163,6 +167,125 @@ inline void requantize_tflite(tflite_output_stage stage, const std::int32_t* acc
       // sat(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, with no 32-bit overflow.
       r = _mm512_add_epi32(_mm512_maskz_min_epi32(detail::all16, _mm512_maskz_max_epi32(detail::all16, r, rlo), rhi), zp);
       _mm_mask_storeu_epi8(y + std::size_t(p) * std::size_t(n) + c, m, _mm512_maskz_cvtepi32_epi8(m, r));
+    }
+  }
+}
+
+namespace detail {
+// Eight bytes of 64-bit lanes in [-128, 255] as storage bytes (truncation: exact for either signedness).
+inline __m128i join_bytes(__m512i low8, __m512i high8) {
+  return _mm_unpacklo_epi64(_mm512_maskz_cvtepi64_epi8(all64, low8), _mm512_maskz_cvtepi64_epi8(all64, high8));
+}
+// The 64-bit lanes of the low and high eight 32-bit lanes of v.
+inline __m512i low_to_64(__m512i v) { return _mm512_maskz_cvtepi32_epi64(all64, _mm512_maskz_extracti64x4_epi64(detail::all64, v, 0)); }
+inline __m512i high_to_64(__m512i v) { return _mm512_maskz_cvtepi32_epi64(all64, _mm512_maskz_extracti64x4_epi64(detail::all64, v, 1)); }
+}  // namespace detail
+
+// arith::pow2::requantize 16 channels at a time, in 64-bit lanes as the scalar rule: min(acc, clip),
+// times the 8-bit mantissa (|acc * mantissa| < 2^40), a right shift by s >= 1 rounding half up
+// ((v + 2^(s-1)) >> s, an arithmetic shift) or an exact left shift by -s, saturated to [lo, hi].
+// Precondition (else the scalar rule runs): accumulator_clip >= INT32_MIN (the clipped value is a
+// 32-bit one for vpmuldq) and every shift in [-63, 63] (the scalar rule is undefined beyond).
+template <class Y>
+inline void requantize_pow2(const std::int32_t* acc, std::size_t ld, int pixels, int n,
+                            const arith::pow2::channel_params* channel, const arith::pow2::output_params& out, Y* y) {
+  static_assert(sizeof(Y) == 1);
+  const auto scalar = [&](int c0, int c1) {
+    for (int p = 0; p < pixels; ++p)
+      for (int c = c0; c < c1; ++c)
+        y[std::size_t(p) * std::size_t(n) + std::size_t(c)] =
+            static_cast<Y>(arith::pow2::requantize(acc[std::size_t(p) * ld + std::size_t(c)], channel[c], out));
+  };
+  if (out.accumulator_clip < std::numeric_limits<std::int32_t>::min()) return scalar(0, n);
+  const __m512i clip = _mm512_set1_epi64(out.accumulator_clip);
+  const __m512i lo = _mm512_set1_epi64(out.lo), hi = _mm512_set1_epi64(out.hi);
+  for (int c = 0; c < n; c += 16) {
+    const int valid = n - c < 16 ? n - c : 16;
+    // The channels' constants as 64-bit lanes: mantissa, right shift and its nudge, left shift.
+    alignas(64) std::int64_t mantissa[16] = {}, right[16] = {}, nudge[16] = {}, left[16] = {};
+    bool in_range = true;
+    for (int i = 0; i < valid; ++i) {
+      const int s = channel[c + i].shift;
+      in_range = in_range && s >= -63 && s <= 63;
+      mantissa[i] = channel[c + i].mantissa;
+      right[i] = s > 0 ? s : 0;
+      nudge[i] = s > 0 ? std::int64_t{1} << (s - 1) : 0;
+      left[i] = s < 0 ? -s : 0;
+    }
+    if (!in_range) {
+      scalar(c, c + valid);
+      continue;
+    }
+    const __m512i m0 = _mm512_load_si512(mantissa), m1 = _mm512_load_si512(mantissa + 8);
+    const __m512i r0 = _mm512_load_si512(right), r1 = _mm512_load_si512(right + 8);
+    const __m512i n0 = _mm512_load_si512(nudge), n1 = _mm512_load_si512(nudge + 8);
+    const __m512i l0 = _mm512_load_si512(left), l1 = _mm512_load_si512(left + 8);
+    const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
+    const auto eight = [&](__m512i v, __m512i mv, __m512i rv, __m512i nv, __m512i lv) {
+      v = _mm512_maskz_mul_epi32(detail::all64, _mm512_maskz_min_epi64(detail::all64, v, clip), mv);
+      v = _mm512_maskz_sllv_epi64(detail::all64, _mm512_maskz_srav_epi64(detail::all64, _mm512_add_epi64(v, nv), rv), lv);
+      return _mm512_maskz_min_epi64(detail::all64, _mm512_maskz_max_epi64(detail::all64, v, lo), hi);
+    };
+    for (int p = 0; p < pixels; ++p) {
+      const __m512i a = _mm512_maskz_loadu_epi32(m, acc + std::size_t(p) * ld + c);
+      const __m128i b = detail::join_bytes(eight(detail::low_to_64(a), m0, r0, n0, l0),
+                                           eight(detail::high_to_64(a), m1, r1, n1, l1));
+      _mm_mask_storeu_epi8(y + std::size_t(p) * std::size_t(n) + c, m, b);
+    }
+  }
+}
+
+// arith::akida_v1::requantize 16 channels at a time, in 32-bit lanes: with 0 <= hi,
+// min(ceil(above / step), hi) = ceil(min(above, hi * step) / step), so the accumulator is first
+// clamped to [threshold, threshold + hi * step] (above in [0, hi * step], no overflow), then
+// level = floor((above + step - 1 + 1/2) / step) in double: the + 1/2 keeps the quotient at least
+// 1/(2 step) away from an integer, farther than the error of one multiply by the rounded 1/step
+// (relative 2^-52, the quotient < 2^31 / step), so truncating it is the exact integer division.
+// Precondition (else the scalar rule runs, per block of channels): 0 <= lo <= hi and
+// (hi + 1) * step < 2^31.
+template <class Y>
+inline void requantize_akida_v1(const std::int32_t* acc, std::size_t ld, int pixels, int n,
+                                const arith::akida_v1::channel_params* channel,
+                                const arith::akida_v1::output_params& out, Y* y) {
+  static_assert(sizeof(Y) == 1);
+  const __m512i lo = _mm512_set1_epi32(out.lo), hi = _mm512_set1_epi32(out.hi);
+  const __m512d half = _mm512_set1_pd(0.5);
+  for (int c = 0; c < n; c += 16) {
+    const int valid = n - c < 16 ? n - c : 16;
+    alignas(64) std::int32_t threshold[16] = {}, upper[16] = {}, step_less_one[16] = {};
+    alignas(64) double inverse[16] = {};
+    bool in_range = out.lo >= 0 && out.lo <= out.hi;
+    for (int i = 0; i < valid; ++i) {
+      const arith::akida_v1::channel_params& ch = channel[c + i];
+      const std::int64_t top = (std::int64_t{out.hi} + 1) * ch.step;
+      in_range = in_range && ch.step >= 1 && top <= std::numeric_limits<std::int32_t>::max();
+      const std::int64_t up = std::int64_t{ch.threshold} + std::int64_t{out.hi} * ch.step;
+      threshold[i] = ch.threshold;
+      upper[i] = static_cast<std::int32_t>(up < std::numeric_limits<std::int32_t>::max() ? up
+                                                                                        : std::numeric_limits<std::int32_t>::max());
+      step_less_one[i] = ch.step - 1;
+      inverse[i] = ch.step >= 1 ? 1.0 / double(ch.step) : 0.0;
+    }
+    if (!in_range) {
+      for (int p = 0; p < pixels; ++p)
+        for (int i = c; i < c + valid; ++i)
+          y[std::size_t(p) * std::size_t(n) + std::size_t(i)] = static_cast<Y>(
+              arith::akida_v1::requantize(acc[std::size_t(p) * ld + std::size_t(i)], channel[i], out));
+      continue;
+    }
+    const __m512i t = _mm512_load_si512(threshold), u = _mm512_load_si512(upper), s1 = _mm512_load_si512(step_less_one);
+    const __m512d i0 = _mm512_load_pd(inverse), i1 = _mm512_load_pd(inverse + 8);
+    const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
+    for (int p = 0; p < pixels; ++p) {
+      const __m512i a = _mm512_maskz_loadu_epi32(m, acc + std::size_t(p) * ld + c);
+      const __m512i k = _mm512_add_epi32(_mm512_sub_epi32(_mm512_maskz_min_epi32(detail::all16, _mm512_maskz_max_epi32(detail::all16, a, t), u), t), s1);
+      const __m256i q0 = _mm512_maskz_cvttpd_epi32(detail::all64, 
+          _mm512_mul_pd(_mm512_add_pd(_mm512_maskz_cvtepi32_pd(detail::all64, _mm512_maskz_extracti64x4_epi64(detail::all64, k, 0)), half), i0));
+      const __m256i q1 = _mm512_maskz_cvttpd_epi32(detail::all64, 
+          _mm512_mul_pd(_mm512_add_pd(_mm512_maskz_cvtepi32_pd(detail::all64, _mm512_maskz_extracti64x4_epi64(detail::all64, k, 1)), half), i1));
+      const __m512i q = _mm512_maskz_inserti64x4(detail::all64, _mm512_castsi256_si512(q0), q1, 1);
+      const __m512i level = _mm512_maskz_min_epi32(detail::all16, _mm512_maskz_max_epi32(detail::all16, q, lo), hi);
+      _mm_mask_storeu_epi8(y + std::size_t(p) * std::size_t(n) + c, m, _mm512_maskz_cvtepi32_epi8(m, level));
     }
   }
 }
