@@ -233,10 +233,15 @@ MixedPrecision choose_bits(const BudgetInputs& in, const Budget& budget, const L
       lowest = lowest - now + l.entries.back().weight_bytes;
       eight_bit = eight_bit - now + (l.pinned ? l.entries.front().weight_bytes : l.weights);
     }
-    if (double(lowest) > weight_limit(eight_bit))
+    if (double(lowest) > weight_limit(eight_bit)) {
+      std::string stuck;  // the layers the target keeps at 8 bits, which the user may not expect
+      for (const LayerSensitivity& l : r.layers)
+        if (l.entries.back().bits == 8) stuck += (stuck.empty() ? "" : ", ") + display_name(l.node);
       throw std::runtime_error(fmt::format("--budget {}: the model needs at least {} weight bytes at the lowest bits "
-                                           "the target allows per layer ({:g} asked); raise the budget",
-                                           budget_text(budget), lowest, weight_limit(eight_bit)));
+                                           "the target allows per layer ({:g} asked{}); raise the budget",
+                                           budget_text(budget), lowest, weight_limit(eight_bit),
+                                           stuck.empty() ? "" : "; 8 bits only: " + stuck));
+    }
   }
   const Evaluator eval(in, base.layers.back().output_tensor);
   r.samples = eval.samples();
