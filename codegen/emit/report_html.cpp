@@ -286,14 +286,15 @@ th{background:#f0f0f0}td.l,th.l{text-align:left}
   {
     const std::size_t n = std::min<std::size_t>(in.samples.size(), 32);
     std::vector<std::vector<std::vector<float>>> per(n, std::vector<std::vector<float>>(m.layers.size()));
-    const exec::FloatExecutor executor(in.graph);
+    const std::optional<exec::FloatExecutor> executor =
+        n ? std::optional<exec::FloatExecutor>(std::in_place, in.graph) : std::nullopt;
     exec::parallel_for(n, [&](std::size_t i) {
       exec::RunOptions options;
       options.observer = [&](const ir::Node&, const std::string& name, const exec::Array& value) {
         if (const auto it = layers_of.find(name); it != layers_of.end() && value.is_float())
           for (const std::size_t k : it->second) per[i][k] = value.f;
       };
-      executor.run({in.samples.samples[i].inputs.begin()->second}, options);
+      executor->run({in.samples.samples[i].inputs.begin()->second}, options);
     });
     for (const auto& sample : per)
       for (std::size_t k = 0; k < m.layers.size(); ++k) observed[k].insert(observed[k].end(), sample[k].begin(), sample[k].end());

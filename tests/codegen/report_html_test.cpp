@@ -15,10 +15,12 @@
 #define STBI_ONLY_PNG
 #include <stb_image.h>
 
+#include "codegen/emit/report_html.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/selftest.hpp"
 
 namespace fs = std::filesystem;
+using namespace statiq::codegen;
 
 namespace {
 
@@ -92,4 +94,42 @@ TEST_CASE("report html: mnist8 on akida-v2 at 4 bits, rendered by headless Chrom
   CHECK(blue > 500);
   CHECK(red > 500);
   CHECK(colours.size() > 50);
+}
+
+TEST_CASE("report html: names and notes from the model are escaped", "[codegen][report]") {
+  // A dense layer of 2 x 2 weights named as markup, with a note and a budget row naming it.
+  const std::string hostile = "<script>alert('x')</script>&\"";
+  LoweredModel m;
+  m.name = "m";
+  m.target = "akida_v2";
+  Layer l;
+  l.name = hostile;
+  l.kind = statiq::LayerKind::dense;
+  statiq::DenseAttributes a;
+  a.input = {1, 1, 2};
+  a.units = 2;
+  a.bits = {8, 4, 8};
+  l.attributes = a;
+  l.weights = {0.5f, -0.25f, 1.0f, 0.0f};
+  l.qweights = {4, -2, 7, 0};
+  l.weight_scales = {0.125f, 0.125f};
+  l.output_tensor = hostile;
+  m.layers.push_back(l);
+  Report report;
+  report.layers.resize(1);
+  report.layers[0].ptq = {"adaround: " + hostile};
+  ptq::MixedPrecision mp;
+  ptq::LayerSensitivity row;
+  row.node = hostile;
+  row.weights = 4;
+  row.entries.push_back({4, 2, {}});
+  row.chosen = 4;
+  mp.layers.push_back(row);
+  const ir::Graph graph;
+  const calib::CalibrationSet none;
+  const std::string html = report_html({m, graph, report, none, {{hostile, {12.5}}}, &mp, true});
+  CHECK(html.find("<script") == std::string::npos);
+  CHECK(html.find("alert('x')") == std::string::npos);
+  CHECK(count(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;") >= 5);  // heading, note, tables
+  CHECK(html.find("weights: float vs 4-bit (4 values)") != std::string::npos);
 }
