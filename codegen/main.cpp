@@ -176,6 +176,9 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
   app.add_option("--report-html", o.report_html,
                  "also write the report as one self-contained HTML page (weight and activation histograms, per-layer "
                  "SQNR without and with each post-training method, --budget's sensitivity table)");
+  app.add_flag("--budget-activations", o.budget_activations,
+               "--budget drop=/sqnr= also chooses each conv/dense layer's output bits (lowered after the weights, as far as "
+               "the floor allows)");
   app.add_option("--budget-samples", o.budget_samples,
                  "evaluation samples --budget measures each choice on, spread over the set (1000; 0: all)");
   app.add_option("--ptq-samples", o.ptq.max_samples,

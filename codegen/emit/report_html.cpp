@@ -266,12 +266,12 @@ th{background:#f0f0f0}td.l,th.l{text-align:left}
       it->second = columns.size(), columns.push_back(fmt::format("{}-bit", it->first));
     std::vector<std::vector<std::optional<double>>> values;
     for (const ptq::LayerSensitivity& l : mp.layers) {
-      rows.push_back(l.node);
+      rows.push_back(l.output ? l.node + " (out)" : l.node);
       values.emplace_back(columns.size());
       for (const ptq::SensitivityEntry& e : l.entries) {
         values.back()[column_of[e.bits]] = e.measure.sqnr_db;
-        s += fmt::format("<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td><td>{}</td></tr>\n",
-                         html(l.node), l.weights, e.bits, e.weight_bytes, e.measure.sqnr_db,
+        s += fmt::format("<tr><td class=l>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td><td>{}</td></tr>\n",
+                         html(l.node), l.output ? " (output)" : "", l.weights, e.bits, e.weight_bytes, e.measure.sqnr_db,
                          e.measure.accuracy ? fmt::format("{:.2f}%", 100 * *e.measure.accuracy) : "-",
                          e.bits == l.chosen ? "&#10004;" : "");
       }

@@ -632,12 +632,14 @@ GenerateResult generate(const GenerateOptions& o) {
       if (quiet.any()) ptq::quantize_with_ptq(m, graph, *calibration, ranges, qo, quiet);
       else quantize(m, ranges, qo);
     };
-    const ptq::BudgetInputs inputs{graph, eval, o.budget_samples, labels, target.packs_sub_byte, lo.node_bits};
+    const ptq::BudgetInputs inputs{graph, eval, o.budget_samples, labels, target.packs_sub_byte, lo.node_bits,
+                                   o.budget_activations};
     r.mixed_precision = ptq::choose_bits(inputs, *o.budget, lower_with, quantize_model);
-    for (const auto& [node, bits] : r.mixed_precision->chosen_bits()) lo.node_bits[node].w = bits;
-    r.model = lower(graph, target, lo);
     NodeConfig chosen = o.node_config.empty() ? NodeConfig{} : read_node_config(o.node_config);
-    for (const auto& [node, bits] : r.mixed_precision->chosen_bits()) chosen.bits[node].w = bits;
+    for (const auto& [node, bits] : r.mixed_precision->chosen_bits()) lo.node_bits[node].w = chosen.bits[node].w = bits;
+    for (const auto& [node, bits] : r.mixed_precision->chosen_output_bits())
+      lo.node_bits[node].out = chosen.bits[node].out = bits;
+    r.model = lower(graph, target, lo);
     r.node_config_written = node_config_json(chosen);
   }
   // Calibration (every tensor's range through the float executor) and quantization. Dynamic

@@ -43,6 +43,7 @@ struct GenerateOptions {
   // to budget_samples evaluation samples; the choice is written as <name>_node_config.json.
   std::optional<ptq::Budget> budget;
   std::size_t budget_samples = 1000;
+  bool budget_activations = false;  // the budget also chooses each conv/dense layer's output bits (drop=, sqnr=)
   // One self-contained HTML page (emit/report_html.hpp); with post-training methods, the model is
   // also quantized without them and with each alone, for the per-layer SQNR of each.
   std::filesystem::path report_html;

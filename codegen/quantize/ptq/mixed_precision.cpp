@@ -171,7 +171,14 @@ std::string budget_text(const Budget& b) {
 std::map<std::string, int> MixedPrecision::chosen_bits() const {
   std::map<std::string, int> out;
   for (const LayerSensitivity& l : layers)
-    if (!l.pinned) out[l.node] = l.chosen;
+    if (!l.pinned && !l.output) out[l.node] = l.chosen;
+  return out;
+}
+
+std::map<std::string, int> MixedPrecision::chosen_output_bits() const {
+  std::map<std::string, int> out;
+  for (const LayerSensitivity& l : layers)
+    if (!l.pinned && l.output) out[l.node] = l.chosen;
   return out;
 }
 
@@ -179,32 +186,39 @@ MixedPrecision choose_bits(const BudgetInputs& in, const Budget& budget, const L
                            const QuantizeModel& quantize_model) {
   MixedPrecision r;
   r.budget = budget;
+  if (in.search_activations && budget.kind == Budget::Kind::weight_bytes)
+    throw std::runtime_error("--budget-activations with a bytes= budget: activation bits cost no weight memory; use "
+                             "drop= or sqnr=, or drop --budget-activations");
   const LoweredModel base = lower_with(in.base_bits);
-  const auto with = [&](const std::map<std::string, int>& w) {
+  // A configuration: (node, output?) -> bits.
+  using Knobs = std::map<std::pair<std::string, bool>, int>;
+  const auto with = [&](const Knobs& w) {
     std::map<std::string, BitsOverride> bits = in.base_bits;
-    for (const auto& [node, b] : w) bits[node].w = b;
+    for (const auto& [knob, b] : w) (knob.second ? bits[knob.first].out : bits[knob.first].w) = b;
     return bits;
   };
   // Each searched layer's allowed widths: those its lowering accepts with the model's placement unchanged.
-  for (std::size_t k = 0; k < base.layers.size(); ++k) {
+  for (std::size_t k = 0; k < base.layers.size(); ++k)
+    for (const bool output : {false, true}) {
     const Layer& l = base.layers[k];
-    if (!searchable(l)) continue;
+    if (!searchable(l) || (output && !in.search_activations)) continue;
     LayerSensitivity s;
     s.layer = k;
     s.node = l.name;
     s.weights = l.weights.size();
+    s.output = output;
     const auto given = in.base_bits.find(l.name);
-    s.pinned = given != in.base_bits.end() && given->second.w;
-    const int current = std::holds_alternative<ConvAttributes>(l.attributes)
-                            ? std::get<ConvAttributes>(l.attributes).bits.w
-                            : std::get<DenseAttributes>(l.attributes).bits.w;
+    s.pinned = given != in.base_bits.end() && (output ? given->second.out : given->second.w);
+    const Bits bits = std::holds_alternative<ConvAttributes>(l.attributes) ? std::get<ConvAttributes>(l.attributes).bits
+                                                                           : std::get<DenseAttributes>(l.attributes).bits;
+    const int current = output ? bits.out : bits.w;
     std::vector<int> allowed;
     if (s.pinned) {
       allowed.push_back(current);
     } else {
       for (const int b : {8, 4, 2, 1}) {
         try {
-          const LoweredModel m = lower_with(with({{l.name, b}}));
+          const LoweredModel m = lower_with(with({{{l.name, output}, b}}));
           bool same = m.layers.size() == base.layers.size();
           for (std::size_t j = 0; same && j < m.layers.size(); ++j)
             same = m.layers[j].name == base.layers[j].name && m.layers[j].placement == base.layers[j].placement;
@@ -216,7 +230,7 @@ MixedPrecision choose_bits(const BudgetInputs& in, const Budget& budget, const L
     }
     if (allowed.empty()) allowed.push_back(current);
     s.chosen_base = current;
-    for (const int b : allowed) s.entries.push_back({b, layer_bytes(s.weights, b, in.packs_sub_byte), {}});
+    for (const int b : allowed) s.entries.push_back({b, output ? 0 : layer_bytes(s.weights, b, in.packs_sub_byte), {}});
     s.chosen = allowed.front();
     r.layers.push_back(std::move(s));
   }
@@ -229,6 +243,7 @@ MixedPrecision choose_bits(const BudgetInputs& in, const Budget& budget, const L
   if (budget.kind == Budget::Kind::weight_bytes) {
     std::size_t lowest = report_totals(base, in.packs_sub_byte).weight_bytes, eight_bit = lowest;
     for (const LayerSensitivity& l : r.layers) {
+      if (l.output) continue;
       const std::size_t now = layer_bytes(l.weights, l.pinned ? l.entries.front().bits : l.chosen_base, in.packs_sub_byte);
       lowest = lowest - now + l.entries.back().weight_bytes;
       eight_bit = eight_bit - now + (l.pinned ? l.entries.front().weight_bytes : l.weights);
@@ -246,15 +261,15 @@ MixedPrecision choose_bits(const BudgetInputs& in, const Budget& budget, const L
   const Evaluator eval(in, base.layers.back().output_tensor);
   r.samples = eval.samples();
   r.float_accuracy = eval.float_accuracy();
-  const auto measure = [&](const std::map<std::string, int>& w) {
+  const auto measure = [&](const Knobs& w) {
     LoweredModel m = lower_with(with(w));
     quantize_model(m);
     ++r.measured;
     return eval.measure(m);
   };
-  std::map<std::string, int> current;
+  Knobs current;
   for (const LayerSensitivity& l : r.layers)
-    if (!l.pinned) current[l.node] = l.entries.front().bits;
+    if (!l.pinned) current[{l.node, l.output}] = l.entries.front().bits;
   try {
     r.reference = measure(current);
   } catch (const std::exception& e) {
@@ -265,11 +280,11 @@ MixedPrecision choose_bits(const BudgetInputs& in, const Budget& budget, const L
   for (const LayerSensitivity& l : r.layers) other_bytes -= l.entries.front().weight_bytes;
   r.eight_bit_weight_bytes = other_bytes;
   for (LayerSensitivity& l : r.layers) {
-    r.eight_bit_weight_bytes += l.pinned ? l.entries.front().weight_bytes : l.weights;
+    if (!l.output) r.eight_bit_weight_bytes += l.pinned ? l.entries.front().weight_bytes : l.weights;
     l.entries.front().measure = r.reference;
     for (std::size_t e = 1; e < l.entries.size();) {
-      std::map<std::string, int> w = current;
-      w[l.node] = l.entries[e].bits;
+      Knobs w = current;
+      w[{l.node, l.output}] = l.entries[e].bits;
       try {
         l.entries[e].measure = measure(w);
         ++e;
@@ -304,9 +319,9 @@ MixedPrecision choose_bits(const BudgetInputs& in, const Budget& budget, const L
     return best;
   };
   const auto bits_now = [&] {
-    std::map<std::string, int> w;
+    Knobs w;
     for (std::size_t i = 0; i < r.layers.size(); ++i)
-      if (!r.layers[i].pinned) w[r.layers[i].node] = r.layers[i].entries[at[i]].bits;
+      if (!r.layers[i].pinned) w[{r.layers[i].node, r.layers[i].output}] = r.layers[i].entries[at[i]].bits;
     return w;
   };
   std::vector<bool> frozen(r.layers.size(), false);
@@ -368,8 +383,10 @@ std::string MixedPrecision::text() const {
   for (const LayerSensitivity& l : layers)
     for (std::size_t e = 0; e < l.entries.size(); ++e) {
       const SensitivityEntry& x = l.entries[e];
-      rows.push_back({e ? "" : std::to_string(l.layer), e ? "" : display_name(l.node) + (l.pinned ? " (--node-config)" : ""),
-                      e ? "" : std::to_string(l.weights), std::to_string(x.bits), std::to_string(x.weight_bytes),
+      rows.push_back({e ? "" : std::to_string(l.layer),
+                      e ? "" : display_name(l.node) + (l.output ? " (output)" : "") + (l.pinned ? " (--node-config)" : ""),
+                      e || l.output ? "" : std::to_string(l.weights), std::to_string(x.bits),
+                      l.output ? "-" : std::to_string(x.weight_bytes),
                       fmt::format("{:.2f}", x.measure.sqnr_db), percent(x.measure.accuracy),
                       percent(x.measure.agreement), x.bits == l.chosen ? "<-" : ""});
     }
@@ -422,7 +439,8 @@ std::string MixedPrecision::json() const {
       o["layer_weight_bytes"] = x.weight_bytes;
       e.push_back(std::move(o));
     }
-    ls.push_back({{"index", l.layer}, {"node", l.node}, {"weights", l.weights}, {"pinned", l.pinned},
+    ls.push_back({{"index", l.layer}, {"node", l.node}, {"bits_of", l.output ? "output" : "weights"},
+                  {"weights", l.weights}, {"pinned", l.pinned},
                   {"sensitivity", std::move(e)}, {"chosen_bits", l.chosen}});
   }
   j["layers"] = std::move(ls);

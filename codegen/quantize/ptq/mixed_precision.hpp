@@ -53,10 +53,12 @@ struct SensitivityEntry {
   Measure measure;               // the model with this layer at `bits`, every other at its reference
 };
 
+// One knob of the search: a layer's weight bits, or (search_activations) its output bits.
 struct LayerSensitivity {
   std::size_t layer = 0;     // LoweredModel::layers index
   std::string node;          // its head node (the --node-config key)
   std::size_t weights = 0;   // weight count
+  bool output = false;       // the knob is the layer's output bits ("out"), which cost no weight memory
   bool pinned = false;       // its bits come from --node-config: not searched
   std::vector<SensitivityEntry> entries;  // highest bits first: the reference, then each lower width
   int chosen = 0;
@@ -74,7 +76,8 @@ struct MixedPrecision {
   bool met = false;
   std::size_t measured = 0;                 // configurations measured in all
 
-  std::map<std::string, int> chosen_bits() const;  // node -> weight bits
+  std::map<std::string, int> chosen_bits() const;         // node -> weight bits
+  std::map<std::string, int> chosen_output_bits() const;  // node -> output bits (search_activations)
   std::string text() const;
   std::string json() const;  // one JSON object
 };
@@ -91,6 +94,9 @@ struct BudgetInputs {
   const std::vector<std::int64_t>& labels;   // of `eval`, or empty
   bool packs_sub_byte = false;
   std::map<std::string, BitsOverride> base_bits;  // the run's per-node bits (--node-config)
+  // Also each conv/dense layer's output bits (drop= and sqnr= budgets only: they cost no weight
+  // memory, so the search lowers them after the weights, as far as the floor allows).
+  bool search_activations = false;
 };
 
 // Searches the weight bits; the result's chosen_bits() merged into the run's node bits give the
