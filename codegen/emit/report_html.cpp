@@ -292,7 +292,17 @@ th{background:#f0f0f0}td.l,th.l{text-align:left}
       exec::RunOptions options;
       options.observer = [&](const ir::Node&, const std::string& name, const exec::Array& value) {
         if (const auto it = layers_of.find(name); it != layers_of.end() && value.is_float())
-          for (const std::size_t k : it->second) per[i][k] = value.f;
+          for (const std::size_t k : it->second) {
+            // At most ~4096 values a tensor and sample (a large model's maps would take gigabytes),
+            // with its extremes, so that the chart's span is the observed one.
+            const std::size_t stride = std::max<std::size_t>(1, value.f.size() / 4096);
+            std::vector<float>& kept = per[i][k];
+            for (std::size_t j = 0; j < value.f.size(); j += stride) kept.push_back(value.f[j]);
+            if (stride > 1 && !value.f.empty()) {
+              const auto [mn, mx] = std::minmax_element(value.f.begin(), value.f.end());
+              kept.push_back(*mn), kept.push_back(*mx);
+            }
+          }
       };
       executor->run({in.samples.samples[i].inputs.begin()->second}, options);
     });

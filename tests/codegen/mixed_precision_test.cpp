@@ -121,6 +121,8 @@ TEST_CASE("budget: the forms --budget takes", "[codegen][budget]") {
                            (shared / "models" / "mnist8" / "inputs.npy").string() + "'";
   CHECK(statiq::test::run_command(base + " --budget memory=3", dir.path / "bad.log") == 2);
   CHECK_THAT(statiq::test::slurp(dir.path / "bad.log"), Catch::Contains("--budget 'memory=3': use bytes=N"));
+  CHECK(statiq::test::run_command(base + " --dynamic --budget bytes=4000", dir.path / "dyn.log") == 1);
+  CHECK_THAT(statiq::test::slurp(dir.path / "dyn.log"), Catch::Contains("--budget with --dynamic"));
   CHECK(statiq::test::run_command(base + " --budget bytes=4000 --budget-activations", dir.path / "act.log") == 1);
   CHECK_THAT(statiq::test::slurp(dir.path / "act.log"),
              Catch::Contains("--budget-activations with a bytes= budget: activation bits cost no weight memory"));

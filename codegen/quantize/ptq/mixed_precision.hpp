@@ -9,6 +9,11 @@
 // a greedy search lowers the layer that costs the least noise per byte saved. The memory search
 // then measures the configuration it stops at; the accuracy / SQNR search measures each step and
 // keeps it only when the floor still holds.
+//
+// Allowed widths are the target's: those its lowering accepts with every layer's placement unchanged
+// and its quantizer takes (1 bit on pow2 is refused there, so dropped). Layers whose bits the user's
+// --node-config gives are not searched. With search_activations the output bits of each conv/dense
+// layer are knobs of their own (no weight memory: they go after the weights, for floors only).
 #pragma once
 
 #include <cstddef>
