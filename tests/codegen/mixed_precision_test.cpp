@@ -313,3 +313,24 @@ TEST_CASE("budget: mnist8 akida-v2 w4/a4 on the 10,000 digits, with and without 
   CHECK(std::lround(a.accuracy->quantized_model * 10000) == 9915);
   CHECK(a.mixed_precision->chosen.accuracy == a.accuracy->quantized_model);  // measured on the same digits
 }
+
+TEST_CASE("budget: node_config_json is what read_node_config reads back", "[codegen][budget]") {
+  NodeConfig c;
+  c.bits["conv1"] = BitsOverride{4, std::nullopt};
+  c.bits["dense \"last\""] = BitsOverride{8, 4};
+  c.bits["input"] = BitsOverride{std::nullopt, 8};
+  c.weight_quantizers["conv1"] = WeightQuantizerKind::std_per_axis;
+  c.weight_quantizers["other"] = WeightQuantizerKind::max;
+  const std::string text = node_config_json(c);
+  CHECK(nlohmann::json::parse(text) == nlohmann::json::parse(R"({"conv1": {"w": 4, "weight_quantizer": "std-per-axis"},
+      "dense \"last\"": {"w": 8, "out": 4}, "input": {"out": 8}, "other": {"weight_quantizer": "max"}})"));
+  statiq::test::ScratchDir dir("statiq_budget_roundtrip");
+  std::ofstream(dir.path / "c.json") << text;
+  const NodeConfig back = read_node_config(dir.path / "c.json");
+  REQUIRE(back.bits.size() == 3);
+  CHECK(back.bits.at("conv1").w == 4);
+  CHECK_FALSE(back.bits.at("conv1").out);
+  CHECK(back.bits.at("dense \"last\"").out == 4);
+  CHECK(back.bits.at("input").out == 8);
+  CHECK(back.weight_quantizers == c.weight_quantizers);
+}
