@@ -225,6 +225,33 @@ TEST_CASE("budget: mlperf_kws on akida-v2 in half its 8-bit weight memory, the S
   CHECK(r.mixed_precision->reference.sqnr_db > 30.0);
 }
 
+TEST_CASE("budget: mlperf_kws on akida-v2 under an output SQNR floor", "[codegen][budget]") {
+  GenerateOptions o = shared_model("mlperf_kws");
+  // Every layer at 8 bits gives 17.05 dB: a floor of 20 dB cannot be met, and the model stays there.
+  o.budget = ptq::parse_budget("sqnr=20");
+  const GenerateResult high = generate(o);
+  CHECK_FALSE(high.mixed_precision->met);
+  CHECK(weight_bytes(high.model) == 22016);
+  CHECK(output_sqnr(high, o.calib) == Approx(high.mixed_precision->reference.sqnr_db).margin(1e-6));
+  CHECK_THAT(high.report.mixed_precision_text, Catch::Contains("budget NOT met"));
+  // 15 dB: the least memory the search finds that keeps it, each step measured.
+  o.budget = ptq::parse_budget("sqnr=15");
+  const GenerateResult r = generate(o);
+  REQUIRE(r.mixed_precision);
+  CHECK(r.mixed_precision->met);
+  const std::size_t bytes = weight_bytes(r.model);
+  CHECK(bytes < 22016);
+  CHECK(r.mixed_precision->chosen.weight_bytes == bytes);
+  const double sqnr = output_sqnr(r, o.calib);
+  CHECK(sqnr >= 15.0);
+  CHECK(sqnr == Approx(r.mixed_precision->chosen.sqnr_db).margin(1e-6));
+  // The input convolution alone at 4 bits already breaks the floor: it stays at 8.
+  const ptq::LayerSensitivity& first = r.mixed_precision->layers.at(0);
+  CHECK(first.node == "conv2d");
+  CHECK(first.entries.at(1).measure.sqnr_db < 15.0);
+  CHECK(first.chosen == 8);
+}
+
 TEST_CASE("budget: mlperf_vww on akida-v2: half is 108 bytes short, 51% keeps its SQNR", "[codegen][budget]") {
   GenerateOptions o = shared_model("mlperf_vww");
   const GenerateResult eight = generate(o);
