@@ -225,12 +225,6 @@ void configure(const GenerateOptions& o, const TargetInfo& target, const ir::Gra
   }
 }
 
-// The calibrated ranges when they do not depend on the bits (every method but MSE); empty otherwise.
-Ranges calibration_options_ranges(const GenerateOptions& o, const ir::Graph& graph, const calib::CalibrationSet& set) {
-  if (o.calibration.method == calib::CalibrationMethod::mse) return {};
-  return calib::calibrate(graph, set, o.calibration);
-}
-
 // The float model against the integer simulation on the evaluation samples.
 struct Evaluation {
   Quality quality;
@@ -610,28 +604,25 @@ GenerateResult generate(const GenerateOptions& o) {
                                    std::to_string(classes) + "); check that the labels match the samples");
     }
   }
+  // The run's calibration and quantization of a lowered model with the methods `p` (MSE ranges
+  // depend on the bits): how --budget measures each configuration and --report-html each method.
+  const auto quantize_as_run = [&](LoweredModel& m, const ptq::PtqOptions& p) {
+    calib::CalibrationOptions co = o.calibration;
+    if (co.method == calib::CalibrationMethod::mse) ptq::set_mse_grids(m, co);
+    Ranges rg = calib::calibrate(graph, *calibration, co);
+    if (p.any()) ptq::quantize_with_ptq(m, graph, *calibration, rg, qo, p);
+    else quantize(m, rg, qo);
+  };
   if (o.budget) {
     if (o.dynamic) throw std::runtime_error("--budget with --dynamic: the bits of dynamic quantization are fixed at 8; drop one");
-    // The run's own pipeline for each configuration: lower, calibrate (MSE ranges depend on the
-    // bits), quantize with the same post-training methods.
-    const Ranges fixed_ranges = calibration_options_ranges(o, graph, *calibration);
     const ptq::LowerWith lower_with = [&](const std::map<std::string, BitsOverride>& bits) {
       LowerOptions l = lo;
       l.node_bits = bits;
       return lower(graph, target, l);
     };
-    const ptq::QuantizeModel quantize_model = [&](LoweredModel& m) {
-      Ranges ranges = fixed_ranges;
-      if (o.calibration.method == calib::CalibrationMethod::mse) {
-        calib::CalibrationOptions co = o.calibration;
-        ptq::set_mse_grids(m, co);
-        ranges = calib::calibrate(graph, *calibration, co);
-      }
-      ptq::PtqOptions quiet = o.ptq;
-      quiet.progress = calib::ProgressBar::Mode::never;
-      if (quiet.any()) ptq::quantize_with_ptq(m, graph, *calibration, ranges, qo, quiet);
-      else quantize(m, ranges, qo);
-    };
+    ptq::PtqOptions quiet = o.ptq;
+    quiet.progress = calib::ProgressBar::Mode::never;
+    const ptq::QuantizeModel quantize_model = [&](LoweredModel& m) { quantize_as_run(m, quiet); };
     const ptq::BudgetInputs inputs{graph, eval, o.budget_samples, labels, target.packs_sub_byte, lo.node_bits,
                                    o.budget_activations};
     r.mixed_precision = ptq::choose_bits(inputs, *o.budget, lower_with, quantize_model);
@@ -670,32 +661,12 @@ GenerateResult generate(const GenerateOptions& o) {
   if (!o.report_html.empty()) {
     std::vector<MethodSqnr> methods;
     if (o.ptq.any()) {
-      // The same model quantized without the methods, then with each alone (cross-layer
-      // equalization, applied to the float graph, stays in all of them).
-      const auto with = [&](const char* name, auto&& enable) {
-        ptq::PtqOptions p;
-        p.cross_layer_equalization = o.ptq.cross_layer_equalization;
-        p.max_samples = o.ptq.max_samples, p.max_patches = o.ptq.max_patches, p.adaround_options = o.ptq.adaround_options;
-        p.progress = calib::ProgressBar::Mode::never;
-        if (!enable(p)) return;
+      // The same model quantized without the methods, then with each alone.
+      for (const auto& [name, p] : ptq::each_method_alone(o.ptq)) {
         LoweredModel m = lower(graph, target, lo);
-        calib::CalibrationOptions co = o.calibration;
-        if (co.method == calib::CalibrationMethod::mse) ptq::set_mse_grids(m, co);
-        Ranges rg = calib::calibrate(graph, *calibration, co);
-        ptq::quantize_with_ptq(m, graph, *calibration, rg, qo, p);
+        quantize_as_run(m, p);
         methods.push_back({name, layer_sqnr_on(m, graph, eval, 8)});
-      };
-      with("none", [](ptq::PtqOptions&) { return true; });
-      with("range search", [&](ptq::PtqOptions& p) { return p.activation_range_search = o.ptq.activation_range_search; });
-      with("scale search", [&](ptq::PtqOptions& p) {
-        p.weight_scale_search = o.ptq.weight_scale_search;
-        return o.ptq.weight_scale_search != ptq::ScaleSearch::off;
-      });
-      with("bias correction", [&](ptq::PtqOptions& p) {
-        p.bias_reference = o.ptq.bias_reference;
-        return p.bias_correction = o.ptq.bias_correction;
-      });
-      with("adaround", [&](ptq::PtqOptions& p) { return p.adaround = o.ptq.adaround; });
+      }
       MethodSqnr all{"all (generated)", {}};
       for (const LayerReport& l : r.report.layers) all.sqnr_db.push_back(l.sqnr_db);
       methods.push_back(std::move(all));
