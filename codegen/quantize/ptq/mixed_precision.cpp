@@ -359,9 +359,14 @@ MixedPrecision choose_bits(const BudgetInputs& in, const Budget& budget, const L
     if (r.met) {
       while (const std::optional<std::size_t> i = best_step(frozen)) {
         ++at[*i];
-        const Measure m = measure(bits_now());
-        if (meets(budget, m, r.float_accuracy)) {
-          now = m;
+        std::optional<Measure> m;
+        try {
+          m = measure(bits_now());
+        } catch (const std::exception&) {
+          // this combination does not quantize (each width alone did): treated as breaking the floor
+        }
+        if (m && meets(budget, *m, r.float_accuracy)) {
+          now = *m;
         } else {
           --at[*i];
           frozen[*i] = true;
