@@ -158,6 +158,29 @@ void add_generate_options(CLI::App& app, GenerateOptions& o, std::string& policy
                "round each weight up or down to minimise the layer's output error (AdaRound; calibration samples)");
   app.add_option("--adaround-iterations", o.ptq.adaround_options.iterations, "AdaRound steps per layer (1000)")
       ->check(CLI::Range(1, 1000000));
+  app.add_option_function<std::string>(
+         "--budget", [&o](const std::string& b) { o.budget = ptq::parse_budget(b); },
+         "choose each conv/dense layer's weight bits among the target's: bytes=N or bytes=P% (weight memory, "
+         "least output error), drop=P (accuracy points lost vs float) or sqnr=DB (output SQNR floor), least memory; "
+         "writes <name>_node_config.json")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            try {
+              ptq::parse_budget(v);
+            } catch (const std::exception& e) {
+              return e.what();
+            }
+            return "";
+          },
+          "BUDGET"));
+  app.add_option("--report-html", o.report_html,
+                 "also write the report as one self-contained HTML page (weight and activation histograms, per-layer "
+                 "SQNR without and with each post-training method, --budget's sensitivity table)");
+  app.add_flag("--budget-activations", o.budget_activations,
+               "--budget drop=/sqnr= also chooses each conv/dense layer's output bits (lowered after the weights, as far as "
+               "the floor allows)");
+  app.add_option("--budget-samples", o.budget_samples,
+                 "evaluation samples --budget measures each choice on, spread over the set (1000; 0: all)");
   app.add_option("--ptq-samples", o.ptq.max_samples,
                  "calibration samples --bias-correction and --adaround read (256; 0: all)");
   app.add_option("--unmapped", policy,

@@ -11,6 +11,7 @@ packages=(
   clang-14 libclang-rt-14-dev         # the libFuzzer harnesses of fuzz/ (STATIQ_FUZZ=ON)
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib  # Cortex-M (cmake/toolchains)
   qemu-system-arm qemu-user g++-aarch64-linux-gnu                            # the boards, aarch64 Linux
+  chromium                            # renders --report-html in its test (headless screenshot)
 )
 # node + npm run the onnxruntime oracle (tools/ort); Debian's own when the machine has none.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

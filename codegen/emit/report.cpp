@@ -174,6 +174,7 @@ std::string report_text(const LoweredModel& model, const Report& report, const P
     s += fmt::format("accuracy ({}, {} samples): float {:.2f}%, quantized {:.2f}%\n", a.metric, a.samples,
                      100.0 * a.float_model, 100.0 * a.quantized_model);
   }
+  s += report.mixed_precision_text;  // names already shown with display_name()
   for (const std::string& n : report.notes) s += "note: " + printable(n) + "\n";
   return s;
 }
@@ -261,6 +262,7 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
     j["accuracy"] = nullptr;
   }
   j["notes"] = report.notes;
+  if (!report.mixed_precision_json.empty()) j["mixed_precision"] = json::parse(report.mixed_precision_json);
   // Names are kept whole; bytes that are not UTF-8 become U+FFFD (JSON text is UTF-8).
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }

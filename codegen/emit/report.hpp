@@ -42,6 +42,8 @@ struct Report {
   std::optional<Quality> quality;
   std::optional<Accuracy> accuracy;
   std::vector<std::string> notes;   // rewrites applied, warnings: anything the user should read
+  std::string mixed_precision_text;  // --budget's sensitivity table and choice (quantize/ptq/mixed_precision.hpp)
+  std::string mixed_precision_json;  // the same as one JSON object, under "mixed_precision"
 };
 
 // Totals over the model.

@@ -20,6 +20,7 @@
 
 #include "codegen/emit/cpp_escape.hpp"
 #include "codegen/emit/emit.hpp"
+#include "codegen/emit/report_html.hpp"
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/exec/parallel_for.hpp"
 #include "codegen/export/dynamic_export.hpp"
@@ -154,6 +155,20 @@ NodeConfig read_node_config(const std::filesystem::path& path) {
     if (b.w || b.out) out.bits[node] = b;
   }
   return out;
+}
+
+std::string node_config_json(const NodeConfig& config) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [node, b] : config.bits) {
+    if (b.w) j[node]["w"] = *b.w;
+    if (b.out) j[node]["out"] = *b.out;
+  }
+  for (const auto& [node, q] : config.weight_quantizers) {
+    const char* names[] = {"max", "max-per-axis", "std", "std-per-axis"};
+    for (const char* name : names)
+      if (parse_weight_quantizer(name) == q) j[node]["weight_quantizer"] = name;
+  }
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 namespace {
@@ -495,6 +510,8 @@ GenerateResult generate(const GenerateOptions& o) {
                              "choose " + known + " (or drop --board)");
   }
   if (!o.output_dir.empty()) check_output_dir(o.output_dir);
+  if (!o.report_html.empty())
+    check_output_dir(o.report_html.has_parent_path() ? o.report_html.parent_path() : std::filesystem::path("."));
   if (!o.qdq.empty()) {
     if (find_target(o.target).name != "cpu_int8")
       throw std::runtime_error("--qdq writes onnxruntime's QDQ form, which only the cpu-int8 target computes (not " +
@@ -556,19 +573,9 @@ GenerateResult generate(const GenerateOptions& o) {
                              "(not " + o.target + ")");
   r.model = lower(graph, target, lo);
 
-  // Calibration (every tensor's range through the float executor) and quantization. Dynamic
-  // quantization has no activation ranges: its samples only measure accuracy.
   if (!calibration) calibration = samples.read(o.calib, o.read);
-  calib::CalibrationOptions calibration_options = o.calibration;
-  if (calibration_options.method == calib::CalibrationMethod::mse) ptq::set_mse_grids(r.model, calibration_options);
-  Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, calibration_options);
-  std::vector<std::string> dynamic_notes;
-  ptq::PtqNotes ptq_notes;  // per layer, what each post-training method changed
-  if (o.dynamic) dynamic_notes = quantize_dynamic(r.model, qo);
-  else if (o.ptq.any()) ptq_notes = ptq::quantize_with_ptq(r.model, graph, *calibration, ranges, qo, o.ptq);
-  else quantize(r.model, ranges, qo);
-
-  // Evaluation: the float executor against the integer simulation; the first samples are the golden vectors.
+  // The evaluation samples (the float executor against the integer simulation below; the first are the
+  // golden vectors), read before quantization: --budget measures its choices on them.
   calib::ReadOptions eval_read = o.read;
   eval_read.max_samples = o.max_eval;
   const calib::CalibrationSet eval = o.eval.empty() ? *calibration : samples.read(o.eval, eval_read);
@@ -597,6 +604,46 @@ GenerateResult generate(const GenerateOptions& o) {
                                    std::to_string(classes) + "); check that the labels match the samples");
     }
   }
+  // The run's calibration and quantization of a lowered model with the methods `p` (MSE ranges
+  // depend on the bits): how --budget measures each configuration and --report-html each method.
+  const auto quantize_as_run = [&](LoweredModel& m, const ptq::PtqOptions& p) {
+    calib::CalibrationOptions co = o.calibration;
+    if (co.method == calib::CalibrationMethod::mse) ptq::set_mse_grids(m, co);
+    Ranges rg = calib::calibrate(graph, *calibration, co);
+    if (p.any()) ptq::quantize_with_ptq(m, graph, *calibration, rg, qo, p);
+    else quantize(m, rg, qo);
+  };
+  if (o.budget) {
+    if (o.dynamic) throw std::runtime_error("--budget with --dynamic: the bits of dynamic quantization are fixed at 8; drop one");
+    const ptq::LowerWith lower_with = [&](const std::map<std::string, BitsOverride>& bits) {
+      LowerOptions l = lo;
+      l.node_bits = bits;
+      return lower(graph, target, l);
+    };
+    ptq::PtqOptions quiet = o.ptq;
+    quiet.progress = calib::ProgressBar::Mode::never;
+    const ptq::QuantizeModel quantize_model = [&](LoweredModel& m) { quantize_as_run(m, quiet); };
+    const ptq::BudgetInputs inputs{graph, eval, o.budget_samples, labels, target.packs_sub_byte, lo.node_bits,
+                                   o.budget_activations};
+    r.mixed_precision = ptq::choose_bits(inputs, *o.budget, lower_with, quantize_model);
+    NodeConfig chosen = o.node_config.empty() ? NodeConfig{} : read_node_config(o.node_config);
+    for (const auto& [node, bits] : r.mixed_precision->chosen_bits()) lo.node_bits[node].w = chosen.bits[node].w = bits;
+    for (const auto& [node, bits] : r.mixed_precision->chosen_output_bits())
+      lo.node_bits[node].out = chosen.bits[node].out = bits;
+    r.model = lower(graph, target, lo);
+    r.node_config_written = node_config_json(chosen);
+  }
+  // Calibration (every tensor's range through the float executor) and quantization. Dynamic
+  // quantization has no activation ranges: its samples only measure accuracy.
+  calib::CalibrationOptions calibration_options = o.calibration;
+  if (calibration_options.method == calib::CalibrationMethod::mse) ptq::set_mse_grids(r.model, calibration_options);
+  Ranges ranges = o.dynamic ? Ranges{} : calib::calibrate(graph, *calibration, calibration_options);
+  std::vector<std::string> dynamic_notes;
+  ptq::PtqNotes ptq_notes;  // per layer, what each post-training method changed
+  if (o.dynamic) dynamic_notes = quantize_dynamic(r.model, qo);
+  else if (o.ptq.any()) ptq_notes = ptq::quantize_with_ptq(r.model, graph, *calibration, ranges, qo, o.ptq);
+  else quantize(r.model, ranges, qo);
+
   Evaluation e = evaluate(graph, r.model, eval, n, labels, o.golden);
   r.eval_samples = e.quality.samples;
   r.top1_agreement = e.quality.top1_agreement;
@@ -606,7 +653,38 @@ GenerateResult generate(const GenerateOptions& o) {
   r.report = report_of(r, ranges, e, dynamic_notes);
   for (const auto& [k, lines] : ptq_notes) r.report.layers.at(k).ptq = lines;
   for (const std::string& e : equalized) r.report.notes.push_back(e);
+  if (r.mixed_precision) {
+    r.report.mixed_precision_text = r.mixed_precision->text();
+    r.report.mixed_precision_json = r.mixed_precision->json();
+  }
   r.written = write_outputs(o, graph, r.model, r.report, std::move(e.golden));
+  if (!o.report_html.empty()) {
+    std::vector<MethodSqnr> methods;
+    if (o.ptq.any()) {
+      // The same model quantized without the methods, then with each alone.
+      for (const auto& [name, p] : ptq::each_method_alone(o.ptq)) {
+        LoweredModel m = lower(graph, target, lo);
+        quantize_as_run(m, p);
+        methods.push_back({name, layer_sqnr_on(m, graph, eval, 8)});
+      }
+      MethodSqnr all{"all (generated)", {}};
+      for (const LayerReport& l : r.report.layers) all.sqnr_db.push_back(l.sqnr_db);
+      methods.push_back(std::move(all));
+    }
+    const HtmlReportInputs inputs{r.model, graph, r.report, *calibration, std::move(methods),
+                                  r.mixed_precision ? &*r.mixed_precision : nullptr, target.packs_sub_byte};
+    std::ofstream out(o.report_html, std::ios::binary);
+    out << report_html(inputs);
+    if (!out.flush()) throw std::runtime_error("--report-html: cannot write '" + printable(o.report_html.string()) + "'");
+    r.written.push_back(o.report_html);
+  }
+  if (r.mixed_precision && !o.output_dir.empty()) {  // the choice, as a file --node-config reads back
+    const std::filesystem::path file = o.output_dir / (r.model.name + "_node_config.json");
+    std::ofstream out(file, std::ios::binary);
+    out << r.node_config_written;
+    if (!out.flush()) throw std::runtime_error("cannot write '" + printable(file.string()) + "'");
+    r.written.push_back(file);
+  }
   r.graph = std::move(graph);
   return r;
 }
@@ -633,6 +711,7 @@ std::string summary_text(const GenerateResult& r) {
                                       printable(u.reason));
   for (const auto& f : r.model.float_tail) s += fmt::format("float after the engine: '{}'\n", display_name(f));
   if (r.report.quality) s += quality_text(*r.report.quality);
+  if (r.mixed_precision) s += r.mixed_precision->text();
   if (r.accuracy)
     s += fmt::format("accuracy: float {:.2f}%, quantized {:.2f}% ({} samples)\n", 100 * r.accuracy->float_model,
                      100 * r.accuracy->quantized_model, r.accuracy->samples);

@@ -16,6 +16,7 @@
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/lower/lower.hpp"
 #include "codegen/model/lowered_model.hpp"
+#include "codegen/quantize/ptq/mixed_precision.hpp"
 #include "codegen/quantize/ptq/ptq.hpp"
 #include "codegen/quantize/quantize.hpp"
 
@@ -38,6 +39,14 @@ struct GenerateOptions {
   std::size_t max_eval = 0;                // 0: all eval samples
   std::size_t golden = 3;                  // golden vectors to emit (from the eval samples)
   std::filesystem::path node_config;       // JSON per node: { "conv1": { "w": 4, "out": 4, "weight_quantizer": "std" } }
+  // Weight bits chosen per layer under a budget (quantize/ptq/mixed_precision.hpp), measured on up
+  // to budget_samples evaluation samples; the choice is written as <name>_node_config.json.
+  std::optional<ptq::Budget> budget;
+  std::size_t budget_samples = 1000;
+  bool budget_activations = false;  // the budget also chooses each conv/dense layer's output bits (drop=, sqnr=)
+  // One self-contained HTML page (emit/report_html.hpp); with post-training methods, the model is
+  // also quantized without them and with each alone, for the per-layer SQNR of each.
+  std::filesystem::path report_html;
   // Rewrite the model to fit the target first (legalize/legalize.hpp), float-checked on the
   // calibration samples; what stays unfixable runs on the host unless `policy` says otherwise.
   std::optional<legalize::LegalizeOptions> legalize;
@@ -68,6 +77,8 @@ struct GenerateResult {
   std::optional<double> top1_agreement;
   std::optional<double> mean_cosine;  // of the float and dequantized outputs; unset when not comparable
   std::optional<Accuracy> accuracy;
+  std::optional<ptq::MixedPrecision> mixed_precision;  // with GenerateOptions::budget
+  std::string node_config_written;                     // with a budget: the --node-config JSON of the choice
   std::vector<std::filesystem::path> written;
 };
 
@@ -83,6 +94,9 @@ struct NodeConfig {
 // {"conv1": {"w": 4, "out": 4, "weight_quantizer": "std-per-axis"}}: keys w, out (1, 2, 4 or 8) and
 // weight_quantizer (max, max-per-axis, std, std-per-axis); errors name the file and the entry.
 NodeConfig read_node_config(const std::filesystem::path& file);
+
+// The file read_node_config() reads back as `config`.
+std::string node_config_json(const NodeConfig& config);
 
 // "max", "max-per-axis", "std", "std-per-axis"; throws listing them.
 WeightQuantizerKind parse_weight_quantizer(const std::string& name);

@@ -151,6 +151,28 @@ PtqNotes quantize_with_ptq(LoweredModel& model, const ir::Graph& graph, const ca
   return notes;
 }
 
+std::vector<std::pair<std::string, PtqOptions>> each_method_alone(const PtqOptions& ptq) {
+  PtqOptions none = ptq;
+  none.activation_range_search = false;
+  none.weight_scale_search = ScaleSearch::off;
+  none.bias_correction = false;
+  none.adaround = false;
+  none.progress = calib::ProgressBar::Mode::never;
+  std::vector<std::pair<std::string, PtqOptions>> out{{"none", none}};
+  const auto add = [&](const char* name, bool enabled, auto&& enable) {
+    if (!enabled) return;
+    PtqOptions p = none;
+    enable(p);
+    out.emplace_back(name, p);
+  };
+  add("range search", ptq.activation_range_search, [](PtqOptions& p) { p.activation_range_search = true; });
+  add("scale search", ptq.weight_scale_search != ScaleSearch::off,
+      [&](PtqOptions& p) { p.weight_scale_search = ptq.weight_scale_search; });
+  add("bias correction", ptq.bias_correction, [](PtqOptions& p) { p.bias_correction = true; });
+  add("adaround", ptq.adaround, [](PtqOptions& p) { p.adaround = true; });
+  return out;
+}
+
 void set_mse_grids(const LoweredModel& model, calib::CalibrationOptions& options) {
   visit_target(model.target, [&]<class T>(std::type_identity<T>) {
     options.mse_grid.pow2 = std::is_same_v<typename T::profile, arith::pow2>;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codegen/calib/calibrate.hpp"
@@ -30,6 +31,12 @@ using PtqNotes = std::map<std::size_t, std::vector<std::string>>;
 // simulation of simulate.hpp), its float input on the float graph. Throws what quantize() throws.
 PtqNotes quantize_with_ptq(LoweredModel& model, const ir::Graph& graph, const calib::CalibrationSet& set,
                            Ranges& ranges, const QuantizeOptions& options, const PtqOptions& ptq);
+
+// The methods `ptq` enables, one at a time, for comparing them (--report-html): ("none", no method)
+// then ("bias correction", that method alone) and so on, in the order quantize_with_ptq runs them.
+// Cross-layer equalization, applied to the float graph before, stays on in every one; the
+// settings (samples, iterations) are `ptq`'s and no progress bar is drawn.
+std::vector<std::pair<std::string, PtqOptions>> each_method_alone(const PtqOptions& ptq);
 
 // For --calib-method mse: the grid each tensor's range is searched on, from the lowered model (the
 // target's scale rule: power-of-two steps on pow2; every layer's output bits, and the input's).
