@@ -227,8 +227,9 @@ TEST_CASE("budget: mlperf_kws on akida-v2 in half its 8-bit weight memory, the S
 
 TEST_CASE("budget: mlperf_kws on akida-v2 under an output SQNR floor", "[codegen][budget]") {
   GenerateOptions o = shared_model("mlperf_kws");
-  // Every layer at 8 bits gives 17.05 dB: a floor of 20 dB cannot be met, and the model stays there.
-  o.budget = ptq::parse_budget("sqnr=20");
+  // The output is the engine's Softmax (probabilities): every layer at 8 bits gives 43.4 dB there,
+  // so a floor of 50 dB cannot be met, and the model stays at 8 bits.
+  o.budget = ptq::parse_budget("sqnr=50");
   const GenerateResult high = generate(o);
   CHECK_FALSE(high.mixed_precision->met);
   CHECK(weight_bytes(high.model) == 22016);
