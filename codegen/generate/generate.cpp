@@ -435,8 +435,16 @@ Report report_of(const GenerateResult& r, const Ranges& ranges, const Evaluation
 // nothing: the export is written to a temporary file beside its destination first, then the
 // generated files (emit() is all or nothing itself), and only then is the export moved into
 // place; a failure on the way removes what this run wrote.
+// A file of text written with the rest, all or nothing (--report-html, the --budget node config).
+struct TextOutput {
+  const char* option;
+  std::filesystem::path file;
+  std::string text;
+};
+
 std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const ir::Graph& graph, const LoweredModel& model,
-                                                 const Report& report, std::vector<GoldenVector> golden) {
+                                                 const Report& report, std::vector<GoldenVector> golden,
+                                                 const std::vector<TextOutput>& texts) {
   // The exports (--qdq, --qoperator, --tflite): each written to a temporary file beside its destination first.
   struct Export {
     const char* option;
@@ -477,6 +485,13 @@ std::vector<std::filesystem::path> write_outputs(const GenerateOptions& o, const
       emit_options.weights_encoding = o.weights_encoding;
       written = emit(model, emit_options, o.output_dir);
     }
+    // After emit, which makes the output folder the node config goes into.
+    for (const TextOutput& t : texts)
+      prepare(t.option, t.file, [&](const std::filesystem::path& tmp) {
+        std::ofstream out(tmp, std::ios::binary);
+        out << t.text;
+        if (!out.flush()) throw std::runtime_error(std::string(t.option) + ": cannot write '" + printable(tmp.string()) + "'");
+      });
     for (const Export& e : exports) {
       std::error_code ec;
       std::filesystem::rename(e.tmp, e.file, ec);
@@ -657,7 +672,7 @@ GenerateResult generate(const GenerateOptions& o) {
     r.report.mixed_precision_text = r.mixed_precision->text();
     r.report.mixed_precision_json = r.mixed_precision->json();
   }
-  r.written = write_outputs(o, graph, r.model, r.report, std::move(e.golden));
+  std::vector<TextOutput> texts;
   if (!o.report_html.empty()) {
     std::vector<MethodSqnr> methods;
     if (o.ptq.any()) {
@@ -673,18 +688,11 @@ GenerateResult generate(const GenerateOptions& o) {
     }
     const HtmlReportInputs inputs{r.model, graph, r.report, *calibration, std::move(methods),
                                   r.mixed_precision ? &*r.mixed_precision : nullptr, target.packs_sub_byte};
-    std::ofstream out(o.report_html, std::ios::binary);
-    out << report_html(inputs);
-    if (!out.flush()) throw std::runtime_error("--report-html: cannot write '" + printable(o.report_html.string()) + "'");
-    r.written.push_back(o.report_html);
+    texts.push_back({"--report-html", o.report_html, report_html(inputs)});
   }
-  if (r.mixed_precision && !o.output_dir.empty()) {  // the choice, as a file --node-config reads back
-    const std::filesystem::path file = o.output_dir / (r.model.name + "_node_config.json");
-    std::ofstream out(file, std::ios::binary);
-    out << r.node_config_written;
-    if (!out.flush()) throw std::runtime_error("cannot write '" + printable(file.string()) + "'");
-    r.written.push_back(file);
-  }
+  if (r.mixed_precision && !o.output_dir.empty())  // the choice, as a file --node-config reads back
+    texts.push_back({"--budget", o.output_dir / (r.model.name + "_node_config.json"), r.node_config_written});
+  r.written = write_outputs(o, graph, r.model, r.report, std::move(e.golden), texts);
   r.graph = std::move(graph);
   return r;
 }
