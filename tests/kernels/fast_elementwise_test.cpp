@@ -14,21 +14,13 @@
 #include <vector>
 
 #include "statiq/layers/elementwise.hpp"
+#include "cpu_variant.hpp"
 
 using namespace statiq;
 
 namespace {
 
-bool cpu_runs_this_variant() {
-#if defined(STATIQ_KERNELS_AVX512_VNNI)
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-  if (!ok) std::puts("fast_elementwise_test: this CPU lacks AVX-512 VNNI; the avx512 kernels are not run");
-  return ok;
-#else
-  return true;
-#endif
-}
+bool cpu_runs_this_variant() { return statiq::test::cpu_runs_this_variant("fast_elementwise_test"); }
 
 struct Quantization {
   float a_scale, b_scale, y_scale;

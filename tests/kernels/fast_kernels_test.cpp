@@ -27,27 +27,13 @@
 #include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/quantize.hpp"
+#include "cpu_variant.hpp"
 
 using namespace statiq;
 
 namespace {
 
-bool cpu_runs_this_variant() {
-#if defined(STATIQ_KERNELS_AVX512_VNNI)
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-  if (!ok) std::puts("fast_kernels_test: this CPU lacks AVX-512 VNNI; the avx512_vnni kernels are not run");
-#if defined(STATIQ_KERNELS_AVX512_VBMI)
-  // The VBMI build's byte lookups (LookupTable, Concat) are in every path of this variant.
-  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
-  if (ok && !vbmi) std::puts("fast_kernels_test: this CPU lacks AVX-512 VBMI; the avx512_vbmi variant is not run");
-  return ok && vbmi;
-#endif
-  return ok;
-#else
-  return true;
-#endif
-}
+bool cpu_runs_this_variant() { return statiq::test::cpu_runs_this_variant("fast_kernels_test"); }
 
 std::mt19937& rng() {
   static std::mt19937 g(20261206);
