@@ -55,10 +55,13 @@ constexpr float clamp_f32(float x, float lo, float hi) {
 constexpr std::int64_t shift_left(std::int64_t x, int s) { return x * (std::int64_t{1} << s); }
 
 // floor(x / 2^s + 1/2) for s >= 1: a right shift that rounds half up (toward +inf);
-// s <= 0 is the exact left shift by -s. C++20 defines >> on negative values as floor.
+// s <= 0 is the exact left shift by -s. C++20 defines >> on negative values as floor. Written as
+// floor((floor(x / 2^(s-1)) + 1) / 2), the same number, so that no shift reaches 64 bits and no
+// sum overflows (x + 2^(s-1) did for s = 64); beyond 64 every int64 rounds to 0.
 constexpr std::int64_t shift_round_half_up(std::int64_t x, int s) {
   if (s <= 0) return shift_left(x, -s);
-  return (x + (std::int64_t{1} << (s - 1))) >> s;
+  if (s > 64) return 0;
+  return ((x >> (s - 1)) + 1) >> 1;
 }
 
 // 2^e as a float / double, exact for the normal range; constexpr unlike std::ldexp.
