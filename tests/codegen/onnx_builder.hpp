@@ -3,12 +3,22 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
 #include <onnx/onnx_pb.h>
 
 namespace statiq::test {
+
+// n floats drawn uniformly from [lo, hi) by a seeded generator: weights and inputs of test graphs.
+inline std::vector<float> uniform_values(std::size_t n, unsigned seed, float lo, float hi) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(gen);
+  return v;
+}
 
 struct OnnxBuilder {
   onnx::ModelProto model;

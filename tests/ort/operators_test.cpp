@@ -32,21 +32,15 @@
 namespace fs = std::filesystem;
 using namespace statiq::codegen;
 using statiq::test::OnnxBuilder;
+using statiq::test::uniform_values;
 using statiq::test::ScratchDir;
 
 namespace {
 
-std::vector<float> uniform(std::size_t n, unsigned seed, float lo, float hi) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(gen);
-  return v;
-}
 
 void conv(OnnxBuilder& b, const std::string& name, const std::string& x, int in, int out, int k, unsigned seed) {
-  b.initializer(name + "_w", {out, in, k, k}, uniform(std::size_t(out * in * k * k), seed, -0.5f, 0.5f));
-  b.initializer(name + "_b", {out}, uniform(std::size_t(out), seed + 100, -0.2f, 0.2f));
+  b.initializer(name + "_w", {out, in, k, k}, uniform_values(std::size_t(out * in * k * k), seed, -0.5f, 0.5f));
+  b.initializer(name + "_b", {out}, uniform_values(std::size_t(out), seed + 100, -0.2f, 0.2f));
   auto& n = b.node("Conv", {x, name + "_w", name + "_b"}, {name}, name);
   if (k > 1) OnnxBuilder::attr(n, "pads", std::vector<std::int64_t>{k / 2, k / 2, k / 2, k / 2});
 }
@@ -61,7 +55,7 @@ void save(const OnnxBuilder& b, const fs::path& file) {
 LoweredModel generate_exact(const ScratchDir& dir, const fs::path& model, std::vector<std::size_t> input_dims,
                             std::size_t input_size) {
   const std::size_t samples = 8;
-  const std::vector<float> xs = uniform(samples * input_size, 7u, -1.0f, 1.0f);
+  const std::vector<float> xs = uniform_values(samples * input_size, 7u, -1.0f, 1.0f);
   input_dims.insert(input_dims.begin(), samples);
   statiq::io::write_npy<float>(dir.path / "x.npy", input_dims, std::span<const float>(xs));
   GenerateOptions o;
@@ -207,8 +201,8 @@ TEST_CASE("Pad before a Conv, AveragePool, ReduceMean over H,W, final Softmax: c
   auto& mean = b.node("ReduceMean", {"relu2"}, {"mean"}, "mean");
   OnnxBuilder::attr(mean, "axes", std::vector<std::int64_t>{-2, -1});
   OnnxBuilder::attr(mean, "keepdims", std::int64_t{0});
-  b.initializer("fc_w", {5, 8}, uniform(40, 13u, -1.5f, 1.5f));
-  b.initializer("fc_b", {5}, uniform(5, 14u, -0.3f, 0.3f));
+  b.initializer("fc_w", {5, 8}, uniform_values(40, 13u, -1.5f, 1.5f));
+  b.initializer("fc_b", {5}, uniform_values(5, 14u, -0.3f, 0.3f));
   OnnxBuilder::attr(b.node("Gemm", {"mean", "fc_w", "fc_b"}, {"scores"}, "fc"), "transB", std::int64_t{1});
   b.node("Softmax", {"scores"}, {"probabilities"}, "softmax");
   save(b, dir.path / "m.onnx");

@@ -31,17 +31,11 @@
 namespace fs = std::filesystem;
 using namespace statiq::codegen;
 using statiq::test::OnnxBuilder;
+using statiq::test::uniform_values;
 using statiq::test::ScratchDir;
 
 namespace {
 
-std::vector<float> uniform(std::size_t n, unsigned seed, float lo, float hi) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(gen);
-  return v;
-}
 
 // `reshape_to`: the dims the input Reshape gives ([1, 1, 64, 10] keeps the bytes in place).
 fs::path speech_cnn(const fs::path& file, const std::vector<std::int64_t>& reshape_to) {
@@ -54,8 +48,8 @@ fs::path speech_cnn(const fs::path& file, const std::vector<std::int64_t>& resha
   for (int k = 1; k <= 2; ++k) {
     const int f = 4 * k;
     const std::string p = fmt::format("block{}_", k);
-    b.initializer(p + "w", {f, c, 3, 3}, uniform(std::size_t(f * c * 9), 10u + unsigned(k), -0.6f, 0.6f));
-    b.initializer(p + "b", {f}, uniform(std::size_t(f), 20u + unsigned(k), -0.2f, 0.2f));
+    b.initializer(p + "w", {f, c, 3, 3}, uniform_values(std::size_t(f * c * 9), 10u + unsigned(k), -0.6f, 0.6f));
+    b.initializer(p + "b", {f}, uniform_values(std::size_t(f), 20u + unsigned(k), -0.2f, 0.2f));
     OnnxBuilder::attr(b.node("Conv", {x, p + "w", p + "b"}, {p + "conv"}, p + "conv"), "pads",
                       std::vector<std::int64_t>{1, 1, 1, 1});
     OnnxBuilder::attr(b.node("LeakyRelu", {p + "conv"}, {p + "leaky"}, p + "leaky"), "alpha", 0.2f);
@@ -68,8 +62,8 @@ fs::path speech_cnn(const fs::path& file, const std::vector<std::int64_t>& resha
     c = f, h /= 2, w /= 2;
   }
   b.node("Flatten", {x}, {"flat"}, "flatten");
-  b.initializer("fc_w", {12, c * h * w}, uniform(std::size_t(12 * c * h * w), 30u, -0.3f, 0.3f));
-  b.initializer("fc_b", {12}, uniform(12, 31u, -0.1f, 0.1f));
+  b.initializer("fc_w", {12, c * h * w}, uniform_values(std::size_t(12 * c * h * w), 30u, -0.3f, 0.3f));
+  b.initializer("fc_b", {12}, uniform_values(12, 31u, -0.1f, 0.1f));
   OnnxBuilder::attr(b.node("Gemm", {"flat", "fc_w", "fc_b"}, {"embedding"}, "fc"), "transB", std::int64_t{1});
   std::ofstream out(file, std::ios::binary);
   REQUIRE(b.model.SerializeToOstream(&out));
@@ -83,7 +77,7 @@ TEST_CASE("speech CNN (Reshape at the input, Conv, LeakyRelu, Max with a constan
           "[ort][lookup_table][layout]") {
   const ScratchDir dir("statiq_ort_speech_cnn");
   const std::size_t samples = 12;
-  const std::vector<float> xs = uniform(samples * 640, 5u, -1.0f, 1.0f);
+  const std::vector<float> xs = uniform_values(samples * 640, 5u, -1.0f, 1.0f);
   statiq::io::write_npy<float>(dir.path / "audio.npy", {samples, 640}, std::span<const float>(xs));
 
   GenerateOptions o;
@@ -131,7 +125,7 @@ TEST_CASE("speech CNN (Reshape at the input, Conv, LeakyRelu, Max with a constan
 TEST_CASE("layout ops that move bytes in statiq's NHWC tensors are refused by name, with the shapes",
           "[codegen][layout]") {
   const ScratchDir dir("statiq_layout_refused");
-  const std::vector<float> xs = uniform(4 * 640, 6u, -1.0f, 1.0f);
+  const std::vector<float> xs = uniform_values(4 * 640, 6u, -1.0f, 1.0f);
   statiq::io::write_npy<float>(dir.path / "audio.npy", {4, 640}, std::span<const float>(xs));
   GenerateOptions o;
   // [1, 640] -> [1, 4, 16, 10]: 4 channels of a 16x10 map; element (c, h, w) is at 160c + 10h + w
