@@ -24,6 +24,7 @@
 #include "statiq/layers/add.hpp"
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/dense.hpp"
+#include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/quantize.hpp"
@@ -556,6 +557,30 @@ TEST_CASE("fast Quantize equals the scalar rule (ties, saturation, infinities, N
       REQUIRE(fast == ref);
     };
     if (a.signed_output) run(static_cast<std::int8_t*>(nullptr));
+    else run(static_cast<std::uint8_t*>(nullptr));
+  }
+}
+
+TEST_CASE("fast Dequantize equals the scalar rule, bit for bit (every code, odd lengths, extreme scales)") {
+  if (!cpu_runs_this_variant()) return;
+  for (int iter = 0; iter < 300; ++iter) {
+    const DequantizeAttributes a{.shape = {1, uniform(1, 5), pick({1, 3, 15, 16, 17, 40, 256})}, .bits = 8,
+                                 .signed_input = coin()};
+    float scale = std::uniform_real_distribution<float>(1e-6f, 4.0f)(rng());
+    if (coin(0.2)) scale = 1.0f / float(1 << uniform(0, 20));                   // a power of two (Akida)
+    if (coin(0.1)) scale = coin() ? std::numeric_limits<float>::denorm_min() : 3e38f;  // under/overflow
+    const int zp = a.signed_input ? uniform(-128, 127) : uniform(0, 255);
+    const auto run = [&]<class X>(X*) {
+      std::vector<X> x(std::size_t(a.shape.size()));
+      for (std::size_t i = 0; i < x.size(); ++i)  // every code in turn, then random ones
+        x[i] = static_cast<X>(i < 256 ? int(i) + (std::is_signed_v<X> ? -128 : 0)
+                                      : uniform(std::is_signed_v<X> ? -128 : 0, std::is_signed_v<X> ? 127 : 255));
+      std::vector<float> fast(x.size(), -1.0f), ref(x.size());
+      compute(a, x.data(), scale, zp, fast.data());
+      for (std::size_t i = 0; i < x.size(); ++i) ref[i] = arith::dequantize(x[i], scale, zp);
+      REQUIRE(std::memcmp(fast.data(), ref.data(), fast.size() * sizeof(float)) == 0);
+    };
+    if (a.signed_input) run(static_cast<std::int8_t*>(nullptr));
     else run(static_cast<std::uint8_t*>(nullptr));
   }
 }

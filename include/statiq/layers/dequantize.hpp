@@ -9,6 +9,7 @@
 
 #include "statiq/arith/dequantize.hpp"
 #include "statiq/arith/softmax.hpp"
+#include "statiq/kernels/x86/dequantize.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/quantize.hpp"
 
@@ -25,7 +26,11 @@ struct DequantizeAttributes {
 // Dequantize with run-time attributes: (q - zero_point) * scale in float32 [, then Softmax per pixel].
 template <class X>
 void compute(const DequantizeAttributes& a, const X* x, float scale, std::int32_t zero_point, float* y) {
-  for (int i = 0; i < a.shape.size(); ++i) y[i] = arith::dequantize(static_cast<std::int32_t>(x[i]), scale, zero_point);
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  if constexpr (sizeof(X) == 1) kernels::x86::dequantize(x, a.shape.size(), scale, zero_point, y);
+  else
+#endif
+    for (int i = 0; i < a.shape.size(); ++i) y[i] = arith::dequantize(static_cast<std::int32_t>(x[i]), scale, zero_point);
   if (a.softmax)
     for (int p = 0; p < a.shape.h * a.shape.w; ++p) arith::softmax(y + p * a.shape.c, y + p * a.shape.c, a.shape.c);
 }
