@@ -3,8 +3,10 @@
 // kernel (the layout depends on the geometry only, so one generated data file serves every build).
 // AVX2 has no u8 x s8 dot product that is exact for every byte: vpmaddubsw saturates its int16 pair
 // sums (255 * 127 * 2 > 32767). So the weights are widened to int16 (a chunk of the reduction at a
-// time, then read by every pixel of a block) and multiplied by the input bytes zero-extended to
-// int16 with vpmaddwd, whose int32 pair sums are exact (|x * w| <= 255 * 128). Equal to
+// time, then read by every pixel of a block) and multiplied by x - x_zero_point in int16 (in
+// [-383, 383]) with vpmaddwd, whose int32 pair sums are exact (2 * 383 * 128 < 2^31): the input
+// zero point costs one vpsubw, and no weight sums are needed (the VNNI kernel folds
+// x_zero_point * sum(w) into its constants). Equal to
 // kernels/reference/conv2d.hpp bit for bit (tests/kernels/fast_kernels_test.cpp, kernels_fast_avx2_test).
 #pragma once
 
@@ -53,9 +55,9 @@ constexpr int conv2d_chunk_groups(const WeightLayout& w) {
   return k4 < conv_k_chunk ? k4 : conv_k_chunk;
 }
 
-// int32 words of scratch: the per-channel constants, one row of accumulators per pixel of a block,
-// the segments' input offsets, the widened weight chunk (16 channels x 4 int16 = 32 words a group),
-// and the padded input copy.
+// int32 words of scratch: the bias (padded to 16 channels), one row of accumulators per pixel of a
+// block, the segments' input offsets, the widened weight chunk (16 channels x 4 int16 = 32 words a
+// group), and the padded input copy.
 constexpr std::size_t conv2d_scratch_words(const reference::Conv2DGeometry& g, const WeightLayout& w,
                                            bool signed_input) {
   const std::size_t rows = w.padded_rows(), block = std::size_t(conv_block_pixels(g));
@@ -113,21 +115,20 @@ inline __m256i split(const std::int32_t* v) {
 }
 inline __m256i join(__m256i a, __m256i b) { return _mm256_permute4x64_epi64(_mm256_hadd_epi32(a, b), 0xd8); }
 
-// acc[p][0..15] = start + sum over k < kn of pixel[p][offset + 4k .. +3] . wide[group k][16 channels],
-// where start is what `out` holds when accumulate is set, else base[0..15]. vpmaddwd of 4 channels
-// x 4 reduction elements (int16) by the 4 input bytes (zero-extended, repeated) leaves each channel's
-// sum in two int32 lanes, added together at the end. Stores the first n (<= P) pixels' rows.
+// acc[p][0..15] = start + sum over k < kn of (pixel[p][offset + 4k .. +3] - zp) . wide[group k][16
+// channels], where start is what `out` holds when accumulate is set, else base[0..15]. vpmaddwd of
+// 4 channels x 4 reduction elements (int16) by the 4 input bytes (zero-extended, minus zp,
+// repeated) leaves each channel's sum in two int32 lanes, added together at the end. Stores the
+// P pixels' rows.
 template <int P>
-inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset, int kn, const std::int16_t* wide,
-                     std::int32_t* out, std::size_t ld, bool accumulate, const std::int32_t* base) {
+inline void dot_tile(const std::uint8_t* const* pixel, std::size_t offset, int kn, const std::int16_t* wide,
+                     __m256i zp, std::int32_t* out, std::size_t ld, bool accumulate, const std::int32_t* base) {
   __m256i acc[P][4];
 #pragma GCC unroll 4
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
     for (int q = 0; q < 4; ++q)
-      acc[p][q] = !accumulate ? split(base + 4 * q)
-                  : p < n     ? split(out + std::size_t(p) * ld + std::size_t(4 * q))
-                              : _mm256_setzero_si256();
+      acc[p][q] = split(accumulate ? out + std::size_t(p) * ld + std::size_t(4 * q) : base + 4 * q);
   const std::uint8_t* x[P];
 #pragma GCC unroll 4
   for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset;
@@ -137,7 +138,7 @@ inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset
   for (int k = 0; k < kn; ++k, wide += 64) {
 #pragma GCC unroll 4
     for (int p = 0; p < P; ++p) {
-      const __m256i xb = _mm256_shuffle_epi8(_mm256_set1_epi32(load_u32(x[p] + 4 * k)), spread);
+      const __m256i xb = _mm256_sub_epi16(_mm256_shuffle_epi8(_mm256_set1_epi32(load_u32(x[p] + 4 * k)), spread), zp);
 #pragma GCC unroll 4
       for (int q = 0; q < 4; ++q)
         acc[p][q] = _mm256_add_epi32(
@@ -145,12 +146,11 @@ inline void dot_tile(const std::uint8_t* const* pixel, int n, std::size_t offset
     }
   }
 #pragma GCC unroll 4
-  for (int p = 0; p < P; ++p)
-    if (p < n) {
-      std::int32_t* o = out + std::size_t(p) * ld;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), join(acc[p][0], acc[p][1]));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8), join(acc[p][2], acc[p][3]));
-    }
+  for (int p = 0; p < P; ++p) {
+    std::int32_t* o = out + std::size_t(p) * ld;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), join(acc[p][0], acc[p][1]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8), join(acc[p][2], acc[p][3]));
+  }
 }
 
 // Input bytes as the kernel reads them (unsigned): int8 activations are flipped to x + 128.
@@ -203,31 +203,11 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   std::int32_t* offset = tile + std::size_t(block) * rows;
   auto* wide = reinterpret_cast<std::int16_t*>(offset + segments);
 
-  // base[oc] = bias[oc] - (x_zero_point + flip) * sum_k w[oc][k] (the kernel reads x + flip), the
-  // weights summed from their widened chunks against int16 ones; all mod 2^32 like the accumulators.
+  // The kernel reads x + flip as unsigned bytes and subtracts shift = x_zero_point + flip in int16
+  // (pads hold shift, so they add nothing): the accumulators start at the bias.
   const std::int32_t shift = x_zero_point + detail::input_offset<X>;
-  const __m256i ones = _mm256_set1_epi16(1);
-  for (int b = 0; b < blocks; ++b) {
-    __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-    const std::uint8_t* wb = w + std::size_t(b) * block_stride;
-    const int groups = int(cols / 4);
-    for (int k0 = 0; k0 < groups; k0 += chunk) {
-      const int kn = groups - k0 < chunk ? groups - k0 : chunk;
-      detail::widen_weights<WeightBits>(wb + std::size_t(k0) * detail::vector_bytes<WeightBits>, kn, wide);
-      for (int k = 0; k < kn; ++k)
-        for (int q = 0; q < 4; ++q)
-          s[q] = _mm256_add_epi32(s[q], _mm256_madd_epi16(ones, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
-                                                                    wide + 64 * k + 16 * q))));
-    }
-    const int first = b * 16;
-    alignas(32) std::int32_t sum[16];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(sum), detail::join(s[0], s[1]));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(sum + 8), detail::join(s[2], s[3]));
-    for (int i = 0; i < 16; ++i) {
-      const std::int32_t bv = bias && first + i < g.out.c ? bias[first + i] : 0;
-      base[first + i] = static_cast<std::int32_t>(std::uint32_t(bv) - std::uint32_t(shift) * std::uint32_t(sum[i]));
-    }
-  }
+  const __m256i zp = _mm256_set1_epi16(static_cast<std::int16_t>(shift));
+  for (std::size_t oc = 0; oc < rows; ++oc) base[oc] = bias && oc < std::size_t(g.out.c) ? bias[oc] : 0;
 
   // The input the segments are read from, and where each segment starts relative to a pixel's window.
   const std::uint8_t* in = reinterpret_cast<const std::uint8_t*>(x);
@@ -251,8 +231,8 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
-    for (int p = 0; p < conv_pixel_block; ++p) {
-      const int q = p0 + (p < np ? p : np - 1);  // a short block repeats its last pixel, never stored
+    for (int p = 0; p < np; ++p) {  // tiles of 3, then of 2 or 1: no pixel computed twice
+      const int q = p0 + p;
       const int oh = q / g.out.w, ow = q % g.out.w;
       pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
     }
@@ -264,9 +244,16 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
           detail::widen_weights<WeightBits>(
               wb + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * detail::vector_bytes<WeightBits>, kn, wide);
           const std::size_t at = std::size_t(offset[s]) + 4 * std::size_t(k0);
-          for (int sub = 0; sub < np; sub += P)
-            detail::dot_tile<P>(pixel + sub, np - sub, at, kn, wide, tile + std::size_t(sub) * rows + std::size_t(b) * 16,
-                                rows, s > 0 || k0 > 0, base + std::size_t(b) * 16);
+          const bool accumulate = s > 0 || k0 > 0;
+          std::int32_t* tb = tile + std::size_t(b) * 16;
+          const std::int32_t* bb = base + std::size_t(b) * 16;
+          int sub = 0;
+          for (; sub + P <= np; sub += P)
+            detail::dot_tile<P>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
+          if (np - sub == 2)
+            detail::dot_tile<2>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
+          else if (np - sub == 1)
+            detail::dot_tile<1>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
         }
     }
     if (w_zero_point != 0) {
