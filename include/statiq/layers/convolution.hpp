@@ -192,7 +192,7 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
     return;
   }
 #elif defined(STATIQ_KERNELS_AVX2)
-  // kernels/x86/avx2/requantize.hpp: qlinear, gemmini and the tflite stages; pow2 and akida_v1 scalar.
+  // kernels/x86/avx2/requantize.hpp: every profile's stage 8 channels at a time.
   namespace avx2 = kernels::x86::avx2;
   if constexpr (std::is_same_v<Profile, arith::qlinear> && sizeof(Y) == 1) {
     static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
@@ -208,6 +208,12 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
                                                 : avx2::tflite_output_stage::gemmlowp;
     avx2::requantize_tflite(stage, acc, ld, pixels, channels, reinterpret_cast<const std::int32_t*>(d.channel),
                             d.output.zero_point, d.output.lo, d.output.hi, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::pow2> && sizeof(Y) == 1) {
+    avx2::requantize_pow2(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::akida_v1> && sizeof(Y) == 1) {
+    avx2::requantize_akida_v1(acc, ld, pixels, channels, d.channel, d.output, y);
     return;
   } else if constexpr (std::is_same_v<Profile, arith::gemmini> && sizeof(Y) == 1) {
     // As in the AVX-512 branch: qlinear's stage with a zero point of 0 and the bounds intersected.

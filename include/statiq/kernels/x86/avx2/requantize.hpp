@@ -6,7 +6,7 @@
 // clamp in float, vcvtps2dq (half to even under the default MXCSR), + zero point;
 // tflite (gemmlowp double rounding, single rounding, ruy's x86 stage): integer steps in 64-bit lanes.
 // AVX2 has no 64-bit arithmetic right shift: sra(x, s) = ~(~x >>> s) for negative x, x >>> s else.
-// pow2 and akida_v1 keep the scalar rule on this ISA (layers/convolution.hpp).
+// pow2 (64-bit lanes) and akida_v1 (double lanes): the AVX-512 kernels' schemes and preconditions.
 #pragma once
 
 #include "statiq/kernels/isa.hpp"
@@ -19,6 +19,9 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+
+#include "statiq/arith/akida_v1.hpp"
+#include "statiq/arith/pow2.hpp"
 
 namespace statiq::kernels::x86::avx2 {
 
@@ -179,6 +182,119 @@ inline void requantize_tflite(tflite_output_stage stage, const std::int32_t* acc
       // sat(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, with no 32-bit overflow.
       r = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(r, rlo), rhi), zp);
       detail::store_bytes(r, valid, out);
+    }
+  }
+}
+
+namespace detail {
+inline __m256i min64(__m256i a, __m256i b) { return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(a, b)); }
+inline __m256i max64(__m256i a, __m256i b) { return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(b, a)); }
+// Two groups of four 64-bit lanes (values in [-128, 255]) as the eight int32 lanes of their low halves.
+inline __m256i pack64(__m256i low4, __m256i high4) {
+  const __m256i index = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  return _mm256_blend_epi32(_mm256_permutevar8x32_epi32(low4, index), _mm256_permutevar8x32_epi32(high4, index), 0xf0);
+}
+}  // namespace detail
+
+// arith::pow2::requantize 8 channels at a time, in 64-bit lanes as the scalar rule: min(acc, clip),
+// times the 8-bit mantissa (|acc * mantissa| < 2^40), a right shift by s >= 1 rounding half up
+// ((v + 2^(s-1)) >> s, a floor shift) or an exact left shift by -s, saturated to [lo, hi].
+// Precondition (else the scalar rule runs): accumulator_clip >= INT32_MIN (the clipped value is a
+// 32-bit one for vpmuldq) and every shift in [-63, 63].
+template <class Y>
+inline void requantize_pow2(const std::int32_t* acc, std::size_t ld, int pixels, int n,
+                            const arith::pow2::channel_params* channel, const arith::pow2::output_params& out, Y* y) {
+  static_assert(sizeof(Y) == 1);
+  const auto scalar = [&](int c0, int c1) {
+    for (int p = 0; p < pixels; ++p)
+      for (int c = c0; c < c1; ++c)
+        y[std::size_t(p) * std::size_t(n) + std::size_t(c)] =
+            static_cast<Y>(arith::pow2::requantize(acc[std::size_t(p) * ld + std::size_t(c)], channel[c], out));
+  };
+  if (out.accumulator_clip < std::numeric_limits<std::int32_t>::min()) return scalar(0, n);
+  const __m256i clip = _mm256_set1_epi64x(out.accumulator_clip);
+  const __m256i lo = _mm256_set1_epi64x(out.lo), hi = _mm256_set1_epi64x(out.hi);
+  for (int c = 0; c < n; c += 8) {
+    const int valid = n - c < 8 ? n - c : 8;
+    alignas(32) std::int64_t mantissa[8] = {}, right[8] = {}, nudge[8] = {}, left[8] = {};
+    bool in_range = true;
+    for (int i = 0; i < valid; ++i) {
+      const int s = channel[c + i].shift;
+      in_range = in_range && s >= -63 && s <= 63;
+      mantissa[i] = channel[c + i].mantissa;
+      right[i] = s > 0 ? s : 0;
+      nudge[i] = s > 0 ? std::int64_t{1} << (s - 1) : 0;
+      left[i] = s < 0 ? -s : 0;
+    }
+    if (!in_range) {
+      scalar(c, c + valid);
+      continue;
+    }
+    const auto load = [](const std::int64_t* v) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(v)); };
+    const __m256i m0 = load(mantissa), m1 = load(mantissa + 4), r0 = load(right), r1 = load(right + 4);
+    const __m256i n0 = load(nudge), n1 = load(nudge + 4), l0 = load(left), l1 = load(left + 4);
+    const __m256i m = detail::lane_mask(valid);
+    const auto four = [&](__m256i v, __m256i mv, __m256i rv, __m256i nv, __m256i lv) {
+      v = _mm256_mul_epi32(detail::min64(v, clip), mv);
+      v = _mm256_sllv_epi64(detail::sra64(_mm256_add_epi64(v, nv), rv), lv);
+      return detail::min64(detail::max64(v, lo), hi);
+    };
+    for (int p = 0; p < pixels; ++p) {
+      const __m256i a = _mm256_maskload_epi32(acc + std::size_t(p) * ld + c, m);
+      const __m256i low = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(a));
+      const __m256i high = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(a, 1));
+      detail::store_bytes(detail::pack64(four(low, m0, r0, n0, l0), four(high, m1, r1, n1, l1)), valid,
+                          y + std::size_t(p) * std::size_t(n) + c);
+    }
+  }
+}
+
+// arith::akida_v1::requantize 8 channels at a time, the AVX-512 kernel's scheme (kernels/x86/
+// requantize.hpp): the accumulator clamped to [threshold, threshold + hi * step], then level =
+// floor((above + step - 1 + 1/2) * (1 / step)) in double, exact (the + 1/2 keeps the quotient
+// farther from an integer than the multiply's error). Precondition (else the scalar rule runs, per
+// block of channels): 0 <= lo <= hi and (hi + 1) * step < 2^31.
+template <class Y>
+inline void requantize_akida_v1(const std::int32_t* acc, std::size_t ld, int pixels, int n,
+                                const arith::akida_v1::channel_params* channel,
+                                const arith::akida_v1::output_params& out, Y* y) {
+  static_assert(sizeof(Y) == 1);
+  const __m256i lo = _mm256_set1_epi32(out.lo), hi = _mm256_set1_epi32(out.hi);
+  const __m256d half = _mm256_set1_pd(0.5);
+  for (int c = 0; c < n; c += 8) {
+    const int valid = n - c < 8 ? n - c : 8;
+    alignas(32) std::int32_t threshold[8] = {}, upper[8] = {}, step_less_one[8] = {};
+    alignas(32) double inverse[8] = {};
+    bool in_range = out.lo >= 0 && out.lo <= out.hi;
+    for (int i = 0; i < valid; ++i) {
+      const arith::akida_v1::channel_params& ch = channel[c + i];
+      const std::int64_t top = (std::int64_t{out.hi} + 1) * ch.step;
+      in_range = in_range && ch.step >= 1 && top <= std::numeric_limits<std::int32_t>::max();
+      const std::int64_t up = std::int64_t{ch.threshold} + std::int64_t{out.hi} * ch.step;
+      threshold[i] = ch.threshold;
+      upper[i] = static_cast<std::int32_t>(up < std::numeric_limits<std::int32_t>::max() ? up
+                                                                                        : std::numeric_limits<std::int32_t>::max());
+      step_less_one[i] = ch.step - 1;
+      inverse[i] = ch.step >= 1 ? 1.0 / double(ch.step) : 0.0;
+    }
+    if (!in_range) {
+      for (int p = 0; p < pixels; ++p)
+        for (int i = c; i < c + valid; ++i)
+          y[std::size_t(p) * std::size_t(n) + std::size_t(i)] = static_cast<Y>(
+              arith::akida_v1::requantize(acc[std::size_t(p) * ld + std::size_t(i)], channel[i], out));
+      continue;
+    }
+    const auto load = [](const std::int32_t* v) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(v)); };
+    const __m256i t = load(threshold), u = load(upper), s1 = load(step_less_one);
+    const __m256d i0 = _mm256_load_pd(inverse), i1 = _mm256_load_pd(inverse + 4);
+    const __m256i m = detail::lane_mask(valid);
+    for (int p = 0; p < pixels; ++p) {
+      const __m256i a = _mm256_maskload_epi32(acc + std::size_t(p) * ld + c, m);
+      const __m256i k = _mm256_add_epi32(_mm256_sub_epi32(_mm256_min_epi32(_mm256_max_epi32(a, t), u), t), s1);
+      const __m128i q0 = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_add_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(k)), half), i0));
+      const __m128i q1 = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_add_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(k, 1)), half), i1));
+      const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);
+      detail::store_bytes(_mm256_min_epi32(_mm256_max_epi32(q, lo), hi), valid, y + std::size_t(p) * std::size_t(n) + c);
     }
   }
 }
