@@ -21,6 +21,7 @@
 #if defined(STATIQ_KERNELS_AVX2)
 #include "statiq/kernels/x86/avx2/conv2d.hpp"
 #include "statiq/kernels/x86/avx2/depthwise_conv2d.hpp"
+#include "statiq/kernels/x86/avx2/pooling.hpp"
 #include "statiq/kernels/x86/avx2/requantize.hpp"
 #endif
 #if defined(STATIQ_KERNELS_ARM_DSP)
@@ -122,6 +123,12 @@ void max_pool(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, con
     x86::max_pool(in, out, kernel, strides, pads, x, y);
     return;
   }
+#elif defined(STATIQ_KERNELS_AVX2)
+  if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
+                                         std::is_same_v<T, std::uint8_t>)) {
+    x86::avx2::max_pool(in, out, kernel, strides, pads, x, y);
+    return;
+  }
 #endif
   reference::max_pool(in, out, kernel, strides, pads, x, y);
 }
@@ -134,6 +141,11 @@ void window_sum(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, c
     x86::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
     return;
   }
+#elif defined(STATIQ_KERNELS_AVX2)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    x86::avx2::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
+    return;
+  }
 #endif
   reference::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
 }
@@ -143,6 +155,11 @@ void global_sum(Shape in, const X* x, std::int32_t zero_point, std::int32_t* sum
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     x86::global_sum(in, x, zero_point, sum);
+    return;
+  }
+#elif defined(STATIQ_KERNELS_AVX2)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    x86::avx2::global_sum(in, x, zero_point, sum);
     return;
   }
 #endif
