@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "statiq/kernels/x86/add.hpp"
+#include "statiq/kernels/x86/avx2/add.hpp"
 #include "statiq/kernels/x86/requantize.hpp"
 #include "statiq/layers/convolution.hpp"
 
@@ -124,6 +125,14 @@ void compute(const AddAttributes& attributes, const X* a, const X2* b, const typ
       }
     } else {
       if (n >= detail::add_vectorized_from && detail::add_vectorized<Profile>(a, b, n, p, y)) return;
+    }
+  }
+#elif defined(STATIQ_KERNELS_AVX2_FMA)
+  // AVX2: qlinear's x86 formula (the other profiles' Add keeps the scalar rule on this ISA).
+  if constexpr (sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1 && std::is_same_v<Profile, arith::qlinear>) {
+    if (p.kernel == arith::qlinear::add_kernel::x86_fma) {
+      kernels::x86::avx2::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
+      return;
     }
   }
 #endif
