@@ -53,8 +53,12 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
       const int first = c0 / multiplier;
       const std::size_t reads = std::size_t((c0 + valid - 1) / multiplier - first + 1);
       const bool direct = reads == 8;  // multiplier 1, 8 whole channels: one 8-byte load
+      // (Only with a multiplier: these divisions cost more than a short row's whole work.)
       alignas(16) std::int8_t spread_index[16] = {};
-      for (int i = 0; i < valid; ++i) spread_index[i] = static_cast<std::int8_t>((c0 + i) / multiplier - first);
+      if (multiplier > 1)
+        for (int i = 0; i < valid; ++i) spread_index[i] = static_cast<std::int8_t>((c0 + i) / multiplier - first);
+      else
+        for (int i = 0; i < valid; ++i) spread_index[i] = static_cast<std::int8_t>(i);
       const __m128i spread = _mm_load_si128(reinterpret_cast<const __m128i*>(spread_index));
       __m256i wv[depthwise_max_taps];
       for (int t = 0; t < taps; ++t)
