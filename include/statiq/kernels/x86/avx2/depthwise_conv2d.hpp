@@ -44,8 +44,20 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
   const std::size_t in_c = std::size_t(g.in.c), in_w = std::size_t(g.in.w);
   const __m256i zp = _mm256_set1_epi32(x_zero_point);
   const __m256i wzp = _mm256_set1_epi32(w_zero_point);
+  // Where each tap reads, relative to a window's first input pixel, and the output columns whose
+  // window lies inside the input (there no tap is tested, and x_zero_point * sum(w) is folded into
+  // the starting value: one multiply and one add a tap).
+  int tap_offset[depthwise_max_taps];
+  for (int t = 0; t < taps; ++t)
+    tap_offset[t] = ((t / g.kernel.w) * g.dilations.h * g.in.w + (t % g.kernel.w) * g.dilations.w) * g.in.c;
+  const int span_h = (g.kernel.h - 1) * g.dilations.h + 1, span_w = (g.kernel.w - 1) * g.dilations.w + 1;
+  int inner_first = 0;
+  while (inner_first < g.out.w && inner_first * g.strides.w - g.pads.left < 0) ++inner_first;
+  int inner_end = inner_first;
+  while (inner_end < g.out.w && inner_end * g.strides.w - g.pads.left + span_w <= g.in.w) ++inner_end;
   for (int oh = 0; oh < g.out.h; ++oh) {
     const int ih0 = oh * g.strides.h - g.pads.top;
+    const bool rows_inside = ih0 >= 0 && ih0 + span_h <= g.in.h;
     for (int c0 = 0; c0 < channels; c0 += 8) {
       const int valid = channels - c0 < 8 ? channels - c0 : 8;
       // The input channels of these output channels: from `first`, `reads` bytes; byte i of the
@@ -69,7 +81,27 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
       if (bias)
         for (int i = 0; i < valid; ++i) bias_lanes[i] = bias[c0 + i];
       const __m256i bv = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias_lanes));
+      if (direct && rows_inside && inner_first < inner_end) {
+        // bias - x_zero_point * sum_t (w_t - w_zero_point), then sum_t x * (w_t - w_zero_point).
+        __m256i folded = bv;
+        for (int t = 0; t < taps; ++t) folded = _mm256_sub_epi32(folded, _mm256_mullo_epi32(zp, wv[t]));
+        const X* window = x + (std::size_t(ih0) * in_w + std::size_t(inner_first * g.strides.w - g.pads.left)) * in_c +
+                          std::size_t(first);
+        const std::size_t step = std::size_t(g.strides.w) * in_c;
+        for (int ow = inner_first; ow < inner_end; ++ow, window += step) {
+          __m256i acc = folded;
+          for (int t = 0; t < taps; ++t) {
+            const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(window + tap_offset[t]));
+            const __m256i xv = std::is_signed_v<X> ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(xv, wv[t]));
+          }
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(scratch + std::size_t(ow) * rows + std::size_t(c0)), acc);
+        }
+      }
+      const bool fast = direct && rows_inside;
       for (int ow = 0; ow < g.out.w; ++ow) {
+        if (fast && ow == inner_first && inner_first < inner_end) ow = inner_end;  // done above
+        if (ow >= g.out.w) break;
         const int iw0 = ow * g.strides.w - g.pads.left;
         __m256i acc = bv;
         for (int kh = 0; kh < g.kernel.h; ++kh) {
