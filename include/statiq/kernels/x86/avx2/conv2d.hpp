@@ -4,9 +4,9 @@
 // AVX2 has no u8 x s8 dot product that is exact for every byte: vpmaddubsw saturates its int16 pair
 // sums (255 * 127 * 2 > 32767). So the weights are widened to int16 (a chunk of the reduction at a
 // time, then read by every pixel of a block) and multiplied by x - x_zero_point in int16 (in
-// [-383, 383]) with vpmaddwd, whose int32 pair sums are exact (2 * 383 * 128 < 2^31): the input
-// zero point costs one vpsubw, and no weight sums are needed (the VNNI kernel folds
-// x_zero_point * sum(w) into its constants). Equal to
+// [-255, 255]: x + flip and x_zero_point + flip are both bytes) with vpmaddwd, whose int32 pair sums
+// are exact (2 * 255 * 128 < 2^31). The input zero point costs one vpsubw, and no weight sums are
+// needed (the VNNI kernel folds x_zero_point * sum(w) into its constants). Equal to
 // kernels/reference/conv2d.hpp bit for bit (tests/kernels/fast_kernels_test.cpp, kernels_fast_avx2_test).
 #pragma once
 
