@@ -134,9 +134,11 @@ TEST_CASE("summary lists every layer with its numbers and the totals") {
   CHECK(s.find("Conv2D (Relu)") != std::string::npos);
   // The kernel each layer runs in this build: the 3x3 convolutions and the depthwise one have fast
   // kernels where the ISA allows, the Add does not.
-  const bool fast = kernels::isa == kernels::Isa::avx512_vnni;
-  CHECK(s.find(fast ? "x86::conv2d (avx512_vnni)" : "reference::conv2d") != std::string::npos);
-  CHECK(s.find(fast ? "x86::depthwise_conv2d (avx512)" : "reference::conv2d") != std::string::npos);
+  const bool vnni = kernels::isa == kernels::Isa::avx512_vnni, avx2 = kernels::isa == kernels::Isa::avx2;
+  CHECK(s.find(vnni ? "x86::conv2d (avx512_vnni)" : avx2 ? "x86::avx2::conv2d (avx2)" : "reference::conv2d") !=
+        std::string::npos);
+  CHECK(s.find(vnni ? "x86::depthwise_conv2d (avx512)" : avx2 ? "x86::avx2::depthwise_conv2d (avx2)" : "reference::conv2d") !=
+        std::string::npos);
   CHECK(s.find("Runs on") != std::string::npos);
   CHECK(s.find("Arena: " + std::to_string(model::arena_bytes) + " bytes") != std::string::npos);
   CHECK(s.find("lower bound " + std::to_string(model::arena_lower_bound.bytes) + " bytes at step " +

@@ -14,6 +14,10 @@ inline bool cpu_runs_this_variant(const char* test) {
                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
   if (!ok) std::printf("%s: this CPU lacks AVX-512 VNNI; the avx512_vnni kernels are not run\n", test);
   return ok;
+#elif defined(STATIQ_KERNELS_AVX2)
+  static const bool ok = __builtin_cpu_supports("avx2");
+  if (!ok) std::printf("%s: this CPU lacks AVX2; the avx2 kernels are not run\n", test);
+  return ok;
 #else
   (void)test;
   return true;

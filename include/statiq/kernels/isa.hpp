@@ -4,12 +4,17 @@
 
 namespace statiq::kernels {
 
-enum class Isa { reference, avx512_vnni, arm_dsp, arm_mve };
+enum class Isa { reference, avx512_vnni, avx2, arm_dsp, arm_mve };
 
 #if !defined(STATIQ_REFERENCE_KERNELS) && defined(__AVX512F__) && defined(__AVX512BW__) && \
     defined(__AVX512VL__) && defined(__AVX512VNNI__)
 #define STATIQ_KERNELS_AVX512_VNNI 1
 inline constexpr Isa isa = Isa::avx512_vnni;
+#elif !defined(STATIQ_REFERENCE_KERNELS) && defined(__AVX2__)
+// Haswell and later without AVX-512 VNNI (kernels/x86/avx2): exact int16 products (vpmaddwd), no FMA
+// needed (and none used: qlinear's multiply must stay a lone float32 multiply).
+#define STATIQ_KERNELS_AVX2 1
+inline constexpr Isa isa = Isa::avx2;
 #elif !defined(STATIQ_REFERENCE_KERNELS) && defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
 // Cortex-M4/M7/M55 (Armv7E-M, Armv8-M Mainline with the DSP extension): SMLAD, SXTB16 (kernels/arm);
 // with integer MVE (Cortex-M55, Armv8.1-M) the MVE kernels (kernels/arm/mve), the DSP ones still built.
@@ -27,6 +32,7 @@ inline constexpr Isa isa = Isa::reference;
 constexpr const char* isa_name(Isa i) {
   if (i == Isa::arm_dsp) return "arm_dsp";
   if (i == Isa::arm_mve) return "arm_mve";
+  if (i == Isa::avx2) return "avx2";
   return i == Isa::avx512_vnni ? "avx512_vnni" : "reference";
 }
 

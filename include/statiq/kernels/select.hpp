@@ -18,6 +18,12 @@
 #include "statiq/kernels/x86/pooling.hpp"
 #include "statiq/kernels/x86/requantize.hpp"
 #endif
+#if defined(STATIQ_KERNELS_AVX2)
+#include "statiq/kernels/x86/avx2/conv2d.hpp"
+#include "statiq/kernels/x86/avx2/depthwise_conv2d.hpp"
+#include "statiq/kernels/x86/avx2/pooling.hpp"
+#include "statiq/kernels/x86/avx2/requantize.hpp"
+#endif
 #if defined(STATIQ_KERNELS_ARM_DSP)
 #include "statiq/kernels/arm/conv2d.hpp"
 #include "statiq/kernels/arm/depthwise_conv2d.hpp"
@@ -45,12 +51,16 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
 }
 
 enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp,
-                        conv2d_arm_mve, depthwise_conv2d_arm_mve };
+                        conv2d_arm_mve, depthwise_conv2d_arm_mve, conv2d_avx2, depthwise_conv2d_avx2 };
 
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w) {
   if constexpr (isa == Isa::avx512_vnni) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx512_vnni;
     if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx512;
+  }
+  if constexpr (isa == Isa::avx2) {
+    if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx2;
+    if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx2;
   }
   if constexpr (isa == Isa::arm_dsp) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_arm_dsp;
@@ -67,6 +77,8 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
   switch (k) {
     case ConvKernel::conv2d_avx512_vnni: return "x86::conv2d (avx512_vnni)";
     case ConvKernel::depthwise_conv2d_avx512: return "x86::depthwise_conv2d (avx512)";
+    case ConvKernel::conv2d_avx2: return "x86::avx2::conv2d (avx2)";
+    case ConvKernel::depthwise_conv2d_avx2: return "x86::avx2::depthwise_conv2d (avx2)";
     case ConvKernel::conv2d_arm_dsp: return "arm::conv2d (dsp)";
     case ConvKernel::depthwise_conv2d_arm_dsp: return "arm::depthwise_conv2d (dsp)";
     case ConvKernel::conv2d_arm_mve: return "arm::mve::conv2d (mve)";
@@ -82,6 +94,9 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == ConvKernel::conv2d_avx512_vnni) return x86::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_avx512) return x86::depthwise_conv2d_scratch_words(g, w);
+#elif defined(STATIQ_KERNELS_AVX2)
+  if (k == ConvKernel::conv2d_avx2) return x86::avx2::conv2d_scratch_words(g, w, signed_input);
+  if (k == ConvKernel::depthwise_conv2d_avx2) return x86::avx2::depthwise_conv2d_scratch_words(g, w);
 #elif defined(STATIQ_KERNELS_ARM_DSP)
   (void)signed_input;
   if (k == ConvKernel::conv2d_arm_dsp) return arm::conv2d_scratch_words(g, w);
@@ -108,6 +123,12 @@ void max_pool(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, con
     x86::max_pool(in, out, kernel, strides, pads, x, y);
     return;
   }
+#elif defined(STATIQ_KERNELS_AVX2)
+  if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
+                                         std::is_same_v<T, std::uint8_t>)) {
+    x86::avx2::max_pool(in, out, kernel, strides, pads, x, y);
+    return;
+  }
 #endif
   reference::max_pool(in, out, kernel, strides, pads, x, y);
 }
@@ -120,6 +141,11 @@ void window_sum(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, c
     x86::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
     return;
   }
+#elif defined(STATIQ_KERNELS_AVX2)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    x86::avx2::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
+    return;
+  }
 #endif
   reference::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
 }
@@ -129,6 +155,11 @@ void global_sum(Shape in, const X* x, std::int32_t zero_point, std::int32_t* sum
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     x86::global_sum(in, x, zero_point, sum);
+    return;
+  }
+#elif defined(STATIQ_KERNELS_AVX2)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    x86::avx2::global_sum(in, x, zero_point, sum);
     return;
   }
 #endif

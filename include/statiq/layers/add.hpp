@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "statiq/kernels/x86/add.hpp"
+#include "statiq/kernels/x86/avx2/add.hpp"
 #include "statiq/kernels/x86/requantize.hpp"
 #include "statiq/layers/convolution.hpp"
 
@@ -31,7 +32,14 @@ namespace detail {
 // Below this many elements the scalar Add costs less than the vectorized one's setup (tables, constants).
 inline constexpr int add_vectorized_from = 64;
 
+#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2)
+// The vector kernels of this ISA: kernels/x86 (AVX-512) or kernels/x86/avx2, the same names.
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
+namespace add_isa = kernels::x86;
+#else
+namespace add_isa = kernels::x86::avx2;
+#endif
+
 // table[code_index<X>(q)] = term(q) for every code q of X; false when a sum of two terms may leave
 // int32 (|term| >= 2^30), where the caller runs the scalar rule.
 template <class X, class Term>
@@ -41,7 +49,7 @@ bool fill_add_table(Term&& term, std::int32_t* table) {
   for (int q = lo; q < lo + 256; ++q) {
     const std::int64_t t = term(q);
     fits = fits && t > -(std::int64_t{1} << 30) && t < (std::int64_t{1} << 30);
-    table[kernels::x86::code_index<X>(q)] = static_cast<std::int32_t>(t);
+    table[add_isa::code_index<X>(q)] = static_cast<std::int32_t>(t);
   }
   return fits;
 }
@@ -54,7 +62,7 @@ bool fill_add_table(Term&& term, std::int32_t* table) {
 // multiplier, + zero point, saturated. False when this profile or these operands have no fast path.
 template <class Profile, class X, class X2, class Y>
 bool add_vectorized(const X* a, const X2* b, int n, const typename Profile::add_params& p, Y* y) {
-  namespace x86 = kernels::x86;
+  namespace x86 = add_isa;
   if constexpr (std::is_same_v<Profile, arith::pow2> || std::is_same_v<Profile, arith::akida_v1>) {
     // |q| <= 255 shifted by at most 22 stays below 2^30, so the sum fits int32.
     if (p.a_shift < 0 || p.a_shift > 22 || p.b_shift < 0 || p.b_shift > 22) return false;
@@ -122,6 +130,19 @@ void compute(const AddAttributes& attributes, const X* a, const X2* b, const typ
         kernels::x86::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
         return;
       }
+    } else {
+      if (n >= detail::add_vectorized_from && detail::add_vectorized<Profile>(a, b, n, p, y)) return;
+    }
+  }
+#elif defined(STATIQ_KERNELS_AVX2)
+  if constexpr (sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1) {
+    if constexpr (std::is_same_v<Profile, arith::qlinear>) {
+#if defined(STATIQ_KERNELS_AVX2_FMA)  // qlinear's x86 formula needs FMA
+      if (p.kernel == arith::qlinear::add_kernel::x86_fma) {
+        kernels::x86::avx2::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
+        return;
+      }
+#endif
     } else {
       if (n >= detail::add_vectorized_from && detail::add_vectorized<Profile>(a, b, n, p, y)) return;
     }

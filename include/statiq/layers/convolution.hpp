@@ -191,6 +191,37 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
                                      std::max(d.output.lo, Profile::int8_min), std::min(d.output.hi, Profile::int8_max), y);
     return;
   }
+#elif defined(STATIQ_KERNELS_AVX2)
+  // kernels/x86/avx2/requantize.hpp: every profile's stage 8 channels at a time.
+  namespace avx2 = kernels::x86::avx2;
+  if constexpr (std::is_same_v<Profile, arith::qlinear> && sizeof(Y) == 1) {
+    static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
+    avx2::requantize_qlinear(acc, ld, pixels, channels, reinterpret_cast<const float*>(d.channel), d.output.zero_point,
+                             d.output.lo, d.output.hi, y);
+    return;
+  } else if constexpr (arith::is_tflite_profile<Profile> && sizeof(Y) == 1) {
+    static_assert(sizeof(typename Profile::channel_params) == 2 * sizeof(std::int32_t) &&
+                  std::is_same_v<decltype(Profile::channel_params::shift), int>);
+    const avx2::tflite_output_stage stage = arith::HasGemmRequantize<Profile> && gemm ? avx2::tflite_output_stage::ruy
+                                            : Profile::rounding == arith::tflite_rounding::single_rounding
+                                                ? avx2::tflite_output_stage::single_rounding
+                                                : avx2::tflite_output_stage::gemmlowp;
+    avx2::requantize_tflite(stage, acc, ld, pixels, channels, reinterpret_cast<const std::int32_t*>(d.channel),
+                            d.output.zero_point, d.output.lo, d.output.hi, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::pow2> && sizeof(Y) == 1) {
+    avx2::requantize_pow2(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::akida_v1> && sizeof(Y) == 1) {
+    avx2::requantize_akida_v1(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::gemmini> && sizeof(Y) == 1) {
+    // As in the AVX-512 branch: qlinear's stage with a zero point of 0 and the bounds intersected.
+    static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
+    avx2::requantize_qlinear(acc, ld, pixels, channels, reinterpret_cast<const float*>(d.channel), 0,
+                             std::max(d.output.lo, Profile::int8_min), std::min(d.output.hi, Profile::int8_max), y);
+    return;
+  }
 #elif defined(STATIQ_KERNELS_ARM_DSP)
   // TFLite / TFLM / CMSIS-NN's double rounding (the device's own arithmetic) on a Cortex-M.
   constexpr bool gemmlowp = [] {
@@ -247,6 +278,11 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
     kernels::x86::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
   else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
     kernels::x86::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+#elif defined(STATIQ_KERNELS_AVX2)
+  if (k == kernels::ConvKernel::conv2d_avx2)
+    kernels::x86::avx2::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
+    kernels::x86::avx2::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #elif defined(STATIQ_KERNELS_ARM_DSP)
 #if defined(STATIQ_KERNELS_ARM_MVE)
   if (k == kernels::ConvKernel::conv2d_arm_mve)

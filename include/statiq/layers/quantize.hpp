@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/kernels/x86/avx2/quantize.hpp"
 #include "statiq/kernels/x86/quantize.hpp"
 #include "statiq/layers/convolution.hpp"
 
@@ -64,6 +65,11 @@ void compute(const QuantizeAttributes& a, const float* x, float scale, std::int3
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if constexpr (!detail::quantize_rounds_half_away<Profile> && sizeof(Y) == 1) {
     kernels::x86::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
+    return;
+  }
+#elif defined(STATIQ_KERNELS_AVX2)
+  if constexpr (!detail::quantize_rounds_half_away<Profile> && sizeof(Y) == 1) {
+    kernels::x86::avx2::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
     return;
   }
 #endif
