@@ -85,9 +85,11 @@ inline constexpr unpack_table<Bits> unpack = {};
 template <int Bits>
 inline void load_weights(const std::uint8_t* w, int8x16_t (&v)[4]) {
   if constexpr (Bits == 8) {
+#pragma GCC unroll 8
     for (int q = 0; q < 4; ++q) v[q] = vreinterpretq_s8_u8(vld1q_u8(w + 16 * q));
   } else {
     const int8x16_t left = vld1q_s8(unpack<Bits>.left);
+#pragma GCC unroll 8
     for (int q = 0; q < 4; ++q) {
       const uint8x16_t index = vld1q_u8(unpack<Bits>.index[q]);
       uint8x16_t bytes;
@@ -108,46 +110,58 @@ inline int8x16_t broadcast4(const std::int8_t* x) {
 
 // out[p * ld + c] = base[c] + sum over the segments s and groups k < k4 of the 4 bytes at
 // pixel[p] + offset[s] + 4k times channel c's 4 weights, for 16 channels (one oc16_k4 block, w its
-// first group) and the first n (<= P) pixels; the others repeat a pixel of the tile, never stored.
+// first group) and the first n (<= P) pixels.
 template <int P, int Bits>
 inline void dot_tile(const std::int8_t* const* pixel, int n, const std::int32_t* offset, int segments, int k4,
                      const std::uint8_t* w, std::int32_t* out, std::size_t ld, const std::int32_t* base) {
 #if defined(STATIQ_KERNELS_ARM_NEON_DOTPROD)
   int32x4_t acc[P][4];
+#pragma GCC unroll 8
   for (int q = 0; q < 4; ++q) {
     const int32x4_t b = vld1q_s32(base + 4 * q);
+#pragma GCC unroll 8
     for (int p = 0; p < P; ++p) acc[p][q] = b;
   }
   for (int s = 0; s < segments; ++s) {
     const std::int8_t* x[P];
+#pragma GCC unroll 8
     for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset[s];
     const std::uint8_t* ws = w + std::size_t(s) * std::size_t(k4) * vector_bytes<Bits>;
     for (int k = 0; k < k4; ++k, ws += vector_bytes<Bits>) {
       int8x16_t wv[4];
       load_weights<Bits>(ws, wv);
+#pragma GCC unroll 8
       for (int p = 0; p < P; ++p) {
         const int8x16_t xb = broadcast4(x[p] + 4 * k);
+#pragma GCC unroll 8
         for (int q = 0; q < 4; ++q) acc[p][q] = vdotq_s32(acc[p][q], wv[q], xb);
       }
     }
   }
+#pragma GCC unroll 8
   for (int p = 0; p < P; ++p)
     if (p < n)
+#pragma GCC unroll 8
       for (int q = 0; q < 4; ++q) vst1q_s32(out + std::size_t(p) * ld + 4 * std::size_t(q), acc[p][q]);
 #else
   // acc[p][h]: channels 4(h/2) + 2(h%2) and + 1, two partial sums each (elements 0+1 and 2+3).
   int32x4_t acc[P][8];
+#pragma GCC unroll 8
   for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
     for (int h = 0; h < 8; ++h) acc[p][h] = vdupq_n_s32(0);
   for (int s = 0; s < segments; ++s) {
     const std::int8_t* x[P];
+#pragma GCC unroll 8
     for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset[s];
     const std::uint8_t* ws = w + std::size_t(s) * std::size_t(k4) * vector_bytes<Bits>;
     for (int k = 0; k < k4; ++k, ws += vector_bytes<Bits>) {
       int8x16_t wv[4];
       load_weights<Bits>(ws, wv);
+#pragma GCC unroll 8
       for (int p = 0; p < P; ++p) {
         const int8x16_t xb = broadcast4(x[p] + 4 * k);
+#pragma GCC unroll 8
         for (int q = 0; q < 4; ++q) {
           acc[p][2 * q] = vpadalq_s16(acc[p][2 * q], vmull_s8(vget_low_s8(wv[q]), vget_low_s8(xb)));
           acc[p][2 * q + 1] = vpadalq_s16(acc[p][2 * q + 1], vmull_high_s8(wv[q], xb));
@@ -155,8 +169,10 @@ inline void dot_tile(const std::int8_t* const* pixel, int n, const std::int32_t*
       }
     }
   }
+#pragma GCC unroll 8
   for (int p = 0; p < P; ++p)
     if (p < n)
+#pragma GCC unroll 8
       for (int q = 0; q < 4; ++q)
         vst1q_s32(out + std::size_t(p) * ld + 4 * std::size_t(q),
                   vaddq_s32(vld1q_s32(base + 4 * q), vpaddq_s32(acc[p][2 * q], acc[p][2 * q + 1])));
@@ -254,17 +270,24 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   const std::size_t reduction = std::size_t(g.kernel.h) * std::size_t(g.kernel.w) * c;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
-    const std::int8_t* pixel[conv_pixel_block + P];
-    for (int p = 0; p < block + P; ++p) {
-      const int q = p0 + (p < np ? p : np - 1);  // a short tile repeats its last pixel, never stored
+    const std::int8_t* pixel[conv_pixel_block];
+    for (int p = 0; p < np; ++p) {
+      const int q = p0 + p;
       const int oh = q / g.out.w, ow = q % g.out.w;
       pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
     }
-    for (int t = 0; t < np; t += P)
-      for (int b = 0; b < blocks; ++b)
-        detail::dot_tile<P, WeightBits>(pixel + t, np - t, offset, segments, k4, w + std::size_t(b) * block_stride,
-                                        tile + std::size_t(t) * rows + std::size_t(b) * 16, rows,
-                                        base + std::size_t(b) * 16);
+    // Whole tiles of P pixels, then the rest one pixel at a time (a Dense layer has one pixel: a
+    // tile would compute P - 1 copies of it).
+    for (int t = 0; t < np;) {
+      const int tp = np - t >= P ? P : 1;
+      for (int b = 0; b < blocks; ++b) {
+        const std::uint8_t* wb = w + std::size_t(b) * block_stride;
+        std::int32_t* out = tile + std::size_t(t) * rows + std::size_t(b) * 16;
+        if (tp == P) detail::dot_tile<P, WeightBits>(pixel + t, P, offset, segments, k4, wb, out, rows, base + std::size_t(b) * 16);
+        else detail::dot_tile<1, WeightBits>(pixel + t, 1, offset, segments, k4, wb, out, rows, base + std::size_t(b) * 16);
+      }
+      t += tp;
+    }
     if (w_zero_point != 0) {
       // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp): each window's sum, mod 2^32.
       for (int p = 0; p < np; ++p) {
