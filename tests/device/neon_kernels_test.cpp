@@ -148,7 +148,12 @@ bool accumulators_agree(const ConvAttributes& a, kernels::ConvKernel k) {
                                   delivered += count;
                                 });
   kernels::reference::conv2d(g, x_values, x_zero_point, w_values, w_zero_point, bias, acc_reference);
-  return delivered == g.out.h * g.out.w && std::equal(acc_fast, acc_fast + n, acc_reference);
+  // The kernel stayed inside the scratch it declares (kernels/select.hpp): the words past it untouched.
+  const std::size_t declared = kernels::conv_kernel_scratch_words(k, g, layout, std::is_signed_v<X>);
+  const bool inside = declared + 64 <= max_scratch &&
+                      std::all_of(scratch_fast + declared, scratch_fast + declared + 64, [](std::int32_t v) { return v == 0x5a5a5a5a; });
+  if (!inside) std::printf("MISMATCH scratch: the kernel wrote past its %zu declared words\n", declared);
+  return inside && delivered == g.out.h * g.out.w && std::equal(acc_fast, acc_fast + n, acc_reference);
 }
 
 // Random per-channel parameters and output parameters of each profile, ties and saturation in reach.

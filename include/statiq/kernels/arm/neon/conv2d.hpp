@@ -101,6 +101,15 @@ inline void load_weights(const std::uint8_t* w, int8x16_t (&v)[4]) {
   }
 }
 
+// a + b and a - b mod 2^32, as the accumulators wrap (in unsigned lanes: GCC writes vaddq_s32 as a
+// signed vector +, whose overflow UBSan reports).
+inline int32x4_t add_wrapping(int32x4_t a, int32x4_t b) {
+  return vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(a), vreinterpretq_u32_s32(b)));
+}
+inline int32x4_t sub_wrapping(int32x4_t a, int32x4_t b) {
+  return vreinterpretq_s32_u32(vsubq_u32(vreinterpretq_u32_s32(a), vreinterpretq_u32_s32(b)));
+}
+
 // Four input bytes (one reduction group) in every 32-bit lane.
 inline int8x16_t broadcast4(const std::int8_t* x) {
   std::uint32_t v;
@@ -175,7 +184,7 @@ inline void dot_tile(const std::int8_t* const* pixel, int n, const std::int32_t*
 #pragma GCC unroll 8
       for (int q = 0; q < 4; ++q)
         vst1q_s32(out + std::size_t(p) * ld + 4 * std::size_t(q),
-                  vaddq_s32(vld1q_s32(base + 4 * q), vpaddq_s32(acc[p][2 * q], acc[p][2 * q + 1])));
+                  add_wrapping(vld1q_s32(base + 4 * q), vpaddq_s32(acc[p][2 * q], acc[p][2 * q + 1])));
 #endif
 }
 
@@ -297,7 +306,7 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
         sum -= std::uint32_t(reduction) * std::uint32_t(shift);
         const int32x4_t correction = vdupq_n_s32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
         std::int32_t* acc = tile + std::size_t(p) * rows;
-        for (std::size_t ch = 0; ch < rows; ch += 4) vst1q_s32(acc + ch, vsubq_s32(vld1q_s32(acc + ch), correction));
+        for (std::size_t ch = 0; ch < rows; ch += 4) vst1q_s32(acc + ch, detail::sub_wrapping(vld1q_s32(acc + ch), correction));
       }
     }
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);

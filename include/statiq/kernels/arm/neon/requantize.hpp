@@ -16,6 +16,7 @@
 
 #include "statiq/arith/akida_v1.hpp"
 #include "statiq/arith/pow2.hpp"
+#include "statiq/kernels/arm/neon/conv2d.hpp"
 
 namespace statiq::kernels::arm::neon {
 
@@ -25,10 +26,12 @@ namespace detail {
 template <class Y>
 inline void store4(int32x4_t v, int valid, Y* y) {
   const int16x4_t h = vmovn_s32(v);
-  const int8x8_t b = vmovn_s16(vcombine_s16(h, h));
-  std::uint8_t bytes[8];
-  vst1_u8(bytes, vreinterpret_u8_s8(b));
-  std::memcpy(y, bytes, std::size_t(valid));
+  const std::uint32_t word = vget_lane_u32(vreinterpret_u32_s8(vmovn_s16(vcombine_s16(h, h))), 0);
+  if (valid == 4) {
+    std::memcpy(y, &word, 4);  // one 32-bit store (unaligned stores are allowed on AArch64)
+    return;
+  }
+  for (int i = 0; i < valid; ++i) y[i] = static_cast<Y>(static_cast<std::uint8_t>(word >> (8 * i)));
 }
 
 // Channels c..c + valid - 1 of acc (the others 0), so a short last group reads nothing beyond.
@@ -122,7 +125,7 @@ inline void requantize_tflite(tflite_output_stage stage, const std::int32_t* acc
         h = vrshlq_s64(h, right_hi);
         r = vcombine_s32(vmovn_s64(l), vmovn_s64(h));
         // ruy adds the zero point in 32 bits, wrapping, then clamps.
-        detail::store4(vminq_s32(vmaxq_s32(vaddq_s32(r, zp), vlo), vhi), valid, out);
+        detail::store4(vminq_s32(vmaxq_s32(detail::add_wrapping(r, zp), vlo), vhi), valid, out);
         continue;
       } else {
         const int32x4_t high = vqrdmulhq_s32(vshlq_s32(x, left), multiplier);
