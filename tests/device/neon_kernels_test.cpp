@@ -457,6 +457,48 @@ int compare_requantizations() {
   return n;
 }
 
+// kernels::max_pool / window_sum / global_sum (the NEON ones in this build) against the reference
+// pooling, random windows, strides and pads, channel counts off the vector widths, extreme values.
+template <class T>
+int compare_pooling(int iterations) {
+  static T x[max_inputs], y_neon[max_outputs], y_ref[max_outputs];
+  static std::int32_t s_neon[max_outputs], s_ref[max_outputs];
+  int compared = 0;
+  for (int iter = 0; iter < iterations; ++iter) {
+    const Kernel k{uniform(1, 4), uniform(1, 4)};
+    const Stride st{uniform(1, 3), uniform(1, 3)};
+    const Pads pads{uniform(0, k.h - 1), uniform(0, k.w - 1), uniform(0, k.h - 1), uniform(0, k.w - 1)};
+    const Shape in{uniform(k.h, 9), uniform(k.w, 9), pick({1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64})};
+    const Shape out = window_output_shape(in, in.c, k, st, pads, Dilation{1, 1});
+    if (out.h <= 0 || out.w <= 0 || std::size_t(in.size()) > max_inputs || std::size_t(out.size()) > max_outputs) continue;
+    const bool extremes = coin(0.3);
+    for (int i = 0; i < in.size(); ++i) {
+      if constexpr (sizeof(T) == 4) x[i] = extremes ? (coin() ? std::numeric_limits<std::int32_t>::min() : std::numeric_limits<std::int32_t>::max())
+                                                    : static_cast<std::int32_t>(rng()());
+      else x[i] = static_cast<T>(extremes ? (coin() ? std::numeric_limits<T>::min() : std::numeric_limits<T>::max()) : uniform(std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+    }
+    kernels::max_pool(in, out, k, st, pads, static_cast<const T*>(x), y_neon);
+    kernels::reference::max_pool(in, out, k, st, pads, static_cast<const T*>(x), y_ref);
+    bool ok = std::equal(y_neon, y_neon + out.size(), y_ref);
+    if constexpr (sizeof(T) == 1) {
+      const int zp = uniform(std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+      kernels::window_sum(in, out, k, st, pads, static_cast<const T*>(x), zp, s_neon);
+      kernels::reference::window_sum(in, out, k, st, pads, static_cast<const T*>(x), zp, s_ref);
+      ok = ok && std::equal(s_neon, s_neon + out.size(), s_ref);
+      kernels::global_sum(in, static_cast<const T*>(x), zp, s_neon);
+      kernels::reference::global_sum(in, static_cast<const T*>(x), zp, s_ref);
+      ok = ok && std::equal(s_neon, s_neon + in.c, s_ref);
+    }
+    if (!ok) {
+      std::printf("MISMATCH pooling (%zu-byte elements): in %dx%dx%d kernel %dx%d strides %dx%d pads %d,%d,%d,%d\n",
+                  sizeof(T), in.h, in.w, in.c, k.h, k.w, st.h, st.w, pads.top, pads.left, pads.bottom, pads.right);
+      ++failures;
+    }
+    ++compared;
+  }
+  return compared;
+}
+
 }  // namespace
 
 int main() {
@@ -498,9 +540,11 @@ int main() {
   std::printf("neon kernels: %d layers (kernel, fused pool, requantization) compared\n", layers);
   const int dense = compare_dense<arith::qlinear>(120) + compare_dense<arith::tflite>(80) + compare_dense<arith::tflite_x86>(40);
   std::printf("neon kernels: %d dense layers compared\n", dense);
+  const int pools = compare_pooling<std::int8_t>(150) + compare_pooling<std::uint8_t>(150) + compare_pooling<std::int32_t>(150);
+  std::printf("neon kernels: %d poolings (max, window and global sums; int8, uint8, int32) compared\n", pools);
   const int requantized = compare_requantizations();
   std::printf("neon kernels: %d requantizations (qlinear, gemmini, tflite x3, pow2, akida_v1) compared\n", requantized);
-  if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 850 || packed < 350) {
+  if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 850 || packed < 350 || pools < 300) {
     std::printf("neon kernels: %d mismatches\n", failures);
     return 1;
   }

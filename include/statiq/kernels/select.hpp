@@ -28,6 +28,7 @@
 #if defined(STATIQ_KERNELS_ARM_NEON)
 #include "statiq/kernels/arm/neon/conv2d.hpp"
 #include "statiq/kernels/arm/neon/depthwise_conv2d.hpp"
+#include "statiq/kernels/arm/neon/pooling.hpp"
 #include "statiq/kernels/arm/neon/requantize.hpp"
 #endif
 
@@ -127,6 +128,12 @@ void max_pool(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, con
     x86::max_pool(in, out, kernel, strides, pads, x, y);
     return;
   }
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
+                                         std::is_same_v<T, std::uint8_t>)) {
+    arm::neon::max_pool(in, out, kernel, strides, pads, x, y);
+    return;
+  }
 #endif
   reference::max_pool(in, out, kernel, strides, pads, x, y);
 }
@@ -139,6 +146,11 @@ void window_sum(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, c
     x86::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
     return;
   }
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    arm::neon::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
+    return;
+  }
 #endif
   reference::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
 }
@@ -148,6 +160,11 @@ void global_sum(Shape in, const X* x, std::int32_t zero_point, std::int32_t* sum
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     x86::global_sum(in, x, zero_point, sum);
+    return;
+  }
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    arm::neon::global_sum(in, x, zero_point, sum);
     return;
   }
 #endif
