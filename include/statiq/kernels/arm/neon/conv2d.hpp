@@ -248,6 +248,7 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     for (std::size_t k = 0; k < cols; k += 4) {
       int8x16_t wv[4];
       detail::load_weights<WeightBits>(wb + k / 4 * detail::vector_bytes<WeightBits>, wv);
+#pragma GCC unroll 4
       for (int q = 0; q < 4; ++q) sum[q] = vpadalq_s16(sum[q], vpaddlq_s8(wv[q]));
     }
     std::int32_t s[16];
