@@ -998,6 +998,8 @@ std::string selftest_source(const Plan& plan) {
   s += fmt::format("  std::printf(\"{} self-test ({}): %zu golden vectors, %s\\n\", {}::golden_count,\n"
                    "              ok ? \"bit-exact\" : \"MISMATCH\");\n",
                    m.name, plan.target->name, m.name);
+  // Which kernels this build of the engine ran (kernels/isa.hpp: chosen by the compiler's target flags).
+  s += fmt::format("  std::printf(\"{} kernels: %s\\n\", statiq::kernels::isa_name(statiq::kernels::isa));\n", m.name);
   s += "  return ok ? 0 : 1;\n}\n";
   return s;
 }

@@ -4,7 +4,7 @@
 
 namespace statiq::kernels {
 
-enum class Isa { reference, avx512_vnni, avx2, arm_dsp, arm_mve };
+enum class Isa { reference, avx512_vnni, avx2, arm_dsp, arm_mve, neon };
 
 #if !defined(STATIQ_REFERENCE_KERNELS) && defined(__AVX512F__) && defined(__AVX512BW__) && \
     defined(__AVX512VL__) && defined(__AVX512VNNI__)
@@ -25,6 +25,14 @@ inline constexpr Isa isa = Isa::arm_mve;
 #else
 inline constexpr Isa isa = Isa::arm_dsp;
 #endif
+#elif !defined(STATIQ_REFERENCE_KERNELS) && defined(__aarch64__) && defined(__ARM_NEON)
+// 64-bit Arm (Cortex-A, Neoverse, Apple): the NEON kernels (kernels/arm/neon), with SDOT where the
+// compiler targets the dot-product extension (-march=armv8.2-a+dotprod and later), else SMULL/SADALP.
+#define STATIQ_KERNELS_ARM_NEON 1
+#if defined(__ARM_FEATURE_DOTPROD)
+#define STATIQ_KERNELS_ARM_NEON_DOTPROD 1
+#endif
+inline constexpr Isa isa = Isa::neon;
 #else
 inline constexpr Isa isa = Isa::reference;
 #endif
@@ -33,6 +41,11 @@ constexpr const char* isa_name(Isa i) {
   if (i == Isa::arm_dsp) return "arm_dsp";
   if (i == Isa::arm_mve) return "arm_mve";
   if (i == Isa::avx2) return "avx2";
+#if defined(STATIQ_KERNELS_ARM_NEON_DOTPROD)
+  if (i == Isa::neon) return "neon dotprod";
+#else
+  if (i == Isa::neon) return "neon";
+#endif
   return i == Isa::avx512_vnni ? "avx512_vnni" : "reference";
 }
 

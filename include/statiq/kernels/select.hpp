@@ -31,6 +31,12 @@
 #include "statiq/kernels/arm/mve/conv2d.hpp"
 #include "statiq/kernels/arm/mve/depthwise_conv2d.hpp"
 #endif
+#if defined(STATIQ_KERNELS_ARM_NEON)
+#include "statiq/kernels/arm/neon/conv2d.hpp"
+#include "statiq/kernels/arm/neon/depthwise_conv2d.hpp"
+#include "statiq/kernels/arm/neon/pooling.hpp"
+#include "statiq/kernels/arm/neon/requantize.hpp"
+#endif
 
 namespace statiq::kernels {
 
@@ -51,7 +57,8 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
 }
 
 enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp,
-                        conv2d_arm_mve, depthwise_conv2d_arm_mve, conv2d_avx2, depthwise_conv2d_avx2 };
+                        conv2d_arm_mve, depthwise_conv2d_arm_mve, conv2d_avx2, depthwise_conv2d_avx2, conv2d_neon,
+                        depthwise_conv2d_neon };
 
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w) {
   if constexpr (isa == Isa::avx512_vnni) {
@@ -70,6 +77,11 @@ constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const Weigh
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_arm_mve;
     if (w.order == WeightOrder::tap_major) return ConvKernel::depthwise_conv2d_arm_mve;
   }
+  if constexpr (isa == Isa::neon) {
+    if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_neon;
+    // Channel multiplier 1 only: the others (rare) run the reference kernel.
+    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c) return ConvKernel::depthwise_conv2d_neon;
+  }
   return ConvKernel::reference;
 }
 
@@ -83,6 +95,12 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
     case ConvKernel::depthwise_conv2d_arm_dsp: return "arm::depthwise_conv2d (dsp)";
     case ConvKernel::conv2d_arm_mve: return "arm::mve::conv2d (mve)";
     case ConvKernel::depthwise_conv2d_arm_mve: return "arm::mve::depthwise_conv2d (mve)";
+#if defined(STATIQ_KERNELS_ARM_NEON_DOTPROD)
+    case ConvKernel::conv2d_neon: return "arm::neon::conv2d (neon dotprod)";
+#else
+    case ConvKernel::conv2d_neon: return "arm::neon::conv2d (neon)";
+#endif
+    case ConvKernel::depthwise_conv2d_neon: return "arm::neon::depthwise_conv2d (neon)";
     default: return "reference::conv2d";
   }
 }
@@ -105,6 +123,9 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
   if (k == ConvKernel::conv2d_arm_mve) return arm::mve::conv2d_scratch_words(g, w);
   if (k == ConvKernel::depthwise_conv2d_arm_mve) return arm::mve::depthwise_conv2d_scratch_words(g);
 #endif
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  if (k == ConvKernel::conv2d_neon) return arm::neon::conv2d_scratch_words(g, w, signed_input);
+  if (k == ConvKernel::depthwise_conv2d_neon) return arm::neon::depthwise_conv2d_scratch_words(g);
 #else
   (void)g;
   (void)w;
@@ -129,6 +150,12 @@ void max_pool(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, con
     x86::avx2::max_pool(in, out, kernel, strides, pads, x, y);
     return;
   }
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
+                                         std::is_same_v<T, std::uint8_t>)) {
+    arm::neon::max_pool(in, out, kernel, strides, pads, x, y);
+    return;
+  }
 #endif
   reference::max_pool(in, out, kernel, strides, pads, x, y);
 }
@@ -146,6 +173,11 @@ void window_sum(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, c
     x86::avx2::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
     return;
   }
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    arm::neon::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
+    return;
+  }
 #endif
   reference::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
 }
@@ -160,6 +192,11 @@ void global_sum(Shape in, const X* x, std::int32_t zero_point, std::int32_t* sum
 #elif defined(STATIQ_KERNELS_AVX2)
   if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     x86::avx2::global_sum(in, x, zero_point, sum);
+    return;
+  }
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
+    arm::neon::global_sum(in, x, zero_point, sum);
     return;
   }
 #endif

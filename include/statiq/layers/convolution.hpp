@@ -235,6 +235,37 @@ void requantize_rows(const std::int32_t* acc, std::size_t ld, int pixels, int ch
                                     d.output.hi, y);
     return;
   }
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  // The same choices as the x86 branch above, 4 channels a vector (kernels/arm/neon/requantize.hpp).
+  namespace neon = kernels::arm::neon;
+  if constexpr (std::is_same_v<Profile, arith::qlinear> && sizeof(Y) == 1) {
+    static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
+    neon::requantize_qlinear(acc, ld, pixels, channels, reinterpret_cast<const float*>(d.channel), d.output.zero_point,
+                             d.output.lo, d.output.hi, y);
+    return;
+  } else if constexpr (arith::is_tflite_profile<Profile> && sizeof(Y) == 1) {
+    static_assert(sizeof(typename Profile::channel_params) == 2 * sizeof(std::int32_t) &&
+                  std::is_same_v<decltype(Profile::channel_params::shift), int>);
+    const neon::tflite_output_stage stage = arith::HasGemmRequantize<Profile> && gemm ? neon::tflite_output_stage::ruy
+                                            : Profile::rounding == arith::tflite_rounding::single_rounding
+                                                ? neon::tflite_output_stage::single_rounding
+                                                : neon::tflite_output_stage::gemmlowp;
+    neon::requantize_tflite(stage, acc, ld, pixels, channels, reinterpret_cast<const std::int32_t*>(d.channel),
+                            d.output.zero_point, d.output.lo, d.output.hi, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::pow2> && sizeof(Y) == 1) {
+    neon::requantize_pow2(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::akida_v1> && sizeof(Y) == 1) {
+    neon::requantize_akida_v1(acc, ld, pixels, channels, d.channel, d.output, y);
+    return;
+  } else if constexpr (std::is_same_v<Profile, arith::gemmini> && sizeof(Y) == 1) {
+    // ACC_SCALE is qlinear's stage with a zero point of 0 and the bounds intersected (as on x86).
+    static_assert(sizeof(typename Profile::channel_params) == sizeof(float));
+    neon::requantize_qlinear(acc, ld, pixels, channels, reinterpret_cast<const float*>(d.channel), 0,
+                             std::max(d.output.lo, Profile::int8_min), std::min(d.output.hi, Profile::int8_max), y);
+    return;
+  }
 #endif
   for (int p = 0; p < pixels; ++p)
     for (int c = 0; c < channels; ++c) {
@@ -294,6 +325,11 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
     kernels::arm::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
   else
     kernels::arm::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  if (k == kernels::ConvKernel::conv2d_neon)
+    kernels::arm::neon::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
+    kernels::arm::neon::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #endif
 }
 

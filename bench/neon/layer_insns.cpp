@@ -1,0 +1,75 @@
+// bench/neon/layer_insns.cpp — a few layers run `runs` times (argv[1]) for bench/neon/count.sh, which
+// counts the AArch64 instructions they execute under qemu-aarch64 (QEMU gives no timing). Built three
+// times: reference kernels, plain NEON (-march=armv8-a), NEON + dot product (-march=armv8.2-a+dotprod).
+// The layers: a 3x3 convolution 12x12x32 -> 32 ("same" pads, tflite profile, int8), a 1x1
+// convolution 12x12x64 -> 64 (qlinear, uint8), a depthwise 3x3 24x24x64 (qlinear, uint8) and a Dense
+// 256 -> 128 (tflite); fixed random operands.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "statiq/arith/qlinear.hpp"
+#include "statiq/arith/tflite.hpp"
+#include "statiq/core/packed.hpp"
+#include "statiq/core/qint.hpp"
+#include "statiq/layers/convolution.hpp"
+#include "statiq/layers/dense.hpp"
+
+using namespace statiq;
+
+namespace {
+std::mt19937 rng(7);
+
+template <class P, class X, class A>
+void run(const char* name, const A& a, int runs, typename P::channel_params channel, typename P::output_params out,
+         std::int32_t x_zero_point) {
+  std::vector<std::int32_t> w(weight_count(a));
+  for (auto& v : w) v = std::uniform_int_distribution<int>(-127, 127)(rng);
+  const WeightLayout layout = weight_layout(a, true);
+  std::vector<std::uint8_t> bytes(layout.stored(w.size()));
+  lay_out_weights(layout, w, w.size(), bytes.data());
+  std::vector<X> x(std::size_t(a.input.size()));
+  for (auto& v : x) v = static_cast<X>(std::uniform_int_distribution<int>(0, 255)(rng));
+  const int channels = output_shape(a).c;
+  std::vector<std::int32_t> bias(std::size_t(channels), 100);
+  std::vector<typename P::channel_params> ch(std::size_t(channels), channel);
+  std::vector<std::uint8_t> y(std::size_t(output_shape(a).size()));
+  std::vector<std::int32_t> scratch(scratch_words(a, layout));
+  const LayerData<P> d{bias.data(), ch.data(), out, x_zero_point, 0};
+  unsigned check = 0;
+  for (int r = 0; r < runs; ++r)
+    compute<P>(a, x.data(), weight_view<qint<8, true>>{bytes.data(), layout}, d, reinterpret_cast<X*>(y.data()),
+               scratch.data());
+  for (auto v : y) check = check * 31 + v;  // once: the count per run is the layer's alone
+  std::printf("%s: %zu MACs, kernel %s, checksum %08x\n", name, std::size_t(output_shape(a).size()) * w.size() / std::size_t(channels),
+              kernels::conv_kernel_name(kernels::conv_kernel(conv_geometry(a), layout)), check);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int runs = argc > 1 ? std::atoi(argv[1]) : 1;
+  const char* only = argc > 2 ? argv[2] : "";
+  const auto want = [&](const char* n) { return only[0] == 0 || std::string_view(only) == n; };
+  std::printf("kernels: %s\n", kernels::isa_name(kernels::isa));
+  if (want("conv3x3")) {
+    ConvAttributes a{.input = {12, 12, 32}, .filters = 32, .kernel = {3, 3}, .pads = Pads::same, .signed_input = true,
+                     .signed_output = true};
+    run<arith::tflite, std::int8_t>("conv3x3 12x12x32->32 tflite", a, runs, {1 << 30, -8}, {-128, -128, 127}, -128);
+  }
+  if (want("conv1x1")) {
+    ConvAttributes a{.input = {12, 12, 64}, .filters = 64};
+    run<arith::qlinear, std::uint8_t>("conv1x1 12x12x64->64 qlinear", a, runs, {1e-4f}, {3, 0, 255}, 5);
+  }
+  if (want("depthwise")) {
+    ConvAttributes a{.input = {24, 24, 64}, .filters = 64, .kernel = {3, 3}, .pads = Pads::same, .group = 64};
+    run<arith::qlinear, std::uint8_t>("depthwise3x3 24x24x64 qlinear", a, runs, {1e-3f}, {3, 0, 255}, 5);
+  }
+  if (want("dense")) {
+    DenseAttributes a{.input = {1, 1, 256}, .units = 128, .signed_input = true};
+    run<arith::tflite, std::int8_t>("dense 256->128 tflite", a, runs, {1 << 30, -6}, {0, -128, 127}, -128);
+  }
+  return 0;
+}

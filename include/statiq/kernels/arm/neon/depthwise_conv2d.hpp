@@ -1,0 +1,128 @@
+// statiq/kernels/arm/neon/depthwise_conv2d.hpp — the AArch64 NEON depthwise convolution (channel
+// multiplier 1; kernels/select.hpp leaves the others to the reference kernel): 16 channels a step
+// (then 8, then one at a time), the window's taps inside the input found once per pixel,
+// input bytes and weights (stored tap_major) widened to int16 less their zero points (|x - zp| <= 255,
+// |w - w_zp| small), each product added exactly into int32 lanes by SMLAL/SMLAL2. Depthwise is
+// memory-bound; this is what the dot-product extension would not speed up (one product per channel).
+// Equal to kernels/reference/conv2d.hpp bit for bit (tests/device/neon_kernels_test.cpp, qemu-aarch64).
+#pragma once
+
+#include "statiq/kernels/isa.hpp"
+#if defined(STATIQ_KERNELS_ARM_NEON)  // else this header is empty
+
+#include <arm_neon.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "statiq/core/weight_layout.hpp"
+#include "statiq/kernels/reference/conv2d.hpp"
+
+namespace statiq::kernels::arm::neon {
+
+// int32 words of scratch: one row of output pixels' accumulators.
+constexpr std::size_t depthwise_conv2d_scratch_words(const reference::Conv2DGeometry& g) {
+  return std::size_t(g.out.w) * std::size_t(g.out.c);
+}
+
+namespace detail {
+// 8 activations at x as int16, less the zero point.
+template <class X>
+inline int16x8_t load_centred(const X* x, int16x8_t zero_point) {
+  if constexpr (std::is_signed_v<X>)
+    return vsubq_s16(vmovl_s8(vld1_s8(reinterpret_cast<const std::int8_t*>(x))), zero_point);
+  else
+    return vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(vld1_u8(reinterpret_cast<const std::uint8_t*>(x)))), zero_point);
+}
+}  // namespace detail
+
+// Depthwise convolution (group == in.c == out.c) over NHWC x, weights tap_major (rows = channels,
+// cols = kernel.h * kernel.w). Calls epilogue(first, count, acc, ld) as neon::conv2d does, once per
+// output row.
+template <class X, class Epilogue>
+void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point,
+                      const WeightLayout& layout, const std::uint8_t* w, std::int32_t w_zero_point,
+                      const std::int32_t* bias, std::int32_t* scratch, Epilogue&& epilogue) {
+  static_assert(sizeof(X) == 1, "the NEON depthwise convolution reads byte activations");
+  const std::size_t rows = layout.padded_rows();
+  const int channels = g.out.c;
+  const std::size_t in_c = std::size_t(g.in.c), in_w = std::size_t(g.in.w);
+  const int16x8_t zp = vdupq_n_s16(static_cast<std::int16_t>(x_zero_point));
+  const int16x8_t wzp = vdupq_n_s16(static_cast<std::int16_t>(w_zero_point));
+  const auto* ws = reinterpret_cast<const std::int8_t*>(w);
+  for (int oh = 0; oh < g.out.h; ++oh) {
+    const int ih0 = oh * g.strides.h - g.pads.top;
+    // The kernel rows inside the input (the others fall on pads: they add nothing).
+    int kh0 = 0, kh1 = g.kernel.h;
+    while (kh0 < kh1 && ih0 + kh0 * g.dilations.h < 0) ++kh0;
+    while (kh1 > kh0 && ih0 + (kh1 - 1) * g.dilations.h >= g.in.h) --kh1;
+    for (int ow = 0; ow < g.out.w; ++ow) {
+      const int iw0 = ow * g.strides.w - g.pads.left;
+      int kw0 = 0, kw1 = g.kernel.w;
+      while (kw0 < kw1 && iw0 + kw0 * g.dilations.w < 0) ++kw0;
+      while (kw1 > kw0 && iw0 + (kw1 - 1) * g.dilations.w >= g.in.w) --kw1;
+      std::int32_t* acc = scratch + std::size_t(ow) * std::size_t(channels);
+      // The window's first tap inside the input, and the steps to the next tap and kernel row.
+      const std::ptrdiff_t x_tap = std::ptrdiff_t(g.dilations.w) * std::ptrdiff_t(in_c);
+      const std::ptrdiff_t x_row = std::ptrdiff_t(g.dilations.h) * std::ptrdiff_t(in_w * in_c);
+      const bool inside = kh0 < kh1 && kw0 < kw1;  // else every tap falls on a pad: the bias alone
+      const X* x0 = inside ? x + (std::ptrdiff_t(ih0 + kh0 * g.dilations.h) * std::ptrdiff_t(in_w) +
+                                  std::ptrdiff_t(iw0 + kw0 * g.dilations.w)) * std::ptrdiff_t(in_c)
+                           : x;
+      const std::int8_t* w0 = ws + std::size_t(kh0 * g.kernel.w + kw0) * rows;
+      int c = 0;
+      for (; c + 16 <= channels; c += 16) {
+        int32x4_t a[4];
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) a[i] = bias ? vld1q_s32(bias + c + 4 * i) : vdupq_n_s32(0);
+        for (int kh = kh0; kh < kh1; ++kh) {
+          const X* xp = x0 + std::ptrdiff_t(kh - kh0) * x_row + c;
+          const std::int8_t* wp = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
+          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wp += rows) {
+            const int16x8_t xl = detail::load_centred(xp, zp), xh = detail::load_centred(xp + 8, zp);
+            const int8x16_t wb = vld1q_s8(wp);
+            const int16x8_t wl = vsubq_s16(vmovl_s8(vget_low_s8(wb)), wzp), wh = vsubq_s16(vmovl_high_s8(wb), wzp);
+            a[0] = vmlal_s16(a[0], vget_low_s16(xl), vget_low_s16(wl));
+            a[1] = vmlal_high_s16(a[1], xl, wl);
+            a[2] = vmlal_s16(a[2], vget_low_s16(xh), vget_low_s16(wh));
+            a[3] = vmlal_high_s16(a[3], xh, wh);
+          }
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) vst1q_s32(acc + c + 4 * i, a[i]);
+      }
+      for (; c + 8 <= channels; c += 8) {
+        int32x4_t a0 = bias ? vld1q_s32(bias + c) : vdupq_n_s32(0);
+        int32x4_t a1 = bias ? vld1q_s32(bias + c + 4) : vdupq_n_s32(0);
+        for (int kh = kh0; kh < kh1; ++kh) {
+          const X* xp = x0 + std::ptrdiff_t(kh - kh0) * x_row + c;
+          const std::int8_t* wp = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
+          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wp += rows) {
+            const int16x8_t xv = detail::load_centred(xp, zp);
+            const int16x8_t wv = vsubq_s16(vmovl_s8(vld1_s8(wp)), wzp);
+            a0 = vmlal_s16(a0, vget_low_s16(xv), vget_low_s16(wv));
+            a1 = vmlal_high_s16(a1, xv, wv);
+          }
+        }
+        vst1q_s32(acc + c, a0);
+        vst1q_s32(acc + c + 4, a1);
+      }
+      for (; c < channels; ++c) {  // the last channels (fewer than 8) one at a time
+        std::uint32_t a = bias ? std::uint32_t(bias[c]) : 0u;
+        for (int kh = kh0; kh < kh1; ++kh) {
+          const X* xp = x0 + std::ptrdiff_t(kh - kh0) * x_row + c;
+          const std::int8_t* wp = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
+          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wp += rows)
+            a += std::uint32_t((std::int32_t(*xp) - x_zero_point) * (std::int32_t(*wp) - w_zero_point));
+        }
+        acc[c] = static_cast<std::int32_t>(a);
+      }
+    }
+    epilogue(oh * g.out.w, g.out.w, static_cast<const std::int32_t*>(scratch), std::size_t(channels));
+  }
+}
+
+}  // namespace statiq::kernels::arm::neon
+
+#endif  // STATIQ_KERNELS_ARM_NEON
