@@ -205,13 +205,22 @@ RunResult FloatExecutor::run(const std::vector<Array>& inputs, const RunOptions&
     node_inputs.clear();
     node_constants.clear();
     node_constants.reserve(node.inputs.size());  // no reallocation: node_inputs points into it
-    for (const auto& name : node.inputs) {
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+      const std::string& name = node.inputs[i];
       if (name.empty()) {
         node_inputs.push_back(nullptr);
         continue;
       }
       if (const ir::Tensor* c = initializer(name)) {
-        node_constants.push_back(Array::from_tensor(*c));
+        if (node.op_type == "Conv" && i == 1 && ir::is_floating(c->dtype) && c->shape) {
+          Array w;  // lent, not copied (Array::lent)
+          w.dtype = c->dtype;
+          w.shape = *c->shape;
+          w.lent = &c->float_data;
+          node_constants.push_back(std::move(w));
+        } else {
+          node_constants.push_back(Array::from_tensor(*c));
+        }
         node_inputs.push_back(&node_constants.back());
         continue;
       }

@@ -93,7 +93,7 @@ void conv(const ir::Node& node, const std::vector<const Array*>& inputs, std::ve
               }
         colp = col.data();
       }
-      ConstMapMatrix wm(w.f.data() + gi * Mg * K, Mg, K);
+      ConstMapMatrix wm(w.values().data() + gi * Mg * K, Mg, K);
       ConstMapMatrix cm(colp, K, P);
       MapMatrix ym(y.f.data() + (n * M + gi * Mg) * P, Mg, P);
       ym.noalias() = wm * cm;

@@ -3,6 +3,9 @@
 
 #include <openssl/evp.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -172,6 +175,15 @@ std::string node_config_json(const NodeConfig& config) {
 }
 
 namespace {
+
+// The per-sample threads free their tensors into their own malloc arenas, which glibc keeps: the
+// memory goes back to the system here, after each parallel phase, so the next phase's peak does
+// not stack on it (~100-200 MB on a legalised ResNet-50).
+void release_freed_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 // Reads sample files against the graph as loaded (legalization may pre-pad the input the model
 // takes) and, once the model is legalised, rewrites each input the way legalization asks.
@@ -682,7 +694,9 @@ GenerateResult generate(const GenerateOptions& o) {
   else if (o.ptq.any()) ptq_notes = ptq::quantize_with_ptq(r.model, graph, *calibration, ranges, qo, o.ptq);
   else quantize(r.model, ranges, qo);
 
+  release_freed_memory();
   Evaluation e = evaluate(graph, r.model, eval, n, labels, o.golden);
+  release_freed_memory();
   r.eval_samples = e.quality.samples;
   r.top1_agreement = e.quality.top1_agreement;
   r.mean_cosine = e.quality.mean_cosine;
