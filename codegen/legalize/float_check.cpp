@@ -60,7 +60,7 @@ struct Constant {
 };
 
 // The graph's initializers as executor arrays, their data moved out of the graph for the run and
-// back when done (or on an exception): no second copy of the weights (400 MB on a legalised ResNet-50).
+// back when done (or on an exception): no second copy of the weights (225 MB on a legalised ResNet-50).
 class BorrowedConstants {
  public:
   explicit BorrowedConstants(ir::Graph& graph) : graph_(graph) {
