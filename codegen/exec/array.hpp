@@ -17,6 +17,11 @@ struct Array {
   ir::Dims shape;
   std::vector<float> f;
   std::vector<std::int64_t> i;
+  // The float values of an initializer the executor lends instead of copying, `f` then empty:
+  // Conv's weights only (the largest arrays; a copy per node and sample in flight was 75 MB per
+  // thread on a legalised ResNet-50), which conv reads through values().
+  const std::vector<float>* lent = nullptr;
+  const std::vector<float>& values() const { return lent ? *lent : f; }
 
   bool is_float() const { return ir::is_floating(dtype); }
   std::int64_t size() const { return ir::element_count(shape); }

@@ -137,7 +137,7 @@ std::vector<std::string> FloatExecutor::supported_op_types() {
   return out;
 }
 
-FloatExecutor::FloatExecutor(const ir::Graph& graph) : graph_(graph) {
+void FloatExecutor::check_supported(const ir::Graph& graph) {
   // Its ops have the same semantics in opsets 13..18 (see load_onnx.hpp).
   if (graph.opset < 13 || graph.opset > 18)
     throw std::runtime_error("graph '" + graph.name + "': the float executor runs opsets 13..18, the graph has opset " +
@@ -146,8 +146,26 @@ FloatExecutor::FloatExecutor(const ir::Graph& graph) : graph_(graph) {
     if (!supports(n.op_type, n.domain))
       throw std::runtime_error(n.describe() + ": not supported by the float executor" +
                                (n.domain.empty() ? std::string() : " (domain '" + n.domain + "')"));
-  for (const auto& [name, t] : graph.tensors)
-    if (t.is_initializer) constants_.emplace(name, Array::from_tensor(t));
+}
+
+FloatExecutor::FloatExecutor(const ir::Graph& graph) : graph_(graph) {
+  check_supported(graph);
+}
+
+const ir::Tensor* FloatExecutor::initializer(const std::string& name) const {
+  const auto it = graph_.tensors.find(name);
+  return it != graph_.tensors.end() && it->second.is_initializer ? &it->second : nullptr;
+}
+
+void FloatExecutor::run_node(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
+  try {
+    ops::table().at(node.op_type)(node, inputs, outputs);
+  } catch (const std::exception& e) {
+    const std::string prefix = node.describe();
+    const std::string what = e.what();
+    if (what.rfind(prefix, 0) == 0) throw;
+    throw std::runtime_error(prefix + ": " + what);
+  }
 }
 
 RunResult FloatExecutor::run(const std::vector<Array>& inputs, const RunOptions& options) const {
@@ -181,17 +199,29 @@ RunResult FloatExecutor::run(const std::vector<Array>& inputs, const RunOptions&
 
   RunResult result;
   std::vector<const Array*> node_inputs;
+  std::vector<Array> node_constants;
   for (std::size_t k = 0; k < graph_.nodes.size(); ++k) {
     const ir::Node& node = graph_.nodes[k];
     node_inputs.clear();
-    for (const auto& name : node.inputs) {
+    node_constants.clear();
+    node_constants.reserve(node.inputs.size());  // no reallocation: node_inputs points into it
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+      const std::string& name = node.inputs[i];
       if (name.empty()) {
         node_inputs.push_back(nullptr);
         continue;
       }
-      auto c = constants_.find(name);
-      if (c != constants_.end()) {
-        node_inputs.push_back(&c->second);
+      if (const ir::Tensor* c = initializer(name)) {
+        if (node.op_type == "Conv" && i == 1 && ir::is_floating(c->dtype) && c->shape) {
+          Array w;  // lent, not copied (Array::lent)
+          w.dtype = c->dtype;
+          w.shape = *c->shape;
+          w.lent = &c->float_data;
+          node_constants.push_back(std::move(w));
+        } else {
+          node_constants.push_back(Array::from_tensor(*c));
+        }
+        node_inputs.push_back(&node_constants.back());
         continue;
       }
       auto v = values.find(name);
@@ -199,14 +229,7 @@ RunResult FloatExecutor::run(const std::vector<Array>& inputs, const RunOptions&
       node_inputs.push_back(&v->second);
     }
     std::vector<Array> outs(node.outputs.size());
-    try {
-      ops::table().at(node.op_type)(node, node_inputs, outs);
-    } catch (const std::exception& e) {
-      const std::string prefix = node.describe();
-      const std::string what = e.what();
-      if (what.rfind(prefix, 0) == 0) throw;
-      throw std::runtime_error(prefix + ": " + what);
-    }
+    run_node(node, node_inputs, outs);
     for (std::size_t o = 0; o < outs.size(); ++o) {
       const std::string& name = node.outputs[o];
       if (name.empty()) continue;
@@ -220,9 +243,8 @@ RunResult FloatExecutor::run(const std::vector<Array>& inputs, const RunOptions&
     }
   }
   for (const auto& name : graph_.outputs) {
-    auto c = constants_.find(name);
-    if (c != constants_.end()) {
-      result.outputs.push_back(c->second);
+    if (const ir::Tensor* c = initializer(name)) {
+      result.outputs.push_back(Array::from_tensor(*c));
       continue;
     }
     auto v = values.find(name);

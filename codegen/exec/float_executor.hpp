@@ -28,7 +28,10 @@ struct RunResult {
 
 class FloatExecutor {
  public:
-  // Keeps a reference to `graph` (which must outlive the executor) and copies its initializers.
+  // Keeps a reference to `graph`, which must outlive the executor and keep its initializers as
+  // they are: a run lends a Conv its weights (Array::lent) and copies the other initializers
+  // (biases, shapes) just while their node runs, so the executor holds no second copy of the
+  // weights (225 MB for a legalised ResNet-50).
   // Throws "node 'X' (OpType): not supported by the float executor" for the first node it
   // cannot run, so a model fails before any sample is processed.
   explicit FloatExecutor(const ir::Graph& graph);
@@ -38,10 +41,15 @@ class FloatExecutor {
 
   static bool supports(const std::string& op_type, const std::string& domain = "");
   static std::vector<std::string> supported_op_types();
+  // What the constructor refuses (opset, the first unsupported node), without copying anything.
+  static void check_supported(const ir::Graph& graph);
+  // One node on its inputs (nullptr: an omitted optional input), as run() computes it; errors name the node.
+  static void run_node(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs);
 
  private:
+  const ir::Tensor* initializer(const std::string& name) const;  // nullptr: not an initializer
+
   const ir::Graph& graph_;
-  std::map<std::string, Array> constants_;
 };
 
 // Gives every tensor a static shape where ONNX shape inference left one unknown (ONNX 1.12 does

@@ -19,13 +19,20 @@ void require_rank(const Array& a, std::int64_t rank, const char* what) {
 
 // Conv, 2-D (a 1-D Conv is run as H = 1). X [N,C,H,W], W [M,C/group,kH,kW], B [M].
 void conv(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
-  Array x = in_float(node, inputs, 0);
-  Array w = in_float(node, inputs, 1);
-  const bool one_d = x.rank() == 3;
+  // Read in place (the weights are the largest arrays the executor handles); copied only to
+  // view a 1-D Conv's [N,C,L] as [N,C,1,L].
+  const Array& x_in = in_float(node, inputs, 0);
+  const Array& w_in = in_float(node, inputs, 1);
+  const bool one_d = x_in.rank() == 3;
+  Array x_1d, w_1d;
+  const Array& x = one_d ? x_1d : x_in;
+  const Array& w = one_d ? w_1d : w_in;
   ir::Node node2d = node;
   if (one_d) {  // view [N,C,L] as [N,C,1,L]
-    x.shape.insert(x.shape.begin() + 2, 1);
-    if (w.rank() == 3) w.shape.insert(w.shape.begin() + 2, 1);
+    x_1d = x_in;
+    w_1d = w_in;
+    x_1d.shape.insert(x_1d.shape.begin() + 2, 1);
+    if (w_1d.rank() == 3) w_1d.shape.insert(w_1d.shape.begin() + 2, 1);
     auto widen = [&](const char* key, std::vector<std::int64_t> dflt) {
       if (!node.has_attribute(key)) return;
       auto v = node.attr_ints(key, {});
@@ -86,7 +93,7 @@ void conv(const ir::Node& node, const std::vector<const Array*>& inputs, std::ve
               }
         colp = col.data();
       }
-      ConstMapMatrix wm(w.f.data() + gi * Mg * K, Mg, K);
+      ConstMapMatrix wm(w.values().data() + gi * Mg * K, Mg, K);
       ConstMapMatrix cm(colp, K, P);
       MapMatrix ym(y.f.data() + (n * M + gi * Mg) * P, Mg, P);
       ym.noalias() = wm * cm;

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "codegen/exec/float_executor.hpp"
-#include "codegen/exec/parallel_for.hpp"
+#include "codegen/legalize/float_check.hpp"
 #include "statiq/targets/describe.hpp"
 
 namespace statiq::codegen::legalize {
@@ -157,15 +157,24 @@ std::string insert_identity_conv(ir::Graph& g, std::size_t after, int stride, co
   return name;
 }
 
-// Float executor outputs of a graph on the samples (each flattened, outputs concatenated). The
-// samples run in parallel, each into its own slot: the same numbers as one after the other.
-std::vector<std::vector<float>> run_all(const ir::Graph& g, const std::vector<exec::Array>& xs) {
-  const exec::FloatExecutor executor(g);
-  std::vector<std::vector<float>> out(xs.size());
-  exec::parallel_for(xs.size(), [&](std::size_t s) {
-    for (const exec::Array& y : executor.run({xs[s]}).outputs) out[s].insert(out[s].end(), y.f.begin(), y.f.end());
-  });
-  return out;
+// The graph without its initializers' data (names, shapes and nodes only): what a rewrite checked
+// on a copy needs, without copying the weights.
+ir::Graph skeleton(const ir::Graph& g) {
+  ir::Graph c;
+  c.name = g.name;
+  c.source = g.source;
+  c.opset = g.opset;
+  c.nodes = g.nodes;
+  c.inputs = g.inputs;
+  c.outputs = g.outputs;
+  for (const auto& [name, t] : g.tensors) {
+    ir::Tensor& u = c.tensors[name];
+    u.name = t.name;
+    u.dtype = t.dtype;
+    u.shape = t.shape;
+    u.is_initializer = t.is_initializer;
+  }
+  return c;
 }
 
 exec::Array pad_input(const exec::Array& x, const InputPadding& p) {
@@ -198,7 +207,12 @@ class Legalizer {
   Legalizer(ir::Graph& g, const TargetInfo& t, const std::vector<exec::Array>& samples, const LegalizeOptions& o)
       : g_(g), t_(t), o_(o) {
     for (std::size_t i = 0; i < samples.size() && i < o.check_samples; ++i) samples_.push_back(samples[i]);
-    if (!samples_.empty()) previous_ = run_all(g_, samples_);
+    if (!samples_.empty() && g_.inputs.size() == 1) {  // else run() refuses the graph
+      exec::FloatExecutor::check_supported(g_);  // refuses the graph before any rewrite, as a run would
+      last_main_ = check_.add(g_, input_map());
+      compared_with_.push_back(last_main_);
+      main_version_.push_back(true);
+    }
   }
 
   LegalizeResult run() {
@@ -212,6 +226,7 @@ class Legalizer {
     for (std::size_t i = 0; i < g_.nodes.size(); ++i) kernel(i);
     for (std::size_t i = 0; i < g_.nodes.size(); ++i) partial_average(i);
     identity_convs();
+    finish_checks();
     for (const Node& n : g_.nodes) {
       const auto v = view_of(g_, t_, n);
       if (!v) continue;
@@ -252,27 +267,60 @@ class Legalizer {
                                      g_.inputs[0], lo, hi, t_.name));
   }
 
-  // Runs the float check of the rewrite just made (against the graph before it) and records it.
+  // How a sample becomes the graph input now (pre-padding, pixel map).
+  FloatCheck::InputMap input_map() const { return {r_.input_padding, r_.input_scale, r_.input_offset}; }
+
+  // Records the rewrite just made; its float check (against the graph before it) runs in
+  // finish_checks(), after the last rewrite: no rewrite decision depends on a check's result.
   void record(Rewrite w) {
+    std::optional<std::size_t> version;
     if (!samples_.empty()) {
-      std::vector<exec::Array> xs;
-      for (const exec::Array& x : samples_) xs.push_back(transform_input(x, r_));
-      const auto after = run_all(g_, xs);
-      double diff = 0, peak = 0;
-      for (std::size_t s = 0; s < after.size(); ++s)
-        for (std::size_t i = 0; i < after[s].size() && i < previous_[s].size(); ++i) {
-          diff = std::max(diff, std::abs(double(after[s][i]) - double(previous_[s][i])));
-          peak = std::max(peak, std::abs(double(previous_[s][i])));
-        }
-      w.max_abs_diff = diff;
-      w.output_max_abs = peak;
-      w.within_tolerance = diff <= o_.tolerance * std::max(peak, 1e-30);
-      if (w.exact && !w.within_tolerance)
-        throw std::logic_error("legalization bug: exact rewrite '" + w.action + "' changed the float outputs by " +
-                               fmt::format("{:g} (max |output| {:g})", diff, peak));
-      previous_ = after;
+      version = check_.add(g_, input_map());
+      compared_with_.push_back(last_main_);
+      main_version_.push_back(true);
+      last_main_ = *version;
     }
     r_.rewrites.push_back(std::move(w));
+    version_of_.push_back(version);
+  }
+
+  // The float checks of every rewrite: each version of the graph against the one before its
+  // rewrite, on the check samples (FloatCheck: the bits of whole-graph runs, computed once per
+  // node whose inputs changed). Throws for the first exact rewrite, in the order they were made,
+  // that changed the outputs beyond float rounding.
+  void finish_checks() {
+    if (samples_.empty()) return;
+    const auto outputs = check_.run(g_, samples_);
+    std::vector<double> diffs(outputs.size()), peaks(outputs.size());
+    for (std::size_t v = 1; v < outputs.size(); ++v) {
+      const auto& after = outputs[v];
+      const auto& previous = outputs[compared_with_[v]];
+      double diff = 0, peak = 0;
+      for (std::size_t s = 0; s < after.size(); ++s)
+        for (std::size_t i = 0; i < after[s].size() && i < previous[s].size(); ++i) {
+          diff = std::max(diff, std::abs(double(after[s][i]) - double(previous[s][i])));
+          peak = std::max(peak, std::abs(double(previous[s][i])));
+        }
+      diffs[v] = diff;
+      peaks[v] = peak;
+    }
+    std::vector<std::optional<std::size_t>> rewrite_of(outputs.size());
+    for (std::size_t k = 0; k < r_.rewrites.size(); ++k) {
+      if (!version_of_[k]) continue;
+      const std::size_t v = *version_of_[k];
+      Rewrite& w = r_.rewrites[k];
+      w.max_abs_diff = diffs[v];
+      w.output_max_abs = peaks[v];
+      w.within_tolerance = diffs[v] <= o_.tolerance * std::max(peaks[v], 1e-30);
+      rewrite_of[v] = k;
+    }
+    for (std::size_t v = 1; v < outputs.size(); ++v) {
+      if (!rewrite_of[v] || !main_version_[v]) continue;
+      const Rewrite& w = r_.rewrites[*rewrite_of[v]];
+      if (w.exact && !w.within_tolerance)
+        throw std::logic_error("legalization bug: exact rewrite '" + w.action + "' changed the float outputs by " +
+                               fmt::format("{:g} (max |output| {:g})", diffs[v], peaks[v]));
+    }
   }
 
   // The target's input layer reads uint8 pixels: a graph input with negative values (a normalised
@@ -637,11 +685,14 @@ class Legalizer {
           if (!act_fused && conv_act_gap) {
             // The lone activation and the average in one identity convolution (replaces the
             // activation's own entry).
-            std::erase_if(r_.rewrites, [&](const Rewrite& w) { return w.nodes == std::vector<std::string>{prod->name}; });
-            r_.rewrites.push_back(checked_identity(
-                prod->name, fmt::format("identity convolution (eye(C) 1x1, zero bias) carrying {} '{}' -> {} '{}' "
-                                        "(no layer in front to fuse them into)",
-                                        prod->op_type, prod->name, n.op_type, n.name)));
+            for (std::size_t k = r_.rewrites.size(); k-- > 0;)
+              if (r_.rewrites[k].nodes == std::vector<std::string>{prod->name}) {
+                r_.rewrites.erase(r_.rewrites.begin() + std::ptrdiff_t(k));
+                version_of_.erase(version_of_.begin() + std::ptrdiff_t(k));
+              }
+            push_identity(prod->name, fmt::format("identity convolution (eye(C) 1x1, zero bias) carrying {} '{}' -> {} "
+                                                  "'{}' (no layer in front to fuse them into)",
+                                                  prod->op_type, prod->name, n.op_type, n.name));
             r_.rewrites.back().nodes.push_back(n.name);
             any = true;
             continue;
@@ -656,7 +707,7 @@ class Legalizer {
           why = fmt::format("a global average with no convolution in front: {} has no pooling layer", t_.name);
         }
       }
-      r_.rewrites.push_back(checked_identity(n.name, "identity convolution (eye(C) 1x1, zero bias) carrying " + why));
+      push_identity(n.name, "identity convolution (eye(C) 1x1, zero bias) carrying " + why);
       any = true;
     }
     if (any)
@@ -664,39 +715,41 @@ class Legalizer {
   }
 
   // The rewrite record of an identity convolution placed in front of node `name` at lowering, its
-  // float check run on a copy of the graph holding that convolution as a Conv node.
-  Rewrite checked_identity(const std::string& name, const std::string& action) {
-    Rewrite w{.rule = "pattern_not_in_target_table",
-              .action = action + " (applied by the lowering's custom patterns)",
-              .nodes = {name},
-              .cost = "one CxC 1x1 layer"};
-    if (samples_.empty()) return w;
-    ir::Graph copy = g_;
+  // float check run on a copy of the graph (without the weights' data) holding that convolution as
+  // a Conv node, compared with the graph as it is (finish_checks()).
+  void push_identity(const std::string& name, const std::string& action) {
+    r_.rewrites.push_back(Rewrite{.rule = "pattern_not_in_target_table",
+                                  .action = action + " (applied by the lowering's custom patterns)",
+                                  .nodes = {name},
+                                  .cost = "one CxC 1x1 layer"});
+    version_of_.push_back(std::nullopt);
+    if (samples_.empty()) return;
+    ir::Graph copy = skeleton(g_);
     const Node* n = copy.find_node(name);
     const std::int64_t p = copy.producer(n->inputs[0]);
-    if (p < 0) return w;  // reads the graph input: nothing to insert after
+    if (p < 0) return;  // reads the graph input: nothing to insert after
     insert_identity_conv(copy, std::size_t(p), 1, name + "/identity");
-    std::vector<exec::Array> xs;
-    for (const exec::Array& x : samples_) xs.push_back(transform_input(x, r_));
-    const auto after = run_all(copy, xs);
-    double diff = 0, peak = 0;
-    for (std::size_t s = 0; s < after.size(); ++s)
-      for (std::size_t i = 0; i < after[s].size(); ++i) {
-        diff = std::max(diff, std::abs(double(after[s][i]) - double(previous_[s][i])));
-        peak = std::max(peak, std::abs(double(previous_[s][i])));
-      }
-    w.max_abs_diff = diff;
-    w.output_max_abs = peak;
-    w.within_tolerance = diff <= o_.tolerance * std::max(peak, 1e-30);
-    return w;
+    std::map<std::string, exec::Array> extra;  // the identity convolution's weights and bias
+    for (const auto& [tensor, t] : copy.tensors)
+      if (t.is_initializer && !g_.has_tensor(tensor)) extra.emplace(tensor, exec::Array::from_tensor(t));
+    version_of_.back() = check_.add(copy, input_map(), std::move(extra));
+    compared_with_.push_back(last_main_);
+    main_version_.push_back(false);
   }
 
   ir::Graph& g_;
   const TargetInfo& t_;
   const LegalizeOptions& o_;
   std::vector<exec::Array> samples_;
-  std::vector<std::vector<float>> previous_;  // outputs of the graph before the current rewrite
   LegalizeResult r_;
+  // The float check: the graph's versions (0: as given; then one per checked rewrite), for each the
+  // version it is compared with and whether later rewrites build on it (an identity convolution is
+  // checked on a copy); the version of each entry of r_.rewrites (none: not checked).
+  FloatCheck check_;
+  std::vector<std::size_t> compared_with_;
+  std::vector<bool> main_version_;
+  std::size_t last_main_ = 0;
+  std::vector<std::optional<std::size_t>> version_of_;
 };
 
 }  // namespace

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
 #include "codegen/exec/float_executor.hpp"
 #include "codegen/generate/generate.hpp"
+#include "codegen/legalize/float_check.hpp"
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/lower/lower.hpp"
 #include "codegen/normalize/normalize.hpp"
@@ -237,7 +239,8 @@ TEST_CASE("an inner stride-2 conv with symmetric pads: stride 1 then identity su
     for (std::size_t i = 0; i < y0.size(); ++i) diff = std::max(diff, std::abs(double(y0[i]) - double(y1[i])));
   }
   CHECK(diff > 0);
-  CHECK(*ra.rewrites[0].max_abs_diff == Approx(diff).epsilon(1e-6));
+  // Bit for bit: the check's runs are whole-graph float executor runs.
+  CHECK(*ra.rewrites[0].max_abs_diff == diff);
   CHECK(lower(a, v2, lo).unmapped.empty());
 }
 
@@ -418,6 +421,82 @@ TEST_CASE("a 2-D input (a dense autoencoder [1, 16]): check and --legalize work 
 // (3x3 stride 2, ONNX pads [1, 1, 1, 1] on a 112x112 map): Akida pools "same" as [0, 0, 1, 1], every
 // window one pixel away, and no exact rewrite exists, so it runs alone on the host (in akida_v2's
 // arithmetic) and its convolution stays on the device.
+TEST_CASE("FloatCheck: every version's outputs are the bits of a whole-graph float executor run", "[legalize]") {
+  // x -> first (3x3) -> relu -> down (1x1 s2) -> y; versions that change the end, the input map
+  // (pre-padding: the first conv then "valid"), a node in the middle (an identity conv whose
+  // weights only that version has), and back to the start: every cached value a version may not
+  // reuse must be recomputed.
+  const ir::Graph original = shortcut_graph(8);
+  ir::Graph all = original;  // every version's shared initializers
+  all.tensors["down_w2"] = all.tensor(node(all, "down").inputs[1]);
+  all.tensors["down_w2"].name = "down_w2";
+  for (float& w : all.tensors["down_w2"].float_data) w *= 1.5f;
+
+  ir::Graph v1 = original;  // other weights at the end
+  for (ir::Node& n : v1.nodes)
+    if (n.name == "down") n.inputs[1] = "down_w2";
+  v1.tensors["down_w2"] = all.tensors["down_w2"];
+  ir::Graph v2 = v1;  // the input pre-padded, the first conv "valid": the same numbers, other ops
+  legalize::FloatCheck::InputMap padded{.padding = {1, 1, 1, 1}};
+  (*v2.tensor("x").shape)[2] = (*v2.tensor("x").shape)[3] = 10;
+  for (ir::Node& n : v2.nodes)
+    if (n.name == "first") n.attributes["pads"] = std::vector<std::int64_t>{0, 0, 0, 0};
+  ir::Graph v3 = v2;  // an identity 1x1 conv between relu and down, with a bias of 0.25
+  for (ir::Node& n : v3.nodes)
+    if (n.name == "down") n.inputs[0] = "r2";
+  ir::Node eye;
+  eye.name = "eye";
+  eye.op_type = "Conv";
+  eye.inputs = {"r", "eye_w", "eye_b"};
+  eye.outputs = {"r2"};
+  eye.attributes["kernel_shape"] = std::vector<std::int64_t>{1, 1};
+  const auto down = std::find_if(v3.nodes.begin(), v3.nodes.end(), [](const ir::Node& n) { return n.name == "down"; });
+  REQUIRE(down != v3.nodes.end());
+  v3.nodes.insert(down, eye);
+  std::vector<float> identity(16, 0.0f);
+  for (int c = 0; c < 4; ++c) identity[std::size_t(c * 5)] = 1.0f;
+  std::map<std::string, exec::Array> extra{{"eye_w", exec::Array::floats({4, 4, 1, 1}, identity)},
+                                           {"eye_b", exec::Array::floats({4}, std::vector<float>(4, 0.25f))}};
+  ir::Tensor r2 = v3.tensor("r");
+  r2.name = "r2";
+  v3.tensors["r2"] = r2;
+  for (const auto& [name, a] : extra) {
+    ir::Tensor t;
+    t.name = name;
+    t.dtype = ir::DataType::float32;
+    t.shape = a.shape;
+    t.is_initializer = true;
+    t.float_data = a.f;
+    v3.tensors[name] = t;
+  }
+
+  legalize::FloatCheck check;
+  const std::vector<std::pair<const ir::Graph*, legalize::FloatCheck::InputMap>> versions = {
+      {&original, {}}, {&v1, {}}, {&v2, padded}, {&v3, padded}, {&v1, {}}, {&original, {}}};
+  for (const auto& [g, map] : versions) check.add(*g, map, g == &v3 ? extra : std::map<std::string, exec::Array>{});
+  const auto xs = samples_for(original, 3, 90);
+  const auto outputs = check.run(all, xs);
+  REQUIRE(outputs.size() == versions.size());
+  for (std::size_t v = 0; v < versions.size(); ++v) {
+    INFO("version " << v);
+    legalize::LegalizeResult map;
+    map.input_padding = versions[v].second.padding;
+    REQUIRE(outputs[v].size() == xs.size());
+    for (std::size_t s = 0; s < xs.size(); ++s) {
+      const std::vector<float> whole = run(*versions[v].first, legalize::legalized_input(xs[s], map));
+      REQUIRE(outputs[v][s].size() == whole.size());
+      CHECK(std::memcmp(outputs[v][s].data(), whole.data(), whole.size() * sizeof(float)) == 0);
+    }
+  }
+  // The versions really differ where they should: new weights change y, the bias of 0.25 too.
+  CHECK(outputs[1][0] != outputs[0][0]);
+  CHECK(outputs[3][0] != outputs[2][0]);
+  CHECK(std::memcmp(outputs[5][0].data(), outputs[0][0].data(), outputs[0][0].size() * sizeof(float)) == 0);
+  // run() lends the initializers and gives them back.
+  CHECK(all.tensor("down_w2").float_data.size() == 20);
+  CHECK(all.tensor(node(all, "first").inputs[1]).float_data.size() == 4 * 3 * 9);
+}
+
 TEST_CASE("mlperf_resnet8, mlperf_vww, tv_resnet_bb1111_random map onto akida-v2 (tv_resnet's stem pool on the host)",
           "[legalize][models]") {
   for (const char* name : {"mlperf_resnet8", "mlperf_vww", "tv_resnet_bb1111_random"}) {
@@ -447,6 +526,33 @@ TEST_CASE("mlperf_resnet8, mlperf_vww, tv_resnet_bb1111_random map onto akida-v2
     for (const auto& w : r.legalization->rewrites) {
       CHECK(w.exact);
       CHECK(w.within_tolerance);
+    }
+    if (resnet) {
+      // The rewrites and their order, as the generator before FloatCheck (one whole-graph float
+      // run per rewrite) reported them.
+      const std::vector<std::pair<std::string, std::string>> expected = {
+          {"/conv1/Conv", "expects_pads"},
+          {"/layer2/layer2.0/conv1/Conv", "expects_pads"},
+          {"/layer3/layer3.0/conv1/Conv", "expects_pads"},
+          {"/layer4/layer4.0/conv1/Conv", "expects_pads"},
+          {"/conv1/Conv", "input_must_be_unsigned_8_bit"},
+          {"/layer2/layer2.0/conv1/Conv/subsample", "stride_2_only_with_3x3_kernels"},
+          {"/layer2/layer2.0/downsample/downsample.0/Conv", "stride_2_only_with_3x3_kernels"},
+          {"/layer3/layer3.0/conv1/Conv/subsample", "stride_2_only_with_3x3_kernels"},
+          {"/layer3/layer3.0/downsample/downsample.0/Conv", "stride_2_only_with_3x3_kernels"},
+          {"/layer4/layer4.0/conv1/Conv/subsample", "stride_2_only_with_3x3_kernels"},
+          {"/layer4/layer4.0/downsample/downsample.0/Conv", "stride_2_only_with_3x3_kernels"},
+          {"/avgpool/GlobalAveragePool", "pattern_not_in_target_table"}};
+      REQUIRE(r.legalization->rewrites.size() == expected.size());
+      for (std::size_t k = 0; k < expected.size(); ++k) {
+        CHECK(r.legalization->rewrites[k].nodes.at(0) == expected[k].first);
+        CHECK(r.legalization->rewrites[k].rule == expected[k].second);
+        CHECK(r.legalization->rewrites[k].max_abs_diff);
+      }
+      // Rewrites whose float outputs are bit-identical to the graph before them report 0 (the
+      // pre-padding: the same sums; the GAP's identity conv: x * 1 + zeros).
+      CHECK(*r.legalization->rewrites[0].max_abs_diff == 0);
+      CHECK(*r.legalization->rewrites[11].max_abs_diff == 0);
     }
     REQUIRE(r.top1_agreement);
     REQUIRE(r.mean_cosine);
