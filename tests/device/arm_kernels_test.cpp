@@ -318,10 +318,35 @@ int compare_requantize(int iterations) {
   return compared;
 }
 
+// What the Cortex-M kernels cannot read goes to the reference kernel: weights packed below a byte
+// (a packing target's 1/2/4-bit weights) and depthwise with a channel multiplier above 1 (the kernels
+// take input channel = output channel). Counts the selections that were wrong.
+int unsupported_run_reference() {
+  int wrong = 0;
+  for (int iter = 0; iter < 50; ++iter) {
+    ConvAttributes a = random_conv(false);
+    for (int bits : {1, 2, 4}) {
+      a.bits.w = bits;
+      if (conv_kernel(a, weight_layout(a, false)) != kernels::ConvKernel::reference) {
+        describe("packed weights given to an Arm kernel", a, false);
+        ++wrong;
+      }
+    }
+    ConvAttributes d = random_conv(true);
+    d.filters = d.input.c * pick({2, 3});
+    if (conv_kernel(d, weight_layout(d, true)) != kernels::ConvKernel::reference) {
+      describe("a channel multiplier given to the Arm depthwise kernel", d, false);
+      ++wrong;
+    }
+  }
+  return wrong;
+}
+
 }  // namespace
 
 int main() {
   int conv = 0, depthwise = 0;
+  failures += unsupported_run_reference();
   for (int iter = 0; iter < 2000; ++iter) {
     const bool dw = coin(0.35);
     const ConvAttributes a = random_conv(dw);

@@ -60,7 +60,9 @@ enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, 
                         conv2d_arm_mve, depthwise_conv2d_arm_mve, conv2d_avx2, depthwise_conv2d_avx2, conv2d_neon,
                         depthwise_conv2d_neon };
 
-constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w) {
+// weight_bits: the weights' width. Weights of 1, 2 or 4 bits may be packed several to a byte (on a
+// target that packs them): the x86 and NEON convolutions widen those, the Cortex-M ones read bytes only.
+constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w, int weight_bits = 8) {
   if constexpr (isa == Isa::avx512_vnni) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx512_vnni;
     if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx512;
@@ -69,13 +71,14 @@ constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const Weigh
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx2;
     if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx2;
   }
+  // The Cortex-M kernels: byte weights only, depthwise with channel multiplier 1 only.
   if constexpr (isa == Isa::arm_dsp) {
-    if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_arm_dsp;
-    if (w.order == WeightOrder::tap_major) return ConvKernel::depthwise_conv2d_arm_dsp;
+    if (w.order == WeightOrder::oc16_k4 && g.group == 1 && weight_bits > 4) return ConvKernel::conv2d_arm_dsp;
+    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c) return ConvKernel::depthwise_conv2d_arm_dsp;
   }
   if constexpr (isa == Isa::arm_mve) {
-    if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_arm_mve;
-    if (w.order == WeightOrder::tap_major) return ConvKernel::depthwise_conv2d_arm_mve;
+    if (w.order == WeightOrder::oc16_k4 && g.group == 1 && weight_bits > 4) return ConvKernel::conv2d_arm_mve;
+    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c) return ConvKernel::depthwise_conv2d_arm_mve;
   }
   if constexpr (isa == Isa::neon) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_neon;

@@ -102,7 +102,7 @@ constexpr WeightLayout weight_layout(const ConvAttributes& a, bool byte_weights)
   return kernels::conv_weight_layout(conv_geometry(a), byte_weights);
 }
 constexpr kernels::ConvKernel conv_kernel(const ConvAttributes& a, const WeightLayout& w) {
-  return kernels::conv_kernel(conv_geometry(a), w);
+  return kernels::conv_kernel(conv_geometry(a), w, a.bits.w);
 }
 // With a fast kernel and a fused pool, the accumulator map starts here: after the kernel's own
 // scratch, which a fused MaxPool then reuses for one pooled row (pooled rows are requantized as they
@@ -315,16 +315,19 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
   else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
     kernels::x86::avx2::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #elif defined(STATIQ_KERNELS_ARM_DSP)
+  // Byte weights only: kernels::conv_kernel never picks a Cortex-M kernel for packed ones.
+  if constexpr (WeightBits == 8) {
 #if defined(STATIQ_KERNELS_ARM_MVE)
-  if (k == kernels::ConvKernel::conv2d_arm_mve)
-    return kernels::arm::mve::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
-  if (k == kernels::ConvKernel::depthwise_conv2d_arm_mve)
-    return kernels::arm::mve::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+    if (k == kernels::ConvKernel::conv2d_arm_mve)
+      return kernels::arm::mve::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+    if (k == kernels::ConvKernel::depthwise_conv2d_arm_mve)
+      return kernels::arm::mve::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #endif
-  if (k == kernels::ConvKernel::conv2d_arm_dsp)
-    kernels::arm::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
-  else
-    kernels::arm::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+    if (k == kernels::ConvKernel::conv2d_arm_dsp)
+      kernels::arm::conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+    else
+      kernels::arm::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  }
 #elif defined(STATIQ_KERNELS_ARM_NEON)
   if (k == kernels::ConvKernel::conv2d_neon)
     kernels::arm::neon::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);

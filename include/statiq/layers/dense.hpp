@@ -38,7 +38,7 @@ constexpr WeightLayout weight_layout(const DenseAttributes& a, bool byte_weights
   return kernels::conv_weight_layout(conv_geometry(a), byte_weights);
 }
 constexpr kernels::ConvKernel dense_kernel(const DenseAttributes& a, const WeightLayout& w) {
-  return kernels::conv_kernel(conv_geometry(a), w);
+  return kernels::conv_kernel(conv_geometry(a), w, a.bits.w);
 }
 constexpr std::size_t scratch_words(const DenseAttributes& a, const WeightLayout& w) {
   const kernels::ConvKernel k = dense_kernel(a, w);
