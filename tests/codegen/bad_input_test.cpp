@@ -230,6 +230,51 @@ TEST_CASE("statiq-codegen refuses bad input with a message and leaves no files",
     CHECK_THAT(m, Catch::Contains("'wave' (Sin)"));
     CHECK_THAT(m, Catch::Contains("--unmapped float") || Catch::Contains("replace the operator"));
   }
+  SECTION("Pads statiq cannot compute: on the batch axis, pads computed at run time, mode wrap") {
+    // x [1,1,4,4] -> Relu -> Pad -> y; `edit` sets the Pad's inputs and attributes.
+    auto pad_model = [&](const std::string& file, const std::function<void(statiq::test::OnnxBuilder&)>& edit) {
+      statiq::test::OnnxBuilder b;
+      b.input("x", {1, 1, 4, 4}).output("y", {-1, -1, -1, -1});
+      b.node("Relu", {"x"}, {"r"}, "relu");
+      edit(b);
+      std::string bytes;
+      REQUIRE(b.model.SerializeToString(&bytes));
+      spit(dir / file, bytes);
+    };
+    write_npy(dir / "x.npy", "<f4", {2, 4, 4}, raw_bytes(std::vector<float>(2 * 16, 0.5f)));
+    pad_model("batch.onnx", [](statiq::test::OnnxBuilder& b) {
+      b.initializer_i64("pads", {8}, {1, 0, 0, 0, 0, 0, 0, 0});
+      b.node("Pad", {"r", "pads"}, {"y"}, "pad_batch");
+    });
+    std::string m = refused(quoted(dir / "batch.onnx") + cpu + quoted(dir / "x.npy"));
+    CHECK_THAT(m, Catch::Contains("'pad_batch' (Pad)") && Catch::Contains("batch axis"));
+    CHECK_THAT(m, Catch::Contains("pad H, W or C only"));
+    pad_model("dynamic.onnx", [](statiq::test::OnnxBuilder& b) {  // pads from the data: max(x) on every side
+      b.initializer_i64("nc", {2}, {0, 0});
+      b.initializer_i64("one", {1}, {1});
+      b.node("GlobalMaxPool", {"r"}, {"top"}, "top");
+      b.node("Reshape", {"top", "one"}, {"top1"}, "top1");
+      statiq::test::OnnxBuilder::attr(b.node("Cast", {"top1"}, {"side"}, "side"), "to", std::int64_t{7});
+      statiq::test::OnnxBuilder::attr(b.node("Concat", {"nc", "side", "side", "nc", "side", "side"}, {"pads"}, "pads"),
+                                      "axis", std::int64_t{0});
+      b.node("Pad", {"r", "pads"}, {"y"}, "pad_dynamic");
+    });
+    // Pads from the data need nodes no statiq layer computes (GlobalMaxPool, Cast): generate stops
+    // at the first, and check refuses that node too (it said "0 refused" when the lowering threw).
+    m = refused(quoted(dir / "dynamic.onnx") + cpu + quoted(dir / "x.npy"));
+    CHECK_THAT(m, Catch::Contains("'top' (GlobalMaxPool)"));
+    const Outcome checked = codegen("check " + quoted(dir / "dynamic.onnx") + " --target cpu-int8");
+    INFO(checked.output);
+    CHECK_THAT(checked.output, Catch::Contains("REFUSE top (GlobalMaxPool)"));
+    CHECK_THAT(checked.output, !Catch::Contains(" 0 refused"));
+    pad_model("wrap.onnx", [](statiq::test::OnnxBuilder& b) {
+      b.initializer_i64("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1});
+      statiq::test::OnnxBuilder::attr(b.node("Pad", {"r", "pads"}, {"y"}, "pad_wrap"), "mode", std::string("wrap"));
+    });
+    m = refused(quoted(dir / "wrap.onnx") + cpu + quoted(dir / "x.npy"));
+    CHECK_THAT(m, Catch::Contains("'pad_wrap' (Pad)") && Catch::Contains("mode 'wrap'"));
+    CHECK_THAT(m, Catch::Contains("--unmapped float"));
+  }
   SECTION("a real model with an unsupported node (ppocr_cls on tflite-int8: its Add of a constant is a cpu-int8 table)") {
     const fs::path ppocr = models_dir / "ppocr_cls";
     const std::string m = refused(quoted(ppocr / "model.onnx") + " --target tflite-int8 --name ppocr --calib " +

@@ -5,6 +5,7 @@
 // fail naming it.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "codegen/emit/layer_facts.hpp"
 #include "codegen/generate/generate.hpp"
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/normalize/normalize.hpp"
@@ -265,6 +267,87 @@ TEST_CASE("Pad before a Conv, AveragePool, ReduceMean over H,W, final Softmax: c
     INFO(target);
     const std::vector<std::string> refused = check_agrees(dir, dir.path / "m.onnx", target);
     WARN(target << ": check refuses " << refused.size() << " nodes");
+  }
+}
+
+// The code onnxruntime's QuantizeLinear gives `v` in the quantization `q` (division in float32,
+// half to even, saturated to the type), written out here from the ONNX definition.
+std::int32_t quantized(float v, const TensorQuantization& q) {
+  const float lo = q.is_signed ? -128.0f : 0.0f, hi = q.is_signed ? 127.0f : 255.0f;
+  return std::int32_t(std::clamp(std::nearbyint(v / q.scale) + float(q.zero_point), lo, hi));
+}
+
+// Pads that no Conv absorbs: a non-zero constant, pads on C, before a MaxPool, a crop, edge, reflect.
+TEST_CASE("Pad as a Copy: cpu-int8 == onnxruntime on every layer; check agrees with generate on every target",
+          "[ort][pad]") {
+  const ScratchDir dir("statiq_ort_pad_copy");
+  OnnxBuilder b;
+  b.input("x", {1, 3, 8, 8}).output("y", {1, 2, 10, 9});
+  conv(b, "conv1", "x", 3, 4, 3, 31u);
+  b.node("Relu", {"conv1"}, {"relu1"}, "relu1");
+  b.initializer_i64("pads_v", {8}, {0, 0, 1, 2, 0, 0, 0, 1});  // top 1, left 2, bottom 0, right 1
+  b.initializer("half", {}, {0.5f});
+  b.node("Pad", {"relu1", "pads_v", "half"}, {"padv"}, "padv");  // 8x8 -> 9x11, 0.5 around: no Conv takes that
+  conv(b, "conv2", "padv", 4, 4, 3, 32u);
+  b.initializer_i64("pads_c", {8}, {0, 1, 0, 0, 0, 2, 0, 0});
+  b.node("Pad", {"conv2", "pads_c"}, {"padc"}, "padc");  // zeros on C: 4 -> 7 channels
+  b.initializer_i64("pads_m", {8}, {0, 0, 1, 1, 0, 0, 0, 1});
+  b.initializer("low", {}, {-3.0f});
+  b.node("Pad", {"padc", "pads_m", "low"}, {"padm"}, "padm");  // 9x11 -> 10x13, before a MaxPool
+  auto& pool = b.node("MaxPool", {"padm"}, {"pool"}, "pool");  // -> 5x6
+  OnnxBuilder::attr(pool, "kernel_shape", std::vector<std::int64_t>{2, 2});
+  OnnxBuilder::attr(pool, "strides", std::vector<std::int64_t>{2, 2});
+  b.initializer_i64("pads_crop", {8}, {0, 0, -1, 0, 0, 0, 0, -2});
+  b.node("Pad", {"pool", "pads_crop"}, {"crop"}, "crop");  // negative pads crop: 5x6 -> 4x4
+  b.initializer_i64("pads_e", {8}, {0, 0, 1, 1, 0, 0, 2, 0});
+  OnnxBuilder::attr(b.node("Pad", {"crop", "pads_e"}, {"edge"}, "edge"), "mode", std::string("edge"));  // -> 7x5
+  b.initializer_i64("pads_r", {8}, {0, 0, 2, 1, 0, 0, 1, 3});
+  OnnxBuilder::attr(b.node("Pad", {"edge", "pads_r"}, {"reflect"}, "reflect"), "mode", std::string("reflect"));  // -> 10x9
+  conv(b, "y", "reflect", 7, 2, 1, 33u);
+  save(b, dir.path / "m.onnx");
+
+  const LoweredModel m = generate_exact(dir, dir.path / "m.onnx", {3, 8, 8}, 3 * 8 * 8);
+  std::map<std::string, const Layer*> pads;
+  for (const Layer& l : m.layers)
+    if (l.kind == statiq::LayerKind::copy) pads[l.name] = &l;
+  REQUIRE(pads.size() == 6);
+  for (const auto& [name, l] : pads) {
+    INFO(name);
+    REQUIRE(l->pad);
+    CHECK(l->output.scale == m.layers[std::size_t(l->inputs[0])].output.scale);  // a copy keeps the quantization
+    CHECK(l->output.zero_point == m.layers[std::size_t(l->inputs[0])].output.zero_point);
+    CHECK(facts_of(*l, false).pattern == "Pad");  // the report's operator
+    CHECK(l->placement == Placement::device);
+  }
+  // The fills: the constant as onnxruntime quantizes it; zeros are the zero point.
+  CHECK(pads["padv"]->fill == quantized(0.5f, pads["padv"]->output));
+  CHECK(pads["padv"]->fill != pads["padv"]->output.zero_point);
+  CHECK(pads["padc"]->fill == pads["padc"]->output.zero_point);
+  CHECK(pads["padm"]->fill == quantized(-3.0f, pads["padm"]->output));
+  // Index tables (NHWC offsets into the input, -1: the constant), worked by hand from the pads.
+  auto index = [&](const char* name, int h, int w, int c) {
+    const auto& a = std::get<statiq::CopyAttributes>(pads[name]->attributes);
+    return pads[name]->qweights.at(std::size_t((h * a.output.w + w) * a.output.c + c));
+  };
+  CHECK(std::get<statiq::CopyAttributes>(pads["padv"]->attributes).output == statiq::Shape{9, 11, 4});
+  CHECK(index("padv", 0, 5, 1) == -1);                 // the top row
+  CHECK(index("padv", 3, 1, 2) == -1);                 // the second left column
+  CHECK(index("padv", 3, 4, 2) == (2 * 8 + 2) * 4 + 2);
+  CHECK(std::get<statiq::CopyAttributes>(pads["padc"]->attributes).output == statiq::Shape{9, 11, 7});
+  CHECK(index("padc", 2, 3, 0) == -1);
+  CHECK(index("padc", 2, 3, 5) == -1);
+  CHECK(index("padc", 2, 3, 4) == (2 * 11 + 3) * 4 + 3);
+  CHECK(std::get<statiq::CopyAttributes>(pads["crop"]->attributes).output == statiq::Shape{4, 4, 7});
+  CHECK(index("crop", 0, 3, 6) == (1 * 6 + 3) * 7 + 6);  // row 0 is the input's row 1
+  CHECK(std::get<statiq::CopyAttributes>(pads["edge"]->attributes).output == statiq::Shape{7, 5, 7});
+  CHECK(index("edge", 6, 0, 2) == (3 * 4 + 0) * 7 + 2);  // below and left of the corner: the corner
+  CHECK(std::get<statiq::CopyAttributes>(pads["reflect"]->attributes).output == statiq::Shape{10, 9, 7});
+  CHECK(index("reflect", 0, 8, 1) == (2 * 5 + 1) * 7 + 1);  // row -2 -> 2, column 7 of 5 -> 1 (8 - 7)
+
+  CHECK(check_agrees(dir, dir.path / "m.onnx", "cpu-int8").empty());
+  for (const char* target : {"tflite-int8", "gemmini", "akida-v2", "akida-v1"}) {
+    INFO(target);
+    CHECK(check_agrees(dir, dir.path / "m.onnx", target).empty());  // a copy is exact in any arithmetic: host at worst
   }
 }
 
