@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "codegen/emit/layer_facts.hpp"
+#include "codegen/exec/float_executor.hpp"
 #include "codegen/generate/generate.hpp"
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/normalize/normalize.hpp"
@@ -343,6 +344,24 @@ TEST_CASE("Pad as a Copy: cpu-int8 == onnxruntime on every layer; check agrees w
   CHECK(index("edge", 6, 0, 2) == (3 * 4 + 0) * 7 + 2);  // below and left of the corner: the corner
   CHECK(std::get<statiq::CopyAttributes>(pads["reflect"]->attributes).output == statiq::Shape{10, 9, 7});
   CHECK(index("reflect", 0, 8, 1) == (2 * 5 + 1) * 7 + 1);  // row -2 -> 2, column 7 of 5 -> 1 (8 - 7)
+
+  // The float executor (calibration) pads as onnxruntime does on the float model, all six modes.
+  fs::create_directories(dir.path / "float");
+  statiq::test::run_ort(dir.path / "m.onnx", dir.path / "x.npy", fmt::format("--out-dir '{}'", (dir.path / "float").string()),
+                        dir.path / "float.log");
+  const std::vector<float> ort = statiq::io::read_npy(dir.path / "float" / "y.npy").as<float>();
+  const std::vector<float> xs = statiq::io::read_npy(dir.path / "x.npy").as<float>();
+  REQUIRE(ort.size() == 8 * 2 * 10 * 9);
+  const ir::Graph g = load_onnx(dir.path / "m.onnx");
+  const exec::FloatExecutor executor(g);
+  float worst = 0;
+  for (std::size_t s = 0; s < 8; ++s) {
+    const std::vector<float> x(xs.begin() + std::ptrdiff_t(s * 192), xs.begin() + std::ptrdiff_t((s + 1) * 192));
+    const exec::RunResult r = executor.run({exec::Array::floats({1, 3, 8, 8}, x)});
+    REQUIRE(r.outputs.at(0).f.size() == 180);
+    for (std::size_t k = 0; k < 180; ++k) worst = std::max(worst, std::abs(r.outputs[0].f[k] - ort[s * 180 + k]));
+  }
+  CHECK(worst < 1e-4f);  // a wrong source index is off by the spread of the activations (~1)
 
   CHECK(check_agrees(dir, dir.path / "m.onnx", "cpu-int8").empty());
   for (const char* target : {"tflite-int8", "gemmini", "akida-v2", "akida-v1"}) {
