@@ -18,6 +18,8 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -306,6 +308,50 @@ TEST_CASE("statiq-codegen refuses bad input with a message and leaves no files",
     INFO(name);
     CHECK((entry.path().extension() == ".onnx" || entry.path().extension() == ".npy" || name == "plain"));
   }
+}
+
+// Issue 12: a suggestion named an option that did not exist ("use --activation-bits 4" had no effect
+// on the input, per-node config could not name graph inputs). Every `--option` inside a string
+// literal of codegen/ (the messages, reports and help) must be one statiq-codegen or one of its
+// subcommands takes, or one of the few tools it runs itself (listed here with why).
+TEST_CASE("every --option statiq-codegen's messages name is one it has", "[codegen][cli]") {
+  std::set<std::string> known;
+  const std::regex option_re("--[a-z][a-z0-9-]*[a-z0-9]");
+  for (const char* sub : {"", "check ", "compare ", "run-float "}) {
+    const Outcome help = codegen(std::string(sub) + "--help");
+    REQUIRE(help.status == 0);
+    for (std::sregex_iterator it(help.output.begin(), help.output.end(), option_re), end; it != end; ++it)
+      known.insert(it->str());
+  }
+  REQUIRE(known.count("--node-config") == 1);
+  REQUIRE(known.count("--legalize") == 1);
+  const std::set<std::string> tools = {
+      "--input", "--outputs", "--out-dir", "--nchw", "--xnnpack",  // tools/ort/run.js and statiq_run_tflite, run by compare
+      "--version",                                                 // node --version, probed by compare
+      "--build",                                                   // "cmake --build <build> --target statiq_run_tflite"
+      "--ignore-scripts",                                          // "npm ci --ignore-scripts", how to install tools/ort
+  };
+  const std::regex literal_re(R"("(?:[^"\\\n]|\\.)*")");
+  std::vector<std::string> unknown;
+  std::size_t named = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(STATIQ_SOURCE_DIR) / "codegen")) {
+    const std::string ext = entry.path().extension().string();
+    if (ext != ".cpp" && ext != ".hpp") continue;
+    const std::string text = slurp(entry.path());
+    for (std::sregex_iterator l(text.begin(), text.end(), literal_re), end; l != end; ++l) {
+      const std::string literal = l->str();
+      for (std::sregex_iterator it(literal.begin(), literal.end(), option_re); it != end; ++it) {
+        ++named;
+        if (!known.count(it->str()) && !tools.count(it->str()))
+          unknown.push_back(it->str() + " in " + entry.path().filename().string() + ": " + literal.substr(0, 120));
+      }
+    }
+  }
+  CHECK(named > 100);  // the scan reads the messages
+  std::string listed;
+  for (const std::string& u : unknown) listed += u + "\n";
+  INFO("statiq-codegen's options: " << known.size() << "; named but unknown:\n" << listed);
+  CHECK(unknown.empty());
 }
 
 TEST_CASE("a full disk leaves no output folder behind", "[codegen][cli][hostile]") {
