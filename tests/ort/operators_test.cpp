@@ -293,7 +293,7 @@ TEST_CASE("Pad as a Copy: cpu-int8 == onnxruntime on every layer; check agrees w
   b.initializer_i64("pads_c", {8}, {0, 1, 0, 0, 0, 2, 0, 0});
   b.node("Pad", {"conv2", "pads_c"}, {"padc"}, "padc");  // zeros on C: 4 -> 7 channels
   b.initializer_i64("pads_m", {8}, {0, 0, 1, 1, 0, 0, 0, 1});
-  b.initializer("low", {}, {-3.0f});
+  b.initializer("low", {}, {-100.0f});  // far below the tensor's range: the lowest code, harmless before a MaxPool
   b.node("Pad", {"padc", "pads_m", "low"}, {"padm"}, "padm");  // 9x11 -> 10x13, before a MaxPool
   auto& pool = b.node("MaxPool", {"padm"}, {"pool"}, "pool");  // -> 5x6
   OnnxBuilder::attr(pool, "kernel_shape", std::vector<std::int64_t>{2, 2});
@@ -324,7 +324,12 @@ TEST_CASE("Pad as a Copy: cpu-int8 == onnxruntime on every layer; check agrees w
   CHECK(pads["padv"]->fill == quantized(0.5f, pads["padv"]->output));
   CHECK(pads["padv"]->fill != pads["padv"]->output.zero_point);
   CHECK(pads["padc"]->fill == pads["padc"]->output.zero_point);
-  CHECK(pads["padm"]->fill == quantized(-3.0f, pads["padm"]->output));
+  CHECK(pads["padm"]->fill == quantized(-100.0f, pads["padm"]->output));
+  CHECK(pads["padm"]->fill == (pads["padm"]->output.is_signed ? -128 : 0));
+  // The saturated constant is a note of the reports (names go to JSON as they are).
+  const std::string report = statiq::test::slurp(dir.path / "out" / (m.name + "_report.json"));
+  CHECK(report.find("node 'padm' (Pad): its constant -100 is outside") != std::string::npos);
+  CHECK(report.find("node 'padv' (Pad): its constant") == std::string::npos);  // 0.5 is inside
   // Index tables (NHWC offsets into the input, -1: the constant), worked by hand from the pads.
   auto index = [&](const char* name, int h, int w, int c) {
     const auto& a = std::get<statiq::CopyAttributes>(pads[name]->attributes);
