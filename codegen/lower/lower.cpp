@@ -656,17 +656,15 @@ class Lowering {
     const ir::Tensor& in = g_.tensor(n.inputs[0]);
     const std::string change = "turns " + (in.shape ? ir::to_string(*in.shape) : std::string("?")) + " into " +
                                (out.shape ? ir::to_string(*out.shape) : std::string("?"));
-    const std::optional<bool> in_place = moves_no_byte(n);
-    if (!in_place)
+    const std::optional<std::vector<std::int32_t>> index = layout_index(n);
+    if (!index)
       return unmappable(n, change + ": statiq tensors are [1, C, H, W], [1, C, W] or [1, N] with static shapes; "
                                "export the model with such shapes, or --unmapped float keeps it float");
-    if (!*in_place)
-      return unmappable(n, change + ", which moves values in memory (statiq keeps tensors channels-last, NHWC, so "
-                               "this is a transposition there) and no statiq layer moves data: change the model so "
-                               "the op keeps the channel order (or drop it), or --unmapped float keeps it and what "
-                               "follows float");
+    bool in_place = true;
+    for (std::size_t k = 0; k < index->size(); ++k) in_place = in_place && (*index)[k] == std::int32_t(k);
     const int src = producer(n.inputs[0], n);
     const Shape new_shape = nhwc_of(g_, n.outputs[0], n);
+    if (!in_place) return lower_layout_copy(n, src, new_shape, *index);
     if (new_shape == output_shape_of(src)) {  // the same NHWC tensor: an alias
       layer_of_[n.outputs[0]] = src;
       consumed_.insert(n.name);
@@ -681,15 +679,35 @@ class Lowering {
       consumed_.insert(n.name);
       return;
     }
-    return unmappable(n, change + ": it keeps the bytes in place but changes statiq's shape " + shape_text(output_shape_of(src)) +
-                             " into " + shape_text(new_shape) + " inside the network, which no statiq layer does yet "
-                             "(only at the graph input): --unmapped float keeps it and what follows float");
+    // The same bytes under another shape inside the network: a Copy with the identity table.
+    return lower_layout_copy(n, src, new_shape, *index);
   }
 
-  // Whether `n` (a layout op) leaves every value at its place in statiq's NHWC order: for each
-  // output element, the input element ONNX says it is must sit at the same NHWC offset. Nothing
-  // when a shape is unknown or not one statiq holds.
-  std::optional<bool> moves_no_byte(const Node& n) const {
+  // A layout op that moves values in statiq's NHWC order (a Transpose, a Reshape across channels)
+  // or renames the shape: a Copy with the table layout_index() computed; exact on every target.
+  void lower_layout_copy(const Node& n, int src, Shape out, const std::vector<std::int32_t>& index) {
+    CopyAttributes a{.input = output_shape_of(src), .output = out};
+    a.bits = Bits{out_bits_of(src), 8, out_bits_of(src)};
+    a.signed_input = a.signed_output = out_signed_of(src);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::copy;
+    l.copy_of = n.op_type;
+    l.onnx_nodes = {n.name};
+    l.inputs = {src};
+    l.attributes = a;
+    l.qweights = index;
+    if (!place(l, n, t_.copy(LayerKind::copy, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  // Where `n` (a layout op) takes each value from in statiq's NHWC order: per output NHWC offset,
+  // the NHWC offset of the input element ONNX says it is (the identity when it moves no byte).
+  // Nothing when a shape is unknown or not one statiq holds.
+  std::optional<std::vector<std::int32_t>> layout_index(const Node& n) const {
     const ir::Tensor& in = g_.tensor(n.inputs[0]);
     const ir::Tensor& out = g_.tensor(n.outputs[0]);
     auto holdable = [](const ir::Tensor& t) {
@@ -716,8 +734,11 @@ class Lowering {
       for (std::size_t k = d.size(); k-- > 0;) i[k] = f % d[k], f /= d[k];
       return i;
     };
-    std::int64_t total = 1;
+    std::int64_t total = 1, total_in = 1;
     for (std::int64_t v : dout) total *= v;
+    for (std::int64_t v : din) total_in *= v;
+    if (total != total_in) return std::nullopt;
+    std::vector<std::int32_t> index(static_cast<std::size_t>(total));
     for (std::int64_t f = 0; f < total; ++f) {
       const std::vector<std::int64_t> io = unflatten(dout, f);
       std::vector<std::int64_t> ii;
@@ -727,9 +748,9 @@ class Lowering {
         ii.assign(din.size(), 0);
         for (std::size_t k = 0; k < perm.size(); ++k) ii[std::size_t(perm[k])] = io[k];
       }
-      if (nhwc(din, ii) != nhwc(dout, io)) return false;
+      index[std::size_t(nhwc(dout, io))] = std::int32_t(nhwc(din, ii));
     }
-    return true;
+    return index;
   }
 
   // Flatten / Reshape to [1, N] feeding a Gemm: the Dense reads the map as it is (NHWC) and takes
@@ -1119,6 +1140,7 @@ class Lowering {
     l.inputs = {s};
     l.attributes = a;
     l.pad = Layer::PadSource{{0, c.begin, h.begin, w.begin, 0, c.end, h.end, w.end}, mode, value};
+    l.copy_of = "Pad";
     l.qweights.resize(std::size_t(out.size()));
     for (int y = 0; y < out.h; ++y) {
       const int iy = source(y, h.begin, in.h);

@@ -126,6 +126,7 @@ struct Layer {
     float value = 0.0f;
   };
   std::optional<PadSource> pad;
+  std::string copy_of = "Resize";  // a Copy's ONNX op, for the reports: Resize, Pad, or a layout op that moves values
 
   // Integers (filled by quantization).
   std::vector<std::int32_t> qweights;   // same layout as weights, in the weight bits; a LookupTable's 256 output codes

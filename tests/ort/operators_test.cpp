@@ -375,6 +375,42 @@ TEST_CASE("Pad as a Copy: cpu-int8 == onnxruntime on every layer; check agrees w
   }
 }
 
+TEST_CASE("Transpose (H and W swapped) and Reshape across channels inside the network: Copy layers, cpu-int8 == "
+          "onnxruntime on every layer; check agrees with generate on every target",
+          "[ort][layout]") {
+  const ScratchDir dir("statiq_ort_layout_copy");
+  OnnxBuilder b;
+  b.input("x", {1, 3, 6, 5}).output("y", {1, 2, 5, 12});
+  conv(b, "conv1", "x", 3, 4, 3, 41u);
+  b.node("Relu", {"conv1"}, {"relu1"}, "relu1");
+  OnnxBuilder::attr(b.node("Transpose", {"relu1"}, {"swapped"}, "swap_hw"), "perm", std::vector<std::int64_t>{0, 1, 3, 2});
+  conv(b, "conv2", "swapped", 4, 4, 3, 42u);                 // [1, 4, 5, 6]
+  b.initializer_i64("shape", {4}, {1, 2, 5, 12});
+  b.node("Reshape", {"conv2", "shape"}, {"regrouped"}, "regroup");  // channel pairs side by side along W
+  conv(b, "y", "regrouped", 2, 2, 1, 43u);
+  save(b, dir.path / "m.onnx");
+
+  const LoweredModel m = generate_exact(dir, dir.path / "m.onnx", {3, 6, 5}, 3 * 6 * 5);
+  std::map<std::string, const Layer*> copies;
+  for (const Layer& l : m.layers)
+    if (l.kind == statiq::LayerKind::copy) copies[l.name] = &l;
+  REQUIRE(copies.size() == 2);
+  REQUIRE(copies.count("swap_hw"));
+  REQUIRE(copies.count("regroup"));
+  CHECK(copies["swap_hw"]->copy_of == "Transpose");
+  CHECK(facts_of(*copies["regroup"], false).pattern == "Reshape");
+  // swap_hw: output (h, w, c) of [5, 6, 4] reads input (w, h, c) of [6, 5, 4]: (h, w, c) = (4, 1, 2).
+  CHECK(copies["swap_hw"]->qweights.at(std::size_t((4 * 6 + 1) * 4 + 2)) == (1 * 5 + 4) * 4 + 2);
+  // regroup: ONNX element (c, h, w) of [2, 5, 12] is flat 60c + 12h + w, which in [4, 5, 6] is
+  // channel f / 30, row (f / 6) % 5, column f % 6; (c, h, w) = (1, 3, 7): f = 103 -> (3, 2, 1).
+  CHECK(copies["regroup"]->qweights.at(std::size_t((3 * 12 + 7) * 2 + 1)) == (2 * 6 + 1) * 4 + 3);
+  CHECK(check_agrees(dir, dir.path / "m.onnx", "cpu-int8").empty());
+  for (const char* target : {"tflite-int8", "gemmini", "akida-v2", "akida-v1"}) {
+    INFO(target);
+    CHECK(check_agrees(dir, dir.path / "m.onnx", target).empty());
+  }
+}
+
 TEST_CASE("Resize nearest (scales, half_pixel; sizes, asymmetric + floor as PyTorch exports it): a Copy layer, "
           "cpu-int8 == onnxruntime on every layer; on the other targets a host layer, check agrees with generate",
           "[ort][resize]") {
