@@ -763,11 +763,10 @@ void layer_data(const Plan& plan, const LayerPlan& lp, WeightSink& sink, std::st
       break;
     }
     case LayerKind::copy: {
-      arrays += "\n" + comment(fmt::format("{}: the input offset of each output value (NHWC)", shorten(l.name)));
+      arrays += "\n" + comment(fmt::format("{}: the input offset of each output value (NHWC), -1: the fill", shorten(l.name)));
       arrays += fmt::format("const std::int32_t {}_index[{}] = {{\n    {}}};\n", lp.id, l.qweights.size(),
                             list(l.qweights, [](std::int32_t v) { return int_literal(v); }));
-      construct += fmt::format("{}({{.index = data::{}_index, .fill = {}}})", lp.id, lp.id,
-                               int_literal(l.output.zero_point));
+      construct += fmt::format("{}({{.index = data::{}_index, .fill = {}}})", lp.id, lp.id, int_literal(l.fill));
       break;
     }
     case LayerKind::elementwise: {

@@ -173,7 +173,7 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
       f.signed_input = a.signed_input;
       f.signed_output = a.signed_output;
       f.params = std::size_t(a.output.size());
-      f.pattern = "Resize";
+      f.pattern = layer.copy_of;
       break;
     }
     case LayerKind::dequantize: {

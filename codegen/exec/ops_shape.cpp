@@ -333,31 +333,57 @@ void resize(const ir::Node& node, const std::vector<const Array*>& inputs, std::
   outputs[0] = std::move(y);
 }
 
-// Pad in mode constant (pads from the input since opset 11, the attribute before; the value from
-// input 2 or the attribute), any rank; negative pads crop.
+// Pad (pads from the input since opset 11, the attribute before; the value from input 2 or the
+// attribute; axes from input 3 since opset 18), any rank, modes constant (negative pads crop), edge
+// and reflect (ONNX's: the edge itself is not repeated).
 void pad(const ir::Node& node, const std::vector<const Array*>& inputs, std::vector<Array>& outputs) {
   const Array& x = in_float(node, inputs, 0);
-  if (node.attr_string("mode", "constant") != "constant" || node.has_input(3))
-    fail("node '" + node.name + "' (Pad): only mode 'constant' without axes is run by the float executor");
-  const std::vector<std::int64_t> pads = node.has_input(1) ? in_ints(node, inputs, 1) : node.attr_ints("pads", {});
+  const std::string mode = node.attr_string("mode", "constant");
+  if (mode != "constant" && mode != "edge" && mode != "reflect")
+    fail("node '" + node.name + "' (Pad): mode '" + mode + "' is not run by the float executor (constant, edge, reflect are)");
+  std::vector<std::int64_t> pads = node.has_input(1) ? in_ints(node, inputs, 1) : node.attr_ints("pads", {});
   const std::int64_t rank = x.rank();
+  if (node.has_input(3)) {
+    const std::vector<std::int64_t> axes = in_ints(node, inputs, 3);
+    if (pads.size() != 2 * axes.size()) fail("node '" + node.name + "' (Pad): pads must hold 2 values per axis");
+    std::vector<std::int64_t> all(std::size_t(2 * rank), 0);
+    for (std::size_t k = 0; k < axes.size(); ++k) {
+      const std::int64_t a = normalize_axis(axes[k], rank);
+      all[std::size_t(a)] = pads[k], all[std::size_t(a + rank)] = pads[k + axes.size()];
+    }
+    pads = all;
+  }
   if (std::int64_t(pads.size()) != 2 * rank) fail("node '" + node.name + "' (Pad): pads must hold 2 x rank values");
   float value = node.attr_float("value", 0.0f);
   if (node.has_input(2)) value = in_float(node, inputs, 2).f.at(0);
   ir::Dims out(x.shape.size());
-  for (std::int64_t d = 0; d < rank; ++d) out[std::size_t(d)] = x.shape[std::size_t(d)] + pads[std::size_t(d)] + pads[std::size_t(d + rank)];
+  for (std::int64_t d = 0; d < rank; ++d) {
+    out[std::size_t(d)] = x.shape[std::size_t(d)] + pads[std::size_t(d)] + pads[std::size_t(d + rank)];
+    if (out[std::size_t(d)] < 0) fail("node '" + node.name + "' (Pad): the pads crop an axis below zero");
+    if (mode != "constant" && (pads[std::size_t(d)] < 0 || pads[std::size_t(d + rank)] < 0))
+      fail("node '" + node.name + "' (Pad): negative pads in mode '" + mode + "' are not run by the float executor");
+    if (mode == "reflect" && (pads[std::size_t(d)] || pads[std::size_t(d + rank)]) &&
+        (pads[std::size_t(d)] >= x.shape[std::size_t(d)] || pads[std::size_t(d + rank)] >= x.shape[std::size_t(d)]))
+      fail("node '" + node.name + "' (Pad): a reflect pad must be shorter than its axis");
+  }
   Array y = Array::floats(out, std::vector<float>(std::size_t(ir::element_count(out)), value));
   std::vector<std::int64_t> at(std::size_t(rank), 0);
-  for (std::int64_t i = 0; i < x.size(); ++i) {  // each input element to its padded position
-    std::int64_t rest = i, o = 0;
+  for (std::int64_t o = 0; o < std::int64_t(y.f.size()); ++o) {  // each output element from its source
+    std::int64_t rest = o, i = 0;
     bool inside = true;
     for (std::int64_t d = rank - 1; d >= 0; --d) {
-      at[std::size_t(d)] = rest % x.shape[std::size_t(d)] + pads[std::size_t(d)];
-      rest /= x.shape[std::size_t(d)];
-      inside = inside && at[std::size_t(d)] >= 0 && at[std::size_t(d)] < out[std::size_t(d)];
+      const std::int64_t length = x.shape[std::size_t(d)];
+      std::int64_t k = rest % out[std::size_t(d)] - pads[std::size_t(d)];
+      rest /= out[std::size_t(d)];
+      if (k < 0 || k >= length) {
+        if (mode == "edge") k = std::clamp<std::int64_t>(k, 0, length - 1);
+        else if (mode == "reflect") k = k < 0 ? -k : 2 * (length - 1) - k;
+        else inside = false;
+      }
+      at[std::size_t(d)] = k;
     }
     if (!inside) continue;
-    for (std::int64_t d = 0; d < rank; ++d) o = o * out[std::size_t(d)] + at[std::size_t(d)];
+    for (std::int64_t d = 0; d < rank; ++d) i = i * x.shape[std::size_t(d)] + at[std::size_t(d)];
     y.f[std::size_t(o)] = x.f[std::size_t(i)];
   }
   outputs[0] = std::move(y);

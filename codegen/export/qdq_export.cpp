@@ -391,6 +391,22 @@ class Exporter {
       for (std::int64_t d : dims) t->add_int64_data(d);
       return name;
     };
+    if (l.pad) {
+      // A Pad: written back as one, on the [1, C, H, W] view of the dequantized input; onnxruntime
+      // pads in float and its QuantizeLinear gives the constant's code (no QDQ fusion for Pad).
+      const std::string x4 = fresh(l.name + "_nchw");
+      node("Reshape", x4 + "_Reshape", {x, shape(l.name + "_nchw_shape", {1, a.input.c, a.input.h, a.input.w})}, {x4});
+      std::vector<std::string> inputs{x4, shape(l.name + "_pads", l.pad->pads)};
+      if (l.pad->mode == "constant") inputs.push_back(scale_init(fresh(l.name + "_constant_value"), {l.pad->value}, false));
+      const std::string y = fresh(l.name + "_padded");
+      onnx::NodeProto* p = node("Pad", l.name, inputs, {y});
+      onnx::AttributeProto* mode = p->add_attribute();
+      mode->set_name("mode");
+      mode->set_type(onnx::AttributeProto::STRING);
+      mode->set_s(l.pad->mode);  // constant, edge or reflect: checked by the lowering
+      quantize(y, out, l.output);
+      return;
+    }
     const std::string flat = fresh(l.name + "_flat");
     node("Reshape", flat + "_Reshape", {x, shape(l.name + "_flat_shape", {1, a.input.size()})}, {flat});
     const std::string indices = fresh(l.name + "_indices");
@@ -399,7 +415,7 @@ class Exporter {
       for (int h = 0; h < a.output.h; ++h)
         for (int w = 0; w < a.output.w; ++w) {
           const std::int32_t src = l.qweights.at(std::size_t((h * a.output.w + w) * a.output.c + c));
-          if (src < 0) fail(l, "fills with the zero point; its QDQ form is not written");
+          if (src < 0) fail(l, "fills with a constant but is no Pad; its QDQ form is not written (statiq bug)");
           const int ih = src / (a.input.w * a.input.c), iw = (src / a.input.c) % a.input.w, ic = src % a.input.c;
           t->add_int64_data((std::int64_t(ic) * a.input.h + ih) * a.input.w + iw);
         }

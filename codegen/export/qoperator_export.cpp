@@ -231,7 +231,7 @@ class Exporter {
   }
 
   void layer(const Layer& l, const CopyAttributes&) {
-    fail(l, "a Copy (Resize nearest) is not written in QOperator form: use the QDQ export (--qdq)");
+    fail(l, "a Copy (" + l.copy_of + ") is not written in QOperator form: use the QDQ export (--qdq)");
   }
   void layer(const Layer& l, const ElementwiseAttributes&) {
     fail(l, "an elementwise Mul/Max/Min/Sub of two tensors is not written in QOperator form: use the QDQ export (--qdq)");

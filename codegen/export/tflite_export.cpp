@@ -424,7 +424,8 @@ class Exporter {
   }
 
   void layer(const Layer& l, const CopyAttributes&) {
-    fail(l, "a Copy (Resize nearest) is not written to .tflite yet (RESIZE_NEAREST_NEIGHBOR is not in statiq's writer)");
+    fail(l, "a Copy (" + l.copy_of + ": values moved, not computed) is not written to .tflite yet (RESIZE_NEAREST_NEIGHBOR, "
+            "PADV2, TRANSPOSE are not in statiq's writer)");
   }
   void layer(const Layer& l, const ElementwiseAttributes&) {
     fail(l, "an elementwise Mul/Max/Min/Sub layer is onnxruntime's QDQ form, a cpu_int8 layer; TFLite's MUL/MAXIMUM/"

@@ -458,6 +458,19 @@ Report report_of(const GenerateResult& r, const Ranges& ranges, const Evaluation
     for (std::string line; std::getline(lines, line);) report.notes.push_back("legalised: " + line);
   }
   for (const auto& note : dynamic_notes) report.notes.push_back(note);
+  // A Pad's constant beyond what its tensor's quantization holds is saturated (as onnxruntime's QDQ
+  // form saturates it): exact against onnxruntime, not against the float model, unless a max reads it.
+  for (const Layer& l : r.model.layers) {
+    if (!l.pad) continue;
+    const TensorQuantization& q = l.output;
+    const int lo = q.is_signed ? -(1 << (q.bits - 1)) : 0, hi = q.is_signed ? (1 << (q.bits - 1)) - 1 : (1 << q.bits) - 1;
+    const double low = double(q.scale) * (lo - q.zero_point), high = double(q.scale) * (hi - q.zero_point);
+    if (l.pad->value >= low - q.scale / 2 && l.pad->value <= high + q.scale / 2) continue;
+    report.notes.push_back(fmt::format("node '{}' (Pad): its constant {:g} is outside what its tensor's quantization "
+                                       "holds ([{:.4g}, {:.4g}]): it pads with {:.4g} (code {}), as onnxruntime's QDQ "
+                                       "form does; exact before a MaxPool, a clipped value anywhere else",
+                                       l.name, l.pad->value, low, high, double(q.scale) * (l.fill - q.zero_point), l.fill));
+  }
   for (const auto& u : r.model.unmapped)
     report.notes.push_back(is_excluded(u) ? "float: node '" + u.node + "' (" + u.op_type + ") " + u.reason
                                           : "on the host: node '" + u.node + "' (" + u.op_type + "): " + u.reason);

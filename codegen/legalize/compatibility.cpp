@@ -48,9 +48,9 @@ void quantization_refusals(const LoweredModel& m, const TargetInfo& t, std::vect
 }
 
 // Node -> its layer, lowering everything it can (host policy, past the nodes no layer computes:
-// one pass names every problem).
+// one pass names every problem). `fatal`: what stopped the lowering itself (generate fails with it).
 std::map<std::string, Placed> placements(const ir::Graph& g, const TargetInfo& t, std::vector<CustomPattern> custom,
-                                         std::vector<Unmapped>& unmapped, std::string& error) {
+                                         std::vector<Unmapped>& unmapped, std::string& error, std::string& fatal) {
   LowerOptions o;
   o.policy = UnmappedPolicy::host;
   o.analyse_past_unmappable = true;
@@ -76,23 +76,38 @@ std::map<std::string, Placed> placements(const ir::Graph& g, const TargetInfo& t
     unmapped = m.unmapped;
     quantization_refusals(m, t, unmapped);
   } catch (const std::exception& e) {
-    error = e.what();
+    error = fatal = e.what();
   }
   return out;
+}
+
+// The node a lowering error is about: the one it names ("node 'x' (Op)"), else the first node that
+// got no layer, where the lowering, which walks the graph in order, stopped.
+const ir::Node* stopped_at(const ir::Graph& g, const std::map<std::string, Placed>& placed, const std::string& error) {
+  for (const ir::Node& n : g.nodes)
+    if (error.find(n.describe()) != std::string::npos) return &n;
+  for (const ir::Node& n : g.nodes)
+    if (!placed.count(n.name)) return &n;
+  return nullptr;
 }
 
 }  // namespace
 
 std::vector<NodeCompatibility> check_compatibility(const ir::Graph& graph, const TargetInfo& target) {
   std::vector<Unmapped> before_unmapped, after_unmapped;
-  std::string before_error, after_error;
-  const auto before = placements(graph, target, {}, before_unmapped, before_error);
+  std::string before_error, after_error, before_fatal, after_fatal;
+  const auto before = placements(graph, target, {}, before_unmapped, before_error, before_fatal);
   ir::Graph copy = graph;
   LegalizeOptions lo;
   lo.check_samples = 0;
   const LegalizeResult fixes = legalize(copy, target, {}, lo);
-  const auto after = placements(copy, target, fixes.custom_patterns, after_unmapped, after_error);
-  (void)before_error, (void)after_error;
+  const auto after = placements(copy, target, fixes.custom_patterns, after_unmapped, after_error, after_fatal);
+  // A lowering that throws (not a rule a layer breaks: a shape or an input statiq cannot take) stops
+  // generate with that message: check refuses the node it is about with the same words.
+  if (const ir::Node* n = before_fatal.empty() ? nullptr : stopped_at(graph, before, before_fatal))
+    before_unmapped.push_back(Unmapped{n->name, n->op_type, before_fatal, true});
+  if (const ir::Node* n = after_fatal.empty() ? nullptr : stopped_at(copy, after, after_fatal))
+    after_unmapped.push_back(Unmapped{n->name, n->op_type, after_fatal, true});
 
   std::vector<NodeCompatibility> out;
   for (const ir::Node& n : graph.nodes) {

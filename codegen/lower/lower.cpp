@@ -386,7 +386,9 @@ class Lowering {
     }
     auto it = layer_of_.find(last);
     if (it == layer_of_.end()) {
-      if (o_.policy == UnmappedPolicy::error && !m_.unmapped.empty()) return;  // reported below
+      // Reported below; or check, which judged the nodes past one no layer computes, whose outputs
+      // may have no shape to stand in for.
+      if ((o_.policy == UnmappedPolicy::error || o_.analyse_past_unmappable) && !m_.unmapped.empty()) return;
       throw std::runtime_error(display_name(g_.source) + ": no integer layer produces '" + display_name(last) + "'");
     }
     const Layer& src = layer(it->second);
@@ -519,6 +521,7 @@ class Lowering {
     if (n.op_type == "Relu" || n.op_type == "Clip") return lower_clip(n);
     if (const auto op = elementwise_op_of(n.op_type)) return lower_elementwise(n, *op);
     if (n.op_type == "Resize") return lower_resize(n);
+    if (n.op_type == "Pad") return lower_pad(n);
     if (n.op_type == "Softmax" && n.outputs[0] == m_.output_tensor) {
       // The classifier's last op is float, after the Dequantize (cheap there). Over the channels
       // (axis 1, the last for a [1, C] output) the engine's Dequantize computes it; along another
@@ -653,17 +656,15 @@ class Lowering {
     const ir::Tensor& in = g_.tensor(n.inputs[0]);
     const std::string change = "turns " + (in.shape ? ir::to_string(*in.shape) : std::string("?")) + " into " +
                                (out.shape ? ir::to_string(*out.shape) : std::string("?"));
-    const std::optional<bool> in_place = moves_no_byte(n);
-    if (!in_place)
+    const std::optional<std::vector<std::int32_t>> index = layout_index(n);
+    if (!index)
       return unmappable(n, change + ": statiq tensors are [1, C, H, W], [1, C, W] or [1, N] with static shapes; "
                                "export the model with such shapes, or --unmapped float keeps it float");
-    if (!*in_place)
-      return unmappable(n, change + ", which moves values in memory (statiq keeps tensors channels-last, NHWC, so "
-                               "this is a transposition there) and no statiq layer moves data: change the model so "
-                               "the op keeps the channel order (or drop it), or --unmapped float keeps it and what "
-                               "follows float");
+    bool in_place = true;
+    for (std::size_t k = 0; k < index->size(); ++k) in_place = in_place && (*index)[k] == std::int32_t(k);
     const int src = producer(n.inputs[0], n);
     const Shape new_shape = nhwc_of(g_, n.outputs[0], n);
+    if (!in_place) return lower_layout_copy(n, src, new_shape, *index);
     if (new_shape == output_shape_of(src)) {  // the same NHWC tensor: an alias
       layer_of_[n.outputs[0]] = src;
       consumed_.insert(n.name);
@@ -678,15 +679,35 @@ class Lowering {
       consumed_.insert(n.name);
       return;
     }
-    return unmappable(n, change + ": it keeps the bytes in place but changes statiq's shape " + shape_text(output_shape_of(src)) +
-                             " into " + shape_text(new_shape) + " inside the network, which no statiq layer does yet "
-                             "(only at the graph input): --unmapped float keeps it and what follows float");
+    // The same bytes under another shape inside the network: a Copy with the identity table.
+    return lower_layout_copy(n, src, new_shape, *index);
   }
 
-  // Whether `n` (a layout op) leaves every value at its place in statiq's NHWC order: for each
-  // output element, the input element ONNX says it is must sit at the same NHWC offset. Nothing
-  // when a shape is unknown or not one statiq holds.
-  std::optional<bool> moves_no_byte(const Node& n) const {
+  // A layout op that moves values in statiq's NHWC order (a Transpose, a Reshape across channels)
+  // or renames the shape: a Copy with the table layout_index() computed; exact on every target.
+  void lower_layout_copy(const Node& n, int src, Shape out, const std::vector<std::int32_t>& index) {
+    CopyAttributes a{.input = output_shape_of(src), .output = out};
+    a.bits = Bits{out_bits_of(src), 8, out_bits_of(src)};
+    a.signed_input = a.signed_output = out_signed_of(src);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::copy;
+    l.copy_of = n.op_type;
+    l.onnx_nodes = {n.name};
+    l.inputs = {src};
+    l.attributes = a;
+    l.qweights = index;
+    if (!place(l, n, t_.copy(LayerKind::copy, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  // Where `n` (a layout op) takes each value from in statiq's NHWC order: per output NHWC offset,
+  // the NHWC offset of the input element ONNX says it is (the identity when it moves no byte).
+  // Nothing when a shape is unknown or not one statiq holds.
+  std::optional<std::vector<std::int32_t>> layout_index(const Node& n) const {
     const ir::Tensor& in = g_.tensor(n.inputs[0]);
     const ir::Tensor& out = g_.tensor(n.outputs[0]);
     auto holdable = [](const ir::Tensor& t) {
@@ -713,8 +734,11 @@ class Lowering {
       for (std::size_t k = d.size(); k-- > 0;) i[k] = f % d[k], f /= d[k];
       return i;
     };
-    std::int64_t total = 1;
+    std::int64_t total = 1, total_in = 1;
     for (std::int64_t v : dout) total *= v;
+    for (std::int64_t v : din) total_in *= v;
+    if (total != total_in) return std::nullopt;
+    std::vector<std::int32_t> index(static_cast<std::size_t>(total));
     for (std::int64_t f = 0; f < total; ++f) {
       const std::vector<std::int64_t> io = unflatten(dout, f);
       std::vector<std::int64_t> ii;
@@ -724,9 +748,9 @@ class Lowering {
         ii.assign(din.size(), 0);
         for (std::size_t k = 0; k < perm.size(); ++k) ii[std::size_t(perm[k])] = io[k];
       }
-      if (nhwc(din, ii) != nhwc(dout, io)) return false;
+      index[std::size_t(nhwc(dout, io))] = std::int32_t(nhwc(din, ii));
     }
-    return true;
+    return index;
   }
 
   // Flatten / Reshape to [1, N] feeding a Gemm: the Dense reads the map as it is (NHWC) and takes
@@ -1011,6 +1035,121 @@ class Lowering {
       for (int w = 0; w < out.w; ++w) {
         const int iw = source(w, in.w, out.w, scale_w);
         for (int c = 0; c < out.c; ++c) l.qweights[std::size_t((h * out.w + w) * out.c + c)] = (ih * in.w + iw) * in.c + c;
+      }
+    }
+    if (!place(l, n, t_.copy(LayerKind::copy, a))) {
+      m_.float_tail.push_back(n.name);
+      return;
+    }
+    push(std::move(l), n.outputs[0]);
+  }
+
+  // Pad that normalisation could not fold into a Conv's pads (a non-zero constant, edge or reflect,
+  // pads on C, a crop, or another reader): a Copy whose index table says, per output value, which
+  // input value it is, or -1 for the constant. onnxruntime runs a QDQ Pad as DequantizeLinear ->
+  // Pad -> QuantizeLinear with the input's quantization (no QDQ fusion for Pad in 1.30), so the
+  // padded values are the constant quantized as the tensor (quantize/quantize.cpp) and the rest are
+  // copied: exact on every target.
+  void lower_pad(const Node& n) {
+    const std::string mode = n.attr_string("mode", "constant");
+    if (mode != "constant" && mode != "edge" && mode != "reflect")
+      return unmappable(n, "Pad in mode '" + display_name(mode) + "' is not computed by statiq (modes constant, edge "
+                           "and reflect are): --unmapped float keeps it float");
+    auto constant_input = [&](std::size_t i) -> const ir::Tensor* {
+      if (!n.has_input(i)) return nullptr;
+      const ir::Tensor& t = g_.tensor(n.inputs[i]);
+      return t.is_initializer ? &t : nullptr;
+    };
+    std::vector<std::int64_t> pads = n.attr_ints("pads", {});
+    if (n.has_input(1)) {
+      const ir::Tensor* t = constant_input(1);
+      if (!t) return unmappable(n, "its pads (input '" + display_name(n.inputs[1]) + "') are computed at run time; statiq "
+                                   "needs them constant (an initializer) to size the engine");
+      pads = t->int64_data;
+    }
+    float value = n.attr_float("value", 0.0f);
+    if (n.has_input(2)) {
+      const ir::Tensor* t = constant_input(2);
+      if (!t || t->float_data.size() != 1)
+        return unmappable(n, "its constant_value (input '" + display_name(n.inputs[2]) + "') is not one constant float; "
+                             "statiq needs it as an initializer");
+      value = t->float_data[0];
+    }
+    const ir::Tensor& xt = g_.tensor(n.inputs[0]);
+    if (!xt.shape || !xt.has_static_shape()) throw node_error(n, "its input has no static shape");
+    const std::int64_t rank = std::int64_t(xt.shape->size());
+    if (n.has_input(3)) {  // axes (opset 18): the pads of those axes only
+      const ir::Tensor* t = constant_input(3);
+      if (!t) return unmappable(n, "its axes (input '" + display_name(n.inputs[3]) + "') are not a constant");
+      if (pads.size() != 2 * t->int64_data.size()) return unmappable(n, "its pads do not hold 2 values per axis");
+      std::vector<std::int64_t> all(std::size_t(2 * rank), 0);
+      for (std::size_t k = 0; k < t->int64_data.size(); ++k) {
+        std::int64_t axis = t->int64_data[k];
+        if (axis < 0) axis += rank;
+        if (axis < 0 || axis >= rank) return unmappable(n, "axis " + std::to_string(t->int64_data[k]) + " is out of range");
+        all[std::size_t(axis)] = pads[k];
+        all[std::size_t(axis + rank)] = pads[k + t->int64_data.size()];
+      }
+      pads = all;
+    }
+    if (std::int64_t(pads.size()) != 2 * rank)
+      return unmappable(n, "its pads hold " + std::to_string(pads.size()) + " values for a rank-" + std::to_string(rank) +
+                           " input (2 x rank expected)");
+    if (pads[0] != 0 || pads[std::size_t(rank)] != 0)
+      return unmappable(n, "it pads the batch axis (pads " + std::to_string(pads[0]) + " and " +
+                           std::to_string(pads[std::size_t(rank)]) + "); statiq engines have batch 1: pad H, W or C only");
+    if (mode != "constant" && std::any_of(pads.begin(), pads.end(), [](std::int64_t v) { return v < 0; }))
+      return unmappable(n, "negative pads (a crop) in mode '" + mode + "' are not computed by statiq (mode constant "
+                           "crops)");
+    // The engine's NHWC axes: [1, C, H, W], [1, C, W] or [1, N] (nhwc_of); begin and end per axis.
+    const Shape in = nhwc_of(g_, n.inputs[0], n);
+    struct Axis {
+      int begin = 0, end = 0;
+    } c{}, h{}, w{};
+    auto at = [&](std::int64_t d) { return Axis{int(pads[std::size_t(d)]), int(pads[std::size_t(d + rank)])}; };
+    if (rank >= 2) c = at(1);
+    if (rank == 4) h = at(2), w = at(3);
+    if (rank == 3) w = at(2);
+    if (rank < 2 || rank > 4) throw node_error(n, "input of rank " + std::to_string(rank) + " (2 to 4 expected)");
+    const Shape out{in.h + h.begin + h.end, in.w + w.begin + w.end, in.c + c.begin + c.end};
+    if (out.h <= 0 || out.w <= 0 || out.c <= 0)
+      return unmappable(n, "its pads crop the tensor " + shape_text(in) + " to nothing");
+    if (const ir::Tensor& yt = g_.tensor(n.outputs[0]); yt.shape && yt.has_static_shape() && nhwc_of(g_, n.outputs[0], n) != out)
+      throw node_error(n, "output shape " + shape_text(nhwc_of(g_, n.outputs[0], n)) + " is not its input " + shape_text(in) +
+                          " with its pads (" + shape_text(out) + ")");
+    if (mode == "reflect" && (h.begin >= in.h || h.end >= in.h || w.begin >= in.w || w.end >= in.w || c.begin >= in.c ||
+                              c.end >= in.c) && (h.begin || h.end || w.begin || w.end || c.begin || c.end))
+      return unmappable(n, "mode 'reflect' pads at least as wide as the axis (input " + shape_text(in) +
+                           "): ONNX reflects without repeating the edge, so each pad must be shorter than its axis");
+    // The input position an output position reads along one axis, or -1 for the constant.
+    auto source = [&](int o, int begin, int length) {
+      const int i = o - begin;
+      if (i >= 0 && i < length) return i;
+      if (mode == "edge") return std::clamp(i, 0, length - 1);
+      if (mode == "reflect") return i < 0 ? -i : 2 * (length - 1) - i;
+      return -1;
+    };
+    const int s = producer(n.inputs[0], n);
+    CopyAttributes a{.input = in, .output = out};
+    a.bits = Bits{out_bits_of(s), 8, out_bits_of(s)};
+    a.signed_input = a.signed_output = out_signed_of(s);
+    Layer l;
+    l.name = n.name;
+    l.kind = LayerKind::copy;
+    l.onnx_nodes = {n.name};
+    l.inputs = {s};
+    l.attributes = a;
+    l.pad = Layer::PadSource{{0, c.begin, h.begin, w.begin, 0, c.end, h.end, w.end}, mode, value};
+    l.copy_of = "Pad";
+    l.qweights.resize(std::size_t(out.size()));
+    for (int y = 0; y < out.h; ++y) {
+      const int iy = source(y, h.begin, in.h);
+      for (int x = 0; x < out.w; ++x) {
+        const int ix = source(x, w.begin, in.w);
+        for (int k = 0; k < out.c; ++k) {
+          const int ik = source(k, c.begin, in.c);
+          l.qweights[std::size_t((y * out.w + x) * out.c + k)] = iy < 0 || ix < 0 || ik < 0 ? -1 : (iy * in.w + ix) * in.c + ik;
+        }
       }
     }
     if (!place(l, n, t_.copy(LayerKind::copy, a))) {

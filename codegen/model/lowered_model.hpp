@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -117,6 +118,15 @@ struct Layer {
   std::vector<float> weights;
   std::vector<float> bias;
   float clip_max = 0.0f;  // a clipped ReLU's bound in real units (0: none)
+  // A Copy made from an ONNX Pad: its pads (NCHW begins, then ends; negative crops), mode and
+  // constant in real units, which the exports write back as a Pad.
+  struct PadSource {
+    std::vector<std::int64_t> pads;
+    std::string mode = "constant";
+    float value = 0.0f;
+  };
+  std::optional<PadSource> pad;
+  std::string copy_of = "Resize";  // a Copy's ONNX op, for the reports: Resize, Pad, or a layout op that moves values
 
   // Integers (filled by quantization).
   std::vector<std::int32_t> qweights;   // same layout as weights, in the weight bits; a LookupTable's 256 output codes
@@ -124,6 +134,7 @@ struct Layer {
   std::vector<std::int32_t> qbias;      // int32 at input scale x weight scale
   std::int32_t input_zero_point = 0;
   std::int32_t weight_zero_point = 0;
+  std::int32_t fill = 0;                // a Copy's value where its index is -1: the Pad's constant, quantized
   TensorQuantization output;            // of this layer's output tensor
   QuantData data;
 };

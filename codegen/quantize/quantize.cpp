@@ -560,12 +560,18 @@ class ProfileQuantizer {
   }
 
   // A Copy moves values: its output is quantized as its input (the index table is the lowering's).
+  // A Pad's constant becomes the code the target's Quantize gives it in that quantization, saturated
+  // to the type as onnxruntime's QuantizeLinear after its float Pad saturates it (a -inf before a
+  // MaxPool becomes the lowest code, which no max picks over a real value).
   void layer(Layer& l, CopyAttributes& a) {
     const TensorQuantization x = input(l, 0);
     a.bits = Bits{x.bits, 8, x.bits};
     a.signed_input = a.signed_output = x.is_signed;
     l.input_zero_point = x.zero_point;
     l.output = x;
+    const std::int32_t lo = x.is_signed ? -(1 << (x.bits - 1)) : 0;
+    const std::int32_t hi = x.is_signed ? (1 << (x.bits - 1)) - 1 : (1 << x.bits) - 1;
+    l.fill = l.pad ? statiq::detail::quantize_value<P>(l.pad->value, x.scale, x.zero_point, lo, hi) : x.zero_point;
     l.data = ProfileData<P>{};
   }
 

@@ -204,7 +204,7 @@ class Simulator {
     const auto& x = input(l, 0, r, i, a.input.size());
     if (l.qweights.size() != std::size_t(a.output.size())) fail(l, "has no index table (lowering bug)");
     std::vector<std::int32_t> y(std::size_t(a.output.size()));
-    compute(a, x.data(), l.qweights.data(), l.output.zero_point, y.data());
+    compute(a, x.data(), l.qweights.data(), l.fill, y.data());
     r.layers[i] = std::move(y);
   }
 

@@ -18,6 +18,8 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -230,6 +232,51 @@ TEST_CASE("statiq-codegen refuses bad input with a message and leaves no files",
     CHECK_THAT(m, Catch::Contains("'wave' (Sin)"));
     CHECK_THAT(m, Catch::Contains("--unmapped float") || Catch::Contains("replace the operator"));
   }
+  SECTION("Pads statiq cannot compute: on the batch axis, pads computed at run time, mode wrap") {
+    // x [1,1,4,4] -> Relu -> Pad -> y; `edit` sets the Pad's inputs and attributes.
+    auto pad_model = [&](const std::string& file, const std::function<void(statiq::test::OnnxBuilder&)>& edit) {
+      statiq::test::OnnxBuilder b;
+      b.input("x", {1, 1, 4, 4}).output("y", {-1, -1, -1, -1});
+      b.node("Relu", {"x"}, {"r"}, "relu");
+      edit(b);
+      std::string bytes;
+      REQUIRE(b.model.SerializeToString(&bytes));
+      spit(dir / file, bytes);
+    };
+    write_npy(dir / "x.npy", "<f4", {2, 4, 4}, raw_bytes(std::vector<float>(2 * 16, 0.5f)));
+    pad_model("batch.onnx", [](statiq::test::OnnxBuilder& b) {
+      b.initializer_i64("pads", {8}, {1, 0, 0, 0, 0, 0, 0, 0});
+      b.node("Pad", {"r", "pads"}, {"y"}, "pad_batch");
+    });
+    std::string m = refused(quoted(dir / "batch.onnx") + cpu + quoted(dir / "x.npy"));
+    CHECK_THAT(m, Catch::Contains("'pad_batch' (Pad)") && Catch::Contains("batch axis"));
+    CHECK_THAT(m, Catch::Contains("pad H, W or C only"));
+    pad_model("dynamic.onnx", [](statiq::test::OnnxBuilder& b) {  // pads from the data: max(x) on every side
+      b.initializer_i64("nc", {2}, {0, 0});
+      b.initializer_i64("one", {1}, {1});
+      b.node("GlobalMaxPool", {"r"}, {"top"}, "top");
+      b.node("Reshape", {"top", "one"}, {"top1"}, "top1");
+      statiq::test::OnnxBuilder::attr(b.node("Cast", {"top1"}, {"side"}, "side"), "to", std::int64_t{7});
+      statiq::test::OnnxBuilder::attr(b.node("Concat", {"nc", "side", "side", "nc", "side", "side"}, {"pads"}, "pads"),
+                                      "axis", std::int64_t{0});
+      b.node("Pad", {"r", "pads"}, {"y"}, "pad_dynamic");
+    });
+    // Pads from the data need nodes no statiq layer computes (GlobalMaxPool, Cast): generate stops
+    // at the first, and check refuses that node too (it said "0 refused" when the lowering threw).
+    m = refused(quoted(dir / "dynamic.onnx") + cpu + quoted(dir / "x.npy"));
+    CHECK_THAT(m, Catch::Contains("'top' (GlobalMaxPool)"));
+    const Outcome checked = codegen("check " + quoted(dir / "dynamic.onnx") + " --target cpu-int8");
+    INFO(checked.output);
+    CHECK_THAT(checked.output, Catch::Contains("REFUSE top (GlobalMaxPool)"));
+    CHECK_THAT(checked.output, !Catch::Contains(" 0 refused"));
+    pad_model("wrap.onnx", [](statiq::test::OnnxBuilder& b) {
+      b.initializer_i64("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1});
+      statiq::test::OnnxBuilder::attr(b.node("Pad", {"r", "pads"}, {"y"}, "pad_wrap"), "mode", std::string("wrap"));
+    });
+    m = refused(quoted(dir / "wrap.onnx") + cpu + quoted(dir / "x.npy"));
+    CHECK_THAT(m, Catch::Contains("'pad_wrap' (Pad)") && Catch::Contains("mode 'wrap'"));
+    CHECK_THAT(m, Catch::Contains("--unmapped float"));
+  }
   SECTION("a real model with an unsupported node (ppocr_cls on tflite-int8: its Add of a constant is a cpu-int8 table)") {
     const fs::path ppocr = models_dir / "ppocr_cls";
     const std::string m = refused(quoted(ppocr / "model.onnx") + " --target tflite-int8 --name ppocr --calib " +
@@ -261,6 +308,50 @@ TEST_CASE("statiq-codegen refuses bad input with a message and leaves no files",
     INFO(name);
     CHECK((entry.path().extension() == ".onnx" || entry.path().extension() == ".npy" || name == "plain"));
   }
+}
+
+// Issue 12: a suggestion named an option that did not exist ("use --activation-bits 4" had no effect
+// on the input, per-node config could not name graph inputs). Every `--option` inside a string
+// literal of codegen/ (the messages, reports and help) must be one statiq-codegen or one of its
+// subcommands takes, or one of the few tools it runs itself (listed here with why).
+TEST_CASE("every --option statiq-codegen's messages name is one it has", "[codegen][cli]") {
+  std::set<std::string> known;
+  const std::regex option_re("--[a-z][a-z0-9-]*[a-z0-9]");
+  for (const char* sub : {"", "check ", "compare ", "run-float "}) {
+    const Outcome help = codegen(std::string(sub) + "--help");
+    REQUIRE(help.status == 0);
+    for (std::sregex_iterator it(help.output.begin(), help.output.end(), option_re), end; it != end; ++it)
+      known.insert(it->str());
+  }
+  REQUIRE(known.count("--node-config") == 1);
+  REQUIRE(known.count("--legalize") == 1);
+  const std::set<std::string> tools = {
+      "--input", "--outputs", "--out-dir", "--nchw", "--xnnpack",  // tools/ort/run.js and statiq_run_tflite, run by compare
+      "--version",                                                 // node --version, probed by compare
+      "--build",                                                   // "cmake --build <build> --target statiq_run_tflite"
+      "--ignore-scripts",                                          // "npm ci --ignore-scripts", how to install tools/ort
+  };
+  const std::regex literal_re(R"("(?:[^"\\\n]|\\.)*")");
+  std::vector<std::string> unknown;
+  std::size_t named = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(STATIQ_SOURCE_DIR) / "codegen")) {
+    const std::string ext = entry.path().extension().string();
+    if (ext != ".cpp" && ext != ".hpp") continue;
+    const std::string text = slurp(entry.path());
+    for (std::sregex_iterator l(text.begin(), text.end(), literal_re), end; l != end; ++l) {
+      const std::string literal = l->str();
+      for (std::sregex_iterator it(literal.begin(), literal.end(), option_re); it != end; ++it) {
+        ++named;
+        if (!known.count(it->str()) && !tools.count(it->str()))
+          unknown.push_back(it->str() + " in " + entry.path().filename().string() + ": " + literal.substr(0, 120));
+      }
+    }
+  }
+  CHECK(named > 100);  // the scan reads the messages
+  std::string listed;
+  for (const std::string& u : unknown) listed += u + "\n";
+  INFO("statiq-codegen's options: " << known.size() << "; named but unknown:\n" << listed);
+  CHECK(unknown.empty());
 }
 
 TEST_CASE("a full disk leaves no output folder behind", "[codegen][cli][hostile]") {

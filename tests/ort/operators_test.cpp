@@ -5,6 +5,7 @@
 // fail naming it.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -17,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "codegen/emit/layer_facts.hpp"
+#include "codegen/exec/float_executor.hpp"
 #include "codegen/generate/generate.hpp"
 #include "codegen/legalize/legalize.hpp"
 #include "codegen/normalize/normalize.hpp"
@@ -265,6 +268,146 @@ TEST_CASE("Pad before a Conv, AveragePool, ReduceMean over H,W, final Softmax: c
     INFO(target);
     const std::vector<std::string> refused = check_agrees(dir, dir.path / "m.onnx", target);
     WARN(target << ": check refuses " << refused.size() << " nodes");
+  }
+}
+
+// The code onnxruntime's QuantizeLinear gives `v` in the quantization `q` (division in float32,
+// half to even, saturated to the type), written out here from the ONNX definition.
+std::int32_t quantized(float v, const TensorQuantization& q) {
+  const float lo = q.is_signed ? -128.0f : 0.0f, hi = q.is_signed ? 127.0f : 255.0f;
+  return std::int32_t(std::clamp(std::nearbyint(v / q.scale) + float(q.zero_point), lo, hi));
+}
+
+// Pads that no Conv absorbs: a non-zero constant, pads on C, before a MaxPool, a crop, edge, reflect.
+TEST_CASE("Pad as a Copy: cpu-int8 == onnxruntime on every layer; check agrees with generate on every target",
+          "[ort][pad]") {
+  const ScratchDir dir("statiq_ort_pad_copy");
+  OnnxBuilder b;
+  b.input("x", {1, 3, 8, 8}).output("y", {1, 2, 10, 9});
+  conv(b, "conv1", "x", 3, 4, 3, 31u);
+  b.node("Relu", {"conv1"}, {"relu1"}, "relu1");
+  b.initializer_i64("pads_v", {8}, {0, 0, 1, 2, 0, 0, 0, 1});  // top 1, left 2, bottom 0, right 1
+  b.initializer("half", {}, {0.5f});
+  b.node("Pad", {"relu1", "pads_v", "half"}, {"padv"}, "padv");  // 8x8 -> 9x11, 0.5 around: no Conv takes that
+  conv(b, "conv2", "padv", 4, 4, 3, 32u);
+  b.initializer_i64("pads_c", {8}, {0, 1, 0, 0, 0, 2, 0, 0});
+  b.node("Pad", {"conv2", "pads_c"}, {"padc"}, "padc");  // zeros on C: 4 -> 7 channels
+  b.initializer_i64("pads_m", {8}, {0, 0, 1, 1, 0, 0, 0, 1});
+  b.initializer("low", {}, {-100.0f});  // far below the tensor's range: the lowest code, harmless before a MaxPool
+  b.node("Pad", {"padc", "pads_m", "low"}, {"padm"}, "padm");  // 9x11 -> 10x13, before a MaxPool
+  auto& pool = b.node("MaxPool", {"padm"}, {"pool"}, "pool");  // -> 5x6
+  OnnxBuilder::attr(pool, "kernel_shape", std::vector<std::int64_t>{2, 2});
+  OnnxBuilder::attr(pool, "strides", std::vector<std::int64_t>{2, 2});
+  b.initializer_i64("pads_crop", {8}, {0, 0, -1, 0, 0, 0, 0, -2});
+  b.node("Pad", {"pool", "pads_crop"}, {"crop"}, "crop");  // negative pads crop: 5x6 -> 4x4
+  b.initializer_i64("pads_e", {8}, {0, 0, 1, 1, 0, 0, 2, 0});
+  OnnxBuilder::attr(b.node("Pad", {"crop", "pads_e"}, {"edge"}, "edge"), "mode", std::string("edge"));  // -> 7x5
+  b.initializer_i64("pads_r", {8}, {0, 0, 2, 1, 0, 0, 1, 3});
+  OnnxBuilder::attr(b.node("Pad", {"edge", "pads_r"}, {"reflect"}, "reflect"), "mode", std::string("reflect"));  // -> 10x9
+  conv(b, "y", "reflect", 7, 2, 1, 33u);
+  save(b, dir.path / "m.onnx");
+
+  const LoweredModel m = generate_exact(dir, dir.path / "m.onnx", {3, 8, 8}, 3 * 8 * 8);
+  std::map<std::string, const Layer*> pads;
+  for (const Layer& l : m.layers)
+    if (l.kind == statiq::LayerKind::copy) pads[l.name] = &l;
+  REQUIRE(pads.size() == 6);
+  for (const auto& [name, l] : pads) {
+    INFO(name);
+    REQUIRE(l->pad);
+    CHECK(l->output.scale == m.layers[std::size_t(l->inputs[0])].output.scale);  // a copy keeps the quantization
+    CHECK(l->output.zero_point == m.layers[std::size_t(l->inputs[0])].output.zero_point);
+    CHECK(facts_of(*l, false).pattern == "Pad");  // the report's operator
+    CHECK(l->placement == Placement::device);
+  }
+  // The fills: the constant as onnxruntime quantizes it; zeros are the zero point.
+  CHECK(pads["padv"]->fill == quantized(0.5f, pads["padv"]->output));
+  CHECK(pads["padv"]->fill != pads["padv"]->output.zero_point);
+  CHECK(pads["padc"]->fill == pads["padc"]->output.zero_point);
+  CHECK(pads["padm"]->fill == quantized(-100.0f, pads["padm"]->output));
+  CHECK(pads["padm"]->fill == (pads["padm"]->output.is_signed ? -128 : 0));
+  // The saturated constant is a note of the reports (names go to JSON as they are).
+  const std::string report = statiq::test::slurp(dir.path / "out" / (m.name + "_report.json"));
+  CHECK(report.find("node 'padm' (Pad): its constant -100 is outside") != std::string::npos);
+  CHECK(report.find("node 'padv' (Pad): its constant") == std::string::npos);  // 0.5 is inside
+  // Index tables (NHWC offsets into the input, -1: the constant), worked by hand from the pads.
+  auto index = [&](const char* name, int h, int w, int c) {
+    const auto& a = std::get<statiq::CopyAttributes>(pads[name]->attributes);
+    return pads[name]->qweights.at(std::size_t((h * a.output.w + w) * a.output.c + c));
+  };
+  CHECK(std::get<statiq::CopyAttributes>(pads["padv"]->attributes).output == statiq::Shape{9, 11, 4});
+  CHECK(index("padv", 0, 5, 1) == -1);                 // the top row
+  CHECK(index("padv", 3, 1, 2) == -1);                 // the second left column
+  CHECK(index("padv", 3, 4, 2) == (2 * 8 + 2) * 4 + 2);
+  CHECK(std::get<statiq::CopyAttributes>(pads["padc"]->attributes).output == statiq::Shape{9, 11, 7});
+  CHECK(index("padc", 2, 3, 0) == -1);
+  CHECK(index("padc", 2, 3, 5) == -1);
+  CHECK(index("padc", 2, 3, 4) == (2 * 11 + 3) * 4 + 3);
+  CHECK(std::get<statiq::CopyAttributes>(pads["crop"]->attributes).output == statiq::Shape{4, 4, 7});
+  CHECK(index("crop", 0, 3, 6) == (1 * 6 + 3) * 7 + 6);  // row 0 is the input's row 1
+  CHECK(std::get<statiq::CopyAttributes>(pads["edge"]->attributes).output == statiq::Shape{7, 5, 7});
+  CHECK(index("edge", 6, 0, 2) == (3 * 4 + 0) * 7 + 2);  // below and left of the corner: the corner
+  CHECK(std::get<statiq::CopyAttributes>(pads["reflect"]->attributes).output == statiq::Shape{10, 9, 7});
+  CHECK(index("reflect", 0, 8, 1) == (2 * 5 + 1) * 7 + 1);  // row -2 -> 2, column 7 of 5 -> 1 (8 - 7)
+
+  // The float executor (calibration) pads as onnxruntime does on the float model, all six modes.
+  fs::create_directories(dir.path / "float");
+  statiq::test::run_ort(dir.path / "m.onnx", dir.path / "x.npy", fmt::format("--out-dir '{}'", (dir.path / "float").string()),
+                        dir.path / "float.log");
+  const std::vector<float> ort = statiq::io::read_npy(dir.path / "float" / "y.npy").as<float>();
+  const std::vector<float> xs = statiq::io::read_npy(dir.path / "x.npy").as<float>();
+  REQUIRE(ort.size() == 8 * 2 * 10 * 9);
+  const ir::Graph g = load_onnx(dir.path / "m.onnx");
+  const exec::FloatExecutor executor(g);
+  float worst = 0;
+  for (std::size_t s = 0; s < 8; ++s) {
+    const std::vector<float> x(xs.begin() + std::ptrdiff_t(s * 192), xs.begin() + std::ptrdiff_t((s + 1) * 192));
+    const exec::RunResult r = executor.run({exec::Array::floats({1, 3, 8, 8}, x)});
+    REQUIRE(r.outputs.at(0).f.size() == 180);
+    for (std::size_t k = 0; k < 180; ++k) worst = std::max(worst, std::abs(r.outputs[0].f[k] - ort[s * 180 + k]));
+  }
+  CHECK(worst < 1e-4f);  // a wrong source index is off by the spread of the activations (~1)
+
+  CHECK(check_agrees(dir, dir.path / "m.onnx", "cpu-int8").empty());
+  for (const char* target : {"tflite-int8", "gemmini", "akida-v2", "akida-v1"}) {
+    INFO(target);
+    CHECK(check_agrees(dir, dir.path / "m.onnx", target).empty());  // a copy is exact in any arithmetic: host at worst
+  }
+}
+
+TEST_CASE("Transpose (H and W swapped) and Reshape across channels inside the network: Copy layers, cpu-int8 == "
+          "onnxruntime on every layer; check agrees with generate on every target",
+          "[ort][layout]") {
+  const ScratchDir dir("statiq_ort_layout_copy");
+  OnnxBuilder b;
+  b.input("x", {1, 3, 6, 5}).output("y", {1, 2, 5, 12});
+  conv(b, "conv1", "x", 3, 4, 3, 41u);
+  b.node("Relu", {"conv1"}, {"relu1"}, "relu1");
+  OnnxBuilder::attr(b.node("Transpose", {"relu1"}, {"swapped"}, "swap_hw"), "perm", std::vector<std::int64_t>{0, 1, 3, 2});
+  conv(b, "conv2", "swapped", 4, 4, 3, 42u);                 // [1, 4, 5, 6]
+  b.initializer_i64("shape", {4}, {1, 2, 5, 12});
+  b.node("Reshape", {"conv2", "shape"}, {"regrouped"}, "regroup");  // channel pairs side by side along W
+  conv(b, "y", "regrouped", 2, 2, 1, 43u);
+  save(b, dir.path / "m.onnx");
+
+  const LoweredModel m = generate_exact(dir, dir.path / "m.onnx", {3, 6, 5}, 3 * 6 * 5);
+  std::map<std::string, const Layer*> copies;
+  for (const Layer& l : m.layers)
+    if (l.kind == statiq::LayerKind::copy) copies[l.name] = &l;
+  REQUIRE(copies.size() == 2);
+  REQUIRE(copies.count("swap_hw"));
+  REQUIRE(copies.count("regroup"));
+  CHECK(copies["swap_hw"]->copy_of == "Transpose");
+  CHECK(facts_of(*copies["regroup"], false).pattern == "Reshape");
+  // swap_hw: output (h, w, c) of [5, 6, 4] reads input (w, h, c) of [6, 5, 4]: (h, w, c) = (4, 1, 2).
+  CHECK(copies["swap_hw"]->qweights.at(std::size_t((4 * 6 + 1) * 4 + 2)) == (1 * 5 + 4) * 4 + 2);
+  // regroup: ONNX element (c, h, w) of [2, 5, 12] is flat 60c + 12h + w, which in [4, 5, 6] is
+  // channel f / 30, row (f / 6) % 5, column f % 6; (c, h, w) = (1, 3, 7): f = 103 -> (3, 2, 1).
+  CHECK(copies["regroup"]->qweights.at(std::size_t((3 * 12 + 7) * 2 + 1)) == (2 * 6 + 1) * 4 + 3);
+  CHECK(check_agrees(dir, dir.path / "m.onnx", "cpu-int8").empty());
+  for (const char* target : {"tflite-int8", "gemmini", "akida-v2", "akida-v1"}) {
+    INFO(target);
+    CHECK(check_agrees(dir, dir.path / "m.onnx", target).empty());
   }
 }
 

@@ -1,8 +1,10 @@
 // statiq/layers/copy.hpp — Copy: a layer that only moves values, y[i] = x[index[i]] (or the fill
-// code, the zero point, where index[i] < 0): ONNX Resize in "nearest" mode, whose output pixels
-// are input pixels. The index table (NHWC offsets) is computed by statiq-codegen from the ONNX
-// attributes; no arithmetic, so it is exact in every target's profile and the output keeps the
-// input's quantization.
+// code where index[i] < 0): ONNX Resize in "nearest" mode, whose output pixels are input pixels, and
+// ONNX Pad (constant, edge, reflect; negative pads crop), whose fill is its constant quantized as
+// the tensor is (onnxruntime runs a QDQ Pad as DequantizeLinear -> Pad -> QuantizeLinear with one
+// quantization, so its padded values are that code). The index table (NHWC offsets) is computed by
+// statiq-codegen from the ONNX attributes; no arithmetic, so it is exact in every target's profile
+// and the output keeps the input's quantization.
 #pragma once
 
 #include <cstddef>
@@ -75,7 +77,7 @@ class Copy {
 
   struct parameters {
     const std::int32_t* index = nullptr;  // output.size() NHWC offsets into the input, -1: the fill
-    input_element fill = 0;               // the zero point
+    input_element fill = 0;               // a Pad's constant as a code (Resize: unused)
   };
 
   constexpr Copy() = default;
