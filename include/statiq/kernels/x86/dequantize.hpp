@@ -21,8 +21,9 @@ void dequantize(const X* x, int n, float scale, std::int32_t zero_point, float* 
   for (int i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1u);
     const __m128i bytes = _mm_maskz_loadu_epi8(m, x + i);
-    const __m512i q = std::is_signed_v<X> ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zp)), s));
+    // The masked (maskz) forms: GCC 12 warns that the unmasked ones read an uninitialised vector.
+    const __m512i q = std::is_signed_v<X> ? _mm512_maskz_cvtepi8_epi32(m, bytes) : _mm512_maskz_cvtepu8_epi32(m, bytes);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_maskz_mul_ps(m, _mm512_maskz_cvtepi32_ps(m, _mm512_sub_epi32(q, zp)), s));
   }
 }
 
