@@ -686,17 +686,26 @@ class Lowering {
   // A layout op that moves values in statiq's NHWC order (a Transpose, a Reshape across channels)
   // or renames the shape: a Copy with the table layout_index() computed; exact on every target.
   void lower_layout_copy(const Node& n, int src, Shape out, const std::vector<std::int32_t>& index) {
-    CopyAttributes a{.input = output_shape_of(src), .output = out};
+    lower_copy(n, src, output_shape_of(src), out, n.op_type, index);
+  }
+
+  // A Copy layer reading src: output value i is input value index[i], or -1 where a Pad's constant
+  // goes (`pad`); values are moved, never computed, so it is exact on every target (on the host where
+  // the device has no copy). copy_of names the ONNX op in the reports (Resize, Pad, a layout op).
+  void lower_copy(const Node& n, int src, Shape in, Shape out, std::string copy_of, std::vector<std::int32_t> index,
+                  std::optional<Layer::PadSource> pad = std::nullopt) {
+    CopyAttributes a{.input = in, .output = out};
     a.bits = Bits{out_bits_of(src), 8, out_bits_of(src)};
     a.signed_input = a.signed_output = out_signed_of(src);
     Layer l;
     l.name = n.name;
     l.kind = LayerKind::copy;
-    l.copy_of = n.op_type;
+    l.copy_of = std::move(copy_of);
     l.onnx_nodes = {n.name};
     l.inputs = {src};
     l.attributes = a;
-    l.qweights = index;
+    l.pad = std::move(pad);
+    l.qweights = std::move(index);
     if (!place(l, n, t_.copy(LayerKind::copy, a))) {
       m_.float_tail.push_back(n.name);
       return;
@@ -1019,29 +1028,15 @@ class Lowering {
     auto source = [&](int y, int length_in, int length_out, float scale) {
       return exec::resize_nearest_source(y, length_in, length_out, scale, transform, nearest);
     };
-    const int s = producer(n.inputs[0], n);
-    CopyAttributes a{.input = in, .output = out};
-    a.bits = Bits{out_bits_of(s), 8, out_bits_of(s)};
-    a.signed_input = a.signed_output = out_signed_of(s);
-    Layer l;
-    l.name = n.name;
-    l.kind = LayerKind::copy;
-    l.onnx_nodes = {n.name};
-    l.inputs = {s};
-    l.attributes = a;
-    l.qweights.resize(std::size_t(out.size()));
+    std::vector<std::int32_t> index(std::size_t(out.size()));
     for (int h = 0; h < out.h; ++h) {
       const int ih = source(h, in.h, out.h, scale_h);
       for (int w = 0; w < out.w; ++w) {
         const int iw = source(w, in.w, out.w, scale_w);
-        for (int c = 0; c < out.c; ++c) l.qweights[std::size_t((h * out.w + w) * out.c + c)] = (ih * in.w + iw) * in.c + c;
+        for (int c = 0; c < out.c; ++c) index[std::size_t((h * out.w + w) * out.c + c)] = (ih * in.w + iw) * in.c + c;
       }
     }
-    if (!place(l, n, t_.copy(LayerKind::copy, a))) {
-      m_.float_tail.push_back(n.name);
-      return;
-    }
-    push(std::move(l), n.outputs[0]);
+    lower_copy(n, producer(n.inputs[0], n), in, out, "Resize", std::move(index));
   }
 
   // Pad that normalisation could not fold into a Conv's pads (a non-zero constant, edge or reflect,
@@ -1129,34 +1124,19 @@ class Lowering {
       if (mode == "reflect") return i < 0 ? -i : 2 * (length - 1) - i;
       return -1;
     };
-    const int s = producer(n.inputs[0], n);
-    CopyAttributes a{.input = in, .output = out};
-    a.bits = Bits{out_bits_of(s), 8, out_bits_of(s)};
-    a.signed_input = a.signed_output = out_signed_of(s);
-    Layer l;
-    l.name = n.name;
-    l.kind = LayerKind::copy;
-    l.onnx_nodes = {n.name};
-    l.inputs = {s};
-    l.attributes = a;
-    l.pad = Layer::PadSource{{0, c.begin, h.begin, w.begin, 0, c.end, h.end, w.end}, mode, value};
-    l.copy_of = "Pad";
-    l.qweights.resize(std::size_t(out.size()));
+    std::vector<std::int32_t> index(std::size_t(out.size()));
     for (int y = 0; y < out.h; ++y) {
       const int iy = source(y, h.begin, in.h);
       for (int x = 0; x < out.w; ++x) {
         const int ix = source(x, w.begin, in.w);
         for (int k = 0; k < out.c; ++k) {
           const int ik = source(k, c.begin, in.c);
-          l.qweights[std::size_t((y * out.w + x) * out.c + k)] = iy < 0 || ix < 0 || ik < 0 ? -1 : (iy * in.w + ix) * in.c + ik;
+          index[std::size_t((y * out.w + x) * out.c + k)] = iy < 0 || ix < 0 || ik < 0 ? -1 : (iy * in.w + ix) * in.c + ik;
         }
       }
     }
-    if (!place(l, n, t_.copy(LayerKind::copy, a))) {
-      m_.float_tail.push_back(n.name);
-      return;
-    }
-    push(std::move(l), n.outputs[0]);
+    lower_copy(n, producer(n.inputs[0], n), in, out, "Pad", std::move(index),
+               Layer::PadSource{{0, c.begin, h.begin, w.begin, 0, c.end, h.end, w.end}, mode, value});
   }
 
   void lower_lookup_table(const Node& n, LookupFunction f, float constant = 0.0f, float constant2 = 0.0f) {
