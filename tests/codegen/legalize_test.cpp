@@ -437,7 +437,7 @@ TEST_CASE("FloatCheck: every version's outputs are the bits of a whole-graph flo
     if (n.name == "down") n.inputs[1] = "down_w2";
   v1.tensors["down_w2"] = all.tensors["down_w2"];
   ir::Graph v2 = v1;  // the input pre-padded, the first conv "valid": the same numbers, other ops
-  legalize::FloatCheck::InputMap padded{.padding = {1, 1, 1, 1}};
+  legalize::FloatCheck::InputMap padded{.padding = {1, 1, 1, 1}, .scale = {}, .offset = {}};
   (*v2.tensor("x").shape)[2] = (*v2.tensor("x").shape)[3] = 10;
   for (ir::Node& n : v2.nodes)
     if (n.name == "first") n.attributes["pads"] = std::vector<std::int64_t>{0, 0, 0, 0};
