@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "statiq/core/weight_layout.hpp"
+#include "statiq/kernels/padded_input.hpp"
 #include "statiq/kernels/reference/conv2d.hpp"
 
 namespace statiq::kernels::x86 {
@@ -165,25 +166,15 @@ inline constexpr std::uint8_t input_offset = std::is_signed_v<X> ? 128 : 0;
 // The input copied with its pads (the zero point, so they add nothing) and int8 flipped to uint8.
 template <class X>
 inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8_t pad, std::uint8_t* dst) {
-  const std::size_t c = std::size_t(g.in.c);
-  const std::size_t wp = std::size_t(g.in.w + g.pads.left + g.pads.right);
-  const std::size_t row = wp * c, left = std::size_t(g.pads.left) * c, inner = std::size_t(g.in.w) * c;
-  const auto* src = reinterpret_cast<const std::uint8_t*>(x);
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(input_offset<X>));
-  const int hp = g.in.h + g.pads.top + g.pads.bottom;
-  std::memset(dst, pad, std::size_t(g.pads.top) * row);
-  for (int h = 0; h < g.in.h; ++h) {
-    std::uint8_t* d = dst + std::size_t(g.pads.top + h) * row;
-    std::memset(d, pad, left);
-    const std::uint8_t* s = src + std::size_t(h) * inner;
-    for (std::size_t i = 0; i < inner; i += 64) {
-      const std::size_t rest = inner - i;
-      const __mmask64 m = rest >= 64 ? ~__mmask64{0} : (__mmask64{1} << rest) - 1;
-      _mm512_mask_storeu_epi8(d + left + i, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, s + i), flip));
-    }
-    std::memset(d + left + inner, pad, row - left - inner);
-  }
-  std::memset(dst + std::size_t(g.pads.top + g.in.h) * row, pad, std::size_t(hp - g.pads.top - g.in.h) * row + 64);
+  copy_padded_input(g, reinterpret_cast<const std::uint8_t*>(x), pad, 64, dst,
+                    [&](std::uint8_t* d, const std::uint8_t* s, std::size_t n) {
+                      for (std::size_t i = 0; i < n; i += 64) {
+                        const std::size_t rest = n - i;
+                        const __mmask64 m = rest >= 64 ? ~__mmask64{0} : (__mmask64{1} << rest) - 1;
+                        _mm512_mask_storeu_epi8(d + i, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, s + i), flip));
+                      }
+                    });
 }
 
 }  // namespace detail

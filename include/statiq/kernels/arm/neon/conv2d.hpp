@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "statiq/core/weight_layout.hpp"
+#include "statiq/kernels/padded_input.hpp"
 #include "statiq/kernels/reference/conv2d.hpp"
 
 namespace statiq::kernels::arm::neon {
@@ -196,23 +197,13 @@ inline constexpr std::int32_t input_offset = std::is_signed_v<X> ? 0 : 128;
 // nothing) and uint8 flipped to int8.
 template <class X>
 inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8_t pad, std::uint8_t* dst) {
-  const std::size_t c = std::size_t(g.in.c);
-  const std::size_t wp = std::size_t(g.in.w + g.pads.left + g.pads.right);
-  const std::size_t row = wp * c, left = std::size_t(g.pads.left) * c, inner = std::size_t(g.in.w) * c;
-  const auto* src = reinterpret_cast<const std::uint8_t*>(x);
   constexpr std::uint8_t flip = static_cast<std::uint8_t>(input_offset<X>);
-  const int hp = g.in.h + g.pads.top + g.pads.bottom;
-  std::memset(dst, pad, std::size_t(g.pads.top) * row);
-  for (int h = 0; h < g.in.h; ++h) {
-    std::uint8_t* d = dst + std::size_t(g.pads.top + h) * row;
-    std::memset(d, pad, left);
-    const std::uint8_t* s = src + std::size_t(h) * inner;
-    std::size_t i = 0;
-    for (; i + 16 <= inner; i += 16) vst1q_u8(d + left + i, veorq_u8(vld1q_u8(s + i), vdupq_n_u8(flip)));
-    for (; i < inner; ++i) d[left + i] = static_cast<std::uint8_t>(s[i] ^ flip);
-    std::memset(d + left + inner, pad, row - left - inner);
-  }
-  std::memset(dst + std::size_t(g.pads.top + g.in.h) * row, pad, std::size_t(hp - g.pads.top - g.in.h) * row + 16);
+  copy_padded_input(g, reinterpret_cast<const std::uint8_t*>(x), pad, 16, dst,
+                    [&](std::uint8_t* d, const std::uint8_t* s, std::size_t n) {
+                      std::size_t i = 0;
+                      for (; i + 16 <= n; i += 16) vst1q_u8(d + i, veorq_u8(vld1q_u8(s + i), vdupq_n_u8(flip)));
+                      for (; i < n; ++i) d[i] = static_cast<std::uint8_t>(s[i] ^ flip);
+                    });
 }
 
 }  // namespace detail

@@ -21,6 +21,7 @@
 #include <type_traits>
 
 #include "statiq/core/weight_layout.hpp"
+#include "statiq/kernels/padded_input.hpp"
 #include "statiq/kernels/reference/conv2d.hpp"
 
 namespace statiq::kernels::x86::avx2 {
@@ -160,25 +161,15 @@ inline constexpr std::uint8_t input_offset = std::is_signed_v<X> ? 128 : 0;
 // The input copied with its pads (the zero point, so they add nothing) and int8 flipped to uint8.
 template <class X>
 inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8_t pad, std::uint8_t* dst) {
-  const std::size_t c = std::size_t(g.in.c);
-  const std::size_t wp = std::size_t(g.in.w + g.pads.left + g.pads.right);
-  const std::size_t row = wp * c, left = std::size_t(g.pads.left) * c, inner = std::size_t(g.in.w) * c;
-  const auto* src = reinterpret_cast<const std::uint8_t*>(x);
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(input_offset<X>));
-  const int hp = g.in.h + g.pads.top + g.pads.bottom;
-  std::memset(dst, pad, std::size_t(g.pads.top) * row);
-  for (int h = 0; h < g.in.h; ++h) {
-    std::uint8_t* d = dst + std::size_t(g.pads.top + h) * row;
-    std::memset(d, pad, left);
-    const std::uint8_t* s = src + std::size_t(h) * inner;
-    std::size_t i = 0;
-    for (; i + 32 <= inner; i += 32)
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + left + i),
-                          _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)), flip));
-    for (; i < inner; ++i) d[left + i] = static_cast<std::uint8_t>(s[i] ^ input_offset<X>);
-    std::memset(d + left + inner, pad, row - left - inner);
-  }
-  std::memset(dst + std::size_t(g.pads.top + g.in.h) * row, pad, std::size_t(hp - g.pads.top - g.in.h) * row + 64);
+  copy_padded_input(g, reinterpret_cast<const std::uint8_t*>(x), pad, 64, dst,
+                    [&](std::uint8_t* d, const std::uint8_t* s, std::size_t n) {
+                      std::size_t i = 0;
+                      for (; i + 32 <= n; i += 32)
+                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i),
+                                            _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)), flip));
+                      for (; i < n; ++i) d[i] = static_cast<std::uint8_t>(s[i] ^ input_offset<X>);
+                    });
 }
 
 }  // namespace detail
