@@ -39,6 +39,9 @@ bool cpu_runs_this_variant() { return statiq::test::cpu_runs_this_variant("fast_
 // The group-1 convolution kernel of this build's ISA (the reference build never asks).
 constexpr kernels::ConvKernel fast_conv2d =
     kernels::isa == kernels::Isa::avx2 ? kernels::ConvKernel::conv2d_avx2 : kernels::ConvKernel::conv2d_avx512_vnni;
+constexpr kernels::ConvKernel fast_depthwise = kernels::isa == kernels::Isa::avx2
+                                                   ? kernels::ConvKernel::depthwise_conv2d_avx2
+                                                   : kernels::ConvKernel::depthwise_conv2d_avx512;
 
 std::mt19937& rng() {
   static std::mt19937 g(20261206);
@@ -429,6 +432,24 @@ TEST_CASE("weight layouts map every logical index to a distinct stored byte") {
   CHECK(l.index(4) == 64);
   CHECK(l.index(10) == 4);              // row 1, col 0
   CHECK(l.index(16 * 10) == 16 * 12);   // row 16 starts the second block
+}
+
+TEST_CASE("packed tap_major weights: a vector of 16 channels per tap, 4 bits each, low bits first") {
+  // 20 channels (padded to 32), 3 taps: logical weight (c, t) = c * 3 + t.
+  constexpr WeightLayout l{WeightOrder::tap_major, 20, 3};
+  qarray<qint<4, true>, 60, true, l> a;
+  static_assert(decltype(a)::byte_size == 32 * 3 / 2);
+  for (int c = 0; c < 20; ++c)
+    for (int t = 0; t < 3; ++t) a.set(std::size_t(c * 3 + t), (c + t) % 16 - 8);
+  for (int c = 0; c < 20; ++c)
+    for (int t = 0; t < 3; ++t) REQUIRE(a[std::size_t(c * 3 + t)] == (c + t) % 16 - 8);
+  // Tap 1, channels 0 and 1: -7 and -6, nibbles 0x9 (low) and 0xa (high).
+  CHECK(a.bytes()[16] == 0xa9);
+  // Tap 0, channels 18 and 19 (in the second vector of 16): 10 - 16 and 11 - 16, then padding zero.
+  CHECK(a.bytes()[9] == 0xba);
+  CHECK(a.bytes()[10] == 0);
+  const qview<qint<4, true>, 60, true, l> v(a);
+  CHECK(v[19 * 3 + 2] == -3);
 }
 
 namespace {
@@ -998,15 +1019,20 @@ std::vector<std::uint8_t> pack(const WeightLayout& layout, const std::vector<std
   return bytes;
 }
 
-// A layer with B-bit packed weights through the fast kernel (oc16_k4, widened in registers) against
-// the reference path (the same weights packed row-major): random geometries, weights over the
-// whole B-bit range or pinned to its extremes, every profile's requantization.
+// A layer with B-bit packed weights through the fast kernel (group 1: oc16_k4; depthwise, channel
+// multipliers too: tap_major; widened in registers) against the reference path (the same weights
+// packed row-major): random geometries, weights over the whole B-bit range or pinned to its
+// extremes, every profile's requantization.
+int packed_depthwise_layers = 0;
+
 template <int B, class P>
 void compare_packed(int iterations) {
   constexpr int wlo = -(1 << (B - 1)), whi = (1 << (B - 1)) - 1;
   for (int iter = 0; iter < iterations; ++iter) {
-    const bool dense = coin(0.2);
-    ConvAttributes a = random_conv(false);
+    const bool depthwise = coin(0.4);
+    const bool dense = !depthwise && coin(0.2);
+    packed_depthwise_layers += depthwise;
+    ConvAttributes a = random_conv(depthwise);
     if (dense) a = ConvAttributes{.input = {1, 1, pick({1, 5, 16, 64, 100, 257})}, .filters = pick({1, 10, 16, 17, 33})};
     a.signed_input = coin();
     a.signed_output = coin();
@@ -1014,10 +1040,32 @@ void compare_packed(int iterations) {
     const int mode = uniform(0, 2);
     for (auto& v : o.w) v = mode == 0 ? wlo : mode == 1 ? whi : uniform(wlo, whi);
     const WeightLayout fast_layout = weight_layout(a, false);
-    REQUIRE(fast_layout.order == WeightOrder::oc16_k4);
+    const bool group1 = a.group == 1;  // a depthwise layer of 1 channel is one too
+    REQUIRE(fast_layout.order == (group1 ? WeightOrder::oc16_k4 : WeightOrder::tap_major));
     if constexpr (kernels::isa != kernels::Isa::reference)
-      REQUIRE(conv_kernel(a, fast_layout) == fast_conv2d);
+      REQUIRE(conv_kernel(a, fast_layout) == (group1 ? fast_conv2d : fast_depthwise));
     const std::vector<std::uint8_t> wf = pack<B>(fast_layout, o.w), wr = pack<B>(row_major_layout, o.w);
+    if constexpr (kernels::isa != kernels::Isa::reference) {
+      // The kernel alone: its accumulators, before requantization can hide a difference.
+      const auto accumulators = [&]<class X>(X*) {
+        const auto g = conv_geometry(a);
+        const auto k = conv_kernel(a, fast_layout);
+        const auto x = as_bytes<X>(o.x);
+        std::vector<std::int32_t> scratch(kernels::conv_kernel_scratch_words(k, g, fast_layout, std::is_signed_v<X>) + 1);
+        std::vector<std::int32_t> acc(std::size_t(g.out.size()), 0x7e7e7e7e);
+        detail::run_conv_kernel<B>(k, g, x.data(), o.x_zero_point, fast_layout, wf.data(), o.w_zero_point,
+                                   o.bias.data(), scratch.data(),
+                                   [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+                                     for (int p = 0; p < count; ++p)
+                                       std::copy_n(rows + std::size_t(p) * ld, g.out.c,
+                                                   acc.begin() + std::ptrdiff_t(first + p) * g.out.c);
+                                   });
+        return acc;
+      };
+      INFO(describe(a) << " weights " << B << " bits, accumulators");
+      REQUIRE((a.signed_input ? accumulators((std::int8_t*)nullptr) : accumulators((std::uint8_t*)nullptr)) ==
+              reference_accumulators(a, o));
+    }
     std::vector<typename P::channel_params> ch;
     for (int c = 0; c < a.filters; ++c) ch.push_back(random_channel<P>());
     const auto run = [&]<class X, class Y>(X*, Y*) {
@@ -1041,6 +1089,9 @@ void compare_packed(int iterations) {
 
 TEST_CASE("fast convolution with packed 1/2/4-bit weights equals the reference") {
   if (!cpu_runs_this_variant()) return;
+  compare_packed<4, arith::akida_v1>(40);  // the akida targets' depthwise layers: 4-bit, packed
+  compare_packed<4, arith::tflite_single_rounding>(40);
+  compare_packed<2, arith::tflite_x86>(40);
   compare_packed<4, arith::pow2>(150);
   compare_packed<2, arith::pow2>(100);
   compare_packed<1, arith::pow2>(100);
@@ -1048,4 +1099,5 @@ TEST_CASE("fast convolution with packed 1/2/4-bit weights equals the reference")
   compare_packed<4, arith::qlinear>(80);
   compare_packed<2, arith::tflite>(50);
   compare_packed<1, arith::gemmini>(50);
+  CHECK(packed_depthwise_layers > 200);
 }

@@ -11,7 +11,7 @@ namespace statiq {
 // A weight tensor is logically [rows][cols]: rows = output channels (or units), cols = the
 // reduction of one output (kernel.h * kernel.w * input channels per group; inputs for Dense).
 // Physically it is stored in one of these orders:
-//   row_major  — the logical order itself (OHWI); sub-byte weights packed several to a byte use it.
+//   row_major  — the logical order itself (OHWI).
 //   oc16_k4    — blocks of 16 rows: [rows/16][padded cols/4][16][4]. One 64-byte vector holds
 //                4 consecutive reduction elements of 16 output channels, the operand of one u8 x s8
 //                dot-product instruction (vpdpbusd) whose other operand is 4 input bytes broadcast.
@@ -20,6 +20,8 @@ namespace statiq {
 //                kernel reads every segment straight from the input; rows are padded to 16. Padding
 //                weights are zero.
 //   tap_major  — [cols][rows rounded up to 16]: depthwise, one vector of channels per kernel tap.
+// Weights packed several to a byte (low bits first) are packed in the stored order: a vector of 16
+// rows is then 16 * bits / 8 whole bytes, which the kernels widen in registers.
 enum class WeightOrder : std::uint8_t { row_major, oc16_k4, tap_major };
 
 struct WeightLayout {

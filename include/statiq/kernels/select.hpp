@@ -43,16 +43,16 @@ namespace statiq::kernels {
 // The weight layout of a convolution (Dense: a 1x1 convolution of a 1x1xN input). It depends on
 // the geometry only, never on the ISA, so the generated data fits every build of the engine (the
 // reference kernel reads any layout through its logical indices). Weights packed several to a
-// byte are packed in the same order (the group-1 kernel widens them as it reads them), or stay
-// row-major where no fast kernel reads them.
+// byte are packed in the same order, low bits first (the group-1 and depthwise kernels widen them
+// as they read them), or stay row-major where no fast kernel reads them.
 constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bool byte_weights) {
+  (void)byte_weights;  // every order below packs: a vector of 16 rows is 16 * bits / 8 whole bytes
   const int taps = g.kernel.h * g.kernel.w;
   // oc16_k4 segments: a kernel row (kernel.w * channels, contiguous in NHWC), or one tap when dilated.
   if (g.group == 1)
     return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilations.w == 1 ? g.kernel.w * g.in.c : g.in.c};
-  if (!byte_weights) return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
   // Depthwise, any channel multiplier (out.c = multiplier * in.c).
-  if (g.group == g.in.c && byte_weights) return {WeightOrder::tap_major, g.out.c, taps};
+  if (g.group == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
   return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
 }
 
@@ -61,7 +61,8 @@ enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, 
                         depthwise_conv2d_neon };
 
 // weight_bits: the weights' width. Weights of 1, 2 or 4 bits may be packed several to a byte (on a
-// target that packs them): the x86 and NEON convolutions widen those, the Cortex-M ones read bytes only.
+// target that packs them): the x86 and NEON convolutions (group 1 and depthwise) widen those, the
+// Cortex-M ones read bytes only (so no Cortex-M kernel is picked for sub-byte weights).
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w, int weight_bits = 8) {
   if constexpr (isa == Isa::avx512_vnni) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx512_vnni;
@@ -74,11 +75,13 @@ constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const Weigh
   // The Cortex-M kernels: byte weights only, depthwise with channel multiplier 1 only.
   if constexpr (isa == Isa::arm_dsp) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1 && weight_bits > 4) return ConvKernel::conv2d_arm_dsp;
-    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c) return ConvKernel::depthwise_conv2d_arm_dsp;
+    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c && weight_bits > 4)
+      return ConvKernel::depthwise_conv2d_arm_dsp;
   }
   if constexpr (isa == Isa::arm_mve) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1 && weight_bits > 4) return ConvKernel::conv2d_arm_mve;
-    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c) return ConvKernel::depthwise_conv2d_arm_mve;
+    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c && weight_bits > 4)
+      return ConvKernel::depthwise_conv2d_arm_mve;
   }
   if constexpr (isa == Isa::neon) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_neon;
