@@ -291,8 +291,10 @@ int main(int argc, char** argv) {
   constexpr Bits four{4, 4, 4};
   using AkidaConv4 = Conv3x3<targets::akida_v2, Shape{24, 24, 32}, 64, four>;
   using AkidaDense4 = Fc<targets::akida_v2, 256, 128, four>;
+  using AkidaDepthwise4 = Depthwise3x3<targets::akida_v2, Shape{24, 24, 64}, four>;
   add_case<AkidaConv4>("conv3x3", run_weighted<AkidaConv4>, four);
   add_case<AkidaDense4>("dense", run_weighted<AkidaDense4>, four);
+  add_case<AkidaDepthwise4>("depthwise3x3", run_weighted<AkidaDepthwise4>, four);
 
   benchmark::AddCustomContext("statiq_kernels", kernels::isa_name(kernels::isa));
   benchmark::Initialize(&argc, argv);
