@@ -15,6 +15,7 @@
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
 #include "statiq/kernels/x86/conv2d.hpp"
 #include "statiq/kernels/x86/depthwise_conv2d.hpp"
+#include "statiq/kernels/x86/grouped_conv2d.hpp"
 #include "statiq/kernels/x86/pooling.hpp"
 #include "statiq/kernels/x86/requantize.hpp"
 #endif
@@ -53,12 +54,14 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
     return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilations.w == 1 ? g.kernel.w * g.in.c : g.in.c};
   // Depthwise, any channel multiplier (out.c = multiplier * in.c).
   if (g.group == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
-  return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
+  // Grouped: per group an oc16_k4 block set whose segments are single taps of the group's channels.
+  const int per_group = g.in_channels_per_group();
+  return {WeightOrder::oc16_k4, g.out.c, taps * per_group, per_group, g.group};
 }
 
 enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp,
                         conv2d_arm_mve, depthwise_conv2d_arm_mve, conv2d_avx2, depthwise_conv2d_avx2, conv2d_neon,
-                        depthwise_conv2d_neon };
+                        depthwise_conv2d_neon, grouped_conv2d_avx512_vnni };
 
 // weight_bits: the weights' width. Weights of 1, 2 or 4 bits may be packed several to a byte (on a
 // target that packs them): the x86 and NEON convolutions (group 1 and depthwise) widen those, the
@@ -66,6 +69,7 @@ enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, 
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w, int weight_bits = 8) {
   if constexpr (isa == Isa::avx512_vnni) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx512_vnni;
+    if (w.order == WeightOrder::oc16_k4 && g.group > 1 && w.groups == g.group) return ConvKernel::grouped_conv2d_avx512_vnni;
     if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx512;
   }
   if constexpr (isa == Isa::avx2) {
@@ -95,6 +99,7 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
   switch (k) {
     case ConvKernel::conv2d_avx512_vnni: return "x86::conv2d (avx512_vnni)";
     case ConvKernel::depthwise_conv2d_avx512: return "x86::depthwise_conv2d (avx512)";
+    case ConvKernel::grouped_conv2d_avx512_vnni: return "x86::grouped_conv2d (avx512_vnni)";
     case ConvKernel::conv2d_avx2: return "x86::avx2::conv2d (avx2)";
     case ConvKernel::depthwise_conv2d_avx2: return "x86::avx2::depthwise_conv2d (avx2)";
     case ConvKernel::conv2d_arm_dsp: return "arm::conv2d (dsp)";
@@ -118,6 +123,7 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == ConvKernel::conv2d_avx512_vnni) return x86::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_avx512) return x86::depthwise_conv2d_scratch_words(g, w);
+  if (k == ConvKernel::grouped_conv2d_avx512_vnni) return x86::grouped_conv2d_scratch_words(g, w, signed_input);
 #elif defined(STATIQ_KERNELS_AVX2)
   if (k == ConvKernel::conv2d_avx2) return x86::avx2::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_avx2) return x86::avx2::depthwise_conv2d_scratch_words(g, w);
