@@ -44,10 +44,11 @@ namespace statiq::kernels {
 // The weight layout of a convolution (Dense: a 1x1 convolution of a 1x1xN input). It depends on
 // the geometry only, never on the ISA, so the generated data fits every build of the engine (the
 // reference kernel reads any layout through its logical indices). Weights packed several to a
-// byte are packed in the same order, low bits first (the group-1 and depthwise kernels widen them
-// as they read them), or stay row-major where no fast kernel reads them.
+// byte are packed in the same order, low bits first (the kernels widen them as they read them).
 constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bool byte_weights) {
-  (void)byte_weights;  // every order below packs: a vector of 16 rows is 16 * bits / 8 whole bytes
+  // (byte_weights no longer changes the order: a vector of 16 rows is 16 * bits / 8 whole bytes in
+  // every order below. Kept so the callers say what they store.)
+  (void)byte_weights;
   const int taps = g.kernel.h * g.kernel.w;
   // oc16_k4 segments: a kernel row (kernel.w * channels, contiguous in NHWC), or one tap when dilated.
   if (g.group == 1)
