@@ -88,6 +88,14 @@ using Conv3x3 = Conv2D<"conv3x3",
                                       .signed_output = setup<T>::signed_activations},
                        T>;
 
+// A grouped convolution (ResNeXt-like: group < channels, not depthwise).
+template <class T, Shape In, int Filters, int Group>
+using Grouped3x3 = Conv2D<"grouped3x3",
+                          ConvAttributes{.input = In, .filters = Filters, .kernel = {3, 3}, .pads = Pads::same,
+                                         .activation = relu, .signed_input = setup<T>::signed_activations,
+                                         .signed_output = setup<T>::signed_activations, .group = Group},
+                          T>;
+
 template <class T, Shape In, Bits B = Bits{}>
 using Depthwise3x3 = DepthwiseConv2D<"depthwise3x3",
                                      ConvAttributes{.input = In, .kernel = {3, 3}, .pads = Pads::same,
@@ -284,6 +292,8 @@ int main(int argc, char** argv) {
   add_case<Resnet3x3>("conv3x3", run_weighted<Resnet3x3>);
   add_case<Resnet1x1>("conv1x1", run_weighted<Resnet1x1>);
   add_target<targets::cpu_int8>();
+  using ResnextGroup = Grouped3x3<targets::cpu_int8, Shape{28, 28, 128}, 128, 8>;  // 16 channels a group
+  add_case<ResnextGroup>("grouped3x3_g8", run_weighted<ResnextGroup>);
   add_target<targets::akida_v2>();
   add_target<targets::tflite_int8>();
   add_target<targets::gemmini>();
@@ -291,8 +301,10 @@ int main(int argc, char** argv) {
   constexpr Bits four{4, 4, 4};
   using AkidaConv4 = Conv3x3<targets::akida_v2, Shape{24, 24, 32}, 64, four>;
   using AkidaDense4 = Fc<targets::akida_v2, 256, 128, four>;
+  using AkidaDepthwise4 = Depthwise3x3<targets::akida_v2, Shape{24, 24, 64}, four>;
   add_case<AkidaConv4>("conv3x3", run_weighted<AkidaConv4>, four);
   add_case<AkidaDense4>("dense", run_weighted<AkidaDense4>, four);
+  add_case<AkidaDepthwise4>("depthwise3x3", run_weighted<AkidaDepthwise4>, four);
 
   benchmark::AddCustomContext("statiq_kernels", kernels::isa_name(kernels::isa));
   benchmark::Initialize(&argc, argv);

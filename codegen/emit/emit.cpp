@@ -675,8 +675,9 @@ std::string weights_array(const LayerPlan& lp, WeightSink& sink) {
   const std::string type =
       wl.order == WeightOrder::row_major
           ? std::string()
-          : fmt::format("statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}, {}}}, {}>",
-                        weight_order_name(wl.order), wl.rows, wl.cols, wl.segment, lp.weight_bytes.size());
+          : fmt::format("statiq::weight_bytes<statiq::WeightLayout{{statiq::WeightOrder::{}, {}, {}, {}{}}}, {}>",
+                        weight_order_name(wl.order), wl.rows, wl.cols, wl.segment,
+                        wl.groups > 1 ? fmt::format(", {}", wl.groups) : "", lp.weight_bytes.size());
   if (sink.encoding == WeightsEncoding::incbin) {
     const std::string symbol = sink.add(lp.id, lp.weight_bytes);
     const std::string declarator = type.empty() ? fmt::format("const char {}_weights[{}]", lp.id, lp.weight_bytes.size() + 1)

@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "codegen/emit/emit.hpp"
 #include "codegen/generate/generate.hpp"
 #include "statiq/io/npy.hpp"
+#include "statiq/kernels/isa.hpp"
 
 namespace fs = std::filesystem;
 using namespace statiq::codegen;
@@ -231,4 +233,53 @@ TEST_CASE("every shared model for cpu-int8 and akida-v2: generated, compiled, bi
       CHECK_THAT(message, Catch::Contains("--unmapped host"));  // what to do
     }
   }
+}
+
+// Akida's 4-bit weights packed two to a byte: mlperf_vww's 13 depthwise layers store them tap_major
+// (a vector of 16 channels a tap, 8 bytes) and run the fast depthwise kernel of the build's ISA, which
+// widens them in registers; the engine still reproduces the simulation's golden vectors bit for bit
+// (the simulation reads the same weights one per byte), and its summary() names that kernel.
+TEST_CASE("mlperf_vww on akida-v2 with 4-bit weights: packed depthwise weights run the fast depthwise kernel, "
+          "bit-exact",
+          "[codegen][models][generate]") {
+  if (!fs::exists(models_dir / "mlperf_vww" / "model.onnx")) {
+    WARN("shared models not found: " << models_dir);
+    return;
+  }
+  const ScratchDir scratch("statiq_real_models_vww_w4");
+  GenerateOptions o = options_for("mlperf_vww", "akida-v2", scratch.path / "out");
+  o.policy = UnmappedPolicy::host;
+  o.lower.weight_bits = 4;
+  const GenerateResult r = generate(o);
+  REQUIRE(count_host_layers(r.model) == 0);
+  CHECK(statiq::test::compile_and_self_test(o.output_dir, o.name) == "");
+  CHECK_THAT(slurp(o.output_dir / "selftest.log"), Catch::Contains("bit-exact"));
+
+  // summary() of this build of the engine: every depthwise layer with 4-bit weights and its kernel.
+  spit(o.output_dir / "summary_main.cpp", "#include <cstdio>\n#include \"mlperf_vww.hpp\"\n"
+                                          "#include \"statiq/engine/summary.hpp\"\n"
+                                          "int main() { std::fputs(statiq::summary<mlperf_vww::model>().c_str(), "
+                                          "stdout); }\n");
+  const fs::path exe = o.output_dir / "summary";
+  const std::string compile = std::string("'") + STATIQ_CXX + "' -std=c++20 -O1 " STATIQ_ENGINE_FLAGS " -I'" STATIQ_SOURCE_DIR
+                              "/include' -I'" + o.output_dir.string() + "' '" +
+                              (o.output_dir / "mlperf_vww_data.cpp").string() + "' '" +
+                              (o.output_dir / "summary_main.cpp").string() + "' -lfmt -o '" + exe.string() + "'";
+  REQUIRE(statiq::test::run_command(compile, o.output_dir / "compile_summary.log") == 0);
+  REQUIRE(statiq::test::run_command("'" + exe.string() + "'", o.output_dir / "summary.txt") == 0);
+  const std::string summary = slurp(o.output_dir / "summary.txt");
+  INFO(summary);
+  const char* const expected = statiq::kernels::isa == statiq::kernels::Isa::avx512_vnni ? "x86::depthwise_conv2d (avx512)"
+                               : statiq::kernels::isa == statiq::kernels::Isa::avx2      ? "x86::avx2::depthwise_conv2d (avx2)"
+                               : statiq::kernels::isa == statiq::kernels::Isa::neon      ? "arm::neon::depthwise_conv2d (neon)"
+                                                                                         : "reference::conv2d";
+  int depthwise = 0;
+  std::istringstream lines(summary);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("DepthwiseConv2D") == std::string::npos) continue;
+    CHECK_THAT(line, Catch::Contains(" 8/4/8 "));  // input/weight/output bits
+    CHECK_THAT(line, Catch::EndsWith(expected));
+    ++depthwise;
+  }
+  CHECK(depthwise == 13);
 }

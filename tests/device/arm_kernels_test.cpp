@@ -95,7 +95,7 @@ int compare_requantize(int iterations) {
 }
 
 // What the Cortex-M kernels cannot read goes to the reference kernel: weights packed below a byte
-// (a packing target's 1/2/4-bit weights) and depthwise with a channel multiplier above 1 (the kernels
+// (a packing target's 1/2/4-bit weights, group 1 or depthwise) and depthwise with a channel multiplier above 1 (the kernels
 // take input channel = output channel). Counts the selections that were wrong.
 int unsupported_run_reference() {
   int wrong = 0;
@@ -108,9 +108,18 @@ int unsupported_run_reference() {
         ++wrong;
       }
     }
+    ConvAttributes p = random_conv(true);  // depthwise, packed (tap_major, as the x86 and NEON kernels read it)
+    for (int bits : {1, 2, 4}) {
+      p.bits.w = bits;
+      if (conv_kernel(p, weight_layout(p, false)) != kernels::ConvKernel::reference) {
+        describe("packed depthwise weights given to an Arm kernel", p, false);
+        ++wrong;
+      }
+    }
     ConvAttributes d = random_conv(true);
     d.filters = d.input.c * pick({2, 3});
-    if (conv_kernel(d, weight_layout(d, true)) != kernels::ConvKernel::reference) {
+    // (One input channel: group 1, an ordinary convolution the group-1 kernel runs.)
+    if (d.group > 1 && conv_kernel(d, weight_layout(d, true)) != kernels::ConvKernel::reference) {
       describe("a channel multiplier given to the Arm depthwise kernel", d, false);
       ++wrong;
     }

@@ -4,7 +4,7 @@
 // device). Random geometries (kernels 1..7, strides, dilations, asymmetric pads, channel counts that
 // are not multiples of 4 or 16, 1x1 outputs), operands over the whole range or pinned to the extremes
 // (the largest accumulators), both input signs, w_zero_point 0 or not: first the accumulators (8-bit
-// weights, and 1/2/4-bit weights packed in oc16_k4), then whole layers (kernel + fused pool +
+// weights, and 1/2/4-bit weights packed in oc16_k4 and, depthwise, tap_major), then whole layers (kernel + fused pool +
 // requantization) for every profile, Dense, and each profile's NEON requantization element by element
 // against statiq/arith over the int32 range and the parameters' edges. The same kind of suite as
 // tests/device/arm_kernels_test.cpp (no Catch2 for aarch64 here): a printed description of the first
@@ -40,21 +40,28 @@ using namespace statiq::device_test;
 
 namespace {
 
-// Packed Bits-wide weights (oc16_k4, widened by TBL/USHL/SSHR) in the group-1 kernel: accumulators
-// against the reference kernel, weights over the whole Bits range or pinned to its extremes.
+// Packed Bits-wide weights in the group-1 kernel (oc16_k4, widened by TBL/USHL/SSHR) and the
+// depthwise one (tap_major, widened by USHL/SSHR): accumulators against the reference kernel,
+// weights over the whole Bits range or pinned to its extremes. `depthwise` counts those.
 template <int Bits>
-int compare_packed(int iterations) {
+int compare_packed(int iterations, int& depthwise) {
   constexpr int wlo = -(1 << (Bits - 1)), whi = (1 << (Bits - 1)) - 1;
   int compared = 0;
   for (int iter = 0; iter < iterations; ++iter) {
-    ConvAttributes a = random_conv(false);
-    if (coin(0.2)) a = ConvAttributes{.input = {1, 1, pick({1, 5, 16, 64, 100, 257})}, .filters = pick({1, 10, 16, 17, 33})};
+    const bool dw = coin(0.4);
+    ConvAttributes a = random_conv(dw);
+    if (!dw && coin(0.2))
+      a = ConvAttributes{.input = {1, 1, pick({1, 5, 16, 64, 100, 257})}, .filters = pick({1, 10, 16, 17, 33})};
     const bool signed_input = coin();
     random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
     const int mode = uniform(0, 2);
     for (std::size_t i = 0; i < weight_count(a); ++i) w_values[i] = mode == 0 ? wlo : mode == 1 ? whi : uniform(wlo, whi);
     const kernels::ConvKernel k = conv_kernel(a, weight_layout(a, false));
-    if (k != kernels::ConvKernel::conv2d_neon) {
+    // One channel in, one out: depthwise and group 1 at once, run as the group-1 convolution.
+    const kernels::ConvKernel want =
+        a.group == 1 ? kernels::ConvKernel::conv2d_neon : kernels::ConvKernel::depthwise_conv2d_neon;
+    depthwise += a.group != 1;
+    if (k != want) {
       describe("packed weights not run by the NEON kernel", a, signed_input);
       ++failures;
       continue;
@@ -280,8 +287,11 @@ int main() {
   std::printf("neon kernels (%s, %s): %d convolutions, %d depthwise convolutions: accumulators compared\n",
               kernels::isa_name(kernels::isa), kernels::conv_kernel_name(kernels::ConvKernel::conv2d_neon), conv,
               depthwise);
-  const int packed = compare_packed<4>(150) + compare_packed<2>(100) + compare_packed<1>(100);
-  std::printf("neon kernels: %d convolutions with packed 4/2/1-bit weights: accumulators compared\n", packed);
+  int packed_depthwise = 0;
+  const int packed = compare_packed<4>(200, packed_depthwise) + compare_packed<2>(130, packed_depthwise) +
+                     compare_packed<1>(130, packed_depthwise);
+  std::printf("neon kernels: %d convolutions (%d depthwise) with packed 4/2/1-bit weights: accumulators compared\n",
+              packed, packed_depthwise);
   int layers = 0;
   layers += compare_profile<arith::qlinear>(250);
   layers += compare_profile<arith::tflite>(200);
@@ -299,7 +309,8 @@ int main() {
   std::printf("neon kernels: %d poolings (max, window and global sums; int8, uint8, int32) compared\n", pools);
   const int requantized = compare_requantizations();
   std::printf("neon kernels: %d requantizations (qlinear, gemmini, tflite x3, pow2, akida_v1) compared\n", requantized);
-  if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 850 || packed < 350 || pools < 300) {
+  if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 850 || packed < 450 || packed_depthwise < 150 ||
+      pools < 300) {
     std::printf("neon kernels: %d mismatches\n", failures);
     return 1;
   }

@@ -39,6 +39,9 @@ bool cpu_runs_this_variant() { return statiq::test::cpu_runs_this_variant("fast_
 // The group-1 convolution kernel of this build's ISA (the reference build never asks).
 constexpr kernels::ConvKernel fast_conv2d =
     kernels::isa == kernels::Isa::avx2 ? kernels::ConvKernel::conv2d_avx2 : kernels::ConvKernel::conv2d_avx512_vnni;
+constexpr kernels::ConvKernel fast_depthwise = kernels::isa == kernels::Isa::avx2
+                                                   ? kernels::ConvKernel::depthwise_conv2d_avx2
+                                                   : kernels::ConvKernel::depthwise_conv2d_avx512;
 
 std::mt19937& rng() {
   static std::mt19937 g(20261206);
@@ -71,6 +74,23 @@ ConvAttributes random_conv(bool depthwise) {
   if (conv_output_shape(a).h <= 0 || conv_output_shape(a).w <= 0) a.pads = Pads{eh - 1, ew - 1, eh - 1, ew - 1};
   return a;
 }
+
+// A random grouped convolution (1 < group < input channels: not depthwise), the rest as random_conv:
+// channels per group around 4 (the dot product's width) and 16 (a vector of output channels).
+ConvAttributes random_grouped() {
+  ConvAttributes a = random_conv(false);
+  const int groups = pick({2, 3, 4, 8});
+  const int in_per_group = pick({2, 3, 4, 5, 8, 12, 16, 17});
+  const int out_per_group = pick({1, 3, 8, 15, 16, 17, 24, 32, 33});
+  a.input.c = groups * in_per_group;
+  a.filters = groups * out_per_group;
+  a.group = groups;
+  return a;
+}
+
+// The grouped convolution kernel of this build's ISA, or the reference where there is none.
+constexpr kernels::ConvKernel fast_grouped =
+    kernels::isa == kernels::Isa::avx512_vnni ? kernels::ConvKernel::grouped_conv2d_avx512_vnni : kernels::ConvKernel::reference;
 
 struct Operands {
   std::vector<std::int32_t> x;  // in the input's range
@@ -256,9 +276,9 @@ void compare_layer(const ConvAttributes& a, const Operands& o) {
 }
 
 template <class P>
-void compare_profile(int iterations) {
+void compare_profile(int iterations, bool grouped = false) {
   for (int iter = 0; iter < iterations; ++iter) {
-    ConvAttributes a = random_conv(coin(0.3));
+    ConvAttributes a = grouped ? random_grouped() : random_conv(coin(0.3));
     if (coin(0.3)) {
       // Fused pools: 2x2/2, 3x3/3, and ResNet's overlapping 3x3/2 with a pixel of padding.
       const Shape s = conv_output_shape(a);
@@ -280,6 +300,53 @@ void compare_profile(int iterations) {
 }
 
 }  // namespace
+
+TEST_CASE("fast grouped convolutions equal the reference: accumulators, and layers of every profile") {
+  if (!cpu_runs_this_variant()) return;
+  int fast = 0;
+  for (int iter = 0; iter < 600; ++iter) {
+    const ConvAttributes a = random_grouped();
+    const WeightLayout layout = weight_layout(a, true);
+    INFO(describe(a));
+    // Per group an oc16_k4 block set, segments of one tap of the group's channels.
+    REQUIRE(layout == WeightLayout{WeightOrder::oc16_k4, a.filters, a.kernel.h * a.kernel.w * (a.input.c / a.group),
+                                   a.input.c / a.group, a.group});
+    const kernels::ConvKernel k = conv_kernel(a, layout);
+    REQUIRE(k == fast_grouped);
+    if (k == kernels::ConvKernel::reference) continue;
+    const bool signed_input = coin();
+    const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
+    INFO((signed_input ? "int8" : "uint8") << " x_zp " << o.x_zero_point << " w_zp " << o.w_zero_point);
+    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k) : fast_accumulators<std::uint8_t>(a, o, k);
+    REQUIRE(got == reference_accumulators(a, o));
+    ++fast;
+  }
+  CHECK(fast == (fast_grouped == kernels::ConvKernel::reference ? 0 : 600));
+  // Whole layers (kernel, fused pool, requantization) against the row-major reference path; in a build
+  // without the grouped kernel, the reference kernel reading the grouped oc16_k4 order.
+  compare_profile<arith::qlinear>(100, true);
+  compare_profile<arith::tflite>(60, true);
+  compare_profile<arith::tflite_single_rounding>(40, true);
+  compare_profile<arith::tflite_x86>(40, true);
+  compare_profile<arith::pow2>(60, true);
+  compare_profile<arith::gemmini>(40, true);
+  compare_profile<arith::akida_v1>(40, true);
+}
+
+TEST_CASE("grouped oc16_k4: each group's rows padded to 16 and stored as a block set of its own") {
+  // 2 groups of 20 rows (padded to 32), 6 columns (segments of 3, padded to 4): 32 x 8 per group.
+  constexpr WeightLayout l{WeightOrder::oc16_k4, 40, 6, 3, 2};
+  CHECK(l.padded_rows() == 64);
+  CHECK(l.stored(240) == 64 * 8);
+  CHECK(l.index(0) == 0);
+  CHECK(l.index(3) == 16 * 4);               // row 0, second segment: the next 4-column group
+  CHECK(l.index(19 * 6) == 16 * 8 + 3 * 4);  // row 19: group 0's second block of 16 rows
+  CHECK(l.index(20 * 6) == 32 * 8);          // row 20 starts group 1's block set
+  CHECK(l.index(21 * 6 + 4) == 32 * 8 + 64 + 4 + 1);
+  std::vector<int> hits(l.stored(240), 0);
+  for (std::size_t i = 0; i < 240; ++i) ++hits[l.index(i)];
+  CHECK(std::count(hits.begin(), hits.end(), 1) == 240);
+}
 
 TEST_CASE("fast convolution layers equal the reference layers for every profile") {
   if (!cpu_runs_this_variant()) return;
@@ -341,7 +408,7 @@ namespace {
 // A dynamic layer (float in, run-time uint8 quantization, int8 weights, float out) run through the
 // fast kernels (weights in the layout they read) and through the reference kernels (row-major).
 template <class A>
-void compare_dynamic(const A& a, std::size_t weights, int channels, std::vector<float>& x) {
+void compare_dynamic(const A& a, std::size_t weights, int channels, std::vector<float>& x, bool grouped = false) {
   std::vector<std::int32_t> w;
   for (std::size_t i = 0; i < weights; ++i) w.push_back(uniform(-127, 127));
   std::vector<float> bias, scale;
@@ -352,8 +419,9 @@ void compare_dynamic(const A& a, std::size_t weights, int channels, std::vector<
   const bool per_channel = coin();
   const DynamicData d{bias.data(), scale.data(), per_channel, float(uniform(1, 8))};
   const WeightLayout fast_layout = dynamic_weight_layout(a);
-  if constexpr (kernels::isa != kernels::Isa::reference)
-    REQUIRE(dynamic_kernel(a) != kernels::ConvKernel::reference);
+  if constexpr (kernels::isa != kernels::Isa::reference) {
+    if (!grouped) REQUIRE(dynamic_kernel(a) != kernels::ConvKernel::reference);  // (grouped: fast_grouped, checked by the caller)
+  }
   std::vector<std::uint8_t> wf(fast_layout.stored(w.size())), wr(w.size());
   lay_out_weights(fast_layout, w, w.size(), wf.data());
   lay_out_weights(row_major_layout, w, w.size(), wr.data());
@@ -396,6 +464,14 @@ TEST_CASE("fast dynamic layers equal the reference dynamic layers (float out, bi
     INFO("dynamic " << describe(a) << " pool " << int(a.pool.kind));
     compare_dynamic(a, weight_count(a), a.filters, x);
   }
+  for (int iter = 0; iter < 60; ++iter) {  // grouped
+    ConvAttributes a = random_grouped();
+    a.activation = coin() ? no_activation : relu;
+    std::vector<float> x = random_floats(std::size_t(a.input.size()));
+    INFO("dynamic " << describe(a));
+    REQUIRE(dynamic_kernel(a) == fast_grouped);
+    compare_dynamic(a, weight_count(a), a.filters, x, true);
+  }
   for (int iter = 0; iter < 200; ++iter) {
     DenseAttributes a;
     a.input = {1, 1, pick({1, 3, 4, 15, 16, 63, 64, 65, 256, 257, 1000})};
@@ -429,6 +505,24 @@ TEST_CASE("weight layouts map every logical index to a distinct stored byte") {
   CHECK(l.index(4) == 64);
   CHECK(l.index(10) == 4);              // row 1, col 0
   CHECK(l.index(16 * 10) == 16 * 12);   // row 16 starts the second block
+}
+
+TEST_CASE("packed tap_major weights: a vector of 16 channels per tap, 4 bits each, low bits first") {
+  // 20 channels (padded to 32), 3 taps: logical weight (c, t) = c * 3 + t.
+  constexpr WeightLayout l{WeightOrder::tap_major, 20, 3};
+  qarray<qint<4, true>, 60, true, l> a;
+  static_assert(decltype(a)::byte_size == 32 * 3 / 2);
+  for (int c = 0; c < 20; ++c)
+    for (int t = 0; t < 3; ++t) a.set(std::size_t(c * 3 + t), (c + t) % 16 - 8);
+  for (int c = 0; c < 20; ++c)
+    for (int t = 0; t < 3; ++t) REQUIRE(a[std::size_t(c * 3 + t)] == (c + t) % 16 - 8);
+  // Tap 1, channels 0 and 1: -7 and -6, nibbles 0x9 (low) and 0xa (high).
+  CHECK(a.bytes()[16] == 0xa9);
+  // Tap 0, channels 18 and 19 (in the second vector of 16): 10 - 16 and 11 - 16, then padding zero.
+  CHECK(a.bytes()[9] == 0xba);
+  CHECK(a.bytes()[10] == 0);
+  const qview<qint<4, true>, 60, true, l> v(a);
+  CHECK(v[19 * 3 + 2] == -3);
 }
 
 namespace {
@@ -998,15 +1092,22 @@ std::vector<std::uint8_t> pack(const WeightLayout& layout, const std::vector<std
   return bytes;
 }
 
-// A layer with B-bit packed weights through the fast kernel (oc16_k4, widened in registers) against
-// the reference path (the same weights packed row-major): random geometries, weights over the
-// whole B-bit range or pinned to its extremes, every profile's requantization.
+// A layer with B-bit packed weights through the fast kernel (group 1: oc16_k4; depthwise, channel
+// multipliers too: tap_major; widened in registers) against the reference path (the same weights
+// packed row-major): random geometries, weights over the whole B-bit range or pinned to its
+// extremes, every profile's requantization.
+int packed_depthwise_layers = 0, packed_grouped_layers = 0;
+
 template <int B, class P>
 void compare_packed(int iterations) {
   constexpr int wlo = -(1 << (B - 1)), whi = (1 << (B - 1)) - 1;
   for (int iter = 0; iter < iterations; ++iter) {
-    const bool dense = coin(0.2);
-    ConvAttributes a = random_conv(false);
+    const bool depthwise = coin(0.4);
+    const bool dense = !depthwise && coin(0.2);
+    const bool grouped = !depthwise && !dense && coin(0.3);
+    packed_depthwise_layers += depthwise;
+    packed_grouped_layers += grouped;
+    ConvAttributes a = grouped ? random_grouped() : random_conv(depthwise);
     if (dense) a = ConvAttributes{.input = {1, 1, pick({1, 5, 16, 64, 100, 257})}, .filters = pick({1, 10, 16, 17, 33})};
     a.signed_input = coin();
     a.signed_output = coin();
@@ -1014,10 +1115,32 @@ void compare_packed(int iterations) {
     const int mode = uniform(0, 2);
     for (auto& v : o.w) v = mode == 0 ? wlo : mode == 1 ? whi : uniform(wlo, whi);
     const WeightLayout fast_layout = weight_layout(a, false);
-    REQUIRE(fast_layout.order == WeightOrder::oc16_k4);
+    const bool group1 = a.group == 1;  // a depthwise layer of 1 channel is one too
+    REQUIRE(fast_layout.order == (group1 || grouped ? WeightOrder::oc16_k4 : WeightOrder::tap_major));
     if constexpr (kernels::isa != kernels::Isa::reference)
-      REQUIRE(conv_kernel(a, fast_layout) == fast_conv2d);
+      REQUIRE(conv_kernel(a, fast_layout) == (grouped ? fast_grouped : group1 ? fast_conv2d : fast_depthwise));
     const std::vector<std::uint8_t> wf = pack<B>(fast_layout, o.w), wr = pack<B>(row_major_layout, o.w);
+    if (conv_kernel(a, fast_layout) != kernels::ConvKernel::reference) {
+      // The kernel alone: its accumulators, before requantization can hide a difference.
+      const auto accumulators = [&]<class X>(X*) {
+        const auto g = conv_geometry(a);
+        const auto k = conv_kernel(a, fast_layout);
+        const auto x = as_bytes<X>(o.x);
+        std::vector<std::int32_t> scratch(kernels::conv_kernel_scratch_words(k, g, fast_layout, std::is_signed_v<X>) + 1);
+        std::vector<std::int32_t> acc(std::size_t(g.out.size()), 0x7e7e7e7e);
+        detail::run_conv_kernel<B>(k, g, x.data(), o.x_zero_point, fast_layout, wf.data(), o.w_zero_point,
+                                   o.bias.data(), scratch.data(),
+                                   [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
+                                     for (int p = 0; p < count; ++p)
+                                       std::copy_n(rows + std::size_t(p) * ld, g.out.c,
+                                                   acc.begin() + std::ptrdiff_t(first + p) * g.out.c);
+                                   });
+        return acc;
+      };
+      INFO(describe(a) << " weights " << B << " bits, accumulators");
+      REQUIRE((a.signed_input ? accumulators((std::int8_t*)nullptr) : accumulators((std::uint8_t*)nullptr)) ==
+              reference_accumulators(a, o));
+    }
     std::vector<typename P::channel_params> ch;
     for (int c = 0; c < a.filters; ++c) ch.push_back(random_channel<P>());
     const auto run = [&]<class X, class Y>(X*, Y*) {
@@ -1041,6 +1164,9 @@ void compare_packed(int iterations) {
 
 TEST_CASE("fast convolution with packed 1/2/4-bit weights equals the reference") {
   if (!cpu_runs_this_variant()) return;
+  compare_packed<4, arith::akida_v1>(40);  // the akida targets' depthwise layers: 4-bit, packed
+  compare_packed<4, arith::tflite_single_rounding>(40);
+  compare_packed<2, arith::tflite_x86>(40);
   compare_packed<4, arith::pow2>(150);
   compare_packed<2, arith::pow2>(100);
   compare_packed<1, arith::pow2>(100);
@@ -1048,4 +1174,6 @@ TEST_CASE("fast convolution with packed 1/2/4-bit weights equals the reference")
   compare_packed<4, arith::qlinear>(80);
   compare_packed<2, arith::tflite>(50);
   compare_packed<1, arith::gemmini>(50);
+  CHECK(packed_depthwise_layers > 200);
+  CHECK(packed_grouped_layers > 50);
 }

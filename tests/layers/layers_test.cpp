@@ -141,7 +141,10 @@ TEST_CASE("DepthwiseConv2D on akida_v2: 4-bit packed weights, Conv -> Relu -> GA
                                                  .bits = {4, 4, 4}},
                             targets::akida_v2>;
   static_assert(L::weight_count == 4 * 9);
-  static_assert(L::weights_view::byte_size == 18);  // two 4-bit weights a byte
+  // Stored tap_major (the fast depthwise kernels' order): 9 taps of 16 channels (4 and 12 of padding),
+  // two 4-bit weights a byte.
+  static_assert(L::weights_view::layout.order == WeightOrder::tap_major);
+  static_assert(L::weights_view::byte_size == 9 * 16 / 2);
   static_assert(L::output_shape == Shape{1, 1, 4});
   std::vector<int> x(std::size_t(in.size())), w(L::weight_count);
   for (auto& v : x) v = uniform(0, 15);

@@ -53,8 +53,6 @@ class qarray {
   static constexpr std::size_t per_byte = elements_per_byte<Q, Packed>;
   static constexpr std::size_t byte_size = qbytes<Q, N, Packed, Layout>;
   static constexpr WeightLayout layout = Layout;
-  static_assert(Layout.order != WeightOrder::tap_major || per_byte == 1,
-                "statiq: weights packed several to a byte are stored row-major or oc16_k4");
 
   static constexpr std::size_t size() { return N; }
   static constexpr bool packed() { return Packed && per_byte > 1; }
@@ -93,8 +91,6 @@ class qview {
   static constexpr std::size_t per_byte = elements_per_byte<Q, Packed>;
   static constexpr std::size_t byte_size = qbytes<Q, N, Packed, Layout>;
   static constexpr WeightLayout layout = Layout;
-  static_assert(Layout.order != WeightOrder::tap_major || per_byte == 1,
-                "statiq: weights packed several to a byte are stored row-major or oc16_k4");
 
   constexpr qview() = default;
   constexpr qview(const std::uint8_t (&bytes)[byte_size])  // NOLINT: implicit by design

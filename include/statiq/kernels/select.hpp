@@ -15,6 +15,7 @@
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
 #include "statiq/kernels/x86/conv2d.hpp"
 #include "statiq/kernels/x86/depthwise_conv2d.hpp"
+#include "statiq/kernels/x86/grouped_conv2d.hpp"
 #include "statiq/kernels/x86/pooling.hpp"
 #include "statiq/kernels/x86/requantize.hpp"
 #endif
@@ -43,28 +44,33 @@ namespace statiq::kernels {
 // The weight layout of a convolution (Dense: a 1x1 convolution of a 1x1xN input). It depends on
 // the geometry only, never on the ISA, so the generated data fits every build of the engine (the
 // reference kernel reads any layout through its logical indices). Weights packed several to a
-// byte are packed in the same order (the group-1 kernel widens them as it reads them), or stay
-// row-major where no fast kernel reads them.
+// byte are packed in the same order, low bits first (the kernels widen them as they read them).
 constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bool byte_weights) {
+  // (byte_weights no longer changes the order: a vector of 16 rows is 16 * bits / 8 whole bytes in
+  // every order below. Kept so the callers say what they store.)
+  (void)byte_weights;
   const int taps = g.kernel.h * g.kernel.w;
   // oc16_k4 segments: a kernel row (kernel.w * channels, contiguous in NHWC), or one tap when dilated.
   if (g.group == 1)
     return {WeightOrder::oc16_k4, g.out.c, taps * g.in.c, g.dilations.w == 1 ? g.kernel.w * g.in.c : g.in.c};
-  if (!byte_weights) return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
   // Depthwise, any channel multiplier (out.c = multiplier * in.c).
-  if (g.group == g.in.c && byte_weights) return {WeightOrder::tap_major, g.out.c, taps};
-  return {WeightOrder::row_major, g.out.c, taps * g.in_channels_per_group()};
+  if (g.group == g.in.c) return {WeightOrder::tap_major, g.out.c, taps};
+  // Grouped: per group an oc16_k4 block set whose segments are single taps of the group's channels.
+  const int per_group = g.in_channels_per_group();
+  return {WeightOrder::oc16_k4, g.out.c, taps * per_group, per_group, g.group};
 }
 
 enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp,
                         conv2d_arm_mve, depthwise_conv2d_arm_mve, conv2d_avx2, depthwise_conv2d_avx2, conv2d_neon,
-                        depthwise_conv2d_neon };
+                        depthwise_conv2d_neon, grouped_conv2d_avx512_vnni };
 
 // weight_bits: the weights' width. Weights of 1, 2 or 4 bits may be packed several to a byte (on a
-// target that packs them): the x86 and NEON convolutions widen those, the Cortex-M ones read bytes only.
+// target that packs them): the x86 and NEON convolutions (group 1 and depthwise) widen those, the
+// Cortex-M ones read bytes only (so no Cortex-M kernel is picked for sub-byte weights).
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w, int weight_bits = 8) {
   if constexpr (isa == Isa::avx512_vnni) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx512_vnni;
+    if (w.order == WeightOrder::oc16_k4 && g.group > 1 && w.groups == g.group) return ConvKernel::grouped_conv2d_avx512_vnni;
     if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx512;
   }
   if constexpr (isa == Isa::avx2) {
@@ -74,11 +80,13 @@ constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const Weigh
   // The Cortex-M kernels: byte weights only, depthwise with channel multiplier 1 only.
   if constexpr (isa == Isa::arm_dsp) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1 && weight_bits > 4) return ConvKernel::conv2d_arm_dsp;
-    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c) return ConvKernel::depthwise_conv2d_arm_dsp;
+    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c && weight_bits > 4)
+      return ConvKernel::depthwise_conv2d_arm_dsp;
   }
   if constexpr (isa == Isa::arm_mve) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1 && weight_bits > 4) return ConvKernel::conv2d_arm_mve;
-    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c) return ConvKernel::depthwise_conv2d_arm_mve;
+    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c && weight_bits > 4)
+      return ConvKernel::depthwise_conv2d_arm_mve;
   }
   if constexpr (isa == Isa::neon) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_neon;
@@ -92,6 +100,7 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
   switch (k) {
     case ConvKernel::conv2d_avx512_vnni: return "x86::conv2d (avx512_vnni)";
     case ConvKernel::depthwise_conv2d_avx512: return "x86::depthwise_conv2d (avx512)";
+    case ConvKernel::grouped_conv2d_avx512_vnni: return "x86::grouped_conv2d (avx512_vnni)";
     case ConvKernel::conv2d_avx2: return "x86::avx2::conv2d (avx2)";
     case ConvKernel::depthwise_conv2d_avx2: return "x86::avx2::depthwise_conv2d (avx2)";
     case ConvKernel::conv2d_arm_dsp: return "arm::conv2d (dsp)";
@@ -115,6 +124,7 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == ConvKernel::conv2d_avx512_vnni) return x86::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_avx512) return x86::depthwise_conv2d_scratch_words(g, w);
+  if (k == ConvKernel::grouped_conv2d_avx512_vnni) return x86::grouped_conv2d_scratch_words(g, w, signed_input);
 #elif defined(STATIQ_KERNELS_AVX2)
   if (k == ConvKernel::conv2d_avx2) return x86::avx2::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_avx2) return x86::avx2::depthwise_conv2d_scratch_words(g, w);

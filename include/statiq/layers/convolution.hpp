@@ -307,13 +307,15 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == kernels::ConvKernel::conv2d_avx512_vnni)
     kernels::x86::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
-  else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
-    kernels::x86::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else if (k == kernels::ConvKernel::grouped_conv2d_avx512_vnni)
+    kernels::x86::grouped_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else
+    kernels::x86::depthwise_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #elif defined(STATIQ_KERNELS_AVX2)
   if (k == kernels::ConvKernel::conv2d_avx2)
     kernels::x86::avx2::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
-  else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
-    kernels::x86::avx2::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else
+    kernels::x86::avx2::depthwise_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #elif defined(STATIQ_KERNELS_ARM_DSP)
   // Byte weights only: kernels::conv_kernel never picks a Cortex-M kernel for packed ones.
   if constexpr (WeightBits == 8) {
@@ -331,8 +333,8 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
 #elif defined(STATIQ_KERNELS_ARM_NEON)
   if (k == kernels::ConvKernel::conv2d_neon)
     kernels::arm::neon::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
-  else if constexpr (WeightBits == 8)  // packed weights are never tap_major (kernels/select.hpp)
-    kernels::arm::neon::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else
+    kernels::arm::neon::depthwise_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #endif
 }
 

@@ -1,5 +1,6 @@
 // statiq/kernels/x86/depthwise_conv2d.hpp — the AVX-512 depthwise convolution (any channel
-// multiplier: output channel oc reads input channel oc / multiplier): 16 output channels a vector, the kernel's taps (weights stored tap_major) held across a row of output
+// multiplier: output channel oc reads input channel oc / multiplier): 16 output channels a vector,
+// the kernel's taps (weights stored tap_major, bytes or packed sub-byte) held across a row of output
 // pixels, int32 products (exact); the accumulators of each pixel handed to an epilogue.
 // Equal to kernels/reference/conv2d.hpp bit for bit (tests/kernels/fast_kernels_test.cpp).
 #pragma once
@@ -11,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "statiq/core/weight_layout.hpp"
@@ -26,10 +28,36 @@ constexpr std::size_t depthwise_conv2d_scratch_words(const reference::Conv2DGeom
   return std::size_t(g.out.w) * w.padded_rows();
 }
 
+namespace detail {
+// The 16 weights of one tap_major vector (output channels c .. c + 15 of a tap; `index` = tap *
+// padded rows + c, a multiple of 16) as int32 lanes. Packed ones (Bits < 8, 8 / Bits to a byte, low
+// bits first) are 16 * Bits bits: lane i takes the 32-bit word holding its field (a permute), shifts
+// the field to the top and back down arithmetically (sign-extended from Bits bits).
+template <int Bits>
+inline __m512i load_depthwise_weights(const std::uint8_t* w, std::size_t index) {
+  constexpr __mmask16 all = 0xffff;  // masked forms: GCC 12 warns (-Wmaybe-uninitialized) on the unmasked ones
+  if constexpr (Bits == 8) {
+    return _mm512_maskz_cvtepi8_epi32(all, _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + index)));
+  } else {
+    std::uint64_t packed = 0;
+    std::memcpy(&packed, w + index * Bits / 8, 16 * Bits / 8);
+    alignas(64) std::int32_t word[16], up[16];
+    for (int i = 0; i < 16; ++i) {
+      word[i] = i * Bits / 32;
+      up[i] = 32 - Bits - i * Bits % 32;
+    }
+    const __m512i v = _mm512_maskz_permutexvar_epi32(
+        all, _mm512_load_si512(word), _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(packed))));
+    return _mm512_maskz_srai_epi32(all, _mm512_maskz_sllv_epi32(all, v, _mm512_load_si512(up)), 32 - Bits);
+  }
+}
+}  // namespace detail
+
 // Depthwise convolution (group == in.c, out.c = multiplier * in.c) over NHWC x, weights tap_major
-// (rows = output channels, cols = kernel.h * kernel.w). Calls epilogue(first, count, acc, ld) as x86::conv2d does, once per
-// output row.
-template <class X, class Epilogue>
+// (rows = output channels, cols = kernel.h * kernel.w). WeightBits: 8, or 4/2/1 for weights packed
+// 2/4/8 to a byte in the same order (widened in registers as they are read). Calls
+// epilogue(first, count, acc, ld) as x86::conv2d does, once per output row.
+template <int WeightBits = 8, class X, class Epilogue>
 void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point,
                       const WeightLayout& layout, const std::uint8_t* w, std::int32_t w_zero_point,
                       const std::int32_t* bias,
@@ -59,9 +87,7 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
       const __m128i spread = _mm_load_si128(reinterpret_cast<const __m128i*>(spread_index));
       __m512i wv[depthwise_max_taps];
       for (int t = 0; t < taps; ++t)
-        wv[t] = _mm512_sub_epi32(
-            _mm512_maskz_cvtepi8_epi32(all, _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + std::size_t(t) * rows + std::size_t(c0)))),
-            wzp);
+        wv[t] = _mm512_sub_epi32(detail::load_depthwise_weights<WeightBits>(w, std::size_t(t) * rows + std::size_t(c0)), wzp);
       const __m512i bv = bias ? _mm512_maskz_loadu_epi32(m, bias + c0) : _mm512_setzero_si512();
       for (int ow = 0; ow < g.out.w; ++ow) {
         const int iw0 = ow * g.strides.w - g.pads.left;

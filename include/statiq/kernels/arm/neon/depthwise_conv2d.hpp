@@ -1,8 +1,8 @@
 // statiq/kernels/arm/neon/depthwise_conv2d.hpp — the AArch64 NEON depthwise convolution (channel
 // multiplier 1; kernels/select.hpp leaves the others to the reference kernel): 16 channels a step
-// (then 8, then one at a time), the window's taps inside the input found once per pixel,
-// input bytes and weights (stored tap_major) widened to int16 less their zero points (|x - zp| <= 255,
-// |w - w_zp| small), each product added exactly into int32 lanes by SMLAL/SMLAL2. Depthwise is
+// (then 8, then one at a time), the window's taps inside the input found once per pixel, input
+// bytes and weights (stored tap_major, bytes or packed sub-byte) widened to int16 less their zero
+// points (|x - zp| <= 255, |w - w_zp| small), each product added exactly into int32 lanes by SMLAL/SMLAL2. Depthwise is
 // memory-bound; this is what the dot-product extension would not speed up (one product per channel).
 // Equal to kernels/reference/conv2d.hpp bit for bit (tests/device/neon_kernels_test.cpp, qemu-aarch64).
 #pragma once
@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "statiq/core/weight_layout.hpp"
@@ -35,12 +36,55 @@ inline int16x8_t load_centred(const X* x, int16x8_t zero_point) {
   else
     return vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(vld1_u8(reinterpret_cast<const std::uint8_t*>(x)))), zero_point);
 }
+
+// Weights packed 8 / Bits to a byte, low bits first: the 8 fields of `bits` (8 * Bits bits) as int16
+// lanes. Lanes 0-3 and 4-7 each take the 16-bit half holding their fields, shift their own field to
+// the top and back down arithmetically (sign-extended from Bits bits).
+template <int Bits>
+inline int16x8_t widen_packed(std::uint32_t bits) {
+  static_assert(Bits == 1 || Bits == 2 || Bits == 4);
+  alignas(16) static constexpr std::int16_t up[8] = {16 - Bits,
+                                                     16 - Bits - 1 * Bits % 16,
+                                                     16 - Bits - 2 * Bits % 16,
+                                                     16 - Bits - 3 * Bits % 16,
+                                                     16 - Bits - 4 * Bits % 16,
+                                                     16 - Bits - 5 * Bits % 16,
+                                                     16 - Bits - 6 * Bits % 16,
+                                                     16 - Bits - 7 * Bits % 16};
+  const uint16x8_t halves = vcombine_u16(vdup_n_u16(static_cast<std::uint16_t>(bits)),
+                                         vdup_n_u16(static_cast<std::uint16_t>(bits >> (4 * Bits / 16 * 16))));
+  return vshrq_n_s16(vshlq_s16(vreinterpretq_s16_u16(halves), vld1q_s16(up)), 16 - Bits);
+}
+
+// The 8 weights of tap_major elements index .. index + 7 (index a multiple of 8), as int16.
+template <int Bits>
+inline int16x8_t load_weights8(const std::uint8_t* w, std::size_t index) {
+  if constexpr (Bits == 8) {
+    return vmovl_s8(vld1_s8(reinterpret_cast<const std::int8_t*>(w + index)));
+  } else {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, w + index * Bits / 8, Bits);  // 8 * Bits bits
+    return widen_packed<Bits>(bits);
+  }
+}
+
+// The weight of tap_major element index, as int.
+template <int Bits>
+inline std::int32_t weight_at(const std::uint8_t* w, std::size_t index) {
+  if constexpr (Bits == 8) {
+    return static_cast<std::int8_t>(w[index]);
+  } else {
+    const unsigned raw = (w[index * Bits / 8] >> (index % (8 / Bits) * Bits)) & ((1u << Bits) - 1u);
+    return static_cast<std::int32_t>(raw ^ (1u << (Bits - 1))) - (1 << (Bits - 1));
+  }
+}
 }  // namespace detail
 
 // Depthwise convolution (group == in.c == out.c) over NHWC x, weights tap_major (rows = channels,
-// cols = kernel.h * kernel.w). Calls epilogue(first, count, acc, ld) as neon::conv2d does, once per
-// output row.
-template <class X, class Epilogue>
+// cols = kernel.h * kernel.w). WeightBits: 8, or 4/2/1 for weights packed 2/4/8 to a byte in the
+// same order (widened in registers as they are read). Calls epilogue(first, count, acc, ld) as
+// neon::conv2d does, once per output row.
+template <int WeightBits = 8, class X, class Epilogue>
 void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point,
                       const WeightLayout& layout, const std::uint8_t* w, std::int32_t w_zero_point,
                       const std::int32_t* bias, std::int32_t* scratch, Epilogue&& epilogue) {
@@ -50,7 +94,6 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
   const std::size_t in_c = std::size_t(g.in.c), in_w = std::size_t(g.in.w);
   const int16x8_t zp = vdupq_n_s16(static_cast<std::int16_t>(x_zero_point));
   const int16x8_t wzp = vdupq_n_s16(static_cast<std::int16_t>(w_zero_point));
-  const auto* ws = reinterpret_cast<const std::int8_t*>(w);
   for (int oh = 0; oh < g.out.h; ++oh) {
     const int ih0 = oh * g.strides.h - g.pads.top;
     // The kernel rows inside the input (the others fall on pads: they add nothing).
@@ -70,7 +113,7 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
       const X* x0 = inside ? x + (std::ptrdiff_t(ih0 + kh0 * g.dilations.h) * std::ptrdiff_t(in_w) +
                                   std::ptrdiff_t(iw0 + kw0 * g.dilations.w)) * std::ptrdiff_t(in_c)
                            : x;
-      const std::int8_t* w0 = ws + std::size_t(kh0 * g.kernel.w + kw0) * rows;
+      const std::size_t w0 = std::size_t(kh0 * g.kernel.w + kw0) * rows;  // tap_major element index
       int c = 0;
       for (; c + 16 <= channels; c += 16) {
         int32x4_t a[4];
@@ -78,11 +121,18 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
         for (int i = 0; i < 4; ++i) a[i] = bias ? vld1q_s32(bias + c + 4 * i) : vdupq_n_s32(0);
         for (int kh = kh0; kh < kh1; ++kh) {
           const X* xp = x0 + std::ptrdiff_t(kh - kh0) * x_row + c;
-          const std::int8_t* wp = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
-          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wp += rows) {
+          std::size_t wi = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
+          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wi += rows) {
             const int16x8_t xl = detail::load_centred(xp, zp), xh = detail::load_centred(xp + 8, zp);
-            const int8x16_t wb = vld1q_s8(wp);
-            const int16x8_t wl = vsubq_s16(vmovl_s8(vget_low_s8(wb)), wzp), wh = vsubq_s16(vmovl_high_s8(wb), wzp);
+            int16x8_t wl, wh;
+            if constexpr (WeightBits == 8) {
+              const int8x16_t wb = vld1q_s8(reinterpret_cast<const std::int8_t*>(w + wi));
+              wl = vsubq_s16(vmovl_s8(vget_low_s8(wb)), wzp);
+              wh = vsubq_s16(vmovl_high_s8(wb), wzp);
+            } else {
+              wl = vsubq_s16(detail::load_weights8<WeightBits>(w, wi), wzp);
+              wh = vsubq_s16(detail::load_weights8<WeightBits>(w, wi + 8), wzp);
+            }
             a[0] = vmlal_s16(a[0], vget_low_s16(xl), vget_low_s16(wl));
             a[1] = vmlal_high_s16(a[1], xl, wl);
             a[2] = vmlal_s16(a[2], vget_low_s16(xh), vget_low_s16(wh));
@@ -97,10 +147,10 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
         int32x4_t a1 = bias ? vld1q_s32(bias + c + 4) : vdupq_n_s32(0);
         for (int kh = kh0; kh < kh1; ++kh) {
           const X* xp = x0 + std::ptrdiff_t(kh - kh0) * x_row + c;
-          const std::int8_t* wp = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
-          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wp += rows) {
+          std::size_t wi = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
+          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wi += rows) {
             const int16x8_t xv = detail::load_centred(xp, zp);
-            const int16x8_t wv = vsubq_s16(vmovl_s8(vld1_s8(wp)), wzp);
+            const int16x8_t wv = vsubq_s16(detail::load_weights8<WeightBits>(w, wi), wzp);
             a0 = vmlal_s16(a0, vget_low_s16(xv), vget_low_s16(wv));
             a1 = vmlal_high_s16(a1, xv, wv);
           }
@@ -112,9 +162,9 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
         std::uint32_t a = bias ? std::uint32_t(bias[c]) : 0u;
         for (int kh = kh0; kh < kh1; ++kh) {
           const X* xp = x0 + std::ptrdiff_t(kh - kh0) * x_row + c;
-          const std::int8_t* wp = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
-          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wp += rows)
-            a += std::uint32_t((std::int32_t(*xp) - x_zero_point) * (std::int32_t(*wp) - w_zero_point));
+          std::size_t wi = w0 + std::size_t((kh - kh0) * g.kernel.w) * rows + std::size_t(c);
+          for (int kw = kw0; kw < kw1; ++kw, xp += x_tap, wi += rows)
+            a += std::uint32_t((std::int32_t(*xp) - x_zero_point) * (detail::weight_at<WeightBits>(w, wi) - w_zero_point));
         }
         acc[c] = static_cast<std::int32_t>(a);
       }

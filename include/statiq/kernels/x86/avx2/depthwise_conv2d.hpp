@@ -1,8 +1,8 @@
 // statiq/kernels/x86/avx2/depthwise_conv2d.hpp — the AVX2 depthwise convolution (any channel
 // multiplier: output channel oc reads input channel oc / multiplier), the AVX-512 kernel's scheme
 // (kernels/x86/depthwise_conv2d.hpp) 8 output channels a vector: the taps' weights (stored
-// tap_major) held across a row of output pixels, int32 products (exact); each output row's
-// accumulators handed to an epilogue. Equal to kernels/reference/conv2d.hpp bit for bit
+// tap_major, bytes or packed sub-byte) held across a row of output pixels, int32 products (exact);
+// each output row's accumulators handed to an epilogue. Equal to kernels/reference/conv2d.hpp bit for bit
 // (tests/kernels/fast_kernels_test.cpp, kernels_fast_avx2_test).
 #pragma once
 
@@ -29,10 +29,30 @@ constexpr std::size_t depthwise_conv2d_scratch_words(const reference::Conv2DGeom
   return std::size_t(g.out.w) * w.padded_rows();
 }
 
+namespace detail {
+// The 8 weights of one tap_major vector (output channels c .. c + 7 of a tap; `index` = tap *
+// padded rows + c, a multiple of 8) as int32 lanes. Packed ones (Bits < 8, 8 / Bits to a byte, low
+// bits first) are 8 * Bits bits, at most one 32-bit word: every lane takes it, shifts its own field
+// to the top and back down arithmetically (sign-extended from Bits bits).
+template <int Bits>
+inline __m256i load_depthwise_weights(const std::uint8_t* w, std::size_t index) {
+  if constexpr (Bits == 8) {
+    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + index)));
+  } else {
+    std::uint32_t packed = 0;
+    std::memcpy(&packed, w + index * Bits / 8, Bits);  // 8 * Bits bits
+    const __m256i up = _mm256_setr_epi32(32 - Bits, 32 - 2 * Bits, 32 - 3 * Bits, 32 - 4 * Bits, 32 - 5 * Bits,
+                                         32 - 6 * Bits, 32 - 7 * Bits, 32 - 8 * Bits);
+    return _mm256_srai_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(static_cast<int>(packed)), up), 32 - Bits);
+  }
+}
+}  // namespace detail
+
 // Depthwise convolution (group == in.c, out.c = multiplier * in.c) over NHWC x, weights tap_major
-// (rows = output channels, padded to 16, cols = kernel.h * kernel.w). Calls epilogue(first, count,
-// acc, ld) once per output row.
-template <class X, class Epilogue>
+// (rows = output channels, padded to 16, cols = kernel.h * kernel.w). WeightBits: 8, or 4/2/1 for
+// weights packed 2/4/8 to a byte in the same order (widened in registers as they are read). Calls
+// epilogue(first, count, acc, ld) once per output row.
+template <int WeightBits = 8, class X, class Epilogue>
 void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point,
                       const WeightLayout& layout, const std::uint8_t* w, std::int32_t w_zero_point,
                       const std::int32_t* bias, std::int32_t* scratch, Epilogue&& epilogue) {
@@ -74,9 +94,7 @@ void depthwise_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32
       const __m128i spread = _mm_load_si128(reinterpret_cast<const __m128i*>(spread_index));
       __m256i wv[depthwise_max_taps];
       for (int t = 0; t < taps; ++t)
-        wv[t] = _mm256_sub_epi32(
-            _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + std::size_t(t) * rows + std::size_t(c0)))),
-            wzp);
+        wv[t] = _mm256_sub_epi32(detail::load_depthwise_weights<WeightBits>(w, std::size_t(t) * rows + std::size_t(c0)), wzp);
       alignas(32) std::int32_t bias_lanes[8] = {};
       if (bias)
         for (int i = 0; i < valid; ++i) bias_lanes[i] = bias[c0 + i];
