@@ -27,10 +27,11 @@ void concat_bytes(int pixels, int num_inputs, const X* const* inputs, const int*
   for (int i = 0; i < num_inputs; ++i) out_channels += std::size_t(channels[i]);
   for (int i = 0, offset = 0; i < num_inputs; offset += channels[i], ++i) {
     const std::size_t n = std::size_t(channels[i]);
+    const LookupRows rows = tables[i] ? lookup_rows(tables[i]) : LookupRows{};
     for (std::size_t p = 0; p < std::size_t(pixels); ++p) {
       const X* src = inputs[i] + p * n;
       Y* dst = y + p * out_channels + std::size_t(offset);
-      if (tables[i]) lookup_table(src, int(n), tables[i], dst);
+      if (tables[i]) lookup_table(src, int(n), rows, dst);
       else std::memcpy(dst, src, n);
     }
   }

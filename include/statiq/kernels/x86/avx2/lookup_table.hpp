@@ -1,8 +1,11 @@
 // statiq/kernels/x86/avx2/lookup_table.hpp — the 256-entry byte table lookup 32 bytes at a time with
-// AVX2, which has no byte permute over more than 16 entries: the table as 16 rows of 16 bytes, each
-// row looked up by the index's low nibble (vpshufb) and kept where the index's high nibble is the
-// row's number. A pure selection, no arithmetic: equal to kernels/reference/lookup_table.hpp by
-// construction; tests/kernels checks it byte for byte on every index and tail length.
+// AVX2, which has no byte permute over more than 16 entries: the table as 16 rows of 16 bytes, row k
+// looked up (vpshufb) by the index less 16k, which selects by the low nibble and gives 0 where bit 7
+// of that difference is set, i.e. for the rows above the index's own within its half of the table
+// (indices below 128 and rows 0..7, or at least 128 and rows 8..15). The rows are stored XORed with
+// the row before them in the same half, so the XOR of the rows up to the index's own is its entry;
+// bit 7 of the index picks the half. A pure selection: equal to kernels/reference/lookup_table.hpp;
+// tests/kernels checks it byte for byte on every index and tail length.
 #pragma once
 
 #include "statiq/kernels/isa.hpp"
@@ -14,25 +17,51 @@
 
 namespace statiq::kernels::x86::avx2 {
 
-// y[i] = table[uint8(x[i])] for i < n; X and Y are one byte wide.
+// The table as the kernel reads it: row k XOR row k-1 (none before rows 0 and 8), and the table itself
+// for the tail. Made once per table (Concat: once per input, not per pixel).
+struct LookupRows {
+  alignas(16) std::uint8_t rows[256];
+  const std::uint8_t* table;
+};
+
+template <class Y>
+LookupRows lookup_rows(const Y* table) {
+  static_assert(sizeof(Y) == 1);
+  LookupRows r;
+  r.table = reinterpret_cast<const std::uint8_t*>(table);
+  for (int i = 0; i < 256; ++i)
+    r.rows[i] = static_cast<std::uint8_t>(i % 128 < 16 ? r.table[i] : r.table[i] ^ r.table[i - 16]);
+  return r;
+}
+
+// y[i] = table[uint8(x[i])] for i < n, the table as lookup_rows made it; X and Y are one byte wide.
 template <class X, class Y>
-void lookup_table(const X* x, int n, const Y* table, Y* y) {
+void lookup_table(const X* x, int n, const LookupRows& table, Y* y) {
   static_assert(sizeof(X) == 1 && sizeof(Y) == 1);
-  const __m256i low_nibble = _mm256_set1_epi8(0x0f);
+  const __m256i sixteen = _mm256_set1_epi8(16);
   int i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
-    const __m256i lo = _mm256_and_si256(idx, low_nibble);
-    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(idx, 4), low_nibble);
-    __m256i r = _mm256_setzero_si256();
-    for (int row = 0; row < 16; ++row) {  // unrolled by the compiler: 16 rows, 4 instructions each
-      const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * row)));
-      const __m256i here = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(static_cast<char>(row)));
-      r = _mm256_or_si256(r, _mm256_and_si256(here, _mm256_shuffle_epi8(t, lo)));
+    __m256i lower = _mm256_setzero_si256(), upper = _mm256_setzero_si256(), shifted = idx;
+    for (int k = 0; k < 8; ++k) {  // unrolled by the compiler; shifted = idx - 16k (wrapping)
+      const __m256i r = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(table.rows + 16 * k)));
+      lower = _mm256_xor_si256(lower, _mm256_shuffle_epi8(r, shifted));
+      shifted = _mm256_sub_epi8(shifted, sixteen);
     }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), r);
+    for (int k = 8; k < 16; ++k) {
+      const __m256i r = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(table.rows + 16 * k)));
+      upper = _mm256_xor_si256(upper, _mm256_shuffle_epi8(r, shifted));
+      shifted = _mm256_sub_epi8(shifted, sixteen);
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), _mm256_blendv_epi8(lower, upper, idx));
   }
-  for (; i < n; ++i) y[i] = table[static_cast<std::uint8_t>(x[i])];
+  for (; i < n; ++i) y[i] = static_cast<Y>(table.table[static_cast<std::uint8_t>(x[i])]);
+}
+
+// y[i] = table[uint8(x[i])] for i < n; X and Y are one byte wide.
+template <class X, class Y>
+void lookup_table(const X* x, int n, const Y* table, Y* y) {
+  lookup_table(x, n, lookup_rows(table), y);
 }
 
 }  // namespace statiq::kernels::x86::avx2
