@@ -30,11 +30,17 @@ struct codes8 {  // 8 codes as int32, lanes 0..3 and 4..7
 template <class X>
 inline codes8 load_codes(const X* p, int count) {
   static_assert(sizeof(X) == 1);
-  std::uint8_t bytes[8]{};
-  std::memcpy(bytes, p, std::size_t(count < 8 ? count : 8));
+  uint8x8_t raw;
+  if (count >= 8) {
+    raw = vld1_u8(reinterpret_cast<const std::uint8_t*>(p));
+  } else {
+    std::uint8_t bytes[8]{};
+    std::memcpy(bytes, p, std::size_t(count));
+    raw = vld1_u8(bytes);
+  }
   int16x8_t v;
-  if constexpr (std::is_signed_v<X>) v = vmovl_s8(vreinterpret_s8_u8(vld1_u8(bytes)));
-  else v = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(bytes)));
+  if constexpr (std::is_signed_v<X>) v = vmovl_s8(vreinterpret_s8_u8(raw));
+  else v = vreinterpretq_s16_u16(vmovl_u8(raw));
   return {vmovl_s16(vget_low_s16(v)), vmovl_s16(vget_high_s16(v))};
 }
 
@@ -42,9 +48,14 @@ inline codes8 load_codes(const X* p, int count) {
 template <class Y>
 inline void store_codes(Y* p, int count, codes8 v) {
   static_assert(sizeof(Y) == 1);
-  std::uint8_t bytes[8];
-  vst1_u8(bytes, vreinterpret_u8_s8(vmovn_s16(vcombine_s16(vmovn_s32(v.lo), vmovn_s32(v.hi)))));
-  std::memcpy(p, bytes, std::size_t(count < 8 ? count : 8));
+  const uint8x8_t packed = vreinterpret_u8_s8(vmovn_s16(vcombine_s16(vmovn_s32(v.lo), vmovn_s32(v.hi))));
+  if (count >= 8) {
+    vst1_u8(reinterpret_cast<std::uint8_t*>(p), packed);
+  } else {
+    std::uint8_t bytes[8];
+    vst1_u8(bytes, packed);
+    std::memcpy(p, bytes, std::size_t(count));
+  }
 }
 
 // Runs `op` (4 codes of a, 4 of b -> 4 codes in [lo, hi]) over the tensor, 8 at a time: flat, or

@@ -27,9 +27,14 @@ namespace detail {
 template <class X>
 inline __m256i load_codes(const X* p, int count) {
   static_assert(sizeof(X) == 1);
-  std::int64_t bytes = 0;
-  std::memcpy(&bytes, p, std::size_t(count < 8 ? count : 8));
-  const __m128i v = _mm_cvtsi64_si128(bytes);
+  __m128i v;
+  if (count >= 8) {
+    v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+  } else {
+    std::int64_t bytes = 0;
+    std::memcpy(&bytes, p, std::size_t(count));
+    v = _mm_cvtsi64_si128(bytes);
+  }
   if constexpr (std::is_signed_v<X>) return _mm256_cvtepi8_epi32(v);
   else return _mm256_cvtepu8_epi32(v);
 }
@@ -41,9 +46,13 @@ inline void store_codes(Y* p, int count, __m256i v) {
   const __m256i bytes = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                                                  -1, -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1,
                                                                  -1, -1, -1, -1));
-  const std::int64_t packed = std::int64_t(std::uint32_t(_mm256_extract_epi32(bytes, 0))) |
-                              (std::int64_t(std::uint32_t(_mm256_extract_epi32(bytes, 4))) << 32);
-  std::memcpy(p, &packed, std::size_t(count < 8 ? count : 8));
+  const __m128i packed = _mm_unpacklo_epi32(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1));
+  if (count >= 8) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), packed);
+  } else {
+    const std::int64_t low = _mm_cvtsi128_si64(packed);
+    std::memcpy(p, &low, std::size_t(count));
+  }
 }
 
 // Rounds half to even and converts; INT32_MIN beyond the int32 range (and for NaN), as cvtps2dq.
