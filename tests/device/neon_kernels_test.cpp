@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
+#include <string_view>
 #include <type_traits>
 
 #include "statiq/arith/akida_v1.hpp"
@@ -28,8 +30,10 @@
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/dense.hpp"
+#include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/lookup_table.hpp"
+#include "statiq/layers/quantize.hpp"
 #include "statiq/targets/cpu_int8.hpp"
 
 using namespace statiq;
@@ -412,6 +416,60 @@ int compare_elementwise() {
   return compared;
 }
 
+std::string_view QL_name() { return Quantize<"q", QuantizeAttributes{.shape = {1, 1, 4}}, targets::cpu_int8>::kernel_name; }
+std::string_view DL_name() { return Dequantize<"d", DequantizeAttributes{.shape = {1, 1, 4}}, targets::cpu_int8>::kernel_name; }
+
+// Quantize (qlinear: half to even) and Dequantize through their layers' compute against the scalar
+// rules: ties, infinities, NaN, values far beyond the range; every code, tails off the vector widths.
+int compare_quantize_dequantize(int iterations) {
+  using QL = Quantize<"q", QuantizeAttributes{.shape = {1, 1, 4}}, targets::cpu_int8>;
+  using DL = Dequantize<"d", DequantizeAttributes{.shape = {1, 1, 4}}, targets::cpu_int8>;
+  static float xf[2048], yf[2048 + 8], rf[2048 + 8];
+  int compared = 0;
+  for (int iter = 0; iter < iterations; ++iter) {
+    const int n = pick({1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 40, 256, 300, 2048});
+    const bool s = coin();
+    const float scale = coin(0.3) ? 1.0f / float(1 << uniform(0, 8)) : 0.0001f * float(uniform(1, 10000));
+    const int zp = s ? uniform(-128, 127) : uniform(0, 255), lo = s ? -128 : 0, hi = s ? 127 : 255;
+    for (int i = 0; i < n; ++i) {
+      switch (uniform(0, 5)) {
+        case 0: xf[i] = scale * (float(uniform(-300, 300)) + 0.5f); break;  // exact ties
+        case 1: xf[i] = std::numeric_limits<float>::infinity() * (coin() ? 1.0f : -1.0f); break;
+        case 2: xf[i] = coin(0.2) ? std::numeric_limits<float>::quiet_NaN() : 1e30f * (coin() ? 1.0f : -1.0f); break;
+        default: xf[i] = float(uniform(-3000, 3000)) * 0.1f * scale;
+      }
+    }
+    std::fill_n(y_fast, n + 8, std::uint8_t{0x5a});
+    kernels::last_kernel_ran = nullptr;
+    if (s) compute<arith::qlinear>(QuantizeAttributes{.shape = {1, 1, n}, .signed_output = true}, xf, scale, zp,
+                                   reinterpret_cast<std::int8_t*>(y_fast));
+    else compute<arith::qlinear>(QuantizeAttributes{.shape = {1, 1, n}}, xf, scale, zp, y_fast);
+    ran(QL::kernel_name, "quantize");
+    int wrong = 0;
+    for (int i = 0; i < n; ++i)
+      wrong += y_fast[i] != static_cast<std::uint8_t>(detail::quantize_value<arith::qlinear>(xf[i], scale, zp, lo, hi));
+    for (int i = n; i < n + 8; ++i) wrong += y_fast[i] != 0x5a;
+    // Dequantize: every code first, then random ones.
+    for (int i = 0; i < n; ++i) x_bytes[i] = static_cast<std::uint8_t>(i < 256 ? i : uniform(0, 255));
+    std::fill_n(yf, n + 8, -1.0f);
+    kernels::last_kernel_ran = nullptr;
+    if (s) compute(DequantizeAttributes{.shape = {1, 1, n}, .signed_input = true}, reinterpret_cast<const std::int8_t*>(x_bytes),
+                   scale, zp, yf);
+    else compute(DequantizeAttributes{.shape = {1, 1, n}}, x_bytes, scale, zp, yf);
+    ran(DL::kernel_name, "dequantize");
+    for (int i = 0; i < n; ++i)
+      rf[i] = arith::dequantize(s ? std::int32_t(std::int8_t(x_bytes[i])) : std::int32_t(x_bytes[i]), scale, zp);
+    for (int i = n; i < n + 8; ++i) rf[i] = -1.0f;
+    wrong += std::memcmp(yf, rf, sizeof(float) * std::size_t(n + 8)) != 0;
+    if (wrong) {
+      std::printf("MISMATCH quantize/dequantize: n %d signed %d scale %g zp %d\n", n, s, double(scale), zp);
+      ++failures;
+    }
+    ++compared;
+  }
+  return compared;
+}
+
 }  // namespace
 
 int main() {
@@ -467,12 +525,15 @@ int main() {
   std::printf("neon kernels: %d lookup tables (%s), %d concats (%d on %s), %d elementwise maps (%s, %s) compared\n", tables,
               lookup_table_kernel_name().data(), concats, concats_on_the_byte_kernel, concat_kernel_name(true).data(), elementwise, elementwise_kernel_name(ElementwiseOp::mul).data(),
               elementwise_kernel_name(ElementwiseOp::sub).data());
+  const int boundaries = compare_quantize_dequantize(300);
+  std::printf("neon kernels: %d quantize + dequantize runs (%s, %s) compared\n", boundaries, QL_name().data(),
+              DL_name().data());
   if (!lookup_table_kernel_name().starts_with("arm::neon::") || !elementwise_kernel_name(ElementwiseOp::mul).starts_with("arm::neon::")) {
     std::printf("neon kernels: the element-wise layers do not name the NEON kernels\n");
     ++failures;
   }
   if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 850 || packed < 350 || pools < 300 || tables < 36 ||
-      concats < 300 || concats_on_the_byte_kernel < 100 || elementwise < 80) {
+      concats < 300 || concats_on_the_byte_kernel < 100 || elementwise < 80 || boundaries < 300) {
     std::printf("neon kernels: %d mismatches\n", failures);
     return 1;
   }

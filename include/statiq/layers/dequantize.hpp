@@ -9,8 +9,10 @@
 
 #include "statiq/arith/dequantize.hpp"
 #include "statiq/arith/softmax.hpp"
+#include "statiq/kernels/arm/neon/dequantize.hpp"
 #include "statiq/kernels/isa.hpp"
 #include "statiq/kernels/trace.hpp"
+#include "statiq/kernels/x86/avx2/dequantize.hpp"
 #include "statiq/kernels/x86/dequantize.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/quantize.hpp"
@@ -25,18 +27,24 @@ struct DequantizeAttributes {
   constexpr bool operator==(const DequantizeAttributes&) const = default;
 };
 
-// Whether Dequantize runs this build's vector kernel (kernels/x86/dequantize.hpp, byte codes); the
-// Softmax after it (statiq/arith/softmax.hpp) is scalar everywhere.
+// Whether Dequantize runs this build's vector kernel (kernels/x86[/avx2]/dequantize.hpp,
+// arm/neon/dequantize.hpp: byte codes); the Softmax after it (statiq/arith/softmax.hpp) is scalar
+// everywhere.
 template <class X>
 constexpr bool dequantize_runs_vector_kernel() {
-  return kernels::isa == kernels::Isa::avx512_vnni && sizeof(X) == 1;
+  return (kernels::isa == kernels::Isa::avx512_vnni || kernels::isa == kernels::Isa::avx2 ||
+          kernels::isa == kernels::Isa::neon) &&
+         sizeof(X) == 1;
 }
 
 template <class X>
 constexpr std::string_view dequantize_kernel_name(bool softmax) {
-  if (dequantize_runs_vector_kernel<X>())
+  if (!dequantize_runs_vector_kernel<X>()) return softmax ? "reference::dequantize + softmax" : "reference::dequantize";
+  if (kernels::isa == kernels::Isa::avx512_vnni)
     return softmax ? "x86::dequantize (avx512) + reference softmax" : "x86::dequantize (avx512)";
-  return softmax ? "reference::dequantize + softmax" : "reference::dequantize";
+  if (kernels::isa == kernels::Isa::avx2)
+    return softmax ? "x86::avx2::dequantize (avx2) + reference softmax" : "x86::avx2::dequantize (avx2)";
+  return softmax ? "arm::neon::dequantize (neon) + reference softmax" : "arm::neon::dequantize (neon)";
 }
 
 // Dequantize with run-time attributes: (q - zero_point) * scale in float32 [, then Softmax per pixel].
@@ -46,6 +54,12 @@ void compute(const DequantizeAttributes& a, const X* x, float scale, std::int32_
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
     STATIQ_KERNEL_RAN("x86::dequantize (avx512)");
     kernels::x86::dequantize(x, a.shape.size(), scale, zero_point, y);
+#elif defined(STATIQ_KERNELS_AVX2)
+    STATIQ_KERNEL_RAN("x86::avx2::dequantize (avx2)");
+    kernels::x86::avx2::dequantize(x, a.shape.size(), scale, zero_point, y);
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+    STATIQ_KERNEL_RAN("arm::neon::dequantize (neon)");
+    kernels::arm::neon::dequantize(x, a.shape.size(), scale, zero_point, y);
 #endif
   } else {
     STATIQ_KERNEL_RAN("reference::dequantize");

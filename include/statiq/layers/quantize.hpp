@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/kernels/arm/neon/quantize.hpp"
 #include "statiq/kernels/isa.hpp"
 #include "statiq/kernels/trace.hpp"
 #include "statiq/kernels/x86/avx2/quantize.hpp"
@@ -60,12 +61,13 @@ std::int32_t quantize_value(float x, float scale, std::int32_t zero_point, std::
 }
 }  // namespace detail
 
-// Whether Quantize runs this build's vector kernel (kernels/x86[/avx2]/quantize.hpp: round half to
-// even, to byte codes), from the profile's rounding and the output type; TFLite's half-away rounding
-// and the other ISAs run the scalar rule.
+// Whether Quantize runs this build's vector kernel (kernels/x86[/avx2]/quantize.hpp,
+// arm/neon/quantize.hpp: round half to even, to byte codes), from the profile's rounding and the
+// output type; TFLite's half-away rounding and the other ISAs run the scalar rule.
 template <class Profile, class Y>
 constexpr bool quantize_runs_vector_kernel() {
-  return (kernels::isa == kernels::Isa::avx512_vnni || kernels::isa == kernels::Isa::avx2) &&
+  return (kernels::isa == kernels::Isa::avx512_vnni || kernels::isa == kernels::Isa::avx2 ||
+          kernels::isa == kernels::Isa::neon) &&
          !detail::quantize_rounds_half_away<Profile> && sizeof(Y) == 1;
 }
 
@@ -73,7 +75,8 @@ template <class Profile, class Y>
 constexpr std::string_view quantize_kernel_name() {
   if constexpr (!quantize_runs_vector_kernel<Profile, Y>()) return "reference::quantize";
   else if constexpr (kernels::isa == kernels::Isa::avx512_vnni) return "x86::quantize_half_even (avx512)";
-  else return "x86::avx2::quantize_half_even (avx2)";
+  else if constexpr (kernels::isa == kernels::Isa::avx2) return "x86::avx2::quantize_half_even (avx2)";
+  else return "arm::neon::quantize_half_even (neon)";
 }
 
 // Quantize with run-time attributes.
@@ -87,6 +90,9 @@ void compute(const QuantizeAttributes& a, const float* x, float scale, std::int3
 #elif defined(STATIQ_KERNELS_AVX2)
     STATIQ_KERNEL_RAN("x86::avx2::quantize_half_even (avx2)");
     return kernels::x86::avx2::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+    STATIQ_KERNEL_RAN("arm::neon::quantize_half_even (neon)");
+    return kernels::arm::neon::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
 #endif
   }
   STATIQ_KERNEL_RAN("reference::quantize");
