@@ -177,12 +177,12 @@ void compute(const AddAttributes& attributes, const X* a, const X2* b, const typ
 #if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2)
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   namespace vec = kernels::x86;
-  constexpr const char* fma_name = "x86::add_qlinear_fma (avx512)";
-  constexpr const char* terms_name = "x86::add_by_terms (avx512)";
+  [[maybe_unused]] constexpr const char* fma_name = "x86::add_qlinear_fma (avx512)";
+  [[maybe_unused]] constexpr const char* terms_name = "x86::add_by_terms (avx512)";
 #else
   namespace vec = kernels::x86::avx2;
-  constexpr const char* fma_name = "x86::avx2::add_qlinear_fma (avx2)";
-  constexpr const char* terms_name = "x86::avx2::add_by_terms (avx2)";
+  [[maybe_unused]] constexpr const char* fma_name = "x86::avx2::add_qlinear_fma (avx2)";
+  [[maybe_unused]] constexpr const char* terms_name = "x86::avx2::add_by_terms (avx2)";
 #endif
   if constexpr (sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1) {
     if constexpr (std::is_same_v<Profile, arith::qlinear>) {
@@ -192,8 +192,6 @@ void compute(const AddAttributes& attributes, const X* a, const X2* b, const typ
         vec::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
         return;
       }
-#else
-      (void)fma_name;
 #endif
     } else {
       if (k == AddKernel::by_terms && detail::add_vectorized<Profile>(a, b, n, p, y)) {

@@ -86,13 +86,13 @@ void compute(const ElementwiseAttributes& m, const X* a, const X* b, const Eleme
   if constexpr (sizeof(X) == 1 && sizeof(Y) == 1) {  // bit for bit, 16 (AVX-512) or 8 at a time
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
     namespace vec = kernels::x86;
-    constexpr const char* names[2] = {"x86::qlinear_mul (avx512)", "x86::qdq_elementwise (avx512)"};
+    [[maybe_unused]] constexpr const char* names[2] = {"x86::qlinear_mul (avx512)", "x86::qdq_elementwise (avx512)"};
 #elif defined(STATIQ_KERNELS_AVX2)
     namespace vec = kernels::x86::avx2;
-    constexpr const char* names[2] = {"x86::avx2::qlinear_mul (avx2)", "x86::avx2::qdq_elementwise (avx2)"};
+    [[maybe_unused]] constexpr const char* names[2] = {"x86::avx2::qlinear_mul (avx2)", "x86::avx2::qdq_elementwise (avx2)"};
 #else
     namespace vec = kernels::arm::neon;
-    constexpr const char* names[2] = {"arm::neon::qlinear_mul (neon)", "arm::neon::qdq_elementwise (neon)"};
+    [[maybe_unused]] constexpr const char* names[2] = {"arm::neon::qlinear_mul (neon)", "arm::neon::qdq_elementwise (neon)"};
 #endif
     const int n = m.shape.size(), channels = m.per_channel_second ? m.shape.c : 0;
     STATIQ_KERNEL_RAN(names[m.op == ElementwiseOp::mul ? 0 : 1]);
