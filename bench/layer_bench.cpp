@@ -20,6 +20,9 @@
 #include <vector>
 
 #include "statiq/layers/add.hpp"
+#include "statiq/layers/concat.hpp"
+#include "statiq/layers/elementwise.hpp"
+#include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/conv2d.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/depthwise_conv2d.hpp"
@@ -252,6 +255,101 @@ std::string shape_text(Shape s) {
                               : std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
 }
 
+// The element-wise layers without weights (qlinear, uint8, 24x24x64 = 36,864 elements): the layer as
+// the engine runs it (this build's kernel: its kernel_name) or, with `Reference`, the reference loop
+// the layer would otherwise run, timed in the same binary so that the two rates compare in one run.
+constexpr Shape ew_shape{24, 24, 64};
+constexpr int ew_size = 24 * 24 * 64;
+using Table = LookupTable<"lut", LookupTableAttributes{.shape = ew_shape, .bits = {8, 8, 8}}, targets::cpu_int8>;
+using Cat = Concat<"cat", ConcatAttributes{.inputs = {{24, 24, 32}, {24, 24, 32}}, .count = 2}, targets::cpu_int8>;
+template <ElementwiseOp Op>
+using Binary = Elementwise<"ew", ElementwiseAttributes{.op = Op, .shape = ew_shape, .bits = {8, 8, 8}}, targets::cpu_int8>;
+
+void count_elements(benchmark::State& state) {
+  state.counters["elements/s"] = benchmark::Counter(double(ew_size), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <bool Reference>
+void run_lookup_table(benchmark::State& state) {
+  std::mt19937 rng(2026);
+  const auto table = random_tensor<std::uint8_t>(rng, 256, 0, 255);
+  const auto x = random_tensor<std::uint8_t>(rng, ew_size, 0, 255);
+  std::vector<std::uint8_t> y(static_cast<std::size_t>(ew_size));
+  const Table layer({table.data()});
+  for (auto _ : state) {
+    if constexpr (Reference) kernels::reference::lookup_table(x.data(), ew_size, table.data(), y.data());
+    else layer(x.data(), y.data(), nullptr);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  count_elements(state);
+}
+
+// Two inputs of 32 channels in other quantizations than the output's: both go through their tables.
+template <bool Reference>
+void run_concat(benchmark::State& state) {
+  using P = arith::qlinear;
+  std::mt19937 rng(2027);
+  const auto a = random_tensor<std::uint8_t>(rng, ew_size / 2, 0, 255);
+  const auto b = random_tensor<std::uint8_t>(rng, ew_size / 2, 0, 255);
+  std::vector<std::uint8_t> y(static_cast<std::size_t>(ew_size));
+  const std::array<P::rescale_params, 4> rescale{P::rescale_from({0.02f, 7}, {0.05f, 3}, {0, 255}),
+                                                 P::rescale_from({0.07f, 130}, {0.05f, 3}, {0, 255})};
+  const Cat layer({rescale});
+  const std::array<const std::uint8_t*, 2> xs{a.data(), b.data()};
+  const int channels[2] = {32, 32};
+  for (auto _ : state) {
+    if constexpr (Reference)
+      kernels::reference::concat(24 * 24, 2, xs.data(), channels, y.data(),
+                                 [&](int i, std::int32_t q) { return P::rescale(q, rescale[std::size_t(i)]); });
+    else
+      layer(xs, y.data(), nullptr);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  count_elements(state);
+}
+
+template <ElementwiseOp Op, bool Reference>
+void run_elementwise(benchmark::State& state) {
+  std::mt19937 rng(2028);
+  const auto a = random_tensor<std::uint8_t>(rng, ew_size, 0, 255);
+  const auto b = random_tensor<std::uint8_t>(rng, ew_size, 0, 255);
+  std::vector<std::uint8_t> y(static_cast<std::size_t>(ew_size));
+  ElementwiseParams p;
+  p.mul = arith::make_qlinear_mul({0.02f, 131}, {0.01f, 7}, {0.03f, 119}, {0, 255});
+  p.qdq = arith::make_qdq_elementwise({0.02f, 131}, {0.01f, 7}, {0.03f, 119}, {0, 255});
+  const Binary<Op> layer(p);
+  for (auto _ : state) {
+    if constexpr (Reference) {
+      detail::elementwise_loop(Binary<Op>::attributes, a.data(), b.data(), y.data(), [&](std::int32_t u, std::int32_t v) {
+        if constexpr (Op == ElementwiseOp::mul) return arith::qlinear_mul(u, v, p.mul);
+        else return arith::qdq_elementwise<arith::qdq_binary::sub>(u, v, p.qdq);
+      });
+    } else {
+      layer(a.data(), b.data(), y.data(), nullptr);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  count_elements(state);
+}
+
+void add_elementwise_cases() {
+  const auto both = [](const char* name, void (*fast)(benchmark::State&), void (*reference)(benchmark::State&),
+                       std::string_view kernel) {
+    benchmark::RegisterBenchmark((std::string(name) + "/layer").c_str(), fast)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((std::string(name) + "/reference").c_str(), reference)->Unit(benchmark::kMicrosecond);
+    benchmark::AddCustomContext(std::string(name) + " kernel", std::string(kernel));
+  };
+  both("elementwise/lookup_table/24x24x64/qlinear", run_lookup_table<false>, run_lookup_table<true>, Table::kernel_name);
+  both("elementwise/concat/24x24x32+32/qlinear", run_concat<false>, run_concat<true>, Cat::kernel_name);
+  both("elementwise/mul/24x24x64/qlinear", run_elementwise<ElementwiseOp::mul, false>,
+       run_elementwise<ElementwiseOp::mul, true>, Binary<ElementwiseOp::mul>::kernel_name);
+  both("elementwise/sub/24x24x64/qlinear", run_elementwise<ElementwiseOp::sub, false>,
+       run_elementwise<ElementwiseOp::sub, true>, Binary<ElementwiseOp::sub>::kernel_name);
+}
+
 // kind/input->output/profile[/bits]; the bits suffix only where they are not 8/8/8.
 template <class L>
 void add_case(const char* kind, void (*run)(benchmark::State&), Bits bits = Bits{}) {
@@ -305,6 +403,7 @@ int main(int argc, char** argv) {
   add_case<AkidaConv4>("conv3x3", run_weighted<AkidaConv4>, four);
   add_case<AkidaDense4>("dense", run_weighted<AkidaDense4>, four);
   add_case<AkidaDepthwise4>("depthwise3x3", run_weighted<AkidaDepthwise4>, four);
+  add_elementwise_cases();
 
   benchmark::AddCustomContext("statiq_kernels", kernels::isa_name(kernels::isa));
   benchmark::Initialize(&argc, argv);

@@ -6,8 +6,15 @@
 #include <stdexcept>
 
 #include "statiq/engine/arena.hpp"
+#include "statiq/layers/add.hpp"
+#include "statiq/layers/concat.hpp"
+#include "statiq/layers/dequantize.hpp"
 #include "statiq/layers/dynamic.hpp"
+#include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/layer_kind.hpp"
+#include "statiq/layers/lookup_table.hpp"
+#include "statiq/layers/pool_layer.hpp"
+#include "statiq/layers/quantize.hpp"
 
 namespace statiq::codegen {
 
@@ -45,6 +52,79 @@ PlanSummary plan_summary(const std::vector<BufferUse>& uses) {
   std::size_t total = 0;  // beyond any real network: no reuse, an upper bound
   for (const BufferUse& b : uses) total += align_up(b.bytes);
   return {total, false};
+}
+
+template <class D>
+struct profile_of_data {};
+template <class P>
+struct profile_of_data<ProfileData<P>> {
+  using type = P;
+};
+
+// f(int8 or uint8), the byte storage of a tensor of that signedness (every element-wise layer's).
+template <class F>
+auto with_byte_type(bool is_signed, F&& f) {
+  return is_signed ? f(std::int8_t{}) : f(std::uint8_t{});
+}
+
+// The kernel the engine's layer type names for the element-wise layers (statiq/layers/*.hpp, the same
+// constexpr decisions, in this generator's build's ISA); those whose choice depends on the profile
+// only once the layer's data says which (after quantization).
+std::string elementwise_kernel(const Layer& layer) {
+  switch (layer.kind) {
+    case LayerKind::lookup_table: return std::string(lookup_table_kernel_name());
+    case LayerKind::elementwise: return std::string(elementwise_kernel_name(attributes_as<ElementwiseAttributes>(layer).op));
+    case LayerKind::copy: return "reference::copy";
+    case LayerKind::dequantize: {
+      const auto& a = attributes_as<DequantizeAttributes>(layer);
+      return with_byte_type(a.signed_input, [&](auto x) {
+        return std::string(dequantize_kernel_name<decltype(x)>(a.softmax));
+      });
+    }
+    case LayerKind::concat: {
+      const auto& a = attributes_as<ConcatAttributes>(layer);
+      return with_byte_type(a.signed_input, [&](auto x) {
+        return with_byte_type(a.signed_output, [&](auto y) {
+          return std::string(concat_kernel_name(concat_runs_byte_kernel<decltype(x), decltype(y)>(a)));
+        });
+      });
+    }
+    default: break;
+  }
+  return std::visit(
+      [&](const auto& data) -> std::string {
+        if constexpr (requires { typename profile_of_data<std::decay_t<decltype(data)>>::type; }) {
+          using P = typename profile_of_data<std::decay_t<decltype(data)>>::type;
+          if (layer.kind == LayerKind::add) {
+            const auto& a = attributes_as<AddAttributes>(layer);
+            return with_byte_type(a.signed_input, [&](auto x) {
+              return with_byte_type(a.second_input_signed(), [&](auto x2) {
+                return with_byte_type(a.signed_output, [&](auto y) {
+                  return std::string(add_kernel_name<P>(add_kernel<P, decltype(x), decltype(x2), decltype(y)>(a)));
+                });
+              });
+            });
+          }
+          if (layer.kind == LayerKind::quantize) {
+            const auto& a = attributes_as<QuantizeAttributes>(layer);
+            return with_byte_type(a.signed_output, [&](auto y) { return std::string(quantize_kernel_name<P, decltype(y)>()); });
+          }
+          if (layer.kind == LayerKind::max_pool || layer.kind == LayerKind::average_pool ||
+              layer.kind == LayerKind::global_average_pool) {
+            PoolAttributes a = attributes_as<PoolAttributes>(layer);
+            if (layer.kind == LayerKind::max_pool) a.pool.kind = PoolKind::max;
+            if (layer.kind == LayerKind::average_pool) a.pool.kind = PoolKind::average;
+            if (layer.kind == LayerKind::global_average_pool) a.pool = global_average_pool;
+            return with_byte_type(a.signed_input, [&](auto x) {
+              return with_byte_type(a.signed_output, [&](auto y) {
+                return std::string(pool_kernel_label<P, decltype(x), decltype(y)>(a).view());
+              });
+            });
+          }
+        }
+        return "";
+      },
+      layer.data);
 }
 
 }  // namespace
@@ -186,6 +266,7 @@ LayerFacts facts_of(const Layer& layer, bool packs_sub_byte) {
       break;
     }
   }
+  if (!f.has_weights && !layer.dynamic) f.kernel = elementwise_kernel(layer);
   f.type_name = std::string(layer_kind_name(layer.kind));  // the library's one spelling of the class
   if (layer.dynamic) {  // statiq/layers/dynamic.hpp: DynamicConv2D, DynamicDepthwiseConv2D, DynamicDense, DynamicAdd
     if ((!f.has_weights && layer.kind != LayerKind::add) || layer.kind == LayerKind::input_conv2d)

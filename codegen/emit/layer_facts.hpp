@@ -23,7 +23,7 @@ struct LayerFacts {
   std::size_t channels = 0;         // bias / channel_params entries (filters, units, pooled channels)
   std::size_t scratch_words = 0;    // int32 words, as the layer types declare them (this build's kernels)
   WeightLayout weight_layout{};     // where the engine stores each weight (kernels/select.hpp)
-  std::string kernel;               // the kernel this build's ISA runs: "x86::conv2d (avx512_vnni)"
+  std::string kernel;               // the kernel this build's ISA runs: "x86::conv2d (avx512_vnni)", "reference::add"
   std::int64_t params = 0;          // weights + biases
   std::int64_t macs = 0;
   int arity = 1;                    // inputs the layer reads

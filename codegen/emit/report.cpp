@@ -197,7 +197,7 @@ std::string report_json(const LoweredModel& model, const Report& report, const P
     o["index"] = i;
     o["name"] = l.name;
     if (!f.kernel.empty()) {
-      o["weight_layout"] = weight_order_name(f.weight_layout.order);
+      if (f.has_weights) o["weight_layout"] = weight_order_name(f.weight_layout.order);
       o["kernel"] = f.kernel;  // as this generator's build would run it; the engine's summary() names its own
     }
     o["struct"] = i < struct_names.size() ? struct_names[i] : "";

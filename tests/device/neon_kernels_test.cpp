@@ -9,11 +9,15 @@
 // against statiq/arith over the int32 range and the parameters' edges. The same kind of suite as
 // tests/device/arm_kernels_test.cpp (no Catch2 for aarch64 here): a printed description of the first
 // differences, exit status 0 only if all agree.
+#define STATIQ_TRACE_KERNELS 1  // the layers record the kernel they ran (statiq/kernels/trace.hpp)
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
+#include <string_view>
 #include <type_traits>
 
 #include "statiq/arith/akida_v1.hpp"
@@ -24,7 +28,13 @@
 #include "statiq/core/packed.hpp"
 #include "statiq/core/qint.hpp"
 #include "statiq/layers/convolution.hpp"
+#include "statiq/layers/concat.hpp"
 #include "statiq/layers/dense.hpp"
+#include "statiq/layers/dequantize.hpp"
+#include "statiq/layers/elementwise.hpp"
+#include "statiq/layers/lookup_table.hpp"
+#include "statiq/layers/quantize.hpp"
+#include "statiq/targets/cpu_int8.hpp"
 
 using namespace statiq;
 
@@ -259,6 +269,214 @@ int compare_pooling(int iterations) {
   return compared;
 }
 
+// Whether the last layer compute() entered `want`, the name its layer type's kernel_name gives.
+bool ran(std::string_view want, const char* what) {
+  const std::string_view got = kernels::last_kernel_ran ? kernels::last_kernel_ran : "(nothing)";
+  if (got == want) return true;
+  std::printf("MISMATCH %s: ran %.*s, the layer names %.*s\n", what, int(got.size()), got.data(), int(want.size()),
+              want.data());
+  ++failures;
+  return false;
+}
+
+// LookupTable (TBL/TBX) against the reference lookup: every byte value, then random ones, lengths
+// around the 16-byte vector, nothing written past the end.
+int compare_lookup_tables() {
+  using L = LookupTable<"lut", LookupTableAttributes{.shape = {4, 4, 16}, .bits = {8, 8, 8}}, targets::cpu_int8>;
+  int compared = 0;
+  const auto run = [&]<class X, class Y>(X*, Y*) {
+    Y table[256];
+    for (Y& t : table) t = static_cast<Y>(uniform(0, 255));
+    for (const int n : {1, 15, 16, 17, 31, 32, 33, 64, 255, 256, 257, 1000}) {
+      for (int i = 0; i < n; ++i) x_bytes[i] = static_cast<std::uint8_t>(i < 256 ? i : uniform(0, 255));
+      std::fill_n(y_fast, n + 32, std::uint8_t{0x5a});
+      std::fill_n(y_reference, n + 32, std::uint8_t{0x5a});
+      const auto* x = reinterpret_cast<const X*>(x_bytes);
+      kernels::last_kernel_ran = nullptr;
+      compute(LookupTableAttributes{.shape = {1, 1, n}}, x, table, reinterpret_cast<Y*>(y_fast));
+      ran(L::kernel_name, "lookup table");
+      kernels::reference::lookup_table(x, n, table, reinterpret_cast<Y*>(y_reference));
+      if (!std::equal(y_fast, y_fast + n + 32, y_reference)) {
+        std::printf("MISMATCH lookup table: n %d\n", n);
+        ++failures;
+      }
+      ++compared;
+    }
+  };
+  run((std::uint8_t*)nullptr, (std::uint8_t*)nullptr);
+  run((std::int8_t*)nullptr, (std::int8_t*)nullptr);
+  run((std::int8_t*)nullptr, (std::uint8_t*)nullptr);
+  return compared;
+}
+
+// Concat through the layer's compute against the reference concat with the profile's rescale:
+// 2..4 inputs, channel counts around the vector width, copies (the output's quantization) and rescales.
+inline int concats_on_the_byte_kernel = 0;
+
+template <class P>
+int compare_concat(int iterations) {
+  int compared = 0;
+  for (int iter = 0; iter < iterations; ++iter) {
+    ConcatAttributes a;
+    a.count = uniform(2, 4);
+    const int h = uniform(1, 4), w = uniform(1, 3);  // at most 4 x 12 x 100 bytes: within x_bytes and y_fast
+    for (int i = 0; i < a.count; ++i) a.inputs[i] = {h, w, pick({1, 3, 15, 16, 17, 32, 33, 64, 100})};
+    const bool sx = coin(), sy = coin();
+    const arith::output_bounds b{sy ? -128 : 0, sy ? 127 : 255};
+    typename P::rescale_params rescale[4];
+    // pow2 and gemmini: power-of-two scales, zero point 0 (their quantization).
+    constexpr bool pow2_like = std::is_same_v<P, arith::pow2> || std::is_same_v<P, arith::gemmini>;
+    const auto quantization = [&](bool s) {
+      if constexpr (pow2_like) return arith::scale_zero_point{1.0f / float(1 << uniform(0, 10)), 0};
+      else return arith::scale_zero_point{0.002f * float(uniform(1, 100)), s ? uniform(-128, 127) : uniform(0, 255)};
+    };
+    for (int i = 0; i < a.count; ++i) {
+      const arith::scale_zero_point y = quantization(sy);
+      rescale[i] = P::rescale_from(coin(0.3) && sx == sy ? y : quantization(sx), y, b);
+    }
+    const auto run = [&]<class X, class Y>(X*, Y*) {
+      const X* xs[4]{};
+      std::size_t offset = 0;
+      for (int i = 0; i < a.count; ++i) {
+        xs[i] = reinterpret_cast<const X*>(x_bytes + offset);
+        offset += std::size_t(a.inputs[i].size());
+      }
+      for (std::size_t k = 0; k < offset; ++k) x_bytes[k] = static_cast<std::uint8_t>(uniform(0, 255));
+      const int n = output_shape(a).size();
+      kernels::last_kernel_ran = nullptr;
+      compute<P>(a, xs, rescale, reinterpret_cast<Y*>(y_fast));
+      ran(concat_kernel_name(concat_runs_byte_kernel<X, Y>(a)), "concat");
+      concats_on_the_byte_kernel += concat_runs_byte_kernel<X, Y>(a);
+      int channels[4]{};
+      for (int i = 0; i < a.count; ++i) channels[i] = a.inputs[i].c;
+      kernels::reference::concat(h * w, a.count, xs, channels, reinterpret_cast<Y*>(y_reference),
+                                 [&](int i, std::int32_t q) { return P::rescale(q, rescale[i]); });
+      if (!std::equal(y_fast, y_fast + n, y_reference)) {
+        std::printf("MISMATCH concat %s: %d inputs, %d pixels, signed %d%d\n", P::name, a.count, h * w, sx, sy);
+        ++failures;
+      }
+    };
+    if (sx) sy ? run((std::int8_t*)nullptr, (std::int8_t*)nullptr) : run((std::int8_t*)nullptr, (std::uint8_t*)nullptr);
+    else sy ? run((std::uint8_t*)nullptr, (std::int8_t*)nullptr) : run((std::uint8_t*)nullptr, (std::uint8_t*)nullptr);
+    ++compared;
+  }
+  return compared;
+}
+
+// Elementwise Mul / Max / Min / Sub through the layer's compute against the scalar definitions
+// (arith::qlinear_mul, arith::qdq_elementwise): every pair of codes, uint8 and int8, quantizations
+// with ties (ratio 1/2) and results beyond the int32 range; then one value per channel.
+template <class X>
+int compare_elementwise() {
+  using arith::qdq_binary;
+  constexpr bool is_signed = std::is_signed_v<X>;
+  constexpr std::int32_t shift = is_signed ? -128 : 0, lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+  struct Q {
+    float as, bs, ys;
+    std::int32_t az, bz, yz;
+  };
+  const Q quantizations[] = {{0.0213f, 0.0071f, 0.0157f, 131, 7, 119}, {0.5f, 1.0f, 1.0f, 128, 128, 128},
+                             {1.0f, 1.0f, 2.0f, 0, 255, 128}, {3.0e4f, 2.0e4f, 1.0e-3f, 255, 0, 3},
+                             {3.0e4f, 2.0e4f, 1.0e-3f, 0, 0, 3}};  // products >= 0: beyond +2^31 (FCVTNS saturates)
+  static X a[65536], b[65536], y[65536 + 16];
+  int compared = 0;
+  for (const ElementwiseOp op : {ElementwiseOp::mul, ElementwiseOp::max, ElementwiseOp::min, ElementwiseOp::sub}) {
+    for (const Q& q : quantizations) {
+      ElementwiseParams p;
+      const arith::scale_zero_point sa{q.as, q.az + shift}, sb{q.bs, q.bz + shift}, sy{q.ys, q.yz + shift};
+      p.mul = arith::make_qlinear_mul(sa, sb, sy, {lo, hi});
+      p.qdq = arith::make_qdq_elementwise(sa, sb, sy, {lo, hi});
+      const auto scalar = [&](std::int32_t u, std::int32_t v) {
+        switch (op) {
+          case ElementwiseOp::mul: return arith::qlinear_mul(u, v, p.mul);
+          case ElementwiseOp::max: return arith::qdq_elementwise<qdq_binary::max>(u, v, p.qdq);
+          case ElementwiseOp::min: return arith::qdq_elementwise<qdq_binary::min>(u, v, p.qdq);
+          case ElementwiseOp::sub: return arith::qdq_elementwise<qdq_binary::sub>(u, v, p.qdq);
+        }
+        return 0;
+      };
+      for (const bool per_channel : {false, true}) {
+        const int c = per_channel ? pick({1, 3, 7, 8, 9, 17, 40}) : 256;
+        const Shape shape = per_channel ? Shape{3, 5, c} : Shape{1, 256, 256};
+        const int n = shape.size();
+        for (int i = 0; i < n; ++i) {
+          a[i] = static_cast<X>(per_channel ? uniform(lo, hi) : i % 256 + shift);
+          b[i] = static_cast<X>(per_channel ? uniform(lo, hi) : i / 256 + shift);
+        }
+        std::fill_n(y, n + 16, X{42});
+        kernels::last_kernel_ran = nullptr;
+        compute(ElementwiseAttributes{op, shape, per_channel, Bits{8, 8, 8}, is_signed, is_signed}, a, b, p, y);
+        ran(elementwise_kernel_name(op), "elementwise");
+        int wrong = 0;
+        for (int i = 0; i < n; ++i) wrong += y[i] != scalar(a[i], b[per_channel ? i % c : i]);
+        for (int i = n; i < n + 16; ++i) wrong += y[i] != X{42};
+        if (wrong) {
+          std::printf("MISMATCH elementwise %.*s: %d of %d wrong, signed %d, per channel %d (c %d), scales %g %g -> %g\n",
+                      int(elementwise_op_name(op).size()), elementwise_op_name(op).data(), wrong, n, is_signed,
+                      per_channel, c, double(q.as), double(q.bs), double(q.ys));
+          ++failures;
+        }
+        ++compared;
+      }
+    }
+  }
+  return compared;
+}
+
+std::string_view QL_name() { return Quantize<"q", QuantizeAttributes{.shape = {1, 1, 4}}, targets::cpu_int8>::kernel_name; }
+std::string_view DL_name() { return Dequantize<"d", DequantizeAttributes{.shape = {1, 1, 4}}, targets::cpu_int8>::kernel_name; }
+
+// Quantize (qlinear: half to even) and Dequantize through their layers' compute against the scalar
+// rules: ties, infinities, NaN, values far beyond the range; every code, tails off the vector widths.
+int compare_quantize_dequantize(int iterations) {
+  using QL = Quantize<"q", QuantizeAttributes{.shape = {1, 1, 4}}, targets::cpu_int8>;
+  using DL = Dequantize<"d", DequantizeAttributes{.shape = {1, 1, 4}}, targets::cpu_int8>;
+  static float xf[2048], yf[2048 + 8], rf[2048 + 8];
+  int compared = 0;
+  for (int iter = 0; iter < iterations; ++iter) {
+    const int n = pick({1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 40, 256, 300, 2048});
+    const bool s = coin();
+    const float scale = coin(0.3) ? 1.0f / float(1 << uniform(0, 8)) : 0.0001f * float(uniform(1, 10000));
+    const int zp = s ? uniform(-128, 127) : uniform(0, 255), lo = s ? -128 : 0, hi = s ? 127 : 255;
+    for (int i = 0; i < n; ++i) {
+      switch (uniform(0, 5)) {
+        case 0: xf[i] = scale * (float(uniform(-300, 300)) + 0.5f); break;  // exact ties
+        case 1: xf[i] = std::numeric_limits<float>::infinity() * (coin() ? 1.0f : -1.0f); break;
+        case 2: xf[i] = coin(0.2) ? std::numeric_limits<float>::quiet_NaN() : 1e30f * (coin() ? 1.0f : -1.0f); break;
+        default: xf[i] = float(uniform(-3000, 3000)) * 0.1f * scale;
+      }
+    }
+    std::fill_n(y_fast, n + 8, std::uint8_t{0x5a});
+    kernels::last_kernel_ran = nullptr;
+    if (s) compute<arith::qlinear>(QuantizeAttributes{.shape = {1, 1, n}, .signed_output = true}, xf, scale, zp,
+                                   reinterpret_cast<std::int8_t*>(y_fast));
+    else compute<arith::qlinear>(QuantizeAttributes{.shape = {1, 1, n}}, xf, scale, zp, y_fast);
+    ran(QL::kernel_name, "quantize");
+    int wrong = 0;
+    for (int i = 0; i < n; ++i)
+      wrong += y_fast[i] != static_cast<std::uint8_t>(detail::quantize_value<arith::qlinear>(xf[i], scale, zp, lo, hi));
+    for (int i = n; i < n + 8; ++i) wrong += y_fast[i] != 0x5a;
+    // Dequantize: every code first, then random ones.
+    for (int i = 0; i < n; ++i) x_bytes[i] = static_cast<std::uint8_t>(i < 256 ? i : uniform(0, 255));
+    std::fill_n(yf, n + 8, -1.0f);
+    kernels::last_kernel_ran = nullptr;
+    if (s) compute(DequantizeAttributes{.shape = {1, 1, n}, .signed_input = true}, reinterpret_cast<const std::int8_t*>(x_bytes),
+                   scale, zp, yf);
+    else compute(DequantizeAttributes{.shape = {1, 1, n}}, x_bytes, scale, zp, yf);
+    ran(DL::kernel_name, "dequantize");
+    for (int i = 0; i < n; ++i)
+      rf[i] = arith::dequantize(s ? std::int32_t(std::int8_t(x_bytes[i])) : std::int32_t(x_bytes[i]), scale, zp);
+    for (int i = n; i < n + 8; ++i) rf[i] = -1.0f;
+    wrong += std::memcmp(yf, rf, sizeof(float) * std::size_t(n + 8)) != 0;
+    if (wrong) {
+      std::printf("MISMATCH quantize/dequantize: n %d signed %d scale %g zp %d\n", n, s, double(scale), zp);
+      ++failures;
+    }
+    ++compared;
+  }
+  return compared;
+}
+
 }  // namespace
 
 int main() {
@@ -309,8 +527,25 @@ int main() {
   std::printf("neon kernels: %d poolings (max, window and global sums; int8, uint8, int32) compared\n", pools);
   const int requantized = compare_requantizations();
   std::printf("neon kernels: %d requantizations (qlinear, gemmini, tflite x3, pow2, akida_v1) compared\n", requantized);
+  // The element-wise layers' NEON kernels, each also checked to be the one its layer type names.
+  const int tables = compare_lookup_tables();
+  const int concats = compare_concat<arith::qlinear>(120) + compare_concat<arith::tflite>(80) +
+                      compare_concat<arith::pow2>(60) + compare_concat<arith::gemmini>(40);
+  const int elementwise = compare_elementwise<std::uint8_t>() + compare_elementwise<std::int8_t>();
+  std::printf("neon kernels: %d lookup tables (%s), %d concats (%d on %s), %d elementwise maps (%s, %s) compared\n", tables,
+              lookup_table_kernel_name().data(), concats, concats_on_the_byte_kernel, concat_kernel_name(true).data(), elementwise, elementwise_kernel_name(ElementwiseOp::mul).data(),
+              elementwise_kernel_name(ElementwiseOp::sub).data());
+  const int boundaries = compare_quantize_dequantize(300);
+  std::printf("neon kernels: %d quantize + dequantize runs (%s, %s) compared\n", boundaries, QL_name().data(),
+              DL_name().data());
+  if (!lookup_table_kernel_name().starts_with("arm::neon::") ||
+      !elementwise_kernel_name(ElementwiseOp::mul).starts_with("arm::neon::")) {
+    std::printf("neon kernels: the element-wise layers do not name the NEON kernels\n");
+    ++failures;
+  }
   if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 850 || packed < 450 || packed_depthwise < 150 ||
-      pools < 300) {
+      pools < 300 || tables < 36 || concats < 300 || concats_on_the_byte_kernel < 100 || elementwise < 80 ||
+      boundaries < 300) {
     std::printf("neon kernels: %d mismatches\n", failures);
     return 1;
   }

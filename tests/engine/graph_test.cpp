@@ -140,6 +140,29 @@ TEST_CASE("summary lists every layer with its numbers and the totals") {
   CHECK(s.find(vnni ? "x86::depthwise_conv2d (avx512)" : avx2 ? "x86::avx2::depthwise_conv2d (avx2)" : "reference::conv2d") !=
         std::string::npos);
   CHECK(s.find("Runs on") != std::string::npos);
+  // The element-wise layers' rows end with their own kernel_name (kernels/kernel_names_test checks those
+  // against the kernels that run), here the ones this ISA has: a 200-element qlinear Add runs onnxruntime's
+  // x86 formula (or the loop, which the name says), the 400-element Concat the byte-table kernel.
+  const auto row_ends_with = [&](const char* layer, std::string_view kernel) {
+    const std::size_t at = s.find(std::string(layer) + " ");
+    const std::size_t end = s.find('\n', at);
+    INFO(layer << " row, want " << kernel);
+    CHECK((at != std::string::npos && s.substr(at, end - at).ends_with("  " + std::string(kernel))));
+  };
+  row_ends_with("input_q", fixture::q::kernel_name);
+  row_ends_with("add", fixture::add::kernel_name);
+  row_ends_with("concat", fixture::cat::kernel_name);
+  row_ends_with("gap", fixture::gap::kernel_name);
+  row_ends_with("output_dq", fixture::dq::kernel_name);
+  CHECK(fixture::add::kernel_name.starts_with(vnni   ? "x86::add_qlinear_fma (avx512) or reference::add"
+                                              : avx2 ? "x86::avx2::add_qlinear_fma (avx2) or reference::add"
+                                                     : "reference::add"));
+  CHECK(fixture::cat::kernel_name.starts_with(vnni   ? "x86::concat_bytes (avx512"
+                                              : avx2 ? "x86::avx2::concat_bytes (avx2)"
+                                                     : "reference::concat"));
+  CHECK(fixture::gap::kernel_name == std::string(vnni ? "x86::global_sum (avx512)" : avx2 ? "x86::avx2::global_sum (avx2)"
+                                                                                          : "reference::global_sum") +
+                                         " + requantize_map");
   CHECK(s.find("Arena: " + std::to_string(model::arena_bytes) + " bytes") != std::string::npos);
   CHECK(s.find("lower bound " + std::to_string(model::arena_lower_bound.bytes) + " bytes at step " +
                std::to_string(model::arena_lower_bound.step)) != std::string::npos);

@@ -35,6 +35,7 @@ const Quantization quantizations[] = {
     {0.5f, 1.0f, 1.0f, 128, 128, 128},
     {1.0f, 1.0f, 2.0f, 0, 255, 128},
     {3.0e4f, 2.0e4f, 1.0e-3f, 255, 0, 3},
+    {3.0e4f, 2.0e4f, 1.0e-3f, 0, 0, 3},  // products >= 0: beyond +2^31, where only cvtps2dq's INT32_MIN gives lo
     {0.1f, 0.1f, 0.1f, 0, 0, 0},
 };
 

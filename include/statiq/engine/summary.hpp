@@ -51,9 +51,9 @@ std::string bits_cell() {
   }
 }
 
-// The kernel that runs the layer in this build (kernels/select.hpp), for the layers that choose one
-// (convolutions and Dense); "-" for the others, whose element-wise loops pick their vector form
-// inside compute() (Quantize, Add, pools) or have none yet (Concat, Dequantize).
+// The kernel that runs the layer in this build: each layer type's kernel_name (convolutions and Dense:
+// kernels/select.hpp; the element-wise layers: their own compile-time choice, with the run-time
+// condition where one remains); "-" for a layer type without one (a dynamic layer).
 template <class L>
 std::string runs_on_cell() {
   if constexpr (requires { L::kernel_name; }) return std::string(L::kernel_name);

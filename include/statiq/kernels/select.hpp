@@ -11,6 +11,7 @@
 #include "statiq/kernels/isa.hpp"
 #include "statiq/kernels/reference/conv2d.hpp"
 #include "statiq/kernels/reference/pooling.hpp"
+#include "statiq/kernels/trace.hpp"
 
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
 #include "statiq/kernels/x86/conv2d.hpp"
@@ -148,72 +149,87 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
   return 0;
 }
 
-// Pooling: the fast kernel where one exists for these element types, else the reference.
+// Pooling: the fast kernel where one exists for these element types, else the reference; decided
+// here at compile time, for the pooling functions below and for the layers' kernel_name.
+// max_pool: int8, uint8 or int32 values kept as they are; the sums: byte inputs.
+template <class X, class T>
+constexpr bool max_pool_is_fast() {
+  constexpr bool vector_isa = isa == Isa::avx512_vnni || isa == Isa::avx2 || isa == Isa::neon;
+  return vector_isa && std::is_same_v<X, T> &&
+         (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>);
+}
+template <class X>
+constexpr bool pool_sum_is_fast() {
+  constexpr bool vector_isa = isa == Isa::avx512_vnni || isa == Isa::avx2 || isa == Isa::neon;
+  return vector_isa && std::is_integral_v<X> && sizeof(X) == 1;
+}
+
+// The names of the pooling kernels of this build (the `fast` one or the reference).
+enum class PoolingOp { max_pool, window_sum, global_sum };
+constexpr const char* pooling_kernel_name(PoolingOp op, bool fast) {
+  const int i = op == PoolingOp::max_pool ? 0 : op == PoolingOp::window_sum ? 1 : 2;
+  constexpr const char* reference_names[3] = {"reference::max_pool", "reference::window_sum", "reference::global_sum"};
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  constexpr const char* names[3] = {"x86::max_pool (avx512)", "x86::window_sum (avx512)", "x86::global_sum (avx512)"};
+#elif defined(STATIQ_KERNELS_AVX2)
+  constexpr const char* names[3] = {"x86::avx2::max_pool (avx2)", "x86::avx2::window_sum (avx2)",
+                                    "x86::avx2::global_sum (avx2)"};
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  constexpr const char* names[3] = {"arm::neon::max_pool (neon)", "arm::neon::window_sum (neon)",
+                                    "arm::neon::global_sum (neon)"};
+#else
+  const char* const* names = reference_names;
+#endif
+  return fast ? names[i] : reference_names[i];
+}
+
 template <class X, class T>
 void max_pool(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, const X* x, T* y) {
+  STATIQ_KERNEL_RAN(pooling_kernel_name(PoolingOp::max_pool, max_pool_is_fast<X, T>()));
+  if constexpr (max_pool_is_fast<X, T>()) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-  if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
-                                         std::is_same_v<T, std::uint8_t>)) {
     x86::max_pool(in, out, kernel, strides, pads, x, y);
-    return;
-  }
 #elif defined(STATIQ_KERNELS_AVX2)
-  if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
-                                         std::is_same_v<T, std::uint8_t>)) {
     x86::avx2::max_pool(in, out, kernel, strides, pads, x, y);
-    return;
-  }
 #elif defined(STATIQ_KERNELS_ARM_NEON)
-  if constexpr (std::is_same_v<X, T> && (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int8_t> ||
-                                         std::is_same_v<T, std::uint8_t>)) {
     arm::neon::max_pool(in, out, kernel, strides, pads, x, y);
-    return;
-  }
 #endif
-  reference::max_pool(in, out, kernel, strides, pads, x, y);
+  } else {
+    reference::max_pool(in, out, kernel, strides, pads, x, y);
+  }
 }
 
 template <class X>
 void window_sum(Shape in, Shape out, Kernel kernel, Stride strides, Pads pads, const X* x, std::int32_t zero_point,
                 std::int32_t* sum) {
+  STATIQ_KERNEL_RAN(pooling_kernel_name(PoolingOp::window_sum, pool_sum_is_fast<X>()));
+  if constexpr (pool_sum_is_fast<X>()) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     x86::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
-    return;
-  }
 #elif defined(STATIQ_KERNELS_AVX2)
-  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     x86::avx2::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
-    return;
-  }
 #elif defined(STATIQ_KERNELS_ARM_NEON)
-  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     arm::neon::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
-    return;
-  }
 #endif
-  reference::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
+  } else {
+    reference::window_sum(in, out, kernel, strides, pads, x, zero_point, sum);
+  }
 }
 
 template <class X>
 void global_sum(Shape in, const X* x, std::int32_t zero_point, std::int32_t* sum) {
+  STATIQ_KERNEL_RAN(pooling_kernel_name(PoolingOp::global_sum, pool_sum_is_fast<X>()));
+  if constexpr (pool_sum_is_fast<X>()) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     x86::global_sum(in, x, zero_point, sum);
-    return;
-  }
 #elif defined(STATIQ_KERNELS_AVX2)
-  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     x86::avx2::global_sum(in, x, zero_point, sum);
-    return;
-  }
 #elif defined(STATIQ_KERNELS_ARM_NEON)
-  if constexpr (std::is_integral_v<X> && sizeof(X) == 1) {
     arm::neon::global_sum(in, x, zero_point, sum);
-    return;
-  }
 #endif
-  reference::global_sum(in, x, zero_point, sum);
+  } else {
+    reference::global_sum(in, x, zero_point, sum);
+  }
 }
 
 }  // namespace statiq::kernels

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "statiq/kernels/isa.hpp"
+#include "statiq/kernels/trace.hpp"
 #include "statiq/kernels/x86/add.hpp"
 #include "statiq/kernels/x86/avx2/add.hpp"
 #include "statiq/kernels/x86/requantize.hpp"
@@ -119,35 +121,87 @@ bool add_vectorized(const X* a, const X2* b, int n, const typename Profile::add_
 
 }  // namespace detail
 
+// The kernel an Add runs in this build, decided at compile time from the profile, the element types,
+// the size and the ISA (kernels::isa): `by_terms` (kernels/x86[/avx2]/add.hpp: each input's step as a
+// term, then the profile's vectorized output stage), `qlinear_fma` (onnxruntime's x86 QLinearAdd
+// formula) or the scalar Profile::add loop. Both vector kernels still fall back to the loop where the
+// add parameters ask for it at run time (add_kernel_name says when).
+enum class AddKernel { reference, qlinear_fma, by_terms };
+
+template <class Profile, class X, class X2, class Y>
+constexpr AddKernel add_kernel(const AddAttributes& a) {
+  if constexpr (kernels::isa != kernels::Isa::avx512_vnni && kernels::isa != kernels::Isa::avx2) {
+    return AddKernel::reference;
+  } else if constexpr (sizeof(X) != 1 || sizeof(X2) != 1 || sizeof(Y) != 1) {
+    return AddKernel::reference;
+  } else if constexpr (std::is_same_v<Profile, arith::qlinear>) {
+#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2_FMA)  // qlinear's x86 formula needs FMA
+    return AddKernel::qlinear_fma;
+#else
+    return AddKernel::reference;
+#endif
+  } else if constexpr (std::is_same_v<Profile, arith::pow2> || std::is_same_v<Profile, arith::akida_v1> ||
+                       std::is_same_v<Profile, arith::gemmini> || arith::is_tflite_profile<Profile>) {
+    return a.shape.size() >= detail::add_vectorized_from ? AddKernel::by_terms : AddKernel::reference;
+  } else {
+    return AddKernel::reference;
+  }
+}
+
+// The name of kernel k for this profile in this build, with the run-time condition under which the
+// vector kernel hands the elements to the scalar loop instead.
+template <class Profile>
+constexpr std::string_view add_kernel_name(AddKernel k) {
+  constexpr bool avx512 = kernels::isa == kernels::Isa::avx512_vnni;
+  if (k == AddKernel::qlinear_fma)
+    return avx512 ? "x86::add_qlinear_fma (avx512) or reference::add when add_params.kernel is not x86_fma"
+                  : "x86::avx2::add_qlinear_fma (avx2) or reference::add when add_params.kernel is not x86_fma";
+  if (k == AddKernel::by_terms) {
+    if constexpr (std::is_same_v<Profile, arith::gemmini>)
+      return avx512 ? "x86::add_by_terms (avx512)" : "x86::avx2::add_by_terms (avx2)";
+    else if constexpr (arith::is_tflite_profile<Profile>)
+      return avx512 ? "x86::add_by_terms (avx512) or reference::add when an input's term reaches 2^30"
+                    : "x86::avx2::add_by_terms (avx2) or reference::add when an input's term reaches 2^30";
+    else
+      return avx512 ? "x86::add_by_terms (avx512) or reference::add when a shift is outside 0..22"
+                    : "x86::avx2::add_by_terms (avx2) or reference::add when a shift is outside 0..22";
+  }
+  return "reference::add";
+}
+
 // Add with run-time attributes: y = Profile::add(a, b) elementwise (a fused ReLU is in the bounds).
 template <class Profile, class X, class X2, class Y>
 void compute(const AddAttributes& attributes, const X* a, const X2* b, const typename Profile::add_params& p, Y* y) {
   const int n = attributes.shape.size();
+  [[maybe_unused]] const AddKernel k = add_kernel<Profile, X, X2, Y>(attributes);
+#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2)
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
+  namespace vec = kernels::x86;
+  [[maybe_unused]] constexpr const char* fma_name = "x86::add_qlinear_fma (avx512)";
+  [[maybe_unused]] constexpr const char* terms_name = "x86::add_by_terms (avx512)";
+#else
+  namespace vec = kernels::x86::avx2;
+  [[maybe_unused]] constexpr const char* fma_name = "x86::avx2::add_qlinear_fma (avx2)";
+  [[maybe_unused]] constexpr const char* terms_name = "x86::avx2::add_by_terms (avx2)";
+#endif
   if constexpr (sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1) {
     if constexpr (std::is_same_v<Profile, arith::qlinear>) {
-      if (p.kernel == arith::qlinear::add_kernel::x86_fma) {
-        kernels::x86::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
-        return;
-      }
-    } else {
-      if (n >= detail::add_vectorized_from && detail::add_vectorized<Profile>(a, b, n, p, y)) return;
-    }
-  }
-#elif defined(STATIQ_KERNELS_AVX2)
-  if constexpr (sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1) {
-    if constexpr (std::is_same_v<Profile, arith::qlinear>) {
-#if defined(STATIQ_KERNELS_AVX2_FMA)  // qlinear's x86 formula needs FMA
-      if (p.kernel == arith::qlinear::add_kernel::x86_fma) {
-        kernels::x86::avx2::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
+#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2_FMA)
+      if (k == AddKernel::qlinear_fma && p.kernel == arith::qlinear::add_kernel::x86_fma) {
+        STATIQ_KERNEL_RAN(fma_name);
+        vec::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
         return;
       }
 #endif
     } else {
-      if (n >= detail::add_vectorized_from && detail::add_vectorized<Profile>(a, b, n, p, y)) return;
+      if (k == AddKernel::by_terms && detail::add_vectorized<Profile>(a, b, n, p, y)) {
+        STATIQ_KERNEL_RAN(terms_name);
+        return;
+      }
     }
   }
 #endif
+  STATIQ_KERNEL_RAN("reference::add");
   for (int i = 0; i < n; ++i) y[i] = static_cast<Y>(Profile::add(a[i], b[i], p));
 }
 
@@ -191,6 +245,8 @@ class Add {
   using input_element = typename input_type::storage;
   using second_input_element = typename second_input_type::storage;
   using output_element = typename output_type::storage;
+  static constexpr std::string_view kernel_name =
+      add_kernel_name<profile>(add_kernel<profile, input_element, second_input_element, output_element>(A));
 
   // A fused ReLU is part of the add parameters' output bounds.
   struct parameters {

@@ -7,7 +7,11 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "statiq/kernels/arm/neon/concat.hpp"
+#include "statiq/kernels/isa.hpp"
 #include "statiq/kernels/reference/concat.hpp"
+#include "statiq/kernels/trace.hpp"
+#include "statiq/kernels/x86/avx2/concat.hpp"
 #include "statiq/kernels/x86/concat.hpp"
 #include "statiq/layers/convolution.hpp"
 
@@ -41,16 +45,44 @@ constexpr Shape output_shape(const ConcatAttributes& a) {
   return Shape{a.inputs[0].h, a.inputs[0].w, c};
 }
 
+// Whether a Concat runs this build's byte kernel (kernels/x86/concat.hpp, x86/avx2/concat.hpp,
+// arm/neon/concat.hpp: each input copied or looked up in a table of its rescaled codes, made once per
+// call), decided at compile time from the element types, the size and the ISA; worth it from a few
+// hundred elements, below which the tables cost more than the scalar rescale.
+template <class X, class Y>
+constexpr bool concat_runs_byte_kernel(const ConcatAttributes& a) {
+  constexpr bool vector_isa = kernels::isa == kernels::Isa::avx512_vnni || kernels::isa == kernels::Isa::avx2 ||
+                              kernels::isa == kernels::Isa::neon;
+  if constexpr (!vector_isa || !std::is_integral_v<X> || sizeof(X) != 1 || !std::is_integral_v<Y> || sizeof(Y) != 1)
+    return false;
+  else
+    return a.inputs[0].h * a.inputs[0].w * output_shape(a).c >= 256;
+}
+
+constexpr std::string_view concat_kernel_name(bool byte_kernel) {
+  if (!byte_kernel) return "reference::concat";
+#if defined(STATIQ_KERNELS_AVX512_VBMI)
+  return "x86::concat_bytes (avx512 vbmi)";
+#elif defined(STATIQ_KERNELS_AVX512_VNNI)
+  return "x86::concat_bytes (avx512, scalar table lookups without vbmi)";
+#elif defined(STATIQ_KERNELS_AVX2)
+  return "x86::avx2::concat_bytes (avx2)";
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  return "arm::neon::concat_bytes (neon)";
+#else
+  return "reference::concat";
+#endif
+}
+
 // Concat with run-time attributes: input i brought to the output's quantization by rescale[i].
 template <class Profile, class X, class Y>
 void compute(const ConcatAttributes& a, const X* const* xs, const typename Profile::rescale_params* rescale, Y* y) {
   int channels[4]{};
   for (int i = 0; i < a.count; ++i) channels[i] = a.inputs[i].c;
-#if defined(STATIQ_KERNELS_AVX512_VNNI)
+#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2) || defined(STATIQ_KERNELS_ARM_NEON)
   if constexpr (std::is_integral_v<X> && sizeof(X) == 1 && std::is_integral_v<Y> && sizeof(Y) == 1) {
-    // Each input's rescale of its 256 codes, made once per call; none where it maps every code to
-    // itself (the input is copied). Worth it from a few hundred elements.
-    if (a.inputs[0].h * a.inputs[0].w * output_shape(a).c >= 256) {
+    if (concat_runs_byte_kernel<X, Y>(a)) {
+      // Each input's rescale of its 256 codes; none where it maps every code to itself (a copy).
       Y tables[4][256];
       const Y* use[4]{};
       for (int i = 0; i < a.count; ++i) {
@@ -63,11 +95,24 @@ void compute(const ConcatAttributes& a, const X* const* xs, const typename Profi
         }
         use[i] = identity ? nullptr : tables[i];
       }
+#if defined(STATIQ_KERNELS_AVX512_VBMI)
+      STATIQ_KERNEL_RAN("x86::concat_bytes (avx512 vbmi)");
       kernels::x86::concat_bytes(a.inputs[0].h * a.inputs[0].w, a.count, xs, channels, use, y);
+#elif defined(STATIQ_KERNELS_AVX512_VNNI)
+      STATIQ_KERNEL_RAN("x86::concat_bytes (avx512, scalar table lookups without vbmi)");
+      kernels::x86::concat_bytes(a.inputs[0].h * a.inputs[0].w, a.count, xs, channels, use, y);
+#elif defined(STATIQ_KERNELS_AVX2)
+      STATIQ_KERNEL_RAN("x86::avx2::concat_bytes (avx2)");
+      kernels::x86::avx2::concat_bytes(a.inputs[0].h * a.inputs[0].w, a.count, xs, channels, use, y);
+#else
+      STATIQ_KERNEL_RAN("arm::neon::concat_bytes (neon)");
+      kernels::arm::neon::concat_bytes(a.inputs[0].h * a.inputs[0].w, a.count, xs, channels, use, y);
+#endif
       return;
     }
   }
 #endif
+  STATIQ_KERNEL_RAN("reference::concat");
   kernels::reference::concat(a.inputs[0].h * a.inputs[0].w, a.count, xs, channels, y,
                              [rescale](int i, std::int32_t q) { return Profile::rescale(q, rescale[i]); });
 }
@@ -110,6 +155,8 @@ class Concat {
   using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
   using input_element = typename input_type::storage;
   using output_element = typename output_type::storage;
+  static constexpr std::string_view kernel_name =
+      concat_kernel_name(concat_runs_byte_kernel<input_element, output_element>(A));
 
   static constexpr Shape input_shape(int i) { return A.inputs[i]; }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "statiq/kernels/trace.hpp"
 #include "statiq/layers/convolution.hpp"  // Shape, Bits, qint and the shared diagnostics
 
 namespace statiq {
@@ -29,9 +30,11 @@ STATIQ_DIAGNOSTIC(copy_changes_the_type, "a Copy layer moves values: its output 
                   fixed_string Layer, Bits bits, bool signed_input, bool signed_output);
 }  // namespace diag
 
-// Copy with run-time attributes.
+// Copy with run-time attributes: a gather through the index table, no vector form (the index table
+// is arbitrary; the copies are small next to the convolutions around them).
 template <class X>
 void compute(const CopyAttributes& a, const X* x, const std::int32_t* index, X fill, X* y) {
+  STATIQ_KERNEL_RAN("reference::copy");
   for (int i = 0; i < a.output.size(); ++i) y[i] = index[i] < 0 ? fill : x[index[i]];
 }
 
@@ -74,6 +77,7 @@ class Copy {
   using output_type = input_type;
   using input_element = typename input_type::storage;
   using output_element = input_element;
+  static constexpr std::string_view kernel_name = "reference::copy";
 
   struct parameters {
     const std::int32_t* index = nullptr;  // output.size() NHWC offsets into the input, -1: the fill

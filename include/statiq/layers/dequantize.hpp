@@ -9,6 +9,10 @@
 
 #include "statiq/arith/dequantize.hpp"
 #include "statiq/arith/softmax.hpp"
+#include "statiq/kernels/arm/neon/dequantize.hpp"
+#include "statiq/kernels/isa.hpp"
+#include "statiq/kernels/trace.hpp"
+#include "statiq/kernels/x86/avx2/dequantize.hpp"
 #include "statiq/kernels/x86/dequantize.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/quantize.hpp"
@@ -23,14 +27,44 @@ struct DequantizeAttributes {
   constexpr bool operator==(const DequantizeAttributes&) const = default;
 };
 
+// Whether Dequantize runs this build's vector kernel (kernels/x86[/avx2]/dequantize.hpp,
+// arm/neon/dequantize.hpp: byte codes); the Softmax after it (statiq/arith/softmax.hpp) is scalar
+// everywhere.
+template <class X>
+constexpr bool dequantize_runs_vector_kernel() {
+  return (kernels::isa == kernels::Isa::avx512_vnni || kernels::isa == kernels::Isa::avx2 ||
+          kernels::isa == kernels::Isa::neon) &&
+         sizeof(X) == 1;
+}
+
+template <class X>
+constexpr std::string_view dequantize_kernel_name(bool softmax) {
+  if (!dequantize_runs_vector_kernel<X>()) return softmax ? "reference::dequantize + softmax" : "reference::dequantize";
+  if (kernels::isa == kernels::Isa::avx512_vnni)
+    return softmax ? "x86::dequantize (avx512) + reference softmax" : "x86::dequantize (avx512)";
+  if (kernels::isa == kernels::Isa::avx2)
+    return softmax ? "x86::avx2::dequantize (avx2) + reference softmax" : "x86::avx2::dequantize (avx2)";
+  return softmax ? "arm::neon::dequantize (neon) + reference softmax" : "arm::neon::dequantize (neon)";
+}
+
 // Dequantize with run-time attributes: (q - zero_point) * scale in float32 [, then Softmax per pixel].
 template <class X>
 void compute(const DequantizeAttributes& a, const X* x, float scale, std::int32_t zero_point, float* y) {
+  if constexpr (dequantize_runs_vector_kernel<X>()) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-  if constexpr (sizeof(X) == 1) kernels::x86::dequantize(x, a.shape.size(), scale, zero_point, y);
-  else
+    STATIQ_KERNEL_RAN("x86::dequantize (avx512)");
+    kernels::x86::dequantize(x, a.shape.size(), scale, zero_point, y);
+#elif defined(STATIQ_KERNELS_AVX2)
+    STATIQ_KERNEL_RAN("x86::avx2::dequantize (avx2)");
+    kernels::x86::avx2::dequantize(x, a.shape.size(), scale, zero_point, y);
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+    STATIQ_KERNEL_RAN("arm::neon::dequantize (neon)");
+    kernels::arm::neon::dequantize(x, a.shape.size(), scale, zero_point, y);
 #endif
+  } else {
+    STATIQ_KERNEL_RAN("reference::dequantize");
     for (int i = 0; i < a.shape.size(); ++i) y[i] = arith::dequantize(static_cast<std::int32_t>(x[i]), scale, zero_point);
+  }
   if (a.softmax)
     for (int p = 0; p < a.shape.h * a.shape.w; ++p) arith::softmax(y + p * a.shape.c, y + p * a.shape.c, a.shape.c);
 }
@@ -62,6 +96,7 @@ class Dequantize {
   using input_type = qint<valid ? A.bits : 8, A.signed_input>;
   using input_element = typename input_type::storage;
   using output_element = float;
+  static constexpr std::string_view kernel_name = dequantize_kernel_name<input_element>(A.softmax);
 
   struct parameters {
     float scale = 1.0f;

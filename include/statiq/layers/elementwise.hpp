@@ -9,6 +9,9 @@
 
 #include "statiq/arith/qdq_elementwise.hpp"
 #include "statiq/arith/qlinear_mul.hpp"
+#include "statiq/kernels/arm/neon/elementwise.hpp"
+#include "statiq/kernels/trace.hpp"
+#include "statiq/kernels/x86/avx2/elementwise.hpp"
 #include "statiq/kernels/x86/elementwise.hpp"
 #include "statiq/layers/convolution.hpp"  // Shape, Bits, qint and the shared diagnostics
 
@@ -60,22 +63,48 @@ void elementwise_loop(const ElementwiseAttributes& m, const X* a, const X* b, Y*
 }
 }  // namespace detail
 
+// The kernel of op in this build for byte operands (every Elementwise layer's): the vector form of
+// its scalar definition (kernels/x86/elementwise.hpp, x86/avx2/, arm/neon/: same names), or the loop.
+constexpr std::string_view elementwise_kernel_name(ElementwiseOp op) {
+  const bool mul = op == ElementwiseOp::mul;
+#if defined(STATIQ_KERNELS_AVX512_VNNI)
+  return mul ? "x86::qlinear_mul (avx512)" : "x86::qdq_elementwise (avx512)";
+#elif defined(STATIQ_KERNELS_AVX2)
+  return mul ? "x86::avx2::qlinear_mul (avx2)" : "x86::avx2::qdq_elementwise (avx2)";
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  return mul ? "arm::neon::qlinear_mul (neon)" : "arm::neon::qdq_elementwise (neon)";
+#else
+  return mul ? "reference::qlinear_mul" : "reference::qdq_elementwise";
+#endif
+}
+
 // Elementwise with run-time attributes: y[i] = op(a[i], b[i or its channel]).
 template <class X, class Y>
 void compute(const ElementwiseAttributes& m, const X* a, const X* b, const ElementwiseParams& p, Y* y) {
   using arith::qdq_binary;
+#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2) || defined(STATIQ_KERNELS_ARM_NEON)
+  if constexpr (sizeof(X) == 1 && sizeof(Y) == 1) {  // bit for bit, 16 (AVX-512) or 8 at a time
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-  if constexpr (sizeof(X) == 1 && sizeof(Y) == 1) {  // 16 at a time, bit for bit (kernels/x86/elementwise.hpp)
-    namespace x86 = kernels::x86;
+    namespace vec = kernels::x86;
+    [[maybe_unused]] constexpr const char* names[2] = {"x86::qlinear_mul (avx512)", "x86::qdq_elementwise (avx512)"};
+#elif defined(STATIQ_KERNELS_AVX2)
+    namespace vec = kernels::x86::avx2;
+    [[maybe_unused]] constexpr const char* names[2] = {"x86::avx2::qlinear_mul (avx2)", "x86::avx2::qdq_elementwise (avx2)"};
+#else
+    namespace vec = kernels::arm::neon;
+    [[maybe_unused]] constexpr const char* names[2] = {"arm::neon::qlinear_mul (neon)", "arm::neon::qdq_elementwise (neon)"};
+#endif
     const int n = m.shape.size(), channels = m.per_channel_second ? m.shape.c : 0;
+    STATIQ_KERNEL_RAN(names[m.op == ElementwiseOp::mul ? 0 : 1]);
     switch (m.op) {
-      case ElementwiseOp::mul: return x86::qlinear_mul(a, b, n, channels, p.mul, y);
-      case ElementwiseOp::max: return x86::qdq_elementwise<qdq_binary::max>(a, b, n, channels, p.qdq, y);
-      case ElementwiseOp::min: return x86::qdq_elementwise<qdq_binary::min>(a, b, n, channels, p.qdq, y);
-      case ElementwiseOp::sub: return x86::qdq_elementwise<qdq_binary::sub>(a, b, n, channels, p.qdq, y);
+      case ElementwiseOp::mul: return vec::qlinear_mul(a, b, n, channels, p.mul, y);
+      case ElementwiseOp::max: return vec::qdq_elementwise<qdq_binary::max>(a, b, n, channels, p.qdq, y);
+      case ElementwiseOp::min: return vec::qdq_elementwise<qdq_binary::min>(a, b, n, channels, p.qdq, y);
+      case ElementwiseOp::sub: return vec::qdq_elementwise<qdq_binary::sub>(a, b, n, channels, p.qdq, y);
     }
   }
 #endif
+  STATIQ_KERNEL_RAN(m.op == ElementwiseOp::mul ? "reference::qlinear_mul" : "reference::qdq_elementwise");
   switch (m.op) {
     case ElementwiseOp::mul:
       return detail::elementwise_loop(m, a, b, y, [&](std::int32_t u, std::int32_t v) { return arith::qlinear_mul(u, v, p.mul); });
@@ -134,6 +163,7 @@ class Elementwise {
   using input_element = typename input_type::storage;
   using second_input_element = input_element;
   using output_element = typename output_type::storage;
+  static constexpr std::string_view kernel_name = elementwise_kernel_name(A.op);  // every Elementwise is 8-bit
 
   using parameters = ElementwiseParams;
 

@@ -13,7 +13,10 @@
 #include "statiq/core/fixed_string.hpp"
 #include "statiq/core/qint.hpp"
 #include "statiq/core/shape.hpp"
+#include "statiq/kernels/arm/neon/lookup_table.hpp"
 #include "statiq/kernels/reference/lookup_table.hpp"
+#include "statiq/kernels/trace.hpp"
+#include "statiq/kernels/x86/avx2/lookup_table.hpp"
 #include "statiq/kernels/x86/lookup_table.hpp"
 #include "statiq/layers/convolution.hpp"  // Shape, Bits, qint and the shared diagnostics
 
@@ -78,16 +81,38 @@ STATIQ_DIAGNOSTIC(lookup_table_needs_8_bit_tensors,
                   fixed_string Layer, Bits bits);
 }  // namespace diag
 
+// The lookup kernel of this build for byte inputs and outputs (every LookupTable's): AVX-512 VBMI's
+// vpermi2b, AVX2's vpshufb per 16-entry row, NEON's TBL/TBX; the scalar loop otherwise (AVX-512
+// without VBMI has no byte permute over 64 entries, and the row method would waste its width).
+constexpr std::string_view lookup_table_kernel_name() {
+#if defined(STATIQ_KERNELS_AVX512_VBMI)
+  return "x86::lookup_table_vbmi (avx512 vbmi)";
+#elif defined(STATIQ_KERNELS_AVX2)
+  return "x86::avx2::lookup_table (avx2)";
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+  return "arm::neon::lookup_table (neon)";
+#else
+  return "reference::lookup_table";
+#endif
+}
+
 // LookupTable with run-time attributes: y[i] = table[byte of x[i]].
 template <class X, class T, class Y>
 void compute(const LookupTableAttributes& a, const X* x, const T* table, Y* y) {
   const int n = a.shape.size();
-#if defined(STATIQ_KERNELS_AVX512_VBMI)
   if constexpr (sizeof(X) == 1 && sizeof(T) == 1 && sizeof(Y) == 1) {
-    kernels::x86::lookup_table_vbmi(x, n, reinterpret_cast<const Y*>(table), y);
-    return;
-  }
+#if defined(STATIQ_KERNELS_AVX512_VBMI)
+    STATIQ_KERNEL_RAN("x86::lookup_table_vbmi (avx512 vbmi)");
+    return kernels::x86::lookup_table_vbmi(x, n, reinterpret_cast<const Y*>(table), y);
+#elif defined(STATIQ_KERNELS_AVX2)
+    STATIQ_KERNEL_RAN("x86::avx2::lookup_table (avx2)");
+    return kernels::x86::avx2::lookup_table(x, n, reinterpret_cast<const Y*>(table), y);
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+    STATIQ_KERNEL_RAN("arm::neon::lookup_table (neon)");
+    return kernels::arm::neon::lookup_table(x, n, reinterpret_cast<const Y*>(table), y);
 #endif
+  }
+  STATIQ_KERNEL_RAN("reference::lookup_table");
   kernels::reference::lookup_table(x, n, table, y);
 }
 
@@ -128,6 +153,7 @@ class LookupTable {
   using output_type = qint<8, A.signed_output>;
   using input_element = typename input_type::storage;
   using output_element = typename output_type::storage;
+  static constexpr std::string_view kernel_name = lookup_table_kernel_name();  // every LookupTable is 8-bit
 
   struct parameters {
     const output_element* table = nullptr;  // 256 output codes, indexed by the input byte

@@ -4,6 +4,8 @@
 
 #include <span>
 
+#include "statiq/kernels/kernel_label.hpp"
+#include "statiq/kernels/select.hpp"
 #include "statiq/layers/convolution.hpp"
 
 namespace statiq {
@@ -81,6 +83,21 @@ void compute(const PoolAttributes& a, const X* x, const LayerData<Profile>& d, Y
   detail::requantize_map(scratch, out.h * out.w, out.c, d, y, false);
 }
 
+// The kernels a stand-alone pooling layer runs in this build (kernels/select.hpp decides the max or
+// sum kernel from the element types and the ISA), then for the averages the requantization: the
+// convolutions' requantize_map, or TFLite's scalar mean / average_pool rule.
+template <class Profile, class X, class Y>
+constexpr kernels::KernelLabel pool_kernel_label(const PoolAttributes& a) {
+  using kernels::PoolingOp;
+  if (a.pool.kind == PoolKind::max)
+    return {kernels::pooling_kernel_name(PoolingOp::max_pool, kernels::max_pool_is_fast<X, Y>())};
+  const PoolingOp sum = a.pool.kind == PoolKind::global_average ? PoolingOp::global_sum : PoolingOp::window_sum;
+  const std::string_view then = !divides_mean_after_requantize<Profile> ? " + requantize_map"
+                                : averages_whole_map(a)                 ? " + reference mean"
+                                                                        : " + reference average_pool";
+  return {kernels::pooling_kernel_name(sum, kernels::pool_sum_is_fast<X>()), then};
+}
+
 namespace detail {
 template <fixed_string Name, LayerKind Kind, PoolAttributes A, class Target>
 constexpr auto check_pool() {
@@ -122,6 +139,8 @@ struct PoolLayerBase {
   using output_type = qint<valid ? A.bits.out : 8, A.signed_output>;
   using input_element = typename input_type::storage;
   using output_element = typename output_type::storage;
+  static constexpr kernels::KernelLabel kernel_label = pool_kernel_label<profile, input_element, output_element>(A);
+  static constexpr std::string_view kernel_name = kernel_label.view();
 };
 
 // AveragePool and GlobalAveragePool: a sum of (x - zero point) requantized per channel.

@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "statiq/kernels/arm/neon/quantize.hpp"
+#include "statiq/kernels/isa.hpp"
+#include "statiq/kernels/trace.hpp"
 #include "statiq/kernels/x86/avx2/quantize.hpp"
 #include "statiq/kernels/x86/quantize.hpp"
 #include "statiq/layers/convolution.hpp"
@@ -58,21 +61,41 @@ std::int32_t quantize_value(float x, float scale, std::int32_t zero_point, std::
 }
 }  // namespace detail
 
+// Whether Quantize runs this build's vector kernel (kernels/x86[/avx2]/quantize.hpp,
+// arm/neon/quantize.hpp: round half to even, to byte codes), from the profile's rounding and the
+// output type; TFLite's half-away rounding and the other ISAs run the scalar rule.
+template <class Profile, class Y>
+constexpr bool quantize_runs_vector_kernel() {
+  return (kernels::isa == kernels::Isa::avx512_vnni || kernels::isa == kernels::Isa::avx2 ||
+          kernels::isa == kernels::Isa::neon) &&
+         !detail::quantize_rounds_half_away<Profile> && sizeof(Y) == 1;
+}
+
+template <class Profile, class Y>
+constexpr std::string_view quantize_kernel_name() {
+  if constexpr (!quantize_runs_vector_kernel<Profile, Y>()) return "reference::quantize";
+  else if constexpr (kernels::isa == kernels::Isa::avx512_vnni) return "x86::quantize_half_even (avx512)";
+  else if constexpr (kernels::isa == kernels::Isa::avx2) return "x86::avx2::quantize_half_even (avx2)";
+  else return "arm::neon::quantize_half_even (neon)";
+}
+
 // Quantize with run-time attributes.
 template <class Profile, class Y>
 void compute(const QuantizeAttributes& a, const float* x, float scale, std::int32_t zero_point, Y* y) {
   const int lo = qmin(a.bits, a.signed_output), hi = qmax(a.bits, a.signed_output);
+  if constexpr (quantize_runs_vector_kernel<Profile, Y>()) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
-  if constexpr (!detail::quantize_rounds_half_away<Profile> && sizeof(Y) == 1) {
-    kernels::x86::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
-    return;
-  }
+    STATIQ_KERNEL_RAN("x86::quantize_half_even (avx512)");
+    return kernels::x86::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
 #elif defined(STATIQ_KERNELS_AVX2)
-  if constexpr (!detail::quantize_rounds_half_away<Profile> && sizeof(Y) == 1) {
-    kernels::x86::avx2::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
-    return;
-  }
+    STATIQ_KERNEL_RAN("x86::avx2::quantize_half_even (avx2)");
+    return kernels::x86::avx2::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
+#elif defined(STATIQ_KERNELS_ARM_NEON)
+    STATIQ_KERNEL_RAN("arm::neon::quantize_half_even (neon)");
+    return kernels::arm::neon::quantize_half_even(x, a.shape.size(), scale, zero_point, lo, hi, y);
 #endif
+  }
+  STATIQ_KERNEL_RAN("reference::quantize");
   for (int i = 0; i < a.shape.size(); ++i) y[i] = static_cast<Y>(detail::quantize_value<Profile>(x[i], scale, zero_point, lo, hi));
 }
 
@@ -102,6 +125,7 @@ class Quantize {
   using input_element = float;
   using output_type = qint<valid ? A.bits : 8, A.signed_output>;
   using output_element = typename output_type::storage;
+  static constexpr std::string_view kernel_name = quantize_kernel_name<profile, output_element>();
 
   struct parameters {
     float scale = 1.0f;

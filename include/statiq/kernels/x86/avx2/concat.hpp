@@ -1,0 +1,42 @@
+// statiq/kernels/x86/avx2/concat.hpp — Concat of byte tensors along channels with AVX2: an input
+// already in the output's quantization is copied, any other goes through a 256-entry table of its
+// codes' rescaled values (the profile's rescale of every code, made by the caller), looked up 32
+// bytes at a time (x86/avx2/lookup_table.hpp). The same operation as kernels/x86/concat.hpp; equal to
+// kernels/reference/concat.hpp with the profile's rescale as transform, since each table entry is
+// that transform (tests/kernels).
+#pragma once
+
+#include "statiq/kernels/isa.hpp"
+#if defined(STATIQ_KERNELS_AVX2)  // else this header is empty
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "statiq/kernels/x86/avx2/lookup_table.hpp"
+
+namespace statiq::kernels::x86::avx2 {
+
+// y[p][offset_i + c] = tables[i] ? tables[i][uint8(x_i[p][c])] : x_i[p][c] (offset_i: the channels
+// of the inputs before i), for num_inputs byte inputs of `pixels` pixels each.
+template <class X, class Y>
+void concat_bytes(int pixels, int num_inputs, const X* const* inputs, const int* channels, const Y* const* tables,
+                  Y* y) {
+  static_assert(sizeof(X) == 1 && sizeof(Y) == 1);
+  std::size_t out_channels = 0;
+  for (int i = 0; i < num_inputs; ++i) out_channels += std::size_t(channels[i]);
+  for (int i = 0, offset = 0; i < num_inputs; offset += channels[i], ++i) {
+    const std::size_t n = std::size_t(channels[i]);
+    const LookupRows rows = tables[i] ? lookup_rows(tables[i]) : LookupRows{};
+    for (std::size_t p = 0; p < std::size_t(pixels); ++p) {
+      const X* src = inputs[i] + p * n;
+      Y* dst = y + p * out_channels + std::size_t(offset);
+      if (tables[i]) lookup_table(src, int(n), rows, dst);
+      else std::memcpy(dst, src, n);
+    }
+  }
+}
+
+}  // namespace statiq::kernels::x86::avx2
+
+#endif  // STATIQ_KERNELS_AVX2
