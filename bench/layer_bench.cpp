@@ -157,9 +157,11 @@ void run_weighted(benchmark::State& state) {
   for (std::size_t c = 0; c < n; ++c)
     channel.push_back(S::channel(L::profile::supports_per_channel ? base * vary(rng) : base));
 
+  std::vector<std::int32_t> sums(n);  // each channel's weight sum, as the generator supplies them
+  weight_sums(typename L::weights_view(*w), n, taps, sums.data());
   const L layer({*w, std::span<const std::int32_t, n>(bias.data(), n),
-                 std::span<const channel_params, n>(channel.data(), n), S::output(Out::bits),
-                 S::input_zero_point, 0});
+                 std::span<const channel_params, n>(channel.data(), n),
+                 std::span<const std::int32_t, n>(sums.data(), n), S::output(Out::bits), S::input_zero_point, 0});
   const auto x = random_tensor<typename L::input_element>(rng, L::input_shape.size(), In::min, In::max);
   std::vector<typename L::output_element> y(static_cast<std::size_t>(L::output_shape.size()));
   std::vector<std::int32_t> scratch(L::scratch_words);

@@ -26,6 +26,7 @@
 #include "statiq/arith/pow2_cpp.hpp"
 #include "statiq/arith/qlinear_cpp.hpp"
 #include "statiq/arith/tflite_cpp.hpp"
+#include "statiq/core/weight_sums.hpp"
 #include "statiq/io/cpp_literal.hpp"
 #include "statiq/targets/boards.hpp"
 #include "statiq/targets/describe.hpp"
@@ -727,11 +728,18 @@ void layer_data(const Plan& plan, const LayerPlan& lp, WeightSink& sink, std::st
       arrays += fmt::format("const std::int32_t {}_bias[{}] = {{\n    {}}};\n", lp.id, l.qbias.size(),
                             list(l.qbias, [](std::int32_t v) { return int_literal(v); }));
       channel_array(d);
+      // Each output channel's sum of its weights, once here rather than at every call: a fast
+      // kernel starts the channel at bias - (x_zero_point + flip) * sum (core/weight_sums.hpp).
+      std::vector<std::int32_t> sums(f.channels, 0);
+      if (f.channels > 0) weight_sums(l.qweights, f.channels, l.qweights.size() / f.channels, sums.data());
+      arrays += fmt::format("const std::int32_t {}_weight_sums[{}] = {{\n    {}}};\n", lp.id, sums.size(),
+                            list(sums, [](std::int32_t v) { return int_literal(v); }));
       construct += fmt::format(
-          "{}({{.weights = data::{}_weights,\n{}.bias = data::{}_bias,\n{}.channel = data::{}_channel,\n{}.output = {},\n"
+          "{}({{.weights = data::{}_weights,\n{}.bias = data::{}_bias,\n{}.channel = data::{}_channel,\n"
+          "{}.weight_sums = data::{}_weight_sums,\n{}.output = {},\n"
           "{}.input_zero_point = {},\n{}.weight_zero_point = {}}})",
-          lp.id, lp.id, ind, lp.id, ind, lp.id, ind, params(d.output), ind, int_literal(l.input_zero_point), ind,
-          int_literal(l.weight_zero_point));
+          lp.id, lp.id, ind, lp.id, ind, lp.id, ind, lp.id, ind, params(d.output), ind, int_literal(l.input_zero_point),
+          ind, int_literal(l.weight_zero_point));
       break;
     }
     case LayerKind::average_pool:

@@ -104,27 +104,39 @@ class Simulator {
   // A conv or dense layer through the engine's own compute(), with the engine's operand types: byte
   // activations and byte weights in the layout the fast kernels read, so the simulation runs the
   // kernels the engine runs (the layout and the packing of sub-byte weights change no number).
-  // The layer's weights checked and laid out: once per run with a cache, else into `local`.
-  const std::uint8_t* laid_out(const Layer& l, const WeightLayout& layout, std::vector<std::uint8_t>& local) {
+  // The layer's weights checked and laid out, and their per-channel sums (statiq::weight_sums, as
+  // the generator emits them): once per run with a cache, else into `local`.
+  struct Prepared {
+    std::vector<std::uint8_t> bytes;
+    std::vector<std::int32_t> sums;
+  };
+  std::pair<const std::uint8_t*, const std::int32_t*> laid_out(const Layer& l, const WeightLayout& layout,
+                                                               std::size_t channels, Prepared& local) {
     std::unique_lock<std::mutex> lock;  // held while the shared cache is read or filled
     if (cache_) {
       lock = std::unique_lock(cache_->mutex);
-      if (const auto it = cache_->bytes.find(&l); it != cache_->bytes.end()) return it->second.data();
+      if (const auto it = cache_->bytes.find(&l); it != cache_->bytes.end())
+        return {it->second.data(), cache_->sums.at(&l).data()};
     }
     for (const std::int32_t v : l.qweights)
       if (v < -128 || v > 127) fail(l, "has a quantized weight " + std::to_string(v) + " outside int8: quantize the model again");
-    std::vector<std::uint8_t>& w = cache_ ? cache_->bytes[&l] : local;
+    std::vector<std::uint8_t>& w = cache_ ? cache_->bytes[&l] : local.bytes;
     w.assign(layout.stored(l.qweights.size()), 0);
     lay_out_weights(layout, l.qweights, l.qweights.size(), w.data());
-    return w.data();
+    std::vector<std::int32_t>& sums = cache_ ? cache_->sums[&l] : local.sums;
+    sums.assign(channels, 0);
+    if (channels > 0) weight_sums(l.qweights, channels, l.qweights.size() / channels, sums.data());
+    return {w.data(), sums.data()};
   }
 
   template <class A>
   std::vector<std::int32_t> weighted(const Layer& l, const A& a, const std::vector<std::int32_t>& x,
-                                     const LayerData<P>& data, int outputs) {
+                                     LayerData<P> data, int outputs) {
     const WeightLayout layout = weight_layout(a, true);
-    std::vector<std::uint8_t> local;
-    const weight_view<qint<8, true>> view{laid_out(l, layout, local), layout};
+    Prepared local;
+    const auto [bytes, sums] = laid_out(l, layout, std::size_t(layout.rows), local);
+    data.weight_sums = sums;
+    const weight_view<qint<8, true>> view{bytes, layout};
     std::vector<std::int32_t> scratch(scratch_words(a, layout));
     std::vector<std::int32_t> y(static_cast<std::size_t>(outputs));
     const auto run = [&]<class X, class Y>(X*, Y*) {

@@ -33,6 +33,7 @@ struct SimulationResult {
 struct WeightCache {
   std::mutex mutex;
   std::map<const Layer*, std::vector<std::uint8_t>> bytes;
+  std::map<const Layer*, std::vector<std::int32_t>> sums;  // per output channel (statiq::weight_sums)
 };
 
 // Runs every layer of a quantized model (quantize() or quantize_dynamic() filled it) on one sample. input_nchw holds

@@ -108,15 +108,19 @@ struct QuantizedModel {
   conv110::weights_array w2;
   times212::weights_array w3;
   std::vector<std::int32_t> b1, b2, b3;
+  std::vector<std::int32_t> s1, s2, s3;  // per output channel, the sum of its weights
   std::vector<qch> m1, m2, m3;
   quant::QuantParams q0, q1, q2, q3;
 
   // The profile derives the rest from the scales, as statiq-codegen's quantizer does: the bias in
-  // int32 at x_scale * w_scale[c], the channel's multiplier, the output's zero point and bounds.
+  // int32 at x_scale * w_scale[c], the channel's multiplier, the output's zero point and bounds;
+  // and each channel's weight sum (statiq::weight_sums), which the fast kernels start from.
   template <class W>
   static void layer(const quant::QuantizedWeights& qw, const std::vector<float>& bias, float x_scale, float y_scale,
-                    W& w, std::vector<std::int32_t>& b, std::vector<qch>& m) {
+                    W& w, std::vector<std::int32_t>& b, std::vector<qch>& m, std::vector<std::int32_t>& s) {
     for (std::size_t i = 0; i < qw.values.size(); ++i) w.set(i, qw.values[i]);
+    s.resize(bias.size());
+    weight_sums(w, bias.size(), qw.values.size() / bias.size(), s.data());
     for (std::size_t c = 0; c < bias.size(); ++c) {
       b.push_back(arith::quantize_bias<arith::qlinear>(bias[c], x_scale, qw.scale(c)));
       m.push_back(arith::qlinear::channel(x_scale, qw.scale(c), y_scale));
@@ -129,12 +133,12 @@ struct QuantizedModel {
 
   model build() const {
     return model(input({q0.scale, q0.zero_point}),
-                 conv28({w1, std::span<const std::int32_t, 8>(b1.data(), 8), std::span<const qch, 8>(m1.data(), 8),
+                 conv28({w1, std::span<const std::int32_t, 8>(b1.data(), 8), std::span<const qch, 8>(m1.data(), 8), std::span<const std::int32_t, 8>(s1.data(), 8),
                          output(q1, false, relu), q0.zero_point, 0}),
-                 conv110({w2, std::span<const std::int32_t, 16>(b2.data(), 16), std::span<const qch, 16>(m2.data(), 16),
+                 conv110({w2, std::span<const std::int32_t, 16>(b2.data(), 16), std::span<const qch, 16>(m2.data(), 16), std::span<const std::int32_t, 16>(s2.data(), 16),
                           output(q2, false, relu), q1.zero_point, 0}),
                  times212({w3, std::span<const std::int32_t, 10>(b3.data(), 10),
-                           std::span<const qch, 10>(m3.data(), 10), output(q3, true, no_activation), q2.zero_point, 0}),
+                           std::span<const qch, 10>(m3.data(), 10), std::span<const std::int32_t, 10>(s3.data(), 10), output(q3, true, no_activation), q2.zero_point, 0}),
                  logits({q3.scale, q3.zero_point}));
   }
 };
@@ -192,11 +196,11 @@ int main(int argc, char** argv) try {
   qm.q2 = quant::qlinear_params(0.0f, max2, quant::QuantType::uint8);
   qm.q3 = quant::qlinear_params(min3, max3, quant::QuantType::int8);
   QuantizedModel::layer(quant::quantize_weights(quant::MaxPerAxisQuantizer{}, fm.w1, 8, 8), fm.b1, qm.q0.scale,
-                        qm.q1.scale, qm.w1, qm.b1, qm.m1);
+                        qm.q1.scale, qm.w1, qm.b1, qm.m1, qm.s1);
   QuantizedModel::layer(quant::quantize_weights(quant::MaxPerAxisQuantizer{}, fm.w2, 16, 8), fm.b2, qm.q1.scale,
-                        qm.q2.scale, qm.w2, qm.b2, qm.m2);
+                        qm.q2.scale, qm.w2, qm.b2, qm.m2, qm.s2);
   QuantizedModel::layer(quant::quantize_weights(quant::MaxQuantizer{}, fm.w3, 10, 8), fm.b3, qm.q2.scale,
-                        qm.q3.scale, qm.w3, qm.b3, qm.m3);
+                        qm.q3.scale, qm.w3, qm.b3, qm.m3, qm.s3);
   static model engine = qm.build();
   std::fputs(summary<model>().c_str(), stdout);
 

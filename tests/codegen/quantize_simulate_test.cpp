@@ -201,13 +201,15 @@ double check_against_layer_types(const LoweredModel& m, const Net& n, const std:
   const auto& df = std::get<ProfileData<P>>(lf.data);
   const Q quantize_layer({lq.output.scale, lq.output.zero_point});
   const auto cw = weights_of<C, typename C::weights_array>(lc);
+  const auto csums = weight_sums<C::filters>(typename C::weights_view(cw));  // as the generator emits them
   const C conv({typename C::weights_view(cw), std::span<const std::int32_t, C::filters>(lc.qbias.data(), C::filters),
-                std::span<const typename P::channel_params, C::filters>(dc.channel.data(), C::filters), dc.output,
-                lc.input_zero_point, lc.weight_zero_point});
+                std::span<const typename P::channel_params, C::filters>(dc.channel.data(), C::filters),
+                std::span<const std::int32_t, C::filters>(csums), dc.output, lc.input_zero_point, lc.weight_zero_point});
   const auto fw = weights_of<D, typename D::weights_array>(lf);
+  const auto fsums = weight_sums<D::units>(typename D::weights_view(fw));
   const D dense({typename D::weights_view(fw), std::span<const std::int32_t, D::units>(lf.qbias.data(), D::units),
-                 std::span<const typename P::channel_params, D::units>(df.channel.data(), D::units), df.output,
-                 lf.input_zero_point, lf.weight_zero_point});
+                 std::span<const typename P::channel_params, D::units>(df.channel.data(), D::units),
+                 std::span<const std::int32_t, D::units>(fsums), df.output, lf.input_zero_point, lf.weight_zero_point});
   const DQ dequantize_layer({ld.output.scale, ld.output.zero_point});
 
   std::vector<float> reference, simulated;

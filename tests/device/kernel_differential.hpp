@@ -34,6 +34,9 @@ inline std::int32_t acc_fast[max_outputs], acc_reference[max_outputs];
 inline std::int32_t scratch_fast[max_scratch], scratch_reference[max_scratch];
 inline std::uint8_t y_fast[max_outputs], y_reference[max_outputs];
 inline int x_zero_point = 0, w_zero_point = 0;
+// Per output channel, the sum of its weights as the generator supplies them, computed here in int64
+// from w_values (not with statiq::weight_sums, the function under test) and wrapped to int32.
+inline std::int32_t weight_sum_values[256];
 inline int failures = 0;
 
 inline std::mt19937& rng() {
@@ -118,8 +121,23 @@ void pack_weights(const WeightLayout& layout, std::size_t count, std::uint8_t* d
   }
 }
 
+inline void independent_weight_sums(int channels, std::size_t per_channel) {
+  for (int c = 0; c < channels; ++c) {
+    std::int64_t s = 0;
+    for (std::size_t i = 0; i < per_channel; ++i) s += w_values[std::size_t(c) * per_channel + i];
+    weight_sum_values[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(s));
+  }
+}
+// The sums a layer gets: supplied (the generator's case) or null (a LayerData built by hand: the
+// layer computes them at each call), at random so both paths meet every geometry.
+inline const std::int32_t* sums_or_null(int channels, std::size_t per_channel) {
+  independent_weight_sums(channels, per_channel);
+  return coin() ? weight_sum_values : nullptr;
+}
+
 // The fast kernel's accumulators for every output pixel, as its epilogue receives them, against the
-// reference kernel's (which reads the logical weights).
+// reference kernel's (which reads the logical weights). The weight sums supplied or computed at
+// random (sums_or_null).
 template <int Bits, class X>
 bool accumulators_agree(const ConvAttributes& a, kernels::ConvKernel k) {
   const auto g = conv_geometry(a);
@@ -129,7 +147,11 @@ bool accumulators_agree(const ConvAttributes& a, kernels::ConvKernel k) {
   std::fill_n(acc_fast, n, 0x7e7e7e7e);
   std::fill_n(scratch_fast, max_scratch, 0x5a5a5a5a);
   int delivered = 0;
-  detail::run_conv_kernel<Bits>(k, g, input<X>(), x_zero_point, layout, w_fast, w_zero_point, bias, scratch_fast,
+  const std::size_t per_channel = weight_count(a) / std::size_t(a.filters);
+  const std::int32_t* sums = detail::weight_sums_for(k, sums_or_null(a.filters, per_channel),
+                                                     static_cast<const std::int32_t*>(w_values), a.filters,
+                                                     per_channel, scratch_fast);
+  detail::run_conv_kernel<Bits>(k, g, input<X>(), x_zero_point, layout, w_fast, w_zero_point, bias, sums, scratch_fast,
                                 [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                   for (int p = 0; p < count; ++p)
                                     std::copy_n(rows + std::size_t(p) * ld, g.out.c,
@@ -191,7 +213,8 @@ bool layer_agrees(const ConvAttributes& a) {
   lay_out_weights(row_major_layout, w_values, weight_count(a), w_row_major);
   typename P::channel_params* ch = channel_buffer<P>();
   for (int c = 0; c < a.filters; ++c) ch[c] = random_channel<P>();
-  const LayerData<P> d{bias, ch, random_output<P>(std::is_signed_v<Y>), x_zero_point, w_zero_point};
+  const LayerData<P> d{bias, ch, random_output<P>(std::is_signed_v<Y>), x_zero_point, w_zero_point,
+                       sums_or_null(a.filters, weight_count(a) / std::size_t(a.filters))};
   const std::size_t n = std::size_t(output_shape(a).size());
   std::fill_n(y_fast, n, 0x55);
   std::fill_n(y_reference, n, 0x2a);
@@ -256,7 +279,8 @@ int compare_dense(int iterations, kernels::ConvKernel expected) {
     lay_out_weights(row_major_layout, w_values, weight_count(a), w_row_major);
     typename P::channel_params* ch = channel_buffer<P>();
     for (int c = 0; c < a.units; ++c) ch[c] = random_channel<P>();
-    const LayerData<P> d{bias, ch, random_output<P>(false), x_zero_point, w_zero_point};
+    const LayerData<P> d{bias, ch, random_output<P>(false), x_zero_point, w_zero_point,
+                         sums_or_null(a.units, std::size_t(a.input.size()))};
     std::fill_n(y_fast, a.units, 1);
     std::fill_n(y_reference, a.units, 2);
     if (signed_input) {

@@ -119,6 +119,23 @@ std::vector<X> as_bytes(const std::vector<std::int32_t>& v) {
   return std::vector<X>(v.begin(), v.end());
 }
 
+// Per output channel, the sum of its weights, computed here in int64 from the logical weights (not
+// with statiq::weight_sums, the function under test), then wrapped to int32 as the accumulators wrap.
+std::vector<std::int32_t> independent_weight_sums(const std::vector<std::int32_t>& w, int channels) {
+  std::vector<std::int32_t> sums;
+  const std::size_t per_channel = w.size() / std::size_t(channels);
+  for (int c = 0; c < channels; ++c) {
+    std::int64_t s = 0;
+    for (std::size_t i = 0; i < per_channel; ++i) s += w[std::size_t(c) * per_channel + i];
+    sums.push_back(static_cast<std::int32_t>(static_cast<std::uint32_t>(s)));
+  }
+  return sums;
+}
+
+// The layers' weight sums: supplied (the generator's case), or null (a LayerData built by hand:
+// the layer computes them at each call), chosen at random so both paths meet every geometry.
+const std::int32_t* sums_or_null(const std::vector<std::int32_t>& sums) { return coin() ? sums.data() : nullptr; }
+
 std::string describe(const ConvAttributes& a) {
   char s[256];
   std::snprintf(s, sizeof s, "in %dx%dx%d filters %d kernel %dx%d strides %dx%d dilations %dx%d pads %d,%d,%d,%d group %d",
@@ -127,9 +144,11 @@ std::string describe(const ConvAttributes& a) {
   return s;
 }
 
-// The fast kernel's accumulators for every output pixel, as the epilogue receives them.
+// The fast kernel's accumulators for every output pixel, as the epilogue receives them. sums: the
+// weight sums handed to the kernel, or null for the layers' fallback (computed into scratch).
 template <class X>
-std::vector<std::int32_t> fast_accumulators(const ConvAttributes& a, const Operands& o, kernels::ConvKernel k) {
+std::vector<std::int32_t> fast_accumulators(const ConvAttributes& a, const Operands& o, kernels::ConvKernel k,
+                                            const std::int32_t* sums) {
   const auto g = conv_geometry(a);
   const WeightLayout layout = weight_layout(a, true);
   std::vector<std::uint8_t> w(layout.stored(o.w.size()));
@@ -137,8 +156,11 @@ std::vector<std::int32_t> fast_accumulators(const ConvAttributes& a, const Opera
   const auto x = as_bytes<X>(o.x);
   std::vector<std::int32_t> scratch(kernels::conv_kernel_scratch_words(k, g, layout, std::is_signed_v<X>) + 1, 0x5a5a5a5a);
   std::vector<std::int32_t> acc(std::size_t(g.out.size()), 0x7e7e7e7e);
+  const std::int32_t* kernel_sums = detail::weight_sums_for(k, sums, weight_view<qint<8, true>>{w.data(), layout},
+                                                            a.filters, weight_count(a) / std::size_t(a.filters),
+                                                            scratch.data());
   detail::run_conv_kernel(k, g, x.data(), o.x_zero_point, layout, w.data(), o.w_zero_point, o.bias.data(),
-                          scratch.data(),
+                          kernel_sums, scratch.data(),
                           [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                             for (int p = 0; p < count; ++p)
                               std::copy_n(rows + std::size_t(p) * ld, g.out.c,
@@ -171,9 +193,13 @@ TEST_CASE("fast convolution kernels equal the reference accumulators over random
     const bool signed_input = coin();
     const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
     const auto want = reference_accumulators(a, o);
-    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k) : fast_accumulators<std::uint8_t>(a, o, k);
+    const auto sums = independent_weight_sums(o.w, a.filters);
+    const std::int32_t* supplied = sums_or_null(sums);
+    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k, supplied)
+                                  : fast_accumulators<std::uint8_t>(a, o, k, supplied);
     INFO(describe(a) << (signed_input ? " int8" : " uint8") << " x_zp " << o.x_zero_point << " w_zp "
-                     << o.w_zero_point << " kernel " << kernels::conv_kernel_name(k));
+                     << o.w_zero_point << " kernel " << kernels::conv_kernel_name(k)
+                     << (supplied ? " sums supplied" : " sums computed per call"));
     REQUIRE(got == want);
     ++compared;
     (k == kernels::ConvKernel::depthwise_conv2d_avx512 || k == kernels::ConvKernel::depthwise_conv2d_avx2 ? depthwise : conv) += 1;
@@ -181,6 +207,33 @@ TEST_CASE("fast convolution kernels equal the reference accumulators over random
   CHECK(compared == 3000);
   CHECK(conv > 1500);
   CHECK(depthwise > 700);
+}
+
+TEST_CASE("a fast convolution that reads weight sums starts each channel from the supplied ones") {
+  if (!cpu_runs_this_variant()) return;
+  if (kernels::isa == kernels::Isa::reference || !kernels::conv_kernel_reads_weight_sums(fast_conv2d)) {
+    SUCCEED("this build's convolution kernel reads no weight sums");
+    return;
+  }
+  // 17 channels: the last one alone in its block of 16. Its sum off by one must move exactly its
+  // accumulators, all by the same non-zero constant (the kernel's x_zero_point + flip).
+  const ConvAttributes a{.input = {4, 5, 8}, .filters = 17, .kernel = {3, 3}};
+  Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, false);
+  o.x_zero_point = 10;
+  const auto k = conv_kernel(a, weight_layout(a, true));
+  REQUIRE(kernels::conv_kernel_reads_weight_sums(k));
+  auto sums = independent_weight_sums(o.w, a.filters);
+  const auto want = reference_accumulators(a, o);
+  REQUIRE(fast_accumulators<std::uint8_t>(a, o, k, sums.data()) == want);
+  REQUIRE(fast_accumulators<std::uint8_t>(a, o, k, nullptr) == want);
+  sums[16] += 1;
+  const auto off = fast_accumulators<std::uint8_t>(a, o, k, sums.data());
+  const std::int32_t step = off[16] - want[16];
+  CHECK(step != 0);
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    INFO("accumulator " << i);
+    CHECK(off[i] - want[i] == (i % 17 == 16 ? step : 0));
+  }
 }
 
 namespace {
@@ -264,14 +317,16 @@ void compare_layer(const ConvAttributes& a, const Operands& o) {
   std::vector<typename P::channel_params> ch;
   for (int c = 0; c < a.filters; ++c) ch.push_back(random_channel<P>());
   const auto out = random_output<P>(std::is_signed_v<Y>);
-  const LayerData<P> d{o.bias.data(), ch.data(), out, o.x_zero_point, o.w_zero_point};
+  const auto sums = independent_weight_sums(o.w, a.filters);
+  const LayerData<P> d{o.bias.data(), ch.data(), out, o.x_zero_point, o.w_zero_point, sums_or_null(sums)};
   const auto x = as_bytes<X>(o.x);
   const std::size_t n = std::size_t(output_shape(a).size());
   std::vector<Y> yf(n, Y(0x55)), yr(n, Y(0x2a));
   std::vector<std::int32_t> sf(scratch_words(a, fast_layout)), sr(scratch_words(a, row_major_layout));
   compute<P>(a, x.data(), weight_view<qint<8, true>>{wf.data(), fast_layout}, d, yf.data(), sf.data());
   compute<P>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
-  INFO(describe(a) << " profile " << P::name << " pool " << int(a.pool.kind));
+  INFO(describe(a) << " profile " << P::name << " pool " << int(a.pool.kind)
+                   << (d.weight_sums ? " sums supplied" : " sums computed per call"));
   REQUIRE(yf == yr);
 }
 
@@ -378,7 +433,9 @@ void compare_dense(int iterations) {
     lay_out_weights(row_major_layout, o.w, o.w.size(), wr.data());
     std::vector<typename P::channel_params> ch;
     for (int c = 0; c < a.units; ++c) ch.push_back(random_channel<P>());
-    const LayerData<P> d{o.bias.data(), ch.data(), random_output<P>(false), o.x_zero_point, o.w_zero_point};
+    const auto sums = independent_weight_sums(o.w, a.units);
+    const LayerData<P> d{o.bias.data(), ch.data(), random_output<P>(false), o.x_zero_point, o.w_zero_point,
+                         sums_or_null(sums)};
     std::vector<std::uint8_t> yf(std::size_t(a.units), 1), yr(std::size_t(a.units), 2);
     std::vector<std::int32_t> sf(scratch_words(a, fast_layout)), sr(scratch_words(a, row_major_layout));
     if (signed_input) {
@@ -391,7 +448,7 @@ void compare_dense(int iterations) {
       compute<P>(a, x.data(), weight_view<qint<8, true>>{wr.data(), row_major_layout}, d, yr.data(), sr.data());
     }
     INFO("dense " << a.input.size() << " -> " << a.units << (signed_input ? " int8" : " uint8") << " profile "
-                  << P::name);
+                  << P::name << (d.weight_sums ? " sums supplied" : " sums computed per call"));
     REQUIRE(yf == yr);
   }
 }
@@ -624,8 +681,11 @@ TEST_CASE("fast convolution kernels equal the reference on long reductions (chun
     const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
     const kernels::ConvKernel k = conv_kernel(a, weight_layout(a, true));
     REQUIRE(k == fast_conv2d);
-    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k) : fast_accumulators<std::uint8_t>(a, o, k);
-    INFO(describe(a));
+    const auto sums = independent_weight_sums(o.w, a.filters);
+    const std::int32_t* supplied = sums_or_null(sums);
+    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k, supplied)
+                                  : fast_accumulators<std::uint8_t>(a, o, k, supplied);
+    INFO(describe(a) << (supplied ? " sums supplied" : " sums computed per call"));
     REQUIRE(got == reference_accumulators(a, o));
   }
 }
@@ -1145,7 +1205,9 @@ void compare_packed(int iterations) {
     std::vector<typename P::channel_params> ch;
     for (int c = 0; c < a.filters; ++c) ch.push_back(random_channel<P>());
     const auto run = [&]<class X, class Y>(X*, Y*) {
-      const LayerData<P> d{o.bias.data(), ch.data(), random_output<P>(std::is_signed_v<Y>), o.x_zero_point, o.w_zero_point};
+      const auto sums = independent_weight_sums(o.w, a.filters);
+      const LayerData<P> d{o.bias.data(), ch.data(), random_output<P>(std::is_signed_v<Y>), o.x_zero_point,
+                           o.w_zero_point, sums_or_null(sums)};
       const auto x = as_bytes<X>(o.x);
       const std::size_t n = std::size_t(output_shape(a).size());
       std::vector<Y> yf(n, 1), yr(n, 2);

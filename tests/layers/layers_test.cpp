@@ -84,8 +84,10 @@ TEST_CASE("Conv2D on cpu_int8: Conv -> Relu -> MaxPool equals ONNX order (requan
   std::vector<arith::qlinear::channel_params> ch{{0.0021f}, {0.0013f}, {0.00071f}, {0.0042f}};
   const int zp = 7, x_zp = 131;
   const arith::qlinear::output_params out{zp, zp, 255};  // ReLU: nothing below the zero point
+  const auto sums = weight_sums<4>(typename L::weights_view(wq));  // as the generator emits them
   const L layer({wq, std::span<const std::int32_t, 4>(bias.data(), 4),
-                 std::span<const arith::qlinear::channel_params, 4>(ch.data(), 4), out, x_zp, 0});
+                 std::span<const arith::qlinear::channel_params, 4>(ch.data(), 4),
+                 std::span<const std::int32_t, 4>(sums), out, x_zp, 0});
   std::vector<std::uint8_t> y(std::size_t(L::output_shape.size()));
   std::vector<std::int32_t> scratch(L::scratch_words);
   layer(xs.data(), y.data(), scratch.data());
@@ -123,8 +125,10 @@ TEST_CASE("Conv2D with groups and stride 2 on cpu_int8 (no activation)") {
   for (std::size_t i = 0; i < w.size(); ++i) wq.set(i, w[i]);
   std::vector<std::int32_t> bias{1, -2, 3, -4, 5, -6};
   std::vector<arith::qlinear::channel_params> ch(6, {0.003f});
+  const auto sums = weight_sums<6>(typename L::weights_view(wq));  // as the generator emits them
   const L layer({wq, std::span<const std::int32_t, 6>(bias.data(), 6),
-                 std::span<const arith::qlinear::channel_params, 6>(ch.data(), 6), {-3, -128, 127}, 0, 0});
+                 std::span<const arith::qlinear::channel_params, 6>(ch.data(), 6),
+                 std::span<const std::int32_t, 6>(sums), {-3, -128, 127}, 0, 0});
   std::vector<std::int8_t> y(std::size_t(L::output_shape.size()));
   std::vector<std::int32_t> scratch(L::scratch_words);
   layer(xs.data(), y.data(), scratch.data());
@@ -156,8 +160,10 @@ TEST_CASE("DepthwiseConv2D on akida_v2: 4-bit packed weights, Conv -> Relu -> GA
   // 1/(64) folded in: mantissa 200, shift 14 -> 200 / 16384 per unit of the sum.
   std::vector<arith::pow2::channel_params> ch{{200, 14}, {129, 13}, {255, 15}, {1, 2}};
   const arith::pow2::output_params out{0, 15};
+  const auto sums = weight_sums<4>(typename L::weights_view(wq));  // as the generator emits them
   const L layer({L::weights_view(wq), std::span<const std::int32_t, 4>(bias.data(), 4),
-                 std::span<const arith::pow2::channel_params, 4>(ch.data(), 4), out, 0, 0});
+                 std::span<const arith::pow2::channel_params, 4>(ch.data(), 4), std::span<const std::int32_t, 4>(sums),
+                 out, 0, 0});
   std::vector<std::uint8_t> y(4);
   std::vector<std::int32_t> scratch(L::scratch_words);
   layer(xs.data(), y.data(), scratch.data());
@@ -187,8 +193,10 @@ TEST_CASE("Dense on tflite_int8 equals gemmlowp's fixed-point requantization") {
   std::vector<arith::tflite::channel_params> ch{
       {1395864371, -8}, {1073741824, -9}, {2147483647, -10}, {1518500250, -7}, {1879048192, -12}};
   const int x_zp = -5, y_zp = 3;
+  const auto sums = weight_sums<5>(typename L::weights_view(wq));  // as the generator emits them
   const L layer({wq, std::span<const std::int32_t, 5>(bias.data(), 5),
-                 std::span<const arith::tflite::channel_params, 5>(ch.data(), 5), {y_zp, -128, 127}, x_zp, 0});
+                 std::span<const arith::tflite::channel_params, 5>(ch.data(), 5),
+                 std::span<const std::int32_t, 5>(sums), {y_zp, -128, 127}, x_zp, 0});
   std::vector<std::int8_t> y(5);
   std::vector<std::int32_t> scratch(L::scratch_words);
   layer(xs.data(), y.data(), scratch.data());

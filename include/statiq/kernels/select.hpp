@@ -118,6 +118,13 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
   }
 }
 
+// Kernels that start each channel at bias - (x_zero_point + flip) * sum(w) and so read the layer's
+// per-channel weight sums (core/weight_sums.hpp). The others subtract the zero point from the
+// activations as they widen them (AVX2, Cortex-M, the depthwise kernels) and need no sums.
+constexpr bool conv_kernel_reads_weight_sums(ConvKernel k) {
+  return k == ConvKernel::conv2d_avx512_vnni || k == ConvKernel::conv2d_neon;
+}
+
 // int32 words the kernel needs besides a full accumulator map (which only the reference kernel,
 // or a fused pool, needs).
 constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::Conv2DGeometry& g,

@@ -25,6 +25,7 @@
 #include "statiq/core/pool.hpp"
 #include "statiq/core/qint.hpp"
 #include "statiq/core/shape.hpp"
+#include "statiq/core/weight_sums.hpp"
 #include "statiq/kernels/reference/conv2d.hpp"
 #include "statiq/kernels/reference/pooling.hpp"
 #include "statiq/kernels/select.hpp"
@@ -132,22 +133,28 @@ struct LayerData {
   typename Profile::output_params output{};
   std::int32_t input_zero_point = 0;
   std::int32_t weight_zero_point = 0;
+  // Per output channel, the sum of its weights (core/weight_sums.hpp), computed once by the
+  // generator. Null (a LayerData built by hand): a kernel that needs them computes them at each
+  // call, with the same function, into its scratch.
+  const std::int32_t* weight_sums = nullptr;
 };
 
 // The data of a conv or dense layer, by reference (the generated data translation unit owns it),
-// sizes in the types: weights (OHWI or [units][inputs]), and per output channel bias and
-// requantization.
+// sizes in the types: weights (OHWI or [units][inputs]), and per output channel bias, requantization
+// and the sum of its weights (statiq::weight_sums(), core/weight_sums.hpp: the generator emits them;
+// by hand, `constexpr auto sums = statiq::weight_sums<Channels>(weights)`).
 template <class Profile, class WeightsView, std::size_t Channels>
 struct WeightedParameters {
   WeightsView weights;
   std::span<const std::int32_t, Channels> bias;
   std::span<const typename Profile::channel_params, Channels> channel;
+  std::span<const std::int32_t, Channels> weight_sums;
   typename Profile::output_params output;
   std::int32_t input_zero_point = 0;
   std::int32_t weight_zero_point = 0;
 
   constexpr LayerData<Profile> data() const {
-    return {bias.data(), channel.data(), output, input_zero_point, weight_zero_point};
+    return {bias.data(), channel.data(), output, input_zero_point, weight_zero_point, weight_sums.data()};
   }
 };
 
@@ -296,17 +303,32 @@ concept FastKernelOperands = std::is_integral_v<X> && sizeof(X) == 1 && std::is_
                                { w.bytes() } -> std::convertible_to<const std::uint8_t*>;
                              };
 
+// The per-channel weight sums for fast kernel k: `supplied` (LayerData::weight_sums), or, when there
+// are none (a LayerData built by hand, the dynamic layers) and k reads them, computed now into the
+// first words of scratch (the kernel's constants, which it writes over them channel by channel).
+// Null for kernels that need none.
+template <class W>
+const std::int32_t* weight_sums_for(kernels::ConvKernel k, const std::int32_t* supplied, const W& w, int channels,
+                                    std::size_t per_channel, std::int32_t* scratch) {
+  if (!kernels::conv_kernel_reads_weight_sums(k)) return nullptr;
+  if (supplied) return supplied;
+  weight_sums(w, std::size_t(channels), per_channel, scratch);
+  return scratch;
+}
+
 // Runs fast kernel k over the whole convolution, epilogue(first, count, acc, ld) per block of pixels;
-// acc = bias + sum (x - x_zero_point) * (w - w_zero_point) (no bias when bias is null).
+// acc = bias + sum (x - x_zero_point) * (w - w_zero_point) (no bias when bias is null). weight_sums:
+// from weight_sums_for().
 template <int WeightBits = 8, class X, class Epilogue>
 void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] const kernels::reference::Conv2DGeometry& g,
                      [[maybe_unused]] const X* x, [[maybe_unused]] std::int32_t x_zero_point,
                      [[maybe_unused]] const WeightLayout& layout, [[maybe_unused]] const std::uint8_t* w,
                      [[maybe_unused]] std::int32_t w_zero_point, [[maybe_unused]] const std::int32_t* bias,
-                     [[maybe_unused]] std::int32_t* scratch, [[maybe_unused]] Epilogue&& epilogue) {
+                     [[maybe_unused]] const std::int32_t* weight_sums, [[maybe_unused]] std::int32_t* scratch,
+                     [[maybe_unused]] Epilogue&& epilogue) {
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
   if (k == kernels::ConvKernel::conv2d_avx512_vnni)
-    kernels::x86::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+    kernels::x86::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, weight_sums, scratch, epilogue);
   else if (k == kernels::ConvKernel::grouped_conv2d_avx512_vnni)
     kernels::x86::grouped_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
   else
@@ -332,7 +354,8 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
   }
 #elif defined(STATIQ_KERNELS_ARM_NEON)
   if (k == kernels::ConvKernel::conv2d_neon)
-    kernels::arm::neon::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+    kernels::arm::neon::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, weight_sums, scratch,
+                                           epilogue);
   else
     kernels::arm::neon::depthwise_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #endif
@@ -395,10 +418,12 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
   }
   if (kernel != kernels::ConvKernel::reference) {
     if constexpr (detail::FastKernelOperands<X, W, Y>) {
+      const std::int32_t* sums =
+          detail::weight_sums_for(kernel, d.weight_sums, w, channels, weight_count(a) / std::size_t(channels), scratch);
       if (a.pool.kind == PoolKind::none) {
         // Requantized in the kernel's epilogue, a block of pixels at a time: no accumulator map.
         detail::run_conv_kernel<detail::stored_weight_bits<W>>(
-            kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, scratch,
+            kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, sums, scratch,
             [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                   detail::requantize_rows(rows, ld, count, channels, d,
                                                           y + std::size_t(first) * std::size_t(channels), gemm);
@@ -407,7 +432,7 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
       }
       acc = scratch + fast_map_offset(a, w.layout);
       detail::run_conv_kernel<detail::stored_weight_bits<W>>(
-          kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, scratch,
+          kernel, g, x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, sums, scratch,
           [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                 detail::store_accumulator_rows(rows, ld, count, channels,
                                                                acc + std::size_t(first) * std::size_t(channels));

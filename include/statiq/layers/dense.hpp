@@ -55,8 +55,9 @@ void compute(const DenseAttributes& a, const X* x, const W& w, const LayerData<P
     assert(a.signed_input == std::is_signed_v<X> && "the scratch was sized for the attributes' input type");
     const kernels::ConvKernel k = dense_kernel(a, w.layout);
     if (k != kernels::ConvKernel::reference) {
+      const std::int32_t* sums = detail::weight_sums_for(k, d.weight_sums, w, a.units, std::size_t(a.input.size()), scratch);
       detail::run_conv_kernel<detail::stored_weight_bits<W>>(
-          k, conv_geometry(a), x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, scratch,
+          k, conv_geometry(a), x, d.input_zero_point, w.layout, w.bytes(), d.weight_zero_point, d.bias, sums, scratch,
           [&](int, int, const std::int32_t* acc, std::size_t ld) { detail::requantize_rows(acc, ld, 1, a.units, d, y, true); });
       return;
     }

@@ -200,8 +200,11 @@ void compute_dynamic(const ConvAttributes& attributes, const float* x, const W& 
   if constexpr (detail::FastKernelWeights<W>) {
     const kernels::ConvKernel kernel = conv_kernel(a, layout);
     if (kernel != kernels::ConvKernel::reference) {
+      // No sums in DynamicData: a kernel that reads them gets them computed at each call.
+      const std::int32_t* sums = detail::weight_sums_for(kernel, nullptr, w, channels,
+                                                         weight_count(a) / std::size_t(channels), scratch);
       if (!max_pool) {
-        detail::run_conv_kernel(kernel, g, xu, p.zero_point, layout, w.bytes(), 0, nullptr, scratch,
+        detail::run_conv_kernel(kernel, g, xu, p.zero_point, layout, w.bytes(), 0, nullptr, sums, scratch,
                                 [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                   detail::dynamic_output_rows(rows, ld, count, channels, p.scale, d, a.activation,
                                                               y + std::size_t(first) * std::size_t(channels));
@@ -209,7 +212,7 @@ void compute_dynamic(const ConvAttributes& attributes, const float* x, const W& 
         return;
       }
       std::int32_t* acc = scratch + fast_map_offset(a, layout);
-      detail::run_conv_kernel(kernel, g, xu, p.zero_point, layout, w.bytes(), 0, nullptr, scratch,
+      detail::run_conv_kernel(kernel, g, xu, p.zero_point, layout, w.bytes(), 0, nullptr, sums, scratch,
                               [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                 detail::store_accumulator_rows(rows, ld, count, channels,
                                                                acc + std::size_t(first) * std::size_t(channels));
@@ -248,7 +251,8 @@ void compute_dynamic(const DenseAttributes& attributes, const float* x, const W&
   if constexpr (detail::FastKernelWeights<W>) {
     const kernels::ConvKernel kernel = dense_kernel(a, layout);
     if (kernel != kernels::ConvKernel::reference) {
-      detail::run_conv_kernel(kernel, conv_geometry(a), xu, p.zero_point, layout, w.bytes(), 0, nullptr, scratch,
+      const std::int32_t* sums = detail::weight_sums_for(kernel, nullptr, w, a.units, n_in, scratch);
+      detail::run_conv_kernel(kernel, conv_geometry(a), xu, p.zero_point, layout, w.bytes(), 0, nullptr, sums, scratch,
                               [&](int, int, const std::int32_t* rows, std::size_t ld) {
                                 detail::dynamic_output_rows(rows, ld, 1, a.units, p.scale, d, a.activation, y);
                               });

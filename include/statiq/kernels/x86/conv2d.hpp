@@ -184,11 +184,13 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
 // pixel (row-major over out.h x out.w) calls epilogue(first, count, acc, ld) once per block of
 // pixels: pixel first + p has acc[p * ld + oc] (oc < out.c), the reference kernel's accumulator
 // bias[oc] + sum (x - x_zero_point) * (w - w_zero_point). WeightBits: 8, or 4/2/1 for weights packed
-// 2/4/8 to a byte in the same order (widened in registers as they are read).
+// 2/4/8 to a byte in the same order (widened in registers as they are read). weight_sums: out.c
+// sums of each channel's weights (core/weight_sums.hpp), never null; it may be `scratch` itself
+// (each channel's sum is read before its constant is written over it).
 template <int WeightBits = 8, class X, class Epilogue>
 void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point, const WeightLayout& layout,
-            const std::uint8_t* w, std::int32_t w_zero_point, const std::int32_t* bias, std::int32_t* scratch,
-            Epilogue&& epilogue) {
+            const std::uint8_t* w, std::int32_t w_zero_point, const std::int32_t* bias,
+            const std::int32_t* weight_sums, std::int32_t* scratch, Epilogue&& epilogue) {
   static_assert(sizeof(X) == 1, "the VNNI convolution reads byte activations");
   const std::size_t rows = layout.padded_rows(), cols = layout.padded_cols();
   const int segments = int(layout.segments());
@@ -201,21 +203,18 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   std::int32_t* offset = tile + std::size_t(block) * rows;
 
   // base[oc] = bias[oc] - (x_zero_point + flip) * sum_k w[oc][k]: the dot products read x + flip as
-  // unsigned bytes, so sum (x - zp) * w = dot - (zp + flip) * sum w. The weights are summed by the
-  // same instruction against bytes of one; everything wraps mod 2^32 like the accumulators, so the
-  // result is exact whenever the true accumulator fits (checked at compile time).
+  // unsigned bytes, so sum (x - zp) * w = dot - (zp + flip) * sum w. The sums come with the layer's
+  // data; everything wraps mod 2^32 like the accumulators, so the result is exact whenever the true
+  // accumulator fits (checked at compile time). Padding channels get 0.
   const std::int32_t shift = x_zero_point + detail::input_offset<X>;
-  const __m512i ones = _mm512_set1_epi8(1);
+  const __m512i shift_v = _mm512_set1_epi32(shift);
   for (int b = 0; b < blocks; ++b) {
-    __m512i s = _mm512_setzero_si512();
-    const std::uint8_t* wb = w + std::size_t(b) * block_stride;
-    for (std::size_t k = 0; k < cols; k += 4)
-      s = _mm512_dpbusd_epi32(s, ones, detail::load_weights<WeightBits>(wb + k / 4 * detail::vector_bytes<WeightBits>));
     const int first = b * 16;
     const int valid = g.out.c - first < 16 ? g.out.c - first : 16;
     const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
+    const __m512i s = _mm512_maskz_loadu_epi32(m, weight_sums + first);
     const __m512i bv = bias ? _mm512_maskz_loadu_epi32(m, bias + first) : _mm512_setzero_si512();
-    _mm512_storeu_si512(base + first, _mm512_sub_epi32(bv, _mm512_mullo_epi32(_mm512_set1_epi32(shift), s)));
+    _mm512_storeu_si512(base + first, _mm512_sub_epi32(bv, _mm512_mullo_epi32(shift_v, s)));
   }
 
   // The input the segments are read from, and where each segment starts relative to a pixel's window.

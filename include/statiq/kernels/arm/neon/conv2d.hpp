@@ -213,11 +213,13 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
 // first + p has acc[p * ld + oc] (oc < out.c), the reference kernel's bias[oc] + sum (x -
 // x_zero_point) * (w - w_zero_point), wrapping mod 2^32 like it (exact whenever the true accumulator
 // fits, checked at compile time by the layers). WeightBits: 8, or 4/2/1 for weights packed 2/4/8 to
-// a byte in the same order (widened in registers as they are read).
+// a byte in the same order (widened in registers as they are read). weight_sums: out.c sums of each
+// channel's weights (core/weight_sums.hpp), never null; it may be `scratch` itself (each channel's
+// sum is read before its constant is written over it).
 template <int WeightBits = 8, class X, class Epilogue>
 void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point, const WeightLayout& layout,
-            const std::uint8_t* w, std::int32_t w_zero_point, const std::int32_t* bias, std::int32_t* scratch,
-            Epilogue&& epilogue) {
+            const std::uint8_t* w, std::int32_t w_zero_point, const std::int32_t* bias,
+            const std::int32_t* weight_sums, std::int32_t* scratch, Epilogue&& epilogue) {
   static_assert(sizeof(X) == 1, "the NEON convolution reads byte activations");
   constexpr int P = conv_pixel_tile;
   const std::size_t rows = layout.padded_rows(), cols = layout.padded_cols();
@@ -231,24 +233,14 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   std::int32_t* offset = tile + std::size_t(block) * rows;
 
   // base[oc] = bias[oc] - shift * sum_k w[oc][k], shift = x_zero_point - input_offset: the dot
-  // products read x - input_offset, so sum (x - zp) * w = dot - shift * sum w (mod 2^32).
+  // products read x - input_offset, so sum (x - zp) * w = dot - shift * sum w (mod 2^32). The sums
+  // come with the layer's data; padding channels get 0.
   const std::int32_t shift = x_zero_point - detail::input_offset<X>;
-  for (int b = 0; b < blocks; ++b) {
-    int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
-    const std::uint8_t* wb = w + std::size_t(b) * block_stride;
-    for (std::size_t k = 0; k < cols; k += 4) {
-      int8x16_t wv[4];
-      detail::load_weights<WeightBits>(wb + k / 4 * detail::vector_bytes<WeightBits>, wv);
-#pragma GCC unroll 4
-      for (int q = 0; q < 4; ++q) sum[q] = vpadalq_s16(sum[q], vpaddlq_s8(wv[q]));
-    }
-    std::int32_t s[16];
-    for (int q = 0; q < 4; ++q) vst1q_s32(s + 4 * q, sum[q]);
-    for (int i = 0; i < 16; ++i) {
-      const int oc = b * 16 + i;
-      const std::uint32_t bv = bias && oc < g.out.c ? std::uint32_t(bias[oc]) : 0u;
-      base[oc] = static_cast<std::int32_t>(bv - std::uint32_t(shift) * std::uint32_t(s[i]));
-    }
+  for (std::size_t oc = 0; oc < rows; ++oc) {
+    const bool live = oc < std::size_t(g.out.c);
+    const std::uint32_t bv = bias && live ? std::uint32_t(bias[oc]) : 0u;
+    const std::uint32_t sv = live ? std::uint32_t(weight_sums[oc]) : 0u;
+    base[oc] = static_cast<std::int32_t>(bv - std::uint32_t(shift) * sv);
   }
 
   // The input the segments are read from, and where each segment starts relative to a pixel's window.
