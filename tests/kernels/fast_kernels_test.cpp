@@ -372,7 +372,10 @@ TEST_CASE("fast grouped convolutions equal the reference: accumulators, and laye
     const bool signed_input = coin();
     const Operands o = random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
     INFO((signed_input ? "int8" : "uint8") << " x_zp " << o.x_zero_point << " w_zp " << o.w_zero_point);
-    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k) : fast_accumulators<std::uint8_t>(a, o, k);
+    const auto sums = independent_weight_sums(o.w, a.filters);
+    const std::int32_t* supplied = sums_or_null(sums);
+    const auto got = signed_input ? fast_accumulators<std::int8_t>(a, o, k, supplied)
+                                  : fast_accumulators<std::uint8_t>(a, o, k, supplied);
     REQUIRE(got == reference_accumulators(a, o));
     ++fast;
   }
@@ -1189,8 +1192,10 @@ void compare_packed(int iterations) {
         const auto x = as_bytes<X>(o.x);
         std::vector<std::int32_t> scratch(kernels::conv_kernel_scratch_words(k, g, fast_layout, std::is_signed_v<X>) + 1);
         std::vector<std::int32_t> acc(std::size_t(g.out.size()), 0x7e7e7e7e);
+        const auto sums = independent_weight_sums(o.w, a.filters);
         detail::run_conv_kernel<B>(k, g, x.data(), o.x_zero_point, fast_layout, wf.data(), o.w_zero_point,
-                                   o.bias.data(), scratch.data(),
+                                   o.bias.data(), kernels::conv_kernel_reads_weight_sums(k) ? sums.data() : nullptr,
+                                   scratch.data(),
                                    [&](int first, int count, const std::int32_t* rows, std::size_t ld) {
                                      for (int p = 0; p < count; ++p)
                                        std::copy_n(rows + std::size_t(p) * ld, g.out.c,

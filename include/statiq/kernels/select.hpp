@@ -122,7 +122,8 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
 // per-channel weight sums (core/weight_sums.hpp). The others subtract the zero point from the
 // activations as they widen them (AVX2, Cortex-M, the depthwise kernels) and need no sums.
 constexpr bool conv_kernel_reads_weight_sums(ConvKernel k) {
-  return k == ConvKernel::conv2d_avx512_vnni || k == ConvKernel::conv2d_neon;
+  return k == ConvKernel::conv2d_avx512_vnni || k == ConvKernel::grouped_conv2d_avx512_vnni ||
+         k == ConvKernel::conv2d_neon;
 }
 
 // int32 words the kernel needs besides a full accumulator map (which only the reference kernel,

@@ -330,7 +330,8 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
   if (k == kernels::ConvKernel::conv2d_avx512_vnni)
     kernels::x86::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, weight_sums, scratch, epilogue);
   else if (k == kernels::ConvKernel::grouped_conv2d_avx512_vnni)
-    kernels::x86::grouped_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+    kernels::x86::grouped_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, weight_sums, scratch,
+                                             epilogue);
   else
     kernels::x86::depthwise_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #elif defined(STATIQ_KERNELS_AVX2)

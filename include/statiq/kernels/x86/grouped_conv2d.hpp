@@ -39,11 +39,13 @@ constexpr std::size_t grouped_conv2d_scratch_words(const reference::Conv2DGeomet
 // The convolution of g (1 < group < in.c) over NHWC x, weights w stored as `layout` (oc16_k4 with
 // layout.groups == g.group, segments of one tap of in.c / group channels). Calls epilogue(first,
 // count, acc, ld) once per block of pixels, as x86::conv2d does. WeightBits: 8, or 4/2/1 for weights
-// packed 2/4/8 to a byte in the same order (widened in registers as they are read).
+// packed 2/4/8 to a byte in the same order (widened in registers as they are read). weight_sums: per
+// output channel the sum of its weights (core/weight_sums.hpp).
 template <int WeightBits = 8, class X, class Epilogue>
 void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_point,
                     const WeightLayout& layout, const std::uint8_t* w, std::int32_t w_zero_point,
-                    const std::int32_t* bias, std::int32_t* scratch, Epilogue&& epilogue) {
+                    const std::int32_t* bias, const std::int32_t* weight_sums, std::int32_t* scratch,
+                    Epilogue&& epilogue) {
   static_assert(sizeof(X) == 1, "the VNNI convolution reads byte activations");
   const int groups = g.group;
   const int in_per_group = g.in.c / groups, out_per_group = g.out.c / groups;
@@ -62,21 +64,22 @@ void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t
   std::int32_t* out = tile + std::size_t(block) * rows;  // the gathered rows (when gather)
   std::int32_t* offset = out + (gather ? std::size_t(block) * ld : 0);
 
-  // base[stored row] = bias - (x_zero_point + flip) * sum_k w[row][k], as in x86::conv2d.
+  // base[stored row] = bias - (x_zero_point + flip) * weight_sums[channel], as in x86::conv2d. The
+  // sums are in output-channel order and may lie in the first words of scratch (weight_sums_for's
+  // fallback), where base is written in the stored order, never at a lower index than a channel's sum:
+  // so groups and blocks go last to first, each block's sums read before its base is stored.
   const std::int32_t shift = x_zero_point + detail::input_offset<X>;
-  const __m512i ones = _mm512_set1_epi8(1);
-  for (int gi = 0; gi < groups; ++gi)
-    for (int b = 0; b < blocks; ++b) {
-      __m512i s = _mm512_setzero_si512();
-      const std::uint8_t* wb = w + std::size_t(gi) * group_stride + std::size_t(b) * block_stride;
-      for (std::size_t k = 0; k < cols; k += 4)
-        s = _mm512_dpbusd_epi32(s, ones, detail::load_weights<WeightBits>(wb + k / 4 * detail::vector_bytes<WeightBits>));
+  const __m512i vshift = _mm512_set1_epi32(shift);
+  for (int gi = groups - 1; gi >= 0; --gi)
+    for (int b = blocks - 1; b >= 0; --b) {
       const int first = b * 16;
       const int valid = out_per_group - first < 16 ? out_per_group - first : 16;
       const __mmask16 m = static_cast<__mmask16>((1u << valid) - 1u);
-      const __m512i bv = bias ? _mm512_maskz_loadu_epi32(m, bias + gi * out_per_group + first) : _mm512_setzero_si512();
+      const std::size_t channel = std::size_t(gi) * std::size_t(out_per_group) + std::size_t(first);
+      const __m512i s = _mm512_maskz_loadu_epi32(m, weight_sums + channel);
+      const __m512i bv = bias ? _mm512_maskz_loadu_epi32(m, bias + channel) : _mm512_setzero_si512();
       _mm512_storeu_si512(base + std::size_t(gi) * group_rows + std::size_t(first),
-                          _mm512_sub_epi32(bv, _mm512_mullo_epi32(_mm512_set1_epi32(shift), s)));
+                          _mm512_sub_epi32(bv, _mm512_mullo_epi32(vshift, s)));
     }
 
   // The input the taps are read from (in place, or a padded copy with slack for a tap's last 4-byte
