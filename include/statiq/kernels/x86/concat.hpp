@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "statiq/kernels/concat_rows.hpp"
 #include "statiq/kernels/x86/lookup_table.hpp"
 
 namespace statiq::kernels::x86 {
@@ -21,25 +22,14 @@ namespace statiq::kernels::x86 {
 template <class X, class Y>
 void concat_bytes(int pixels, int num_inputs, const X* const* inputs, const int* channels, const Y* const* tables,
                   Y* y) {
-  static_assert(sizeof(X) == 1 && sizeof(Y) == 1);
-  std::size_t out_channels = 0;
-  for (int i = 0; i < num_inputs; ++i) out_channels += std::size_t(channels[i]);
-  for (int i = 0, offset = 0; i < num_inputs; offset += channels[i], ++i) {
-    const std::size_t n = std::size_t(channels[i]);
-    for (std::size_t p = 0; p < std::size_t(pixels); ++p) {
-      const X* src = inputs[i] + p * n;
-      Y* dst = y + p * out_channels + std::size_t(offset);
-      if (!tables[i]) {
-        std::memcpy(dst, src, n);
-        continue;
-      }
+  for_each_concat_row(pixels, num_inputs, inputs, channels, y, [&](int i, const X* src, std::size_t n, Y* dst) {
+    if (!tables[i]) return void(std::memcpy(dst, src, n));
 #if defined(STATIQ_KERNELS_AVX512_VBMI)
-      lookup_table_vbmi(src, int(n), tables[i], dst);
+    lookup_table_vbmi(src, int(n), tables[i], dst);
 #else
-      for (std::size_t c = 0; c < n; ++c) dst[c] = tables[i][static_cast<std::uint8_t>(src[c])];
+    for (std::size_t c = 0; c < n; ++c) dst[c] = tables[i][static_cast<std::uint8_t>(src[c])];
 #endif
-    }
-  }
+  });
 }
 
 }  // namespace statiq::kernels::x86

@@ -159,6 +159,45 @@ inline void dot_blocks(const std::uint8_t* const* pixel, int np, const std::int3
     }
 }
 
+// All `blocks` blocks of 16 channels for the np pixels of a block: four at a time (6 pixels a tile),
+// then the 1-3 left (fewer accumulators, so more pixels a tile).
+template <int Bits>
+inline void dot_all_blocks(const std::uint8_t* const* pixel, int np, const std::int32_t* offset, int segments, int k4,
+                           const std::uint8_t* w, int blocks, std::size_t block_stride, std::int32_t* tile,
+                           std::size_t ld, const std::int32_t* base) {
+  int b = 0;
+  for (; b + 4 <= blocks; b += 4)
+    dot_blocks<6, 4, Bits>(pixel, np, offset, segments, k4, w + std::size_t(b) * block_stride, block_stride,
+                           tile + std::size_t(b) * 16, ld, base + std::size_t(b) * 16);
+  const int rest = blocks - b;
+  const std::uint8_t* wr = w + std::size_t(b) * block_stride;
+  std::int32_t* tr = tile + std::size_t(b) * 16;
+  const std::int32_t* br = base + std::size_t(b) * 16;
+  if (rest == 3) dot_blocks<6, 3, Bits>(pixel, np, offset, segments, k4, wr, block_stride, tr, ld, br);
+  else if (rest == 2) dot_blocks<12, 2, Bits>(pixel, np, offset, segments, k4, wr, block_stride, tr, ld, br);
+  else if (rest == 1) dot_blocks<12, 1, Bits>(pixel, np, offset, segments, k4, wr, block_stride, tr, ld, br);
+}
+
+// A weight zero point: sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp), so each
+// pixel's `channels` accumulators lose w_zp times its window's sum (segments of `segment` bytes read
+// as the kernel reads them, x + flip, hence the - reduction * shift), all mod 2^32.
+inline void subtract_weight_zero_point_term(const std::uint8_t* const* pixel, int np, const std::int32_t* offset,
+                                            int segments, std::size_t segment, std::int32_t shift,
+                                            std::int32_t w_zero_point, std::int32_t* tile, std::size_t ld,
+                                            std::size_t channels) {
+  const std::size_t reduction = std::size_t(segments) * segment;
+  for (int p = 0; p < np; ++p) {
+    std::uint32_t sum = 0;
+    for (int s = 0; s < segments; ++s)
+      for (std::size_t k = 0; k < segment; ++k) sum += pixel[p][std::size_t(offset[s]) + k];
+    sum -= std::uint32_t(reduction) * std::uint32_t(shift);
+    const __m512i correction = _mm512_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
+    std::int32_t* acc = tile + std::size_t(p) * ld;
+    for (std::size_t ch = 0; ch < channels; ch += 16)
+      _mm512_storeu_si512(acc + ch, _mm512_sub_epi32(_mm512_loadu_si512(acc + ch), correction));
+  }
+}
+
 // Input bytes as vpdpbusd reads them (unsigned): int8 activations are flipped to x + 128.
 template <class X>
 inline constexpr std::uint8_t input_offset = std::is_signed_v<X> ? 128 : 0;
@@ -234,7 +273,6 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   }
 
   const int pixels = g.out.h * g.out.w;
-  const std::size_t reduction = std::size_t(g.kernel.h) * std::size_t(g.kernel.w) * c;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
@@ -243,30 +281,10 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
       const int oh = q / g.out.w, ow = q % g.out.w;
       pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
     }
-    int b = 0;
-    for (; b + 4 <= blocks; b += 4)
-      detail::dot_blocks<6, 4, WeightBits>(pixel, np, offset, segments, k4, w + std::size_t(b) * block_stride, block_stride,
-                               tile + std::size_t(b) * 16, rows, base + std::size_t(b) * 16);
-    const int rest = blocks - b;
-    const std::uint8_t* wr = w + std::size_t(b) * block_stride;
-    std::int32_t* tr = tile + std::size_t(b) * 16;
-    const std::int32_t* br = base + std::size_t(b) * 16;
-    if (rest == 3) detail::dot_blocks<6, 3, WeightBits>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
-    else if (rest == 2) detail::dot_blocks<12, 2, WeightBits>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
-    else if (rest == 1) detail::dot_blocks<12, 1, WeightBits>(pixel, np, offset, segments, k4, wr, block_stride, tr, rows, br);
-    if (w_zero_point != 0) {
-      // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp): each window's sum, mod 2^32.
-      for (int p = 0; p < np; ++p) {
-        std::uint32_t sum = 0;
-        for (int s = 0; s < segments; ++s)
-          for (std::size_t k = 0; k < segment; ++k) sum += pixel[p][std::size_t(offset[s]) + k];
-        sum -= std::uint32_t(reduction) * std::uint32_t(shift);
-        const __m512i correction = _mm512_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
-        std::int32_t* acc = tile + std::size_t(p) * rows;
-        for (std::size_t ch = 0; ch < rows; ch += 16)
-          _mm512_storeu_si512(acc + ch, _mm512_sub_epi32(_mm512_loadu_si512(acc + ch), correction));
-      }
-    }
+    detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, w, blocks, block_stride, tile, rows, base);
+    if (w_zero_point != 0)
+      detail::subtract_weight_zero_point_term(pixel, np, offset, segments, segment, shift, w_zero_point, tile, rows,
+                                              rows);
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }
 }

@@ -96,7 +96,6 @@ void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t
     offset[s] = ((s / g.kernel.w) * g.dilations.h * wp + (s % g.kernel.w) * g.dilations.w) * int(c);
 
   const int pixels = g.out.h * g.out.w;
-  const std::size_t reduction = std::size_t(segments) * std::size_t(in_per_group);
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
@@ -112,30 +111,10 @@ void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t
       const std::uint8_t* wg = w + std::size_t(gi) * group_stride;
       std::int32_t* tg = tile + std::size_t(gi) * group_rows;
       const std::int32_t* bg = base + std::size_t(gi) * group_rows;
-      int b = 0;
-      for (; b + 4 <= blocks; b += 4)
-        detail::dot_blocks<6, 4, WeightBits>(gp, np, offset, segments, k4, wg + std::size_t(b) * block_stride,
-                                             block_stride, tg + std::size_t(b) * 16, rows, bg + std::size_t(b) * 16);
-      const int rest = blocks - b;
-      const std::uint8_t* wr = wg + std::size_t(b) * block_stride;
-      std::int32_t* tr = tg + std::size_t(b) * 16;
-      const std::int32_t* br = bg + std::size_t(b) * 16;
-      if (rest == 3) detail::dot_blocks<6, 3, WeightBits>(gp, np, offset, segments, k4, wr, block_stride, tr, rows, br);
-      else if (rest == 2) detail::dot_blocks<12, 2, WeightBits>(gp, np, offset, segments, k4, wr, block_stride, tr, rows, br);
-      else if (rest == 1) detail::dot_blocks<12, 1, WeightBits>(gp, np, offset, segments, k4, wr, block_stride, tr, rows, br);
-      if (w_zero_point != 0) {
-        // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp) over the group's window.
-        for (int p = 0; p < np; ++p) {
-          std::uint32_t sum = 0;
-          for (int s = 0; s < segments; ++s)
-            for (int k = 0; k < in_per_group; ++k) sum += gp[p][std::size_t(offset[s]) + std::size_t(k)];
-          sum -= std::uint32_t(reduction) * std::uint32_t(shift);
-          const __m512i correction = _mm512_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
-          std::int32_t* acc = tg + std::size_t(p) * rows;
-          for (std::size_t ch = 0; ch < group_rows; ch += 16)
-            _mm512_storeu_si512(acc + ch, _mm512_sub_epi32(_mm512_loadu_si512(acc + ch), correction));
-        }
-      }
+      detail::dot_all_blocks<WeightBits>(gp, np, offset, segments, k4, wg, blocks, block_stride, tg, rows, bg);
+      if (w_zero_point != 0)
+        detail::subtract_weight_zero_point_term(gp, np, offset, segments, std::size_t(in_per_group), shift,
+                                                w_zero_point, tg, rows, group_rows);
     }
     if (!gather) {
       epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);

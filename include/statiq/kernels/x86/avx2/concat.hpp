@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "statiq/kernels/concat_rows.hpp"
 #include "statiq/kernels/x86/avx2/lookup_table.hpp"
 
 namespace statiq::kernels::x86::avx2 {
@@ -22,19 +23,17 @@ namespace statiq::kernels::x86::avx2 {
 template <class X, class Y>
 void concat_bytes(int pixels, int num_inputs, const X* const* inputs, const int* channels, const Y* const* tables,
                   Y* y) {
-  static_assert(sizeof(X) == 1 && sizeof(Y) == 1);
-  std::size_t out_channels = 0;
-  for (int i = 0; i < num_inputs; ++i) out_channels += std::size_t(channels[i]);
-  for (int i = 0, offset = 0; i < num_inputs; offset += channels[i], ++i) {
-    const std::size_t n = std::size_t(channels[i]);
-    const LookupRows rows = tables[i] ? lookup_rows(tables[i]) : LookupRows{};
-    for (std::size_t p = 0; p < std::size_t(pixels); ++p) {
-      const X* src = inputs[i] + p * n;
-      Y* dst = y + p * out_channels + std::size_t(offset);
-      if (tables[i]) lookup_table(src, int(n), rows, dst);
-      else std::memcpy(dst, src, n);
+  // The table's vector rows, made once per input (the walk goes input by input).
+  int prepared = -1;
+  LookupRows rows{};
+  for_each_concat_row(pixels, num_inputs, inputs, channels, y, [&](int i, const X* src, std::size_t n, Y* dst) {
+    if (!tables[i]) return void(std::memcpy(dst, src, n));
+    if (prepared != i) {
+      rows = lookup_rows(tables[i]);
+      prepared = i;
     }
-  }
+    lookup_table(src, int(n), rows, dst);
+  });
 }
 
 }  // namespace statiq::kernels::x86::avx2
