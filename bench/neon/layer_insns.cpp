@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
     ConvAttributes a{.input = {24, 24, 64}, .filters = 64, .kernel = {3, 3}, .pads = Pads::same, .group = 64};
     run<arith::qlinear, std::uint8_t>("depthwise3x3 24x24x64 qlinear", a, runs, {1e-3f}, {3, 0, 255}, 5);
   }
+  if (want("depthwise_m2")) {  // channel multiplier 2 (MobileNet-v1-style models use them)
+    ConvAttributes a{.input = {24, 24, 32}, .filters = 64, .kernel = {3, 3}, .pads = Pads::same, .group = 32};
+    run<arith::qlinear, std::uint8_t>("depthwise3x3 x2 24x24x32->64 qlinear", a, runs, {1e-3f}, {3, 0, 255}, 5);
+  }
   if (want("dense")) {
     DenseAttributes a{.input = {1, 1, 256}, .units = 128, .signed_input = true};
     run<arith::tflite, std::int8_t>("dense 256->128 tflite", a, runs, {1 << 30, -6}, {0, -128, 127}, -128);

@@ -28,7 +28,7 @@ namespace statiq::device_test {
 inline constexpr std::size_t max_inputs = 6144, max_weights = 16384, max_outputs = 6144, max_scratch = 16384;
 inline constexpr long max_macs = 400000;
 
-inline std::int32_t x_values[max_inputs], w_values[max_weights], bias[256];
+inline std::int32_t x_values[max_inputs], w_values[max_weights], bias[256];  // channels: at most 256 (random_conv)
 inline std::uint8_t x_bytes[max_inputs], w_fast[2 * max_weights + 4096], w_row_major[max_weights];
 inline std::int32_t acc_fast[max_outputs], acc_reference[max_outputs];
 inline std::int32_t scratch_fast[max_scratch], scratch_reference[max_scratch];
@@ -55,8 +55,9 @@ inline void describe(const char* what, const ConvAttributes& a, bool signed_inpu
               signed_input ? "int8" : "uint8", x_zero_point, w_zero_point);
 }
 
-// A random convolution within the buffers: group 1 or depthwise.
-inline ConvAttributes random_conv(bool depthwise) {
+// A random convolution within the buffers: group 1 or depthwise, with channel multiplier 1 or, when
+// max_multiplier > 1, 2..max_multiplier three times in ten.
+inline ConvAttributes random_conv(bool depthwise, int max_multiplier = 1) {
   for (;;) {
     ConvAttributes a;
     a.kernel = {uniform(1, 7), uniform(1, 7)};
@@ -69,13 +70,14 @@ inline ConvAttributes random_conv(bool depthwise) {
     const int w = std::max(1, uniform(1, 8) + (coin(0.3) ? 0 : ew - a.pads.left - a.pads.right));
     const int c = pick({1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 65});
     a.input = {h, w, c};
-    a.filters = depthwise ? c : pick({1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65});
+    const int multiplier = max_multiplier > 1 && coin(0.3) ? uniform(2, max_multiplier) : 1;
+    a.filters = depthwise ? c * multiplier : pick({1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65});
     a.group = depthwise ? c : 1;
     if (conv_output_shape(a).h <= 0 || conv_output_shape(a).w <= 0) a.pads = Pads{eh - 1, ew - 1, eh - 1, ew - 1};
     const Shape out = conv_output_shape(a);
     const long macs = long(out.size()) * a.kernel.h * a.kernel.w * (c / a.group);
     const WeightLayout layout = weight_layout(a, true);
-    if (std::size_t(a.input.size()) <= max_inputs && weight_count(a) <= max_weights &&
+    if (a.filters <= 256 && std::size_t(a.input.size()) <= max_inputs && weight_count(a) <= max_weights &&
         layout.stored(weight_count(a)) <= sizeof w_fast && std::size_t(out.size()) <= max_outputs && macs <= max_macs &&
         scratch_words(a, row_major_layout) <= max_scratch && scratch_words(a, layout) <= max_scratch)
       return a;
@@ -228,7 +230,7 @@ template <class P>
 int compare_profile(int iterations) {
   int compared = 0;
   for (int iter = 0; iter < iterations; ++iter) {
-    ConvAttributes a = random_conv(coin(0.3));
+    ConvAttributes a = random_conv(coin(0.3), 4);
     if (coin(0.3)) {
       // Fused pools: 2x2/2, 3x3/3, ResNet's overlapping 3x3/2 with a pixel of padding, global average.
       const Shape s = conv_output_shape(a);

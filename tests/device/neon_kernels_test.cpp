@@ -59,7 +59,7 @@ int compare_packed(int iterations, int& depthwise) {
   int compared = 0;
   for (int iter = 0; iter < iterations; ++iter) {
     const bool dw = coin(0.4);
-    ConvAttributes a = random_conv(dw);
+    ConvAttributes a = random_conv(dw, 5);
     if (!dw && coin(0.2))
       a = ConvAttributes{.input = {1, 1, pick({1, 5, 16, 64, 100, 257})}, .filters = pick({1, 10, 16, 17, 33})};
     const bool signed_input = coin();
@@ -480,10 +480,10 @@ int compare_quantize_dequantize(int iterations) {
 }  // namespace
 
 int main() {
-  int conv = 0, depthwise = 0;
+  int conv = 0, depthwise = 0, multiplied = 0;
   for (int iter = 0; iter < 2000; ++iter) {
     const bool dw = coin(0.35);
-    const ConvAttributes a = random_conv(dw);
+    const ConvAttributes a = random_conv(dw, 5);  // depthwise: channel multipliers 1..5
     const kernels::ConvKernel k = conv_kernel(a, weight_layout(a, true));
     // One channel in, one out: depthwise and group 1 at once, run as the group-1 convolution.
     const kernels::ConvKernel want =
@@ -501,10 +501,12 @@ int main() {
       ++failures;
     }
     (dw ? depthwise : conv) += 1;
+    multiplied += dw && a.filters > a.input.c;
   }
-  std::printf("neon kernels (%s, %s): %d convolutions, %d depthwise convolutions: accumulators compared\n",
+  std::printf("neon kernels (%s, %s): %d convolutions, %d depthwise convolutions (%d with a channel multiplier > 1): "
+              "accumulators compared\n",
               kernels::isa_name(kernels::isa), kernels::conv_kernel_name(kernels::ConvKernel::conv2d_neon), conv,
-              depthwise);
+              depthwise, multiplied);
   int packed_depthwise = 0;
   const int packed = compare_packed<4>(200, packed_depthwise) + compare_packed<2>(130, packed_depthwise) +
                      compare_packed<1>(130, packed_depthwise);
@@ -543,7 +545,7 @@ int main() {
     std::printf("neon kernels: the element-wise layers do not name the NEON kernels\n");
     ++failures;
   }
-  if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 850 || packed < 450 || packed_depthwise < 150 ||
+  if (failures > 0 || conv < 1000 || depthwise < 500 || multiplied < 100 || layers < 850 || packed < 450 || packed_depthwise < 150 ||
       pools < 300 || tables < 36 || concats < 300 || concats_on_the_byte_kernel < 100 || elementwise < 80 ||
       boundaries < 300) {
     std::printf("neon kernels: %d mismatches\n", failures);

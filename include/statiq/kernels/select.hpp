@@ -91,8 +91,7 @@ constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const Weigh
   }
   if constexpr (isa == Isa::neon) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_neon;
-    // Channel multiplier 1 only: the others (rare) run the reference kernel.
-    if (w.order == WeightOrder::tap_major && g.out.c == g.in.c) return ConvKernel::depthwise_conv2d_neon;
+    if (w.order == WeightOrder::tap_major) return ConvKernel::depthwise_conv2d_neon;  // any channel multiplier
   }
   return ConvKernel::reference;
 }
