@@ -84,26 +84,14 @@ void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t
 
   // The input the taps are read from (in place, or a padded copy with slack for a tap's last 4-byte
   // group), and where each tap starts relative to a pixel's window (group 0's channels).
-  const std::uint8_t* in = reinterpret_cast<const std::uint8_t*>(x);
-  if (!conv2d_reads_input_in_place(g, layout, std::is_signed_v<X>)) {
-    auto* copy = reinterpret_cast<std::uint8_t*>(offset + segments);
-    detail::pad_input(g, x, static_cast<std::uint8_t>(shift), copy);
-    in = copy;
-  }
-  const std::size_t c = std::size_t(g.in.c);
-  const int wp = g.in.w + g.pads.left + g.pads.right;
-  for (int s = 0; s < segments; ++s)
-    offset[s] = ((s / g.kernel.w) * g.dilations.h * wp + (s % g.kernel.w) * g.dilations.w) * int(c);
+  const std::uint8_t* in = detail::conv_input(g, layout, x, shift, reinterpret_cast<std::uint8_t*>(offset + segments));
+  detail::segment_offsets(g, segments, 1, offset);
 
   const int pixels = g.out.h * g.out.w;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
-    for (int p = 0; p < conv_pixel_block; ++p) {
-      const int q = p0 + (p < np ? p : np - 1);  // a short block repeats its last pixel, never stored
-      const int oh = q / g.out.w, ow = q % g.out.w;
-      pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
-    }
+    detail::block_pixels(g, in, p0, np, pixel);
     for (int gi = 0; gi < groups; ++gi) {
       // This group's channels of each pixel, its weights, accumulators and constants.
       const std::uint8_t* gp[conv_pixel_block];
