@@ -34,6 +34,7 @@
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
+#include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/quantize.hpp"
@@ -341,6 +342,48 @@ int compare_grouped_layers() {
   return layers;
 }
 
+// Dynamic grouped convolutions (float in and out, the input quantized per call, no weight sums in
+// DynamicData: the kernel's are computed per call) through arm::neon::grouped_conv2d against the same
+// layer on row-major weights (the reference kernel), the float outputs' bits compared.
+int compare_grouped_dynamic(int iterations) {
+  static float xf[max_inputs], yf_fast[max_outputs], yf_reference[max_outputs], bias_f[256], scale_f[256];
+  int compared = 0;
+  while (compared < iterations) {
+    ConvAttributes a = random_grouped();
+    a.activation = coin() ? no_activation : relu;
+    if (dynamic_scratch_words(a) > max_scratch ||
+        scratch_words(detail::dynamic_integer_part(a), row_major_layout) + (std::size_t(a.input.size()) + 3) / 4 > max_scratch)
+      continue;
+    if (dynamic_kernel(a) != kernels::ConvKernel::grouped_conv2d_neon) {
+      describe("dynamic grouped convolution not run by arm::neon::grouped_conv2d", a, false);
+      ++failures;
+      return compared;
+    }
+    const float spread = float(pick({1, 10, 1000}));
+    for (int i = 0; i < a.input.size(); ++i) xf[i] = float(uniform(-100000, 100000)) / 100000.0f * spread;
+    for (std::size_t i = 0; i < weight_count(a); ++i) w_values[i] = uniform(-127, 127);
+    for (int c = 0; c < a.filters; ++c) {
+      bias_f[c] = float(uniform(-1000, 1000)) / 256.0f;
+      scale_f[c] = float(uniform(1, 1000)) / 65536.0f;
+    }
+    const DynamicData d{bias_f, scale_f, coin(), 6.0f};
+    const WeightLayout layout = dynamic_weight_layout(a);
+    lay_out_weights(layout, w_values, weight_count(a), w_fast);
+    lay_out_weights(row_major_layout, w_values, weight_count(a), w_row_major);
+    const std::size_t n = std::size_t(output_shape(a).size());
+    std::fill_n(yf_fast, n, 1.5f);
+    std::fill_n(yf_reference, n, -2.5f);
+    compute_dynamic(a, xf, weight_view<qint<8, true>>{w_fast, layout}, d, yf_fast, scratch_fast);
+    compute_dynamic(a, xf, weight_view<qint<8, true>>{w_row_major, row_major_layout}, d, yf_reference, scratch_reference);
+    if (std::memcmp(yf_fast, yf_reference, n * sizeof(float)) != 0) {
+      describe("dynamic grouped convolution", a, false);
+      ++failures;
+    }
+    ++compared;
+  }
+  return compared;
+}
+
 // LookupTable (TBL/TBX) against the reference lookup: every byte value, then random ones, lengths
 // around the 16-byte vector, nothing written past the end.
 int compare_lookup_tables() {
@@ -587,9 +630,9 @@ int main() {
   std::printf("neon kernels: %d dense layers compared\n", dense);
   const int grouped = compare_grouped<8>(400), grouped_packed = compare_grouped<4>(80) + compare_grouped<2>(60) +
                                                             compare_grouped<1>(60);
-  const int grouped_layers = compare_grouped_layers();
+  const int grouped_layers = compare_grouped_layers() + compare_grouped_dynamic(60);
   std::printf("neon kernels (%s): %d grouped convolutions (%d more with packed 4/2/1-bit weights): accumulators "
-              "compared; %d grouped layers compared\n",
+              "compared; %d grouped layers (every profile, and dynamic float layers) compared\n",
               kernels::conv_kernel_name(kernels::ConvKernel::grouped_conv2d_neon), grouped, grouped_packed,
               grouped_layers);
   const int pools = compare_pooling<std::int8_t>(150) + compare_pooling<std::uint8_t>(150) + compare_pooling<std::int32_t>(150);
@@ -614,7 +657,7 @@ int main() {
   }
   if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 850 || packed < 450 || packed_depthwise < 150 ||
       pools < 300 || tables < 36 || concats < 300 || concats_on_the_byte_kernel < 100 || elementwise < 80 ||
-      boundaries < 300 || grouped < 400 || grouped_packed < 200 || grouped_layers < 280) {
+      boundaries < 300 || grouped < 400 || grouped_packed < 200 || grouped_layers < 340) {
     std::printf("neon kernels: %d mismatches\n", failures);
     return 1;
   }
