@@ -2,8 +2,9 @@
 // counts the AArch64 instructions they execute under qemu-aarch64 (QEMU gives no timing). Built three
 // times: reference kernels, plain NEON (-march=armv8-a), NEON + dot product (-march=armv8.2-a+dotprod).
 // The layers: a 3x3 convolution 12x12x32 -> 32 ("same" pads, tflite profile, int8), a 1x1
-// convolution 12x12x64 -> 64 (qlinear, uint8), a depthwise 3x3 24x24x64 (qlinear, uint8) and a Dense
-// 256 -> 128 (tflite); fixed random operands.
+// convolution 12x12x64 -> 64 (qlinear, uint8), a depthwise 3x3 24x24x64 (qlinear, uint8), a Dense
+// 256 -> 128 (tflite) and a grouped 3x3 convolution 14x14x128 -> 128 in 8 groups of 16 ("same",
+// qlinear, uint8); fixed random operands.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -76,6 +77,10 @@ int main(int argc, char** argv) {
   if (want("dense")) {
     DenseAttributes a{.input = {1, 1, 256}, .units = 128, .signed_input = true};
     run<arith::tflite, std::int8_t>("dense 256->128 tflite", a, runs, {1 << 30, -6}, {0, -128, 127}, -128);
+  }
+  if (want("grouped")) {
+    ConvAttributes a{.input = {14, 14, 128}, .filters = 128, .kernel = {3, 3}, .pads = Pads::same, .group = 8};
+    run<arith::qlinear, std::uint8_t>("grouped3x3 g8 14x14x128->128 qlinear", a, runs, {1e-4f}, {3, 0, 255}, 5);
   }
   return 0;
 }

@@ -95,8 +95,9 @@ int compare_requantize(int iterations) {
 }
 
 // What the Cortex-M kernels cannot read goes to the reference kernel: weights packed below a byte
-// (a packing target's 1/2/4-bit weights, group 1 or depthwise) and depthwise with a channel multiplier above 1 (the kernels
-// take input channel = output channel). Counts the selections that were wrong.
+// (a packing target's 1/2/4-bit weights, group 1 or depthwise), depthwise with a channel multiplier above 1 (the kernels
+// take input channel = output channel) and grouped convolutions (1 < group < in.c: no Cortex-M
+// grouped kernel). Counts the selections that were wrong.
 int unsupported_run_reference() {
   int wrong = 0;
   for (int iter = 0; iter < 50; ++iter) {
@@ -121,6 +122,11 @@ int unsupported_run_reference() {
     // (One input channel: group 1, an ordinary convolution the group-1 kernel runs.)
     if (d.group > 1 && conv_kernel(d, weight_layout(d, true)) != kernels::ConvKernel::reference) {
       describe("a channel multiplier given to the Arm depthwise kernel", d, false);
+      ++wrong;
+    }
+    const ConvAttributes g = random_grouped();
+    if (conv_kernel(g, weight_layout(g, true)) != kernels::ConvKernel::reference) {
+      describe("a grouped convolution given to an Arm kernel", g, false);
       ++wrong;
     }
   }
@@ -171,12 +177,15 @@ int main() {
   layers += compare_profile<arith::gemmini>(80);
   layers += compare_profile<arith::akida_v1>(80);
   std::printf("arm kernels: %d layers (kernel, fused pool, requantization) compared\n", layers);
+  // Grouped layers run the reference kernel here, on the grouped oc16_k4 order the generator stores.
+  const int grouped = compare_profile<arith::qlinear>(30, true) + compare_profile<arith::tflite>(30, true);
+  std::printf("arm kernels: %d grouped layers (reference kernel on the grouped oc16_k4 weights) compared\n", grouped);
   int dense = compare_dense<arith::qlinear>(120, conv_kernel_of_isa) +
               compare_dense<arith::tflite>(80, conv_kernel_of_isa);
   std::printf("arm kernels: %d dense layers compared\n", dense);
   const int requantized = compare_requantize(300);
   std::printf("arm kernels: %d tflite requantizations compared\n", requantized);
-  if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 750) {
+  if (failures > 0 || conv < 1000 || depthwise < 500 || layers < 750 || grouped < 50) {
     std::printf("arm kernels: %d mismatches\n", failures);
     return 1;
   }

@@ -55,6 +55,17 @@ inline void describe(const char* what, const ConvAttributes& a, bool signed_inpu
               signed_input ? "int8" : "uint8", x_zero_point, w_zero_point);
 }
 
+// Whether a convolution's operands, accumulators and scratch fit the buffers, within max_macs.
+inline bool fits_buffers(const ConvAttributes& a) {
+  const Shape out = conv_output_shape(a);
+  if (out.h <= 0 || out.w <= 0 || a.filters > 256) return false;
+  const long macs = long(out.size()) * a.kernel.h * a.kernel.w * (a.input.c / a.group);
+  const WeightLayout layout = weight_layout(a, true);
+  return std::size_t(a.input.size()) <= max_inputs && weight_count(a) <= max_weights &&
+         layout.stored(weight_count(a)) <= sizeof w_fast && std::size_t(out.size()) <= max_outputs && macs <= max_macs &&
+         scratch_words(a, row_major_layout) <= max_scratch && scratch_words(a, layout) <= max_scratch;
+}
+
 // A random convolution within the buffers: group 1 or depthwise, with channel multiplier 1 or, when
 // max_multiplier > 1, 2..max_multiplier three times in ten.
 inline ConvAttributes random_conv(bool depthwise, int max_multiplier = 1) {
@@ -74,13 +85,26 @@ inline ConvAttributes random_conv(bool depthwise, int max_multiplier = 1) {
     a.filters = depthwise ? c * multiplier : pick({1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65});
     a.group = depthwise ? c : 1;
     if (conv_output_shape(a).h <= 0 || conv_output_shape(a).w <= 0) a.pads = Pads{eh - 1, ew - 1, eh - 1, ew - 1};
-    const Shape out = conv_output_shape(a);
-    const long macs = long(out.size()) * a.kernel.h * a.kernel.w * (c / a.group);
-    const WeightLayout layout = weight_layout(a, true);
-    if (a.filters <= 256 && std::size_t(a.input.size()) <= max_inputs && weight_count(a) <= max_weights &&
-        layout.stored(weight_count(a)) <= sizeof w_fast && std::size_t(out.size()) <= max_outputs && macs <= max_macs &&
-        scratch_words(a, row_major_layout) <= max_scratch && scratch_words(a, layout) <= max_scratch)
-      return a;
+    if (fits_buffers(a)) return a;
+  }
+}
+
+// A random grouped convolution (1 < group < in.c) within the buffers: 2, 3, 4 or 8 groups of around
+// 4 or 16 input and output channels (a group's rows padded to 16, its taps' channels to 4); the
+// window, strides, dilations and pads as random_conv draws them.
+inline ConvAttributes random_grouped() {
+  for (;;) {
+    ConvAttributes a = random_conv(false);
+    const int groups = pick({2, 3, 4, 8});
+    a.input.c = groups * pick({2, 3, 4, 5, 8, 12, 16, 17});
+    a.filters = groups * pick({1, 3, 4, 8, 15, 16, 17, 24, 32, 33});
+    a.group = groups;
+    // Fewer pixels when the channels left too many for the buffers.
+    for (int tries = 0; tries < 8 && !fits_buffers(a); ++tries) {
+      a.input.h = std::max(1, a.input.h * 3 / 4);
+      a.input.w = std::max(1, a.input.w * 3 / 4);
+    }
+    if (fits_buffers(a)) return a;
   }
 }
 
@@ -226,11 +250,12 @@ bool layer_agrees(const ConvAttributes& a) {
   return std::equal(y_fast, y_fast + n, y_reference);
 }
 
+// grouped: random_grouped() geometries, else group 1 or depthwise.
 template <class P>
-int compare_profile(int iterations) {
+int compare_profile(int iterations, bool grouped = false) {
   int compared = 0;
   for (int iter = 0; iter < iterations; ++iter) {
-    ConvAttributes a = random_conv(coin(0.3), 4);
+    ConvAttributes a = grouped ? random_grouped() : random_conv(coin(0.3), 4);
     if (coin(0.3)) {
       // Fused pools: 2x2/2, 3x3/3, ResNet's overlapping 3x3/2 with a pixel of padding, global average.
       const Shape s = conv_output_shape(a);

@@ -4,8 +4,10 @@
 // device). Random geometries (kernels 1..7, strides, dilations, asymmetric pads, channel counts that
 // are not multiples of 4 or 16, 1x1 outputs), operands over the whole range or pinned to the extremes
 // (the largest accumulators), both input signs, w_zero_point 0 or not: first the accumulators (8-bit
-// weights, and 1/2/4-bit weights packed in oc16_k4 and, depthwise, tap_major), then whole layers (kernel + fused pool +
-// requantization) for every profile, Dense, and each profile's NEON requantization element by element
+// weights, and 1/2/4-bit weights packed in oc16_k4 and, depthwise, tap_major; grouped convolutions of
+// 2-8 groups, 8-bit and packed weights), then whole layers (kernel + fused pool + requantization) for
+// every profile, group 1, depthwise and grouped (the kernel a grouped layer enters checked against its
+// kernel_name), Dense, and each profile's NEON requantization element by element
 // against statiq/arith over the int32 range and the parameters' edges. The same kind of suite as
 // tests/device/arm_kernels_test.cpp (no Catch2 for aarch64 here): a printed description of the first
 // differences, exit status 0 only if all agree.
@@ -27,10 +29,12 @@
 #include "statiq/arith/tflite.hpp"
 #include "statiq/core/packed.hpp"
 #include "statiq/core/qint.hpp"
+#include "statiq/layers/conv2d.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/concat.hpp"
 #include "statiq/layers/dense.hpp"
 #include "statiq/layers/dequantize.hpp"
+#include "statiq/layers/dynamic.hpp"
 #include "statiq/layers/elementwise.hpp"
 #include "statiq/layers/lookup_table.hpp"
 #include "statiq/layers/quantize.hpp"
@@ -73,6 +77,39 @@ int compare_packed(int iterations, int& depthwise) {
     depthwise += a.group != 1;
     if (k != want) {
       describe("packed weights not run by the NEON kernel", a, signed_input);
+      ++failures;
+      continue;
+    }
+    const bool ok = signed_input ? accumulators_agree<Bits, std::int8_t>(a, k) : accumulators_agree<Bits, std::uint8_t>(a, k);
+    if (!ok) {
+      std::printf("(%d-bit weights) ", Bits);
+      describe(kernels::conv_kernel_name(k), a, signed_input);
+      ++failures;
+    }
+    ++compared;
+  }
+  return compared;
+}
+
+// Grouped convolutions (random_grouped: 2-8 groups, 1 < group < in.c) in arm::neon::grouped_conv2d,
+// Bits-wide weights (8, or 4/2/1 packed in the per-group oc16_k4 order): accumulators against the
+// reference kernel, the weight sums supplied or computed per call (accumulators_agree), the weights
+// over the whole Bits range or pinned to its extremes (8 bits: random_operands' own modes).
+template <int Bits>
+int compare_grouped(int iterations) {
+  constexpr int wlo = -(1 << (Bits - 1)), whi = (1 << (Bits - 1)) - 1;
+  int compared = 0;
+  for (int iter = 0; iter < iterations; ++iter) {
+    const ConvAttributes a = random_grouped();
+    const bool signed_input = coin();
+    random_operands(std::size_t(a.input.size()), weight_count(a), a.filters, signed_input);
+    if constexpr (Bits < 8) {
+      const int mode = uniform(0, 2);
+      for (std::size_t i = 0; i < weight_count(a); ++i) w_values[i] = mode == 0 ? wlo : mode == 1 ? whi : uniform(wlo, whi);
+    }
+    const kernels::ConvKernel k = conv_kernel(a, weight_layout(a, Bits == 8));
+    if (k != kernels::ConvKernel::grouped_conv2d_neon) {
+      describe("grouped convolution not run by arm::neon::grouped_conv2d", a, signed_input);
       ++failures;
       continue;
     }
@@ -277,6 +314,74 @@ bool ran(std::string_view want, const char* what) {
               want.data());
   ++failures;
   return false;
+}
+
+// Whole grouped layers of every profile (compare_profile's grouped geometries), then the kernel a
+// grouped layer enters, traced (STATIQ_KERNEL_RAN), against the name its layer type gives.
+int compare_grouped_layers() {
+  int layers = 0;
+  layers += compare_profile<arith::qlinear>(80, true);
+  layers += compare_profile<arith::tflite>(60, true);
+  layers += compare_profile<arith::tflite_single_rounding>(30, true);
+  layers += compare_profile<arith::tflite_x86>(30, true);
+  layers += compare_profile<arith::pow2>(40, true);
+  layers += compare_profile<arith::gemmini>(30, true);
+  layers += compare_profile<arith::akida_v1>(30, true);
+  constexpr ConvAttributes g8{.input = {6, 6, 32}, .filters = 32, .kernel = {3, 3}, .pads = Pads::same, .group = 8};
+  using L = Conv2D<"grouped", g8, targets::cpu_int8>;
+  static_assert(L::kernel == kernels::ConvKernel::grouped_conv2d_neon);
+  random_operands(std::size_t(g8.input.size()), weight_count(g8), g8.filters, false);
+  lay_out_weights(L::weight_layout, w_values, weight_count(g8), w_fast);
+  arith::qlinear::channel_params* ch = channel_buffer<arith::qlinear>();
+  for (int c = 0; c < g8.filters; ++c) ch[c] = random_channel<arith::qlinear>();
+  const LayerData<arith::qlinear> d{bias, ch, random_output<arith::qlinear>(false), x_zero_point, w_zero_point, nullptr};
+  kernels::last_kernel_ran = nullptr;
+  compute<arith::qlinear>(g8, input<std::uint8_t>(), weight_view<qint<8, true>>{w_fast, L::weight_layout}, d, y_fast,
+                          scratch_fast);
+  ran(L::kernel_name, "grouped convolution");
+  return layers;
+}
+
+// Dynamic grouped convolutions (float in and out, the input quantized per call, no weight sums in
+// DynamicData: the kernel's are computed per call) through arm::neon::grouped_conv2d against the same
+// layer on row-major weights (the reference kernel), the float outputs' bits compared.
+int compare_grouped_dynamic(int iterations) {
+  static float xf[max_inputs], yf_fast[max_outputs], yf_reference[max_outputs], bias_f[256], scale_f[256];
+  int compared = 0;
+  while (compared < iterations) {
+    ConvAttributes a = random_grouped();
+    a.activation = coin() ? no_activation : relu;
+    if (dynamic_scratch_words(a) > max_scratch ||
+        scratch_words(detail::dynamic_integer_part(a), row_major_layout) + (std::size_t(a.input.size()) + 3) / 4 > max_scratch)
+      continue;
+    if (dynamic_kernel(a) != kernels::ConvKernel::grouped_conv2d_neon) {
+      describe("dynamic grouped convolution not run by arm::neon::grouped_conv2d", a, false);
+      ++failures;
+      return compared;
+    }
+    const float spread = float(pick({1, 10, 1000}));
+    for (int i = 0; i < a.input.size(); ++i) xf[i] = float(uniform(-100000, 100000)) / 100000.0f * spread;
+    for (std::size_t i = 0; i < weight_count(a); ++i) w_values[i] = uniform(-127, 127);
+    for (int c = 0; c < a.filters; ++c) {
+      bias_f[c] = float(uniform(-1000, 1000)) / 256.0f;
+      scale_f[c] = float(uniform(1, 1000)) / 65536.0f;
+    }
+    const DynamicData d{bias_f, scale_f, coin(), 6.0f};
+    const WeightLayout layout = dynamic_weight_layout(a);
+    lay_out_weights(layout, w_values, weight_count(a), w_fast);
+    lay_out_weights(row_major_layout, w_values, weight_count(a), w_row_major);
+    const std::size_t n = std::size_t(output_shape(a).size());
+    std::fill_n(yf_fast, n, 1.5f);
+    std::fill_n(yf_reference, n, -2.5f);
+    compute_dynamic(a, xf, weight_view<qint<8, true>>{w_fast, layout}, d, yf_fast, scratch_fast);
+    compute_dynamic(a, xf, weight_view<qint<8, true>>{w_row_major, row_major_layout}, d, yf_reference, scratch_reference);
+    if (std::memcmp(yf_fast, yf_reference, n * sizeof(float)) != 0) {
+      describe("dynamic grouped convolution", a, false);
+      ++failures;
+    }
+    ++compared;
+  }
+  return compared;
 }
 
 // LookupTable (TBL/TBX) against the reference lookup: every byte value, then random ones, lengths
@@ -525,6 +630,13 @@ int main() {
   const int dense = compare_dense<arith::qlinear>(120, neon) + compare_dense<arith::tflite>(80, neon) +
                     compare_dense<arith::tflite_x86>(40, neon);
   std::printf("neon kernels: %d dense layers compared\n", dense);
+  const int grouped = compare_grouped<8>(400), grouped_packed = compare_grouped<4>(80) + compare_grouped<2>(60) +
+                                                            compare_grouped<1>(60);
+  const int grouped_layers = compare_grouped_layers() + compare_grouped_dynamic(60);
+  std::printf("neon kernels (%s): %d grouped convolutions (%d more with packed 4/2/1-bit weights): accumulators "
+              "compared; %d grouped layers (every profile, and dynamic float layers) compared\n",
+              kernels::conv_kernel_name(kernels::ConvKernel::grouped_conv2d_neon), grouped, grouped_packed,
+              grouped_layers);
   const int pools = compare_pooling<std::int8_t>(150) + compare_pooling<std::uint8_t>(150) + compare_pooling<std::int32_t>(150);
   std::printf("neon kernels: %d poolings (max, window and global sums; int8, uint8, int32) compared\n", pools);
   const int requantized = compare_requantizations();
@@ -547,7 +659,7 @@ int main() {
   }
   if (failures > 0 || conv < 1000 || depthwise < 500 || multiplied < 100 || layers < 850 || packed < 450 || packed_depthwise < 150 ||
       pools < 300 || tables < 36 || concats < 300 || concats_on_the_byte_kernel < 100 || elementwise < 80 ||
-      boundaries < 300) {
+      boundaries < 300 || grouped < 400 || grouped_packed < 200 || grouped_layers < 340) {
     std::printf("neon kernels: %d mismatches\n", failures);
     return 1;
   }

@@ -36,6 +36,7 @@
 #if defined(STATIQ_KERNELS_ARM_NEON)
 #include "statiq/kernels/arm/neon/conv2d.hpp"
 #include "statiq/kernels/arm/neon/depthwise_conv2d.hpp"
+#include "statiq/kernels/arm/neon/grouped_conv2d.hpp"
 #include "statiq/kernels/arm/neon/pooling.hpp"
 #include "statiq/kernels/arm/neon/requantize.hpp"
 #endif
@@ -63,10 +64,11 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
 
 enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp,
                         conv2d_arm_mve, depthwise_conv2d_arm_mve, conv2d_avx2, depthwise_conv2d_avx2, conv2d_neon,
-                        depthwise_conv2d_neon, grouped_conv2d_avx512_vnni };
+                        depthwise_conv2d_neon, grouped_conv2d_avx512_vnni,
+                        grouped_conv2d_neon };
 
 // weight_bits: the weights' width. Weights of 1, 2 or 4 bits may be packed several to a byte (on a
-// target that packs them): the x86 and NEON convolutions (group 1 and depthwise) widen those, the
+// target that packs them): the x86 and NEON convolutions (group 1, grouped, depthwise) widen those, the
 // Cortex-M ones read bytes only (so no Cortex-M kernel is picked for sub-byte weights).
 constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const WeightLayout& w, int weight_bits = 8) {
   if constexpr (isa == Isa::avx512_vnni) {
@@ -91,6 +93,7 @@ constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const Weigh
   }
   if constexpr (isa == Isa::neon) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_neon;
+    if (w.order == WeightOrder::oc16_k4 && g.group > 1 && w.groups == g.group) return ConvKernel::grouped_conv2d_neon;
     if (w.order == WeightOrder::tap_major) return ConvKernel::depthwise_conv2d_neon;  // any channel multiplier
   }
   return ConvKernel::reference;
@@ -109,8 +112,10 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
     case ConvKernel::depthwise_conv2d_arm_mve: return "arm::mve::depthwise_conv2d (mve)";
 #if defined(STATIQ_KERNELS_ARM_NEON_DOTPROD)
     case ConvKernel::conv2d_neon: return "arm::neon::conv2d (neon dotprod)";
+    case ConvKernel::grouped_conv2d_neon: return "arm::neon::grouped_conv2d (neon dotprod)";
 #else
     case ConvKernel::conv2d_neon: return "arm::neon::conv2d (neon)";
+    case ConvKernel::grouped_conv2d_neon: return "arm::neon::grouped_conv2d (neon)";
 #endif
     case ConvKernel::depthwise_conv2d_neon: return "arm::neon::depthwise_conv2d (neon)";
     default: return "reference::conv2d";
@@ -122,7 +127,8 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
 // activations as they widen them (AVX2, Cortex-M, the depthwise kernels) and need no sums.
 constexpr bool conv_kernel_reads_weight_sums(ConvKernel k) {
   return k == ConvKernel::conv2d_avx512_vnni || k == ConvKernel::grouped_conv2d_avx512_vnni ||
-         k == ConvKernel::conv2d_neon;
+         k == ConvKernel::conv2d_neon ||
+         k == ConvKernel::grouped_conv2d_neon;
 }
 
 // int32 words the kernel needs besides a full accumulator map (which only the reference kernel,
@@ -147,6 +153,7 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
 #elif defined(STATIQ_KERNELS_ARM_NEON)
   if (k == ConvKernel::conv2d_neon) return arm::neon::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_neon) return arm::neon::depthwise_conv2d_scratch_words(g);
+  if (k == ConvKernel::grouped_conv2d_neon) return arm::neon::grouped_conv2d_scratch_words(g, w, signed_input);
 #else
   (void)g;
   (void)w;

@@ -354,11 +354,19 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
       kernels::arm::depthwise_conv2d(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
   }
 #elif defined(STATIQ_KERNELS_ARM_NEON)
-  if (k == kernels::ConvKernel::conv2d_neon)
+  // Each branch names the kernel it enters (a test-only trace, kernels/trace.hpp).
+  if (k == kernels::ConvKernel::conv2d_neon) {
+    STATIQ_KERNEL_RAN(kernels::conv_kernel_name(kernels::ConvKernel::conv2d_neon));
     kernels::arm::neon::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, weight_sums, scratch,
                                            epilogue);
-  else
+  } else if (k == kernels::ConvKernel::grouped_conv2d_neon) {
+    STATIQ_KERNEL_RAN(kernels::conv_kernel_name(kernels::ConvKernel::grouped_conv2d_neon));
+    kernels::arm::neon::grouped_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, weight_sums,
+                                                   scratch, epilogue);
+  } else {
+    STATIQ_KERNEL_RAN(kernels::conv_kernel_name(kernels::ConvKernel::depthwise_conv2d_neon));
     kernels::arm::neon::depthwise_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  }
 #endif
 }
 
@@ -440,6 +448,7 @@ void compute(const ConvAttributes& a, const X* x, const W& w, const LayerData<Pr
                               });
     }
   } else {
+    STATIQ_KERNEL_RAN(kernels::conv_kernel_name(kernels::ConvKernel::reference));
     kernels::reference::conv2d(g, x, d.input_zero_point, w, d.weight_zero_point, d.bias, acc);
   }
   if (a.pool.kind == PoolKind::max) {

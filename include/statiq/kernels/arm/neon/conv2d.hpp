@@ -189,6 +189,47 @@ inline void dot_tile(const std::int8_t* const* pixel, int n, const std::int32_t*
 #endif
 }
 
+// All `blocks` blocks of 16 channels (block_stride bytes of weights apart, written 16 words apart
+// from tile, constants from base) for the np pixels of a block: whole tiles of P pixels, then the
+// rest one pixel at a time (a Dense layer has one pixel: a tile would compute P - 1 copies of it).
+template <int Bits>
+inline void dot_all_blocks(const std::int8_t* const* pixel, int np, const std::int32_t* offset, int segments, int k4,
+                           const std::uint8_t* w, int blocks, std::size_t block_stride, std::int32_t* tile,
+                           std::size_t ld, const std::int32_t* base) {
+  constexpr int P = conv_pixel_tile;
+  for (int t = 0; t < np;) {
+    const int tp = np - t >= P ? P : 1;
+    for (int b = 0; b < blocks; ++b) {
+      const std::uint8_t* wb = w + std::size_t(b) * block_stride;
+      std::int32_t* out = tile + std::size_t(t) * ld + std::size_t(b) * 16;
+      const std::int32_t* bb = base + std::size_t(b) * 16;
+      if (tp == P) dot_tile<P, Bits>(pixel + t, P, offset, segments, k4, wb, out, ld, bb);
+      else dot_tile<1, Bits>(pixel + t, 1, offset, segments, k4, wb, out, ld, bb);
+    }
+    t += tp;
+  }
+}
+
+// A weight zero point: sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp), so each
+// pixel's `channels` accumulators (a multiple of 4) lose w_zp times its window's sum (segments of
+// `segment` bytes read as the kernel reads them, x - input_offset, hence the - reduction * shift),
+// all mod 2^32.
+inline void subtract_weight_zero_point_term(const std::int8_t* const* pixel, int np, const std::int32_t* offset,
+                                            int segments, std::size_t segment, std::int32_t shift,
+                                            std::int32_t w_zero_point, std::int32_t* tile, std::size_t ld,
+                                            std::size_t channels) {
+  const std::size_t reduction = std::size_t(segments) * segment;
+  for (int p = 0; p < np; ++p) {
+    std::uint32_t sum = 0;
+    for (int s = 0; s < segments; ++s)
+      for (std::size_t k = 0; k < segment; ++k) sum += std::uint32_t(std::int32_t(pixel[p][std::size_t(offset[s]) + k]));
+    sum -= std::uint32_t(reduction) * std::uint32_t(shift);
+    const int32x4_t correction = vdupq_n_s32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
+    std::int32_t* acc = tile + std::size_t(p) * ld;
+    for (std::size_t ch = 0; ch < channels; ch += 4) vst1q_s32(acc + ch, sub_wrapping(vld1q_s32(acc + ch), correction));
+  }
+}
+
 // Input bytes as the dot products read them (signed): uint8 activations are flipped to x - 128.
 template <class X>
 inline constexpr std::int32_t input_offset = std::is_signed_v<X> ? 0 : 128;
@@ -221,7 +262,6 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
             const std::uint8_t* w, std::int32_t w_zero_point, const std::int32_t* bias,
             const std::int32_t* weight_sums, std::int32_t* scratch, Epilogue&& epilogue) {
   static_assert(sizeof(X) == 1, "the NEON convolution reads byte activations");
-  constexpr int P = conv_pixel_tile;
   const std::size_t rows = layout.padded_rows(), cols = layout.padded_cols();
   const int segments = int(layout.segments());
   const int k4 = int(layout.padded_segment() / 4);
@@ -260,7 +300,6 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   }
 
   const int pixels = g.out.h * g.out.w;
-  const std::size_t reduction = std::size_t(g.kernel.h) * std::size_t(g.kernel.w) * c;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::int8_t* pixel[conv_pixel_block];
@@ -269,30 +308,10 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
       const int oh = q / g.out.w, ow = q % g.out.w;
       pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
     }
-    // Whole tiles of P pixels, then the rest one pixel at a time (a Dense layer has one pixel: a
-    // tile would compute P - 1 copies of it).
-    for (int t = 0; t < np;) {
-      const int tp = np - t >= P ? P : 1;
-      for (int b = 0; b < blocks; ++b) {
-        const std::uint8_t* wb = w + std::size_t(b) * block_stride;
-        std::int32_t* out = tile + std::size_t(t) * rows + std::size_t(b) * 16;
-        if (tp == P) detail::dot_tile<P, WeightBits>(pixel + t, P, offset, segments, k4, wb, out, rows, base + std::size_t(b) * 16);
-        else detail::dot_tile<1, WeightBits>(pixel + t, 1, offset, segments, k4, wb, out, rows, base + std::size_t(b) * 16);
-      }
-      t += tp;
-    }
-    if (w_zero_point != 0) {
-      // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp): each window's sum, mod 2^32.
-      for (int p = 0; p < np; ++p) {
-        std::uint32_t sum = 0;
-        for (int s = 0; s < segments; ++s)
-          for (std::size_t k = 0; k < segment; ++k) sum += std::uint32_t(std::int32_t(pixel[p][std::size_t(offset[s]) + k]));
-        sum -= std::uint32_t(reduction) * std::uint32_t(shift);
-        const int32x4_t correction = vdupq_n_s32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
-        std::int32_t* acc = tile + std::size_t(p) * rows;
-        for (std::size_t ch = 0; ch < rows; ch += 4) vst1q_s32(acc + ch, detail::sub_wrapping(vld1q_s32(acc + ch), correction));
-      }
-    }
+    detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, w, blocks, block_stride, tile, rows, base);
+    if (w_zero_point != 0)
+      detail::subtract_weight_zero_point_term(pixel, np, offset, segments, segment, shift, w_zero_point, tile, rows,
+                                              rows);
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }
 }
