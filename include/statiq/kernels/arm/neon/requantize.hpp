@@ -35,17 +35,14 @@ inline void store4(int32x4_t v, int valid, Y* y) {
 }
 
 // Channels c..c + valid - 1 of acc (the others 0), so a short last group reads nothing beyond.
+// Lane by lane: a copy loop through a stack array became a memcpy call, around which the callers'
+// constant vectors were spilled to the stack on every pixel.
 inline int32x4_t load4(const std::int32_t* acc, int valid) {
   if (valid == 4) return vld1q_s32(acc);
-  std::int32_t v[4] = {};
-  for (int i = 0; i < valid; ++i) v[i] = acc[i];
-  return vld1q_s32(v);
-}
-
-// 64-bit lanes clamped to [lo, hi] (no SMAX/SMIN on 64-bit lanes: compare and select).
-inline int64x2_t clamp64(int64x2_t v, int64x2_t lo, int64x2_t hi) {
-  v = vbslq_s64(vcltq_s64(v, lo), lo, v);
-  return vbslq_s64(vcgtq_s64(v, hi), hi, v);
+  int32x4_t v = vsetq_lane_s32(acc[0], vdupq_n_s32(0), 0);
+  if (valid > 1) v = vsetq_lane_s32(acc[1], v, 1);
+  if (valid > 2) v = vsetq_lane_s32(acc[2], v, 2);
+  return v;
 }
 }  // namespace detail
 
@@ -157,7 +154,7 @@ inline void requantize_pow2(const std::int32_t* acc, std::size_t ld, int pixels,
   const int32x4_t clip = vdupq_n_s32(static_cast<std::int32_t>(
       out.accumulator_clip < std::numeric_limits<std::int32_t>::max() ? out.accumulator_clip
                                                                       : std::numeric_limits<std::int32_t>::max()));
-  const int64x2_t lo = vdupq_n_s64(out.lo), hi = vdupq_n_s64(out.hi);
+  const int32x4_t lo = vdupq_n_s32(out.lo), hi = vdupq_n_s32(out.hi);
   for (int c = 0; c < n; c += 4) {
     const int valid = n - c < 4 ? n - c : 4;
     std::int32_t mantissa[4] = {}, count[4] = {};
@@ -176,9 +173,11 @@ inline void requantize_pow2(const std::int32_t* acc, std::size_t ld, int pixels,
     const int64x2_t k_lo = vmovl_s32(vget_low_s32(k)), k_hi = vmovl_high_s32(k);
     for (int p = 0; p < pixels; ++p) {
       const int32x4_t a = vminq_s32(detail::load4(acc + std::size_t(p) * ld + std::size_t(c), valid), clip);
-      const int64x2_t l = detail::clamp64(vrshlq_s64(vmull_s32(vget_low_s32(a), vget_low_s32(m)), k_lo), lo, hi);
-      const int64x2_t h = detail::clamp64(vrshlq_s64(vmull_high_s32(a, m), k_hi), lo, hi);
-      detail::store4(vcombine_s32(vmovn_s64(l), vmovn_s64(h)), valid, y + std::size_t(p) * std::size_t(n) + std::size_t(c));
+      // Saturated to int32 (SQXTN) then clamped in 32 bits: the same as clamping the 64-bit value,
+      // since [lo, hi] lies within int32.
+      const int32x4_t r = vcombine_s32(vqmovn_s64(vrshlq_s64(vmull_s32(vget_low_s32(a), vget_low_s32(m)), k_lo)),
+                                       vqmovn_s64(vrshlq_s64(vmull_high_s32(a, m), k_hi)));
+      detail::store4(vminq_s32(vmaxq_s32(r, lo), hi), valid, y + std::size_t(p) * std::size_t(n) + std::size_t(c));
     }
   }
 }
