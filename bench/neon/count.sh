@@ -28,7 +28,7 @@ for v in $variants; do
     bench/neon/layer_insns.cpp -o "$out/layer_insns_$v"
 done
 printf '%-34s %14s %14s %14s\n' "layer / engine" $variants
-for layer in conv3x3 conv1x1 depthwise depthwise_m2 dense grouped; do
+for layer in conv3x3 conv1x1 depthwise depthwise_m2 dense grouped add_qlinear_fma add_qlinear_portable add_tflite add_pow2 add_akida_v1 add_gemmini; do
   line=$(printf '%-34s' "$layer")
   for v in $variants; do line="$line $(printf '%14d' "$(per_call "$out/layer_insns_$v" "$layer")")"; done
   echo "$line"

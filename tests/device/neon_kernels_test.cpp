@@ -14,6 +14,7 @@
 #define STATIQ_TRACE_KERNELS 1  // the layers record the kernel they ran (statiq/kernels/trace.hpp)
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,7 @@
 #include "statiq/arith/tflite.hpp"
 #include "statiq/core/packed.hpp"
 #include "statiq/core/qint.hpp"
+#include "statiq/layers/add.hpp"
 #include "statiq/layers/conv2d.hpp"
 #include "statiq/layers/convolution.hpp"
 #include "statiq/layers/concat.hpp"
@@ -582,6 +584,192 @@ int compare_quantize_dequantize(int iterations) {
   return compared;
 }
 
+// Add layers through compute<P> against the scalar P::add loop, bit for bit: every profile (qlinear
+// with each of its three formulas), sizes below the vectorized threshold, around the 8/16-lane blocks
+// and the 256-element sum blocks, int8/uint8 inputs of either signedness each, fused ReLU bounds,
+// ties (ratios of 1/2), extreme ratios, and parameters that send the kernel to its scalar fallback
+// (pow2/akida_v1 shifts beyond 22, tflite terms reaching 2^30). The kernel that ran must be the one
+// add_kernel_name names, with the fallback predicted from the parameters here.
+inline int adds_on_the_kernel = 0, adds_fallen_back = 0;
+
+template <class P>
+struct add_case {
+  typename P::add_params p;
+  bool fallback = false;  // the parameters leave the vector kernel's range
+};
+
+float random_scale() {
+  return coin(0.3) ? 1.0f / float(1 << uniform(0, 8)) : std::uniform_real_distribution<float>(1e-3f, 0.5f)(rng());
+}
+
+template <class P>
+add_case<P> random_add(bool sa, bool sb, bool sy) {
+  const std::int32_t lo = sy ? -128 : 0, hi = sy ? 127 : 255;
+  const auto zp = [](bool s) { return s ? uniform(-128, 127) : uniform(0, 255); };
+  add_case<P> c{};
+  if constexpr (std::is_same_v<P, arith::qlinear>) {
+    using kind = arith::qlinear::add_kernel;
+    const kind k = pick({0, 1, 2}) == 0 ? kind::x86_fma : coin() ? kind::x86_sse2 : kind::portable;
+    float as = random_scale(), bs = random_scale(), ys = random_scale();
+    if (coin(0.15)) as = 0.5f, bs = 1.0f, ys = 1.0f;              // ratios 1/2: ties
+    if (coin(0.25)) as = ys * 0.5f, bs = ys * (coin() ? 0.5f : 1.5f);  // about 1/2, rounded: near ties
+    if (coin(0.1)) ys = 1e-6f;                                     // results far beyond the bounds
+    const std::int32_t yz = zp(sy);
+    const std::int32_t rlo = coin(0.3) ? std::max(lo, yz) : lo;   // a fused ReLU: from the zero point
+    c.p = arith::qlinear::make_add(as, coin(0.2) ? 0 : zp(sa), bs, coin(0.2) ? 0 : zp(sb), ys, yz, rlo, hi, k);
+  } else if constexpr (std::is_same_v<P, arith::pow2> || std::is_same_v<P, arith::akida_v1>) {
+    const bool wide = coin(0.1);
+    const int sa_ = wide ? uniform(23, 30) : uniform(0, 22), sb_ = coin(0.3) ? 0 : uniform(0, 22);
+    c.p.a_shift = coin() ? sa_ : sb_;
+    c.p.b_shift = c.p.a_shift == sa_ ? sb_ : sa_;
+    c.fallback = wide;
+    if constexpr (std::is_same_v<P, arith::pow2>) {
+      c.p.output = {static_cast<std::uint8_t>(coin(0.5) ? 1 : uniform(1, 255)),
+                    coin(0.05) ? pick({63, 64, 70}) : uniform(-8, 40)};
+      c.p.lo = coin(0.3) ? 0 : lo;
+      c.p.hi = hi;
+    } else {
+      const int top = pick({1, 3, 15, 255});
+      c.p.activation = {uniform(-1000, 1 << uniform(0, 24)), coin(0.2) ? 1 : uniform(1, 1 << uniform(1, 22))};
+      c.p.lo = 0;
+      c.p.hi = std::min(top, hi);
+    }
+  } else if constexpr (std::is_same_v<P, arith::gemmini>) {
+    const float big = coin(0.1) ? 1000.0f : 1.0f;  // MVIN_SCALE saturating
+    c.p = {random_scale() * 4.0f * big, random_scale() * 4.0f, coin(0.5) ? 1.0f : random_scale() * 2.0f,
+           coin(0.3) ? 0 : -128, coin(0.2) ? 6 : 127};
+  } else {
+    c.p = P::make_add(random_scale(), zp(sa), random_scale(), zp(sb), random_scale(), zp(sy), coin(0.3) ? 0 : lo, hi);
+    if (coin(0.1)) {
+      // a's term from 2^30 up to just below 2^31 (left shift 21, then 2 more, multiplier >= 2^30)
+      // beside a small b term, so the scalar sum still fits int32: the kernel must fall back.
+      c.p.left_shift = 21;
+      c.p.a = {uniform(1 << 30, (1 << 30) + (1 << 29)), 2};
+      c.p.b = {1 << 30, -3};
+    } else if (coin(0.1)) {
+      c.p.a = {std::numeric_limits<std::int32_t>::max(), 0};  // the largest in-range terms
+      c.p.b = {std::numeric_limits<std::int32_t>::max(), 0};
+    }
+    // The fallback condition, computed here from the scalar rule: a term of some code beyond 2^30.
+    const auto reaches = [&](bool s, std::int32_t offset, const typename P::channel_params& ch) {
+      for (int q = s ? -128 : 0; q < (s ? 128 : 256); ++q) {
+        const std::int32_t t = P::multiply_by_quantized_multiplier((q + offset) * (1 << c.p.left_shift), ch.multiplier, ch.shift);
+        if (t <= -(1 << 30) || t >= (1 << 30)) return true;
+      }
+      return false;
+    };
+    c.fallback = reaches(sa, c.p.a_offset, c.p.a) || reaches(sb, c.p.b_offset, c.p.b);
+  }
+  return c;
+}
+
+// qlinear's inputs where a formula's float rounding can show: the n code pairs (all 65536 when n
+// allows) whose exact result (in double) lies nearest a rounding tie within the bounds, in random order.
+template <class X, class X2>
+void fill_near_ties(const arith::qlinear::add_params& p, int n, X* a, X2* b) {
+  struct near {
+    double distance;
+    int codes;
+  };
+  static near pairs[65536];
+  const int alo = std::is_signed_v<X> ? -128 : 0, blo = std::is_signed_v<X2> ? -128 : 0;
+  for (int i = 0; i < 65536; ++i) {
+    const double qa = alo + (i & 255), qb = blo + (i >> 8);
+    const double r = p.kernel == arith::qlinear::add_kernel::portable
+                         ? (double(p.a_scale) * (qa - p.a_zero_point) + double(p.b_scale) * (qb - p.b_zero_point)) /
+                                   double(p.y_scale) + p.y_zero_point
+                         : qa * double(p.a_ratio) + qb * double(p.b_ratio) + double(p.fixed_part);
+    const bool clamped = r < p.lo - 1 || r > p.hi + 1;  // far outside the bounds: the rounding does not show
+    pairs[i] = {clamped ? 1.0 : std::abs(r - std::floor(r) - 0.5), i};
+  }
+  std::nth_element(pairs, pairs + std::min(n, 65535), pairs + 65536,
+                   [](const near& u, const near& v) { return u.distance < v.distance; });
+  std::shuffle(pairs, pairs + std::min(n, 65536), rng());
+  for (int i = 0; i < n; ++i) {
+    a[i] = static_cast<X>(alo + (pairs[i].codes & 255));
+    b[i] = static_cast<X2>(blo + (pairs[i].codes >> 8));
+  }
+}
+
+template <class P>
+int compare_add(int iterations) {
+  int compared = 0;
+  for (int iter = 0; iter < iterations; ++iter) {
+    const int n = coin(0.5) ? pick({1, 7, 8, 15, 16, 17, 63, 64, 65, 100, 255, 256, 257, 511, 1000, 3000})
+                            : uniform(1, 3000);  // 2n codes in x_bytes
+    constexpr bool akida = std::is_same_v<P, arith::akida_v1>, gemmini = std::is_same_v<P, arith::gemmini>;
+    const bool sa = akida ? coin(0.3) : coin(), sb = coin(0.3) ? !sa : sa, sy = gemmini || (!akida && coin());
+    const add_case<P> c = random_add<P>(sa, sb, sy);
+    const AddAttributes attributes{.shape = {1, 1, n}, .signed_input = sa, .signed_output = sy,
+                                   .signed_second_input = sb == sa ? -1 : int(sb)};
+    for (int i = 0; i < 2 * n; ++i) {
+      const int mode = uniform(0, 9);  // some runs of the extreme codes
+      x_bytes[i] = static_cast<std::uint8_t>(mode == 0 ? 0x80 : mode == 1 ? 0x7f : mode == 2 ? 0xff : mode == 3 ? 0 : uniform(0, 255));
+    }
+    const auto run = [&]<class X, class X2, class Y>(X*, X2*, Y*) {
+      const X* a = reinterpret_cast<const X*>(x_bytes);
+      const X2* b = reinterpret_cast<const X2*>(x_bytes + n);
+      if constexpr (std::is_same_v<P, arith::qlinear>)
+        if (coin(0.6)) fill_near_ties(c.p, n, reinterpret_cast<X*>(x_bytes), reinterpret_cast<X2*>(x_bytes + n));
+      std::fill_n(y_fast, n + 32, std::uint8_t{0x5a});
+      kernels::last_kernel_ran = nullptr;
+      compute<P>(attributes, a, b, c.p, reinterpret_cast<Y*>(y_fast));
+      const AddKernel k = add_kernel<P, X, X2, Y>(attributes);
+      const std::string_view name = add_kernel_name<P>(k);
+      const std::size_t cut = name.find(" or reference::add when");
+      const bool falls_back = cut != std::string_view::npos && c.fallback;
+      ran(falls_back ? std::string_view("reference::add") : name.substr(0, cut), "add");
+      if (k != AddKernel::reference) (falls_back ? adds_fallen_back : adds_on_the_kernel) += 1;
+      Y* want = reinterpret_cast<Y*>(y_reference);
+      for (int i = 0; i < n; ++i) want[i] = static_cast<Y>(P::add(a[i], b[i], c.p));
+      std::fill_n(y_reference + n, 32, std::uint8_t{0x5a});
+      if (!std::equal(y_fast, y_fast + n + 32, y_reference)) {
+        int wrong = 0, first = -1;
+        for (int i = 0; i < n + 32; ++i)
+          if (y_fast[i] != y_reference[i]) wrong += 1, first = first < 0 ? i : first;
+        std::printf("MISMATCH add %s: %d of %d wrong (first %d: %d, want %d), signed %d%d%d, kernel %.*s\n", P::name, wrong,
+                    n, first, int(reinterpret_cast<Y*>(y_fast)[first]), int(want[first]), sa, sb, sy,
+                    int(name.size()), name.data());
+        ++failures;
+      }
+    };
+    using s8 = std::int8_t;
+    using u8 = std::uint8_t;
+    if (sa) {
+      if (sb) sy ? run((s8*)nullptr, (s8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (s8*)nullptr, (u8*)nullptr);
+      else sy ? run((s8*)nullptr, (u8*)nullptr, (s8*)nullptr) : run((s8*)nullptr, (u8*)nullptr, (u8*)nullptr);
+    } else {
+      if (sb) sy ? run((u8*)nullptr, (s8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (s8*)nullptr, (u8*)nullptr);
+      else sy ? run((u8*)nullptr, (u8*)nullptr, (s8*)nullptr) : run((u8*)nullptr, (u8*)nullptr, (u8*)nullptr);
+    }
+    ++compared;
+  }
+  return compared;
+}
+
+// The Add layer type names the NEON kernels (qlinear: always; the others from 64 elements on).
+bool add_layers_name_neon() {
+  using QA = Add<"add", AddAttributes{.shape = {4, 4, 16}}, targets::cpu_int8>;
+  return QA::kernel_name == "arm::neon::add_qlinear (neon)" &&
+         add_kernel_name<arith::tflite>(add_kernel<arith::tflite, std::int8_t, std::int8_t, std::int8_t>(
+                                            AddAttributes{.shape = {1, 1, 64}}))
+             .starts_with("arm::neon::add_by_terms (neon)");
+}
+
+// Every profile's Add; the counts printed, too few on the kernel or in the fallback a failure.
+void compare_adds() {
+  const int adds = compare_add<arith::qlinear>(400) + compare_add<arith::pow2>(200) + compare_add<arith::akida_v1>(200) +
+                   compare_add<arith::gemmini>(150) + compare_add<arith::tflite>(200) +
+                   compare_add<arith::tflite_single_rounding>(150) + compare_add<arith::tflite_x86>(100);
+  std::printf("neon kernels: %d adds (qlinear's 3 formulas, pow2, akida_v1, gemmini, tflite x3) compared: %d on the NEON "
+              "kernel, %d fallbacks to reference::add, %d below its size\n",
+              adds, adds_on_the_kernel, adds_fallen_back, adds - adds_on_the_kernel - adds_fallen_back);
+  if (!add_layers_name_neon() || adds < 1400 || adds_on_the_kernel < 800 || adds_fallen_back < 20) {
+    std::printf("neon kernels: the Add layers do not name or run the NEON kernels enough\n");
+    ++failures;
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -652,6 +840,7 @@ int main() {
   const int boundaries = compare_quantize_dequantize(300);
   std::printf("neon kernels: %d quantize + dequantize runs (%s, %s) compared\n", boundaries, QL_name().data(),
               DL_name().data());
+  compare_adds();  // prints its counts; a shortfall counts as a failure
   if (!lookup_table_kernel_name().starts_with("arm::neon::") ||
       !elementwise_kernel_name(ElementwiseOp::mul).starts_with("arm::neon::")) {
     std::printf("neon kernels: the element-wise layers do not name the NEON kernels\n");

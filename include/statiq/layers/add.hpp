@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "statiq/kernels/arm/neon/add.hpp"
 #include "statiq/kernels/isa.hpp"
 #include "statiq/kernels/trace.hpp"
 #include "statiq/kernels/x86/add.hpp"
@@ -34,12 +35,16 @@ namespace detail {
 // Below this many elements the scalar Add costs less than the vectorized one's setup (tables, constants).
 inline constexpr int add_vectorized_from = 64;
 
-#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2)
-// The vector kernels of this ISA: kernels/x86 (AVX-512) or kernels/x86/avx2, the same names.
+#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2) || defined(STATIQ_KERNELS_ARM_NEON)
+// The vector kernels of this ISA: kernels/x86 (AVX-512), kernels/x86/avx2 or kernels/arm/neon, each
+// with the same names (code_index, shift_term, mvin_scale_term, table_term, add_by_terms and the
+// output stages requantize_pow2 / akida_v1 / qlinear / tflite), so one profile dispatch serves all.
 #if defined(STATIQ_KERNELS_AVX512_VNNI)
 namespace add_isa = kernels::x86;
-#else
+#elif defined(STATIQ_KERNELS_AVX2)
 namespace add_isa = kernels::x86::avx2;
+#else
+namespace add_isa = kernels::arm::neon;
 #endif
 
 // table[code_index<X>(q)] = term(q) for every code q of X; false when a sum of two terms may leave
@@ -64,34 +69,33 @@ bool fill_add_table(Term&& term, std::int32_t* table) {
 // multiplier, + zero point, saturated. False when this profile or these operands have no fast path.
 template <class Profile, class X, class X2, class Y>
 bool add_vectorized(const X* a, const X2* b, int n, const typename Profile::add_params& p, Y* y) {
-  namespace x86 = add_isa;
   if constexpr (std::is_same_v<Profile, arith::pow2> || std::is_same_v<Profile, arith::akida_v1>) {
     // |q| <= 255 shifted by at most 22 stays below 2^30, so the sum fits int32.
     if (p.a_shift < 0 || p.a_shift > 22 || p.b_shift < 0 || p.b_shift > 22) return false;
-    const auto ta = x86::shift_term(p.a_shift), tb = x86::shift_term(p.b_shift);
+    const auto ta = add_isa::shift_term(p.a_shift), tb = add_isa::shift_term(p.b_shift);
     typename Profile::channel_params ch[16];
     if constexpr (std::is_same_v<Profile, arith::pow2>) {
       std::fill_n(ch, 16, p.output);
       const arith::pow2::output_params out{p.lo, p.hi};
-      x86::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
-        x86::requantize_pow2(s, 16, rows, cols, ch, out, o);
+      add_isa::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
+        add_isa::requantize_pow2(s, 16, rows, cols, ch, out, o);
       }, y);
     } else {
       std::fill_n(ch, 16, p.activation);
       const arith::akida_v1::output_params out{p.lo, p.hi};
-      x86::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
-        x86::requantize_akida_v1(s, 16, rows, cols, ch, out, o);
+      add_isa::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
+        add_isa::requantize_akida_v1(s, 16, rows, cols, ch, out, o);
       }, y);
     }
     return true;
   } else if constexpr (std::is_same_v<Profile, arith::gemmini>) {
-    const auto ta = x86::mvin_scale_term(p.a_scale), tb = x86::mvin_scale_term(p.b_scale);
+    const auto ta = add_isa::mvin_scale_term(p.a_scale), tb = add_isa::mvin_scale_term(p.b_scale);
     float c[16];
     std::fill_n(c, 16, p.c_scale);
     // ACC_SCALE then the clamp: qlinear's stage with a zero point of 0 and the bounds intersected.
     const std::int32_t lo = std::max(p.lo, Profile::int8_min), hi = std::min(p.hi, Profile::int8_max);
-    x86::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
-      x86::requantize_qlinear(s, 16, rows, cols, c, 0, lo, hi, o);
+    add_isa::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
+      add_isa::requantize_qlinear(s, 16, rows, cols, c, 0, lo, hi, o);
     }, y);
     return true;
   } else if constexpr (arith::is_tflite_profile<Profile>) {
@@ -103,14 +107,14 @@ bool add_vectorized(const X* a, const X2* b, int n, const typename Profile::add_
     if (!fill_add_table<X>([&](std::int32_t q) { return term(q, p.a_offset, p.a); }, table_a) ||
         !fill_add_table<X2>([&](std::int32_t q) { return term(q, p.b_offset, p.b); }, table_b))
       return false;
-    const auto ta = x86::table_term<X>(table_a), tb = x86::table_term<X2>(table_b);
+    const auto ta = add_isa::table_term<X>(table_a), tb = add_isa::table_term<X2>(table_b);
     std::int32_t params[32];
     for (int i = 0; i < 16; ++i) params[2 * i] = p.output.multiplier, params[2 * i + 1] = p.output.shift;
     const auto stage = Profile::rounding == arith::tflite_rounding::single_rounding
-                           ? x86::tflite_output_stage::single_rounding
-                           : x86::tflite_output_stage::gemmlowp;
-    x86::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
-      x86::requantize_tflite(stage, s, 16, rows, cols, params, p.output_offset, p.lo, p.hi, o);
+                           ? add_isa::tflite_output_stage::single_rounding
+                           : add_isa::tflite_output_stage::gemmlowp;
+    add_isa::add_by_terms(a, b, n, ta, tb, [&](const std::int32_t* s, int rows, int cols, Y* o) {
+      add_isa::requantize_tflite(stage, s, 16, rows, cols, params, p.output_offset, p.lo, p.hi, o);
     }, y);
     return true;
   } else {
@@ -122,20 +126,24 @@ bool add_vectorized(const X* a, const X2* b, int n, const typename Profile::add_
 }  // namespace detail
 
 // The kernel an Add runs in this build, decided at compile time from the profile, the element types,
-// the size and the ISA (kernels::isa): `by_terms` (kernels/x86[/avx2]/add.hpp: each input's step as a
-// term, then the profile's vectorized output stage), `qlinear_fma` (onnxruntime's x86 QLinearAdd
-// formula) or the scalar Profile::add loop. Both vector kernels still fall back to the loop where the
-// add parameters ask for it at run time (add_kernel_name says when).
-enum class AddKernel { reference, qlinear_fma, by_terms };
+// the size and the ISA (kernels::isa): `by_terms` (kernels/x86[/avx2]/add.hpp, kernels/arm/neon/add.hpp:
+// each input's step as a term, then the profile's vectorized output stage), `qlinear_fma`
+// (onnxruntime's x86 QLinearAdd formula, x86), `qlinear` (every formula of arith::qlinear::add, NEON)
+// or the scalar Profile::add loop. The vector kernels other than `qlinear` still fall back to the loop
+// where the add parameters ask for it at run time (add_kernel_name says when).
+enum class AddKernel { reference, qlinear_fma, by_terms, qlinear };
 
 template <class Profile, class X, class X2, class Y>
 constexpr AddKernel add_kernel(const AddAttributes& a) {
-  if constexpr (kernels::isa != kernels::Isa::avx512_vnni && kernels::isa != kernels::Isa::avx2) {
+  constexpr bool x86 = kernels::isa == kernels::Isa::avx512_vnni || kernels::isa == kernels::Isa::avx2;
+  if constexpr (!x86 && kernels::isa != kernels::Isa::neon) {
     return AddKernel::reference;
   } else if constexpr (sizeof(X) != 1 || sizeof(X2) != 1 || sizeof(Y) != 1) {
     return AddKernel::reference;
   } else if constexpr (std::is_same_v<Profile, arith::qlinear>) {
-#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2_FMA)  // qlinear's x86 formula needs FMA
+#if defined(STATIQ_KERNELS_ARM_NEON)
+    return AddKernel::qlinear;
+#elif defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2_FMA)  // qlinear's x86 formula needs FMA
     return AddKernel::qlinear_fma;
 #else
     return AddKernel::reference;
@@ -148,23 +156,42 @@ constexpr AddKernel add_kernel(const AddAttributes& a) {
   }
 }
 
+namespace detail {
+// What STATIQ_KERNEL_RAN records when the vector kernel k runs (add_kernel_name adds the fallbacks).
+constexpr const char* add_kernel_ran(AddKernel k) {
+  constexpr kernels::Isa isa = kernels::isa;
+  if (k == AddKernel::qlinear_fma)
+    return isa == kernels::Isa::avx512_vnni ? "x86::add_qlinear_fma (avx512)" : "x86::avx2::add_qlinear_fma (avx2)";
+  if (k == AddKernel::qlinear) return "arm::neon::add_qlinear (neon)";
+  if (k == AddKernel::by_terms)
+    return isa == kernels::Isa::avx512_vnni ? "x86::add_by_terms (avx512)"
+           : isa == kernels::Isa::avx2      ? "x86::avx2::add_by_terms (avx2)"
+                                            : "arm::neon::add_by_terms (neon)";
+  return "reference::add";
+}
+}  // namespace detail
+
 // The name of kernel k for this profile in this build, with the run-time condition under which the
 // vector kernel hands the elements to the scalar loop instead.
 template <class Profile>
 constexpr std::string_view add_kernel_name(AddKernel k) {
-  constexpr bool avx512 = kernels::isa == kernels::Isa::avx512_vnni;
+  constexpr kernels::Isa isa = kernels::isa;
+  constexpr bool avx512 = isa == kernels::Isa::avx512_vnni, avx2 = isa == kernels::Isa::avx2;
   if (k == AddKernel::qlinear_fma)
     return avx512 ? "x86::add_qlinear_fma (avx512) or reference::add when add_params.kernel is not x86_fma"
                   : "x86::avx2::add_qlinear_fma (avx2) or reference::add when add_params.kernel is not x86_fma";
+  if (k == AddKernel::qlinear) return detail::add_kernel_ran(k);  // every formula: no fallback
   if (k == AddKernel::by_terms) {
     if constexpr (std::is_same_v<Profile, arith::gemmini>)
-      return avx512 ? "x86::add_by_terms (avx512)" : "x86::avx2::add_by_terms (avx2)";
+      return detail::add_kernel_ran(k);
     else if constexpr (arith::is_tflite_profile<Profile>)
       return avx512 ? "x86::add_by_terms (avx512) or reference::add when an input's term reaches 2^30"
-                    : "x86::avx2::add_by_terms (avx2) or reference::add when an input's term reaches 2^30";
+             : avx2 ? "x86::avx2::add_by_terms (avx2) or reference::add when an input's term reaches 2^30"
+                    : "arm::neon::add_by_terms (neon) or reference::add when an input's term reaches 2^30";
     else
       return avx512 ? "x86::add_by_terms (avx512) or reference::add when a shift is outside 0..22"
-                    : "x86::avx2::add_by_terms (avx2) or reference::add when a shift is outside 0..22";
+             : avx2 ? "x86::avx2::add_by_terms (avx2) or reference::add when a shift is outside 0..22"
+                    : "arm::neon::add_by_terms (neon) or reference::add when a shift is outside 0..22";
   }
   return "reference::add";
 }
@@ -174,33 +201,30 @@ template <class Profile, class X, class X2, class Y>
 void compute(const AddAttributes& attributes, const X* a, const X2* b, const typename Profile::add_params& p, Y* y) {
   const int n = attributes.shape.size();
   [[maybe_unused]] const AddKernel k = add_kernel<Profile, X, X2, Y>(attributes);
-#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2)
-#if defined(STATIQ_KERNELS_AVX512_VNNI)
-  namespace vec = kernels::x86;
-  [[maybe_unused]] constexpr const char* fma_name = "x86::add_qlinear_fma (avx512)";
-  [[maybe_unused]] constexpr const char* terms_name = "x86::add_by_terms (avx512)";
-#else
-  namespace vec = kernels::x86::avx2;
-  [[maybe_unused]] constexpr const char* fma_name = "x86::avx2::add_qlinear_fma (avx2)";
-  [[maybe_unused]] constexpr const char* terms_name = "x86::avx2::add_by_terms (avx2)";
-#endif
   if constexpr (sizeof(X) == 1 && sizeof(X2) == 1 && sizeof(Y) == 1) {
     if constexpr (std::is_same_v<Profile, arith::qlinear>) {
-#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2_FMA)
+#if defined(STATIQ_KERNELS_ARM_NEON)
+      if (k == AddKernel::qlinear) {
+        STATIQ_KERNEL_RAN(detail::add_kernel_ran(k));
+        kernels::arm::neon::add_qlinear(a, b, n, p, y);
+        return;
+      }
+#elif defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2_FMA)
       if (k == AddKernel::qlinear_fma && p.kernel == arith::qlinear::add_kernel::x86_fma) {
-        STATIQ_KERNEL_RAN(fma_name);
-        vec::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
+        STATIQ_KERNEL_RAN(detail::add_kernel_ran(k));
+        detail::add_isa::add_qlinear_fma(a, b, n, p.a_ratio, p.b_ratio, p.fixed_part, p.lo, p.hi, y);
         return;
       }
 #endif
     } else {
+#if defined(STATIQ_KERNELS_AVX512_VNNI) || defined(STATIQ_KERNELS_AVX2) || defined(STATIQ_KERNELS_ARM_NEON)
       if (k == AddKernel::by_terms && detail::add_vectorized<Profile>(a, b, n, p, y)) {
-        STATIQ_KERNEL_RAN(terms_name);
+        STATIQ_KERNEL_RAN(detail::add_kernel_ran(k));
         return;
       }
+#endif
     }
   }
-#endif
   STATIQ_KERNEL_RAN("reference::add");
   for (int i = 0; i < n; ++i) y[i] = static_cast<Y>(Profile::add(a[i], b[i], p));
 }

@@ -59,10 +59,11 @@ inline void store_codes(Y* p, int count, codes8 v) {
 }
 
 // Runs `op` (4 codes of a, 4 of b -> 4 codes in [lo, hi]) over the tensor, 8 at a time: flat, or
-// pixel by pixel with the second input's channel values (`channels` > 0).
-template <class X, class Y, class Op>
-inline void for_each_block(const X* a, const X* b, int n, int channels, Y* y, Op op) {
-  const auto block = [&](const X* pa, const X* pb, Y* py, int m) {
+// pixel by pixel with the second input's channel values (`channels` > 0). The inputs may differ in
+// signedness (Add's may).
+template <class X, class X2, class Y, class Op>
+inline void for_each_block(const X* a, const X2* b, int n, int channels, Y* y, Op op) {
+  const auto block = [&](const X* pa, const X2* pb, Y* py, int m) {
     const codes8 va = load_codes(pa, m), vb = load_codes(pb, m);
     store_codes(py, m, codes8{op(va.lo, vb.lo), op(va.hi, vb.hi)});
   };

@@ -35,17 +35,27 @@ inline void store4(int32x4_t v, int valid, Y* y) {
 }
 
 // Channels c..c + valid - 1 of acc (the others 0), so a short last group reads nothing beyond.
+// Lane by lane: a copy loop through a stack array became a memcpy call, around which the callers'
+// constant vectors were spilled to the stack on every pixel.
 inline int32x4_t load4(const std::int32_t* acc, int valid) {
   if (valid == 4) return vld1q_s32(acc);
-  std::int32_t v[4] = {};
-  for (int i = 0; i < valid; ++i) v[i] = acc[i];
-  return vld1q_s32(v);
+  int32x4_t v = vsetq_lane_s32(acc[0], vdupq_n_s32(0), 0);
+  if (valid > 1) v = vsetq_lane_s32(acc[1], v, 1);
+  if (valid > 2) v = vsetq_lane_s32(acc[2], v, 2);
+  return v;
 }
 
-// 64-bit lanes clamped to [lo, hi] (no SMAX/SMIN on 64-bit lanes: compare and select).
-inline int64x2_t clamp64(int64x2_t v, int64x2_t lo, int64x2_t hi) {
-  v = vbslq_s64(vcltq_s64(v, lo), lo, v);
-  return vbslq_s64(vcgtq_s64(v, hi), hi, v);
+// y[p * n + c + i] = op(acc[p * ld + c + i]) (4 lanes at once) for p < pixels, i < valid: the loop of
+// a full group apart from that of the short last one, so no pixel tests `valid`.
+template <class Y, class Op>
+inline void each_pixel4(const std::int32_t* acc, std::size_t ld, int pixels, int n, int c, int valid, Y* y, Op&& op) {
+  const std::int32_t* in = acc + c;
+  Y* out = y + c;
+  if (valid == 4) {
+    for (int p = 0; p < pixels; ++p, in += ld, out += n) store4(op(vld1q_s32(in)), 4, out);
+  } else {
+    for (int p = 0; p < pixels; ++p, in += ld, out += n) store4(op(load4(in, valid)), valid, out);
+  }
 }
 }  // namespace detail
 
@@ -64,11 +74,10 @@ inline void requantize_qlinear(const std::int32_t* acc, std::size_t ld, int pixe
     float m[4] = {};
     for (int i = 0; i < valid; ++i) m[i] = multiplier[c + i];
     const float32x4_t mult = vld1q_f32(m);
-    for (int p = 0; p < pixels; ++p) {
-      const float32x4_t a = vcvtq_f32_s32(detail::load4(acc + std::size_t(p) * ld + std::size_t(c), valid));
-      const float32x4_t v = vminq_f32(vmaxq_f32(vmulq_f32(a, mult), flo), fhi);
-      detail::store4(vaddq_s32(vcvtnq_s32_f32(v), zp), valid, y + std::size_t(p) * std::size_t(n) + std::size_t(c));
-    }
+    detail::each_pixel4(acc, ld, pixels, n, c, valid, y, [&](int32x4_t x) {
+      const float32x4_t v = vminq_f32(vmaxq_f32(vmulq_f32(vcvtq_f32_s32(x), mult), flo), fhi);
+      return vaddq_s32(vcvtnq_s32_f32(v), zp);
+    });
   }
 }
 
@@ -107,33 +116,33 @@ inline void requantize_tflite(tflite_output_stage stage, const std::int32_t* acc
     const int32x4_t neg_total = vsubq_s32(shift, vdupq_n_s32(31));
     const int64x2_t total_lo = vmovl_s32(vget_low_s32(neg_total)), total_hi = vmovl_high_s32(neg_total);
     const int64x2_t right_lo = vmovl_s32(vget_low_s32(neg_right)), right_hi = vmovl_high_s32(neg_right);
-    for (int p = 0; p < pixels; ++p) {
-      const int32x4_t x = detail::load4(acc + std::size_t(p) * ld + std::size_t(c), valid);
-      Y* out = y + std::size_t(p) * std::size_t(n) + std::size_t(c);
-      int32x4_t r;
-      if (stage == tflite_output_stage::single_rounding) {
+    // sat(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, with no 32-bit overflow.
+    const auto saturate = [&](int32x4_t r) { return vaddq_s32(vminq_s32(vmaxq_s32(r, rlo), rhi), zp); };
+    if (stage == tflite_output_stage::single_rounding) {
+      detail::each_pixel4(acc, ld, pixels, n, c, valid, y, [&](int32x4_t x) {
         // (x * m + 2^(total - 1)) >> total: SRSHL of the exact 64-bit products, total in [1, 62].
         const int64x2_t l = vrshlq_s64(vmull_s32(vget_low_s32(x), vget_low_s32(multiplier)), total_lo);
         const int64x2_t h = vrshlq_s64(vmull_high_s32(x, multiplier), total_hi);
-        r = vcombine_s32(vmovn_s64(l), vmovn_s64(h));
-      } else if (stage == tflite_output_stage::ruy) {
+        return saturate(vcombine_s32(vmovn_s64(l), vmovn_s64(h)));
+      });
+    } else if (stage == tflite_output_stage::ruy) {
+      detail::each_pixel4(acc, ld, pixels, n, c, valid, y, [&](int32x4_t x) {
         // hi = ((x << left) * m + 2^30) >> 31, then (hi + 2^(right - 1)) >> right, in 64 bits.
         const int32x4_t shifted = vshlq_s32(x, left);
         int64x2_t l = vrshrq_n_s64(vmull_s32(vget_low_s32(shifted), vget_low_s32(multiplier)), 31);
         int64x2_t h = vrshrq_n_s64(vmull_high_s32(shifted, multiplier), 31);
         l = vrshlq_s64(l, right_lo);
         h = vrshlq_s64(h, right_hi);
-        r = vcombine_s32(vmovn_s64(l), vmovn_s64(h));
+        const int32x4_t r = vcombine_s32(vmovn_s64(l), vmovn_s64(h));
         // ruy adds the zero point in 32 bits, wrapping, then clamps.
-        detail::store4(vminq_s32(vmaxq_s32(detail::add_wrapping(r, zp), vlo), vhi), valid, out);
-        continue;
-      } else {
+        return vminq_s32(vmaxq_s32(detail::add_wrapping(r, zp), vlo), vhi);
+      });
+    } else {
+      detail::each_pixel4(acc, ld, pixels, n, c, valid, y, [&](int32x4_t x) {
         const int32x4_t high = vqrdmulhq_s32(vshlq_s32(x, left), multiplier);
         const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, neg_right), 31);
-        r = vrshlq_s32(vqaddq_s32(high, fixup), neg_right);
-      }
-      // sat(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, with no 32-bit overflow.
-      detail::store4(vaddq_s32(vminq_s32(vmaxq_s32(r, rlo), rhi), zp), valid, out);
+        return saturate(vrshlq_s32(vqaddq_s32(high, fixup), neg_right));
+      });
     }
   }
 }
@@ -157,7 +166,7 @@ inline void requantize_pow2(const std::int32_t* acc, std::size_t ld, int pixels,
   const int32x4_t clip = vdupq_n_s32(static_cast<std::int32_t>(
       out.accumulator_clip < std::numeric_limits<std::int32_t>::max() ? out.accumulator_clip
                                                                       : std::numeric_limits<std::int32_t>::max()));
-  const int64x2_t lo = vdupq_n_s64(out.lo), hi = vdupq_n_s64(out.hi);
+  const int32x4_t lo = vdupq_n_s32(out.lo), hi = vdupq_n_s32(out.hi);
   for (int c = 0; c < n; c += 4) {
     const int valid = n - c < 4 ? n - c : 4;
     std::int32_t mantissa[4] = {}, count[4] = {};
@@ -174,12 +183,14 @@ inline void requantize_pow2(const std::int32_t* acc, std::size_t ld, int pixels,
     }
     const int32x4_t m = vld1q_s32(mantissa), k = vld1q_s32(count);
     const int64x2_t k_lo = vmovl_s32(vget_low_s32(k)), k_hi = vmovl_high_s32(k);
-    for (int p = 0; p < pixels; ++p) {
-      const int32x4_t a = vminq_s32(detail::load4(acc + std::size_t(p) * ld + std::size_t(c), valid), clip);
-      const int64x2_t l = detail::clamp64(vrshlq_s64(vmull_s32(vget_low_s32(a), vget_low_s32(m)), k_lo), lo, hi);
-      const int64x2_t h = detail::clamp64(vrshlq_s64(vmull_high_s32(a, m), k_hi), lo, hi);
-      detail::store4(vcombine_s32(vmovn_s64(l), vmovn_s64(h)), valid, y + std::size_t(p) * std::size_t(n) + std::size_t(c));
-    }
+    detail::each_pixel4(acc, ld, pixels, n, c, valid, y, [&](int32x4_t x) {
+      const int32x4_t a = vminq_s32(x, clip);
+      // Saturated to int32 (SQXTN) then clamped in 32 bits: the same as clamping the 64-bit value,
+      // since [lo, hi] lies within int32.
+      const int32x4_t r = vcombine_s32(vqmovn_s64(vrshlq_s64(vmull_s32(vget_low_s32(a), vget_low_s32(m)), k_lo)),
+                                       vqmovn_s64(vrshlq_s64(vmull_high_s32(a, m), k_hi)));
+      return vminq_s32(vmaxq_s32(r, lo), hi);
+    });
   }
 }
 
@@ -223,14 +234,13 @@ inline void requantize_akida_v1(const std::int32_t* acc, std::size_t ld, int pix
     }
     const int32x4_t t = vld1q_s32(threshold), u = vld1q_s32(upper), s1 = vld1q_s32(step_less_one);
     const float64x2_t i0 = vld1q_f64(inverse), i1 = vld1q_f64(inverse + 2);
-    for (int p = 0; p < pixels; ++p) {
-      const int32x4_t a = detail::load4(acc + std::size_t(p) * ld + std::size_t(c), valid);
+    detail::each_pixel4(acc, ld, pixels, n, c, valid, y, [&](int32x4_t a) {
       const int32x4_t k = vaddq_s32(vsubq_s32(vminq_s32(vmaxq_s32(a, t), u), t), s1);
       const float64x2_t d0 = vmulq_f64(vaddq_f64(vcvtq_f64_s64(vmovl_s32(vget_low_s32(k))), half), i0);
       const float64x2_t d1 = vmulq_f64(vaddq_f64(vcvtq_f64_s64(vmovl_high_s32(k)), half), i1);
       const int32x4_t q = vcombine_s32(vmovn_s64(vcvtq_s64_f64(d0)), vmovn_s64(vcvtq_s64_f64(d1)));
-      detail::store4(vminq_s32(vmaxq_s32(q, lo), hi), valid, y + std::size_t(p) * std::size_t(n) + std::size_t(c));
-    }
+      return vminq_s32(vmaxq_s32(q, lo), hi);
+    });
   }
 }
 
