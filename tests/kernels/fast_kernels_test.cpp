@@ -89,8 +89,10 @@ ConvAttributes random_grouped() {
 }
 
 // The grouped convolution kernel of this build's ISA, or the reference where there is none.
-constexpr kernels::ConvKernel fast_grouped =
-    kernels::isa == kernels::Isa::avx512_vnni ? kernels::ConvKernel::grouped_conv2d_avx512_vnni : kernels::ConvKernel::reference;
+constexpr kernels::ConvKernel fast_grouped = kernels::isa == kernels::Isa::avx512_vnni
+                                                 ? kernels::ConvKernel::grouped_conv2d_avx512_vnni
+                                             : kernels::isa == kernels::Isa::avx2 ? kernels::ConvKernel::grouped_conv2d_avx2
+                                                                                  : kernels::ConvKernel::reference;
 
 struct Operands {
   std::vector<std::int32_t> x;  // in the input's range

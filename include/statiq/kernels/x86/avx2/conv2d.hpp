@@ -172,6 +172,79 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
                     });
 }
 
+// Where each segment of the reduction starts relative to a pixel's window, in bytes of the input
+// (padded width wp): a segment is whole taps of one group's channels (group 1: a kernel row, or one
+// tap when dilated; grouped: one tap), read at group 0's channels.
+inline void segment_offsets(const reference::Conv2DGeometry& g, const WeightLayout& layout, int wp, std::int32_t* offset) {
+  const int taps_per_segment = int(layout.segment_cols()) / g.in_channels_per_group();
+  for (int s = 0; s < int(layout.segments()); ++s) {
+    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
+    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * g.in.c;
+  }
+}
+
+// pixel[p] (p < np): where the window of output pixel p0 + p starts in `in` (padded width wp).
+inline void block_pixels(const reference::Conv2DGeometry& g, const std::uint8_t* in, int wp, int p0, int np,
+                         const std::uint8_t** pixel) {
+  for (int p = 0; p < np; ++p) {
+    const int q = p0 + p;
+    const int oh = q / g.out.w, ow = q % g.out.w;
+    pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * std::size_t(g.in.c);
+  }
+}
+
+// The accumulators of np pixels (rows ld apart in tile) for `blocks` blocks of 16 channels of the
+// weights w (block_stride bytes apart): each block starts from base, then per segment and chunk of
+// the reduction its weights are widened into `wide` and every pixel passes, in tiles of 3, then of
+// 2 or 1 (no pixel computed twice).
+template <int Bits>
+inline void dot_all_blocks(const std::uint8_t* const* pixel, int np, const std::int32_t* offset, int segments, int k4,
+                           int chunk, const std::uint8_t* w, int blocks, std::size_t block_stride, std::int16_t* wide,
+                           __m256i zp, std::int32_t* tile, std::size_t ld, const std::int32_t* base) {
+  constexpr int P = conv_tile_pixels;
+  for (int b = 0; b < blocks; ++b) {
+    const std::uint8_t* wb = w + std::size_t(b) * block_stride;
+    std::int32_t* tb = tile + std::size_t(b) * 16;
+    const std::int32_t* bb = base + std::size_t(b) * 16;
+    for (int s = 0; s < segments; ++s)
+      for (int k0 = 0; k0 < k4; k0 += chunk) {
+        const int kn = k4 - k0 < chunk ? k4 - k0 : chunk;
+        widen_weights<Bits>(wb + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * vector_bytes<Bits>, kn, wide);
+        const std::size_t at = std::size_t(offset[s]) + 4 * std::size_t(k0);
+        const bool accumulate = s > 0 || k0 > 0;
+        int sub = 0;
+        for (; sub + P <= np; sub += P)
+          dot_tile<P>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+        if (np - sub == 2)
+          dot_tile<2>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+        else if (np - sub == 1)
+          dot_tile<1>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+      }
+  }
+}
+
+// A weight zero point: sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp), so each
+// pixel's `channels` accumulators (a multiple of 16) lose w_zp times its window's sum (segments of
+// `segment` bytes read as the kernel reads them, x + flip, hence the - reduction * shift), mod 2^32.
+inline void subtract_weight_zero_point_term(const std::uint8_t* const* pixel, int np, const std::int32_t* offset,
+                                            int segments, std::size_t segment, std::int32_t shift,
+                                            std::int32_t w_zero_point, std::int32_t* tile, std::size_t ld,
+                                            std::size_t channels) {
+  const std::size_t reduction = std::size_t(segments) * segment;
+  for (int p = 0; p < np; ++p) {
+    std::uint32_t sum = 0;
+    for (int s = 0; s < segments; ++s)
+      for (std::size_t k = 0; k < segment; ++k) sum += pixel[p][std::size_t(offset[s]) + k];
+    sum -= std::uint32_t(reduction) * std::uint32_t(shift);
+    const __m256i correction = _mm256_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
+    std::int32_t* acc = tile + std::size_t(p) * ld;
+    for (std::size_t ch = 0; ch < channels; ch += 8) {
+      auto* a = reinterpret_cast<__m256i*>(acc + ch);
+      _mm256_storeu_si256(a, _mm256_sub_epi32(_mm256_loadu_si256(a), correction));
+    }
+  }
+}
+
 }  // namespace detail
 
 // The convolution of g (group == 1) over NHWC x, weights w stored as `layout` (oc16_k4), with the
@@ -207,59 +280,19 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     detail::pad_input(g, x, static_cast<std::uint8_t>(shift), copy);
     in = copy;
   }
-  const std::size_t c = std::size_t(g.in.c);
   const int wp = g.in.w + g.pads.left + g.pads.right;
-  const std::size_t segment = layout.segment_cols();
-  const int taps_per_segment = int(segment / c);  // kernel.w, or 1 when dilated
-  for (int s = 0; s < segments; ++s) {
-    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
-    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * int(c);
-  }
+  detail::segment_offsets(g, layout, wp, offset);
 
-  constexpr int P = conv_tile_pixels;
   const int pixels = g.out.h * g.out.w;
-  const std::size_t reduction = std::size_t(g.kernel.h) * std::size_t(g.kernel.w) * c;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
-    for (int p = 0; p < np; ++p) {  // tiles of 3, then of 2 or 1: no pixel computed twice
-      const int q = p0 + p;
-      const int oh = q / g.out.w, ow = q % g.out.w;
-      pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
-    }
-    for (int b = 0; b < blocks; ++b) {
-      const std::uint8_t* wb = w + std::size_t(b) * block_stride;
-      for (int s = 0; s < segments; ++s)
-        for (int k0 = 0; k0 < k4; k0 += chunk) {
-          const int kn = k4 - k0 < chunk ? k4 - k0 : chunk;
-          detail::widen_weights<WeightBits>(
-              wb + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * detail::vector_bytes<WeightBits>, kn, wide);
-          const std::size_t at = std::size_t(offset[s]) + 4 * std::size_t(k0);
-          const bool accumulate = s > 0 || k0 > 0;
-          std::int32_t* tb = tile + std::size_t(b) * 16;
-          const std::int32_t* bb = base + std::size_t(b) * 16;
-          int sub = 0;
-          for (; sub + P <= np; sub += P)
-            detail::dot_tile<P>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
-          if (np - sub == 2)
-            detail::dot_tile<2>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
-          else if (np - sub == 1)
-            detail::dot_tile<1>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
-        }
-    }
-    if (w_zero_point != 0) {
-      // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp): each window's sum, mod 2^32.
-      for (int p = 0; p < np; ++p) {
-        std::uint32_t sum = 0;
-        for (int s = 0; s < segments; ++s)
-          for (std::size_t k = 0; k < segment; ++k) sum += pixel[p][std::size_t(offset[s]) + k];
-        sum -= std::uint32_t(reduction) * std::uint32_t(shift);
-        const std::int32_t correction = static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum);
-        std::int32_t* acc = tile + std::size_t(p) * rows;
-        for (std::size_t ch = 0; ch < rows; ++ch)
-          acc[ch] = static_cast<std::int32_t>(std::uint32_t(acc[ch]) - std::uint32_t(correction));
-      }
-    }
+    detail::block_pixels(g, in, wp, p0, np, pixel);
+    detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, chunk, w, blocks, block_stride, wide, zp, tile,
+                                       rows, base);
+    if (w_zero_point != 0)
+      detail::subtract_weight_zero_point_term(pixel, np, offset, segments, layout.segment_cols(), shift, w_zero_point,
+                                              tile, rows, rows);
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }
 }
