@@ -50,10 +50,14 @@ constexpr std::size_t conv2d_padded_input_bytes(const reference::Conv2DGeometry&
   return std::size_t(g.in.h + g.pads.top + g.pads.bottom) * std::size_t(g.in.w + g.pads.left + g.pads.right) *
              std::size_t(g.in.c) + 64;
 }
-// 4-byte groups of one segment the kernel widens at a time.
+// 4-byte groups the kernel widens at a time: as many whole segments as fit in conv_k_chunk (short
+// segments, e.g. a grouped convolution's taps, then share one pass of the accumulators), or a
+// segment conv_k_chunk groups at a time.
 constexpr int conv2d_chunk_groups(const WeightLayout& w) {
-  const int k4 = int(w.padded_segment() / 4);
-  return k4 < conv_k_chunk ? k4 : conv_k_chunk;
+  const int k4 = int(w.padded_segment() / 4), segments = int(w.segments());
+  if (k4 >= conv_k_chunk || k4 == 0) return k4 < conv_k_chunk ? k4 : conv_k_chunk;
+  const int per = conv_k_chunk / k4;
+  return k4 * (segments < per ? segments : per);
 }
 
 // int32 words of scratch: the bias (padded to 16 channels), one row of accumulators per pixel of a
@@ -116,34 +120,36 @@ inline __m256i split(const std::int32_t* v) {
 }
 inline __m256i join(__m256i a, __m256i b) { return _mm256_permute4x64_epi64(_mm256_hadd_epi32(a, b), 0xd8); }
 
-// acc[p][0..15] = start + sum over k < kn of (pixel[p][offset + 4k .. +3] - zp) . wide[group k][16
-// channels], where start is what `out` holds when accumulate is set, else base[0..15]. vpmaddwd of
-// 4 channels x 4 reduction elements (int16) by the 4 input bytes (zero-extended, minus zp,
-// repeated) leaves each channel's sum in two int32 lanes, added together at the end. Stores the
-// P pixels' rows.
+// acc[p][0..15] = start + sum over segments j < nseg and k < kn of (pixel[p][offset[j] + first + 4k
+// .. +3] - zp) . wide[group j * kn + k][16 channels], where start is what `out` holds when
+// accumulate is set, else base[0..15]. vpmaddwd of 4 channels x 4 reduction elements (int16) by the
+// 4 input bytes (zero-extended, minus zp, repeated) leaves each channel's sum in two int32 lanes,
+// added together at the end. Stores the P pixels' rows.
 template <int P>
-inline void dot_tile(const std::uint8_t* const* pixel, std::size_t offset, int kn, const std::int16_t* wide,
-                     __m256i zp, std::int32_t* out, std::size_t ld, bool accumulate, const std::int32_t* base) {
+inline void dot_tile(const std::uint8_t* const* pixel, const std::int32_t* offset, int nseg, std::size_t first, int kn,
+                     const std::int16_t* wide, __m256i zp, std::int32_t* out, std::size_t ld, bool accumulate,
+                     const std::int32_t* base) {
   __m256i acc[P][4];
 #pragma GCC unroll 4
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
     for (int q = 0; q < 4; ++q)
       acc[p][q] = split(accumulate ? out + std::size_t(p) * ld + std::size_t(4 * q) : base + 4 * q);
-  const std::uint8_t* x[P];
-#pragma GCC unroll 4
-  for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset;
   // Bytes 0..3 of each 128-bit lane to int16 lanes x0 x1 x2 x3 x0 x1 x2 x3 (index -128: a zero byte).
   const __m256i spread = _mm256_setr_epi8(0, -128, 1, -128, 2, -128, 3, -128, 0, -128, 1, -128, 2, -128, 3, -128,
                                           0, -128, 1, -128, 2, -128, 3, -128, 0, -128, 1, -128, 2, -128, 3, -128);
-  for (int k = 0; k < kn; ++k, wide += 64) {
+  for (int j = 0; j < nseg; ++j) {
+    const std::size_t at = std::size_t(offset[j]) + first;
+    for (int k = 0; k < kn; ++k, wide += 64) {
 #pragma GCC unroll 4
-    for (int p = 0; p < P; ++p) {
-      const __m256i xb = _mm256_sub_epi16(_mm256_shuffle_epi8(_mm256_set1_epi32(load_u32(x[p] + 4 * k)), spread), zp);
+      for (int p = 0; p < P; ++p) {
+        const __m256i xb =
+            _mm256_sub_epi16(_mm256_shuffle_epi8(_mm256_set1_epi32(load_u32(pixel[p] + at + 4 * k)), spread), zp);
 #pragma GCC unroll 4
-      for (int q = 0; q < 4; ++q)
-        acc[p][q] = _mm256_add_epi32(
-            acc[p][q], _mm256_madd_epi16(xb, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wide + 16 * q))));
+        for (int q = 0; q < 4; ++q)
+          acc[p][q] = _mm256_add_epi32(
+              acc[p][q], _mm256_madd_epi16(xb, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wide + 16 * q))));
+      }
     }
   }
 #pragma GCC unroll 4
@@ -194,32 +200,36 @@ inline void block_pixels(const reference::Conv2DGeometry& g, const std::uint8_t*
 }
 
 // The accumulators of np pixels (rows ld apart in tile) for `blocks` blocks of 16 channels of the
-// weights w (block_stride bytes apart): each block starts from base, then per segment and chunk of
-// the reduction its weights are widened into `wide` and every pixel passes, in tiles of 3, then of
-// 2 or 1 (no pixel computed twice).
+// weights w (block_stride bytes apart): each block starts from base, then per chunk of the reduction
+// (conv2d_chunk_groups: whole segments, or part of one) its weights are widened into `wide` and
+// every pixel passes, in tiles of 3, then of 2 or 1 (no pixel computed twice).
 template <int Bits>
 inline void dot_all_blocks(const std::uint8_t* const* pixel, int np, const std::int32_t* offset, int segments, int k4,
                            int chunk, const std::uint8_t* w, int blocks, std::size_t block_stride, std::int16_t* wide,
                            __m256i zp, std::int32_t* tile, std::size_t ld, const std::int32_t* base) {
   constexpr int P = conv_tile_pixels;
+  const int per = k4 < chunk ? chunk / k4 : 1;  // segments a chunk
   for (int b = 0; b < blocks; ++b) {
     const std::uint8_t* wb = w + std::size_t(b) * block_stride;
     std::int32_t* tb = tile + std::size_t(b) * 16;
     const std::int32_t* bb = base + std::size_t(b) * 16;
-    for (int s = 0; s < segments; ++s)
-      for (int k0 = 0; k0 < k4; k0 += chunk) {
+    for (int s = 0; s < segments; s += per) {
+      const int ns = segments - s < per ? segments - s : per;
+      for (int k0 = 0; k0 < k4; k0 += chunk) {  // (one pass when per > 1: k4 <= chunk)
         const int kn = k4 - k0 < chunk ? k4 - k0 : chunk;
-        widen_weights<Bits>(wb + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * vector_bytes<Bits>, kn, wide);
-        const std::size_t at = std::size_t(offset[s]) + 4 * std::size_t(k0);
+        widen_weights<Bits>(wb + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * vector_bytes<Bits>, ns * kn,
+                            wide);
+        const std::size_t first = 4 * std::size_t(k0);
         const bool accumulate = s > 0 || k0 > 0;
         int sub = 0;
         for (; sub + P <= np; sub += P)
-          dot_tile<P>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+          dot_tile<P>(pixel + sub, offset + s, ns, first, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
         if (np - sub == 2)
-          dot_tile<2>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+          dot_tile<2>(pixel + sub, offset + s, ns, first, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
         else if (np - sub == 1)
-          dot_tile<1>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+          dot_tile<1>(pixel + sub, offset + s, ns, first, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
       }
+    }
   }
 }
 
