@@ -55,7 +55,7 @@ constexpr std::size_t conv2d_padded_input_bytes(const reference::Conv2DGeometry&
 // segment conv_k_chunk groups at a time.
 constexpr int conv2d_chunk_groups(const WeightLayout& w) {
   const int k4 = int(w.padded_segment() / 4), segments = int(w.segments());
-  if (k4 >= conv_k_chunk || k4 == 0) return k4 < conv_k_chunk ? k4 : conv_k_chunk;
+  if (k4 == 0 || k4 >= conv_k_chunk) return k4 == 0 ? 0 : conv_k_chunk;
   const int per = conv_k_chunk / k4;
   return k4 * (segments < per ? segments : per);
 }
