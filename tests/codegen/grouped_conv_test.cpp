@@ -84,9 +84,9 @@ TEST_CASE("grouped convolutions: emitted per group in oc16_k4, bit-exact, run by
     CHECK_THAT(data, Catch::Contains("statiq::WeightLayout{statiq::WeightOrder::oc16_k4, 12, 36, 4, 2}"));
     CHECK_THAT(data, Catch::Contains("statiq::WeightLayout{statiq::WeightOrder::oc16_k4, 8, 27, 3, 4}"));
     const nlohmann::json report = nlohmann::json::parse(statiq::test::slurp(o.output_dir / "grouped_report.json"));
-    const char* const expected = statiq::kernels::isa == statiq::kernels::Isa::avx512_vnni
-                                     ? "x86::grouped_conv2d (avx512_vnni)"
-                                     : "reference::conv2d";
+    const char* const expected = statiq::kernels::isa == statiq::kernels::Isa::avx512_vnni ? "x86::grouped_conv2d (avx512_vnni)"
+                                 : statiq::kernels::isa == statiq::kernels::Isa::avx2 ? "x86::avx2::grouped_conv2d (avx2)"
+                                                                                      : "reference::conv2d";
     int grouped = 0;
     for (const auto& layer : report.at("layers"))
       if (layer.value("name", "") == "g2" || layer.value("name", "") == "g4") {

@@ -85,12 +85,19 @@ ConvAttributes random_grouped() {
   a.input.c = groups * in_per_group;
   a.filters = groups * out_per_group;
   a.group = groups;
+  if (coin(0.1)) {  // a single output pixel: the input is one window, unpadded
+    a.pads = Pads{0, 0, 0, 0};
+    a.input.h = (a.kernel.h - 1) * a.dilations.h + 1;
+    a.input.w = (a.kernel.w - 1) * a.dilations.w + 1;
+  }
   return a;
 }
 
 // The grouped convolution kernel of this build's ISA, or the reference where there is none.
-constexpr kernels::ConvKernel fast_grouped =
-    kernels::isa == kernels::Isa::avx512_vnni ? kernels::ConvKernel::grouped_conv2d_avx512_vnni : kernels::ConvKernel::reference;
+constexpr kernels::ConvKernel fast_grouped = kernels::isa == kernels::Isa::avx512_vnni
+                                                 ? kernels::ConvKernel::grouped_conv2d_avx512_vnni
+                                             : kernels::isa == kernels::Isa::avx2 ? kernels::ConvKernel::grouped_conv2d_avx2
+                                                                                  : kernels::ConvKernel::reference;
 
 struct Operands {
   std::vector<std::int32_t> x;  // in the input's range
@@ -359,6 +366,9 @@ void compare_profile(int iterations, bool grouped = false) {
 TEST_CASE("fast grouped convolutions equal the reference: accumulators, and layers of every profile") {
   if (!cpu_runs_this_variant()) return;
   int fast = 0;
+  // The cases the kernel's paths hinge on, counted so the test shows it met them all.
+  int weight_zero_point = 0, extremes = 0, signed_inputs = 0, dilated = 0, one_pixel = 0, padded_copy = 0,
+      odd_inputs = 0, gathered = 0;
   for (int iter = 0; iter < 600; ++iter) {
     const ConvAttributes a = random_grouped();
     const WeightLayout layout = weight_layout(a, true);
@@ -378,8 +388,32 @@ TEST_CASE("fast grouped convolutions equal the reference: accumulators, and laye
                                   : fast_accumulators<std::uint8_t>(a, o, k, supplied);
     REQUIRE(got == reference_accumulators(a, o));
     ++fast;
+    const int in_per_group = a.input.c / a.group, out_per_group = a.filters / a.group;
+    weight_zero_point += o.w_zero_point != 0;
+    extremes += std::all_of(o.x.begin(), o.x.end(), [&](int v) { return v == o.x.front(); }) &&
+                (o.x.front() == -128 || o.x.front() == 127 || o.x.front() == 0 || o.x.front() == 255);
+    signed_inputs += signed_input;
+    dilated += a.dilations.h > 1 || a.dilations.w > 1;
+    one_pixel += conv_output_shape(a).h * conv_output_shape(a).w == 1;
+    padded_copy += signed_input || in_per_group % 4 != 0 || a.pads.top + a.pads.left + a.pads.bottom + a.pads.right > 0;
+    odd_inputs += in_per_group % 4 != 0;
+    gathered += out_per_group % 16 != 0;
   }
   CHECK(fast == (fast_grouped == kernels::ConvKernel::reference ? 0 : 600));
+  if (fast > 0) {
+    INFO("w_zp " << weight_zero_point << " extremes " << extremes << " int8 " << signed_inputs << " dilated " << dilated
+                 << " 1x1 out " << one_pixel << " padded copy " << padded_copy << " in/group % 4 " << odd_inputs
+                 << " out/group % 16 " << gathered);
+    CHECK(weight_zero_point > 20);
+    CHECK(extremes > 100);
+    CHECK(signed_inputs > 200);
+    CHECK(dilated > 50);
+    CHECK(one_pixel > 20);
+    CHECK(padded_copy > 300);
+    CHECK(600 - padded_copy > 20);  // read in place
+    CHECK(odd_inputs > 150);
+    CHECK(gathered > 300);
+  }
   // Whole layers (kernel, fused pool, requantization) against the row-major reference path; in a build
   // without the grouped kernel, the reference kernel reading the grouped oc16_k4 order.
   compare_profile<arith::qlinear>(100, true);

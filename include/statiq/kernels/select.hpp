@@ -23,6 +23,7 @@
 #if defined(STATIQ_KERNELS_AVX2)
 #include "statiq/kernels/x86/avx2/conv2d.hpp"
 #include "statiq/kernels/x86/avx2/depthwise_conv2d.hpp"
+#include "statiq/kernels/x86/avx2/grouped_conv2d.hpp"
 #include "statiq/kernels/x86/avx2/pooling.hpp"
 #include "statiq/kernels/x86/avx2/requantize.hpp"
 #endif
@@ -64,7 +65,7 @@ constexpr WeightLayout conv_weight_layout(const reference::Conv2DGeometry& g, bo
 
 enum class ConvKernel { reference, conv2d_avx512_vnni, depthwise_conv2d_avx512, conv2d_arm_dsp, depthwise_conv2d_arm_dsp,
                         conv2d_arm_mve, depthwise_conv2d_arm_mve, conv2d_avx2, depthwise_conv2d_avx2, conv2d_neon,
-                        depthwise_conv2d_neon, grouped_conv2d_avx512_vnni,
+                        depthwise_conv2d_neon, grouped_conv2d_avx512_vnni, grouped_conv2d_avx2,
                         grouped_conv2d_neon };
 
 // weight_bits: the weights' width. Weights of 1, 2 or 4 bits may be packed several to a byte (on a
@@ -78,6 +79,7 @@ constexpr ConvKernel conv_kernel(const reference::Conv2DGeometry& g, const Weigh
   }
   if constexpr (isa == Isa::avx2) {
     if (w.order == WeightOrder::oc16_k4 && g.group == 1) return ConvKernel::conv2d_avx2;
+    if (w.order == WeightOrder::oc16_k4 && g.group > 1 && w.groups == g.group) return ConvKernel::grouped_conv2d_avx2;
     if (w.order == WeightOrder::tap_major && g.kernel.h * g.kernel.w <= 64) return ConvKernel::depthwise_conv2d_avx2;
   }
   // The Cortex-M kernels: byte weights only, depthwise with channel multiplier 1 only.
@@ -106,6 +108,7 @@ constexpr const char* conv_kernel_name(ConvKernel k) {
     case ConvKernel::grouped_conv2d_avx512_vnni: return "x86::grouped_conv2d (avx512_vnni)";
     case ConvKernel::conv2d_avx2: return "x86::avx2::conv2d (avx2)";
     case ConvKernel::depthwise_conv2d_avx2: return "x86::avx2::depthwise_conv2d (avx2)";
+    case ConvKernel::grouped_conv2d_avx2: return "x86::avx2::grouped_conv2d (avx2)";
     case ConvKernel::conv2d_arm_dsp: return "arm::conv2d (dsp)";
     case ConvKernel::depthwise_conv2d_arm_dsp: return "arm::depthwise_conv2d (dsp)";
     case ConvKernel::conv2d_arm_mve: return "arm::mve::conv2d (mve)";
@@ -142,6 +145,7 @@ constexpr std::size_t conv_kernel_scratch_words(ConvKernel k, const reference::C
 #elif defined(STATIQ_KERNELS_AVX2)
   if (k == ConvKernel::conv2d_avx2) return x86::avx2::conv2d_scratch_words(g, w, signed_input);
   if (k == ConvKernel::depthwise_conv2d_avx2) return x86::avx2::depthwise_conv2d_scratch_words(g, w);
+  if (k == ConvKernel::grouped_conv2d_avx2) return x86::avx2::grouped_conv2d_scratch_words(g, w, signed_input);
 #elif defined(STATIQ_KERNELS_ARM_DSP)
   (void)signed_input;
   if (k == ConvKernel::conv2d_arm_dsp) return arm::conv2d_scratch_words(g, w);

@@ -337,6 +337,8 @@ void run_conv_kernel([[maybe_unused]] kernels::ConvKernel k, [[maybe_unused]] co
 #elif defined(STATIQ_KERNELS_AVX2)
   if (k == kernels::ConvKernel::conv2d_avx2)
     kernels::x86::avx2::conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
+  else if (k == kernels::ConvKernel::grouped_conv2d_avx2)
+    kernels::x86::avx2::grouped_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
   else
     kernels::x86::avx2::depthwise_conv2d<WeightBits>(g, x, x_zero_point, layout, w, w_zero_point, bias, scratch, epilogue);
 #elif defined(STATIQ_KERNELS_ARM_DSP)

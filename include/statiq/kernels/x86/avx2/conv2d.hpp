@@ -50,10 +50,14 @@ constexpr std::size_t conv2d_padded_input_bytes(const reference::Conv2DGeometry&
   return std::size_t(g.in.h + g.pads.top + g.pads.bottom) * std::size_t(g.in.w + g.pads.left + g.pads.right) *
              std::size_t(g.in.c) + 64;
 }
-// 4-byte groups of one segment the kernel widens at a time.
+// 4-byte groups the kernel widens at a time: as many whole segments as fit in conv_k_chunk (short
+// segments, e.g. a grouped convolution's taps, then share one pass of the accumulators), or a
+// segment conv_k_chunk groups at a time.
 constexpr int conv2d_chunk_groups(const WeightLayout& w) {
-  const int k4 = int(w.padded_segment() / 4);
-  return k4 < conv_k_chunk ? k4 : conv_k_chunk;
+  const int k4 = int(w.padded_segment() / 4), segments = int(w.segments());
+  if (k4 == 0 || k4 >= conv_k_chunk) return k4 == 0 ? 0 : conv_k_chunk;
+  const int per = conv_k_chunk / k4;
+  return k4 * (segments < per ? segments : per);
 }
 
 // int32 words of scratch: the bias (padded to 16 channels), one row of accumulators per pixel of a
@@ -116,34 +120,36 @@ inline __m256i split(const std::int32_t* v) {
 }
 inline __m256i join(__m256i a, __m256i b) { return _mm256_permute4x64_epi64(_mm256_hadd_epi32(a, b), 0xd8); }
 
-// acc[p][0..15] = start + sum over k < kn of (pixel[p][offset + 4k .. +3] - zp) . wide[group k][16
-// channels], where start is what `out` holds when accumulate is set, else base[0..15]. vpmaddwd of
-// 4 channels x 4 reduction elements (int16) by the 4 input bytes (zero-extended, minus zp,
-// repeated) leaves each channel's sum in two int32 lanes, added together at the end. Stores the
-// P pixels' rows.
+// acc[p][0..15] = start + sum over segments j < nseg and k < kn of (pixel[p][offset[j] + first + 4k
+// .. +3] - zp) . wide[group j * kn + k][16 channels], where start is what `out` holds when
+// accumulate is set, else base[0..15]. vpmaddwd of 4 channels x 4 reduction elements (int16) by the
+// 4 input bytes (zero-extended, minus zp, repeated) leaves each channel's sum in two int32 lanes,
+// added together at the end. Stores the P pixels' rows.
 template <int P>
-inline void dot_tile(const std::uint8_t* const* pixel, std::size_t offset, int kn, const std::int16_t* wide,
-                     __m256i zp, std::int32_t* out, std::size_t ld, bool accumulate, const std::int32_t* base) {
+inline void dot_tile(const std::uint8_t* const* pixel, const std::int32_t* offset, int nseg, std::size_t first, int kn,
+                     const std::int16_t* wide, __m256i zp, std::int32_t* out, std::size_t ld, bool accumulate,
+                     const std::int32_t* base) {
   __m256i acc[P][4];
 #pragma GCC unroll 4
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
     for (int q = 0; q < 4; ++q)
       acc[p][q] = split(accumulate ? out + std::size_t(p) * ld + std::size_t(4 * q) : base + 4 * q);
-  const std::uint8_t* x[P];
-#pragma GCC unroll 4
-  for (int p = 0; p < P; ++p) x[p] = pixel[p] + offset;
   // Bytes 0..3 of each 128-bit lane to int16 lanes x0 x1 x2 x3 x0 x1 x2 x3 (index -128: a zero byte).
   const __m256i spread = _mm256_setr_epi8(0, -128, 1, -128, 2, -128, 3, -128, 0, -128, 1, -128, 2, -128, 3, -128,
                                           0, -128, 1, -128, 2, -128, 3, -128, 0, -128, 1, -128, 2, -128, 3, -128);
-  for (int k = 0; k < kn; ++k, wide += 64) {
+  for (int j = 0; j < nseg; ++j) {
+    const std::size_t at = std::size_t(offset[j]) + first;
+    for (int k = 0; k < kn; ++k, wide += 64) {
 #pragma GCC unroll 4
-    for (int p = 0; p < P; ++p) {
-      const __m256i xb = _mm256_sub_epi16(_mm256_shuffle_epi8(_mm256_set1_epi32(load_u32(x[p] + 4 * k)), spread), zp);
+      for (int p = 0; p < P; ++p) {
+        const __m256i xb =
+            _mm256_sub_epi16(_mm256_shuffle_epi8(_mm256_set1_epi32(load_u32(pixel[p] + at + 4 * k)), spread), zp);
 #pragma GCC unroll 4
-      for (int q = 0; q < 4; ++q)
-        acc[p][q] = _mm256_add_epi32(
-            acc[p][q], _mm256_madd_epi16(xb, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wide + 16 * q))));
+        for (int q = 0; q < 4; ++q)
+          acc[p][q] = _mm256_add_epi32(
+              acc[p][q], _mm256_madd_epi16(xb, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wide + 16 * q))));
+      }
     }
   }
 #pragma GCC unroll 4
@@ -170,6 +176,83 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
                                             _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)), flip));
                       for (; i < n; ++i) d[i] = static_cast<std::uint8_t>(s[i] ^ input_offset<X>);
                     });
+}
+
+// Where each segment of the reduction starts relative to a pixel's window, in bytes of the input
+// (padded width wp): a segment is whole taps of one group's channels (group 1: a kernel row, or one
+// tap when dilated; grouped: one tap), read at group 0's channels.
+inline void segment_offsets(const reference::Conv2DGeometry& g, const WeightLayout& layout, int wp, std::int32_t* offset) {
+  const int taps_per_segment = int(layout.segment_cols()) / g.in_channels_per_group();
+  for (int s = 0; s < int(layout.segments()); ++s) {
+    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
+    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * g.in.c;
+  }
+}
+
+// pixel[p] (p < np): where the window of output pixel p0 + p starts in `in` (padded width wp).
+inline void block_pixels(const reference::Conv2DGeometry& g, const std::uint8_t* in, int wp, int p0, int np,
+                         const std::uint8_t** pixel) {
+  for (int p = 0; p < np; ++p) {
+    const int q = p0 + p;
+    const int oh = q / g.out.w, ow = q % g.out.w;
+    pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * std::size_t(g.in.c);
+  }
+}
+
+// The accumulators of np pixels (rows ld apart in tile) for `blocks` blocks of 16 channels of the
+// weights w (block_stride bytes apart): each block starts from base, then per chunk of the reduction
+// (conv2d_chunk_groups: whole segments, or part of one) its weights are widened into `wide` and
+// every pixel passes, in tiles of 3, then of 2 or 1 (no pixel computed twice).
+template <int Bits>
+inline void dot_all_blocks(const std::uint8_t* const* pixel, int np, const std::int32_t* offset, int segments, int k4,
+                           int chunk, const std::uint8_t* w, int blocks, std::size_t block_stride, std::int16_t* wide,
+                           __m256i zp, std::int32_t* tile, std::size_t ld, const std::int32_t* base) {
+  constexpr int P = conv_tile_pixels;
+  const int per = k4 < chunk ? chunk / k4 : 1;  // segments a chunk
+  for (int b = 0; b < blocks; ++b) {
+    const std::uint8_t* wb = w + std::size_t(b) * block_stride;
+    std::int32_t* tb = tile + std::size_t(b) * 16;
+    const std::int32_t* bb = base + std::size_t(b) * 16;
+    for (int s = 0; s < segments; s += per) {
+      const int ns = segments - s < per ? segments - s : per;
+      for (int k0 = 0; k0 < k4; k0 += chunk) {  // (one pass when per > 1: k4 <= chunk)
+        const int kn = k4 - k0 < chunk ? k4 - k0 : chunk;
+        widen_weights<Bits>(wb + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * vector_bytes<Bits>, ns * kn,
+                            wide);
+        const std::size_t first = 4 * std::size_t(k0);
+        const bool accumulate = s > 0 || k0 > 0;
+        int sub = 0;
+        for (; sub + P <= np; sub += P)
+          dot_tile<P>(pixel + sub, offset + s, ns, first, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+        if (np - sub == 2)
+          dot_tile<2>(pixel + sub, offset + s, ns, first, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+        else if (np - sub == 1)
+          dot_tile<1>(pixel + sub, offset + s, ns, first, kn, wide, zp, tb + std::size_t(sub) * ld, ld, accumulate, bb);
+      }
+    }
+  }
+}
+
+// A weight zero point: sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp), so each
+// pixel's `channels` accumulators (a multiple of 16) lose w_zp times its window's sum (segments of
+// `segment` bytes read as the kernel reads them, x + flip, hence the - reduction * shift), mod 2^32.
+inline void subtract_weight_zero_point_term(const std::uint8_t* const* pixel, int np, const std::int32_t* offset,
+                                            int segments, std::size_t segment, std::int32_t shift,
+                                            std::int32_t w_zero_point, std::int32_t* tile, std::size_t ld,
+                                            std::size_t channels) {
+  const std::size_t reduction = std::size_t(segments) * segment;
+  for (int p = 0; p < np; ++p) {
+    std::uint32_t sum = 0;
+    for (int s = 0; s < segments; ++s)
+      for (std::size_t k = 0; k < segment; ++k) sum += pixel[p][std::size_t(offset[s]) + k];
+    sum -= std::uint32_t(reduction) * std::uint32_t(shift);
+    const __m256i correction = _mm256_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
+    std::int32_t* acc = tile + std::size_t(p) * ld;
+    for (std::size_t ch = 0; ch < channels; ch += 8) {
+      auto* a = reinterpret_cast<__m256i*>(acc + ch);
+      _mm256_storeu_si256(a, _mm256_sub_epi32(_mm256_loadu_si256(a), correction));
+    }
+  }
 }
 
 }  // namespace detail
@@ -207,59 +290,19 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     detail::pad_input(g, x, static_cast<std::uint8_t>(shift), copy);
     in = copy;
   }
-  const std::size_t c = std::size_t(g.in.c);
   const int wp = g.in.w + g.pads.left + g.pads.right;
-  const std::size_t segment = layout.segment_cols();
-  const int taps_per_segment = int(segment / c);  // kernel.w, or 1 when dilated
-  for (int s = 0; s < segments; ++s) {
-    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
-    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * int(c);
-  }
+  detail::segment_offsets(g, layout, wp, offset);
 
-  constexpr int P = conv_tile_pixels;
   const int pixels = g.out.h * g.out.w;
-  const std::size_t reduction = std::size_t(g.kernel.h) * std::size_t(g.kernel.w) * c;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
-    for (int p = 0; p < np; ++p) {  // tiles of 3, then of 2 or 1: no pixel computed twice
-      const int q = p0 + p;
-      const int oh = q / g.out.w, ow = q % g.out.w;
-      pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
-    }
-    for (int b = 0; b < blocks; ++b) {
-      const std::uint8_t* wb = w + std::size_t(b) * block_stride;
-      for (int s = 0; s < segments; ++s)
-        for (int k0 = 0; k0 < k4; k0 += chunk) {
-          const int kn = k4 - k0 < chunk ? k4 - k0 : chunk;
-          detail::widen_weights<WeightBits>(
-              wb + (std::size_t(s) * std::size_t(k4) + std::size_t(k0)) * detail::vector_bytes<WeightBits>, kn, wide);
-          const std::size_t at = std::size_t(offset[s]) + 4 * std::size_t(k0);
-          const bool accumulate = s > 0 || k0 > 0;
-          std::int32_t* tb = tile + std::size_t(b) * 16;
-          const std::int32_t* bb = base + std::size_t(b) * 16;
-          int sub = 0;
-          for (; sub + P <= np; sub += P)
-            detail::dot_tile<P>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
-          if (np - sub == 2)
-            detail::dot_tile<2>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
-          else if (np - sub == 1)
-            detail::dot_tile<1>(pixel + sub, at, kn, wide, zp, tb + std::size_t(sub) * rows, rows, accumulate, bb);
-        }
-    }
-    if (w_zero_point != 0) {
-      // sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp): each window's sum, mod 2^32.
-      for (int p = 0; p < np; ++p) {
-        std::uint32_t sum = 0;
-        for (int s = 0; s < segments; ++s)
-          for (std::size_t k = 0; k < segment; ++k) sum += pixel[p][std::size_t(offset[s]) + k];
-        sum -= std::uint32_t(reduction) * std::uint32_t(shift);
-        const std::int32_t correction = static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum);
-        std::int32_t* acc = tile + std::size_t(p) * rows;
-        for (std::size_t ch = 0; ch < rows; ++ch)
-          acc[ch] = static_cast<std::int32_t>(std::uint32_t(acc[ch]) - std::uint32_t(correction));
-      }
-    }
+    detail::block_pixels(g, in, wp, p0, np, pixel);
+    detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, chunk, w, blocks, block_stride, wide, zp, tile,
+                                       rows, base);
+    if (w_zero_point != 0)
+      detail::subtract_weight_zero_point_term(pixel, np, offset, segments, layout.segment_cols(), shift, w_zero_point,
+                                              tile, rows, rows);
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }
 }
