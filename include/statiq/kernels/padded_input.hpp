@@ -4,13 +4,15 @@
 // flip_bytes(dst, src, n), which copies n bytes flipping their sign bit where the kernel needs it
 // (x86 reads int8 as uint8, x + 128; NEON reads uint8 as int8, x - 128; the one part each ISA writes
 // with its own vectors), and `slack` more pad bytes follow the last row so that a segment's last
-// vector load may overrun it.
+// vector load may overrun it. Also where the oc16_k4 kernels' segments and pixel windows lie in it
+// (segment_offsets, block_pixels), the same for every ISA.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include "statiq/core/weight_layout.hpp"
 #include "statiq/kernels/reference/conv2d.hpp"
 
 namespace statiq::kernels {
@@ -30,6 +32,32 @@ void copy_padded_input(const reference::Conv2DGeometry& g, const std::uint8_t* s
     std::memset(d + left + inner, pad, row - left - inner);
   }
   std::memset(dst + std::size_t(g.pads.top + g.in.h) * row, pad, std::size_t(hp - g.pads.top - g.in.h) * row + slack);
+}
+
+// Where each segment of an oc16_k4 reduction starts relative to a pixel's window, in bytes of the
+// padded input (width in.w + pads; the input itself when it is read in place, which needs no pads):
+// a segment is whole taps of one group's channels (group 1: a kernel row, or one tap when dilated;
+// grouped: one tap), read at group 0's channels.
+inline void segment_offsets(const reference::Conv2DGeometry& g, const WeightLayout& layout, std::int32_t* offset) {
+  const int wp = g.in.w + g.pads.left + g.pads.right;
+  const int taps_per_segment = int(layout.segment_cols()) / g.in_channels_per_group();
+  for (int s = 0; s < int(layout.segments()); ++s) {
+    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
+    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * g.in.c;
+  }
+}
+
+// pixel[p] for p < count: where the window of output pixel p0 + p starts in `in` (as in
+// segment_offsets). Past np (a short block) the last pixel repeats, for kernels whose register tiles
+// always compute a whole block (those rows are never stored).
+template <class T>
+inline void block_pixels(const reference::Conv2DGeometry& g, const T* in, int p0, int np, int count, const T** pixel) {
+  const std::size_t c = std::size_t(g.in.c), wp = std::size_t(g.in.w + g.pads.left + g.pads.right);
+  for (int p = 0; p < count; ++p) {
+    const int q = p0 + (p < np ? p : np - 1);
+    const int oh = q / g.out.w, ow = q % g.out.w;
+    pixel[p] = in + (std::size_t(oh * g.strides.h) * wp + std::size_t(ow * g.strides.w)) * c;
+  }
 }
 
 }  // namespace statiq::kernels

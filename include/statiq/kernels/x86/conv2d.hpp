@@ -216,7 +216,6 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
                     });
 }
 
-
 // The input the segments are read from: x in place where the layout allows it, else a padded copy
 // written at `copy` (pads and slack hold `shift`, the zero point as the dot products read it).
 template <class X>
@@ -227,27 +226,6 @@ inline const std::uint8_t* conv_input(const reference::Conv2DGeometry& g, const 
   return copy;
 }
 
-// Where each of `segments` segments (taps_per_segment taps of a kernel row: kernel.w, or 1 when
-// dilated or grouped) starts relative to a pixel's window in the (padded) input.
-inline void segment_offsets(const reference::Conv2DGeometry& g, int segments, int taps_per_segment, std::int32_t* offset) {
-  const int wp = g.in.w + g.pads.left + g.pads.right;
-  for (int s = 0; s < segments; ++s) {
-    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
-    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * g.in.c;
-  }
-}
-
-// The windows of output pixels p0 .. p0 + np - 1 in the input: pixel[p] for every p < conv_pixel_block
-// (a short block repeats its last pixel, whose accumulators are never stored).
-inline void block_pixels(const reference::Conv2DGeometry& g, const std::uint8_t* in, int p0, int np,
-                         const std::uint8_t** pixel) {
-  const std::size_t c = std::size_t(g.in.c), wp = std::size_t(g.in.w + g.pads.left + g.pads.right);
-  for (int p = 0; p < conv_pixel_block; ++p) {
-    const int q = p0 + (p < np ? p : np - 1);
-    const int oh = q / g.out.w, ow = q % g.out.w;
-    pixel[p] = in + (std::size_t(oh * g.strides.h) * wp + std::size_t(ow * g.strides.w)) * c;
-  }
-}
 }  // namespace detail
 
 // The convolution of g (group == 1) over NHWC x, weights w stored as `layout` (oc16_k4, rows =
@@ -291,13 +269,13 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
   // The input the segments are read from, and where each segment starts relative to a pixel's window.
   const std::uint8_t* in = detail::conv_input(g, layout, x, shift, reinterpret_cast<std::uint8_t*>(offset + segments));
   const std::size_t segment = layout.segment_cols();
-  detail::segment_offsets(g, segments, int(segment / std::size_t(g.in.c)), offset);  // kernel.w taps, or 1 when dilated
+  segment_offsets(g, layout, offset);
 
   const int pixels = g.out.h * g.out.w;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
-    detail::block_pixels(g, in, p0, np, pixel);
+    block_pixels(g, in, p0, np, conv_pixel_block, pixel);
     detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, w, blocks, block_stride, tile, rows, base);
     if (w_zero_point != 0)
       detail::subtract_weight_zero_point_term(pixel, np, offset, segments, segment, shift, w_zero_point, tile, rows,

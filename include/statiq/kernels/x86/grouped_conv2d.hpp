@@ -85,13 +85,13 @@ void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t
   // The input the taps are read from (in place, or a padded copy with slack for a tap's last 4-byte
   // group), and where each tap starts relative to a pixel's window (group 0's channels).
   const std::uint8_t* in = detail::conv_input(g, layout, x, shift, reinterpret_cast<std::uint8_t*>(offset + segments));
-  detail::segment_offsets(g, segments, 1, offset);
+  segment_offsets(g, layout, offset);
 
   const int pixels = g.out.h * g.out.w;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
-    detail::block_pixels(g, in, p0, np, pixel);
+    block_pixels(g, in, p0, np, conv_pixel_block, pixel);
     for (int gi = 0; gi < groups; ++gi) {
       // This group's channels of each pixel, its weights, accumulators and constants.
       const std::uint8_t* gp[conv_pixel_block];

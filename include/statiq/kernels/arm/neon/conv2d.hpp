@@ -290,24 +290,14 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     detail::pad_input(g, x, static_cast<std::uint8_t>(shift), copy);
     in = reinterpret_cast<const std::int8_t*>(copy);
   }
-  const std::size_t c = std::size_t(g.in.c);
-  const int wp = g.in.w + g.pads.left + g.pads.right;
   const std::size_t segment = layout.segment_cols();
-  const int taps_per_segment = int(segment / c);  // kernel.w, or 1 when dilated
-  for (int s = 0; s < segments; ++s) {
-    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
-    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * int(c);
-  }
+  segment_offsets(g, layout, offset);
 
   const int pixels = g.out.h * g.out.w;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::int8_t* pixel[conv_pixel_block];
-    for (int p = 0; p < np; ++p) {
-      const int q = p0 + p;
-      const int oh = q / g.out.w, ow = q % g.out.w;
-      pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
-    }
+    block_pixels(g, in, p0, np, np, pixel);
     detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, w, blocks, block_stride, tile, rows, base);
     if (w_zero_point != 0)
       detail::subtract_weight_zero_point_term(pixel, np, offset, segments, segment, shift, w_zero_point, tile, rows,

@@ -86,20 +86,13 @@ void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t
     detail::pad_input(g, x, static_cast<std::uint8_t>(shift), copy);
     in = reinterpret_cast<const std::int8_t*>(copy);
   }
-  const std::size_t c = std::size_t(g.in.c);
-  const int wp = g.in.w + g.pads.left + g.pads.right;
-  for (int s = 0; s < segments; ++s)
-    offset[s] = ((s / g.kernel.w) * g.dilations.h * wp + (s % g.kernel.w) * g.dilations.w) * int(c);
+  segment_offsets(g, layout, offset);
 
   const int pixels = g.out.h * g.out.w;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::int8_t* pixel[conv_pixel_block];
-    for (int p = 0; p < np; ++p) {
-      const int q = p0 + p;
-      const int oh = q / g.out.w, ow = q % g.out.w;
-      pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * c;
-    }
+    block_pixels(g, in, p0, np, np, pixel);
     // Group by group, in order (each one's padding rows are written over by the next).
     for (int gi = 0; gi < groups; ++gi) {
       const std::int8_t* gp[conv_pixel_block];

@@ -178,27 +178,6 @@ inline void pad_input(const reference::Conv2DGeometry& g, const X* x, std::uint8
                     });
 }
 
-// Where each segment of the reduction starts relative to a pixel's window, in bytes of the input
-// (padded width wp): a segment is whole taps of one group's channels (group 1: a kernel row, or one
-// tap when dilated; grouped: one tap), read at group 0's channels.
-inline void segment_offsets(const reference::Conv2DGeometry& g, const WeightLayout& layout, int wp, std::int32_t* offset) {
-  const int taps_per_segment = int(layout.segment_cols()) / g.in_channels_per_group();
-  for (int s = 0; s < int(layout.segments()); ++s) {
-    const int kh = s * taps_per_segment / g.kernel.w, kw = s * taps_per_segment % g.kernel.w;
-    offset[s] = (kh * g.dilations.h * wp + kw * g.dilations.w) * g.in.c;
-  }
-}
-
-// pixel[p] (p < np): where the window of output pixel p0 + p starts in `in` (padded width wp).
-inline void block_pixels(const reference::Conv2DGeometry& g, const std::uint8_t* in, int wp, int p0, int np,
-                         const std::uint8_t** pixel) {
-  for (int p = 0; p < np; ++p) {
-    const int q = p0 + p;
-    const int oh = q / g.out.w, ow = q % g.out.w;
-    pixel[p] = in + (std::size_t(oh * g.strides.h) * std::size_t(wp) + std::size_t(ow * g.strides.w)) * std::size_t(g.in.c);
-  }
-}
-
 // The accumulators of np pixels (rows ld apart in tile) for `blocks` blocks of 16 channels of the
 // weights w (block_stride bytes apart): each block starts from base, then per chunk of the reduction
 // (conv2d_chunk_groups: whole segments, or part of one) its weights are widened into `wide` and
@@ -290,14 +269,13 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     detail::pad_input(g, x, static_cast<std::uint8_t>(shift), copy);
     in = copy;
   }
-  const int wp = g.in.w + g.pads.left + g.pads.right;
-  detail::segment_offsets(g, layout, wp, offset);
+  segment_offsets(g, layout, offset);
 
   const int pixels = g.out.h * g.out.w;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
-    detail::block_pixels(g, in, wp, p0, np, pixel);
+    block_pixels(g, in, p0, np, np, pixel);
     detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, chunk, w, blocks, block_stride, wide, zp, tile,
                                        rows, base);
     if (w_zero_point != 0)

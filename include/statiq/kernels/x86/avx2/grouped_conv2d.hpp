@@ -84,14 +84,13 @@ void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t
     detail::pad_input(g, x, static_cast<std::uint8_t>(shift), copy);
     in = copy;
   }
-  const int wp = g.in.w + g.pads.left + g.pads.right;
-  detail::segment_offsets(g, layout, wp, offset);
+  segment_offsets(g, layout, offset);
 
   const int pixels = g.out.h * g.out.w;
   for (int p0 = 0; p0 < pixels; p0 += block) {
     const int np = pixels - p0 < block ? pixels - p0 : block;
     const std::uint8_t* pixel[conv_pixel_block];
-    detail::block_pixels(g, in, wp, p0, np, pixel);
+    block_pixels(g, in, p0, np, np, pixel);
     for (int gi = 0; gi < groups; ++gi) {
       // This group's channels of each pixel, its weights, accumulators and bias.
       const std::uint8_t* gp[conv_pixel_block];
