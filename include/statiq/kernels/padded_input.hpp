@@ -60,4 +60,14 @@ inline void block_pixels(const reference::Conv2DGeometry& g, const T* in, int p0
   }
 }
 
+// The sum of a pixel's window as the kernel reads its bytes (segments of `segment` bytes at offset[s]
+// from `pixel`), mod 2^32: what a weight zero point multiplies.
+template <class T>
+inline std::uint32_t window_byte_sum(const T* pixel, const std::int32_t* offset, int segments, std::size_t segment) {
+  std::uint32_t sum = 0;
+  for (int s = 0; s < segments; ++s)
+    for (std::size_t k = 0; k < segment; ++k) sum += std::uint32_t(std::int32_t(pixel[std::size_t(offset[s]) + k]));
+  return sum;
+}
+
 }  // namespace statiq::kernels

@@ -220,10 +220,8 @@ inline void subtract_weight_zero_point_term(const std::int8_t* const* pixel, int
                                             std::size_t channels) {
   const std::size_t reduction = std::size_t(segments) * segment;
   for (int p = 0; p < np; ++p) {
-    std::uint32_t sum = 0;
-    for (int s = 0; s < segments; ++s)
-      for (std::size_t k = 0; k < segment; ++k) sum += std::uint32_t(std::int32_t(pixel[p][std::size_t(offset[s]) + k]));
-    sum -= std::uint32_t(reduction) * std::uint32_t(shift);
+    const std::uint32_t sum =
+        window_byte_sum(pixel[p], offset, segments, segment) - std::uint32_t(reduction) * std::uint32_t(shift);
     const int32x4_t correction = vdupq_n_s32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
     std::int32_t* acc = tile + std::size_t(p) * ld;
     for (std::size_t ch = 0; ch < channels; ch += 4) vst1q_s32(acc + ch, sub_wrapping(vld1q_s32(acc + ch), correction));
