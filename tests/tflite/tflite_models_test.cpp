@@ -84,7 +84,30 @@ struct Case {
   // golden and real.
   std::size_t golden_rule_exceptions = 0;
   std::size_t real_rule_exceptions = 0;
+  // 0: the counts above are exact. Else the fraction (plus 2 elements) by which the golden counts
+  // may move with the CPU TFLite runs on: its optimized kernels are chosen at run time from the
+  // CPU's features, and on tv_resnet's deepest layers TFLite's operators outside the checked rule
+  // (the residual ADD) give a few different elements on an AMD Zen 5 (avx_vnni,
+  // avx512_vp2intersect) than on the Zen 4 the counts were measured on (end to end 502 vs 517,
+  // 494 vs 501, 102 vs 94; layer-local +-1 on layers 10 and 13-15). The rule exceptions stay exact.
+  double cpu_tolerance = 0;
 };
+
+// Whether measured counts equal the pinned ones, or lie within `tolerance` of them (see Case).
+bool counts_match(std::size_t got, std::size_t want, double tolerance) {
+  if (tolerance == 0) return got == want;
+  const double d = std::abs(double(got) - double(want));
+  return d <= tolerance * double(want) + 2;
+}
+bool counts_match(const std::map<std::size_t, std::size_t>& got, const std::map<std::size_t, std::size_t>& want,
+                  double tolerance) {
+  if (tolerance == 0) return got == want;
+  for (const auto& [i, k] : got)
+    if (!counts_match(k, want.count(i) ? want.at(i) : 0, tolerance)) return false;
+  for (const auto& [i, k] : want)
+    if (!counts_match(got.count(i) ? got.at(i) : 0, k, tolerance)) return false;
+  return true;
+}
 
 // The requantization rule TFLite 2.9 applies in an operator, as the rule tests below state it.
 enum class Rule {
@@ -265,8 +288,8 @@ void check_model(const Case& c) {
   const Rule rule = c.kernels == Kernels::xnnpack ? Rule::xnnpack_fp32 : Rule::ruy_half_up;
   const Measured g = compare_layers(m, model, model_dir / "inputs.npy", "--nchw" + kernels, dir.path / "golden",
                                     tag + " golden", rule);
-  CHECK(g.local == c.golden_local);
-  CHECK(g.end_to_end == c.golden_end_to_end);
+  CHECK(counts_match(g.local, c.golden_local, c.cpu_tolerance));
+  CHECK(counts_match(g.end_to_end, c.golden_end_to_end, c.cpu_tolerance));
   CHECK(g.rule_checked > 0);
   if (c.kernels == Kernels::builtin && std::string(c.target) == "tflite-int8") {
     // Every layer-local difference is in an operator whose rule is checked (CONV_2D, QUANTIZE).
@@ -450,7 +473,8 @@ TEST_CASE("TFLite export: engine == TFLite, builtin, single rounding, tv_resnet_
                .calib = shared / "models/tv_resnet_bb1111_random/inputs.npy",
                .golden_local = {{1, 262}, {2, 129}, {3, 234}, {5, 127}, {6, 93}, {7, 180}, {9, 36}, {10, 28}, {11, 99}, {13, 17}, {14, 9}, {15, 48}},
                .golden_end_to_end = 517,
-               .golden_rule_exceptions = 0});
+               .golden_rule_exceptions = 0,
+               .cpu_tolerance = 0.1});
 }
 
 TEST_CASE("TFLite export: engine == TFLite, XNNPACK, double rounding, mnist8 (all 10,000 digits)", "[tflite][xnnpack][double]") {
@@ -504,7 +528,8 @@ TEST_CASE("TFLite export: engine == TFLite, XNNPACK, double rounding, tv_resnet_
                .calib = shared / "models/tv_resnet_bb1111_random/inputs.npy",
                .golden_local = {{1, 262}, {2, 128}, {3, 220}, {5, 108}, {6, 100}, {7, 179}, {9, 41}, {10, 19}, {11, 113}, {13, 15}, {14, 12}, {15, 42}},
                .golden_end_to_end = 501,
-               .golden_rule_exceptions = 0});
+               .golden_rule_exceptions = 0,
+               .cpu_tolerance = 0.1});
 }
 
 TEST_CASE("TFLite export: engine == TFLite, XNNPACK, single rounding, mnist8 (all 10,000 digits)", "[tflite][xnnpack][single]") {
@@ -558,7 +583,8 @@ TEST_CASE("TFLite export: engine == TFLite, XNNPACK, single rounding, tv_resnet_
                .calib = shared / "models/tv_resnet_bb1111_random/inputs.npy",
                .golden_local = {{3, 1}, {13, 1}},
                .golden_end_to_end = 94,
-               .golden_rule_exceptions = 0});
+               .golden_rule_exceptions = 0,
+               .cpu_tolerance = 0.1});
 }
 
 // TFLite's x86 QUANTIZE on inputs where dividing in float and in double round differently: values
