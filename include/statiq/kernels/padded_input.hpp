@@ -60,14 +60,27 @@ inline void block_pixels(const reference::Conv2DGeometry& g, const T* in, int p0
   }
 }
 
-// The sum of a pixel's window as the kernel reads its bytes (segments of `segment` bytes at offset[s]
-// from `pixel`), mod 2^32: what a weight zero point multiplies.
+// A weight zero point: sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp), so each of
+// np pixels' `channels` accumulators (rows ld apart in tile) lose w_zp times its window's sum, read as
+// the kernel reads the bytes (segments of `segment` bytes at offset[s]; T: uint8 where x86 reads
+// x + flip, int8 where NEON reads x - flip), less reduction * shift (shift: x_zero_point + flip), so
+// the sum is of x - x_zero_point; all mod 2^32 like the accumulators. Only layers with a weight zero
+// point pay for it; a plain loop the compiler vectorizes for the ISA at hand.
 template <class T>
-inline std::uint32_t window_byte_sum(const T* pixel, const std::int32_t* offset, int segments, std::size_t segment) {
-  std::uint32_t sum = 0;
-  for (int s = 0; s < segments; ++s)
-    for (std::size_t k = 0; k < segment; ++k) sum += std::uint32_t(std::int32_t(pixel[std::size_t(offset[s]) + k]));
-  return sum;
+inline void subtract_weight_zero_point_term(const T* const* pixel, int np, const std::int32_t* offset, int segments,
+                                            std::size_t segment, std::int32_t shift, std::int32_t w_zero_point,
+                                            std::int32_t* tile, std::size_t ld, std::size_t channels) {
+  const std::size_t reduction = std::size_t(segments) * segment;
+  for (int p = 0; p < np; ++p) {
+    std::uint32_t sum = 0;
+    for (int s = 0; s < segments; ++s)
+      for (std::size_t k = 0; k < segment; ++k) sum += std::uint32_t(std::int32_t(pixel[p][std::size_t(offset[s]) + k]));
+    sum -= std::uint32_t(reduction) * std::uint32_t(shift);
+    const std::uint32_t correction = std::uint32_t(w_zero_point) * sum;
+    std::int32_t* acc = tile + std::size_t(p) * ld;
+    for (std::size_t ch = 0; ch < channels; ++ch)
+      acc[ch] = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[ch]) - correction);
+  }
 }
 
 }  // namespace statiq::kernels

@@ -178,23 +178,6 @@ inline void dot_all_blocks(const std::uint8_t* const* pixel, int np, const std::
   else if (rest == 1) dot_blocks<12, 1, Bits>(pixel, np, offset, segments, k4, wr, block_stride, tr, ld, br);
 }
 
-// A weight zero point: sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp), so each
-// pixel's `channels` accumulators lose w_zp times its window's sum (segments of `segment` bytes read
-// as the kernel reads them, x + flip, hence the - reduction * shift), all mod 2^32.
-inline void subtract_weight_zero_point_term(const std::uint8_t* const* pixel, int np, const std::int32_t* offset,
-                                            int segments, std::size_t segment, std::int32_t shift,
-                                            std::int32_t w_zero_point, std::int32_t* tile, std::size_t ld,
-                                            std::size_t channels) {
-  const std::size_t reduction = std::size_t(segments) * segment;
-  for (int p = 0; p < np; ++p) {
-    const std::uint32_t sum =
-        window_byte_sum(pixel[p], offset, segments, segment) - std::uint32_t(reduction) * std::uint32_t(shift);
-    const __m512i correction = _mm512_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
-    std::int32_t* acc = tile + std::size_t(p) * ld;
-    for (std::size_t ch = 0; ch < channels; ch += 16)
-      _mm512_storeu_si512(acc + ch, _mm512_sub_epi32(_mm512_loadu_si512(acc + ch), correction));
-  }
-}
 
 // Input bytes as vpdpbusd reads them (unsigned): int8 activations are flipped to x + 128.
 template <class X>
@@ -276,7 +259,7 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     block_pixels(g, in, p0, np, conv_pixel_block, pixel);
     detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, w, blocks, block_stride, tile, rows, base);
     if (w_zero_point != 0)
-      detail::subtract_weight_zero_point_term(pixel, np, offset, segments, segment, shift, w_zero_point, tile, rows,
+      subtract_weight_zero_point_term(pixel, np, offset, segments, segment, shift, w_zero_point, tile, rows,
                                               rows);
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }

@@ -210,23 +210,6 @@ inline void dot_all_blocks(const std::int8_t* const* pixel, int np, const std::i
   }
 }
 
-// A weight zero point: sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp), so each
-// pixel's `channels` accumulators (a multiple of 4) lose w_zp times its window's sum (segments of
-// `segment` bytes read as the kernel reads them, x - input_offset, hence the - reduction * shift),
-// all mod 2^32.
-inline void subtract_weight_zero_point_term(const std::int8_t* const* pixel, int np, const std::int32_t* offset,
-                                            int segments, std::size_t segment, std::int32_t shift,
-                                            std::int32_t w_zero_point, std::int32_t* tile, std::size_t ld,
-                                            std::size_t channels) {
-  const std::size_t reduction = std::size_t(segments) * segment;
-  for (int p = 0; p < np; ++p) {
-    const std::uint32_t sum =
-        window_byte_sum(pixel[p], offset, segments, segment) - std::uint32_t(reduction) * std::uint32_t(shift);
-    const int32x4_t correction = vdupq_n_s32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
-    std::int32_t* acc = tile + std::size_t(p) * ld;
-    for (std::size_t ch = 0; ch < channels; ch += 4) vst1q_s32(acc + ch, sub_wrapping(vld1q_s32(acc + ch), correction));
-  }
-}
 
 // Input bytes as the dot products read them (signed): uint8 activations are flipped to x - 128.
 template <class X>
@@ -298,7 +281,7 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     block_pixels(g, in, p0, np, np, pixel);
     detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, w, blocks, block_stride, tile, rows, base);
     if (w_zero_point != 0)
-      detail::subtract_weight_zero_point_term(pixel, np, offset, segments, segment, shift, w_zero_point, tile, rows,
+      subtract_weight_zero_point_term(pixel, np, offset, segments, segment, shift, w_zero_point, tile, rows,
                                               rows);
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }

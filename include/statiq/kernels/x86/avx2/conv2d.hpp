@@ -212,25 +212,6 @@ inline void dot_all_blocks(const std::uint8_t* const* pixel, int np, const std::
   }
 }
 
-// A weight zero point: sum (x - zp) * (w - w_zp) = sum (x - zp) * w - w_zp * sum (x - zp), so each
-// pixel's `channels` accumulators (a multiple of 16) lose w_zp times its window's sum (segments of
-// `segment` bytes read as the kernel reads them, x + flip, hence the - reduction * shift), mod 2^32.
-inline void subtract_weight_zero_point_term(const std::uint8_t* const* pixel, int np, const std::int32_t* offset,
-                                            int segments, std::size_t segment, std::int32_t shift,
-                                            std::int32_t w_zero_point, std::int32_t* tile, std::size_t ld,
-                                            std::size_t channels) {
-  const std::size_t reduction = std::size_t(segments) * segment;
-  for (int p = 0; p < np; ++p) {
-    const std::uint32_t sum =
-        window_byte_sum(pixel[p], offset, segments, segment) - std::uint32_t(reduction) * std::uint32_t(shift);
-    const __m256i correction = _mm256_set1_epi32(static_cast<std::int32_t>(std::uint32_t(w_zero_point) * sum));
-    std::int32_t* acc = tile + std::size_t(p) * ld;
-    for (std::size_t ch = 0; ch < channels; ch += 8) {
-      auto* a = reinterpret_cast<__m256i*>(acc + ch);
-      _mm256_storeu_si256(a, _mm256_sub_epi32(_mm256_loadu_si256(a), correction));
-    }
-  }
-}
 
 }  // namespace detail
 
@@ -277,7 +258,7 @@ void conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t x_zero_
     detail::dot_all_blocks<WeightBits>(pixel, np, offset, segments, k4, chunk, w, blocks, block_stride, wide, zp, tile,
                                        rows, base);
     if (w_zero_point != 0)
-      detail::subtract_weight_zero_point_term(pixel, np, offset, segments, layout.segment_cols(), shift, w_zero_point,
+      subtract_weight_zero_point_term(pixel, np, offset, segments, layout.segment_cols(), shift, w_zero_point,
                                               tile, rows, rows);
     epilogue(p0, np, static_cast<const std::int32_t*>(tile), rows);
   }

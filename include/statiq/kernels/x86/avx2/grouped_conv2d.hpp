@@ -101,7 +101,7 @@ void grouped_conv2d(const reference::Conv2DGeometry& g, const X* x, std::int32_t
       detail::dot_all_blocks<WeightBits>(gp, np, offset, segments, k4, chunk, wg, blocks, block_stride, wide, zp, tg,
                                          rows, bg);
       if (w_zero_point != 0)
-        detail::subtract_weight_zero_point_term(gp, np, offset, segments, std::size_t(in_per_group), shift,
+        subtract_weight_zero_point_term(gp, np, offset, segments, std::size_t(in_per_group), shift,
                                                 w_zero_point, tg, rows, group_rows);
     }
     if (!gather) {
